@@ -1,0 +1,102 @@
+import { create } from "@bufbuild/protobuf";
+import type { Code as ConnectCode } from "@connectrpc/connect";
+import {
+  type FinishReason,
+  type StreamEvent,
+  StreamEventSchema,
+  type Usage,
+  UsageSchema,
+} from "../gen/airwave/v1/event_pb.js";
+import { retryableCodes, toProtoCode } from "./codes.js";
+
+/** The event kinds of `StreamEvent.event`, as their camelCase oneof case. */
+export type EventKind = NonNullable<StreamEvent["event"]["case"]>;
+
+/**
+ * The snake_case name of an event's kind, as in the proto and the SSE
+ * `event:` field: `"text_delta"`, `"completed"`, …; `"unknown"` when unset.
+ */
+export function eventKindName(e: StreamEvent): string {
+  const k = e.event.case;
+  return k === undefined ? "unknown" : k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** True for the terminal kinds: `completed` and `failed`. */
+export function isTerminal(e: StreamEvent): boolean {
+  return e.event.case === "completed" || e.event.case === "failed";
+}
+
+/** Constructors for unpositioned events, as inference services emit them. */
+export const ev = {
+  started(model: string, provider: string, requestId = ""): StreamEvent {
+    return create(StreamEventSchema, { event: { case: "started", value: { model, provider, requestId } } });
+  },
+  textDelta(text: string, blockIndex = 0): StreamEvent {
+    return create(StreamEventSchema, { event: { case: "textDelta", value: { text, blockIndex } } });
+  },
+  reasoningDelta(text: string, blockIndex = 0, signature = "", redacted = false): StreamEvent {
+    return create(StreamEventSchema, {
+      event: { case: "reasoningDelta", value: { text, blockIndex, signature, redacted } },
+    });
+  },
+  toolCallStarted(callId: string, name: string, index: number): StreamEvent {
+    return create(StreamEventSchema, { event: { case: "toolCallStarted", value: { callId, name, index } } });
+  },
+  toolCallDelta(callId: string, argumentsDelta: string): StreamEvent {
+    return create(StreamEventSchema, { event: { case: "toolCallDelta", value: { callId, argumentsDelta } } });
+  },
+  toolCallCompleted(callId: string, name: string, argumentsJson: string): StreamEvent {
+    return create(StreamEventSchema, {
+      event: { case: "toolCallCompleted", value: { callId, name, argumentsJson } },
+    });
+  },
+  usage(u: UsageInit): StreamEvent {
+    return create(StreamEventSchema, { event: { case: "usage", value: usage(u) } });
+  },
+  completed(finishReason: FinishReason, u?: UsageInit, rawFinishReason = ""): StreamEvent {
+    return create(StreamEventSchema, {
+      event: {
+        case: "completed",
+        value: { finishReason, rawFinishReason, ...(u ? { usage: usage(u) } : {}) },
+      },
+    });
+  },
+  /**
+   * A terminal failure. `message` must be safe to show to clients; `reason`
+   * is UPPER_SNAKE_CASE. `retryable` defaults from the code.
+   */
+  failed(code: ConnectCode, message: string, reason: string, o: { retryable?: boolean; usage?: UsageInit } = {}): StreamEvent {
+    return create(StreamEventSchema, {
+      event: {
+        case: "failed",
+        value: {
+          code: toProtoCode(code),
+          message,
+          reason,
+          retryable: o.retryable ?? retryableCodes.has(code),
+          ...(o.usage ? { usage: usage(o.usage) } : {}),
+        },
+      },
+    });
+  },
+  heartbeat(): StreamEvent {
+    return create(StreamEventSchema, { event: { case: "heartbeat", value: {} } });
+  },
+};
+
+/** Token counts; an unknown count is left out, never 0. */
+export interface UsageInit {
+  inputTokens?: number | undefined;
+  outputTokens?: number | undefined;
+  reasoningTokens?: number | undefined;
+  cachedInputTokens?: number | undefined;
+}
+
+function usage(u: UsageInit): Usage {
+  const m = create(UsageSchema);
+  if (u.inputTokens !== undefined) m.inputTokens = u.inputTokens;
+  if (u.outputTokens !== undefined) m.outputTokens = u.outputTokens;
+  if (u.reasoningTokens !== undefined) m.reasoningTokens = u.reasoningTokens;
+  if (u.cachedInputTokens !== undefined) m.cachedInputTokens = u.cachedInputTokens;
+  return m;
+}

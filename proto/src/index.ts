@@ -1,0 +1,14 @@
+/**
+ * The airwave.v1 contract: generated messages and services (protobuf-es v2),
+ * plus the few helpers every side shares (cursor text form, stream ids, code
+ * mapping, event constructors). Depends on neither Node nor the DOM.
+ */
+export * from "../gen/airwave/v1/event_pb.js";
+export * from "../gen/airwave/v1/generate_pb.js";
+export * from "../gen/airwave/v1/inference_service_pb.js";
+export * from "../gen/airwave/v1/stream_service_pb.js";
+export * as health from "../gen/grpc/health/v1/health_pb.js";
+export * from "./codes.js";
+export * from "./cursor.js";
+export * from "./events.js";
+export * from "./stream-id.js";
