@@ -1,0 +1,32 @@
+import type { IncomingHttpHeaders } from "node:http";
+import { cors as connectCors } from "@connectrpc/connect";
+
+/** Extra request headers the HTTP routes accept from browsers. */
+const routeHeaders = ["Last-Event-ID", "Accept", "traceparent", "tracestate"];
+
+/**
+ * CORS for the Connect, gRPC-Web and HTTP routes, with connect's header lists
+ * and an origin allowlist (`*` allows any origin).
+ *
+ * Returns the response headers for a request from `origin`, or undefined when
+ * the origin is not allowed (the browser then blocks the response).
+ */
+export function corsHeaders(
+  allowlist: readonly string[],
+  reqHeaders: IncomingHttpHeaders,
+  preflight: boolean,
+): Record<string, string> | undefined {
+  const origin = reqHeaders.origin;
+  if (origin === undefined || !(allowlist.includes("*") || allowlist.includes(origin))) return undefined;
+  const h: Record<string, string> = {
+    "access-control-allow-origin": origin,
+    vary: "Origin",
+    "access-control-expose-headers": connectCors.exposedHeaders.join(", "),
+  };
+  if (preflight) {
+    h["access-control-allow-methods"] = connectCors.allowedMethods.join(", ");
+    h["access-control-allow-headers"] = [...connectCors.allowedHeaders, ...routeHeaders].join(", ");
+    h["access-control-max-age"] = "7200";
+  }
+  return h;
+}

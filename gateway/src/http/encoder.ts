@@ -1,0 +1,60 @@
+import { toJsonString } from "@bufbuild/protobuf";
+import type { ConnectError } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { eventKindName, formatCursor, StreamEventSchema, type StreamEvent } from "@airwave/proto";
+
+/**
+ * Turns watch output into bytes for one HTTP streaming format. Transports
+ * differ only in their Encoder; ordering, heartbeats, errors and cleanup live
+ * once in `serveStream` (STYLE P7).
+ */
+export interface Encoder {
+  /** The response Content-Type. */
+  readonly contentType: string;
+  /** One event. */
+  event(e: StreamEvent): Uint8Array;
+  /** Keep-alive after an idle period. */
+  heartbeat(): Uint8Array;
+  /** An error after the response started (headers already sent). */
+  error(err: ConnectError): Uint8Array;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The Connect JSON error shape, `{"code":"unavailable","message":"…"}`
+ * (https://connectrpc.com/docs/protocol#error-end-stream). Internal errors
+ * are reduced to "internal error" before they get here.
+ */
+export function errorJson(err: ConnectError): string {
+  return JSON.stringify({ code: codeToString(err.code), message: err.rawMessage });
+}
+
+/**
+ * Server-Sent Events (https://html.spec.whatwg.org/multipage/server-sent-events.html).
+ * Public contract: `id:` the cursor `"<epoch>:<seq>"` (logged events only, so
+ * `Last-Event-ID` alone resumes), `event:` the kind in snake_case, `data:` the
+ * StreamEvent in canonical Protobuf JSON (one line). Heartbeats are comments.
+ * An error after the start is `event: error` with the Connect JSON error.
+ */
+export const sseEncoder: Encoder = {
+  contentType: "text/event-stream; charset=utf-8",
+  event(e) {
+    const id = e.seq > 0 ? `id: ${formatCursor(e)}\n` : "";
+    return utf8.encode(`${id}event: ${eventKindName(e)}\ndata: ${toJsonString(StreamEventSchema, e)}\n\n`);
+  },
+  heartbeat: () => utf8.encode(": heartbeat\n\n"),
+  error: (err) => utf8.encode(`event: error\ndata: ${errorJson(err)}\n\n`),
+};
+
+/**
+ * Newline-delimited JSON: one canonical-JSON StreamEvent per line; a
+ * heartbeat is the line `{"heartbeat":{}}`; an error after the start is the
+ * line `{"error":{"code":…,"message":…}}`.
+ */
+export const ndjsonEncoder: Encoder = {
+  contentType: "application/x-ndjson",
+  event: (e) => utf8.encode(`${toJsonString(StreamEventSchema, e)}\n`),
+  heartbeat: () => utf8.encode(`{"heartbeat":{}}\n`),
+  error: (err) => utf8.encode(`{"error":${errorJson(err)}}\n`),
+};

@@ -1,0 +1,54 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { StreamEvent } from "@airwave/proto";
+import { HEARTBEAT, withHeartbeats } from "../heartbeat.js";
+import type { ByteSink } from "./byte-sink.js";
+import type { Encoder } from "./encoder.js";
+
+/** Options of {@link serveStream}. */
+export interface ServeOptions {
+  /** Idle time before a heartbeat, in ms. */
+  idleMs: number;
+  /** Aborts when the client goes away. */
+  signal: AbortSignal;
+  /** Called with errors that are not the client's doing, for logging. */
+  onError?: (err: ConnectError) => void;
+}
+
+/**
+ * The one serve loop of the HTTP streaming transports (SSE, NDJSON): pulls
+ * events (so a slow socket slows only its own watch), adds heartbeats when
+ * idle, writes each encoded event awaiting `drain`, reports an error in the
+ * encoder's format, and always ends the response.
+ *
+ * A watcher too slow to drain within the write deadline is closed: its
+ * socket is destroyed (nothing more can be written), and it can resume from
+ * its last `id:`.
+ */
+export async function serveStream(
+  events: AsyncIterable<StreamEvent>,
+  enc: Encoder,
+  sink: ByteSink,
+  o: ServeOptions,
+): Promise<void> {
+  try {
+    for await (const x of withHeartbeats(events, o.idleMs, o.signal)) {
+      await sink.write(x === HEARTBEAT ? enc.heartbeat() : enc.event(x));
+    }
+  } catch (err) {
+    if (o.signal.aborted) return; // the client left: nothing to tell it
+    const e = publicError(ConnectError.from(err));
+    if (e.code === Code.DeadlineExceeded || e.code === Code.Canceled) return; // socket is stuck or gone
+    o.onError?.(e);
+    await sink.write(enc.error(e)).catch(() => {});
+  } finally {
+    sink.close();
+  }
+}
+
+/** Internal errors never leak their text (DESIGN §9). */
+export function publicError(e: ConnectError): ConnectError {
+  if (e.code === Code.Internal || e.code === Code.Unknown) {
+    return new ConnectError("internal error", Code.Internal, undefined, undefined, e);
+  }
+  return e;
+}

@@ -1,0 +1,43 @@
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+const types: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".map": "application/json",
+  ".svg": "image/svg+xml",
+};
+
+/**
+ * Serves the built demo page from `dir` (GET/HEAD only; `/` is index.html).
+ * Returns false when no file matches, so the caller answers 404.
+ */
+export async function serveStatic(
+  dir: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
+  if (req.method !== "GET" && req.method !== "HEAD") return false;
+  const path = new URL(req.url ?? "/", "http://x").pathname;
+  const rel = normalize(decodeURIComponent(path === "/" ? "/index.html" : path));
+  if (rel.includes("\0")) return false;
+  const type = types[extname(rel)];
+  if (!type) return false;
+  let body: Buffer;
+  try {
+    body = await readFile(join(dir, rel));
+  } catch {
+    return false;
+  }
+  res.writeHead(200, {
+    "content-type": type,
+    "content-length": body.length,
+    "cache-control": "no-cache",
+    "x-content-type-options": "nosniff",
+  });
+  if (req.method === "HEAD") res.end();
+  else res.end(body);
+  return true;
+}

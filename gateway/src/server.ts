@@ -1,0 +1,130 @@
+import { once } from "node:events";
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+import { createClient, type ConnectRouter, ConnectError } from "@connectrpc/connect";
+import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
+import { health, InferenceService, StreamService } from "@airwave/proto";
+import { createHealthService, createHealthState } from "@airwave/services";
+import { pino, type Logger } from "pino";
+import type { GatewayConfig } from "./config.js";
+import { Hub } from "./hub.js";
+import { corsHeaders } from "./http/cors.js";
+import { serveStatic } from "./http/static-files.js";
+import { createStreamRoutes } from "./http/stream-routes.js";
+import { createStreamService } from "./stream-service.js";
+
+/** A running gateway. */
+export interface Gateway {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  /** The hub (for tests and embedding). */
+  readonly hub: Hub;
+  /** Stops accepting, cancels every generation, closes every connection. */
+  close(): Promise<void>;
+}
+
+/** The HTTP/2 connection preface a gRPC client sends first (RFC 9113 §3.4). */
+const h2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+/**
+ * Starts the gateway on one port: HTTP/1.1 (Connect, gRPC-Web, SSE, NDJSON,
+ * the demo page) and HTTP/2 cleartext with prior knowledge (gRPC, and
+ * Connect over h2c), told apart by the HTTP/2 connection preface.
+ *
+ * Raises when the port cannot be bound.
+ */
+export async function startGateway(
+  cfg: GatewayConfig & { inferenceUrl: string; webDir?: string; logger?: Logger },
+): Promise<Gateway> {
+  const logger = cfg.logger ?? pino({ level: cfg.logLevel, name: "airwave-gateway" });
+  const upstream = createClient(InferenceService, createGrpcTransport({ baseUrl: cfg.inferenceUrl }));
+  const hub = new Hub(upstream, cfg);
+  const onError = (err: ConnectError) => logger.error({ err: err.cause ?? err, code: err.code }, err.rawMessage);
+  const routes = createStreamRoutes(hub, { ...cfg, onError });
+  const healthState = createHealthState([StreamService.typeName, health.Health.typeName]);
+  const webDir = cfg.webDir ?? fileURLToPath(new URL("../../web/dist/", import.meta.url));
+
+  const connect = connectNodeAdapter({
+    routes: (router: ConnectRouter) => {
+      router.service(StreamService, createStreamService(hub, cfg));
+      router.service(health.Health, createHealthService(healthState));
+    },
+    requireConnectProtocolHeader: true,
+    readMaxBytes: cfg.maxRequestBytes,
+    fallback(req, res) {
+      const r = res as http.ServerResponse;
+      serveStatic(webDir, req as http.IncomingMessage, r)
+        .then((served) => {
+          if (!served) r.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+        })
+        .catch(() => r.destroy());
+    },
+  });
+
+  // The HTTP/2 compatibility API mirrors http's request/response for
+  // everything used here, so one handler serves both.
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const preflight = req.method === "OPTIONS";
+    const cors = corsHeaders(cfg.corsOrigins, req.headers, preflight);
+    if (cors) for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
+    if (preflight) {
+      res.writeHead(cors ? 204 : 403).end();
+      return;
+    }
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/healthz") {
+      // 200 while serving; 503 once shutting down (readiness probes).
+      const serving = healthState.get("") === health.HealthCheckResponse_ServingStatus.SERVING;
+      res.writeHead(serving ? 200 : 503, { "content-type": "text/plain" }).end(serving ? "ok\n" : "shutting down\n");
+      return;
+    }
+    routes(req, res)
+      .then((handled) => {
+        if (!handled) connect(req, res);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, "unhandled request error");
+        res.destroy();
+      });
+  };
+
+  const h1 = http.createServer(handler);
+  const h2 = http2.createServer({}, handler as unknown as Parameters<typeof http2.createServer>[1]);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.once("readable", function detect() {
+      const head = socket.read() as Buffer | null;
+      if (head === null) {
+        socket.once("readable", detect);
+        return;
+      }
+      const n = Math.min(head.length, h2Preface.length);
+      const isH2 = head.subarray(0, n).equals(h2Preface.subarray(0, n));
+      socket.unshift(head);
+      (isH2 ? h2 : h1).emit("connection", socket);
+    });
+  });
+  server.listen(cfg.port, cfg.host);
+  await once(server, "listening");
+  const addr = server.address() as net.AddressInfo;
+  const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${addr.port}`;
+
+  return {
+    url,
+    port: addr.port,
+    hub,
+    async close() {
+      healthState.setAll(health.HealthCheckResponse_ServingStatus.NOT_SERVING);
+      server.close();
+      await hub.close();
+      h1.closeAllConnections();
+      for (const s of sockets) s.destroy();
+    },
+  };
+}

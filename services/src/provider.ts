@@ -1,0 +1,42 @@
+import type { GenerateRequest, StreamEvent } from "@airwave/proto";
+
+/**
+ * A model provider: turns one {@link GenerateRequest} into a stream of
+ * unpositioned airwave.v1 events.
+ *
+ * Invariants of the stream returned by {@link Provider.generate}:
+ * - the first event is `started` (model, provider name, provider request id);
+ * - then `text_delta`, `reasoning_delta`, `tool_call_*` and `usage` events;
+ * - then exactly one terminal event, `completed` or `failed`, and nothing after it.
+ *
+ * Errors:
+ * - A request this provider cannot serve is refused *before* anything is
+ *   yielded, by throwing a ConnectError (Code.InvalidArgument for a request
+ *   the provider cannot map, Code.NotFound for an unknown model,
+ *   Code.Unavailable when the upstream cannot be reached, …).
+ * - After `started`, a failure is the terminal `failed` event (`ev.failed`);
+ *   the iterator never throws mid-stream, except for an abort.
+ * - When `signal` aborts, the provider stops promptly (no further upstream
+ *   work) and ends by throwing the signal's reason. The caller discards
+ *   anything it would have yielded.
+ */
+export interface Provider {
+  /** The provider's name, the `<provider>` part of `GenerateRequest.model` (e.g. `"simulator"`). */
+  readonly name: string;
+  /** The model used when `GenerateRequest.model` is the bare provider name; undefined when the provider has none. */
+  readonly defaultModel?: string | undefined;
+  /**
+   * The models this provider serves; an unknown one is refused with
+   * Code.NotFound before `generate` is called. Undefined means "any name":
+   * the upstream decides (and refuses an unknown model with NOT_FOUND).
+   */
+  readonly models?: readonly string[] | undefined;
+  /**
+   * Runs one generation.
+   *
+   * @param req - the validated request (see `validateGenerateRequest`).
+   * @param model - the model part of `req.model`, already resolved (no provider prefix).
+   * @param signal - aborts the generation and its upstream request (client cancel, deadline, shutdown).
+   */
+  generate(req: GenerateRequest, model: string, signal: AbortSignal): AsyncIterable<StreamEvent>;
+}

@@ -1,0 +1,157 @@
+import type { Rng } from "./prng.js";
+
+/** Sentence templates; `{a}` and `{b}` are filled with prompt keywords. */
+export interface TextStyle {
+  /** Templates for the first sentence (introduces the topic `{a}`). */
+  readonly openers: readonly string[];
+  /** Templates for the following sentences. */
+  readonly sentences: readonly string[];
+  /** Connective phrases put before some following sentences. */
+  readonly connectives: readonly string[];
+}
+
+/** The style of answers. */
+export const answerStyle: TextStyle = {
+  openers: [
+    "Let's start with {a}.",
+    "{a} is worth looking at closely.",
+    "Here is a short overview of {a}.",
+    "Good question about {a}.",
+  ],
+  sentences: [
+    "At its core, {a} is about {b}.",
+    "A useful way to think about {a} is through {b}.",
+    "When people ask about {a}, they often mean {b}.",
+    "{a} and {b} are closely connected.",
+    "It helps to separate {a} from {b}.",
+    "The key point about {a} is how it shapes {b}.",
+    "One common approach to {a} starts with {b}.",
+    "Much depends on how {a} relates to {b}.",
+    "In most cases, {a} comes down to {b}.",
+    "Looking at {b} first often makes {a} easier to follow.",
+    "The details of {a} matter less than the overall picture of {b}.",
+  ],
+  connectives: [
+    "First,", "Moreover,", "In practice,", "On the other hand,", "As a result,", "For example,",
+    "That said,", "In other words,", "Also,", "Still,", "Finally,",
+  ],
+};
+
+/** The style of reasoning ("thinking") text. */
+export const reasoningStyle: TextStyle = {
+  openers: ["The user is asking about {a}.", "Okay, the question is about {a}.", "Let me think about {a}."],
+  sentences: [
+    "I should consider how {a} relates to {b}.",
+    "Maybe {b} matters more here.",
+    "I need to check what {a} implies for {b}.",
+    "A clear answer should mention {a} and {b}.",
+    "Wait, {b} might change the picture.",
+    "So the answer should cover {a} first.",
+    "Is {a} really the main point, or is it {b}?",
+  ],
+  connectives: ["Hmm,", "Also,", "Then", "But", "So", "Actually,"],
+};
+
+const stopWords = new Set(
+  (
+    "a an the and or but if then else of to in on at by for with from into onto about above below over under " +
+    "is are was were be been being am do does did done have has had having can could would should will shall may might must " +
+    "i me my mine we us our you your yours he him his she her it its they them their this that these those there here " +
+    "what which who whom whose why how when where please tell explain describe write give show make let lets " +
+    "call use using invoke run tool tools function functions some any all each every more most very just also not no yes " +
+    "as so than too out up down again once only own same such both few other another something anything thing things " +
+    "hello hi hey thanks thank want need like know get got"
+  ).split(" "),
+);
+
+/**
+ * Picks the topic words of a text: words of 3+ characters (any number) that
+ * are not common English function words, deduplicated case-insensitively, in
+ * order of first appearance. The first word of the text is lowercased unless
+ * it is an acronym.
+ *
+ * @param max - the most keywords returned.
+ */
+export function promptKeywords(text: string, max = 12): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const words = text.match(/[\p{L}\p{N}][\p{L}\p{N}'’_-]*/gu) ?? [];
+  words.forEach((w, i) => {
+    const word = w.replace(/['’_-]+$/u, "");
+    const lower = word.toLowerCase();
+    const isNumber = /^\p{N}+$/u.test(word);
+    if ((!isNumber && word.length < 3) || stopWords.has(lower) || seen.has(lower) || out.length >= max) return;
+    seen.add(lower);
+    out.push(i === 0 && word !== word.toUpperCase() ? lower : word);
+  });
+  return out;
+}
+
+/**
+ * Composes word-ish tokens of text: sentences built from `style`'s
+ * templates filled with `keywords`, some led by a connective, in paragraphs
+ * of 2 to 4 sentences. Each token is one word with its leading whitespace
+ * (`" word"`, or `"\n\nWord"` at a paragraph start); the first token has none.
+ *
+ * `length: "exact"` gives exactly `count` tokens (when `count` falls inside a
+ * sentence, the last token gets a period); `"sentences"` finishes the
+ * sentence in which `count` is reached, so the text ends cleanly.
+ *
+ * Pure: the same `rng` state, keywords, count and length give the same tokens.
+ */
+export function composeTokens(
+  rng: Rng,
+  keywords: readonly string[],
+  count: number,
+  style: TextStyle,
+  length: "exact" | "sentences" = "exact",
+): string[] {
+  const words = keywords.length > 0 ? keywords : ["this question", "the details"];
+  const tokens: string[] = [];
+  let sentenceInParagraph = 0;
+  let paragraphLength = rng.int(2, 4);
+  while (tokens.length < count) {
+    const first = tokens.length === 0;
+    const a = first ? (words[0] as string) : rng.pick(words);
+    const b = words.length > 1 ? rng.pick(words.filter((w) => w !== a)) : a;
+    const template = rng.pick(first ? style.openers : style.sentences);
+    let sentence = template.replace("{a}", a).replace("{b}", b);
+    if (!first && rng.next() < 0.45) {
+      const startsWithSlot = template.startsWith("{");
+      sentence = `${rng.pick(style.connectives)} ${startsWithSlot ? sentence : lowerFirst(sentence)}`;
+    } else {
+      sentence = upperFirst(sentence);
+    }
+    const newParagraph = sentenceInParagraph === paragraphLength;
+    if (newParagraph) {
+      sentenceInParagraph = 0;
+      paragraphLength = rng.int(2, 4);
+    }
+    sentenceInParagraph++;
+    sentence.split(" ").forEach((w, i) => {
+      const lead = tokens.length === 0 ? "" : i === 0 && newParagraph ? "\n\n" : " ";
+      tokens.push(lead + w);
+    });
+  }
+  if (length === "sentences") return tokens;
+  tokens.length = count;
+  const last = tokens[count - 1];
+  if (last !== undefined && !/[.!?]$/.test(last)) tokens[count - 1] = last.replace(/[,;:]$/, "") + ".";
+  return tokens;
+}
+
+/**
+ * Counts the tokens of a text the way the simulator counts: runs of letters
+ * and digits, and each other non-space character, are one token each.
+ */
+export function countTokens(text: string): number {
+  return text.match(/[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu)?.length ?? 0;
+}
+
+function upperFirst(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function lowerFirst(s: string): string {
+  return s.startsWith("I ") ? s : s.charAt(0).toLowerCase() + s.slice(1);
+}

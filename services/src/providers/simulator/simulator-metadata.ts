@@ -1,0 +1,83 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/**
+ * The simulator's steering, read from `GenerateRequest.metadata` keys that
+ * start with `simulator.`. Unset fields take the model's defaults.
+ */
+export interface SimulatorMetadata {
+  /** `simulator.ttft_ms`: time to first token in milliseconds (integer 0..600000). */
+  ttftMs?: number;
+  /** `simulator.tokens_per_s`: output pace in tokens per second (number 0..1000000; 0 = unpaced). */
+  tokensPerS?: number;
+  /** `simulator.output_tokens`: exact answer length in tokens (integer 0..100000); default whole sentences up to about 45–75 tokens, varied by seed. */
+  outputTokens?: number;
+  /** `simulator.fail_after_tokens`: end with `failed` after this many output tokens (integer ≥ 0). */
+  failAfterTokens?: number;
+  /** `simulator.fail_code`: the Connect code of that failure, by name (e.g. `"resource_exhausted"`); default Unavailable. */
+  failCode?: Code;
+}
+
+/** The metadata keys the simulator reads. */
+export const simulatorMetadataKeys = [
+  "simulator.ttft_ms",
+  "simulator.tokens_per_s",
+  "simulator.output_tokens",
+  "simulator.fail_after_tokens",
+  "simulator.fail_code",
+] as const;
+
+/**
+ * Parses the `simulator.*` metadata keys; other keys are ignored.
+ *
+ * Raises a ConnectError with Code.InvalidArgument naming the key
+ * (`metadata["simulator.ttft_ms"]: …`) for an unknown `simulator.*` key, a
+ * malformed or out-of-range number, or an unknown code name.
+ */
+export function parseSimulatorMetadata(metadata: Readonly<Record<string, string>>): SimulatorMetadata {
+  const out: SimulatorMetadata = {};
+  for (const [key, raw] of Object.entries(metadata)) {
+    if (!key.startsWith("simulator.")) continue;
+    const value = raw.trim();
+    switch (key) {
+      case "simulator.ttft_ms":
+        out.ttftMs = number(key, value, 0, 600_000, true);
+        break;
+      case "simulator.tokens_per_s":
+        out.tokensPerS = number(key, value, 0, 1_000_000, false);
+        break;
+      case "simulator.output_tokens":
+        out.outputTokens = number(key, value, 0, 100_000, true);
+        break;
+      case "simulator.fail_after_tokens":
+        out.failAfterTokens = number(key, value, 0, 1_000_000, true);
+        break;
+      case "simulator.fail_code":
+        out.failCode = code(key, value);
+        break;
+      default:
+        throw invalid(key, `unknown simulator key; known keys: ${simulatorMetadataKeys.join(", ")}`);
+    }
+  }
+  return out;
+}
+
+function number(key: string, value: string, min: number, max: number, integer: boolean): number {
+  const n = value === "" ? NaN : Number(value);
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw invalid(key, `want ${integer ? "an integer" : "a number"} from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** Accepts Connect and gRPC spellings: "resource_exhausted", "RESOURCE_EXHAUSTED", "ResourceExhausted". */
+function code(key: string, value: string): Code {
+  const want = value.replace(/[^A-Za-z]/g, "").toLowerCase();
+  for (const [name, c] of Object.entries(Code)) {
+    if (typeof c === "number" && name.toLowerCase() === want) return c;
+  }
+  throw invalid(key, 'want a Connect code name such as "unavailable", "resource_exhausted" or "internal"');
+}
+
+function invalid(key: string, what: string): ConnectError {
+  return new ConnectError(`metadata[${JSON.stringify(key)}]: ${what}`, Code.InvalidArgument);
+}

@@ -1,0 +1,103 @@
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { health, InferenceService } from "@airwave/proto";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { loadConfig, type ServicesConfig } from "./config.js";
+import { createProviders } from "./create-providers.js";
+import { createHealthService, createHealthState } from "./health.js";
+import { createInferenceService } from "./inference-service.js";
+import type { Provider } from "./provider.js";
+
+/** Options of {@link startInferenceServer}. */
+export interface InferenceServerOptions {
+  /** Interface to listen on; default `config.host` (`AIRWAVE_SERVICES_HOST`, `127.0.0.1`). */
+  host?: string;
+  /** TCP port; 0 picks an ephemeral port; default `config.port` (`AIRWAVE_SERVICES_PORT`, `50051`). */
+  port?: number;
+  /** The providers to serve; default `createProviders(config)`. */
+  providers?: Provider[];
+  /** Overrides of the configuration read from the environment by `loadConfig()`. */
+  config?: Partial<ServicesConfig>;
+}
+
+/** A running inference server. */
+export interface InferenceServer {
+  /** Base URL for gRPC clients, e.g. `http://127.0.0.1:50051`. */
+  readonly url: string;
+  /** The port actually listened on (the ephemeral one when 0 was asked). */
+  readonly port: number;
+  /**
+   * Stops the server: health turns NOT_SERVING, running calls are aborted
+   * (their providers' signals fire; clients see UNAVAILABLE), sessions get
+   * GOAWAY and are destroyed after at most {@link closeGraceMs}. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** How long `close()` lets open HTTP/2 sessions finish before destroying them, in milliseconds. */
+export const closeGraceMs = 1000;
+
+/** Bound on one request message, in bytes: 4 MiB (the request text itself is capped at 1 MiB by validation). */
+export const readMaxBytes = 4 * 1024 * 1024;
+
+/**
+ * Starts the inference service: `airwave.v1.InferenceService` and
+ * `grpc.health.v1.Health`, over HTTP/2 cleartext (h2c) through connect-node,
+ * so gRPC clients (and Connect/gRPC-Web over HTTP/2) can call it.
+ *
+ * Raises a ConnectError with Code.InvalidArgument for a malformed environment
+ * (see `loadConfig`); rejects with the listen error (e.g. EADDRINUSE).
+ */
+export async function startInferenceServer(o: InferenceServerOptions = {}): Promise<InferenceServer> {
+  const config: ServicesConfig = { ...loadConfig(), ...o.config };
+  const host = o.host ?? config.host;
+  const port = o.port ?? config.port;
+  const providers = o.providers ?? createProviders(config);
+  const shutdown = new AbortController();
+  const healthState = createHealthState([InferenceService.typeName, health.Health.typeName]);
+
+  const server = http2.createServer(
+    connectNodeAdapter({
+      routes(router) {
+        router.service(InferenceService, createInferenceService(providers));
+        router.service(health.Health, createHealthService(healthState));
+      },
+      shutdownSignal: shutdown.signal,
+      readMaxBytes,
+    }),
+  );
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.once("close", () => sessions.delete(s));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const actual = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${actual}`,
+    port: actual,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        healthState.setAll(health.HealthCheckResponse_ServingStatus.NOT_SERVING);
+        shutdown.abort(new ConnectError("the inference server is shutting down", Code.Unavailable));
+        server.close(() => resolve());
+        for (const s of sessions) s.close();
+        setTimeout(() => {
+          for (const s of sessions) s.destroy();
+        }, closeGraceMs).unref();
+      });
+      return closing;
+    },
+  };
+}

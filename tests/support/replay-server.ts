@@ -1,0 +1,101 @@
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** What the replay server saw of one request. */
+export interface ReplayRequest {
+  readonly path: string;
+  readonly body: unknown;
+  readonly headers: http.IncomingHttpHeaders;
+  /** Resolves when the client closed its socket before the body was fully sent. */
+  readonly closedEarly: Promise<void>;
+  /** True once the whole body was sent. */
+  finished: boolean;
+}
+
+export interface ReplayOptions {
+  /** Delay between SSE events, in ms (pacing like a model). Default 2. */
+  paceMs?: number;
+  /** Stop after this many events and hold the response open (never finish). */
+  holdAfterEvents?: number;
+  /** Answer every request with this status and body instead of the file. */
+  status?: number;
+}
+
+/**
+ * A small HTTP server on 127.0.0.1 that answers any POST with a recorded
+ * response body, byte for byte, paced event by event (split after each
+ * blank line). Used as the "model" for the openai-compatible provider and
+ * the official SDK alike.
+ */
+export async function startReplayServer(file: string, o: ReplayOptions = {}) {
+  const bytes = readFileSync(file);
+  const requests: ReplayRequest[] = [];
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      body = undefined;
+    }
+    let closeEarly!: () => void;
+    const r: ReplayRequest = {
+      path: req.url ?? "",
+      body,
+      headers: req.headers,
+      closedEarly: new Promise<void>((res) => (closeEarly = res)),
+      finished: false,
+    };
+    requests.push(r);
+    res.on("close", () => {
+      if (!r.finished) closeEarly();
+    });
+    if (o.status) {
+      res.writeHead(o.status, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "replayed error", type: "test", code: String(o.status) } }));
+      r.finished = true;
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    const pieces = splitEvents(bytes);
+    for (let i = 0; i < pieces.length; i++) {
+      if (res.destroyed) return;
+      if (o.holdAfterEvents !== undefined && i >= o.holdAfterEvents) return; // hold open until the client leaves
+      res.write(pieces[i]);
+      await new Promise((ok) => setTimeout(ok, o.paceMs ?? 2));
+    }
+    r.finished = true;
+    res.end();
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    /** Base URL to use as OPENAI_BASE_URL. */
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    async close() {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+/** Splits a body after each event separator (LF LF or CRLF CRLF), keeping every byte. */
+function splitEvents(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] === 0x0a && (b[i + 1] === 0x0a || (b[i + 1] === 0x0d && b[i + 2] === 0x0a))) {
+      const end = b[i + 1] === 0x0a ? i + 2 : i + 3;
+      out.push(b.subarray(start, end));
+      start = end;
+      i = end - 1;
+    }
+  }
+  if (start < b.length) out.push(b.subarray(start));
+  return out;
+}

@@ -1,0 +1,91 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/**
+ * The snake_case name of a code, as in the Connect protocol's JSON errors:
+ * `Code.InvalidArgument` → `"invalid_argument"`.
+ */
+export function codeName(code: Code): string {
+  const name = Code[code] as string | undefined;
+  return name === undefined ? String(code) : name.replace(/^./, (c) => c.toLowerCase()).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** Parses a snake_case code name (`"invalid_argument"`); `undefined` when unknown. */
+export function parseCodeName(name: string): Code | undefined {
+  for (const v of Object.values(Code)) {
+    if (typeof v === "number" && codeName(v) === name) return v;
+  }
+  return undefined;
+}
+
+/**
+ * Normalises anything thrown by fetch, a stream or a transport into a
+ * ConnectError: an AbortError becomes `Code.Canceled`, a `TypeError` (how
+ * `fetch` and body reads report a network failure) becomes
+ * `Code.Unavailable`, anything else that is not already a ConnectError
+ * becomes `Code.Unknown`, with the original kept in `cause`.
+ */
+export function toConnectError(err: unknown): ConnectError {
+  if (err instanceof ConnectError) return err;
+  if (err instanceof TypeError) return new ConnectError(`network error: ${err.message}`, Code.Unavailable, undefined, undefined, err);
+  return ConnectError.from(err);
+}
+
+/**
+ * Reads a Connect JSON error `{"code":"invalid_argument","message":"…"}`, the
+ * body of a failed HTTP route and the data of an SSE `event: error`. A
+ * missing or unknown code becomes `fallback`.
+ */
+export function errorFromJson(json: unknown, fallback: Code = Code.Unknown): ConnectError {
+  const o = typeof json === "object" && json !== null ? (json as Record<string, unknown>) : {};
+  const code = typeof o["code"] === "string" ? (parseCodeName(o["code"]) ?? fallback) : fallback;
+  const message = typeof o["message"] === "string" ? o["message"] : "";
+  return new ConnectError(message, code);
+}
+
+/**
+ * Turns a non-2xx response of an HTTP route into a ConnectError: the code
+ * and message of its JSON body, or else a code from the HTTP status
+ * ({@link codeFromHttpStatus}).
+ */
+export async function errorFromResponse(res: Response): Promise<ConnectError> {
+  const fallback = codeFromHttpStatus(res.status);
+  let text = "";
+  try {
+    text = await res.text();
+  } catch {
+    // The body is lost; the status still says enough.
+  }
+  try {
+    const err = errorFromJson(JSON.parse(text), fallback);
+    return err.rawMessage === "" ? new ConnectError(`HTTP ${res.status}`, err.code) : err;
+  } catch {
+    return new ConnectError(`HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`, fallback);
+  }
+}
+
+/**
+ * Maps an HTTP status without a JSON error body to a code, following the
+ * Connect protocol's table (https://connectrpc.com/docs/protocol#http-to-error-code)
+ * except that 404 is `NotFound`: the HTTP routes name resources.
+ */
+export function codeFromHttpStatus(status: number): Code {
+  switch (status) {
+    case 400: return Code.InvalidArgument;
+    case 401: return Code.Unauthenticated;
+    case 403: return Code.PermissionDenied;
+    case 404: return Code.NotFound;
+    case 408: return Code.DeadlineExceeded;
+    case 409: return Code.Aborted;
+    case 429: return Code.Unavailable;
+    case 499: return Code.Canceled;
+    case 501: return Code.Unimplemented;
+    case 502: case 503: case 504: return Code.Unavailable;
+    default: return Code.Unknown;
+  }
+}
+
+/** The ConnectError for an aborted signal: its reason when that is one, else `Code.Canceled`. */
+export function abortError(signal: AbortSignal): ConnectError {
+  const r: unknown = signal.reason;
+  return r instanceof ConnectError ? r : new ConnectError("the operation was aborted", Code.Canceled, undefined, undefined, r);
+}

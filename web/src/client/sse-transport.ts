@@ -1,0 +1,181 @@
+import { toJson } from "@bufbuild/protobuf";
+import {
+  type CreateStreamRequest,
+  CreateStreamRequestSchema,
+  type Cursor,
+  formatCursor,
+  isTerminal,
+  type StreamEvent,
+  StreamEventSchema,
+} from "@airwave/proto";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { abortError, errorFromResponse, toConnectError } from "./errors.js";
+import { decodeSseEvent, defaultMaxEventChars, readSseEvents } from "./sse-events.js";
+import type { StreamTransport } from "./transport.js";
+
+/** A constructor with the shape of the DOM's `EventSource`. */
+export type EventSourceConstructor = new (url: string) => EventSource;
+
+/** Options of {@link createSseTransport}. */
+export interface SseTransportOptions {
+  /** The gateway's origin (and path prefix, if any), e.g. `"http://127.0.0.1:8080"`. */
+  readonly baseUrl: string;
+  /** The `fetch` to use for create and cancel. @defaultValue `globalThis.fetch` */
+  readonly fetch?: typeof globalThis.fetch | undefined;
+  /** The `EventSource` to use for watch. @defaultValue `globalThis.EventSource` */
+  readonly EventSource?: EventSourceConstructor | undefined;
+  /** Bound on one SSE event of a create, in characters. @defaultValue {@link defaultMaxEventChars} */
+  readonly maxEventChars?: number | undefined;
+}
+
+/**
+ * The HTTP routes of the gateway as a transport:
+ * - `create`: `POST /v1/streams` with `Accept: text/event-stream`, the SSE
+ *   body read by fetch ({@link readSseEvents});
+ * - `watch`: a real `EventSource` on `GET /v1/streams/{id}/events?after=<cursor>`,
+ *   closed after the terminal event, on abort, and on its `error` (raised as
+ *   Code.Unavailable, so the resume loop resumes, instead of letting the
+ *   EventSource reconnect on its own);
+ * - `cancel`: `POST /v1/streams/{id}:cancel`.
+ *
+ * An SSE `event: error` and a non-2xx response become a ConnectError with the
+ * code of their JSON body.
+ */
+export function createSseTransport(o: SseTransportOptions): StreamTransport {
+  const base = o.baseUrl.replace(/\/+$/, "");
+  const maxEventChars = o.maxEventChars ?? defaultMaxEventChars;
+  const doFetch: typeof globalThis.fetch = (input, init) => (o.fetch ?? globalThis.fetch)(input, init);
+  const streamUrl = (id: string) => `${base}/v1/streams/${encodeURIComponent(id)}`;
+
+  return {
+    async *create(req: CreateStreamRequest, signal: AbortSignal) {
+      const res = await send(doFetch, `${base}/v1/streams`, signal, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        body: JSON.stringify(toJson(CreateStreamRequestSchema, req)),
+      });
+      const type = res.headers.get("Content-Type") ?? "";
+      if (res.body === null || !type.startsWith("text/event-stream")) {
+        await res.body?.cancel().catch(() => {});
+        throw new ConnectError(`unexpected response: Content-Type "${type}"`, Code.Unknown);
+      }
+      try {
+        yield* readSseEvents(res.body, maxEventChars);
+      } catch (e) {
+        throw signal.aborted ? abortError(signal) : e;
+      }
+    },
+
+    watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal) {
+      const ES = o.EventSource ?? globalThis.EventSource;
+      const url = `${streamUrl(streamId)}/events${cursor ? `?after=${encodeURIComponent(formatCursor(cursor))}` : ""}`;
+      return watchEventSource(url, ES, doFetch, signal);
+    },
+
+    async cancel(streamId: string, reason = "") {
+      const res = await send(doFetch, `${streamUrl(streamId)}:cancel`, undefined, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(reason ? { reason } : {}),
+      });
+      await res.body?.cancel().catch(() => {});
+    },
+  };
+}
+
+/**
+ * `fetch` that raises a ConnectError: for a network failure
+ * (Code.Unavailable), an abort (Code.Canceled), and a non-2xx response.
+ * @private
+ */
+async function send(doFetch: typeof globalThis.fetch, url: string, signal: AbortSignal | undefined, init: RequestInit): Promise<Response> {
+  let res: Response;
+  try {
+    res = await doFetch(url, signal ? { ...init, signal } : init);
+  } catch (e) {
+    throw signal?.aborted ? abortError(signal) : toConnectError(e);
+  }
+  if (!res.ok) throw await errorFromResponse(res);
+  return res;
+}
+
+/** The SSE `event:` names the gateway sends: every event kind, in snake_case. @private */
+const eventNames: readonly string[] = StreamEventSchema.fields.filter((f) => f.oneof !== undefined).map((f) => f.name);
+
+/**
+ * Wraps an `EventSource` as an AsyncIterable of StreamEvents; see
+ * {@link createSseTransport}. Nothing is lost between the EventSource's
+ * callbacks and the consumer: events queue until pulled.
+ * @private
+ */
+async function* watchEventSource(
+  url: string,
+  ES: EventSourceConstructor,
+  doFetch: typeof globalThis.fetch,
+  signal: AbortSignal,
+): AsyncGenerator<StreamEvent, void, undefined> {
+  if (signal.aborted) throw abortError(signal);
+  const queue: StreamEvent[] = [];
+  let failure: ConnectError | "refused" | undefined;
+  let wake: (() => void) | undefined;
+  const es = new ES(url);
+  const fail = (f: ConnectError | "refused") => {
+    failure ??= f;
+    es.close();
+    wake?.();
+  };
+  const onEvent = (e: Event) => {
+    if (failure !== undefined) return;
+    const data: unknown = (e as MessageEvent).data;
+    if (typeof data !== "string") {
+      // The EventSource's own `error`: CLOSED means it refused the response
+      // (an HTTP error status), anything else a dropped connection that it
+      // would retry by itself. Either way the resume loop decides.
+      fail(es.readyState === 2 ? "refused" : new ConnectError("event stream interrupted", Code.Unavailable));
+      return;
+    }
+    try {
+      queue.push(decodeSseEvent(e.type, data));
+      wake?.();
+    } catch (err) {
+      fail(toConnectError(err));
+    }
+  };
+  const onAbort = () => fail(abortError(signal));
+  for (const name of [...eventNames, "message", "error"]) es.addEventListener(name, onEvent);
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    for (;;) {
+      if (signal.aborted) throw abortError(signal);
+      const e = queue.shift();
+      if (e !== undefined) {
+        yield e;
+        if (isTerminal(e)) return;
+        continue;
+      }
+      if (failure === "refused") throw await refusalError(url, doFetch, signal);
+      if (failure !== undefined) throw failure;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+  } finally {
+    es.close();
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * An EventSource does not expose why it refused a response, so ask once with
+ * `fetch`: a non-2xx answer gives the real error (e.g. Code.NotFound); anything
+ * else is Code.Unavailable.
+ * @private
+ */
+async function refusalError(url: string, doFetch: typeof globalThis.fetch, signal: AbortSignal): Promise<ConnectError> {
+  try {
+    const res = await send(doFetch, url, signal, { headers: { Accept: "text/event-stream" } });
+    await res.body?.cancel().catch(() => {});
+    return new ConnectError("event stream refused", Code.Unavailable);
+  } catch (e) {
+    return toConnectError(e);
+  }
+}
