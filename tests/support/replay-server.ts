@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { basename, join } from "node:path";
 
 /** What the replay server saw of one request. */
 export interface ReplayRequest {
@@ -17,20 +18,20 @@ export interface ReplayRequest {
 export interface ReplayOptions {
   /** Delay between SSE events, in ms (pacing like a model). Default 2. */
   paceMs?: number;
-  /** Stop after this many events and hold the response open (never finish). */
-  holdAfterEvents?: number;
-  /** Answer every request with this status and body instead of the file. */
-  status?: number;
 }
 
 /**
- * A small HTTP server on 127.0.0.1 that answers any POST with a recorded
- * response body, byte for byte, paced event by event (split after each
- * blank line). Used as the "model" for the openai-compatible provider and
- * the official SDK alike.
+ * A small HTTP server on 127.0.0.1 that answers a Chat Completions POST with
+ * a recorded response body, byte for byte, paced event by event (split after
+ * each blank line). Used as the "model" for the openai-compatible provider
+ * and for the official SDK alike.
+ *
+ * The request's `model` picks the answer: `<file name in dir>` replays that
+ * file; `<file>@hold=N` sends N events and then holds the response open
+ * until the client closes it; `status=NNN` answers that HTTP status with an
+ * OpenAI-style error body.
  */
-export async function startReplayServer(file: string, o: ReplayOptions = {}) {
-  const bytes = readFileSync(file);
+export async function startReplayServer(dir: string, o: ReplayOptions = {}) {
   const requests: ReplayRequest[] = [];
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -53,9 +54,22 @@ export async function startReplayServer(file: string, o: ReplayOptions = {}) {
     res.on("close", () => {
       if (!r.finished) closeEarly();
     });
-    if (o.status) {
-      res.writeHead(o.status, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: { message: "replayed error", type: "test", code: String(o.status) } }));
+    const model = String((body as { model?: unknown } | undefined)?.model ?? "");
+    const status = /^status=(\d{3})$/.exec(model);
+    if (status) {
+      res.writeHead(Number(status[1]), { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "replayed error", type: "test", code: status[1] } }));
+      r.finished = true;
+      return;
+    }
+    const [name, holdSpec] = model.split("@hold=");
+    const hold = holdSpec === undefined ? undefined : Number(holdSpec);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(join(dir, basename(name ?? "")));
+    } catch {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: `no fixture ${name}`, type: "invalid_request_error", code: "model_not_found" } }));
       r.finished = true;
       return;
     }
@@ -63,7 +77,7 @@ export async function startReplayServer(file: string, o: ReplayOptions = {}) {
     const pieces = splitEvents(bytes);
     for (let i = 0; i < pieces.length; i++) {
       if (res.destroyed) return;
-      if (o.holdAfterEvents !== undefined && i >= o.holdAfterEvents) return; // hold open until the client leaves
+      if (hold !== undefined && i >= hold) return; // hold open until the client leaves
       res.write(pieces[i]);
       await new Promise((ok) => setTimeout(ok, o.paceMs ?? 2));
     }

@@ -1,0 +1,219 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  FinishReason,
+  type GenerateRequest,
+  GenerateRequestSchema,
+  isTerminal,
+  ReasoningEffort,
+  Role,
+  type StreamEvent,
+  toProtoCode,
+  ToolChoiceMode,
+} from "@airwave/proto";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { isToken, simulate, simulationSeed } from "./simulate.js";
+
+type Init = Parameters<typeof create<typeof GenerateRequestSchema>>[1];
+const user = (text: string) => ({ role: Role.USER, parts: [{ part: { case: "text" as const, value: text } }] });
+const req = (text: string, extra: Init = {}): GenerateRequest =>
+  create(GenerateRequestSchema, { model: "simulator", messages: [user(text)], ...extra });
+const run = (r: GenerateRequest, seed?: number) => simulate(r, { model: "default", ...(seed !== undefined ? { seed } : {}) });
+
+const text = (evs: StreamEvent[]) => evs.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join("");
+const count = (evs: StreamEvent[], kind: StreamEvent["event"]["case"]) => evs.filter((e) => e.event.case === kind).length;
+const last = (evs: StreamEvent[]) => evs.at(-1)!.event;
+
+const weatherTool = {
+  name: "get_weather",
+  description: "Current weather for a city",
+  parameters: {
+    type: "object",
+    properties: {
+      city: { type: "string" },
+      unit: { type: "string", enum: ["celsius", "fahrenheit"] },
+      days: { type: "integer", minimum: 1, maximum: 7 },
+      verbose: { type: "boolean" },
+    },
+    required: ["city", "unit", "days"],
+  },
+};
+const searchTool = { name: "search_docs", description: "Search", parameters: { type: "object", properties: { query: { type: "string" } }, required: ["query"] } };
+
+/** Every stream: `started` first, exactly one terminal event, last. */
+function expectWellFormed(evs: StreamEvent[]): void {
+  expect(evs[0]?.event.case).toBe("started");
+  expect(evs.filter(isTerminal)).toHaveLength(1);
+  expect(isTerminal(evs.at(-1)!)).toBe(true);
+}
+
+describe("simulate", () => {
+  const prompt = "How do solar panels convert sunlight into electricity?";
+
+  it("is deterministic for a request and seed", () => {
+    expect(run(req(prompt))).toEqual(run(req(prompt)));
+    expect(run(req(prompt), 7)).toEqual(run(req(prompt), 7));
+    expect(text(run(req(prompt), 7))).not.toBe(text(run(req(prompt), 8)));
+  });
+
+  it("seeds from request.seed when set, else from the prompt", () => {
+    expect(simulationSeed(req(prompt, { seed: 42n }))).toBe(simulationSeed(req("other words", { seed: 42n })));
+    expect(simulationSeed(req(prompt))).not.toBe(simulationSeed(req(`${prompt}!`)));
+    expect(text(run(req(prompt, { seed: 1n })))).not.toBe(text(run(req(prompt, { seed: 2n }))));
+  });
+
+  it("answers from the prompt's words, one word-ish token per text_delta", () => {
+    const evs = run(req(prompt));
+    expectWellFormed(evs);
+    const t = text(evs);
+    expect(t).toMatch(/solar/);
+    expect(t).toMatch(/electricity|sunlight|panels/);
+    expect(text(run(req("Tell me about medieval castles and their moats")))).toMatch(/castles|moats|medieval/);
+    const deltas = evs.flatMap((e) => (e.event.case === "textDelta" ? [e.event.value.text] : []));
+    expect(deltas[0]).not.toMatch(/^\s/);
+    for (const d of deltas.slice(1)) expect(d).toMatch(/^(\s|\n\n)\S+$/);
+    expect(deltas.length).toBeGreaterThanOrEqual(45);
+    expect(t).toMatch(/[.!?]$/);
+  });
+
+  it("reports usage and completes with STOP", () => {
+    const evs = run(req(prompt));
+    const end = last(evs);
+    expect(end).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP, rawFinishReason: "stop" } });
+    const usage = end.case === "completed" ? end.value.usage : undefined;
+    expect(usage?.inputTokens).toBeGreaterThan(8);
+    expect(usage?.outputTokens).toBe(count(evs, "textDelta"));
+    expect(usage?.reasoningTokens).toBeUndefined();
+    expect(evs.at(-2)?.event).toMatchObject({ case: "usage", value: usage });
+  });
+
+  it("emits reasoning first, more for higher effort", () => {
+    const n = (effort: ReasoningEffort) => count(run(req(prompt, { reasoning: { effort } })), "reasoningDelta");
+    expect(n(ReasoningEffort.NONE)).toBe(0);
+    expect(n(ReasoningEffort.UNSPECIFIED)).toBe(0);
+    expect(n(ReasoningEffort.LOW)).toBeGreaterThan(10);
+    expect(n(ReasoningEffort.MEDIUM)).toBeGreaterThan(n(ReasoningEffort.LOW));
+    expect(n(ReasoningEffort.HIGH)).toBeGreaterThan(n(ReasoningEffort.MEDIUM));
+    const evs = run(req(prompt, { reasoning: { effort: ReasoningEffort.MEDIUM } }));
+    const firstText = evs.findIndex((e) => e.event.case === "textDelta");
+    const lastReasoning = evs.findLastIndex((e) => e.event.case === "reasoningDelta");
+    expect(lastReasoning).toBeLessThan(firstText);
+    const end = last(evs);
+    expect(end.case === "completed" && end.value.usage).toMatchObject({
+      reasoningTokens: count(evs, "reasoningDelta"),
+      outputTokens: count(evs, "reasoningDelta") + count(evs, "textDelta"),
+    });
+  });
+
+  describe("tool calls", () => {
+    const call = (evs: StreamEvent[]) => {
+      const done = evs.find((e) => e.event.case === "toolCallCompleted");
+      return done?.event.case === "toolCallCompleted" ? done.event.value : undefined;
+    };
+
+    it("calls a tool the prompt names, with schema-typed arguments from the prompt", () => {
+      const evs = run(req("What is the weather in Paris for 3 days? Use get_weather in celsius.", { tools: [searchTool, weatherTool] }));
+      expectWellFormed(evs);
+      expect(count(evs, "textDelta")).toBe(0);
+      const c = call(evs)!;
+      expect(c.name).toBe("get_weather");
+      expect(JSON.parse(c.argumentsJson)).toEqual({ city: "Paris", unit: "celsius", days: 3 });
+      const started = evs.find((e) => e.event.case === "toolCallStarted")!.event;
+      expect(started).toMatchObject({ value: { callId: c.callId, name: "get_weather", index: 0 } });
+      const deltas = evs.flatMap((e) => (e.event.case === "toolCallDelta" ? [e.event.value.argumentsDelta] : []));
+      expect(deltas.length).toBeGreaterThan(2);
+      expect(deltas.join("")).toBe(c.argumentsJson);
+      expect(last(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
+      const end = last(evs);
+      expect(end.case === "completed" && end.value.usage?.outputTokens).toBe(deltas.length);
+    });
+
+    it("calls a tool when asked to use a tool, and not otherwise", () => {
+      expect(call(run(req("Please use a tool to look up the release notes", { tools: [searchTool] })))?.name).toBe("search_docs");
+      const plain = run(req("Explain release notes", { tools: [searchTool] }));
+      expect(call(plain)).toBeUndefined();
+      expect(count(plain, "textDelta")).toBeGreaterThan(0);
+    });
+
+    it("honours tool_choice NONE, REQUIRED and a named tool", () => {
+      const tools = [searchTool, weatherTool];
+      const mode = (m: ToolChoiceMode) => ({ tools, toolChoice: { choice: { case: "mode" as const, value: m } } });
+      expect(call(run(req("use get_weather for Rome", mode(ToolChoiceMode.NONE))))).toBeUndefined();
+      expect(call(run(req("Hello there", mode(ToolChoiceMode.REQUIRED))))).toBeDefined();
+      const named = run(req("use get_weather", { tools, toolChoice: { choice: { case: "toolName", value: "search_docs" } } }));
+      expect(call(named)?.name).toBe("search_docs");
+      expect(JSON.parse(call(named)!.argumentsJson)).toEqual({ query: "use get_weather" });
+    });
+
+    it("answers from a tool result instead of calling again", () => {
+      const r = create(GenerateRequestSchema, {
+        model: "simulator",
+        tools: [weatherTool],
+        messages: [
+          user("What is the weather in Paris? use get_weather"),
+          { role: Role.ASSISTANT, parts: [{ part: { case: "toolCall", value: { callId: "c1", name: "get_weather", argumentsJson: "{}" } } }] },
+          { role: Role.TOOL, parts: [{ part: { case: "toolResult", value: { callId: "c1", result: '{"sky":"sunny","temperature":21}' } } }] },
+        ],
+      });
+      const evs = run(r);
+      expect(call(evs)).toBeUndefined();
+      expect(text(evs)).toMatch(/sunny|temperature/);
+    });
+  });
+
+  it("ends before a stop sequence with STOP", () => {
+    const base = text(run(req(prompt)));
+    const stop = base.split(" ")[9]!;
+    const evs = run(req(prompt, { stopSequences: ["zzz-never", stop] }));
+    expect(text(evs)).toBe(base.slice(0, base.indexOf(stop)));
+    expect(last(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
+  });
+
+  it("honours simulator.output_tokens exactly, capped by max_output_tokens with LENGTH", () => {
+    expect(count(run(req(prompt, { metadata: { "simulator.output_tokens": "120" } })), "textDelta")).toBe(120);
+    const capped = run(req(prompt, { maxOutputTokens: 5, metadata: { "simulator.output_tokens": "120" } }));
+    expect(count(capped, "textDelta")).toBe(5);
+    expect(last(capped)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.LENGTH, rawFinishReason: "length" } });
+    const thinking = run(req(prompt, { maxOutputTokens: 4, reasoning: { effort: ReasoningEffort.HIGH } }));
+    expect(count(thinking, "reasoningDelta")).toBe(4);
+    expect(count(thinking, "textDelta")).toBe(0);
+    expect(last(thinking)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.LENGTH } });
+  });
+
+  it("fails after simulator.fail_after_tokens with the given code", () => {
+    const evs = run(req(prompt, { metadata: { "simulator.fail_after_tokens": "3", "simulator.fail_code": "resource_exhausted" } }));
+    expectWellFormed(evs);
+    expect(evs.filter(isToken)).toHaveLength(3);
+    expect(last(evs)).toMatchObject({
+      case: "failed",
+      value: {
+        code: toProtoCode(Code.ResourceExhausted),
+        reason: "SIMULATED_FAILURE",
+        retryable: true,
+        usage: { outputTokens: 3 },
+      },
+    });
+    const dflt = last(run(req(prompt, { metadata: { "simulator.fail_after_tokens": "0" } })));
+    expect(dflt).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable) } });
+    const internal = last(run(req(prompt, { metadata: { "simulator.fail_after_tokens": "1", "simulator.fail_code": "INTERNAL" } })));
+    expect(internal).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Internal), retryable: false } });
+    expect(last(run(req(prompt, { metadata: { "simulator.fail_after_tokens": "100000" } }))).case).toBe("completed");
+  });
+
+  it.each([
+    ["simulator.fail_code", "bogus"],
+    ["simulator.ttft_ms", "-1"],
+    ["simulator.output_tokens", "1.5"],
+    ["simulator.tokens_per_s", "fast"],
+    ["simulator.typo", "1"],
+  ])("refuses metadata %s=%j with InvalidArgument naming the key", (key, value) => {
+    try {
+      run(req(prompt, { metadata: { [key]: value } }));
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConnectError);
+      expect((e as ConnectError).code).toBe(Code.InvalidArgument);
+      expect((e as ConnectError).rawMessage).toContain(key);
+    }
+  });
+});
