@@ -14,6 +14,11 @@ import { startReplayServer } from "../support/replay-server.js";
 
 const transports = ["connect", "grpc-web", "sse"] as const;
 
+// Functions passed to page.evaluate run in the browser; this suite is
+// type-checked against Node's lib, so the few DOM names are declared here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const document: any, window: any, MutationObserver: any;
+
 let aw: TestAirwave;
 let replay: Awaited<ReturnType<typeof startReplayServer>>;
 let browser: Browser;
@@ -41,7 +46,7 @@ async function openDemo(transport: string): Promise<Page> {
   await page.evaluate(() => {
     const w = window as unknown as { states: string[] };
     w.states = [];
-    const out = document.querySelector("#output") as HTMLElement;
+    const out = document.querySelector("#output");
     new MutationObserver(() => {
       const t = out.textContent ?? "";
       if (t !== w.states.at(-1)) w.states.push(t);

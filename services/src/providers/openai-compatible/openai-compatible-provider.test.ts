@@ -45,7 +45,9 @@ class FakeUpstream {
     for await (const c of req) raw += String(c);
     const body = JSON.parse(raw) as { model: string };
     this.seen.push({ headers: req.headers, body });
-    const json = (status: number, b: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(b));
+    const json = (status: number, b: unknown): void => {
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(b));
+    };
     switch (body.model) {
       case "fixture":
         res.writeHead(200, { "content-type": "text/event-stream", "x-request-id": "req_123" });

@@ -52,7 +52,8 @@ export interface ToOpenAIRequestOptions {
  * - Tools → `{type: "function", function: {name, description, parameters}}`
  *   (parameters default to an empty object schema); `tool_choice` mode AUTO,
  *   NONE, REQUIRED → `"auto"`, `"none"`, `"required"`, a tool name →
- *   `{type: "function", function: {name}}`; UNSPECIFIED is left out.
+ *   `{type: "function", function: {name}}`; UNSPECIFIED, and any choice
+ *   without tools (OpenAI refuses that), is left out.
  * - `temperature`, `top_p`, `stop`, `seed` as is; `max_output_tokens` → the
  *   field named by `o.maxTokensField`; `reasoning.effort` LOW/MEDIUM/HIGH →
  *   `reasoning_effort` (NONE and UNSPECIFIED are left out: not every server
@@ -82,7 +83,7 @@ export function toOpenAIRequest(req: GenerateRequest, model: string, o: ToOpenAI
       },
     }));
   }
-  const choice = req.toolChoice?.choice;
+  const choice = req.tools.length > 0 ? req.toolChoice?.choice : undefined; // OpenAI refuses tool_choice without tools
   if (choice?.case === "toolName") body.tool_choice = { type: "function", function: { name: choice.value } };
   if (choice?.case === "mode") {
     const mode = { [ToolChoiceMode.AUTO]: "auto", [ToolChoiceMode.NONE]: "none", [ToolChoiceMode.REQUIRED]: "required" } as const;

@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   FinishReason,
   type GenerateRequest,
@@ -14,7 +14,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { isToken, simulate, simulationSeed } from "./simulate.js";
 
-type Init = Parameters<typeof create<typeof GenerateRequestSchema>>[1];
+type Init = Exclude<MessageInitShape<typeof GenerateRequestSchema>, GenerateRequest>;
 const user = (text: string) => ({ role: Role.USER, parts: [{ part: { case: "text" as const, value: text } }] });
 const req = (text: string, extra: Init = {}): GenerateRequest =>
   create(GenerateRequestSchema, { model: "simulator", messages: [user(text)], ...extra });
