@@ -84,7 +84,11 @@ describe("toOpenAIRequest", () => {
     expect(body).not.toHaveProperty("max_tokens");
     expect(body.tool_choice).toEqual({ type: "function", function: { name: "f" } });
     for (const k of ["temperature", "top_p", "stop", "seed", "reasoning_effort"]) expect(body).not.toHaveProperty(k);
-    const noTools = create(GenerateRequestSchema, { ...req, tools: [], toolChoice: { choice: { case: "mode", value: ToolChoiceMode.NONE } } });
+    const noTools = create(GenerateRequestSchema, {
+      model: "m",
+      messages: [{ role: Role.USER, parts: [text("hi")] }],
+      toolChoice: { choice: { case: "mode", value: ToolChoiceMode.NONE } },
+    });
     expect(toOpenAIRequest(noTools, "m", { maxTokensField: "max_tokens" })).not.toHaveProperty("tool_choice");
   });
 
