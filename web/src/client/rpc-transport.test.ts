@@ -3,16 +3,16 @@ import {
   CreateStreamRequestSchema,
   CreateStreamResponseSchema,
   ev,
-  eventKindName,
   FinishReason,
   type StreamEvent,
   WatchStreamRequestSchema,
 } from "@airwave/proto";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { describe, expect, it } from "vitest";
 import { createConnectStreamTransport } from "./connect-transport.js";
 import { createGrpcWebStreamTransport } from "./grpc-web-transport.js";
+import { drain } from "../testing/drain.js";
 
 const at = (seq: number, e: StreamEvent): StreamEvent => ({ ...e, streamId: "s", epoch: "E", seq });
 const started = at(1, ev.started("sim", "simulator"));
@@ -40,15 +40,6 @@ function fakeFetch(contentType: string, body: Uint8Array<ArrayBuffer> | Error) {
   return { fetch: fetch as typeof globalThis.fetch, requests };
 }
 
-async function drain(it: AsyncIterable<StreamEvent>): Promise<{ kinds: string[]; error?: ConnectError }> {
-  const kinds: string[] = [];
-  try {
-    for await (const e of it) kinds.push(eventKindName(e));
-    return { kinds };
-  } catch (e) {
-    return { kinds, error: ConnectError.from(e) };
-  }
-}
 const req = create(CreateStreamRequestSchema, { streamId: "abcdefghijklmnopqrstuv", request: { model: "simulator" } });
 const signal = () => new AbortController().signal;
 

@@ -1,9 +1,10 @@
 import { create, toJson, toJsonString } from "@bufbuild/protobuf";
 import { CreateStreamRequestSchema, ev, eventKindName, FinishReason, type StreamEvent, StreamEventSchema } from "@airwave/proto";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { beforeEach, describe, expect, it } from "vitest";
 import { streamWithResume } from "./resume-loop.js";
 import { type EventSourceConstructor, createSseTransport } from "./sse-transport.js";
+import { drain } from "../testing/drain.js";
 
 const at = (seq: number, e: StreamEvent): StreamEvent => ({ ...e, streamId: "s", epoch: "E", seq });
 const frame = (e: StreamEvent) => `id: E:${e.seq}\nevent: ${eventKindName(e)}\ndata: ${toJsonString(StreamEventSchema, e)}\n\n`;
@@ -56,15 +57,6 @@ const sse = (text: string) => new Response(text, { headers: { "Content-Type": "t
 const jsonError = (status: number, code: string, message: string) =>
   new Response(JSON.stringify({ code, message }), { status, headers: { "Content-Type": "application/json" } });
 
-async function drain(it: AsyncIterable<StreamEvent>): Promise<{ kinds: string[]; error?: ConnectError }> {
-  const kinds: string[] = [];
-  try {
-    for await (const e of it) kinds.push(eventKindName(e));
-    return { kinds };
-  } catch (e) {
-    return { kinds, error: ConnectError.from(e) };
-  }
-}
 
 const req = create(CreateStreamRequestSchema, { streamId: "abcdefghijklmnopqrstuv", request: { model: "simulator" } });
 
