@@ -215,6 +215,15 @@ describe("Hub", () => {
       await back.return(undefined);
     });
 
+    it("a creator that never attaches gets the grace period, then the generation is cancelled", async () => {
+      vi.useFakeTimers();
+      await hub.create("alice", req("gated", { onDetach: OnDetach.CANCEL }));
+      await vi.advanceTimersByTimeAsync(opts.detachGraceMs - 1);
+      expect(up.calls[0]?.signal.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(up.calls[0]?.signal.aborted).toBe(true);
+    });
+
     it("CANCEL: cancels as soon as the last watcher leaves", async () => {
       const id = await hub.create("alice", req("gated", { onDetach: OnDetach.CANCEL }));
       await watchThenLeave(id);

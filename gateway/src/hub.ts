@@ -114,6 +114,10 @@ export class Hub {
       this.#remove(rec);
       throw e;
     }
+    // A creator that never attaches (it left before the first event) must
+    // not leave an orphan generation: it gets the grace period like any
+    // detach. The creator's watch, attaching right after, clears it.
+    if (rec.watchers === 0 && rec.onDetach !== OnDetach.CONTINUE) this.#armGrace(rec);
     return id;
   }
 
@@ -211,10 +215,16 @@ export class Hub {
         rec.generation.cancel("detach");
         return;
       default:
-        rec.graceTimer = setTimeout(() => {
-          if (rec.watchers === 0) rec.generation.cancel("detach");
-        }, this.o.detachGraceMs);
+        this.#armGrace(rec);
     }
+  }
+
+  /** Cancels the generation unless a watcher attaches within the grace period. */
+  #armGrace(rec: StreamRecord): void {
+    clearTimeout(rec.graceTimer);
+    rec.graceTimer = setTimeout(() => {
+      if (rec.watchers === 0) rec.generation.cancel("detach");
+    }, this.o.detachGraceMs);
   }
 
   #ended(rec: StreamRecord): void {

@@ -27,6 +27,9 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** How long a new connection may stay silent before it is closed, in ms. */
+const detectTimeoutMs = 30_000;
+
 /** The HTTP/2 connection preface a gRPC client sends first (RFC 9113 §3.4). */
 const h2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
@@ -98,6 +101,8 @@ export async function startGateway(
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
+    // A connection that says nothing is closed rather than held forever.
+    socket.setTimeout(detectTimeoutMs, () => socket.destroy());
     socket.once("readable", function detect() {
       const head = socket.read() as Buffer | null;
       if (head === null) {
@@ -106,6 +111,7 @@ export async function startGateway(
       }
       const n = Math.min(head.length, h2Preface.length);
       const isH2 = head.subarray(0, n).equals(h2Preface.subarray(0, n));
+      socket.setTimeout(0);
       socket.unshift(head);
       (isH2 ? h2 : h1).emit("connection", socket);
     });
