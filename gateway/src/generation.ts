@@ -105,7 +105,7 @@ export class Generation {
     } catch (err) {
       const e = ConnectError.from(err);
       if (first) {
-        refuse(this.#cancelSource ? new ConnectError("cancelled", Code.Canceled) : publicError(e));
+        refuse(this.#cancelSource ? new ConnectError("cancelled", Code.Canceled) : refusalForClient(e));
         return;
       }
       if (this.#cancelSource) {
@@ -135,7 +135,7 @@ export class Generation {
  * not-found messages come from our own services and are kept; anything else
  * is reduced to its code with a generic text (never leak internals).
  */
-function publicError(e: ConnectError): ConnectError {
+function refusalForClient(e: ConnectError): ConnectError {
   switch (e.code) {
     case Code.InvalidArgument:
     case Code.NotFound:

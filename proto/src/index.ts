@@ -10,5 +10,6 @@ export * from "../gen/airwave/v1/stream_service_pb.js";
 export * as health from "../gen/grpc/health/v1/health_pb.js";
 export * from "./codes.js";
 export * from "./cursor.js";
+export * from "./delay.js";
 export * from "./events.js";
 export * from "./stream-id.js";

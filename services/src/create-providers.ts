@@ -1,5 +1,5 @@
 import type { ServicesConfig } from "./config.js";
-import type { Sleep } from "./delay.js";
+import type { Sleep } from "@airwave/proto";
 import type { Provider } from "./provider.js";
 import { createOpenAICompatibleProvider } from "./providers/openai-compatible/openai-compatible-provider.js";
 import { createSimulatorProvider } from "./providers/simulator/simulator-provider.js";

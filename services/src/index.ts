@@ -5,7 +5,7 @@
 export { adapt, type Mapper } from "./adapt.js";
 export { defaultServicesConfig, loadConfig, type ServicesConfig } from "./config.js";
 export { createProviders } from "./create-providers.js";
-export { delay, type Sleep } from "./delay.js";
+export { delay, type Sleep } from "@airwave/proto";
 export { createHealthService, createHealthState, type HealthState } from "./health.js";
 export { createInferenceService, guardProviderStream } from "./inference-service.js";
 export type { Provider } from "./provider.js";

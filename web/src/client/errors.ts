@@ -1,21 +1,17 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { codeFromString, codeToString } from "@connectrpc/connect/protocol-connect";
 
 /**
  * The snake_case name of a code, as in the Connect protocol's JSON errors:
- * `Code.InvalidArgument` → `"invalid_argument"`.
+ * `Code.InvalidArgument` → `"invalid_argument"` (connect's `codeToString`).
  */
-export function codeName(code: Code): string {
-  const name = Code[code] as string | undefined;
-  return name === undefined ? String(code) : name.replace(/^./, (c) => c.toLowerCase()).replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
+export const codeName: (code: Code) => string = codeToString;
 
-/** Parses a snake_case code name (`"invalid_argument"`); `undefined` when unknown. */
-export function parseCodeName(name: string): Code | undefined {
-  for (const v of Object.values(Code)) {
-    if (typeof v === "number" && codeName(v) === name) return v;
-  }
-  return undefined;
-}
+/**
+ * Parses a snake_case code name (`"invalid_argument"`); `undefined` when
+ * unknown (connect's `codeFromString`).
+ */
+export const parseCodeName: (name: string) => Code | undefined = codeFromString;
 
 /**
  * Normalises anything thrown by fetch, a stream or a transport into a

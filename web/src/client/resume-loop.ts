@@ -10,6 +10,8 @@ import {
   retryableCodes,
   type StreamEvent,
   StreamEventSchema,
+  delay as sleep,
+  formatCursor,
 } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, toConnectError } from "./errors.js";
@@ -165,25 +167,14 @@ async function* resume(t: StreamTransport, req: CreateStreamRequest, o: ResumeOp
  * (Code.Canceled, or the signal's reason) as soon as `signal` aborts.
  */
 export function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortError(signal));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+  return sleep(ms, signal).catch(() => Promise.reject(abortError(signal)));
 }
 
 /** A `resumed` (EPOCH_CHANGED) announcing the epoch of `e`. @private */
 function epochChanged(e: StreamEvent): StreamEvent {
   return create(StreamEventSchema, {
     streamId: e.streamId,
-    event: { case: "resumed", value: { outcome: ResumeOutcome.EPOCH_CHANGED, cursor: `${e.epoch}:0` } },
+    event: { case: "resumed", value: { outcome: ResumeOutcome.EPOCH_CHANGED, cursor: formatCursor({ epoch: e.epoch, seq: 0 }) } },
   });
 }
 

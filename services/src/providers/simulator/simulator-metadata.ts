@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { codeFromString } from "@connectrpc/connect/protocol-connect";
 
 /**
  * The simulator's steering, read from `GenerateRequest.metadata` keys that
@@ -71,11 +72,9 @@ function number(key: string, value: string, min: number, max: number, integer: b
 
 /** Accepts Connect and gRPC spellings: "resource_exhausted", "RESOURCE_EXHAUSTED", "ResourceExhausted". */
 function code(key: string, value: string): Code {
-  const want = value.replace(/[^A-Za-z]/g, "").toLowerCase();
-  for (const [name, c] of Object.entries(Code)) {
-    if (typeof c === "number" && name.toLowerCase() === want) return c;
-  }
-  throw invalid(key, 'want a Connect code name such as "unavailable", "resource_exhausted" or "internal"');
+  const c = codeFromString(value.toLowerCase());
+  if (c === undefined) throw invalid(key, 'want a Connect code name such as "unavailable", "resource_exhausted" or "internal"');
+  return c;
 }
 
 function invalid(key: string, what: string): ConnectError {

@@ -1,5 +1,4 @@
-import type { GenerateRequest, StreamEvent } from "@airwave/proto";
-import { delay, type Sleep } from "../../delay.js";
+import { delay, type GenerateRequest, type Sleep, type StreamEvent } from "@airwave/proto";
 import type { Provider } from "../../provider.js";
 import { isToken, simulate } from "./simulate.js";
 import { parseSimulatorMetadata } from "./simulator-metadata.js";

@@ -7,6 +7,8 @@
  * resolves on the next macrotask.
  *
  * Uses the global `setTimeout`, so tests can drive it with fake timers.
+ * The one abortable sleep of Airwave: services pace with it, the web client
+ * backs off with it.
  *
  * @see https://github.com/vercel/ai/blob/main/packages/provider-utils/src/delay.ts
  */
