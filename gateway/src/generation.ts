@@ -26,6 +26,7 @@ export type CancelSource = "client" | "detach" | "shutdown";
  */
 export class Generation {
   readonly #life = new AbortController();
+  readonly #shutdown: AbortSignal;
   #cancelSource: CancelSource | undefined;
   #lastUsage: Usage | undefined;
   /**
@@ -57,8 +58,8 @@ export class Generation {
       refuse = rej;
     });
     this.accepted.catch(() => {});
+    this.#shutdown = shutdown;
     const signal = AbortSignal.any([this.#life.signal, shutdown]);
-    shutdown.addEventListener("abort", () => (this.#cancelSource ??= "shutdown"), { once: true });
     this.done = this.#pump(upstream.generate(request, { signal, timeoutMs }), accept, refuse);
   }
 
@@ -104,6 +105,7 @@ export class Generation {
       this.#endWith(ev.failed(Code.Unavailable, "the model stream ended early", "UPSTREAM_TRUNCATED"));
     } catch (err) {
       const e = ConnectError.from(err);
+      if (this.#shutdown.aborted) this.#cancelSource ??= "shutdown";
       if (first) {
         refuse(this.#cancelSource ? new ConnectError("cancelled", Code.Canceled) : refusalForClient(e));
         return;

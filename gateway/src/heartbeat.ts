@@ -20,6 +20,11 @@ export async function* withHeartbeats<T>(
   let next: Promise<IteratorResult<T>> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => {}); // observed through the race below
   try {
     for (;;) {
       signal.throwIfAborted();
@@ -27,14 +32,12 @@ export async function* withHeartbeats<T>(
         next = it.next();
         next.catch(() => {}); // handled below via race; avoids an unhandled rejection after abort
       }
-      const idle = new Promise<typeof HEARTBEAT>((resolve, reject) => {
-        if (idleMs > 0) timer = setTimeout(() => resolve(HEARTBEAT), idleMs);
-        onAbort = () => reject(signal.reason);
-        signal.addEventListener("abort", onAbort, { once: true });
-      });
-      const r = await Promise.race([next, idle]);
+      const idle =
+        idleMs > 0
+          ? new Promise<typeof HEARTBEAT>((resolve) => (timer = setTimeout(() => resolve(HEARTBEAT), idleMs)))
+          : undefined;
+      const r = await Promise.race(idle ? [next, idle, aborted] : [next, aborted]);
       clearTimeout(timer);
-      if (onAbort) signal.removeEventListener("abort", onAbort);
       if (r === HEARTBEAT) {
         yield HEARTBEAT;
         continue;

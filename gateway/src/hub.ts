@@ -3,6 +3,7 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import {
   type CreateStreamRequest,
+  FinishReason,
   formatCursor,
   type InferenceService,
   isTerminal,
@@ -261,6 +262,8 @@ function stateOf(rec: StreamRecord): StreamState {
   if (!rec.log.ended) return StreamState.RUNNING;
   const [last] = rec.log.read(rec.log.top - 1, 1);
   if (last?.event.case === "failed") return StreamState.FAILED;
-  if (last?.event.case === "completed" && last.event.value.finishReason === 5) return StreamState.CANCELLED;
+  if (last?.event.case === "completed" && last.event.value.finishReason === FinishReason.CANCELLED) {
+    return StreamState.CANCELLED;
+  }
   return StreamState.COMPLETED;
 }

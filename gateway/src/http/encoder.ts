@@ -22,6 +22,23 @@ export interface Encoder {
 const utf8 = new TextEncoder();
 
 /**
+ * Encodes each event once, however many watchers read it: logged events are
+ * shared objects, so their bytes are kept beside them (and collected with
+ * them).
+ */
+function oncePerEvent(encode: (e: StreamEvent) => Uint8Array): (e: StreamEvent) => Uint8Array {
+  const cache = new WeakMap<StreamEvent, Uint8Array>();
+  return (e) => {
+    let bytes = cache.get(e);
+    if (!bytes) {
+      bytes = encode(e);
+      cache.set(e, bytes);
+    }
+    return bytes;
+  };
+}
+
+/**
  * The Connect JSON error shape, `{"code":"unavailable","message":"…"}`
  * (https://connectrpc.com/docs/protocol#error-end-stream). Internal errors
  * are reduced to "internal error" before they get here.
@@ -39,10 +56,10 @@ export function errorJson(err: ConnectError): string {
  */
 export const sseEncoder: Encoder = {
   contentType: "text/event-stream; charset=utf-8",
-  event(e) {
+  event: oncePerEvent((e) => {
     const id = e.seq > 0 ? `id: ${formatCursor(e)}\n` : "";
     return utf8.encode(`${id}event: ${eventKindName(e)}\ndata: ${toJsonString(StreamEventSchema, e)}\n\n`);
-  },
+  }),
   heartbeat: () => utf8.encode(": heartbeat\n\n"),
   error: (err) => utf8.encode(`event: error\ndata: ${errorJson(err)}\n\n`),
 };
@@ -54,7 +71,7 @@ export const sseEncoder: Encoder = {
  */
 export const ndjsonEncoder: Encoder = {
   contentType: "application/x-ndjson",
-  event: (e) => utf8.encode(`${toJsonString(StreamEventSchema, e)}\n`),
+  event: oncePerEvent((e) => utf8.encode(`${toJsonString(StreamEventSchema, e)}\n`)),
   heartbeat: () => utf8.encode(`{"heartbeat":{}}\n`),
   error: (err) => utf8.encode(`{"error":${errorJson(err)}}\n`),
 };

@@ -1,7 +1,6 @@
-import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { isTerminal, newEpoch, type StreamEvent, StreamEventSchema } from "@airwave/proto";
+import { isTerminal, newEpoch, type StreamEvent } from "@airwave/proto";
 import type { StreamLog } from "./stream-log.js";
 
 /**
@@ -10,8 +9,10 @@ import type { StreamLog } from "./stream-log.js";
  */
 export class MemoryStreamLog implements StreamLog {
   readonly epoch = newEpoch();
+  /** Retained events are `#events[#head..]`; trimmed ones are dropped in batches. */
   #events: StreamEvent[] = [];
-  /** Seq of `#events[0]`. */
+  #head = 0;
+  /** Seq of `#events[#head]`. */
   #first = 1;
   #top = 0;
   #ended = false;
@@ -36,18 +37,21 @@ export class MemoryStreamLog implements StreamLog {
 
   append(event: StreamEvent): StreamEvent {
     if (this.#ended) throw new ConnectError("stream already ended", Code.FailedPrecondition);
-    const e = create(StreamEventSchema, {
-      ...event,
-      streamId: this.streamId,
-      epoch: this.epoch,
-      seq: this.#top + 1,
-      appendedAt: timestampNow(),
-    });
+    const e = event;
+    e.streamId = this.streamId;
+    e.epoch = this.epoch;
+    e.seq = this.#top + 1;
+    e.appendedAt = timestampNow();
     this.#events.push(e);
     this.#top = e.seq;
-    if (this.#events.length > Math.max(1, this.maxEvents)) {
-      this.#events.shift();
+    if (this.#events.length - this.#head > Math.max(1, this.maxEvents)) {
+      this.#head++;
       this.#first++;
+      // Compact once half the array is trimmed: amortised O(1) per append.
+      if (this.#head * 2 > this.#events.length) {
+        this.#events = this.#events.slice(this.#head);
+        this.#head = 0;
+      }
     }
     if (isTerminal(e)) this.#ended = true;
     for (const wake of this.#waiters) wake();
@@ -65,7 +69,7 @@ export class MemoryStreamLog implements StreamLog {
         Code.OutOfRange,
       );
     }
-    const from = afterSeq + 1 - this.#first;
+    const from = this.#head + afterSeq + 1 - this.#first;
     return this.#events.slice(from, from + maxEvents);
   }
 

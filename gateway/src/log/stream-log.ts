@@ -19,7 +19,9 @@ export interface StreamLog {
   readonly ended: boolean;
   /**
    * Appends an unpositioned event: stamps stream id, epoch, the next seq and
-   * the append time, and wakes the waiters. Returns the positioned event.
+   * the append time on it (the log takes the event over; the caller must not
+   * change it afterwards), and wakes the waiters. Returns the positioned
+   * event.
    * Raises Code.FailedPrecondition after the terminal event.
    */
   append(event: StreamEvent): StreamEvent;
