@@ -26,33 +26,44 @@ export function isTerminal(e: StreamEvent): boolean {
   return e.event.case === "completed" || e.event.case === "failed";
 }
 
-/** Constructors for unpositioned events, as inference services emit them. */
+/**
+ * Constructors for unpositioned events (stream id, epoch and seq unset), as
+ * inference services emit them; the gateway's log positions them.
+ */
 export const ev = {
+  /** `started`: the model and provider serving the request, and the provider's request id. */
   started(model: string, provider: string, requestId = ""): StreamEvent {
     return create(StreamEventSchema, { event: { case: "started", value: { model, provider, requestId } } });
   },
+  /** `text_delta`: a fragment of the answer text in content block `blockIndex` (0-based). */
   textDelta(text: string, blockIndex = 0): StreamEvent {
     return create(StreamEventSchema, { event: { case: "textDelta", value: { text, blockIndex } } });
   },
+  /** `reasoning_delta`: a fragment of reasoning text, with the provider's signature or redaction flag when it has them. */
   reasoningDelta(text: string, blockIndex = 0, signature = "", redacted = false): StreamEvent {
     return create(StreamEventSchema, {
       event: { case: "reasoningDelta", value: { text, blockIndex, signature, redacted } },
     });
   },
+  /** `tool_call_started`: call `callId` of tool `name`, the `index`-th call of the turn (0-based). */
   toolCallStarted(callId: string, name: string, index: number): StreamEvent {
     return create(StreamEventSchema, { event: { case: "toolCallStarted", value: { callId, name, index } } });
   },
+  /** `tool_call_delta`: a fragment of the call's arguments JSON text. */
   toolCallDelta(callId: string, argumentsDelta: string): StreamEvent {
     return create(StreamEventSchema, { event: { case: "toolCallDelta", value: { callId, argumentsDelta } } });
   },
+  /** `tool_call_completed`: the call's full arguments as JSON text (the caller validates it parses). */
   toolCallCompleted(callId: string, name: string, argumentsJson: string): StreamEvent {
     return create(StreamEventSchema, {
       event: { case: "toolCallCompleted", value: { callId, name, argumentsJson } },
     });
   },
+  /** `usage`: token counts so far; unknown counts stay unset. */
   usage(u: UsageInit): StreamEvent {
     return create(StreamEventSchema, { event: { case: "usage", value: usage(u) } });
   },
+  /** Terminal `completed`: why it ended, final usage when known, and the provider's raw finish reason. */
   completed(finishReason: FinishReason, u?: UsageInit, rawFinishReason = ""): StreamEvent {
     return create(StreamEventSchema, {
       event: {
@@ -79,6 +90,7 @@ export const ev = {
       },
     });
   },
+  /** `heartbeat`: keep-alive after an idle period; never logged. */
   heartbeat(): StreamEvent {
     return create(StreamEventSchema, { event: { case: "heartbeat", value: {} } });
   },

@@ -79,7 +79,10 @@ describe.each(transports)("demo page over %s", (transport) => {
     await page.waitForFunction(() => (document.querySelector("#output")?.textContent ?? "").length > 20);
     await page.click("#stop");
     await page.waitForFunction(() => document.body.dataset.state === "done", null, { timeout: 10_000 });
-    expect(await page.textContent("#status")).toMatch(/completed: cancelled/);
+    const status = await page.textContent("#status");
+    expect(status).toMatch(/completed: cancelled/);
+    // The server's completed(CANCELLED) arrived: not the page's local fallback.
+    expect(status).not.toMatch(/did not confirm/);
     await page.close();
   });
 });
