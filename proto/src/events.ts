@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonObject } from "@bufbuild/protobuf";
 import type { Code as ConnectCode } from "@connectrpc/connect";
 import {
   type FinishReason,
@@ -45,18 +45,47 @@ export const ev = {
       event: { case: "reasoningDelta", value: { text, blockIndex, signature, redacted } },
     });
   },
-  /** `tool_call_started`: call `callId` of tool `name`, the `index`-th call of the turn (0-based). */
-  toolCallStarted(callId: string, name: string, index: number): StreamEvent {
-    return create(StreamEventSchema, { event: { case: "toolCallStarted", value: { callId, name, index } } });
+  /**
+   * `tool_call_started`: call `callId` of tool `name`, the `index`-th call of
+   * the turn (0-based); `providerExecuted` when the provider runs the tool itself.
+   */
+  toolCallStarted(callId: string, name: string, index: number, o: { providerExecuted?: boolean } = {}): StreamEvent {
+    return create(StreamEventSchema, {
+      event: { case: "toolCallStarted", value: { callId, name, index, providerExecuted: o.providerExecuted ?? false } },
+    });
   },
   /** `tool_call_delta`: a fragment of the call's arguments JSON text. */
   toolCallDelta(callId: string, argumentsDelta: string): StreamEvent {
     return create(StreamEventSchema, { event: { case: "toolCallDelta", value: { callId, argumentsDelta } } });
   },
-  /** `tool_call_completed`: the call's full arguments as JSON text (the caller validates it parses). */
-  toolCallCompleted(callId: string, name: string, argumentsJson: string): StreamEvent {
+  /**
+   * `tool_call_completed`: the call's full arguments as JSON text (the caller
+   * validates it parses), or with `incomplete` the raw partial text of a call
+   * the provider cut; `providerExecuted` as on `tool_call_started`.
+   */
+  toolCallCompleted(
+    callId: string,
+    name: string,
+    argumentsJson: string,
+    o: { incomplete?: boolean; providerExecuted?: boolean } = {},
+  ): StreamEvent {
     return create(StreamEventSchema, {
-      event: { case: "toolCallCompleted", value: { callId, name, argumentsJson } },
+      event: {
+        case: "toolCallCompleted",
+        value: {
+          callId,
+          name,
+          argumentsJson,
+          incomplete: o.incomplete ?? false,
+          providerExecuted: o.providerExecuted ?? false,
+        },
+      },
+    });
+  },
+  /** `tool_result`: the result (JSON or text) of call `callId`, an error description when `isError`. */
+  toolResult(callId: string, result: string, o: { isError?: boolean; name?: string } = {}): StreamEvent {
+    return create(StreamEventSchema, {
+      event: { case: "toolResult", value: { callId, result, isError: o.isError ?? false, name: o.name ?? "" } },
     });
   },
   /** `usage`: token counts so far; unknown counts stay unset. */
@@ -76,7 +105,12 @@ export const ev = {
    * A terminal failure. `message` must be safe to show to clients; `reason`
    * is UPPER_SNAKE_CASE. `retryable` defaults from the code.
    */
-  failed(code: ConnectCode, message: string, reason: string, o: { retryable?: boolean; usage?: UsageInit } = {}): StreamEvent {
+  failed(
+    code: ConnectCode,
+    message: string,
+    reason: string,
+    o: { retryable?: boolean; usage?: UsageInit | undefined; retryAfterMs?: number } = {},
+  ): StreamEvent {
     return create(StreamEventSchema, {
       event: {
         case: "failed",
@@ -85,6 +119,7 @@ export const ev = {
           message,
           reason,
           retryable: o.retryable ?? retryableCodes.has(code),
+          retryAfterMs: o.retryAfterMs ?? 0,
           ...(o.usage ? { usage: usage(o.usage) } : {}),
         },
       },
@@ -96,12 +131,24 @@ export const ev = {
   },
 };
 
+/**
+ * Returns `e` with `provider_metadata` set to `metadata` (provider extras,
+ * keyed by the provider's own field names) and `choice_index` to `choice`
+ * when given. Mutates and returns `e`.
+ */
+export function withExtras(e: StreamEvent, o: { metadata?: JsonObject | undefined; choice?: number | undefined }): StreamEvent {
+  if (o.metadata !== undefined && Object.keys(o.metadata).length > 0) e.providerMetadata = o.metadata;
+  if (o.choice !== undefined) e.choiceIndex = o.choice;
+  return e;
+}
+
 /** Token counts; an unknown count is left out, never 0. */
 export interface UsageInit {
   inputTokens?: number | undefined;
   outputTokens?: number | undefined;
   reasoningTokens?: number | undefined;
   cachedInputTokens?: number | undefined;
+  cacheWriteInputTokens?: number | undefined;
 }
 
 function usage(u: UsageInit): Usage {
@@ -110,5 +157,6 @@ function usage(u: UsageInit): Usage {
   if (u.outputTokens !== undefined) m.outputTokens = u.outputTokens;
   if (u.reasoningTokens !== undefined) m.reasoningTokens = u.reasoningTokens;
   if (u.cachedInputTokens !== undefined) m.cachedInputTokens = u.cachedInputTokens;
+  if (u.cacheWriteInputTokens !== undefined) m.cacheWriteInputTokens = u.cacheWriteInputTokens;
   return m;
 }

@@ -21,12 +21,15 @@ export interface ReplayOptions {
 }
 
 /**
- * A small HTTP server on 127.0.0.1 that answers a Chat Completions POST with
- * a recorded response body, byte for byte, paced event by event (split after
- * each blank line). Used as the "model" for the openai-compatible provider
- * and for the official SDK alike.
+ * A small HTTP server on 127.0.0.1 that answers any POST (or GET) with a
+ * recorded response body, byte for byte, paced event by event (`.sse` files
+ * are split after each blank line, `.ndjson` files after each line). Used as
+ * the "model" for Airwave's providers and for the providers' official SDKs
+ * alike, whatever path they call.
  *
- * The request's `model` picks the answer: `<file name in dir>` replays that
+ * The fixture is named by, in order: the `x-replay-fixture` request header;
+ * the JSON body's `model`; a `/models/<name>:` segment of the URL path
+ * (Gemini puts the model there). The name `<file name in dir>` replays that
  * file; `<file>@hold=N` sends N events and then holds the response open
  * until the client closes it; `status=NNN` answers that HTTP status with an
  * OpenAI-style error body.
@@ -54,7 +57,7 @@ export async function startReplayServer(dir: string, o: ReplayOptions = {}) {
     res.on("close", () => {
       if (!r.finished) closeEarly();
     });
-    const model = String((body as { model?: unknown } | undefined)?.model ?? "");
+    const model = fixtureName(req, body);
     const status = /^status=(\d{3})$/.exec(model);
     if (status) {
       res.writeHead(Number(status[1]), { "content-type": "application/json" });
@@ -73,8 +76,12 @@ export async function startReplayServer(dir: string, o: ReplayOptions = {}) {
       r.finished = true;
       return;
     }
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-    const pieces = splitEvents(bytes);
+    const ndjson = (name ?? "").endsWith(".ndjson");
+    res.writeHead(200, {
+      "content-type": ndjson ? "application/x-ndjson" : "text/event-stream",
+      "cache-control": "no-cache",
+    });
+    const pieces = ndjson ? splitLines(bytes) : splitEvents(bytes);
     for (let i = 0; i < pieces.length; i++) {
       if (res.destroyed) return;
       if (hold !== undefined && i >= hold) return; // hold open until the client leaves
@@ -90,12 +97,36 @@ export async function startReplayServer(dir: string, o: ReplayOptions = {}) {
   return {
     /** Base URL to use as OPENAI_BASE_URL. */
     url: `http://127.0.0.1:${port}/v1`,
+    /** The server's origin, `http://127.0.0.1:<port>`, for providers whose base URL has no `/v1`. */
+    origin: `http://127.0.0.1:${port}`,
     requests,
     async close() {
       server.closeAllConnections();
       server.close();
     },
   };
+}
+
+/** The fixture a request names (see {@link startReplayServer}); "" when none. */
+function fixtureName(req: http.IncomingMessage, body: unknown): string {
+  const header = req.headers["x-replay-fixture"];
+  if (typeof header === "string" && header !== "") return header;
+  const model = (body as { model?: unknown } | undefined)?.model;
+  if (typeof model === "string" && model !== "") return model;
+  const m = /\/models\/([^/:?]+)/.exec(req.url ?? "");
+  return m?.[1] ? decodeURIComponent(m[1]) : "";
+}
+
+/** Splits a body after each LF, keeping every byte. */
+function splitLines(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = b.indexOf(0x0a); i !== -1; i = b.indexOf(0x0a, start)) {
+    out.push(b.subarray(start, i + 1));
+    start = i + 1;
+  }
+  if (start < b.length) out.push(b.subarray(start));
+  return out;
 }
 
 /** Splits a body after each event separator (LF LF or CRLF CRLF), keeping every byte. */

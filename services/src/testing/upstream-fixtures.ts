@@ -49,7 +49,7 @@ export function describeUpstreamFixtures(
   describe.skipIf(missing.length > 0)(title, () => {
     const fixtures = missing.length > 0 ? [] : dirs.flatMap((d) =>
       readdirSync(join(root, d))
-        .filter((f) => f.endsWith(".sse"))
+        .filter((f) => f.endsWith(".sse") || f.endsWith(".ndjson"))
         .sort()
         .map((f) => ({ name: `${d}/${f}`, path: join(root, d, f), bytes: new Uint8Array(readFileSync(join(root, d, f))) })),
     );

@@ -5,14 +5,14 @@
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Message } from "@bufbuild/protobuf";
+import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file airwave/v1/event.proto.
  */
 export const file_airwave_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChZhaXJ3YXZlL3YxL2V2ZW50LnByb3RvEgphaXJ3YXZlLnYxIpgGCgtTdHJlYW1FdmVudBIRCglzdHJlYW1faWQYASABKAkSDQoFZXBvY2gYAiABKAkSCwoDc2VxGAMgASgNEhAKCGFnZW50X2lkGAQgASgJEi8KC2FwcGVuZGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgdzdGFydGVkGAogASgLMhMuYWlyd2F2ZS52MS5TdGFydGVkSAASKwoKdGV4dF9kZWx0YRgLIAEoCzIVLmFpcndhdmUudjEuVGV4dERlbHRhSAASNQoPcmVhc29uaW5nX2RlbHRhGAwgASgLMhouYWlyd2F2ZS52MS5SZWFzb25pbmdEZWx0YUgAEjgKEXRvb2xfY2FsbF9zdGFydGVkGA0gASgLMhsuYWlyd2F2ZS52MS5Ub29sQ2FsbFN0YXJ0ZWRIABI0Cg90b29sX2NhbGxfZGVsdGEYDiABKAsyGS5haXJ3YXZlLnYxLlRvb2xDYWxsRGVsdGFIABI8ChN0b29sX2NhbGxfY29tcGxldGVkGA8gASgLMh0uYWlyd2F2ZS52MS5Ub29sQ2FsbENvbXBsZXRlZEgAEi0KC3Rvb2xfcmVzdWx0GBAgASgLMhYuYWlyd2F2ZS52MS5Ub29sUmVzdWx0SAASJAoGc3RhdHVzGBEgASgLMhIuYWlyd2F2ZS52MS5TdGF0dXNIABI1Cg9pbnB1dF9yZXF1ZXN0ZWQYEiABKAsyGi5haXJ3YXZlLnYxLklucHV0UmVxdWVzdGVkSAASIgoFdXNhZ2UYEyABKAsyES5haXJ3YXZlLnYxLlVzYWdlSAASKgoJY29tcGxldGVkGBQgASgLMhUuYWlyd2F2ZS52MS5Db21wbGV0ZWRIABIkCgZmYWlsZWQYFSABKAsyEi5haXJ3YXZlLnYxLkZhaWxlZEgAEioKCWhlYXJ0YmVhdBgWIAEoCzIVLmFpcndhdmUudjEuSGVhcnRiZWF0SAASJgoHcmVzdW1lZBgXIAEoCzITLmFpcndhdmUudjEuUmVzdW1lZEgAQgcKBWV2ZW50IlEKB1N0YXJ0ZWQSDQoFbW9kZWwYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSEgoKcmVxdWVzdF9pZBgDIAEoCRIRCglzdHJlYW1faWQYBCABKAkiLgoJVGV4dERlbHRhEgwKBHRleHQYASABKAkSEwoLYmxvY2tfaW5kZXgYAiABKA0iWAoOUmVhc29uaW5nRGVsdGESDAoEdGV4dBgBIAEoCRITCgtibG9ja19pbmRleBgCIAEoDRIRCglzaWduYXR1cmUYAyABKAkSEAoIcmVkYWN0ZWQYBCABKAgiPwoPVG9vbENhbGxTdGFydGVkEg8KB2NhbGxfaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVpbmRleBgDIAEoDSI5Cg1Ub29sQ2FsbERlbHRhEg8KB2NhbGxfaWQYASABKAkSFwoPYXJndW1lbnRzX2RlbHRhGAIgASgJIkoKEVRvb2xDYWxsQ29tcGxldGVkEg8KB2NhbGxfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIWCg5hcmd1bWVudHNfanNvbhgDIAEoCSI/CgpUb29sUmVzdWx0Eg8KB2NhbGxfaWQYASABKAkSDgoGcmVzdWx0GAIgASgJEhAKCGlzX2Vycm9yGAMgASgIIjoKBlN0YXR1cxIMCgR0ZXh0GAEgASgJEhUKCHByb2dyZXNzGAIgASgCSACIAQFCCwoJX3Byb2dyZXNzImgKDklucHV0UmVxdWVzdGVkEhAKCGlucHV0X2lkGAEgASgJEg4KBnByb21wdBgCIAEoCRIjCgRraW5kGAMgASgOMhUuYWlyd2F2ZS52MS5JbnB1dEtpbmQSDwoHY2hvaWNlcxgEIAMoCSLPAQoFVXNhZ2USGQoMaW5wdXRfdG9rZW5zGAEgASgNSACIAQESGgoNb3V0cHV0X3Rva2VucxgCIAEoDUgBiAEBEh0KEHJlYXNvbmluZ190b2tlbnMYAyABKA1IAogBARIgChNjYWNoZWRfaW5wdXRfdG9rZW5zGAQgASgNSAOIAQFCDwoNX2lucHV0X3Rva2Vuc0IQCg5fb3V0cHV0X3Rva2Vuc0ITChFfcmVhc29uaW5nX3Rva2Vuc0IWChRfY2FjaGVkX2lucHV0X3Rva2VucyJ5CglDb21wbGV0ZWQSLwoNZmluaXNoX3JlYXNvbhgBIAEoDjIYLmFpcndhdmUudjEuRmluaXNoUmVhc29uEiAKBXVzYWdlGAIgASgLMhEuYWlyd2F2ZS52MS5Vc2FnZRIZChFyYXdfZmluaXNoX3JlYXNvbhgDIAEoCSJ+CgZGYWlsZWQSHgoEY29kZRgBIAEoDjIQLmFpcndhdmUudjEuQ29kZRIPCgdtZXNzYWdlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIRCglyZXRyeWFibGUYBCABKAgSIAoFdXNhZ2UYBSABKAsyES5haXJ3YXZlLnYxLlVzYWdlIgsKCUhlYXJ0YmVhdCJFCgdSZXN1bWVkEioKB291dGNvbWUYASABKA4yGS5haXJ3YXZlLnYxLlJlc3VtZU91dGNvbWUSDgoGY3Vyc29yGAIgASgJKmsKCUlucHV0S2luZBIaChZJTlBVVF9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSSU5QVVRfS0lORF9DT05GSVJNEAESEwoPSU5QVVRfS0lORF9URVhUEAISFQoRSU5QVVRfS0lORF9DSE9JQ0UQAyq8AQoMRmluaXNoUmVhc29uEh0KGUZJTklTSF9SRUFTT05fVU5TUEVDSUZJRUQQABIWChJGSU5JU0hfUkVBU09OX1NUT1AQARIYChRGSU5JU0hfUkVBU09OX0xFTkdUSBACEhwKGEZJTklTSF9SRUFTT05fVE9PTF9DQUxMUxADEiAKHEZJTklTSF9SRUFTT05fQ09OVEVOVF9GSUxURVIQBBIbChdGSU5JU0hfUkVBU09OX0NBTkNFTExFRBAFKpQDCgRDb2RlEhQKEENPREVfVU5TUEVDSUZJRUQQABIRCg1DT0RFX0NBTkNFTEVEEAESEAoMQ09ERV9VTktOT1dOEAISGQoVQ09ERV9JTlZBTElEX0FSR1VNRU5UEAMSGgoWQ09ERV9ERUFETElORV9FWENFRURFRBAEEhIKDkNPREVfTk9UX0ZPVU5EEAUSFwoTQ09ERV9BTFJFQURZX0VYSVNUUxAGEhoKFkNPREVfUEVSTUlTU0lPTl9ERU5JRUQQBxIbChdDT0RFX1JFU09VUkNFX0VYSEFVU1RFRBAIEhwKGENPREVfRkFJTEVEX1BSRUNPTkRJVElPThAJEhAKDENPREVfQUJPUlRFRBAKEhUKEUNPREVfT1VUX09GX1JBTkdFEAsSFgoSQ09ERV9VTklNUExFTUVOVEVEEAwSEQoNQ09ERV9JTlRFUk5BTBANEhQKEENPREVfVU5BVkFJTEFCTEUQDhISCg5DT0RFX0RBVEFfTE9TUxAPEhgKFENPREVfVU5BVVRIRU5USUNBVEVEEBAqbwoNUmVzdW1lT3V0Y29tZRIeChpSRVNVTUVfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhwKGFJFU1VNRV9PVVRDT01FX1JFQ09WRVJFRBABEiAKHFJFU1VNRV9PVVRDT01FX0VQT0NIX0NIQU5HRUQQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChZhaXJ3YXZlL3YxL2V2ZW50LnByb3RvEgphaXJ3YXZlLnYxIuIGCgtTdHJlYW1FdmVudBIRCglzdHJlYW1faWQYASABKAkSDQoFZXBvY2gYAiABKAkSCwoDc2VxGAMgASgNEhAKCGFnZW50X2lkGAQgASgJEi8KC2FwcGVuZGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxjaG9pY2VfaW5kZXgYBiABKA0SMgoRcHJvdmlkZXJfbWV0YWRhdGEYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EiYKB3N0YXJ0ZWQYCiABKAsyEy5haXJ3YXZlLnYxLlN0YXJ0ZWRIABIrCgp0ZXh0X2RlbHRhGAsgASgLMhUuYWlyd2F2ZS52MS5UZXh0RGVsdGFIABI1Cg9yZWFzb25pbmdfZGVsdGEYDCABKAsyGi5haXJ3YXZlLnYxLlJlYXNvbmluZ0RlbHRhSAASOAoRdG9vbF9jYWxsX3N0YXJ0ZWQYDSABKAsyGy5haXJ3YXZlLnYxLlRvb2xDYWxsU3RhcnRlZEgAEjQKD3Rvb2xfY2FsbF9kZWx0YRgOIAEoCzIZLmFpcndhdmUudjEuVG9vbENhbGxEZWx0YUgAEjwKE3Rvb2xfY2FsbF9jb21wbGV0ZWQYDyABKAsyHS5haXJ3YXZlLnYxLlRvb2xDYWxsQ29tcGxldGVkSAASLQoLdG9vbF9yZXN1bHQYECABKAsyFi5haXJ3YXZlLnYxLlRvb2xSZXN1bHRIABIkCgZzdGF0dXMYESABKAsyEi5haXJ3YXZlLnYxLlN0YXR1c0gAEjUKD2lucHV0X3JlcXVlc3RlZBgSIAEoCzIaLmFpcndhdmUudjEuSW5wdXRSZXF1ZXN0ZWRIABIiCgV1c2FnZRgTIAEoCzIRLmFpcndhdmUudjEuVXNhZ2VIABIqCgljb21wbGV0ZWQYFCABKAsyFS5haXJ3YXZlLnYxLkNvbXBsZXRlZEgAEiQKBmZhaWxlZBgVIAEoCzISLmFpcndhdmUudjEuRmFpbGVkSAASKgoJaGVhcnRiZWF0GBYgASgLMhUuYWlyd2F2ZS52MS5IZWFydGJlYXRIABImCgdyZXN1bWVkGBcgASgLMhMuYWlyd2F2ZS52MS5SZXN1bWVkSABCBwoFZXZlbnQiUQoHU3RhcnRlZBINCgVtb2RlbBgBIAEoCRIQCghwcm92aWRlchgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJEhEKCXN0cmVhbV9pZBgEIAEoCSIuCglUZXh0RGVsdGESDAoEdGV4dBgBIAEoCRITCgtibG9ja19pbmRleBgCIAEoDSJYCg5SZWFzb25pbmdEZWx0YRIMCgR0ZXh0GAEgASgJEhMKC2Jsb2NrX2luZGV4GAIgASgNEhEKCXNpZ25hdHVyZRgDIAEoCRIQCghyZWRhY3RlZBgEIAEoCCJaCg9Ub29sQ2FsbFN0YXJ0ZWQSDwoHY2FsbF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWluZGV4GAMgASgNEhkKEXByb3ZpZGVyX2V4ZWN1dGVkGAQgASgIIjkKDVRvb2xDYWxsRGVsdGESDwoHY2FsbF9pZBgBIAEoCRIXCg9hcmd1bWVudHNfZGVsdGEYAiABKAkieQoRVG9vbENhbGxDb21wbGV0ZWQSDwoHY2FsbF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhYKDmFyZ3VtZW50c19qc29uGAMgASgJEhIKCmluY29tcGxldGUYBCABKAgSGQoRcHJvdmlkZXJfZXhlY3V0ZWQYBSABKAgiTQoKVG9vbFJlc3VsdBIPCgdjYWxsX2lkGAEgASgJEg4KBnJlc3VsdBgCIAEoCRIQCghpc19lcnJvchgDIAEoCBIMCgRuYW1lGAQgASgJIjoKBlN0YXR1cxIMCgR0ZXh0GAEgASgJEhUKCHByb2dyZXNzGAIgASgCSACIAQFCCwoJX3Byb2dyZXNzImgKDklucHV0UmVxdWVzdGVkEhAKCGlucHV0X2lkGAEgASgJEg4KBnByb21wdBgCIAEoCRIjCgRraW5kGAMgASgOMhUuYWlyd2F2ZS52MS5JbnB1dEtpbmQSDwoHY2hvaWNlcxgEIAMoCSKTAgoFVXNhZ2USGQoMaW5wdXRfdG9rZW5zGAEgASgNSACIAQESGgoNb3V0cHV0X3Rva2VucxgCIAEoDUgBiAEBEh0KEHJlYXNvbmluZ190b2tlbnMYAyABKA1IAogBARIgChNjYWNoZWRfaW5wdXRfdG9rZW5zGAQgASgNSAOIAQESJQoYY2FjaGVfd3JpdGVfaW5wdXRfdG9rZW5zGAUgASgNSASIAQFCDwoNX2lucHV0X3Rva2Vuc0IQCg5fb3V0cHV0X3Rva2Vuc0ITChFfcmVhc29uaW5nX3Rva2Vuc0IWChRfY2FjaGVkX2lucHV0X3Rva2Vuc0IbChlfY2FjaGVfd3JpdGVfaW5wdXRfdG9rZW5zInkKCUNvbXBsZXRlZBIvCg1maW5pc2hfcmVhc29uGAEgASgOMhguYWlyd2F2ZS52MS5GaW5pc2hSZWFzb24SIAoFdXNhZ2UYAiABKAsyES5haXJ3YXZlLnYxLlVzYWdlEhkKEXJhd19maW5pc2hfcmVhc29uGAMgASgJIpYBCgZGYWlsZWQSHgoEY29kZRgBIAEoDjIQLmFpcndhdmUudjEuQ29kZRIPCgdtZXNzYWdlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIRCglyZXRyeWFibGUYBCABKAgSIAoFdXNhZ2UYBSABKAsyES5haXJ3YXZlLnYxLlVzYWdlEhYKDnJldHJ5X2FmdGVyX21zGAYgASgNIgsKCUhlYXJ0YmVhdCJFCgdSZXN1bWVkEioKB291dGNvbWUYASABKA4yGS5haXJ3YXZlLnYxLlJlc3VtZU91dGNvbWUSDgoGY3Vyc29yGAIgASgJKmsKCUlucHV0S2luZBIaChZJTlBVVF9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSSU5QVVRfS0lORF9DT05GSVJNEAESEwoPSU5QVVRfS0lORF9URVhUEAISFQoRSU5QVVRfS0lORF9DSE9JQ0UQAyq8AQoMRmluaXNoUmVhc29uEh0KGUZJTklTSF9SRUFTT05fVU5TUEVDSUZJRUQQABIWChJGSU5JU0hfUkVBU09OX1NUT1AQARIYChRGSU5JU0hfUkVBU09OX0xFTkdUSBACEhwKGEZJTklTSF9SRUFTT05fVE9PTF9DQUxMUxADEiAKHEZJTklTSF9SRUFTT05fQ09OVEVOVF9GSUxURVIQBBIbChdGSU5JU0hfUkVBU09OX0NBTkNFTExFRBAFKpQDCgRDb2RlEhQKEENPREVfVU5TUEVDSUZJRUQQABIRCg1DT0RFX0NBTkNFTEVEEAESEAoMQ09ERV9VTktOT1dOEAISGQoVQ09ERV9JTlZBTElEX0FSR1VNRU5UEAMSGgoWQ09ERV9ERUFETElORV9FWENFRURFRBAEEhIKDkNPREVfTk9UX0ZPVU5EEAUSFwoTQ09ERV9BTFJFQURZX0VYSVNUUxAGEhoKFkNPREVfUEVSTUlTU0lPTl9ERU5JRUQQBxIbChdDT0RFX1JFU09VUkNFX0VYSEFVU1RFRBAIEhwKGENPREVfRkFJTEVEX1BSRUNPTkRJVElPThAJEhAKDENPREVfQUJPUlRFRBAKEhUKEUNPREVfT1VUX09GX1JBTkdFEAsSFgoSQ09ERV9VTklNUExFTUVOVEVEEAwSEQoNQ09ERV9JTlRFUk5BTBANEhQKEENPREVfVU5BVkFJTEFCTEUQDhISCg5DT0RFX0RBVEFfTE9TUxAPEhgKFENPREVfVU5BVVRIRU5USUNBVEVEEBAqbwoNUmVzdW1lT3V0Y29tZRIeChpSRVNVTUVfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhwKGFJFU1VNRV9PVVRDT01FX1JFQ09WRVJFRBABEiAKHFJFU1VNRV9PVVRDT01FX0VQT0NIX0NIQU5HRUQQAmIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * StreamEvent is one positioned event of a stream: where it sits in the
@@ -67,6 +67,26 @@ export type StreamEvent = Message<"airwave.v1.StreamEvent"> & {
    * @generated from field: google.protobuf.Timestamp appended_at = 5;
    */
   appendedAt?: Timestamp | undefined;
+
+  /**
+   * The candidate this event belongs to when the provider streams several
+   * answers to one request (OpenAI `n > 1`, `choices[].index`; Gemini
+   * `candidates[].index`). 0 for the first and usually only one. Terminal
+   * events belong to the stream, not to a candidate.
+   *
+   * @generated from field: uint32 choice_index = 6;
+   */
+  choiceIndex: number;
+
+  /**
+   * Provider extras that have no field of their own, kept rather than
+   * dropped: for example OpenAI `logprobs`, Anthropic citations, Gemini
+   * grounding metadata or safety ratings, a provider's raw stop details.
+   * Keys are the provider's own field names. Unset when there are none.
+   *
+   * @generated from field: google.protobuf.Struct provider_metadata = 7;
+   */
+  providerMetadata?: JsonObject | undefined;
 
   /**
    * The event itself. New kinds may be added; none are ever removed. Clients
@@ -338,6 +358,15 @@ export type ToolCallStarted = Message<"airwave.v1.ToolCallStarted"> & {
    * @generated from field: uint32 index = 3;
    */
   index: number;
+
+  /**
+   * True when the provider runs the tool itself (Anthropic server tools such
+   * as web_search, OpenAI Responses built-in tools, Gemini code execution);
+   * the client must not run it. Its result arrives as a ToolResult.
+   *
+   * @generated from field: bool provider_executed = 4;
+   */
+  providerExecuted: boolean;
 };
 
 /**
@@ -397,11 +426,29 @@ export type ToolCallCompleted = Message<"airwave.v1.ToolCallCompleted"> & {
   name: string;
 
   /**
-   * The full arguments as JSON text, validated to parse as a JSON value.
+   * The full arguments as JSON text, validated to parse as a JSON value,
+   * unless `incomplete` is set.
    *
    * @generated from field: string arguments_json = 3;
    */
   argumentsJson: string;
+
+  /**
+   * True when the provider cut the call before its arguments were complete
+   * (for example the output token limit was reached inside the arguments).
+   * Then arguments_json is the raw partial text, which may not parse, and
+   * the call must not be run.
+   *
+   * @generated from field: bool incomplete = 4;
+   */
+  incomplete: boolean;
+
+  /**
+   * True when the provider runs the tool itself (see ToolCallStarted).
+   *
+   * @generated from field: bool provider_executed = 5;
+   */
+  providerExecuted: boolean;
 };
 
 /**
@@ -437,6 +484,13 @@ export type ToolResult = Message<"airwave.v1.ToolResult"> & {
    * @generated from field: bool is_error = 3;
    */
   isError: boolean;
+
+  /**
+   * Name of the tool, when known.
+   *
+   * @generated from field: string name = 4;
+   */
+  name: string;
 };
 
 /**
@@ -550,6 +604,14 @@ export type Usage = Message<"airwave.v1.Usage"> & {
    * @generated from field: optional uint32 cached_input_tokens = 4;
    */
   cachedInputTokens?: number | undefined;
+
+  /**
+   * Of input_tokens, those written to the provider's prompt cache (Anthropic
+   * `cache_creation_input_tokens`).
+   *
+   * @generated from field: optional uint32 cache_write_input_tokens = 5;
+   */
+  cacheWriteInputTokens?: number | undefined;
 };
 
 /**
@@ -636,6 +698,14 @@ export type Failed = Message<"airwave.v1.Failed"> & {
    * @generated from field: airwave.v1.Usage usage = 5;
    */
   usage?: Usage | undefined;
+
+  /**
+   * How long to wait before retrying, in milliseconds, when the provider said
+   * (HTTP `Retry-After`, `retry-after-ms`); 0 when it did not.
+   *
+   * @generated from field: uint32 retry_after_ms = 6;
+   */
+  retryAfterMs: number;
 };
 
 /**
