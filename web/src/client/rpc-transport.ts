@@ -43,12 +43,18 @@ export function createRpcTransport(transport: Transport): StreamTransport {
 /** What connect-web throws (as the `cause` of a Code.Unknown) when a response breaks off. @private */
 const truncated = new Set(["missing EndStreamResponse", "missing trailer", "missing response body"]);
 
-/** Maps connect-web's errors for a broken-off response to Code.Unavailable. @private */
+/**
+ * Maps the errors of a broken-off response to Code.Unavailable: connect-web's
+ * (above), an incomplete envelope, and Code.Canceled while our own signal is
+ * not aborted — an HTTP/2 stream reset by a lost connection (connect-node
+ * reports RST_STREAM CANCEL as Canceled), never the user's stop. @private
+ */
 function fromRpcError(e: unknown, signal: AbortSignal): ConnectError {
   if (signal.aborted) return abortError(signal);
   const err = toConnectError(e);
   const cut =
     (err.code === Code.Unknown && (err.cause instanceof TypeError || truncated.has(String(err.cause)))) ||
-    (err.code === Code.InvalidArgument && err.rawMessage === "protocol error: incomplete envelope");
+    (err.code === Code.InvalidArgument && err.rawMessage === "protocol error: incomplete envelope") ||
+    err.code === Code.Canceled;
   return cut ? new ConnectError(`stream broke off: ${err.rawMessage}`, Code.Unavailable, undefined, undefined, err) : err;
 }
