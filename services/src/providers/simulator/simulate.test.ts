@@ -1,4 +1,4 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   FinishReason,
   type GenerateRequest,
@@ -215,5 +215,25 @@ describe("simulate", () => {
       expect((e as ConnectError).code).toBe(Code.InvalidArgument);
       expect((e as ConnectError).rawMessage).toContain(key);
     }
+  });
+});
+
+describe("simulator.delta_tokens", () => {
+  it("groups answer tokens into fewer events with the same text and token usage", () => {
+    const base = create(GenerateRequestSchema, {
+      model: "simulator",
+      messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "large answers" } }] }],
+      metadata: { "simulator.output_tokens": "1000" },
+    });
+    const grouped = clone(GenerateRequestSchema, base);
+    grouped.metadata["simulator.delta_tokens"] = "64";
+    const a = simulate(base, { model: "default", seed: 3 });
+    const b = simulate(grouped, { model: "default", seed: 3 });
+    const text = (es: typeof a) => es.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join("");
+    expect(text(b)).toBe(text(a));
+    expect(b.filter((e) => e.event.case === "textDelta")).toHaveLength(Math.ceil(1000 / 64));
+    const usage = (es: typeof a) => es.at(-1)?.event.case === "completed" ? (es.at(-1)!.event.value as { usage?: { outputTokens?: number } }).usage?.outputTokens : undefined;
+    expect(usage(b)).toBe(1000);
+    expect(usage(a)).toBe(1000);
   });
 });

@@ -47,7 +47,8 @@ const reasoningTokens: Readonly<Partial<Record<ReasoningEffort, readonly [number
  * - or answer text: `text_delta` tokens (a word with its leading space)
  *   composed from the last user message's keywords (and a tool result's),
  *   exactly `metadata["simulator.output_tokens"]` long, or by default whole
- *   sentences up to about 45–75 tokens (by seed),
+ *   sentences up to about 45–75 tokens (by seed), one token per event or
+ *   `metadata["simulator.delta_tokens"]` per event,
  *   cut before the first stop sequence (finish STOP);
  * - `max_output_tokens` caps reasoning plus output tokens (finish LENGTH; a
  *   tool call cut by it is never completed);
@@ -88,6 +89,7 @@ export function simulate(req: GenerateRequest, o: SimulateOptions): StreamEvent[
     budget -= n;
   }
 
+  let textTokens = 0;
   const tool = finish === FinishReason.LENGTH ? undefined : chooseTool(req, prompt, afterTool, rng);
   if (tool) {
     const callId = `call_${randomId(rng, 24)}`;
@@ -108,7 +110,9 @@ export function simulate(req: GenerateRequest, o: SimulateOptions): StreamEvent[
         : composeTokens(rng, keywords, rng.int(45, 75), answerStyle, "sentences");
     let tokens = cutAtStopSequence(composed, req.stopSequences);
     if (tokens.length > budget) tokens = tokens.slice(0, cut(budget));
-    for (const t of tokens) body.push(ev.textDelta(t));
+    const k = meta.deltaTokens ?? 1;
+    for (let i = 0; i < tokens.length; i += k) body.push(ev.textDelta(k === 1 ? tokens[i]! : tokens.slice(i, i + k).join("")));
+    textTokens = tokens.length;
   }
 
   const inputTokens = countPromptTokens(req);
@@ -135,7 +139,8 @@ export function simulate(req: GenerateRequest, o: SimulateOptions): StreamEvent[
     return [started, ...kept, failed];
   }
 
-  const usage = usageAfter(body.filter(isToken).length, reasoningCount);
+  const deltaEvents = body.filter((e) => e.event.case === "textDelta").length;
+  const usage = usageAfter(body.filter(isToken).length - deltaEvents + textTokens, reasoningCount);
   return [started, ...body, ev.usage(usage), ev.completed(finish, usage, raw)];
 }
 

@@ -10,8 +10,14 @@ export interface SimulatorMetadata {
   ttftMs?: number;
   /** `simulator.tokens_per_s`: output pace in tokens per second (number 0..1000000; 0 = unpaced). */
   tokensPerS?: number;
-  /** `simulator.output_tokens`: exact answer length in tokens (integer 0..100000); default whole sentences up to about 45–75 tokens, varied by seed. */
+  /** `simulator.output_tokens`: exact answer length in tokens (integer 0..5000000); default whole sentences up to about 45–75 tokens, varied by seed. */
   outputTokens?: number;
+  /**
+   * `simulator.delta_tokens`: answer tokens per `text_delta` event (integer
+   * 1..10000; default 1), for large answers in fewer events, like providers
+   * that batch tokens. The pace (`tokens_per_s`) then applies per event.
+   */
+  deltaTokens?: number;
   /** `simulator.fail_after_tokens`: end with `failed` after this many output tokens (integer ≥ 0). */
   failAfterTokens?: number;
   /** `simulator.fail_code`: the Connect code of that failure, by name (e.g. `"resource_exhausted"`); default Unavailable. */
@@ -23,6 +29,7 @@ export const simulatorMetadataKeys = [
   "simulator.ttft_ms",
   "simulator.tokens_per_s",
   "simulator.output_tokens",
+  "simulator.delta_tokens",
   "simulator.fail_after_tokens",
   "simulator.fail_code",
 ] as const;
@@ -47,7 +54,10 @@ export function parseSimulatorMetadata(metadata: Readonly<Record<string, string>
         out.tokensPerS = number(key, value, 0, 1_000_000, false);
         break;
       case "simulator.output_tokens":
-        out.outputTokens = number(key, value, 0, 100_000, true);
+        out.outputTokens = number(key, value, 0, 5_000_000, true);
+        break;
+      case "simulator.delta_tokens":
+        out.deltaTokens = number(key, value, 1, 10_000, true);
         break;
       case "simulator.fail_after_tokens":
         out.failAfterTokens = number(key, value, 0, 1_000_000, true);
