@@ -40,7 +40,7 @@ export interface FaultProxy {
   readonly port: number;
   /** The open connections. */
   readonly connections: ReadonlySet<ProxiedConnection>;
-  /** How many connections the proxy cut (faults and idle cuts). */
+  /** How many connections the proxy cut (faults and idle cuts; not those `close` ends). */
   readonly cuts: number;
   /** Applies a fault to every open connection. */
   faultAll(f: Fault): void;
@@ -56,6 +56,7 @@ export interface FaultProxy {
 export async function startFaultProxy(o: FaultProxyOptions): Promise<FaultProxy> {
   const connections = new Set<ProxiedConnection>();
   let cuts = 0;
+  let closing = false;
   const server = net.createServer((client) => {
     const upstream = net.connect(o.targetPort, "127.0.0.1");
     let downBytes = 0;
@@ -67,7 +68,7 @@ export async function startFaultProxy(o: FaultProxyOptions): Promise<FaultProxy>
       if (o.idleCutMs === undefined) return;
       clearTimeout(idle);
       idle = setTimeout(() => {
-        cuts++;
+        if (!closing) cuts++;
         end("close");
       }, o.idleCutMs);
     };
@@ -117,7 +118,7 @@ export async function startFaultProxy(o: FaultProxyOptions): Promise<FaultProxy>
         if (closed) return;
         switch (f.kind) {
           case "reset":
-            cuts++;
+            if (!closing) cuts++;
             end("reset");
             break;
           case "blackhole":
@@ -158,6 +159,7 @@ export async function startFaultProxy(o: FaultProxyOptions): Promise<FaultProxy>
       for (const c of [...connections]) c.fault(f);
     },
     async close() {
+      closing = true;
       for (const c of [...connections]) c.fault({ kind: "reset" });
       server.close();
     },
