@@ -9,7 +9,7 @@
  * Size: env AIRWAVE_CHAOS_STREAMS (default 200, the CI size).
  */
 import { createClient, type Transport } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { create } from "@bufbuild/protobuf";
 import { CreateStreamRequestSchema, isTerminal, newStreamId, Role, type StreamEvent, StreamService } from "@airwave/proto";
 import {
@@ -17,6 +17,7 @@ import {
   createGrpcWebStreamTransport,
   createRpcTransport,
   createSseTransport,
+  type EventSourceConstructor,
   type StreamTransport,
   streamWithResume,
 } from "@airwave/web";
@@ -48,9 +49,9 @@ function transportFor(name: TransportName, baseUrl: string): StreamTransport {
     case "grpc-web":
       return createGrpcWebStreamTransport({ baseUrl });
     case "sse":
-      return createSseTransport({ baseUrl, EventSource });
+      return createSseTransport({ baseUrl, EventSource: EventSource as unknown as EventSourceConstructor });
     case "grpc":
-      return createRpcTransport(createGrpcTransport({ baseUrl, httpVersion: "2" }) as Transport);
+      return createRpcTransport(createGrpcTransport({ baseUrl }) as Transport);
   }
 }
 

@@ -13,6 +13,7 @@ import {
   createGrpcWebStreamTransport,
   createRpcTransport,
   createSseTransport,
+  type EventSourceConstructor,
   type StreamTransport,
 } from "@airwave/web";
 import { EventSource } from "eventsource";
@@ -74,8 +75,8 @@ const ndjson: (baseUrl: string) => Pick<StreamTransport, "create"> = (baseUrl) =
 const transports: Record<string, (baseUrl: string) => Pick<StreamTransport, "create">> = {
   connect: (baseUrl) => createConnectStreamTransport({ baseUrl }),
   "grpc-web": (baseUrl) => createGrpcWebStreamTransport({ baseUrl }),
-  sse: (baseUrl) => createSseTransport({ baseUrl, EventSource }),
-  grpc: (baseUrl) => createRpcTransport(createGrpcTransport({ baseUrl, httpVersion: "2" }) as Transport),
+  sse: (baseUrl) => createSseTransport({ baseUrl, EventSource: EventSource as unknown as EventSourceConstructor }),
+  grpc: (baseUrl) => createRpcTransport(createGrpcTransport({ baseUrl }) as Transport),
   ndjson,
 };
 

@@ -13,6 +13,7 @@ import {
   createGrpcWebStreamTransport,
   createRpcTransport,
   createSseTransport,
+  type EventSourceConstructor,
   type StreamTransport,
   streamWithResume,
 } from "@airwave/web";
@@ -36,8 +37,8 @@ afterAll(async () => {
 const transports: Record<string, (baseUrl: string) => StreamTransport> = {
   connect: (baseUrl) => createConnectStreamTransport({ baseUrl }),
   "grpc-web": (baseUrl) => createGrpcWebStreamTransport({ baseUrl }),
-  sse: (baseUrl) => createSseTransport({ baseUrl, EventSource }),
-  grpc: (baseUrl) => createRpcTransport(createGrpcTransport({ baseUrl, httpVersion: "2" }) as Transport),
+  sse: (baseUrl) => createSseTransport({ baseUrl, EventSource: EventSource as unknown as EventSourceConstructor }),
+  grpc: (baseUrl) => createRpcTransport(createGrpcTransport({ baseUrl }) as Transport),
 };
 
 describe("a 10 MB+ answer", () => {

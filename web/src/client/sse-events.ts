@@ -69,7 +69,7 @@ export async function* readSseEvents(
   let ended = false;
   try {
     for (;;) {
-      let r: ReadableStreamReadResult<StreamEvent>;
+      let r: Awaited<ReturnType<typeof reader.read>>;
       try {
         r = await reader.read();
       } catch (e) {
