@@ -6,59 +6,89 @@ import { resolve } from "node:path";
 export interface AirwaveProcess {
   /** The gateway's base URL, e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
+  /** The gateway's process. */
   readonly child: ChildProcess;
-  /** Everything the process wrote to stdout and stderr so far. */
+  /** The inference service's process, when it runs apart from the gateway. */
+  readonly inference: ChildProcess | undefined;
+  /** Everything the processes wrote to stdout and stderr so far. */
   output(): string;
-  /** Sends SIGTERM and waits for the exit; returns the exit code. */
+  /** Sends SIGTERM to the gateway (then the inference service) and waits for the exits; returns the gateway's exit code. */
   stop(): Promise<number | null>;
 }
 
+/** Options of {@link startAirwaveProcess}. */
+export interface AirwaveProcessOptions {
+  /** Run the inference service in its own process (`services/dist/main.js`) instead of embedded in the gateway's. */
+  readonly separateInference?: boolean;
+}
+
 /**
- * Starts the built gateway (with its embedded inference service) in a child
- * process on ephemeral ports, so that measurements of the gateway are not
- * mixed with the test's own clients on one event loop. `env` adds
- * configuration (`AIRWAVE_*`). Requires `npm run build`. @private test support
+ * Starts the built gateway (with its embedded inference service, or a
+ * separate one) in child processes on ephemeral ports, so that measurements
+ * of the gateway are not mixed with the test's own clients on one event
+ * loop. `env` adds configuration (`AIRWAVE_*`). Requires `npm run build`.
+ * @private test support
  */
-export async function startAirwaveProcess(env: Record<string, string> = {}): Promise<AirwaveProcess> {
-  const main = resolve(import.meta.dirname, "../../gateway/dist/main.js");
-  const child = spawn(process.execPath, [main], {
-    env: {
-      ...process.env,
-      AIRWAVE_HOST: "127.0.0.1",
-      AIRWAVE_PORT: "0",
-      AIRWAVE_SERVICES_PORT: "0",
-      AIRWAVE_LOG_LEVEL: "warn",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+export async function startAirwaveProcess(env: Record<string, string> = {}, o: AirwaveProcessOptions = {}): Promise<AirwaveProcess> {
+  const common = { ...process.env, AIRWAVE_HOST: "127.0.0.1", AIRWAVE_SERVICES_HOST: "127.0.0.1", AIRWAVE_SERVICES_PORT: "0", AIRWAVE_LOG_LEVEL: "warn", ...env };
   let out = "";
-  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
-  child.stderr?.on("data", (b: Buffer) => (out += b.toString()));
+  let inference: { child: ChildProcess; url: string } | undefined;
+  if (o.separateInference) {
+    inference = await spawnUntil("../../services/dist/main.js", common, /listening on (http:\/\/[0-9.:]+)/, (s) => (out += s));
+  }
+  const gateway = await spawnUntil(
+    "../../gateway/dist/main.js",
+    { ...common, AIRWAVE_PORT: "0", ...(inference ? { AIRWAVE_INFERENCE_URL: inference.url } : {}) },
+    /running at (http:\/\/[0-9.:]+)/,
+    (s) => (out += s),
+  );
+  return {
+    url: gateway.url,
+    child: gateway.child,
+    inference: inference?.child,
+    output: () => out,
+    async stop() {
+      const code = await stop(gateway.child);
+      if (inference) await stop(inference.child);
+      return code;
+    },
+  };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  child.kill("SIGTERM");
+  const [code] = (await once(child, "exit")) as [number | null];
+  return code;
+}
+
+/** Spawns a Node script and resolves once its output matches `pattern` (group 1 is the URL). */
+async function spawnUntil(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  pattern: RegExp,
+  log: (s: string) => void,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [resolve(import.meta.dirname, script)], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let seen = "";
   const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`Airwave did not start in 20 s:\n${out}`)), 20_000);
-    const look = () => {
-      const m = /running at (http:\/\/[0-9.:]+)/.exec(out);
+    const timer = setTimeout(() => fail(new Error(`${script} did not start in 20 s:\n${seen}`)), 20_000);
+    const onData = (b: Buffer) => {
+      const s = b.toString();
+      seen += s;
+      log(s);
+      const m = pattern.exec(seen);
       if (m?.[1]) {
         clearTimeout(timer);
         ok(m[1]);
       }
     };
-    child.stdout?.on("data", look);
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
     child.on("exit", (code) => {
       clearTimeout(timer);
-      fail(new Error(`Airwave exited with ${code}:\n${out}`));
+      fail(new Error(`${script} exited with ${code}:\n${seen}`));
     });
   });
-  return {
-    url,
-    child,
-    output: () => out,
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill("SIGTERM");
-      const [code] = (await once(child, "exit")) as [number | null];
-      return code;
-    },
-  };
+  return { child, url };
 }
