@@ -13,6 +13,19 @@ describe("loadConfig", () => {
       openaiBaseUrl: undefined,
       openaiApiKey: undefined,
       openaiDefaultModel: undefined,
+      anthropicApiKey: undefined,
+      anthropicBaseUrl: undefined,
+      geminiApiKey: undefined,
+      ollamaHost: undefined,
+      providersFile: undefined,
+      upstream: {
+        connectTimeoutMs: 10_000,
+        firstByteTimeoutMs: 60_000,
+        idleTimeoutMs: 60_000,
+        totalTimeoutMs: 600_000,
+        retries: 2,
+        maxRetryAfterMs: 30_000,
+      },
     });
   });
 
@@ -26,6 +39,17 @@ describe("loadConfig", () => {
         OPENAI_BASE_URL: "http://localhost:11434/v1/",
         OPENAI_API_KEY: "k",
         OPENAI_DEFAULT_MODEL: "llama3.2",
+        ANTHROPIC_API_KEY: "ak",
+        ANTHROPIC_BASE_URL: "https://proxy.example/anthropic/",
+        GEMINI_API_KEY: "gk",
+        OLLAMA_HOST: "127.0.0.1:11434",
+        AIRWAVE_PROVIDERS_FILE: "/etc/airwave/providers.json",
+        AIRWAVE_UPSTREAM_CONNECT_TIMEOUT_MS: "1000",
+        AIRWAVE_UPSTREAM_FIRST_BYTE_TIMEOUT_MS: "0",
+        AIRWAVE_UPSTREAM_IDLE_TIMEOUT_MS: "5000",
+        AIRWAVE_UPSTREAM_TOTAL_TIMEOUT_MS: "120000",
+        AIRWAVE_UPSTREAM_RETRIES: "0",
+        AIRWAVE_UPSTREAM_MAX_RETRY_AFTER_MS: "2000",
       }),
     ).toEqual({
       host: "0.0.0.0",
@@ -35,6 +59,19 @@ describe("loadConfig", () => {
       openaiBaseUrl: "http://localhost:11434/v1",
       openaiApiKey: "k",
       openaiDefaultModel: "llama3.2",
+      anthropicApiKey: "ak",
+      anthropicBaseUrl: "https://proxy.example/anthropic",
+      geminiApiKey: "gk",
+      ollamaHost: "http://127.0.0.1:11434",
+      providersFile: "/etc/airwave/providers.json",
+      upstream: {
+        connectTimeoutMs: 1000,
+        firstByteTimeoutMs: 0,
+        idleTimeoutMs: 5000,
+        totalTimeoutMs: 120_000,
+        retries: 0,
+        maxRetryAfterMs: 2000,
+      },
     });
   });
 
@@ -44,6 +81,12 @@ describe("loadConfig", () => {
     ["AIRWAVE_SIM_TTFT_MS", "1.5"],
     ["AIRWAVE_SIM_TOKENS_PER_S", "-1"],
     ["OPENAI_BASE_URL", "localhost:11434"],
+    ["ANTHROPIC_BASE_URL", "ftp://x"],
+    ["OLLAMA_HOST", "ftp://x"],
+    ["AIRWAVE_UPSTREAM_CONNECT_TIMEOUT_MS", "0"],
+    ["AIRWAVE_UPSTREAM_IDLE_TIMEOUT_MS", "1.5"],
+    ["AIRWAVE_UPSTREAM_TOTAL_TIMEOUT_MS", "-1"],
+    ["AIRWAVE_UPSTREAM_RETRIES", "11"],
   ])("refuses %s=%s naming the variable", (name, value) => {
     try {
       loadConfig({ [name]: value });
@@ -61,5 +104,13 @@ describe("createProviders", () => {
     expect(names({})).toEqual(["simulator"]);
     expect(names({ OPENAI_BASE_URL: "http://localhost:8000/v1" })).toEqual(["simulator", "openai-compatible"]);
     expect(names({ OPENAI_API_KEY: "sk" })).toEqual(["simulator", "openai-compatible"]);
+  });
+  it("has shortcuts for anthropic, gemini and ollama", () => {
+    expect(names({ ANTHROPIC_API_KEY: "a", GEMINI_API_KEY: "g", OLLAMA_HOST: "localhost:11434" })).toEqual([
+      "simulator",
+      "anthropic",
+      "gemini",
+      "ollama",
+    ]);
   });
 });

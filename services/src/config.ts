@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { defaultUpstreamLimits, upstreamLimitRanges, type UpstreamLimits } from "./http-provider/upstream-limits.js";
 
 /**
  * Settings of the inference service, read from the environment by
@@ -24,7 +25,56 @@ export interface ServicesConfig {
   openaiApiKey?: string | undefined;
   /** Model used for a bare `"openai-compatible"` model string. Env `OPENAI_DEFAULT_MODEL`; default none. */
   openaiDefaultModel?: string | undefined;
+  /**
+   * Key of the `anthropic` provider shortcut (kind `anthropic`). Env
+   * `ANTHROPIC_API_KEY`; default none (no `anthropic` provider unless a
+   * routing file configures one).
+   */
+  anthropicApiKey?: string | undefined;
+  /** Base URL of the `anthropic` shortcut. Env `ANTHROPIC_BASE_URL`; default https://api.anthropic.com. */
+  anthropicBaseUrl?: string | undefined;
+  /**
+   * Key of the `gemini` provider shortcut (kind `gemini`, the Gemini
+   * Developer API). Env `GEMINI_API_KEY`; default none (no `gemini` provider
+   * unless a routing file configures one).
+   */
+  geminiApiKey?: string | undefined;
+  /**
+   * Address of an Ollama server for the `ollama` provider shortcut (kind
+   * `ollama`, its native API), as Ollama's own `OLLAMA_HOST`: a URL, or
+   * `host:port` (then `http://`). Env `OLLAMA_HOST`; default none (no
+   * `ollama` provider unless a routing file configures one).
+   */
+  ollamaHost?: string | undefined;
+  /**
+   * Path of the routing file (JSON: providers, their kinds, base URLs, key
+   * variables and limits, and model aliases; see the README's "Providers").
+   * Env `AIRWAVE_PROVIDERS_FILE`; default none (only the simulator and the
+   * environment shortcuts).
+   */
+  providersFile?: string | undefined;
+  /**
+   * Limits and retries of upstream calls, for every HTTP provider (a routing
+   * file may override them per provider). Env
+   * `AIRWAVE_UPSTREAM_CONNECT_TIMEOUT_MS` (default 10000, 1 to 600000),
+   * `AIRWAVE_UPSTREAM_FIRST_BYTE_TIMEOUT_MS` (60000, 0 = none, up to 3600000),
+   * `AIRWAVE_UPSTREAM_IDLE_TIMEOUT_MS` (60000, 0 = none, up to 3600000),
+   * `AIRWAVE_UPSTREAM_TOTAL_TIMEOUT_MS` (600000, 0 = none, up to 86400000),
+   * `AIRWAVE_UPSTREAM_RETRIES` (2, 0 to 10),
+   * `AIRWAVE_UPSTREAM_MAX_RETRY_AFTER_MS` (30000, 0 to 600000).
+   */
+  upstream: UpstreamLimits;
 }
+
+/** The environment variable of each upstream limit (see `ServicesConfig.upstream`). */
+export const upstreamLimitEnv: Readonly<Record<keyof UpstreamLimits, string>> = {
+  connectTimeoutMs: "AIRWAVE_UPSTREAM_CONNECT_TIMEOUT_MS",
+  firstByteTimeoutMs: "AIRWAVE_UPSTREAM_FIRST_BYTE_TIMEOUT_MS",
+  idleTimeoutMs: "AIRWAVE_UPSTREAM_IDLE_TIMEOUT_MS",
+  totalTimeoutMs: "AIRWAVE_UPSTREAM_TOTAL_TIMEOUT_MS",
+  retries: "AIRWAVE_UPSTREAM_RETRIES",
+  maxRetryAfterMs: "AIRWAVE_UPSTREAM_MAX_RETRY_AFTER_MS",
+};
 
 /** The defaults of {@link ServicesConfig}. */
 export const defaultServicesConfig: Readonly<ServicesConfig> = {
@@ -32,6 +82,7 @@ export const defaultServicesConfig: Readonly<ServicesConfig> = {
   port: 50051,
   simTtftMs: 350,
   simTokensPerS: 40,
+  upstream: defaultUpstreamLimits,
 };
 
 /**
@@ -39,8 +90,9 @@ export const defaultServicesConfig: Readonly<ServicesConfig> = {
  * variables take their defaults.
  *
  * Raises a ConnectError with Code.InvalidArgument naming the variable when a
- * number is malformed or out of range, or `OPENAI_BASE_URL` is not an
- * http(s) URL.
+ * number is malformed or out of range, or `OPENAI_BASE_URL`,
+ * `ANTHROPIC_BASE_URL` or `OLLAMA_HOST` is not an http(s) URL. The routing
+ * file is only named here; `createRouting` reads and validates it.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): ServicesConfig {
   const d = defaultServicesConfig;
@@ -52,7 +104,35 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     openaiBaseUrl: url(env, "OPENAI_BASE_URL"),
     openaiApiKey: text(env, "OPENAI_API_KEY"),
     openaiDefaultModel: text(env, "OPENAI_DEFAULT_MODEL"),
+    anthropicApiKey: text(env, "ANTHROPIC_API_KEY"),
+    anthropicBaseUrl: url(env, "ANTHROPIC_BASE_URL"),
+    geminiApiKey: text(env, "GEMINI_API_KEY"),
+    ollamaHost: ollamaHost(env),
+    providersFile: text(env, "AIRWAVE_PROVIDERS_FILE"),
+    upstream: upstreamLimits(env),
   };
+}
+
+function upstreamLimits(env: Readonly<Record<string, string | undefined>>): UpstreamLimits {
+  const read = (k: keyof UpstreamLimits) => {
+    const [min, max] = upstreamLimitRanges[k];
+    return num(env, upstreamLimitEnv[k], defaultUpstreamLimits[k], min, max, true);
+  };
+  return {
+    connectTimeoutMs: read("connectTimeoutMs"),
+    firstByteTimeoutMs: read("firstByteTimeoutMs"),
+    idleTimeoutMs: read("idleTimeoutMs"),
+    totalTimeoutMs: read("totalTimeoutMs"),
+    retries: read("retries"),
+    maxRetryAfterMs: read("maxRetryAfterMs"),
+  };
+}
+
+/** `OLLAMA_HOST` as Ollama reads it: a URL, or `host[:port]` meaning `http://host[:port]`. */
+function ollamaHost(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const raw = text(env, "OLLAMA_HOST");
+  if (raw === undefined) return undefined;
+  return url({ OLLAMA_HOST: /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}` }, "OLLAMA_HOST");
 }
 
 function text(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {

@@ -6,8 +6,9 @@ import { validateGenerateRequest } from "./validate-generate-request.js";
 
 /**
  * Creates the `airwave.v1.InferenceService` implementation over a set of
- * providers. `Generate` validates the request, resolves its provider and
- * model, and streams the provider's events, using `ctx.signal` (client
+ * providers and the routing file's model aliases (`o.aliases`). `Generate`
+ * validates the request, resolves its provider and model (`resolveModel`),
+ * and streams the provider's events, using `ctx.signal` (client
  * cancel, `grpc-timeout` deadline, server shutdown) as the provider's abort
  * signal — so a cancelled call aborts the upstream request at once.
  *
@@ -18,11 +19,14 @@ import { validateGenerateRequest } from "./validate-generate-request.js";
  * After `started` the call ends with OK after a terminal event; the stream is
  * held to the provider contract (see {@link guardProviderStream}).
  */
-export function createInferenceService(providers: readonly Provider[]): ServiceImpl<typeof InferenceService> {
+export function createInferenceService(
+  providers: readonly Provider[],
+  o: { aliases?: Readonly<Record<string, string>> } = {},
+): ServiceImpl<typeof InferenceService> {
   return {
     async *generate(req, ctx) {
       validateGenerateRequest(req);
-      const { provider, model } = resolveModel(req.model, providers);
+      const { provider, model } = resolveModel(req.model, providers, o.aliases);
       for await (const event of guardProviderStream(provider.generate(req, model, ctx.signal), ctx.signal)) {
         yield { event };
       }

@@ -48,6 +48,30 @@ describe("resolveModel", () => {
     expect(e.rawMessage).toContain("available providers: simulator");
   });
 
+  it("resolves aliases to their <provider>/<model>", () => {
+    const aliases = { fast: "simulator/fast", big: "openai-compatible/gpt-4.1" };
+    expect(resolveModel("fast", [sim, open], aliases)).toEqual({ provider: sim, model: "fast" });
+    expect(resolveModel("big", [sim, open], aliases)).toEqual({ provider: open, model: "gpt-4.1" });
+    // an alias is a bare name only; a provider prefix is never an alias
+    expect(resolveModel("simulator/fast", [sim], { simulator: "x/y" }).model).toBe("fast");
+  });
+
+  it("refuses an unknown bare name with NotFound listing providers and aliases", () => {
+    try {
+      resolveModel("fastest", [sim], { fast: "simulator/fast" });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConnectError).code).toBe(Code.NotFound);
+      expect((e as ConnectError).rawMessage).toBe('unknown provider "fastest" in model "fastest"; available providers: simulator; aliases: fast');
+    }
+  });
+
+  it("says how to configure the anthropic, gemini and ollama shortcuts", () => {
+    expect(error("anthropic/claude-haiku-4-5", [sim]).rawMessage).toContain("ANTHROPIC_API_KEY");
+    expect(error("gemini/gemini-2.5-flash", [sim]).rawMessage).toContain("GEMINI_API_KEY");
+    expect(error("ollama/llama3.2", [sim]).rawMessage).toContain("OLLAMA_HOST");
+  });
+
   it("refuses an empty model part", () => {
     expect(error("simulator/", [sim]).code).toBe(Code.InvalidArgument);
   });

@@ -15,25 +15,40 @@ export interface ResolvedModel {
  */
 const setupHints: Readonly<Record<string, string>> = {
   "openai-compatible": "set OPENAI_BASE_URL (or OPENAI_API_KEY for https://api.openai.com/v1)",
+  anthropic: "set ANTHROPIC_API_KEY, or add it to the routing file AIRWAVE_PROVIDERS_FILE",
+  gemini: "set GEMINI_API_KEY, or add it to the routing file AIRWAVE_PROVIDERS_FILE",
+  ollama: "set OLLAMA_HOST, or add it to the routing file AIRWAVE_PROVIDERS_FILE",
 };
 
 /**
  * Resolves `GenerateRequest.model` — `"<provider>/<model>"` (the model part
- * may itself contain slashes: `"openai-compatible/meta-llama/Llama-3.1-8B"`)
- * or a bare provider name for its default model (`"simulator"`).
+ * may itself contain slashes: `"openai-compatible/meta-llama/Llama-3.1-8B"`),
+ * a bare provider name for its default model (`"simulator"`), or an alias
+ * from the routing file (`"fast"` → `"anthropic/claude-haiku-4-5"`; a bare
+ * name is looked up among the aliases first).
  *
  * Raises a ConnectError with
  * - Code.NotFound for an unknown or unconfigured provider (the message lists
- *   the available providers, and says how to configure a known one), or a
- *   model the provider does not list in `Provider.models`;
+ *   the available providers and aliases, and says how to configure a known
+ *   one), or a model the provider does not list in `Provider.models`;
  * - Code.InvalidArgument for a bare provider name when the provider has no
  *   default model, or an empty model part (`"simulator/"`).
+ *
+ * @param aliases - bare model name → `"<provider>/<model>"`; default none.
  */
-export function resolveModel(spec: string, providers: readonly Provider[]): ResolvedModel {
+export function resolveModel(
+  spec: string,
+  providers: readonly Provider[],
+  aliases: Readonly<Record<string, string>> = {},
+): ResolvedModel {
+  if (!spec.includes("/") && Object.hasOwn(aliases, spec)) return resolveModel(aliases[spec] as string, providers);
   const slash = spec.indexOf("/");
   const name = slash < 0 ? spec : spec.slice(0, slash);
   const provider = providers.find((p) => p.name === name);
-  const available = providers.map((p) => p.name).join(", ") || "none";
+  const aliasNames = Object.keys(aliases);
+  const available =
+    (providers.map((p) => p.name).join(", ") || "none") +
+    (aliasNames.length > 0 ? `; aliases: ${aliasNames.slice(0, 32).join(", ")}` : "");
   if (!provider) {
     const hint = setupHints[name];
     throw new ConnectError(

@@ -4,10 +4,10 @@ import { health, InferenceService } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { loadConfig, type ServicesConfig } from "./config.js";
-import { createProviders } from "./create-providers.js";
 import { createHealthService, createHealthState } from "./health.js";
 import { createInferenceService } from "./inference-service.js";
 import type { Provider } from "./provider.js";
+import { createRouting } from "./routing/create-routing.js";
 
 /** Options of {@link startInferenceServer}. */
 export interface InferenceServerOptions {
@@ -15,8 +15,10 @@ export interface InferenceServerOptions {
   host?: string;
   /** TCP port; 0 picks an ephemeral port; default `config.port` (`AIRWAVE_SERVICES_PORT`, `50051`). */
   port?: number;
-  /** The providers to serve; default `createProviders(config)`. */
+  /** The providers to serve; default `createRouting(config).providers`. */
   providers?: Provider[];
+  /** Model aliases (bare name → `<provider>/<model>`); default `createRouting(config).aliases` when `providers` is not given, else none. */
+  aliases?: Readonly<Record<string, string>>;
   /** Overrides of the configuration read from the environment by `loadConfig()`. */
   config?: Partial<ServicesConfig>;
 }
@@ -47,20 +49,20 @@ export const readMaxBytes = 4 * 1024 * 1024;
  * so gRPC clients (and Connect/gRPC-Web over HTTP/2) can call it.
  *
  * Raises a ConnectError with Code.InvalidArgument for a malformed environment
- * (see `loadConfig`); rejects with the listen error (e.g. EADDRINUSE).
+ * (see `loadConfig`) or routing file (see `createRouting`); rejects with the listen error (e.g. EADDRINUSE).
  */
 export async function startInferenceServer(o: InferenceServerOptions = {}): Promise<InferenceServer> {
   const config: ServicesConfig = { ...loadConfig(), ...o.config };
   const host = o.host ?? config.host;
   const port = o.port ?? config.port;
-  const providers = o.providers ?? createProviders(config);
+  const { providers, aliases } = o.providers ? { providers: o.providers, aliases: o.aliases ?? {} } : createRouting(config);
   const shutdown = new AbortController();
   const healthState = createHealthState([InferenceService.typeName, health.Health.typeName]);
 
   const server = http2.createServer(
     connectNodeAdapter({
       routes(router) {
-        router.service(InferenceService, createInferenceService(providers));
+        router.service(InferenceService, createInferenceService(providers, { aliases }));
         router.service(health.Health, createHealthService(healthState));
       },
       shutdownSignal: shutdown.signal,

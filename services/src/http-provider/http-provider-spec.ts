@@ -63,7 +63,9 @@ export interface HttpProviderSpec {
    * (the runtime emits it). The result does not depend on how the body is
    * split into chunks; it ends with exactly one terminal event, unless the
    * body stream itself errors (network loss, abort) or a frame exceeds its
-   * bound (`FramingError`), which the runtime turns into `failed`.
+   * bound (`FramingError` from ./framing-error.ts, or eventsource-parser's
+   * `ParseError`), which the runtime turns into `failed`: let such errors
+   * propagate (see `bodyFailure` for the table).
    */
   decode(body: ReadableStream<Uint8Array>, endpoint: ProviderEndpoint): ReadableStream<StreamEvent>;
   /**

@@ -1,0 +1,68 @@
+import { Code } from "@connectrpc/connect";
+import { asRecord } from "./ollama-chunk.js";
+
+/** An Ollama error line, mapped for a terminal `failed` event. */
+export interface MappedOllamaError {
+  /** The Connect code. */
+  readonly code: Code;
+  /** A message safe to show to the client. */
+  readonly message: string;
+  /** The machine-readable reason (AIP-193). */
+  readonly reason: string;
+}
+
+/**
+ * Maps the message of an `{"error": "<message>"}` line inside a 200 Ollama
+ * stream. Ollama has no error codes in the stream, only text, so the table
+ * reads the text (case-insensitive):
+ *
+ * | message contains | Code | reason | Ollama's message shown |
+ * |---|---|---|---|
+ * | `not found` (model or file) | NotFound | UPSTREAM_REJECTED | yes |
+ * | `invalid`, `does not support`, `unsupported`, `exceeds` (context) | InvalidArgument | UPSTREAM_REJECTED | yes |
+ * | `busy`, `too many`, `overloaded`, `maximum pending` (its queue is full) | Unavailable (retryable) | UPSTREAM_OVERLOADED | no |
+ * | anything else (the runner failed: `an error was encountered while running the model`, `unexpected EOF`, out of memory, …) | Unavailable (retryable) | UPSTREAM_ERROR | no |
+ *
+ * Ollama's own message (one line, at most 300 characters) is passed on only
+ * for errors about the caller's request.
+ *
+ * @see https://docs.ollama.com/api/errors
+ */
+export function mapOllamaError(error: unknown): MappedOllamaError {
+  const text = typeof error === "string" ? error : typeof asRecord(error)?.["message"] === "string" ? String(asRecord(error)?.["message"]) : "";
+  const t = text.toLowerCase();
+  const [code, reason] = /not found/.test(t)
+    ? [Code.NotFound, "UPSTREAM_REJECTED"]
+    : /invalid|does not support|unsupported|exceeds/.test(t)
+      ? [Code.InvalidArgument, "UPSTREAM_REJECTED"]
+      : /busy|too many|overloaded|maximum pending/.test(t)
+        ? [Code.Unavailable, "UPSTREAM_OVERLOADED"]
+        : [Code.Unavailable, "UPSTREAM_ERROR"];
+  const upstream = reason === "UPSTREAM_REJECTED" && text !== "" ? oneLine(text) : "";
+  return { code, reason, message: `the inference provider reported an error during the stream${upstream ? `: ${upstream}` : ""}` };
+}
+
+/**
+ * The caller-safe message of a non-2xx Ollama response body,
+ * `{"error": "<message>"}` (also `{"error": {"message"}}` from proxies), on
+ * one line, at most 300 characters; undefined when there is none or the body
+ * is not JSON.
+ *
+ * @see https://docs.ollama.com/api/errors
+ */
+export function ollamaErrorMessage(body: string): string | undefined {
+  let j: Record<string, unknown> | undefined;
+  try {
+    j = asRecord(JSON.parse(body));
+  } catch {
+    return undefined;
+  }
+  const e = j?.["error"];
+  const m = typeof e === "string" ? e : (asRecord(e)?.["message"] ?? j?.["message"]);
+  return typeof m === "string" && m.trim() !== "" ? oneLine(m) : undefined;
+}
+
+function oneLine(s: string): string {
+  const t = s.replace(/\s+/g, " ").trim();
+  return t.length > 300 ? `${t.slice(0, 299)}…` : t;
+}
