@@ -1,3 +1,7 @@
+import { readFileSync } from "node:fs";
+import { type ApiKey, parseApiKeys } from "./auth/api-keys.js";
+import type { AuthMode } from "./auth/authenticator.js";
+
 /**
  * Gateway configuration, read once from the environment. Every variable is
  * optional; the defaults run Airwave on one machine with the simulator.
@@ -45,6 +49,100 @@ export interface GatewayConfig {
   maxRequestBytes: number;
   /** Log level for the JSON logs (pino). `AIRWAVE_LOG_LEVEL`, default `info`. */
   logLevel: string;
+  // --- the log, lifetimes and shutdown ---
+  /**
+   * Bytes kept per stream, summed over the events' binary (Protobuf)
+   * encodings; older events are trimmed (the newest is always kept).
+   * `AIRWAVE_LOG_MAX_BYTES`, default 33554432 (32 MiB).
+   */
+  logMaxBytes: number;
+  /**
+   * Bytes kept by all streams' logs together. Above it, the oldest events of
+   * ended streams are trimmed first, then those of the largest running
+   * streams (down to 90 %); new streams are refused (RESOURCE_EXHAUSTED,
+   * retryable) while running streams alone hold more than 90 %. 0 = no
+   * total limit. `AIRWAVE_LOG_TOTAL_MAX_BYTES`, default 536870912 (512 MiB).
+   */
+  logTotalMaxBytes: number;
+  /**
+   * How long an expired stream (past AIRWAVE_STREAM_TTL_MS) is still known,
+   * with its terminal event only, so a late resume gets `resumed(EXPIRED)`
+   * and how it ended instead of NOT_FOUND, in ms. 0 = forget at the TTL.
+   * `AIRWAVE_EXPIRED_TTL_MS`, default 3600000.
+   */
+  expiredTtlMs: number;
+  /**
+   * Longest time from the request to the first content event (text,
+   * reasoning, tool call, status; not `started` or `usage`), in ms; then the
+   * stream ends with `failed(DEADLINE_EXCEEDED, FIRST_TOKEN_TIMEOUT)`. 0 =
+   * off. `AIRWAVE_FIRST_TOKEN_TIMEOUT_MS`, default 300000.
+   */
+  firstTokenTimeoutMs: number;
+  /**
+   * Longest silence between two events after the first content event, in ms
+   * (heartbeats do not count); then `failed(DEADLINE_EXCEEDED,
+   * STALL_TIMEOUT)`. 0 = off. `AIRWAVE_STALL_TIMEOUT_MS`, default 120000.
+   */
+  stallTimeoutMs: number;
+  /**
+   * A watcher that finds more than this many events ready when it reads gets
+   * adjacent text/reasoning deltas coalesced into one event (same text, the
+   * last seq; the seqs it sees skip). 0 = never.
+   * `AIRWAVE_COALESCE_LAG_EVENTS`, default 256.
+   */
+  coalesceLagEvents: number;
+  /**
+   * On SIGTERM, how long running generations may finish before they are
+   * ended with `failed(UNAVAILABLE, GATEWAY_SHUTDOWN)`, in ms.
+   * `AIRWAVE_SHUTDOWN_GRACE_MS`, default 10000.
+   */
+  shutdownGraceMs: number;
+  /**
+   * HTTP/2 PING interval on the connection to the inference service while
+   * calls are open (gRPC keepalive, GRPC_ARG_KEEPALIVE_TIME_MS), in ms; 0 =
+   * no pings. `AIRWAVE_INFERENCE_PING_INTERVAL_MS`, default 30000.
+   */
+  inferencePingIntervalMs: number;
+  /**
+   * How long a PING may go unanswered before the connection to the
+   * inference service is declared dead and its calls fail (their streams end
+   * with `failed(UNAVAILABLE, INFERENCE_STREAM_BROKEN)`), in ms.
+   * `AIRWAVE_INFERENCE_PING_TIMEOUT_MS`, default 15000.
+   */
+  inferencePingTimeoutMs: number;
+  // --- identity and the HTTP/Connect edge ---
+  /**
+   * API keys, each `name:key` (the stream owner is the name, never the key):
+   * `AIRWAVE_API_KEYS` (comma-separated pairs) and/or `AIRWAVE_API_KEYS_FILE`
+   * (a file path, one pair per line, `#` comments). Default none.
+   */
+  apiKeys: ApiKey[];
+  /**
+   * `required`: every StreamService call and /v1/streams route needs
+   * `Authorization: Bearer <key>`; `optional`: a key is checked when sent,
+   * else the caller is its browser cookie's identity or the shared anonymous
+   * owner. `AIRWAVE_AUTH`, default `required` when keys are configured, else
+   * `optional`.
+   */
+  authMode: AuthMode;
+  /**
+   * HMAC-SHA256 key (at least 32 characters) signing the anonymous browser
+   * identity cookie. `AIRWAVE_COOKIE_SECRET`; unset: random per process, so
+   * a restart forgets every browser identity.
+   */
+  cookieSecret: string | undefined;
+  /**
+   * Longest client deadline (`Connect-Timeout-Ms`, `grpc-timeout`) honoured
+   * on a watch, in ms; a longer one is cut to this. 0 = no cap.
+   * `AIRWAVE_MAX_DEADLINE_MS`, default 600000.
+   */
+  maxDeadlineMs: number;
+  /**
+   * Longest `wait_ms` of a long-poll on `GET /v1/streams/{id}/events`, in ms
+   * (also the wait when none is given). `AIRWAVE_LONG_POLL_MAX_WAIT_MS`,
+   * default 25000.
+   */
+  longPollMaxWaitMs: number;
 }
 
 /**
@@ -72,6 +170,44 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     generationTimeoutMs: int(env, "AIRWAVE_GENERATION_TIMEOUT_MS", 600_000),
     maxRequestBytes: int(env, "AIRWAVE_MAX_REQUEST_BYTES", 1_048_576),
     logLevel: env.AIRWAVE_LOG_LEVEL || "info",
+    ...edgeConfig(env),
+    ...lifetimeConfig(env),
+  };
+}
+
+/** The log, lifetime and shutdown fields of GatewayConfig. */
+function lifetimeConfig(env: NodeJS.ProcessEnv) {
+  return {
+    logMaxBytes: int(env, "AIRWAVE_LOG_MAX_BYTES", 32 * 1024 * 1024),
+    logTotalMaxBytes: int(env, "AIRWAVE_LOG_TOTAL_MAX_BYTES", 512 * 1024 * 1024),
+    expiredTtlMs: int(env, "AIRWAVE_EXPIRED_TTL_MS", 3_600_000),
+    firstTokenTimeoutMs: int(env, "AIRWAVE_FIRST_TOKEN_TIMEOUT_MS", 300_000),
+    stallTimeoutMs: int(env, "AIRWAVE_STALL_TIMEOUT_MS", 120_000),
+    coalesceLagEvents: int(env, "AIRWAVE_COALESCE_LAG_EVENTS", 256),
+    shutdownGraceMs: int(env, "AIRWAVE_SHUTDOWN_GRACE_MS", 10_000),
+    inferencePingIntervalMs: int(env, "AIRWAVE_INFERENCE_PING_INTERVAL_MS", 30_000),
+    inferencePingTimeoutMs: int(env, "AIRWAVE_INFERENCE_PING_TIMEOUT_MS", 15_000),
+  };
+}
+
+/** The identity and edge fields of GatewayConfig. */
+function edgeConfig(env: NodeJS.ProcessEnv) {
+  const apiKeys = [
+    ...parseApiKeys(env.AIRWAVE_API_KEYS ?? "", "AIRWAVE_API_KEYS"),
+    ...(env.AIRWAVE_API_KEYS_FILE ? parseApiKeys(readFileSync(env.AIRWAVE_API_KEYS_FILE, "utf8"), "AIRWAVE_API_KEYS_FILE") : []),
+  ];
+  if (new Set(apiKeys.map((k) => k.name)).size !== apiKeys.length) throw new Error("AIRWAVE_API_KEYS(_FILE): a key name appears twice");
+  const mode = env.AIRWAVE_AUTH || (apiKeys.length > 0 ? "required" : "optional");
+  if (mode !== "optional" && mode !== "required") throw new Error(`AIRWAVE_AUTH must be "optional" or "required", got "${mode}"`);
+  if (mode === "required" && apiKeys.length === 0) throw new Error("AIRWAVE_AUTH=required needs AIRWAVE_API_KEYS or AIRWAVE_API_KEYS_FILE");
+  const cookieSecret = env.AIRWAVE_COOKIE_SECRET || undefined;
+  if (cookieSecret !== undefined && cookieSecret.length < 32) throw new Error("AIRWAVE_COOKIE_SECRET must be at least 32 characters");
+  return {
+    apiKeys,
+    authMode: mode as AuthMode,
+    cookieSecret,
+    maxDeadlineMs: int(env, "AIRWAVE_MAX_DEADLINE_MS", 600_000),
+    longPollMaxWaitMs: int(env, "AIRWAVE_LONG_POLL_MAX_WAIT_MS", 25_000),
   };
 }
 

@@ -14,41 +14,82 @@ import type { StreamLog } from "./log/stream-log.js";
 /** Why a generation was cancelled, for logs and metrics. */
 export type CancelSource = "client" | "detach" | "shutdown";
 
+/** Liveness limits of one generation, in ms; 0 disables a limit. */
+export interface GenerationLimits {
+  /**
+   * Total time from the request to the terminal event; also sent as the gRPC
+   * deadline of the upstream call. Ends with `failed(DEADLINE_EXCEEDED,
+   * GENERATION_TIMEOUT)`.
+   */
+  readonly timeoutMs: number;
+  /**
+   * Time from the request to the first content event (anything but
+   * `started` and `usage`: text, reasoning, tool call, status, …), so it
+   * covers connecting, queueing at the provider and its first token. Ends
+   * with `failed(DEADLINE_EXCEEDED, FIRST_TOKEN_TIMEOUT)`.
+   */
+  readonly firstTokenTimeoutMs?: number;
+  /**
+   * Longest silence between two logged events after the first content
+   * event. Heartbeats from the inference service do not count: this limit
+   * measures the model's progress. Ends with `failed(DEADLINE_EXCEEDED,
+   * STALL_TIMEOUT)`.
+   */
+  readonly stallTimeoutMs?: number;
+}
+
 /**
  * One upstream call (InferenceService.Generate) pumped into a stream's log.
  *
  * The pump never waits on watchers: the log decouples them (DESIGN §6). It
- * guarantees exactly one terminal event in the log: the upstream's own, or
- * `completed(CANCELLED)` after {@link cancel}, or `failed` when the upstream
- * breaks off (UNAVAILABLE, reason `INFERENCE_STREAM_BROKEN`) or ends without
- * a terminal event (UNAVAILABLE, `UPSTREAM_TRUNCATED`). Internal error text
- * never reaches the log.
+ * guarantees exactly one terminal event in the log:
+ * - the upstream's own;
+ * - `completed(CANCELLED)` with the last usage reported after {@link cancel}
+ *   (client or detach);
+ * - `failed(UNAVAILABLE, GATEWAY_SHUTDOWN, retryable)` when the gateway shuts
+ *   down before the end;
+ * - `failed(DEADLINE_EXCEEDED)` with reason FIRST_TOKEN_TIMEOUT,
+ *   STALL_TIMEOUT or GENERATION_TIMEOUT (see {@link GenerationLimits}); the
+ *   upstream call is aborted;
+ * - `failed(UNAVAILABLE)` when the upstream breaks off
+ *   (`INFERENCE_STREAM_BROKEN`) or ends without a terminal event
+ *   (`UPSTREAM_TRUNCATED`).
+ * Failures carry the last usage reported. Internal error text never reaches
+ * the log.
  */
 export class Generation {
   readonly #life = new AbortController();
   readonly #shutdown: AbortSignal;
+  readonly #limits: GenerationLimits;
   #cancelSource: CancelSource | undefined;
+  #timeout: { reason: string; message: string } | undefined;
   #lastUsage: Usage | undefined;
+  #sawContent = false;
+  /** The first-token or stall timer (one at a time). */
+  #livenessTimer: ReturnType<typeof setTimeout> | undefined;
+  #totalTimer: ReturnType<typeof setTimeout> | undefined;
+  #running = true;
   /**
    * Resolves when the upstream accepted the request (its first event is in
    * the log); rejects with the upstream's ConnectError when it refused the
-   * request before any event (INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE, …).
+   * request before any event (INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE,
+   * DEADLINE_EXCEEDED, …).
    */
   readonly accepted: Promise<void>;
-  /** Resolves when the pump has stopped and the log has its terminal event. */
+  /** Resolves when the pump has stopped, the log has its terminal event and no timer is left. */
   readonly done: Promise<void>;
 
   /**
    * Starts the upstream call at once.
    *
-   * @param timeoutMs total deadline of the upstream call, in ms.
+   * @param limits liveness limits, in ms.
    * @param shutdown aborts every generation (gateway shutdown).
    */
   constructor(
     upstream: Client<typeof InferenceService>,
     request: GenerateRequest,
     private readonly log: StreamLog,
-    timeoutMs: number,
+    limits: GenerationLimits,
     shutdown: AbortSignal,
   ) {
     let accept!: () => void;
@@ -59,8 +100,19 @@ export class Generation {
     });
     this.accepted.catch(() => {});
     this.#shutdown = shutdown;
+    this.#limits = limits;
     const signal = AbortSignal.any([this.#life.signal, shutdown]);
-    this.done = this.#pump(upstream.generate(request, { signal, timeoutMs }), accept, refuse);
+    this.#arm("FIRST_TOKEN_TIMEOUT", limits.firstTokenTimeoutMs ?? 0);
+    if (limits.timeoutMs > 0) {
+      this.#totalTimer = setTimeout(() => this.#expire("GENERATION_TIMEOUT", "the generation took too long"), limits.timeoutMs);
+    }
+    const call = upstream.generate(request, { signal, ...(limits.timeoutMs > 0 ? { timeoutMs: limits.timeoutMs } : {}) });
+    this.done = this.#pump(call, accept, refuse);
+  }
+
+  /** True until the log has its terminal event (or the request was refused). */
+  get running(): boolean {
+    return this.#running;
   }
 
   /** Why the generation was cancelled, once it was. */
@@ -79,6 +131,29 @@ export class Generation {
     this.#life.abort(new ConnectError(`cancelled (${source})`, Code.Canceled));
   }
 
+  /** (Re)arms the liveness timer: first token before content, stall after. */
+  #arm(reason: "FIRST_TOKEN_TIMEOUT" | "STALL_TIMEOUT", ms: number): void {
+    clearTimeout(this.#livenessTimer);
+    this.#livenessTimer = undefined;
+    if (ms <= 0) return;
+    const message =
+      reason === "FIRST_TOKEN_TIMEOUT" ? `no answer from the model within ${ms} ms` : `the model stalled for ${ms} ms`;
+    this.#livenessTimer = setTimeout(() => this.#expire(reason, message), ms);
+  }
+
+  /** A liveness limit passed: abort the upstream; the pump logs the failure. */
+  #expire(reason: string, message: string): void {
+    if (this.log.ended || this.#life.signal.aborted) return;
+    this.#timeout = { reason, message };
+    this.#life.abort(new ConnectError(message, Code.DeadlineExceeded));
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#livenessTimer);
+    clearTimeout(this.#totalTimer);
+    this.#livenessTimer = this.#totalTimer = undefined;
+  }
+
   async #pump(
     events: AsyncIterable<{ event?: StreamEvent | undefined }>,
     accept: () => void,
@@ -89,46 +164,75 @@ export class Generation {
       for await (const { event } of events) {
         if (!event || event.event.case === undefined || event.event.case === "heartbeat") continue;
         if (event.event.case === "resumed") continue; // not a generation event
-        if (first && event.event.case === "started") event.event.value.streamId = this.log.streamId;
-        if (event.event.case === "usage") this.#lastUsage = event.event.value;
-        this.log.append(event);
+        if (this.#life.signal.aborted || this.#shutdown.aborted) break; // the end is decided; see below
+        const kind = event.event.case;
+        if (first && kind === "started") event.event.value.streamId = this.log.streamId;
+        if (kind === "usage") this.#lastUsage = event.event.value;
+        await this.log.append(event);
         if (first) {
           first = false;
           accept();
         }
         if (isTerminal(event)) return;
+        if (kind !== "started" && kind !== "usage") this.#sawContent = true;
+        if (this.#sawContent) this.#arm("STALL_TIMEOUT", this.#limits.stallTimeoutMs ?? 0);
       }
-      if (first) {
-        refuse(new ConnectError("the inference service returned no events", Code.Unavailable));
+      if (!this.#life.signal.aborted && !this.#shutdown.aborted) {
+        if (first) {
+          refuse(new ConnectError("the inference service returned no events", Code.Unavailable));
+          return;
+        }
+        await this.#endWith(ev.failed(Code.Unavailable, "the model stream ended early", "UPSTREAM_TRUNCATED", this.#usage()));
         return;
       }
-      this.#endWith(ev.failed(Code.Unavailable, "the model stream ended early", "UPSTREAM_TRUNCATED"));
+      await this.#endAborted(first, refuse, undefined);
     } catch (err) {
-      const e = ConnectError.from(err);
-      if (this.#shutdown.aborted) this.#cancelSource ??= "shutdown";
-      if (first) {
-        refuse(this.#cancelSource ? new ConnectError("cancelled", Code.Canceled) : refusalForClient(e));
-        return;
-      }
-      if (this.#cancelSource) {
-        const usage = this.#lastUsage;
-        this.#endWith(ev.completed(FinishReason.CANCELLED, usage && { ...usage }, "cancelled"));
-      } else if (e.code === Code.DeadlineExceeded) {
-        this.#endWith(ev.failed(Code.DeadlineExceeded, "the generation took too long", "GENERATION_TIMEOUT"));
-      } else {
-        this.#endWith(ev.failed(Code.Unavailable, "the inference service stream broke off", "INFERENCE_STREAM_BROKEN"));
-      }
+      await this.#endAborted(first, refuse, ConnectError.from(err));
     } finally {
-      if (first) {
+      this.#clearTimers();
+      if (first && !this.log.ended) {
         // Refused before any event; nothing is logged. Keep the log consistent
         // for anyone who raced to watch it.
-        if (!this.log.ended) this.log.append(ev.failed(Code.Unavailable, "the stream could not start", "NOT_STARTED"));
+        await this.log.append(ev.failed(Code.Unavailable, "the stream could not start", "NOT_STARTED")).catch(() => {});
       }
+      this.#running = false;
     }
   }
 
-  #endWith(e: StreamEvent): void {
-    if (!this.log.ended) this.log.append(e);
+  /** Ends a pump that stopped on an error or an abort (cancel, timeout, shutdown). */
+  async #endAborted(first: boolean, refuse: (e: ConnectError) => void, e: ConnectError | undefined): Promise<void> {
+    if (this.#shutdown.aborted && !this.#cancelSource && !this.#timeout) this.#cancelSource = "shutdown";
+    if (first) {
+      if (this.#timeout) refuse(new ConnectError(this.#timeout.message, Code.DeadlineExceeded));
+      else if (this.#cancelSource === "shutdown") refuse(new ConnectError("the gateway is shutting down", Code.Unavailable));
+      else if (this.#cancelSource) refuse(new ConnectError("cancelled", Code.Canceled));
+      else refuse(refusalForClient(e ?? new ConnectError("the inference service stream broke off", Code.Unavailable)));
+      return;
+    }
+    if (this.#timeout) {
+      await this.#endWith(ev.failed(Code.DeadlineExceeded, this.#timeout.message, this.#timeout.reason, this.#usage()));
+    } else if (this.#cancelSource === "shutdown") {
+      await this.#endWith(
+        ev.failed(Code.Unavailable, "the gateway is shutting down; retry", "GATEWAY_SHUTDOWN", { retryable: true, ...this.#usage() }),
+      );
+    } else if (this.#cancelSource) {
+      const usage = this.#lastUsage;
+      await this.#endWith(ev.completed(FinishReason.CANCELLED, usage && { ...usage }, "cancelled"));
+    } else if (e?.code === Code.DeadlineExceeded) {
+      await this.#endWith(ev.failed(Code.DeadlineExceeded, "the generation took too long", "GENERATION_TIMEOUT", this.#usage()));
+    } else {
+      await this.#endWith(
+        ev.failed(Code.Unavailable, "the inference service stream broke off", "INFERENCE_STREAM_BROKEN", this.#usage()),
+      );
+    }
+  }
+
+  #usage(): { usage?: Usage } {
+    return this.#lastUsage ? { usage: { ...this.#lastUsage } } : {};
+  }
+
+  async #endWith(e: StreamEvent): Promise<void> {
+    if (!this.log.ended) await this.log.append(e);
   }
 }
 

@@ -24,7 +24,14 @@ function fakeUpstream() {
         calls.push({ model: req.model, signal: ctx.signal });
         if (req.model === "unknown") throw new ConnectError("model unknown", Code.NotFound);
         if (req.model === "crash") throw new Error("secret internal detail");
+        const hang = () => new Promise<never>((_, rej) => ctx.signal.addEventListener("abort", () => rej(ctx.signal.reason)));
+        if (req.model === "silent") await hang();
         yield { event: ev.started(req.model, "fake") };
+        if (req.model === "no-token") await hang();
+        if (req.model === "flood") {
+          for (let i = 0; i < 400; i++) yield { event: ev.textDelta(`f${i} `) };
+          await hang();
+        }
         const n = req.model === "long" ? 1000 : 3;
         for (let i = 0; i < n; i++) {
           if (req.model === "gated") {
@@ -34,6 +41,7 @@ function fakeUpstream() {
           ctx.signal.throwIfAborted();
           yield { event: ev.textDelta(`t${i} `) };
           if (i === 0) yield { event: ev.usage({ inputTokens: 3, outputTokens: 1 }) };
+          if (i === 0 && req.model === "stall") await hang();
         }
         if (req.model === "truncated") return;
         yield { event: ev.completed(FinishReason.STOP, { inputTokens: 3, outputTokens: n }) };
@@ -51,6 +59,8 @@ function fakeUpstream() {
 }
 
 const opts = { detachGraceMs: 1000, streamTtlMs: 60_000, logMaxEvents: 100, maxStreams: 10, generationTimeoutMs: 60_000 };
+
+const textOf = (es: StreamEvent[]) => es.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join("");
 
 function req(model: string, extra: { streamId?: string; onDetach?: OnDetach } = {}) {
   return create(CreateStreamRequestSchema, {
@@ -116,15 +126,51 @@ describe("Hub", () => {
     expect(events[1]?.seq).toBe(1);
   });
 
-  it("answers OUT_OF_RANGE, never a silent gap, when the cursor was trimmed", async () => {
+  it("says TRIMMED, never a silent gap, when events after the cursor were trimmed, and goes on from the oldest kept", async () => {
     const id = await hub.create("alice", req("long"));
     const w = hub.watch("alice", id, "", never);
     const epoch = ((await w.next()).value as StreamEvent).epoch;
     await w.return(undefined);
     await vi.waitFor(() => expect(hub.get("alice", id).state).toBe(StreamState.COMPLETED));
-    expect(await codeOf(collect(hub.watch("alice", id, `${epoch}:1`, never)))).toBe(Code.OutOfRange);
-    expect(await codeOf(collect(hub.watch("alice", id, `${epoch}:999999`, never)))).toBe(Code.OutOfRange);
+    const top = hub.get("alice", id).lastSeq;
+    const oldest = top - opts.logMaxEvents + 1;
+    for (const cursor of [`${epoch}:1`, ""]) {
+      const events = await collect(hub.watch("alice", id, cursor, never));
+      expect(events[0]?.event).toMatchObject({
+        case: "resumed",
+        value: { outcome: ResumeOutcome.TRIMMED, cursor: `${epoch}:${oldest - 1}` },
+      });
+      expect(events.slice(1).map((e) => e.seq)).toEqual(Array.from({ length: opts.logMaxEvents }, (_, k) => oldest + k));
+    }
+  });
+
+  it("says UNKNOWN_CURSOR for a position the epoch never had, and refuses a malformed cursor", async () => {
+    const id = await hub.create("alice", req("ok"));
+    const all = await collect(hub.watch("alice", id, "", never));
+    const epoch = all[0]!.epoch;
+    const events = await collect(hub.watch("alice", id, `${epoch}:999999`, never));
+    expect(events[0]?.event).toMatchObject({ case: "resumed", value: { outcome: ResumeOutcome.UNKNOWN_CURSOR, cursor: `${epoch}:0` } });
+    expect(events.slice(1).map((e) => e.seq)).toEqual(all.map((e) => e.seq));
     expect(await codeOf(collect(hub.watch("alice", id, "not a cursor", never)))).toBe(Code.InvalidArgument);
+  });
+
+  it("after the TTL, a resume says EXPIRED and gets the terminal event; later the stream is NOT_FOUND", async () => {
+    vi.useFakeTimers();
+    hub = new Hub(up.client, { ...opts, streamTtlMs: 1000, expiredTtlMs: 5000 });
+    const id = await hub.create("alice", req("ok"));
+    const all = await collect(hub.watch("alice", id, "", never));
+    const last = all.at(-1)!;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(hub.stats).toMatchObject({ streams: 0, expired: 1 });
+    const events = await collect(hub.watch("alice", id, `${last.epoch}:2`, never));
+    expect(events.map((e) => e.event.case)).toEqual(["resumed", "completed"]);
+    expect(events[0]?.event).toMatchObject({ value: { outcome: ResumeOutcome.EXPIRED, cursor: `${last.epoch}:${last.seq - 1}` } });
+    expect(events[1]?.seq).toBe(last.seq);
+    expect(hub.get("alice", id).state).toBe(StreamState.COMPLETED);
+    expect(await collect(hub.watch("alice", id, `${last.epoch}:${last.seq}`, never))).toHaveLength(1); // RECOVERED, nothing after
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(await codeOf(collect(hub.watch("alice", id, "", never)))).toBe(Code.NotFound);
+    expect(hub.stats).toMatchObject({ streams: 0, expired: 0, timers: 0 });
   });
 
   it("gives a foreign stream and an unknown one the same NOT_FOUND", async () => {
@@ -203,16 +249,29 @@ describe("Hub", () => {
       expect(up.calls[0]?.signal.aborted).toBe(true);
     });
 
-    it("CANCEL_AFTER_GRACE: a watcher coming back within the grace period keeps it alive", async () => {
+    it("CANCEL_AFTER_GRACE: a watcher coming back within the grace period keeps it alive and loses nothing", async () => {
       vi.useFakeTimers();
       const id = await hub.create("alice", req("gated"));
-      await watchThenLeave(id);
-      await vi.advanceTimersByTimeAsync(opts.detachGraceMs / 2);
-      const back = hub.watch("alice", id, "", never);
-      await back.next();
+      const ac = new AbortController();
+      const first: StreamEvent[] = [];
+      const w = hub.watch("alice", id, "", ac.signal);
+      up.release(); // t0 and usage while the first watcher is there
+      for (let i = 0; i < 3; i++) first.push((await w.next()).value as StreamEvent);
+      ac.abort();
+      await w.return(undefined);
+      up.release(); // t1 while nobody watches
+      await vi.advanceTimersByTimeAsync(opts.detachGraceMs - 1);
+      const last = first.at(-1)!;
+      const back = collect(hub.watch("alice", id, `${last.epoch}:${last.seq}`, never));
       await vi.advanceTimersByTimeAsync(opts.detachGraceMs * 5);
       expect(up.calls[0]?.signal.aborted).toBe(false);
-      await back.return(undefined);
+      up.release(); // t2, then completed
+      const rest = await back;
+      expect(rest[0]?.event).toMatchObject({ case: "resumed", value: { outcome: ResumeOutcome.RECOVERED } });
+      const seqs = [...first, ...rest.slice(1)].map((e) => e.seq);
+      expect(seqs).toEqual(seqs.map((_, k) => k + 1));
+      expect(textOf([...first, ...rest])).toBe("t0 t1 t2 ");
+      expect(rest.at(-1)?.event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
     });
 
     it("a creator that never attaches gets the grace period, then the generation is cancelled", async () => {
@@ -239,6 +298,152 @@ describe("Hub", () => {
       vi.useRealTimers();
       for (let i = 0; i < 3; i++) up.release();
       await vi.waitFor(() => expect(hub.get("alice", id).state).toBe(StreamState.COMPLETED));
+    });
+  });
+
+  describe("slow and lagging watchers", () => {
+    it("closes a watcher that fell behind the log's retention with ABORTED; its resume says TRIMMED", async () => {
+      const id = await hub.create("alice", req("flood", { onDetach: OnDetach.CONTINUE }));
+      const w = hub.watch("alice", id, "", never);
+      const got = [((await w.next()).value as StreamEvent)];
+      await vi.waitFor(() => expect(hub.get("alice", id).lastSeq).toBe(401));
+      let err: ConnectError | undefined;
+      try {
+        for (let r = await w.next(); !r.done; r = await w.next()) got.push(r.value);
+      } catch (e) {
+        err = ConnectError.from(e);
+      }
+      expect(err?.code).toBe(Code.Aborted);
+      expect(err?.metadata.get("airwave-reason")).toBe("WATCHER_LAGGED");
+      expect(got.map((e) => e.seq)).toEqual(got.map((_, k) => k + 1)); // nothing skipped before the error
+      const last = got.at(-1)!;
+      const again = hub.watch("alice", id, `${last.epoch}:${last.seq}`, never);
+      expect((await again.next()).value?.event).toMatchObject({
+        case: "resumed",
+        value: { outcome: ResumeOutcome.TRIMMED, cursor: `${last.epoch}:${401 - opts.logMaxEvents}` },
+      });
+      expect((await again.next()).value?.seq).toBe(402 - opts.logMaxEvents);
+      await again.return(undefined);
+      await hub.cancel("alice", id);
+    });
+
+    it("coalesces adjacent text deltas for a lagging watcher: same text, fewer events, exact cursors", async () => {
+      hub = new Hub(up.client, { ...opts, coalesceLagEvents: 1 });
+      const id = await hub.create("alice", req("ok"));
+      await vi.waitFor(() => expect(hub.get("alice", id).state).toBe(StreamState.COMPLETED));
+      const lagging = await collect(hub.watch("alice", id, "", never));
+      expect(lagging.map((e) => [e.event.case, e.seq])).toEqual([
+        ["started", 1],
+        ["textDelta", 2],
+        ["usage", 3],
+        ["textDelta", 5],
+        ["completed", 6],
+      ]);
+      expect(textOf(lagging)).toBe("t0 t1 t2 ");
+      // Resuming from the coalesced event's cursor is exact.
+      const c = lagging[3]!;
+      const rest = await collect(hub.watch("alice", id, `${c.epoch}:${c.seq}`, never));
+      expect(rest.map((e) => e.event.case)).toEqual(["resumed", "completed"]);
+    });
+
+    it("does not coalesce for a watcher that keeps up (coalesceLagEvents 0 or not exceeded)", async () => {
+      hub = new Hub(up.client, { ...opts, coalesceLagEvents: 100 });
+      const id = await hub.create("alice", req("ok"));
+      await vi.waitFor(() => expect(hub.get("alice", id).state).toBe(StreamState.COMPLETED));
+      expect((await collect(hub.watch("alice", id, "", never))).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    });
+  });
+
+  describe("liveness limits", () => {
+    it("ends with failed(DEADLINE_EXCEEDED, FIRST_TOKEN_TIMEOUT) when no content comes in time, and aborts upstream", async () => {
+      vi.useFakeTimers();
+      hub = new Hub(up.client, { ...opts, firstTokenTimeoutMs: 500 });
+      const id = await hub.create("alice", req("no-token"));
+      const events = collect(hub.watch("alice", id, "", never));
+      await vi.advanceTimersByTimeAsync(499);
+      expect(up.calls[0]?.signal.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect((await events).at(-1)?.event).toMatchObject({
+        case: "failed",
+        value: { code: Code.DeadlineExceeded, reason: "FIRST_TOKEN_TIMEOUT", retryable: true },
+      });
+      expect(up.calls[0]?.signal.aborted).toBe(true);
+      expect(hub.stats.running).toBe(0);
+    });
+
+    it("refuses the create with DEADLINE_EXCEEDED when not even `started` comes in time", async () => {
+      vi.useFakeTimers();
+      hub = new Hub(up.client, { ...opts, firstTokenTimeoutMs: 500 });
+      const created = codeOf(hub.create("alice", req("silent")));
+      await vi.advanceTimersByTimeAsync(500);
+      expect(await created).toBe(Code.DeadlineExceeded);
+      expect(hub.size).toBe(0);
+    });
+
+    it("ends with failed(STALL_TIMEOUT) and the usage so far when the model stalls after its first token", async () => {
+      vi.useFakeTimers();
+      hub = new Hub(up.client, { ...opts, stallTimeoutMs: 300, firstTokenTimeoutMs: 10_000 });
+      const id = await hub.create("alice", req("stall"));
+      const events = collect(hub.watch("alice", id, "", never));
+      await vi.advanceTimersByTimeAsync(299);
+      expect(hub.get("alice", id).state).toBe(StreamState.RUNNING);
+      await vi.advanceTimersByTimeAsync(1);
+      expect((await events).at(-1)?.event).toMatchObject({
+        case: "failed",
+        value: { code: Code.DeadlineExceeded, reason: "STALL_TIMEOUT", usage: { inputTokens: 3, outputTokens: 1 } },
+      });
+      expect(up.calls[0]?.signal.aborted).toBe(true);
+    });
+
+    it("ends with failed(GENERATION_TIMEOUT) at the total deadline", async () => {
+      vi.useFakeTimers();
+      hub = new Hub(up.client, { ...opts, generationTimeoutMs: 2000 });
+      const id = await hub.create("alice", req("stall"));
+      const events = collect(hub.watch("alice", id, "", never));
+      await vi.advanceTimersByTimeAsync(2000);
+      expect((await events).at(-1)?.event).toMatchObject({
+        case: "failed",
+        value: { code: Code.DeadlineExceeded, reason: "GENERATION_TIMEOUT" },
+      });
+      expect(up.calls[0]?.signal.aborted).toBe(true);
+    });
+  });
+
+  describe("graceful shutdown", () => {
+    it("refuses new streams at once, lets running ones finish within the grace period, then clears everything", async () => {
+      vi.useFakeTimers();
+      const id = await hub.create("alice", req("gated"));
+      const events = collect(hub.watch("alice", id, "", never));
+      const stopped = hub.shutdown(10_000);
+      expect(await codeOf(hub.create("alice", req("ok")))).toBe(Code.Unavailable);
+      const late = hub.watch("alice", id, "", never); // watches of existing streams still work
+      expect((await late.next()).value?.seq).toBe(1);
+      await late.return(undefined);
+      for (let i = 0; i < 3; i++) up.release();
+      await vi.advanceTimersByTimeAsync(100);
+      expect((await events).at(-1)?.event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
+      await stopped;
+      expect(hub.stats).toMatchObject({ running: 0, watchers: 0, timers: 0 });
+      expect(await codeOf(collect(hub.watch("alice", id, "", never)))).toBe(Code.Unavailable);
+    });
+
+    it("at the deadline ends running generations with failed(UNAVAILABLE, GATEWAY_SHUTDOWN, retryable) and the usage so far", async () => {
+      vi.useFakeTimers();
+      const id = await hub.create("alice", req("stall"));
+      const events = collect(hub.watch("alice", id, "", never));
+      const stopped = hub.shutdown(10_000);
+      await vi.advanceTimersByTimeAsync(9_999);
+      expect(up.calls[0]?.signal.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(up.calls[0]?.signal.aborted).toBe(true);
+      expect((await events).at(-1)?.event).toMatchObject({
+        case: "failed",
+        value: { code: Code.Unavailable, reason: "GATEWAY_SHUTDOWN", retryable: true, usage: { inputTokens: 3, outputTokens: 1 } },
+      });
+      await vi.advanceTimersByTimeAsync(1_000);
+      await stopped;
+      expect(hub.stats).toMatchObject({ running: 0, watchers: 0, timers: 0 });
+      expect(vi.getTimerCount()).toBe(0);
     });
   });
 

@@ -4,14 +4,11 @@ import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import {
   type CreateStreamRequest,
   FinishReason,
-  formatCursor,
   type InferenceService,
-  isTerminal,
   isValidStreamId,
   newStreamId,
   OnDetach,
-  parseCursor,
-  ResumeOutcome,
+  type ResumeOutcome,
   type StreamEvent,
   StreamEventSchema,
   type StreamInfo,
@@ -20,20 +17,51 @@ import {
 } from "@airwave/proto";
 import { validateGenerateRequest } from "@airwave/services";
 import { Generation, type CancelSource } from "./generation.js";
-import { MemoryStreamLog } from "./log/memory-stream-log.js";
-import type { StreamLog } from "./log/stream-log.js";
+import { followLog } from "./log/follow-log.js";
+import { MemoryLogStore } from "./log/memory-log-store.js";
+import { resolveResume } from "./log/resume.js";
+import type { StreamLog, StreamLogStore } from "./log/stream-log.js";
 
-/** Limits and timings of the hub; see GatewayConfig for units and defaults. */
+/**
+ * Limits and timings of the hub, in ms, events and bytes; see GatewayConfig
+ * for the defaults the gateway uses. An optional limit left out is off.
+ */
 export interface HubOptions {
+  /** Grace period after the last watcher left (on_detach CANCEL_AFTER_GRACE). */
   detachGraceMs: number;
+  /** How long an ended stream keeps its events for replay. */
   streamTtlMs: number;
+  /**
+   * How long an expired stream's id, owner and terminal event are kept after
+   * its TTL, so a late resume gets `resumed(EXPIRED)` and the terminal event
+   * rather than NOT_FOUND. Default 0: removed at the TTL.
+   */
+  expiredTtlMs?: number;
+  /** Events kept per stream. */
   logMaxEvents: number;
+  /** Bytes kept per stream (binary encoding); default: no limit. */
+  logMaxBytes?: number;
+  /** Bytes kept by all streams together; default 0: no limit. Ignored with {@link logs}. */
+  logTotalMaxBytes?: number;
+  /** Streams held at once (running or ended, not expired). */
   maxStreams: number;
+  /** Total deadline of one generation. */
   generationTimeoutMs: number;
+  /** Request → first content event; default 0: off. */
+  firstTokenTimeoutMs?: number;
+  /** Longest silence between events after the first content; default 0: off. */
+  stallTimeoutMs?: number;
+  /**
+   * A watcher that finds more than this many events ready when it reads is
+   * lagging and gets adjacent deltas coalesced; default 0: never.
+   */
+  coalesceLagEvents?: number;
+  /** Where logs come from; default: a {@link MemoryLogStore} with the limits above. */
+  logs?: StreamLogStore;
 }
 
-/** Events read from the log per pull. */
-const readBatch = 256;
+/** After the generations ended at shutdown, how long watchers may take to read their last events, in ms. */
+const shutdownFlushMs = 1_000;
 
 interface StreamRecord {
   readonly id: string;
@@ -48,6 +76,22 @@ interface StreamRecord {
   expiryTimer?: ReturnType<typeof setTimeout>;
 }
 
+/** Counts of what the hub holds, for metrics and tests. */
+export interface HubStats {
+  /** Streams held and not expired. */
+  streams: number;
+  /** Expired streams still known (terminal event only). */
+  expired: number;
+  /** Generations still running. */
+  running: number;
+  /** Open watches. */
+  watchers: number;
+  /** Timers armed (grace periods and expiries). */
+  timers: number;
+  /** Bytes retained by the logs. */
+  logBytes: number;
+}
+
 /**
  * The hub owns every stream: its log, its generation and its watchers.
  * Transports call only {@link create}, {@link watch}, {@link cancel} and
@@ -57,16 +101,53 @@ interface StreamRecord {
  */
 export class Hub {
   readonly #streams = new Map<string, StreamRecord>();
+  /** Expired records, oldest first (bounded by maxStreams). */
+  readonly #expired = new Set<StreamRecord>();
+  readonly #logs: StreamLogStore;
+  /** Aborts the generations still running at the shutdown deadline. */
   readonly #shutdown = new AbortController();
+  /** Aborts the watches still waiting for events after the generations ended. */
+  readonly #closing = new AbortController();
+  #draining = false;
+  #watchers = 0;
+  /** Resolved when the last watcher leaves (shutdown waits on them). */
+  readonly #onIdle = new Set<() => void>();
 
   constructor(
     private readonly upstream: Client<typeof InferenceService>,
     private readonly o: HubOptions,
-  ) {}
+  ) {
+    this.#logs =
+      o.logs ??
+      new MemoryLogStore({
+        maxEvents: o.logMaxEvents,
+        maxBytes: o.logMaxBytes ?? Number.POSITIVE_INFINITY,
+        maxTotalBytes: o.logTotalMaxBytes ?? 0,
+      });
+  }
 
   /** Number of streams held (running or ended, not yet expired). */
   get size(): number {
-    return this.#streams.size;
+    return this.#streams.size - this.#expired.size;
+  }
+
+  /** What the hub holds now. */
+  get stats(): HubStats {
+    let running = 0;
+    let timers = 0;
+    for (const r of this.#streams.values()) {
+      if (r.generation.running) running++;
+      if (r.graceTimer) timers++;
+      if (r.expiryTimer) timers++;
+    }
+    return {
+      streams: this.size,
+      expired: this.#expired.size,
+      running,
+      watchers: this.#watchers,
+      timers,
+      logBytes: this.#logs.totalBytes,
+    };
   }
 
   /**
@@ -76,8 +157,11 @@ export class Hub {
    * error, not a stream.
    *
    * Raises INVALID_ARGUMENT (bad request or stream id), ALREADY_EXISTS (the id
-   * belongs to another owner), RESOURCE_EXHAUSTED (too many streams), and the
-   * inference service's refusal (NOT_FOUND for an unknown model, UNAVAILABLE).
+   * belongs to another owner), RESOURCE_EXHAUSTED (too many streams, or the
+   * log's total memory is held by running streams; retryable), UNAVAILABLE
+   * (the gateway is shutting down; retryable elsewhere), and the inference
+   * service's refusal (NOT_FOUND for an unknown model, UNAVAILABLE,
+   * DEADLINE_EXCEEDED when no first token came in time).
    */
   async create(owner: string, req: CreateStreamRequest): Promise<string> {
     if (!req.request) throw new ConnectError("request: a GenerateRequest is required", Code.InvalidArgument);
@@ -92,11 +176,22 @@ export class Hub {
       await existing.generation.accepted;
       return id;
     }
-    if (this.#streams.size >= this.o.maxStreams) {
+    if (this.#draining) throw shuttingDown();
+    if (this.size >= this.o.maxStreams) {
       throw new ConnectError("the gateway holds its maximum number of streams", Code.ResourceExhausted);
     }
-    const log = new MemoryStreamLog(id, this.o.logMaxEvents);
-    const generation = new Generation(this.upstream, req.request, log, this.o.generationTimeoutMs, this.#shutdown.signal);
+    const log = this.#logs.create(id);
+    const generation = new Generation(
+      this.upstream,
+      req.request,
+      log,
+      {
+        timeoutMs: this.o.generationTimeoutMs,
+        firstTokenTimeoutMs: this.o.firstTokenTimeoutMs ?? 0,
+        stallTimeoutMs: this.o.stallTimeoutMs ?? 0,
+      },
+      this.#shutdown.signal,
+    );
     const rec: StreamRecord = {
       id,
       owner,
@@ -112,6 +207,7 @@ export class Hub {
     try {
       await generation.accepted;
     } catch (e) {
+      await generation.done;
       this.#remove(rec);
       throw e;
     }
@@ -124,52 +220,54 @@ export class Hub {
 
   /**
    * Watches a stream strictly after `cursor` (text form `"<epoch>:<seq>"`;
-   * empty = from the first event). With a cursor, the first event is
-   * `resumed`. Ends after the terminal event, or throws the signal's reason
-   * when `signal` aborts (the watcher left; the generation goes on as its
-   * on_detach policy says).
+   * empty = from the first event). Ends after the terminal event.
    *
-   * The returned iterable pulls from the log at the consumer's pace: this is
-   * the backpressure (STYLE P6). Raises NOT_FOUND (unknown, foreign or
-   * expired stream), OUT_OF_RANGE (events after the cursor were trimmed),
-   * INVALID_ARGUMENT (malformed cursor) on the first pull.
+   * The first message: with a cursor, always `resumed`, saying whether the
+   * resume is exact (RECOVERED) or why not (TRIMMED, EXPIRED, EPOCH_CHANGED,
+   * UNKNOWN_CURSOR) and the cursor the watch continues after (see
+   * {@link resolveResume}); from the start, `resumed` only when the first
+   * events are no longer kept. Never a silent gap, never a duplicate after
+   * the cursor.
+   *
+   * The returned iterable pulls from the log at the consumer's pace (the
+   * backpressure, STYLE P6); a watcher holds at most one bounded read batch.
+   * A watcher that finds more than `coalesceLagEvents` events ready gets
+   * adjacent deltas coalesced (same text, fewer events, exact cursors).
+   *
+   * Raises, on the first pull: NOT_FOUND (unknown, foreign or long-expired
+   * stream), INVALID_ARGUMENT (malformed cursor). Later: ABORTED (retryable;
+   * the watcher fell so far behind that the events it was to read next were
+   * trimmed: resume from the last cursor), UNAVAILABLE (retryable; the
+   * gateway shuts down), or the signal's reason when `signal` aborts (the
+   * watcher left; the generation goes on as its on_detach policy says).
    */
   async *watch(owner: string, streamId: string, cursor: string, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+    if (this.#closing.signal.aborted) throw shuttingDown();
     const rec = this.#find(owner, streamId);
-    let after = 0;
-    if (cursor !== "") {
-      const c = parseCursor(cursor);
-      if (c.epoch === rec.log.epoch) {
-        rec.log.read(c.seq, 0); // OUT_OF_RANGE now, before anything is sent
-        after = c.seq;
-        yield resumed(ResumeOutcome.RECOVERED, formatCursor(c));
-      } else {
-        yield resumed(ResumeOutcome.EPOCH_CHANGED, formatCursor({ epoch: rec.log.epoch, seq: 0 }));
-      }
-    }
+    const start = resolveResume(rec.log, cursor);
     this.#attach(rec);
+    // The watcher leaving or the hub closing ends a wait; listeners are
+    // removed at the end, so the hub's long-lived signal collects nothing.
+    const stop = new AbortController();
+    const onLeave = () => stop.abort(signal.reason);
+    const onClose = () => stop.abort(this.#closing.signal.reason);
+    signal.addEventListener("abort", onLeave, { once: true });
+    this.#closing.signal.addEventListener("abort", onClose, { once: true });
+    if (signal.aborted) onLeave();
     try {
-      for (;;) {
-        const batch = rec.log.read(after, readBatch);
-        for (const e of batch) {
-          yield e; // suspends until the consumer pulls
-          after = e.seq;
-          if (isTerminal(e)) return;
-        }
-        if (batch.length === 0) {
-          if (rec.log.ended) return;
-          await rec.log.wait(after, signal);
-        }
-      }
+      if (start.notice) yield resumed(start.notice.outcome, start.notice.cursor);
+      yield* followLog(rec.log, start.after, { signal: stop.signal, coalesceLagEvents: this.o.coalesceLagEvents ?? 0 });
     } finally {
+      signal.removeEventListener("abort", onLeave);
+      this.#closing.signal.removeEventListener("abort", onClose);
       this.#detach(rec);
     }
   }
 
   /**
    * Cancels a stream: aborts the upstream call at once; the stream ends with
-   * `completed(CANCELLED)`. Idempotent. Raises NOT_FOUND for an unknown or
-   * foreign stream.
+   * `completed(CANCELLED)` and the usage known so far. Idempotent. Raises
+   * NOT_FOUND for an unknown or foreign stream.
    */
   async cancel(owner: string, streamId: string, source: CancelSource = "client"): Promise<StreamInfo> {
     const rec = this.#find(owner, streamId);
@@ -183,14 +281,47 @@ export class Hub {
     return info(this.#find(owner, streamId));
   }
 
-  /** Cancels every generation and waits until each log has its terminal event. */
-  async close(): Promise<void> {
-    this.#shutdown.abort(new ConnectError("the gateway is shutting down", Code.Unavailable));
+  /**
+   * Graceful shutdown (DESIGN §5, SIGTERM):
+   * 1. at once, new streams are refused with UNAVAILABLE (retryable
+   *    elsewhere); watches of existing streams still work (their clients
+   *    may resume here until the end);
+   * 2. running generations may finish for `graceMs`;
+   * 3. those still running then end with `failed(UNAVAILABLE,
+   *    GATEWAY_SHUTDOWN, retryable)` (the upstream call is aborted): every
+   *    watcher reads it as its last event, the retry hint in-band;
+   * 4. watchers get up to 1 s (at most `graceMs`) to read their last events;
+   *    any watch still waiting then ends with UNAVAILABLE, and every timer
+   *    is cleared.
+   * Resolves when done; idempotent.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.#draining = true;
+    const running = [...this.#streams.values()].filter((r) => r.generation.running).map((r) => r.generation.done);
+    await within(Promise.all(running), graceMs);
+    if (!this.#shutdown.signal.aborted) this.#shutdown.abort(shuttingDown());
     await Promise.all([...this.#streams.values()].map((r) => r.generation.done));
+    let idle: (() => void) | undefined;
+    await within(
+      new Promise<void>((resolve) => {
+        idle = resolve;
+        if (this.#watchers === 0) resolve();
+        else this.#onIdle.add(resolve);
+      }),
+      Math.min(shutdownFlushMs, graceMs),
+    );
+    if (idle) this.#onIdle.delete(idle);
+    if (!this.#closing.signal.aborted) this.#closing.abort(shuttingDown());
     for (const r of this.#streams.values()) {
       clearTimeout(r.graceTimer);
       clearTimeout(r.expiryTimer);
+      r.graceTimer = r.expiryTimer = undefined;
     }
+  }
+
+  /** Shuts down at once: every running generation ends now (see {@link shutdown}). */
+  close(): Promise<void> {
+    return this.shutdown(0);
   }
 
   #find(owner: string, streamId: string): StreamRecord {
@@ -201,6 +332,7 @@ export class Hub {
 
   #attach(rec: StreamRecord): void {
     rec.watchers++;
+    this.#watchers++;
     clearTimeout(rec.graceTimer);
     rec.graceTimer = undefined;
   }
@@ -208,6 +340,7 @@ export class Hub {
   /** The last watcher leaving applies the stream's on_detach policy (DESIGN §5). */
   #detach(rec: StreamRecord): void {
     rec.watchers--;
+    if (--this.#watchers === 0) for (const resolve of this.#onIdle) resolve();
     if (rec.watchers > 0 || rec.log.ended) return;
     switch (rec.onDetach) {
       case OnDetach.CONTINUE:
@@ -223,23 +356,66 @@ export class Hub {
   /** Cancels the generation unless a watcher attaches within the grace period. */
   #armGrace(rec: StreamRecord): void {
     clearTimeout(rec.graceTimer);
+    if (this.#closing.signal.aborted) return;
     rec.graceTimer = setTimeout(() => {
+      rec.graceTimer = undefined;
       if (rec.watchers === 0) rec.generation.cancel("detach");
     }, this.o.detachGraceMs);
   }
 
+  /** The generation ended: the log is kept for the TTL, then expires. */
   #ended(rec: StreamRecord): void {
     clearTimeout(rec.graceTimer);
-    if (this.#streams.get(rec.id) !== rec) return;
-    rec.expiryTimer = setTimeout(() => this.#remove(rec), this.o.streamTtlMs);
+    rec.graceTimer = undefined;
+    if (this.#streams.get(rec.id) !== rec || this.#closing.signal.aborted) return;
+    rec.expiryTimer = setTimeout(() => this.#expire(rec), this.o.streamTtlMs);
     rec.expiryTimer.unref?.();
+  }
+
+  /** The TTL passed: drop the events, keep the terminal event for `expiredTtlMs`. */
+  #expire(rec: StreamRecord): void {
+    rec.expiryTimer = undefined;
+    const keepMs = this.o.expiredTtlMs ?? 0;
+    if (keepMs <= 0) {
+      this.#remove(rec);
+      return;
+    }
+    rec.log.expire();
+    this.#expired.add(rec);
+    rec.expiryTimer = setTimeout(() => this.#remove(rec), keepMs);
+    rec.expiryTimer.unref?.();
+    // Bounded: the oldest expired streams are forgotten first.
+    for (const old of this.#expired) {
+      if (this.#expired.size <= this.o.maxStreams) break;
+      this.#remove(old);
+    }
   }
 
   #remove(rec: StreamRecord): void {
     clearTimeout(rec.graceTimer);
     clearTimeout(rec.expiryTimer);
-    if (this.#streams.get(rec.id) === rec) this.#streams.delete(rec.id);
+    rec.graceTimer = rec.expiryTimer = undefined;
+    this.#expired.delete(rec);
+    if (this.#streams.get(rec.id) === rec) {
+      this.#streams.delete(rec.id);
+      this.#logs.release(rec.log);
+    }
   }
+}
+
+/** Resolves when `p` settles or after `ms`, whichever is first; leaves no timer. */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  if (ms <= 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function shuttingDown(): ConnectError {
+  return new ConnectError("the gateway is shutting down; retry", Code.Unavailable);
 }
 
 function resumed(outcome: ResumeOutcome, cursor: string): StreamEvent {
@@ -259,10 +435,10 @@ function info(rec: StreamRecord): StreamInfo {
 }
 
 function stateOf(rec: StreamRecord): StreamState {
-  if (!rec.log.ended) return StreamState.RUNNING;
-  const [last] = rec.log.read(rec.log.top - 1, 1);
-  if (last?.event.case === "failed") return StreamState.FAILED;
-  if (last?.event.case === "completed" && last.event.value.finishReason === FinishReason.CANCELLED) {
+  const last = rec.log.terminal;
+  if (!last) return StreamState.RUNNING;
+  if (last.event.case === "failed") return StreamState.FAILED;
+  if (last.event.case === "completed" && last.event.value.finishReason === FinishReason.CANCELLED) {
     return StreamState.CANCELLED;
   }
   return StreamState.COMPLETED;

@@ -1,6 +1,7 @@
 export { type GatewayConfig, loadGatewayConfig } from "./config.js";
 export { type Gateway, startGateway } from "./server.js";
-export { Hub, type HubOptions } from "./hub.js";
+export { Hub, type HubOptions, type HubStats } from "./hub.js";
 export { withHeartbeats, HEARTBEAT } from "./heartbeat.js";
 export { MemoryStreamLog } from "./log/memory-stream-log.js";
-export type { StreamLog } from "./log/stream-log.js";
+export { MemoryLogStore } from "./log/memory-log-store.js";
+export type { ReadLimits, StreamLog, StreamLogStore } from "./log/stream-log.js";

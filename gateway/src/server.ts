@@ -3,16 +3,18 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { createClient, type ConnectRouter, ConnectError } from "@connectrpc/connect";
+import { Code, createClient, type ConnectRouter, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 import { health, InferenceService, StreamService } from "@airwave/proto";
 import { createHealthService, createHealthState } from "@airwave/services";
 import { pino, type Logger } from "pino";
+import { createAuthenticator } from "./auth/authenticator.js";
 import type { GatewayConfig } from "./config.js";
 import { Hub } from "./hub.js";
 import { corsHeaders } from "./http/cors.js";
 import { serveStatic } from "./http/static-files.js";
 import { createStreamRoutes } from "./http/stream-routes.js";
+import { writeError } from "./http/write-error.js";
 import { createStreamService } from "./stream-service.js";
 
 /** A running gateway. */
@@ -23,9 +25,19 @@ export interface Gateway {
   readonly port: number;
   /** The hub (for tests and embedding). */
   readonly hub: Hub;
-  /** Stops accepting, cancels every generation, closes every connection. */
-  close(): Promise<void>;
+  /**
+   * Graceful shutdown (SIGTERM): readiness fails at once (`/healthz` 503,
+   * gRPC health NOT_SERVING) and new streams are refused (UNAVAILABLE);
+   * running generations may finish for `graceMs` (default 0), then end with
+   * `failed(UNAVAILABLE, GATEWAY_SHUTDOWN, retryable)` (see
+   * {@link Hub.shutdown}); then the port is closed and every connection with
+   * it. Resolves when all is closed.
+   */
+  close(graceMs?: number): Promise<void>;
 }
+
+/** At shutdown, how long responses may take to flush their last bytes, in ms. */
+const shutdownFlushMs = 1_000;
 
 /** How long a new connection may stay silent before it is closed, in ms. */
 const detectTimeoutMs = 30_000;
@@ -44,33 +56,51 @@ export async function startGateway(
   cfg: GatewayConfig & { inferenceUrl: string; webDir?: string; logger?: Logger },
 ): Promise<Gateway> {
   const logger = cfg.logger ?? pino({ level: cfg.logLevel, name: "airwave-gateway" });
-  const upstream = createClient(InferenceService, createGrpcTransport({ baseUrl: cfg.inferenceUrl }));
+  // gRPC keepalive to the inference service: HTTP/2 PINGs while calls are
+  // open, so a dead connection fails its calls (their streams end with
+  // failed(UNAVAILABLE)) within interval + timeout instead of hanging.
+  const keepalive =
+    cfg.inferencePingIntervalMs > 0
+      ? { pingIntervalMs: cfg.inferencePingIntervalMs, pingTimeoutMs: cfg.inferencePingTimeoutMs }
+      : {};
+  const upstream = createClient(InferenceService, createGrpcTransport({ baseUrl: cfg.inferenceUrl, ...keepalive }));
   const hub = new Hub(upstream, cfg);
   const onError = (err: ConnectError) => logger.error({ err: err.cause ?? err, code: err.code }, err.rawMessage);
-  const routes = createStreamRoutes(hub, { ...cfg, onError });
+  // One authenticator decides the owner of every call (DESIGN §10).
+  const auth = createAuthenticator(cfg);
+  const routes = createStreamRoutes(hub, { ...cfg, auth, onError });
   const healthState = createHealthState([StreamService.typeName, health.Health.typeName]);
   const webDir = cfg.webDir ?? fileURLToPath(new URL("../../web/dist/", import.meta.url));
 
   const connect = connectNodeAdapter({
     routes: (router: ConnectRouter) => {
-      router.service(StreamService, createStreamService(hub, cfg));
+      router.service(StreamService, createStreamService(hub, { ...cfg, auth }));
       router.service(health.Health, createHealthService(healthState));
     },
     requireConnectProtocolHeader: true,
     readMaxBytes: cfg.maxRequestBytes,
     fallback(req, res) {
       const r = res as http.ServerResponse;
-      serveStatic(webDir, req as http.IncomingMessage, r)
+      const q = req as http.IncomingMessage;
+      // A page load gives a browser without one its own anonymous identity
+      // (embedded dev default); API calls only read the cookie.
+      const cookie = q.method === "GET" ? auth.browserCookie({ cookie: q.headers.cookie }, isHttps(q)) : undefined;
+      if (cookie) r.setHeader("set-cookie", cookie);
+      serveStatic(webDir, q, r)
         .then((served) => {
-          if (!served) r.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+          if (!served) writeError(r, new ConnectError(`no route for ${(q.url ?? "/").split("?")[0]?.slice(0, 200)}`, Code.NotFound));
         })
-        .catch(() => r.destroy());
+        .catch(() => writeError(r, new ConnectError("malformed path", Code.InvalidArgument)));
     },
   });
 
   // The HTTP/2 compatibility API mirrors http's request/response for
   // everything used here, so one handler serves both.
+  // Responses still being written, so a shutdown lets them flush their last bytes.
+  const open = new Set<http.ServerResponse>();
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    open.add(res);
+    res.once("close", () => open.delete(res));
     const preflight = req.method === "OPTIONS";
     const cors = corsHeaders(cfg.corsOrigins, req.headers, preflight);
     if (cors) for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
@@ -125,12 +155,31 @@ export async function startGateway(
     url,
     port: addr.port,
     hub,
-    async close() {
+    async close(graceMs = 0) {
       healthState.setAll(health.HealthCheckResponse_ServingStatus.NOT_SERVING);
+      // Still listening during the grace period: probes see 503, and clients
+      // of running streams can resume here until they end.
+      await hub.shutdown(graceMs);
       server.close();
-      await hub.close();
+      // Watches have read their last events; let the responses flush them
+      // (at most shutdownFlushMs) before the connections are cut.
+      await Promise.race([
+        Promise.all([...open].map((r) => once(r, "close").catch(() => {}))),
+        new Promise((resolve) => setTimeout(resolve, Math.min(shutdownFlushMs, graceMs)).unref()),
+      ]);
       h1.closeAllConnections();
       for (const s of sockets) s.destroy();
     },
   };
+}
+
+/**
+ * True when the request reached us over TLS, directly or through a proxy
+ * that says so in `X-Forwarded-Proto` (it only decides the cookie's
+ * `Secure` attribute, so trusting it cannot weaken anything).
+ */
+function isHttps(req: http.IncomingMessage): boolean {
+  if ((req.socket as net.Socket & { encrypted?: boolean }).encrypted) return true;
+  const proto = req.headers["x-forwarded-proto"];
+  return (Array.isArray(proto) ? proto[0] : proto)?.split(",")[0]?.trim().toLowerCase() === "https";
 }

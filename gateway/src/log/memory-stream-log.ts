@@ -1,76 +1,137 @@
+import { toBinary } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { isTerminal, newEpoch, type StreamEvent } from "@airwave/proto";
-import type { StreamLog } from "./stream-log.js";
+import { isTerminal, newEpoch, type StreamEvent, StreamEventSchema } from "@airwave/proto";
+import type { ReadLimits, StreamLog } from "./stream-log.js";
+
+/** Per-stream retention of a {@link MemoryStreamLog}. */
+export interface LogLimits {
+  /** Events kept (at least 1 is always kept). */
+  readonly maxEvents: number;
+  /** Bytes kept, summed over the events' binary encodings (the newest event is kept whatever its size). */
+  readonly maxBytes: number;
+}
+
+/** How a log reports its memory to the store that spans logs. */
+export interface LogAccounting {
+  /** The retained bytes of `log` changed by `delta` (negative when trimmed). */
+  bytesChanged(log: MemoryStreamLog, delta: number): void;
+  /** `log` appended its terminal event. */
+  ended(log: MemoryStreamLog): void;
+}
+
+const noAccounting: LogAccounting = { bytesChanged() {}, ended() {} };
 
 /**
- * In-memory {@link StreamLog}: the embedded default. Keeps the newest
- * `maxEvents` events (a lapped watcher gets OUT_OF_RANGE, never a gap).
+ * In-memory {@link StreamLog}: the embedded default. Keeps the newest events
+ * within `limits` (events and bytes); the newest event, and so the terminal
+ * one, is never trimmed. Appends are amortised O(1).
  */
 export class MemoryStreamLog implements StreamLog {
   readonly epoch = newEpoch();
-  /** Retained events are `#events[#head..]`; trimmed ones are dropped in batches. */
-  #events: StreamEvent[] = [];
+  /** Retained events are `#events[#head..]`, their sizes `#sizes[#head..]`; trimmed ones are dropped in batches. */
+  #events: (StreamEvent | undefined)[] = [];
+  #sizes: number[] = [];
   #head = 0;
   /** Seq of `#events[#head]`. */
   #first = 1;
   #top = 0;
+  #bytes = 0;
   #ended = false;
+  #expired = false;
   #waiters = new Set<() => void>();
 
   /**
    * @param streamId stamped on every event.
-   * @param maxEvents events retained (at least 1); older ones are trimmed.
+   * @param limits per-stream retention.
+   * @param accounting the store's memory bookkeeping (none for a standalone log).
    */
   constructor(
     readonly streamId: string,
-    private readonly maxEvents: number,
+    private readonly limits: LogLimits,
+    private readonly accounting: LogAccounting = noAccounting,
   ) {}
 
   get top(): number {
     return this.#top;
   }
 
+  get first(): number {
+    return this.#first;
+  }
+
   get ended(): boolean {
     return this.#ended;
   }
 
-  append(event: StreamEvent): StreamEvent {
+  get expired(): boolean {
+    return this.#expired;
+  }
+
+  get terminal(): StreamEvent | undefined {
+    return this.#ended ? this.#events[this.#events.length - 1] : undefined;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Number of events retained. */
+  get size(): number {
+    return this.#events.length - this.#head;
+  }
+
+  append(event: StreamEvent): Promise<StreamEvent> {
+    try {
+      return Promise.resolve(this.appendNow(event));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** {@link append}, synchronously: the in-memory log needs no await. */
+  appendNow(event: StreamEvent): StreamEvent {
     if (this.#ended) throw new ConnectError("stream already ended", Code.FailedPrecondition);
     const e = event;
     e.streamId = this.streamId;
     e.epoch = this.epoch;
     e.seq = this.#top + 1;
     e.appendedAt = timestampNow();
+    const size = toBinary(StreamEventSchema, e).length;
     this.#events.push(e);
+    this.#sizes.push(size);
     this.#top = e.seq;
-    if (this.#events.length - this.#head > Math.max(1, this.maxEvents)) {
-      this.#head++;
-      this.#first++;
-      // Compact once half the array is trimmed: amortised O(1) per append.
-      if (this.#head * 2 > this.#events.length) {
-        this.#events = this.#events.slice(this.#head);
-        this.#head = 0;
-      }
+    this.#bytes += size;
+    let freed = 0;
+    const maxEvents = Math.max(1, this.limits.maxEvents);
+    while (this.size > 1 && (this.size > maxEvents || this.#bytes > this.limits.maxBytes)) freed += this.#dropOldest();
+    this.accounting.bytesChanged(this, size - freed);
+    if (isTerminal(e)) {
+      this.#ended = true;
+      this.accounting.ended(this);
     }
-    if (isTerminal(e)) this.#ended = true;
     for (const wake of this.#waiters) wake();
     this.#waiters.clear();
     return e;
   }
 
-  read(afterSeq: number, maxEvents: number): StreamEvent[] {
-    if (afterSeq > this.#top) {
-      throw new ConnectError(`cursor seq ${afterSeq} is past the last event (${this.#top})`, Code.OutOfRange);
+  read(afterSeq: number, limits: ReadLimits): Promise<StreamEvent[]> {
+    return Promise.resolve(this.readNow(afterSeq, limits));
+  }
+
+  /** {@link read}, synchronously. */
+  readNow(afterSeq: number, limits: ReadLimits): StreamEvent[] {
+    if (afterSeq >= this.#top) return [];
+    const from = this.#head + Math.max(0, afterSeq + 1 - this.#first);
+    const end = Math.min(this.#events.length, from + Math.max(1, limits.maxEvents));
+    let to = from + 1;
+    let bytes = this.#sizes[from] ?? 0;
+    while (to < end) {
+      bytes += this.#sizes[to] ?? 0;
+      if (bytes > limits.maxBytes) break;
+      to++;
     }
-    if (afterSeq + 1 < this.#first) {
-      throw new ConnectError(
-        `events after seq ${afterSeq} were trimmed from the log (oldest kept: ${this.#first})`,
-        Code.OutOfRange,
-      );
-    }
-    const from = this.#head + afterSeq + 1 - this.#first;
-    return this.#events.slice(from, from + maxEvents);
+    return this.#events.slice(from, to) as StreamEvent[]; // [#head..] holds no holes
   }
 
   wait(afterSeq: number, signal: AbortSignal): Promise<void> {
@@ -88,5 +149,40 @@ export class MemoryStreamLog implements StreamLog {
       this.#waiters.add(wake);
       signal.addEventListener("abort", onAbort, { once: true });
     });
+  }
+
+  expire(): void {
+    if (!this.#ended || this.#expired) return;
+    this.#expired = true;
+    let freed = 0;
+    while (this.size > 1) freed += this.#dropOldest();
+    this.accounting.bytesChanged(this, -freed);
+  }
+
+  /**
+   * Trims the oldest events until `atLeast` bytes are freed or only the
+   * newest event is left (the store's total limit). Returns the bytes freed.
+   */
+  trimOldest(atLeast: number): number {
+    let freed = 0;
+    while (freed < atLeast && this.size > 1) freed += this.#dropOldest();
+    if (freed > 0) this.accounting.bytesChanged(this, -freed);
+    return freed;
+  }
+
+  /** Drops the oldest retained event; returns its size. The caller reports the bytes. */
+  #dropOldest(): number {
+    const size = this.#sizes[this.#head] ?? 0;
+    this.#events[this.#head] = undefined; // let it be collected now
+    this.#head++;
+    this.#first++;
+    this.#bytes -= size;
+    // Compact once half the array is trimmed: amortised O(1) per drop.
+    if (this.#head * 2 > this.#events.length) {
+      this.#events = this.#events.slice(this.#head);
+      this.#sizes = this.#sizes.slice(this.#head);
+      this.#head = 0;
+    }
+    return size;
   }
 }

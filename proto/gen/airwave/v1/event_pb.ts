@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file airwave/v1/event.proto.
  */
 export const file_airwave_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChZhaXJ3YXZlL3YxL2V2ZW50LnByb3RvEgphaXJ3YXZlLnYxIuIGCgtTdHJlYW1FdmVudBIRCglzdHJlYW1faWQYASABKAkSDQoFZXBvY2gYAiABKAkSCwoDc2VxGAMgASgNEhAKCGFnZW50X2lkGAQgASgJEi8KC2FwcGVuZGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxjaG9pY2VfaW5kZXgYBiABKA0SMgoRcHJvdmlkZXJfbWV0YWRhdGEYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EiYKB3N0YXJ0ZWQYCiABKAsyEy5haXJ3YXZlLnYxLlN0YXJ0ZWRIABIrCgp0ZXh0X2RlbHRhGAsgASgLMhUuYWlyd2F2ZS52MS5UZXh0RGVsdGFIABI1Cg9yZWFzb25pbmdfZGVsdGEYDCABKAsyGi5haXJ3YXZlLnYxLlJlYXNvbmluZ0RlbHRhSAASOAoRdG9vbF9jYWxsX3N0YXJ0ZWQYDSABKAsyGy5haXJ3YXZlLnYxLlRvb2xDYWxsU3RhcnRlZEgAEjQKD3Rvb2xfY2FsbF9kZWx0YRgOIAEoCzIZLmFpcndhdmUudjEuVG9vbENhbGxEZWx0YUgAEjwKE3Rvb2xfY2FsbF9jb21wbGV0ZWQYDyABKAsyHS5haXJ3YXZlLnYxLlRvb2xDYWxsQ29tcGxldGVkSAASLQoLdG9vbF9yZXN1bHQYECABKAsyFi5haXJ3YXZlLnYxLlRvb2xSZXN1bHRIABIkCgZzdGF0dXMYESABKAsyEi5haXJ3YXZlLnYxLlN0YXR1c0gAEjUKD2lucHV0X3JlcXVlc3RlZBgSIAEoCzIaLmFpcndhdmUudjEuSW5wdXRSZXF1ZXN0ZWRIABIiCgV1c2FnZRgTIAEoCzIRLmFpcndhdmUudjEuVXNhZ2VIABIqCgljb21wbGV0ZWQYFCABKAsyFS5haXJ3YXZlLnYxLkNvbXBsZXRlZEgAEiQKBmZhaWxlZBgVIAEoCzISLmFpcndhdmUudjEuRmFpbGVkSAASKgoJaGVhcnRiZWF0GBYgASgLMhUuYWlyd2F2ZS52MS5IZWFydGJlYXRIABImCgdyZXN1bWVkGBcgASgLMhMuYWlyd2F2ZS52MS5SZXN1bWVkSABCBwoFZXZlbnQiUQoHU3RhcnRlZBINCgVtb2RlbBgBIAEoCRIQCghwcm92aWRlchgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJEhEKCXN0cmVhbV9pZBgEIAEoCSIuCglUZXh0RGVsdGESDAoEdGV4dBgBIAEoCRITCgtibG9ja19pbmRleBgCIAEoDSJYCg5SZWFzb25pbmdEZWx0YRIMCgR0ZXh0GAEgASgJEhMKC2Jsb2NrX2luZGV4GAIgASgNEhEKCXNpZ25hdHVyZRgDIAEoCRIQCghyZWRhY3RlZBgEIAEoCCJaCg9Ub29sQ2FsbFN0YXJ0ZWQSDwoHY2FsbF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWluZGV4GAMgASgNEhkKEXByb3ZpZGVyX2V4ZWN1dGVkGAQgASgIIjkKDVRvb2xDYWxsRGVsdGESDwoHY2FsbF9pZBgBIAEoCRIXCg9hcmd1bWVudHNfZGVsdGEYAiABKAkieQoRVG9vbENhbGxDb21wbGV0ZWQSDwoHY2FsbF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhYKDmFyZ3VtZW50c19qc29uGAMgASgJEhIKCmluY29tcGxldGUYBCABKAgSGQoRcHJvdmlkZXJfZXhlY3V0ZWQYBSABKAgiTQoKVG9vbFJlc3VsdBIPCgdjYWxsX2lkGAEgASgJEg4KBnJlc3VsdBgCIAEoCRIQCghpc19lcnJvchgDIAEoCBIMCgRuYW1lGAQgASgJIjoKBlN0YXR1cxIMCgR0ZXh0GAEgASgJEhUKCHByb2dyZXNzGAIgASgCSACIAQFCCwoJX3Byb2dyZXNzImgKDklucHV0UmVxdWVzdGVkEhAKCGlucHV0X2lkGAEgASgJEg4KBnByb21wdBgCIAEoCRIjCgRraW5kGAMgASgOMhUuYWlyd2F2ZS52MS5JbnB1dEtpbmQSDwoHY2hvaWNlcxgEIAMoCSKTAgoFVXNhZ2USGQoMaW5wdXRfdG9rZW5zGAEgASgNSACIAQESGgoNb3V0cHV0X3Rva2VucxgCIAEoDUgBiAEBEh0KEHJlYXNvbmluZ190b2tlbnMYAyABKA1IAogBARIgChNjYWNoZWRfaW5wdXRfdG9rZW5zGAQgASgNSAOIAQESJQoYY2FjaGVfd3JpdGVfaW5wdXRfdG9rZW5zGAUgASgNSASIAQFCDwoNX2lucHV0X3Rva2Vuc0IQCg5fb3V0cHV0X3Rva2Vuc0ITChFfcmVhc29uaW5nX3Rva2Vuc0IWChRfY2FjaGVkX2lucHV0X3Rva2Vuc0IbChlfY2FjaGVfd3JpdGVfaW5wdXRfdG9rZW5zInkKCUNvbXBsZXRlZBIvCg1maW5pc2hfcmVhc29uGAEgASgOMhguYWlyd2F2ZS52MS5GaW5pc2hSZWFzb24SIAoFdXNhZ2UYAiABKAsyES5haXJ3YXZlLnYxLlVzYWdlEhkKEXJhd19maW5pc2hfcmVhc29uGAMgASgJIpYBCgZGYWlsZWQSHgoEY29kZRgBIAEoDjIQLmFpcndhdmUudjEuQ29kZRIPCgdtZXNzYWdlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIRCglyZXRyeWFibGUYBCABKAgSIAoFdXNhZ2UYBSABKAsyES5haXJ3YXZlLnYxLlVzYWdlEhYKDnJldHJ5X2FmdGVyX21zGAYgASgNIgsKCUhlYXJ0YmVhdCJFCgdSZXN1bWVkEioKB291dGNvbWUYASABKA4yGS5haXJ3YXZlLnYxLlJlc3VtZU91dGNvbWUSDgoGY3Vyc29yGAIgASgJKmsKCUlucHV0S2luZBIaChZJTlBVVF9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSSU5QVVRfS0lORF9DT05GSVJNEAESEwoPSU5QVVRfS0lORF9URVhUEAISFQoRSU5QVVRfS0lORF9DSE9JQ0UQAyq8AQoMRmluaXNoUmVhc29uEh0KGUZJTklTSF9SRUFTT05fVU5TUEVDSUZJRUQQABIWChJGSU5JU0hfUkVBU09OX1NUT1AQARIYChRGSU5JU0hfUkVBU09OX0xFTkdUSBACEhwKGEZJTklTSF9SRUFTT05fVE9PTF9DQUxMUxADEiAKHEZJTklTSF9SRUFTT05fQ09OVEVOVF9GSUxURVIQBBIbChdGSU5JU0hfUkVBU09OX0NBTkNFTExFRBAFKpQDCgRDb2RlEhQKEENPREVfVU5TUEVDSUZJRUQQABIRCg1DT0RFX0NBTkNFTEVEEAESEAoMQ09ERV9VTktOT1dOEAISGQoVQ09ERV9JTlZBTElEX0FSR1VNRU5UEAMSGgoWQ09ERV9ERUFETElORV9FWENFRURFRBAEEhIKDkNPREVfTk9UX0ZPVU5EEAUSFwoTQ09ERV9BTFJFQURZX0VYSVNUUxAGEhoKFkNPREVfUEVSTUlTU0lPTl9ERU5JRUQQBxIbChdDT0RFX1JFU09VUkNFX0VYSEFVU1RFRBAIEhwKGENPREVfRkFJTEVEX1BSRUNPTkRJVElPThAJEhAKDENPREVfQUJPUlRFRBAKEhUKEUNPREVfT1VUX09GX1JBTkdFEAsSFgoSQ09ERV9VTklNUExFTUVOVEVEEAwSEQoNQ09ERV9JTlRFUk5BTBANEhQKEENPREVfVU5BVkFJTEFCTEUQDhISCg5DT0RFX0RBVEFfTE9TUxAPEhgKFENPREVfVU5BVVRIRU5USUNBVEVEEBAqbwoNUmVzdW1lT3V0Y29tZRIeChpSRVNVTUVfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhwKGFJFU1VNRV9PVVRDT01FX1JFQ09WRVJFRBABEiAKHFJFU1VNRV9PVVRDT01FX0VQT0NIX0NIQU5HRUQQAmIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChZhaXJ3YXZlL3YxL2V2ZW50LnByb3RvEgphaXJ3YXZlLnYxIuIGCgtTdHJlYW1FdmVudBIRCglzdHJlYW1faWQYASABKAkSDQoFZXBvY2gYAiABKAkSCwoDc2VxGAMgASgNEhAKCGFnZW50X2lkGAQgASgJEi8KC2FwcGVuZGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxjaG9pY2VfaW5kZXgYBiABKA0SMgoRcHJvdmlkZXJfbWV0YWRhdGEYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EiYKB3N0YXJ0ZWQYCiABKAsyEy5haXJ3YXZlLnYxLlN0YXJ0ZWRIABIrCgp0ZXh0X2RlbHRhGAsgASgLMhUuYWlyd2F2ZS52MS5UZXh0RGVsdGFIABI1Cg9yZWFzb25pbmdfZGVsdGEYDCABKAsyGi5haXJ3YXZlLnYxLlJlYXNvbmluZ0RlbHRhSAASOAoRdG9vbF9jYWxsX3N0YXJ0ZWQYDSABKAsyGy5haXJ3YXZlLnYxLlRvb2xDYWxsU3RhcnRlZEgAEjQKD3Rvb2xfY2FsbF9kZWx0YRgOIAEoCzIZLmFpcndhdmUudjEuVG9vbENhbGxEZWx0YUgAEjwKE3Rvb2xfY2FsbF9jb21wbGV0ZWQYDyABKAsyHS5haXJ3YXZlLnYxLlRvb2xDYWxsQ29tcGxldGVkSAASLQoLdG9vbF9yZXN1bHQYECABKAsyFi5haXJ3YXZlLnYxLlRvb2xSZXN1bHRIABIkCgZzdGF0dXMYESABKAsyEi5haXJ3YXZlLnYxLlN0YXR1c0gAEjUKD2lucHV0X3JlcXVlc3RlZBgSIAEoCzIaLmFpcndhdmUudjEuSW5wdXRSZXF1ZXN0ZWRIABIiCgV1c2FnZRgTIAEoCzIRLmFpcndhdmUudjEuVXNhZ2VIABIqCgljb21wbGV0ZWQYFCABKAsyFS5haXJ3YXZlLnYxLkNvbXBsZXRlZEgAEiQKBmZhaWxlZBgVIAEoCzISLmFpcndhdmUudjEuRmFpbGVkSAASKgoJaGVhcnRiZWF0GBYgASgLMhUuYWlyd2F2ZS52MS5IZWFydGJlYXRIABImCgdyZXN1bWVkGBcgASgLMhMuYWlyd2F2ZS52MS5SZXN1bWVkSABCBwoFZXZlbnQiUQoHU3RhcnRlZBINCgVtb2RlbBgBIAEoCRIQCghwcm92aWRlchgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJEhEKCXN0cmVhbV9pZBgEIAEoCSIuCglUZXh0RGVsdGESDAoEdGV4dBgBIAEoCRITCgtibG9ja19pbmRleBgCIAEoDSJYCg5SZWFzb25pbmdEZWx0YRIMCgR0ZXh0GAEgASgJEhMKC2Jsb2NrX2luZGV4GAIgASgNEhEKCXNpZ25hdHVyZRgDIAEoCRIQCghyZWRhY3RlZBgEIAEoCCJaCg9Ub29sQ2FsbFN0YXJ0ZWQSDwoHY2FsbF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBWluZGV4GAMgASgNEhkKEXByb3ZpZGVyX2V4ZWN1dGVkGAQgASgIIjkKDVRvb2xDYWxsRGVsdGESDwoHY2FsbF9pZBgBIAEoCRIXCg9hcmd1bWVudHNfZGVsdGEYAiABKAkieQoRVG9vbENhbGxDb21wbGV0ZWQSDwoHY2FsbF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhYKDmFyZ3VtZW50c19qc29uGAMgASgJEhIKCmluY29tcGxldGUYBCABKAgSGQoRcHJvdmlkZXJfZXhlY3V0ZWQYBSABKAgiTQoKVG9vbFJlc3VsdBIPCgdjYWxsX2lkGAEgASgJEg4KBnJlc3VsdBgCIAEoCRIQCghpc19lcnJvchgDIAEoCBIMCgRuYW1lGAQgASgJIjoKBlN0YXR1cxIMCgR0ZXh0GAEgASgJEhUKCHByb2dyZXNzGAIgASgCSACIAQFCCwoJX3Byb2dyZXNzImgKDklucHV0UmVxdWVzdGVkEhAKCGlucHV0X2lkGAEgASgJEg4KBnByb21wdBgCIAEoCRIjCgRraW5kGAMgASgOMhUuYWlyd2F2ZS52MS5JbnB1dEtpbmQSDwoHY2hvaWNlcxgEIAMoCSKTAgoFVXNhZ2USGQoMaW5wdXRfdG9rZW5zGAEgASgNSACIAQESGgoNb3V0cHV0X3Rva2VucxgCIAEoDUgBiAEBEh0KEHJlYXNvbmluZ190b2tlbnMYAyABKA1IAogBARIgChNjYWNoZWRfaW5wdXRfdG9rZW5zGAQgASgNSAOIAQESJQoYY2FjaGVfd3JpdGVfaW5wdXRfdG9rZW5zGAUgASgNSASIAQFCDwoNX2lucHV0X3Rva2Vuc0IQCg5fb3V0cHV0X3Rva2Vuc0ITChFfcmVhc29uaW5nX3Rva2Vuc0IWChRfY2FjaGVkX2lucHV0X3Rva2Vuc0IbChlfY2FjaGVfd3JpdGVfaW5wdXRfdG9rZW5zInkKCUNvbXBsZXRlZBIvCg1maW5pc2hfcmVhc29uGAEgASgOMhguYWlyd2F2ZS52MS5GaW5pc2hSZWFzb24SIAoFdXNhZ2UYAiABKAsyES5haXJ3YXZlLnYxLlVzYWdlEhkKEXJhd19maW5pc2hfcmVhc29uGAMgASgJIpYBCgZGYWlsZWQSHgoEY29kZRgBIAEoDjIQLmFpcndhdmUudjEuQ29kZRIPCgdtZXNzYWdlGAIgASgJEg4KBnJlYXNvbhgDIAEoCRIRCglyZXRyeWFibGUYBCABKAgSIAoFdXNhZ2UYBSABKAsyES5haXJ3YXZlLnYxLlVzYWdlEhYKDnJldHJ5X2FmdGVyX21zGAYgASgNIgsKCUhlYXJ0YmVhdCJFCgdSZXN1bWVkEioKB291dGNvbWUYASABKA4yGS5haXJ3YXZlLnYxLlJlc3VtZU91dGNvbWUSDgoGY3Vyc29yGAIgASgJKmsKCUlucHV0S2luZBIaChZJTlBVVF9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSSU5QVVRfS0lORF9DT05GSVJNEAESEwoPSU5QVVRfS0lORF9URVhUEAISFQoRSU5QVVRfS0lORF9DSE9JQ0UQAyq8AQoMRmluaXNoUmVhc29uEh0KGUZJTklTSF9SRUFTT05fVU5TUEVDSUZJRUQQABIWChJGSU5JU0hfUkVBU09OX1NUT1AQARIYChRGSU5JU0hfUkVBU09OX0xFTkdUSBACEhwKGEZJTklTSF9SRUFTT05fVE9PTF9DQUxMUxADEiAKHEZJTklTSF9SRUFTT05fQ09OVEVOVF9GSUxURVIQBBIbChdGSU5JU0hfUkVBU09OX0NBTkNFTExFRBAFKpQDCgRDb2RlEhQKEENPREVfVU5TUEVDSUZJRUQQABIRCg1DT0RFX0NBTkNFTEVEEAESEAoMQ09ERV9VTktOT1dOEAISGQoVQ09ERV9JTlZBTElEX0FSR1VNRU5UEAMSGgoWQ09ERV9ERUFETElORV9FWENFRURFRBAEEhIKDkNPREVfTk9UX0ZPVU5EEAUSFwoTQ09ERV9BTFJFQURZX0VYSVNUUxAGEhoKFkNPREVfUEVSTUlTU0lPTl9ERU5JRUQQBxIbChdDT0RFX1JFU09VUkNFX0VYSEFVU1RFRBAIEhwKGENPREVfRkFJTEVEX1BSRUNPTkRJVElPThAJEhAKDENPREVfQUJPUlRFRBAKEhUKEUNPREVfT1VUX09GX1JBTkdFEAsSFgoSQ09ERV9VTklNUExFTUVOVEVEEAwSEQoNQ09ERV9JTlRFUk5BTBANEhQKEENPREVfVU5BVkFJTEFCTEUQDhISCg5DT0RFX0RBVEFfTE9TUxAPEhgKFENPREVfVU5BVVRIRU5USUNBVEVEEBAqygEKDVJlc3VtZU91dGNvbWUSHgoaUkVTVU1FX09VVENPTUVfVU5TUEVDSUZJRUQQABIcChhSRVNVTUVfT1VUQ09NRV9SRUNPVkVSRUQQARIgChxSRVNVTUVfT1VUQ09NRV9FUE9DSF9DSEFOR0VEEAISGgoWUkVTVU1FX09VVENPTUVfVFJJTU1FRBADEhoKFlJFU1VNRV9PVVRDT01FX0VYUElSRUQQBBIhCh1SRVNVTUVfT1VUQ09NRV9VTktOT1dOX0NVUlNPUhAFYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * StreamEvent is one positioned event of a stream: where it sits in the
@@ -47,6 +47,12 @@ export type StreamEvent = Message<"airwave.v1.StreamEvent"> & {
   /**
    * 1-based position within the epoch, gapless, assigned only by the log.
    * 0 on events that are not logged (heartbeat, resumed).
+   *
+   * A watcher that lags far behind the log may receive adjacent deltas of
+   * the same kind, agent, choice and block (text_delta, reasoning_delta)
+   * coalesced into one event that carries the concatenated text and the seq
+   * of the last delta it covers: the seqs it sees then skip, the text is
+   * whole, and the cursor stays exact.
    *
    * @generated from field: uint32 seq = 3;
    */
@@ -201,7 +207,8 @@ export type StreamEvent = Message<"airwave.v1.StreamEvent"> & {
   } | {
     /**
      * First message of a watch that resumed from a cursor: says whether the
-     * resume was exact. Never logged, never has a seq.
+     * resume was exact, and if not, why and where it continues. Never logged,
+     * never has a seq.
      *
      * @generated from field: airwave.v1.Resumed resumed = 23;
      */
@@ -733,22 +740,33 @@ export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
 
 /**
  * Resumed is the first message of a watch that asked to resume after a
- * cursor. Never logged.
+ * cursor, and of a watch from the start whose first events are no longer
+ * kept. Never logged.
+ *
+ * A resume never fails for lack of history: when it cannot be exact, the
+ * outcome says why, `cursor` says where the watch continues, and the oldest
+ * retained events follow. The client sets its cursor to `cursor`; with
+ * TRIMMED or EXPIRED the events after its old cursor up to `cursor` are lost
+ * (show that some text is missing); with EPOCH_CHANGED or UNKNOWN_CURSOR it
+ * discards what it rendered first.
  *
  * @generated from message airwave.v1.Resumed
  */
 export type Resumed = Message<"airwave.v1.Resumed"> & {
   /**
-   * Whether the resume is exact.
+   * Whether the resume is exact, and if not, why.
    *
    * @generated from field: airwave.v1.ResumeOutcome outcome = 1;
    */
   outcome: ResumeOutcome;
 
   /**
-   * The cursor the watch continues after ("<epoch>:<seq>"); with
-   * RESUME_OUTCOME_EPOCH_CHANGED it is "<new epoch>:0", and the events that
-   * follow replay the new epoch from its start.
+   * The cursor the watch continues after ("<epoch>:<seq>", always of the
+   * log's current epoch): the events that follow start at its seq + 1. With
+   * RESUME_OUTCOME_RECOVERED it is the cursor asked for. With
+   * RESUME_OUTCOME_EPOCH_CHANGED or RESUME_OUTCOME_UNKNOWN_CURSOR it is
+   * "<current epoch>:<n>", where n is 0 when the whole epoch is replayed and
+   * n > 0 when its first n events are no longer kept.
    *
    * @generated from field: string cursor = 2;
    */
@@ -995,8 +1013,9 @@ export const CodeSchema: GenEnum<Code> = /*@__PURE__*/
   enumDesc(file_airwave_v1_event, 2);
 
 /**
- * ResumeOutcome tells whether a resume continued exactly after the cursor.
- * Not frozen: values may be added.
+ * ResumeOutcome tells whether a resume continued exactly after the cursor,
+ * and if not, why. Not frozen: values may be added; a client treats an
+ * unknown value like RESUME_OUTCOME_UNKNOWN_CURSOR.
  *
  * @generated from enum airwave.v1.ResumeOutcome
  */
@@ -1018,11 +1037,39 @@ export enum ResumeOutcome {
 
   /**
    * The cursor belongs to another epoch of the log: the client must discard
-   * what it rendered; the stream replays from the start of the current epoch.
+   * what it rendered; the stream replays from the start of the current epoch
+   * (or its oldest retained event, see Resumed.cursor).
    *
    * @generated from enum value: RESUME_OUTCOME_EPOCH_CHANGED = 2;
    */
   EPOCH_CHANGED = 2,
+
+  /**
+   * Events after the cursor were trimmed from the log (its per-stream or
+   * total size limit): the watch continues after Resumed.cursor; the events
+   * in between are lost.
+   *
+   * @generated from enum value: RESUME_OUTCOME_TRIMMED = 3;
+   */
+  TRIMMED = 3,
+
+  /**
+   * The stream ended longer ago than the log keeps answers
+   * (AIRWAVE_STREAM_TTL_MS): its events were dropped; only the terminal event
+   * follows.
+   *
+   * @generated from enum value: RESUME_OUTCOME_EXPIRED = 4;
+   */
+  EXPIRED = 4,
+
+  /**
+   * The cursor names a position this epoch never had (past its last event):
+   * the client must discard what it rendered; the stream replays from the
+   * start of the current epoch (or its oldest retained event).
+   *
+   * @generated from enum value: RESUME_OUTCOME_UNKNOWN_CURSOR = 5;
+   */
+  UNKNOWN_CURSOR = 5,
 }
 
 /**

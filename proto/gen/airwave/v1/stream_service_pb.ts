@@ -440,8 +440,10 @@ export const StreamService: GenService<{
    *
    * Errors: INVALID_ARGUMENT for a malformed request, NOT_FOUND for an
    * unknown model, ALREADY_EXISTS when another owner holds the id,
-   * RESOURCE_EXHAUSTED when the gateway holds its maximum number of streams,
-   * UNAVAILABLE when no inference service answers.
+   * RESOURCE_EXHAUSTED when the gateway holds its maximum number of streams
+   * or its stream log is full of running answers (retryable), UNAVAILABLE
+   * when no inference service answers or the gateway is shutting down
+   * (retryable), DEADLINE_EXCEEDED when the model did not start in time.
    *
    * @generated from rpc airwave.v1.StreamService.CreateStream
    */
@@ -453,12 +455,18 @@ export const StreamService: GenService<{
   /**
    * WatchStream attaches to a stream, or resumes it strictly after a cursor.
    * With a cursor, the first message is `resumed`, saying whether the resume
-   * was exact. Then come the logged events, replayed and then live, ending
-   * after the terminal event. Heartbeats are sent after an idle period.
+   * was exact or why not (trimmed, expired, epoch changed, unknown cursor)
+   * and where the watch continues; a watch from the start gets `resumed`
+   * (TRIMMED) only when the first events are no longer kept. Then come the
+   * logged events, replayed and then live, ending after the terminal event.
+   * Never a silent gap, never a duplicate after the cursor. Heartbeats are
+   * sent after an idle period.
    *
-   * Errors: NOT_FOUND for an unknown, foreign or expired stream;
-   * OUT_OF_RANGE when the events after the cursor were trimmed from the log
-   * (never a silent gap); INVALID_ARGUMENT for a malformed cursor.
+   * Errors: NOT_FOUND for an unknown or foreign stream, or one expired long
+   * ago; INVALID_ARGUMENT for a malformed cursor; ABORTED (retryable: resume
+   * from the last cursor) when the watcher fell so far behind that the
+   * events it was about to read were trimmed; UNAVAILABLE (retryable) when
+   * the gateway shuts down.
    *
    * @generated from rpc airwave.v1.StreamService.WatchStream
    */
