@@ -204,6 +204,41 @@ describe("streamWithResume", () => {
     expect(calls.map((c) => c.cursor)).toEqual([undefined, { epoch: "E", seq: 3 }, { epoch: "F", seq: 1 }]);
   });
 
+  it("continues after the cursor a not-recovered resume names (trimmed), and from it on the next cut", async () => {
+    const { transport, calls } = fakeTransport([
+      { events: [started(1), text(2, "a")], error: unavailable() },
+      { events: [resumed(ResumeOutcome.TRIMMED, "E:5"), text(6, "f")], error: unavailable() },
+      { events: [resumed(ResumeOutcome.RECOVERED, "E:6"), done(7)] },
+    ]);
+    const { backoff } = recordedBackoff();
+    expect(await collect(streamWithResume(transport, req, { backoff }))).toEqual([
+      "E:1 started",
+      "E:2 text a",
+      "resumed TRIMMED E:5",
+      "E:6 text f",
+      "resumed RECOVERED E:6",
+      "E:7 completed",
+    ]);
+    expect(calls.map((c) => c.cursor)).toEqual([undefined, { epoch: "E", seq: 2 }, { epoch: "E", seq: 6 }]);
+  });
+
+  it("replays from the named cursor after an unknown cursor, instead of dropping the replay as seen", async () => {
+    const { transport } = fakeTransport([
+      { events: [started(1), text(2, "a"), text(3, "b")], error: unavailable() },
+      { events: [resumed(ResumeOutcome.UNKNOWN_CURSOR, "E:0"), started(1), text(2, "a"), done(3)] },
+    ]);
+    const { backoff } = recordedBackoff();
+    expect(await collect(streamWithResume(transport, req, { backoff }))).toEqual([
+      "E:1 started",
+      "E:2 text a",
+      "E:3 text b",
+      "resumed UNKNOWN_CURSOR E:0",
+      "E:1 started",
+      "E:2 text a",
+      "E:3 completed",
+    ]);
+  });
+
   it("announces an epoch change the transport did not", async () => {
     const { transport } = fakeTransport([{ events: [started(1), text(2, "old")], error: unavailable() }, { events: [started(1, "F"), done(2, "F")] }]);
     const { backoff } = recordedBackoff();

@@ -82,9 +82,12 @@ export const defaultBackoff = { initialDelayMs: 250, maxDelayMs: 5_000, maxAttem
  *   `maxAttempts` times in a row without progress (a new logged event or a
  *   heartbeat); then it raises the last error.
  * - Events with `seq` ≤ the last seen in the same epoch are dropped.
- * - `resumed` events are yielded. With RESUME_OUTCOME_EPOCH_CHANGED the
- *   events that follow replay the new epoch from its start: the consumer must
- *   discard what it rendered. An event of another epoch without that notice
+ * - `resumed` events are yielded. Unless RESUME_OUTCOME_RECOVERED, the loop
+ *   continues after the cursor the `resumed` event names: with
+ *   RESUME_OUTCOME_EPOCH_CHANGED (or UNKNOWN_CURSOR, or an outcome this
+ *   client does not know) the events that follow replay the current epoch,
+ *   and the consumer must discard what it rendered; with TRIMMED or EXPIRED
+ *   some events were lost and the consumer should say so. An event of another epoch without that notice
  *   is preceded by a synthesised `resumed` (EPOCH_CHANGED) all the same.
  * - Heartbeats are consumed here, never yielded.
  * - The iteration ends after the terminal event (`completed` or `failed`; a
@@ -129,7 +132,9 @@ async function* resume(t: StreamTransport, req: CreateStreamRequest, o: ResumeOp
             failures = 0;
             continue;
           case "resumed":
-            if (e.event.value.outcome === ResumeOutcome.EPOCH_CHANGED) cursor = tryParseCursor(e.event.value.cursor) ?? cursor;
+            // Not exact: the watch continues after the cursor the gateway names (events
+            // in between are lost, or — for another epoch — replayed from its start).
+            if (e.event.value.outcome !== ResumeOutcome.RECOVERED) cursor = tryParseCursor(e.event.value.cursor) ?? cursor;
             yield e;
             continue;
         }

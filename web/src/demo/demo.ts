@@ -181,12 +181,15 @@ function render(e: StreamEvent): void {
       setState("error");
       break;
     }
-    case "resumed":
-      // The log was recreated: what is on screen may not match it any more;
-      // the events that follow replay the stream from its start.
-      if (e.event.value.outcome === ResumeOutcome.EPOCH_CHANGED) clearAnswer();
-      setStatus(`Streaming over ${transportLabel(current?.client.transport)}… (resumed)`);
+    case "resumed": {
+      const o = e.event.value.outcome;
+      const lost = o === ResumeOutcome.TRIMMED || o === ResumeOutcome.EXPIRED;
+      // Another epoch (or a cursor the log never had): what is on screen may not match
+      // the log any more; the events that follow replay the stream from its start.
+      if (o !== ResumeOutcome.RECOVERED && !lost) clearAnswer();
+      setStatus(`Streaming over ${transportLabel(current?.client.transport)}… (resumed${lost ? "; some text was lost" : ""})`);
       break;
+    }
     default:
       break; // heartbeats never arrive here; unknown kinds are ignored
   }
