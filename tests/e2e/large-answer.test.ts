@@ -58,7 +58,7 @@ describe("a 10 MB+ answer", () => {
     let cut = false;
     let retries = 0;
     let last = 0;
-    let gaps = 0;
+    let gaps = 0; // seqs that did not grow
     try {
       const s = streamWithResume(transports[name]!(proxy.url), req, {
         backoff: { initialDelayMs: 5, maxDelayMs: 50 },
@@ -66,7 +66,8 @@ describe("a 10 MB+ answer", () => {
       });
       for await (const e of s) {
         if (e.seq === 0) continue;
-        if (e.seq !== last + 1) gaps++;
+        // Seqs only grow (a lagging watcher may get adjacent text deltas coalesced into one, carrying the last seq).
+        if (e.seq <= last) gaps++;
         last = e.seq;
         if (e.event.case === "textDelta") {
           hash.update(e.event.value.text);
