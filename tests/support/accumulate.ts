@@ -91,13 +91,13 @@ export function accumulate(events: Iterable<StreamEvent>): Accumulated {
         a.toolResults.set(k.value.callId, k.value.result);
         break;
       case "usage":
-        a.usage = { ...k.value };
+        a.usage = counts(k.value);
         break;
       case "completed":
         a.terminals++;
         a.finishReason = k.value.finishReason;
         a.rawFinishReason = k.value.rawFinishReason;
-        if (k.value.usage) a.usage = { ...k.value.usage };
+        if (k.value.usage) a.usage = counts(k.value.usage);
         break;
       case "failed":
         a.terminals++;
@@ -107,7 +107,7 @@ export function accumulate(events: Iterable<StreamEvent>): Accumulated {
           message: k.value.message,
           retryable: k.value.retryable,
         };
-        if (k.value.usage) a.usage = { ...k.value.usage };
+        if (k.value.usage) a.usage = counts(k.value.usage);
         break;
       default:
         break;
@@ -117,6 +117,12 @@ export function accumulate(events: Iterable<StreamEvent>): Accumulated {
     if (a.usage[key] === undefined) delete a.usage[key];
   }
   return a;
+}
+
+/** The token counts of a Usage message as a plain object (no `$typeName`), unset counts left out. */
+function counts(u: { inputTokens?: number; outputTokens?: number; reasoningTokens?: number; cachedInputTokens?: number; cacheWriteInputTokens?: number }): Accumulated["usage"] {
+  const { inputTokens, outputTokens, reasoningTokens, cachedInputTokens, cacheWriteInputTokens } = u;
+  return { inputTokens, outputTokens, reasoningTokens, cachedInputTokens, cacheWriteInputTokens } as Accumulated["usage"];
 }
 
 export { Code, FinishReason };
