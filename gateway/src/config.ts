@@ -197,6 +197,7 @@ function edgeConfig(env: NodeJS.ProcessEnv) {
     ...(env.AIRWAVE_API_KEYS_FILE ? parseApiKeys(readFileSync(env.AIRWAVE_API_KEYS_FILE, "utf8"), "AIRWAVE_API_KEYS_FILE") : []),
   ];
   if (new Set(apiKeys.map((k) => k.name)).size !== apiKeys.length) throw new Error("AIRWAVE_API_KEYS(_FILE): a key name appears twice");
+  if (new Set(apiKeys.map((k) => k.key)).size !== apiKeys.length) throw new Error("AIRWAVE_API_KEYS(_FILE): two entries share one key");
   const mode = env.AIRWAVE_AUTH || (apiKeys.length > 0 ? "required" : "optional");
   if (mode !== "optional" && mode !== "required") throw new Error(`AIRWAVE_AUTH must be "optional" or "required", got "${mode}"`);
   if (mode === "required" && apiKeys.length === 0) throw new Error("AIRWAVE_AUTH=required needs AIRWAVE_API_KEYS or AIRWAVE_API_KEYS_FILE");

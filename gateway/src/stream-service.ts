@@ -1,8 +1,17 @@
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { ev, type StreamEvent, type StreamService } from "@airwave/proto";
+import type { Authenticator } from "./auth/authenticator.js";
 import { HEARTBEAT, withHeartbeats } from "./heartbeat.js";
 import type { Hub } from "./hub.js";
-import { anonymousOwner } from "./owner.js";
+
+/** Options of {@link createStreamService}; see GatewayConfig for units. */
+export interface StreamServiceOptions {
+  heartbeatIdleMs: number;
+  /** Cap on a client's deadline for a watch, in ms; 0 = none. */
+  maxDeadlineMs: number;
+  /** Decides the caller's owner (the same one the HTTP routes use). */
+  auth: Authenticator;
+}
 
 /**
  * StreamService over Connect, gRPC and gRPC-Web (connect-node does the
@@ -10,31 +19,73 @@ import { anonymousOwner } from "./owner.js";
  * stage shared with the HTTP routes. Connect has no comments, so a heartbeat
  * is a `heartbeat` event with seq 0 (STYLE P9).
  *
- * `ctx.signal` (client cancel, deadline, shutdown) ends the watch only; the
- * generation goes on as its on_detach policy says.
+ * Every call first decides its owner from `ctx.requestHeader`
+ * (`Authorization: Bearer`, the browser cookie; UNAUTHENTICATED for a wrong
+ * key); another owner's stream is NOT_FOUND.
+ *
+ * `ctx.signal` (client cancel, the client's deadline, shutdown) ends the
+ * watch only; the generation goes on as its on_detach policy says. A client
+ * deadline (`Connect-Timeout-Ms`, `grpc-timeout`, parsed by connect-node)
+ * longer than `maxDeadlineMs` is cut to it: the watch then ends with
+ * DEADLINE_EXCEEDED, and the client resumes from its cursor.
  */
-export function createStreamService(hub: Hub, o: { heartbeatIdleMs: number }): ServiceImpl<typeof StreamService> {
-  async function* watch(id: string, cursor: string, ctx: HandlerContext): AsyncGenerator<{ event: StreamEvent }> {
-    for await (const x of withHeartbeats(hub.watch(anonymousOwner, id, cursor, ctx.signal), o.heartbeatIdleMs, ctx.signal)) {
-      yield { event: x === HEARTBEAT ? ev.heartbeat() : x };
+export function createStreamService(hub: Hub, o: StreamServiceOptions): ServiceImpl<typeof StreamService> {
+  const ownerOf = (ctx: HandlerContext) =>
+    o.auth.identify({ authorization: ctx.requestHeader.get("authorization"), cookie: ctx.requestHeader.get("cookie") }).owner;
+
+  async function* watch(owner: string, id: string, cursor: string, ctx: HandlerContext): AsyncGenerator<{ event: StreamEvent }> {
+    const cap = cappedDeadline(ctx, o.maxDeadlineMs);
+    try {
+      for await (const x of withHeartbeats(hub.watch(owner, id, cursor, cap.signal), o.heartbeatIdleMs, cap.signal)) {
+        yield { event: x === HEARTBEAT ? ev.heartbeat() : x };
+      }
+    } finally {
+      cap.dispose();
     }
   }
   return {
     async *createStream(req, ctx) {
-      const id = await hub.create(anonymousOwner, req);
-      yield* watch(id, "", ctx);
+      const owner = ownerOf(ctx);
+      const id = await hub.create(owner, req);
+      yield* watch(owner, id, "", ctx);
     },
     async *watchStream(req, ctx) {
-      yield* watch(req.streamId, req.cursor, ctx);
+      yield* watch(ownerOf(ctx), req.streamId, req.cursor, ctx);
     },
-    async cancelStream(req) {
-      return { stream: await hub.cancel(anonymousOwner, req.streamId, "client") };
+    async cancelStream(req, ctx) {
+      return { stream: await hub.cancel(ownerOf(ctx), req.streamId, "client") };
     },
-    getStream(req) {
-      return { stream: hub.get(anonymousOwner, req.streamId) };
+    getStream(req, ctx) {
+      return { stream: hub.get(ownerOf(ctx), req.streamId) };
     },
-    sendInput() {
+    sendInput(req, ctx) {
+      hub.get(ownerOf(ctx), req.streamId); // a foreign stream is NOT_FOUND first
       throw new ConnectError("SendInput is not implemented yet", Code.Unimplemented);
+    },
+  };
+}
+
+/**
+ * `ctx.signal`, plus an abort with DEADLINE_EXCEEDED after `maxMs` when the
+ * client asked for a longer deadline than that (connect-node enforces the
+ * client's own deadline on `ctx.signal`).
+ */
+function cappedDeadline(ctx: HandlerContext, maxMs: number): { signal: AbortSignal; dispose(): void } {
+  const asked = ctx.timeoutMs();
+  if (maxMs <= 0 || asked === undefined || asked <= maxMs) return { signal: ctx.signal, dispose() {} };
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(ctx.signal.reason);
+  if (ctx.signal.aborted) onAbort();
+  else ctx.signal.addEventListener("abort", onAbort, { once: true });
+  const timer = setTimeout(
+    () => ac.abort(new ConnectError(`deadline capped at ${maxMs} ms (AIRWAVE_MAX_DEADLINE_MS)`, Code.DeadlineExceeded)),
+    maxMs,
+  );
+  return {
+    signal: ac.signal,
+    dispose() {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener("abort", onAbort);
     },
   };
 }

@@ -10,6 +10,8 @@ describe("corsHeaders", () => {
     expect(h?.["access-control-allow-headers"]).toMatch(/Connect-Protocol-Version/i);
     expect(h?.["access-control-allow-headers"]).toMatch(/X-Grpc-Web/i);
     expect(h?.["access-control-allow-headers"]).toMatch(/Last-Event-ID/);
+    expect(h?.["access-control-allow-headers"]).toMatch(/Authorization/); // API keys from a browser
+    expect(h?.["access-control-allow-methods"]).toMatch(/DELETE/); // DELETE /v1/streams/{id}
     expect(h?.["access-control-expose-headers"]).toMatch(/Grpc-Status/i);
     expect(h?.vary).toBe("Origin");
   });

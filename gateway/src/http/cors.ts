@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { cors as connectCors } from "@connectrpc/connect";
 
 /** Extra request headers the HTTP routes accept from browsers. */
-const routeHeaders = ["Last-Event-ID", "Accept", "traceparent", "tracestate"];
+const routeHeaders = ["Authorization", "Last-Event-ID", "Accept", "traceparent", "tracestate"];
 
 /**
  * CORS for the Connect, gRPC-Web and HTTP routes, with connect's header lists
@@ -24,7 +24,7 @@ export function corsHeaders(
     "access-control-expose-headers": connectCors.exposedHeaders.join(", "),
   };
   if (preflight) {
-    h["access-control-allow-methods"] = connectCors.allowedMethods.join(", ");
+    h["access-control-allow-methods"] = [...connectCors.allowedMethods, "DELETE"].join(", ");
     h["access-control-allow-headers"] = [...connectCors.allowedHeaders, ...routeHeaders].join(", ");
     h["access-control-max-age"] = "7200";
   }

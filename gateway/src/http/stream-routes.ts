@@ -4,19 +4,20 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import {
   CancelStreamResponseSchema,
   CreateStreamRequestSchema,
-  GetStreamResponseSchema,
   type Cursor,
+  GetStreamResponseSchema,
   parseCursor,
   type StreamEvent,
   type StreamInfo,
   StreamState,
 } from "@airwave/proto";
+import type { Authenticator } from "../auth/authenticator.js";
 import type { Hub } from "../hub.js";
-import { anonymousOwner } from "../owner.js";
 import { nodeSink } from "./byte-sink.js";
 import { type Encoder, ndjsonEncoder, sseEncoder } from "./encoder.js";
+import { batchJson, collectBatch } from "./long-poll.js";
 import { publicError, serveStream } from "./serve-stream.js";
-import { writeError } from "./write-error.js";
+import { methodNotAllowed, unsupportedMediaType, writeError } from "./write-error.js";
 
 type Req = IncomingMessage;
 type Res = ServerResponse;
@@ -26,90 +27,157 @@ export interface StreamRoutesOptions {
   heartbeatIdleMs: number;
   writeTimeoutMs: number;
   maxRequestBytes: number;
+  longPollMaxWaitMs: number;
+  /** Decides the caller's owner (the same one the Connect service uses). */
+  auth: Authenticator;
   onError?: (err: ConnectError) => void;
 }
 
-const eventsPath = /^\/v1\/streams\/([A-Za-z0-9_-]{1,128})\/events$/;
-const cancelPath = /^\/v1\/streams\/([A-Za-z0-9_-]{1,128}):cancel$/;
-const streamPath = /^\/v1\/streams\/([A-Za-z0-9_-]{1,128})$/;
+/** How a watch is delivered: SSE, NDJSON, or a long-poll JSON batch. */
+type Mode = "sse" | "ndjson" | "poll";
+
+const id = "([A-Za-z0-9_-]{1,128})";
+const eventsPath = new RegExp(`^/v1/streams/${id}/events$`);
+const cancelPath = new RegExp(`^/v1/streams/${id}:cancel$`);
+const inputPath = new RegExp(`^/v1/streams/${id}:input$`);
+const streamPath = new RegExp(`^/v1/streams/${id}$`);
 
 /**
- * The HTTP shapes of StreamService (DESIGN §4), for EventSource, curl and
- * NDJSON readers:
+ * The HTTP shapes of StreamService (DESIGN §4), for EventSource, fetch, curl,
+ * NDJSON readers and long-polling clients. Every path under `/v1/`:
  *
  * - `POST /v1/streams`: body a CreateStreamRequest in canonical Protobuf
- *   JSON; answers SSE, or NDJSON when `Accept` prefers `application/x-ndjson`.
- * - `GET /v1/streams/{id}/events`: watch or resume after `Last-Event-ID` or
- *   `?after=<epoch>:<seq>`; 204 when the cursor is already at the end.
- * - `POST /v1/streams/{id}:cancel`: cancel (also from navigator.sendBeacon;
- *   the body, if any, is ignored).
- * - `GET /v1/streams/{id}`: the stream's state (GetStreamResponse JSON).
+ *   JSON (`Content-Type: application/json`, else 415); answers SSE, NDJSON
+ *   (`Accept: application/x-ndjson`) or a long-poll batch
+ *   (`Accept: application/json`), or as `?mode=sse|ndjson|poll` says.
+ * - `GET /v1/streams/{id}/events`: watch or resume after `?after=<cursor>`
+ *   or `Last-Event-ID`, in the same modes; `?wait_ms=` alone also selects
+ *   the long-poll. SSE answers 204 when the cursor is at the end of an ended
+ *   stream (EventSource then stops reconnecting).
+ * - `POST /v1/streams/{id}:cancel` (any body or none, for
+ *   navigator.sendBeacon) and `DELETE /v1/streams/{id}`: cancel, idempotent;
+ *   answer CancelStreamResponse JSON.
+ * - `GET /v1/streams/{id}`: GetStreamResponse JSON.
+ * - `POST /v1/streams/{id}:input`: UNIMPLEMENTED (after the owner check).
  *
- * Errors before the stream starts: the HTTP status of the Connect code and
- * the Connect JSON error body. Returns false when the path is not a route.
+ * Errors before a stream starts: {@link writeError} (the Connect JSON error;
+ * 405 with `Allow` for a wrong method, 415 for a wrong content type, 404
+ * for an unknown path). Returns false for paths outside `/v1/`.
  */
 export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
   return async function handle(req: Req, res: Res): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://x");
     const path = url.pathname;
-    if (!path.startsWith("/v1/streams")) return false;
+    if (path !== "/v1" && !path.startsWith("/v1/")) return false;
     let m: RegExpExecArray | null;
     try {
       if (path === "/v1/streams") {
-        allow(req, "POST");
+        allow(req, ["POST"]);
+        checkContentLength(req, o.maxRequestBytes);
+        const owner = ownerOf(req);
+        const mode = pickMode(req, url);
         const body = await readBody(req, o.maxRequestBytes);
         const createReq = parseCreate(req, body);
-        const enc = pickEncoder(req.headers.accept);
-        const signal = responseSignal(res);
-        const id = await hub.create(anonymousOwner, createReq);
-        await stream(res, enc, hub.watch(anonymousOwner, id, "", signal), signal);
+        const waitMs = mode === "poll" ? pollWait(url, o.longPollMaxWaitMs) : 0;
+        const streamId = await hub.create(owner, createReq);
+        await deliver(res, mode, streamId, "", waitMs, (signal) => hub.watch(owner, streamId, "", signal));
       } else if ((m = eventsPath.exec(path))) {
-        allow(req, "GET");
-        const id = m[1] as string;
+        allow(req, ["GET"]);
+        const owner = ownerOf(req);
+        const streamId = m[1] as string;
+        const mode = pickMode(req, url);
+        const waitMs = mode === "poll" ? pollWait(url, o.longPollMaxWaitMs) : 0;
         const cursor = url.searchParams.get("after") ?? header(req, "last-event-id") ?? "";
-        if (cursor !== "" && isExhausted(hub.get(anonymousOwner, id), parseCursor(cursor))) {
+        if (mode === "sse" && cursor !== "" && isExhausted(hub.get(owner, streamId), parseCursor(cursor))) {
           // Nothing will ever follow this cursor: 204 tells EventSource to
           // stop reconnecting (WHATWG HTML §9.2.3).
           res.writeHead(204).end();
           return true;
         }
-        const signal = responseSignal(res);
-        const events = hub.watch(anonymousOwner, id, cursor, signal);
-        // Pull the first event before committing to 200, so NOT_FOUND and
-        // OUT_OF_RANGE are HTTP errors, not a broken stream.
-        const first = await events.next();
-        const rest = first.done ? events : prepend(first.value, events);
-        await stream(res, sseEncoder, rest, signal);
+        await deliver(res, mode, streamId, cursor, waitMs, (signal) => hub.watch(owner, streamId, cursor, signal));
       } else if ((m = cancelPath.exec(path))) {
-        allow(req, "POST");
+        allow(req, ["POST"]);
+        await cancel(req, res, m[1] as string);
+      } else if ((m = inputPath.exec(path))) {
+        allow(req, ["POST"]);
+        checkContentLength(req, o.maxRequestBytes);
+        const owner = ownerOf(req);
         await readBody(req, o.maxRequestBytes);
-        const info = await hub.cancel(anonymousOwner, m[1] as string, "client");
-        json(res, toJson(CancelStreamResponseSchema, { $typeName: "airwave.v1.CancelStreamResponse", stream: info }));
+        hub.get(owner, m[1] as string); // a foreign stream is NOT_FOUND first
+        throw new ConnectError("SendInput is not implemented yet", Code.Unimplemented);
       } else if ((m = streamPath.exec(path))) {
-        allow(req, "GET");
-        const info = hub.get(anonymousOwner, m[1] as string);
-        json(res, toJson(GetStreamResponseSchema, { $typeName: "airwave.v1.GetStreamResponse", stream: info }));
+        allow(req, ["GET", "DELETE"]);
+        if (req.method === "DELETE") {
+          await cancel(req, res, m[1] as string);
+        } else {
+          const info = hub.get(ownerOf(req), m[1] as string);
+          json(res, toJson(GetStreamResponseSchema, { $typeName: "airwave.v1.GetStreamResponse", stream: info }));
+        }
       } else {
-        throw new ConnectError(`no route for ${path}`, Code.NotFound);
+        throw new ConnectError(`no route for ${path.slice(0, 200)}`, Code.NotFound);
       }
     } catch (err) {
       const e = ConnectError.from(err);
       if (publicError(e).code === Code.Internal) o.onError?.(e);
-      writeError(res, e);
+      // An unread body (too large, or refused before reading) must not be
+      // taken for the next request on this connection.
+      writeError(res, e, { close: !req.readableEnded });
     }
     return true;
   };
 
-  async function stream(res: Res, enc: Encoder, events: AsyncIterable<StreamEvent>, signal: AbortSignal) {
+  function ownerOf(req: Req): string {
+    return o.auth.identify({ authorization: header(req, "authorization"), cookie: header(req, "cookie") }).owner;
+  }
+
+  /**
+   * Cancels for POST :cancel and DELETE. The body, if any, is read (up to
+   * the size limit) and ignored: navigator.sendBeacon sends text/plain, a
+   * Blob's type, or nothing.
+   */
+  async function cancel(req: Req, res: Res, streamId: string): Promise<void> {
+    checkContentLength(req, o.maxRequestBytes);
+    const owner = ownerOf(req);
+    await readBody(req, o.maxRequestBytes);
+    const info = await hub.cancel(owner, streamId, "client");
+    json(res, toJson(CancelStreamResponseSchema, { $typeName: "airwave.v1.CancelStreamResponse", stream: info }));
+  }
+
+  /**
+   * Serves a watch in `mode`. SSE and NDJSON pull the first event before
+   * committing to 200, so NOT_FOUND, OUT_OF_RANGE and INVALID_ARGUMENT are
+   * HTTP errors, not a broken stream; the first event is already in the log
+   * (`started`, or the `resumed` result), so the headers still go out before
+   * the first token.
+   */
+  async function deliver(
+    res: Res,
+    mode: Mode,
+    streamId: string,
+    cursor: string,
+    waitMs: number,
+    watch: (signal: AbortSignal) => AsyncGenerator<StreamEvent>,
+  ): Promise<void> {
+    const stop = new AbortController();
+    res.once("close", () => stop.abort(new ConnectError("client went away", Code.Canceled)));
+    if (mode === "poll") {
+      const batch = await collectBatch(watch(stop.signal), cursor, waitMs, stop);
+      json(res, batchJson(streamId, batch), true);
+      return;
+    }
+    const events = watch(stop.signal);
+    const first = await events.next();
+    const rest = first.done ? events : prepend(first.value, events);
+    const enc: Encoder = mode === "ndjson" ? ndjsonEncoder : sseEncoder;
     res.writeHead(200, {
       "content-type": enc.contentType,
       "cache-control": "no-cache, no-transform",
       "x-accel-buffering": "no",
     });
     res.flushHeaders(); // headers at once, before the first token (DESIGN §7)
-    await serveStream(events, enc, nodeSink(res, o.writeTimeoutMs), {
+    await serveStream(rest, enc, nodeSink(res, o.writeTimeoutMs), {
       idleMs: o.heartbeatIdleMs,
-      signal,
+      signal: stop.signal,
       ...(o.onError ? { onError: o.onError } : {}),
     });
   }
@@ -129,10 +197,8 @@ async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> 
   }
 }
 
-function allow(req: Req, method: string): void {
-  if (req.method !== method) {
-    throw new ConnectError(`method ${req.method} not allowed; use ${method}`, Code.Unimplemented);
-  }
+function allow(req: Req, methods: readonly string[]): void {
+  if (!methods.includes(req.method ?? "")) throw methodNotAllowed(req.method, methods);
 }
 
 function header(req: Req, name: string): string | undefined {
@@ -140,11 +206,37 @@ function header(req: Req, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/**
+ * The delivery mode: `?mode=sse|ndjson|poll`, else `?wait_ms=` means poll,
+ * else by `Accept`: `text/event-stream` SSE, `application/x-ndjson` (or
+ * `application/ndjson`, `application/jsonl`) NDJSON, `application/json`
+ * poll; anything else SSE. Raises INVALID_ARGUMENT for another `mode`.
+ */
+function pickMode(req: Req, url: URL): Mode {
+  const mode = url.searchParams.get("mode");
+  if (mode !== null) {
+    if (mode === "sse" || mode === "ndjson" || mode === "poll") return mode;
+    throw new ConnectError(`mode must be sse, ndjson or poll, got "${mode.slice(0, 40)}"`, Code.InvalidArgument);
+  }
+  if (url.searchParams.has("wait_ms")) return "poll";
+  const types = new Set((header(req, "accept") ?? "").split(",").map((t) => (t.split(";")[0] ?? "").trim().toLowerCase()));
+  if (types.has("text/event-stream")) return "sse";
+  if (types.has("application/x-ndjson") || types.has("application/ndjson") || types.has("application/jsonl")) return "ndjson";
+  if (types.has("application/json")) return "poll";
+  return "sse";
+}
+
+/** `?wait_ms=`, capped at `max`; absent means `max`. Raises INVALID_ARGUMENT when not a non-negative integer. */
+function pollWait(url: URL, max: number): number {
+  const raw = url.searchParams.get("wait_ms");
+  if (raw === null) return max;
+  if (!/^\d{1,10}$/.test(raw)) throw new ConnectError(`wait_ms must be a non-negative integer (ms), got "${raw.slice(0, 40)}"`, Code.InvalidArgument);
+  return Math.min(Number(raw), max);
+}
+
 function parseCreate(req: Req, body: string) {
   const type = header(req, "content-type") ?? "";
-  if (!/^application\/json(;|$)/i.test(type)) {
-    throw new ConnectError("content-type must be application/json", Code.InvalidArgument);
-  }
+  if (!/^application\/json\s*(;|$)/i.test(type)) throw unsupportedMediaType("application/json");
   try {
     return fromJsonString(CreateStreamRequestSchema, body);
   } catch (e) {
@@ -152,37 +244,52 @@ function parseCreate(req: Req, body: string) {
   }
 }
 
-function pickEncoder(accept: string | undefined): Encoder {
-  if (accept && /application\/(x-)?ndjson|application\/jsonl/i.test(accept) && !/text\/event-stream/i.test(accept)) {
-    return ndjsonEncoder;
-  }
-  return sseEncoder;
+/** Refuses a declared body over the limit before reading it. */
+function checkContentLength(req: Req, maxBytes: number): void {
+  const n = Number(header(req, "content-length") ?? 0);
+  if (n > maxBytes) throw tooLarge(maxBytes);
 }
 
-/** Aborts when the client goes away (listening on the response: nodejs/node#40775). */
-function responseSignal(res: Res): AbortSignal {
-  const ac = new AbortController();
-  res.once("close", () => ac.abort(new ConnectError("client went away", Code.Canceled)));
-  return ac.signal;
+function tooLarge(maxBytes: number): ConnectError {
+  return new ConnectError(`request body larger than ${maxBytes} bytes`, Code.ResourceExhausted);
 }
 
 /**
  * Reads a request body as UTF-8, up to `maxBytes`; more is
- * RESOURCE_EXHAUSTED.
+ * RESOURCE_EXHAUSTED. Leaves the request (and so the socket) open on
+ * refusal, so the error can still be answered; a body that breaks off is
+ * CANCELED.
  */
-async function readBody(req: Req, maxBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new ConnectError(`request body larger than ${maxBytes} bytes`, Code.ResourceExhausted);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+function readBody(req: Req, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err?: ConnectError) => {
+      req.off("data", onData).off("end", onEnd).off("close", onClose);
+      if (err) {
+        req.pause();
+        reject(err);
+      } else {
+        resolve(Buffer.concat(chunks).toString("utf8"));
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) done(tooLarge(maxBytes));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => done();
+    const onClose = () => done(new ConnectError("request body broke off", Code.Canceled));
+    req.on("data", onData).on("end", onEnd).on("close", onClose);
+  });
 }
 
-function json(res: Res, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+function json(res: Res, body: unknown, raw = false): void {
+  const text = raw ? (body as string) : JSON.stringify(body);
+  res.writeHead(200, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
   res.end(text);
 }
