@@ -61,9 +61,10 @@ const ndjson: (baseUrl: string) => Pick<StreamTransport, "create"> = (baseUrl) =
     for await (const chunk of res.body!.pipeThrough(new TextDecoderStream())) {
       buf += chunk;
       for (let nl = buf.indexOf("\n"); nl !== -1; nl = buf.indexOf("\n")) {
-        const line = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
+        // A line is {"cursor", "event"} for a logged event, or {"heartbeat": {}}.
+        const line = JSON.parse(buf.slice(0, nl)) as { event?: Record<string, unknown> };
         buf = buf.slice(nl + 1);
-        if ("completed" in line || "failed" in line) {
+        if (line.event && ("completed" in line.event || "failed" in line.event)) {
           yield { event: { case: "completed" } } as never;
           return;
         }
