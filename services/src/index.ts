@@ -12,14 +12,24 @@ export type { Provider } from "./provider.js";
 export { resolveModel, type ResolvedModel } from "./resolve-model.js";
 export { closeGraceMs, type InferenceServer, type InferenceServerOptions, startInferenceServer } from "./server.js";
 export { generateRequestLimits, toolNamePattern, validateGenerateRequest } from "./validate-generate-request.js";
-export { decodeOpenAIStream } from "./providers/openai-compatible/decode-openai-stream.js";
-export { openAIChatChunkMapper } from "./providers/openai-compatible/map-openai-chunk.js";
-export {
-  createOpenAICompatibleProvider,
-  defaultOpenAIBaseUrl,
-  type OpenAICompatibleProviderOptions,
-} from "./providers/openai-compatible/openai-compatible-provider.js";
-export { toOpenAIRequest } from "./providers/openai-compatible/to-openai-request.js";
+export { upstreamLimitEnv } from "./config.js";
+export { codeForStatus, isRetryableStatus, reasonForStatus } from "./http-provider/code-for-status.js";
+export { createHttpProvider, type HttpProvider, type HttpProviderOptions } from "./http-provider/create-http-provider.js";
+export { FramingError } from "./http-provider/framing-error.js";
+export type { HttpProviderSpec, ProviderEndpoint, UpstreamRequest } from "./http-provider/http-provider-spec.js";
+export { parseRetryAfter } from "./http-provider/parse-retry-after.js";
+export { fromUpstreamHttpError, headerReason, headerRetryAfterMs } from "./http-provider/upstream-error.js";
+export { defaultUpstreamLimits, type UpstreamLimits } from "./http-provider/upstream-limits.js";
+export { fixtureKind } from "./providers/fixture-kind.js";
+export { providerSpecs } from "./providers/specs.js";
+export { createRouting, loadRoutingFile, type CreateRoutingOptions, type Routing } from "./routing/create-routing.js";
+export { defaultBaseUrls } from "./routing/default-base-urls.js";
+export type { ProviderEntry, RoutingFile } from "./routing/routing-file.js";
+export { decodeOpenAIStream } from "./providers/openai-chat/decode-openai-chat-stream.js";
+export { createOpenAIChatChunkMapper, openAIChatChunkMapper } from "./providers/openai-chat/map-openai-chat-chunk.js";
+export { openAIChatSpec } from "./providers/openai-chat/openai-chat-spec.js";
+export { parseOpenAIChatOptions, type OpenAIChatOptions } from "./providers/openai-chat/openai-chat-options.js";
+export { toOpenAIRequest } from "./providers/openai-chat/to-openai-chat-request.js";
 export { simulate, simulationSeed } from "./providers/simulator/simulate.js";
 export { simulatorMetadataKeys } from "./providers/simulator/simulator-metadata.js";
 export {

@@ -1,8 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { FinishReason, isTerminal, type StreamEvent, toProtoCode } from "@airwave/proto";
 import { describe, expect, it } from "vitest";
-import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
-import { decodeOpenAIStream } from "./decode-openai-stream.js";
+import { decodeOpenAIStream } from "./decode-openai-chat-stream.js";
 
 /** Feeds `bytes` in chunks of `size` bytes (0 = whole) and collects the events. */
 async function decode(bytes: Uint8Array, size = 0): Promise<StreamEvent[]> {
@@ -25,8 +24,9 @@ const chunk = (delta: object, finish: string | null = null, extra: object = {}) 
   ...extra,
 });
 
-const textOf = (evs: StreamEvent[]) => evs.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join("");
-const reasoningOf = (evs: StreamEvent[]) => evs.map((e) => (e.event.case === "reasoningDelta" ? e.event.value.text : "")).join("");
+/** Choice 0's answer text. */
+const textOf = (evs: StreamEvent[]) => evs.map((e) => (e.event.case === "textDelta" && e.choiceIndex === 0 ? e.event.value.text : "")).join("");
+const reasoningOf = (evs: StreamEvent[]) => evs.map((e) => (e.event.case === "reasoningDelta" && e.choiceIndex === 0 ? e.event.value.text : "")).join("");
 const kinds = (evs: StreamEvent[]) => evs.map((e) => e.event.case);
 const terminal = (evs: StreamEvent[]) => {
   expect(evs.filter(isTerminal)).toHaveLength(1);
@@ -34,118 +34,6 @@ const terminal = (evs: StreamEvent[]) => {
   expect(last && isTerminal(last)).toBe(true);
   return last!.event;
 };
-
-/** What a fixture says, computed from its text independently of the mapper. */
-function expectations(text: string) {
-  const out = {
-    text: "",
-    reasoning: "",
-    calls: new Map<number, { name: string; args: string }>(),
-    finish: undefined as string | undefined,
-    refused: false,
-    usage: undefined as Record<string, unknown> | undefined,
-    error: false,
-  };
-  for (const line of text.split(/\r?\n/)) {
-    if (!line.startsWith("data:")) continue;
-    const data = line.slice(5).trim();
-    if (data === "[DONE]") break;
-    const j = JSON.parse(data);
-    if (j.error) {
-      out.error = true;
-      break;
-    }
-    const u = j.usage ?? j.x_groq?.usage;
-    if (u) out.usage = u;
-    const c = (j.choices ?? []).find((x: { index?: number }) => x.index === 0);
-    if (!c || out.finish !== undefined) continue;
-    const d = c.delta ?? {};
-    if (typeof d.content === "string") out.text += d.content;
-    if (Array.isArray(d.content)) {
-      for (const p of d.content) {
-        if (p.type === "text") out.text += p.text;
-        if (p.type === "thinking") out.reasoning += p.thinking.map((t: { text: string }) => t.text).join("");
-      }
-    }
-    if (typeof d.refusal === "string" && d.refusal !== "") {
-      out.text += d.refusal;
-      out.refused = true;
-    }
-    out.reasoning += d.reasoning_content ?? d.reasoning ?? "";
-    for (const tc of d.tool_calls ?? []) {
-      const call = out.calls.get(tc.index) ?? { name: tc.function?.name ?? "", args: "" };
-      call.args += tc.function?.arguments ?? "";
-      out.calls.set(tc.index, call);
-    }
-    if (c.finish_reason) out.finish = c.finish_reason;
-  }
-  return out;
-}
-
-const finishTable: Record<string, FinishReason> = {
-  stop: FinishReason.STOP,
-  eos: FinishReason.STOP,
-  length: FinishReason.LENGTH,
-  tool_calls: FinishReason.TOOL_CALLS,
-};
-
-describeUpstreamFixtures(
-  "decodeOpenAIStream over recorded streams",
-  ["openai-chat", "openai-compatible", "vllm", "groq", "mistral"],
-  (fixtures) => {
-    it("finds the fixtures", () => {
-      expect(fixtures.length).toBeGreaterThanOrEqual(24);
-    });
-    describe.each(fixtures.map((f) => [f.name, f] as const))("%s", (_, f) => {
-      // Bodies over 128 KiB (two Groq recordings) take 61-byte chunks instead of 1-byte ones: 1-byte feeding costs ~70 µs a byte.
-      const sizes = f.bytes.byteLength <= 128 * 1024 ? [0, 1, 7] : [0, 61, 7];
-      it(`gives the same events for ${sizes[1]}-byte, 7-byte and whole chunks`, async () => {
-        const [whole, ...rest] = await Promise.all(sizes.map((n) => decode(f.bytes, n)));
-        for (const r of rest) expect(r).toEqual(whole);
-      });
-
-      it("maps text, reasoning, tool calls, finish and usage", async () => {
-        const want = expectations(new TextDecoder().decode(f.bytes));
-        const evs = await decode(f.bytes);
-        expect(textOf(evs)).toBe(want.text);
-        expect(reasoningOf(evs)).toBe(want.reasoning);
-
-        const started = evs.flatMap((e) => (e.event.case === "toolCallStarted" ? [e.event.value] : []));
-        const completed = evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [e.event.value] : []));
-        expect(started.map((c) => c.name)).toEqual([...want.calls.values()].map((c) => c.name));
-        for (const c of completed) {
-          expect(c.name).not.toBe("");
-          expect(() => JSON.parse(c.argumentsJson)).not.toThrow();
-          const deltas = evs.flatMap((e) => (e.event.case === "toolCallDelta" && e.event.value.callId === c.callId ? [e.event.value.argumentsDelta] : []));
-          expect(deltas.join("") || "{}").toBe(c.argumentsJson);
-        }
-
-        const end = terminal(evs);
-        if (want.error) {
-          expect(end.case).toBe("failed");
-          return;
-        }
-        expect(end.case).toBe("completed");
-        if (end.case !== "completed") return;
-        expect(end.value.rawFinishReason).toBe(want.finish);
-        const expected =
-          want.calls.size > 0 ? FinishReason.TOOL_CALLS : want.refused ? FinishReason.CONTENT_FILTER : finishTable[want.finish!];
-        expect(end.value.finishReason).toBe(expected);
-        expect(completed).toHaveLength(want.calls.size);
-
-        if (want.usage) {
-          expect(end.value.usage?.inputTokens).toBe(want.usage["prompt_tokens"]);
-          expect(end.value.usage?.outputTokens).toBe(want.usage["completion_tokens"]);
-          const details = want.usage["completion_tokens_details"] as { reasoning_tokens?: number } | undefined;
-          expect(end.value.usage?.reasoningTokens).toBe(details?.reasoning_tokens);
-          expect(evs.some((e) => e.event.case === "usage")).toBe(true);
-        } else {
-          expect(end.value.usage).toBeUndefined();
-        }
-      });
-    });
-  },
-);
 
 describe("decodeOpenAIStream edge cases", () => {
   it("ignores role-only and empty deltas, and keeps text split inside a code point", async () => {
@@ -204,12 +92,33 @@ describe("decodeOpenAIStream edge cases", () => {
     expect(kinds(evs)).toEqual(["textDelta", "completed"]);
   });
 
-  it("uses only choice 0 when n > 1", async () => {
+  it("keeps n > 1 choices apart by choice_index; choice 0's reason on the terminal, the others' in its metadata", async () => {
     const other = { choices: [{ index: 1, delta: { content: "other" }, finish_reason: null }] };
     const otherEnd = { choices: [{ index: 1, delta: {}, finish_reason: "length" }] };
     const evs = await decodeText(sse(other, chunk({ content: "mine" }), otherEnd, chunk({}, "stop")));
     expect(textOf(evs)).toBe("mine");
-    expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
+    expect(evs.filter((e) => e.choiceIndex === 1).map((e) => e.event.value)).toMatchObject([{ text: "other" }]);
+    expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP, rawFinishReason: "stop" } });
+    expect(evs.at(-1)?.providerMetadata).toEqual({ choices: [{ index: 1, finish_reason: "length" }] });
+  });
+
+  it("is truncated while any choice that appeared has not finished", async () => {
+    const other = { choices: [{ index: 1, delta: { content: "other" }, finish_reason: null }] };
+    const evs = await decodeText(sse(chunk({ content: "mine" }, "stop"), other, "[DONE]"));
+    expect(terminal(evs)).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_TRUNCATED" } });
+  });
+
+  it("gives each choice its own tool calls", async () => {
+    const tc = (choice: number, id: string) => ({
+      choices: [{ index: choice, delta: { tool_calls: [{ index: 0, id, function: { name: `f${choice}`, arguments: "{}" } }] }, finish_reason: null }],
+    });
+    const fin = (choice: number) => ({ choices: [{ index: choice, delta: {}, finish_reason: "tool_calls" }] });
+    const evs = await decodeText(sse(tc(0, "a"), tc(1, "b"), fin(1), fin(0)));
+    const done = evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [[e.choiceIndex, e.event.value.callId, e.event.value.name]] : []));
+    expect(done).toEqual([
+      [1, "b", "f1"],
+      [0, "a", "f0"],
+    ]);
   });
 
   it("handles duplicated finish chunks and a usage chunk after the finish", async () => {
@@ -256,7 +165,7 @@ describe("decodeOpenAIStream edge cases", () => {
     expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS, rawFinishReason: "stop" } });
   });
 
-  it("never completes a tool call whose arguments are not JSON", async () => {
+  it("never completes a tool call whose arguments are not JSON: incomplete when cut, failed otherwise", async () => {
     const bad = chunk({ tool_calls: [{ index: 0, id: "c", function: { name: "f", arguments: '{"a":' } }] });
     const failed = await decodeText(sse(bad, chunk({}, "tool_calls")));
     expect(kinds(failed)).toEqual(["toolCallStarted", "toolCallDelta", "failed"]);
@@ -264,18 +173,141 @@ describe("decodeOpenAIStream edge cases", () => {
       case: "failed",
       value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_INVALID_TOOL_ARGUMENTS", retryable: true },
     });
-    const cut = await decodeText(sse(bad, chunk({}, "length")));
-    expect(kinds(cut)).toEqual(["toolCallStarted", "toolCallDelta", "completed"]);
-    expect(terminal(cut)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.LENGTH } });
+    for (const finish of ["length", "content_filter"]) {
+      const cut = await decodeText(sse(bad, chunk({}, finish)));
+      expect(kinds(cut)).toEqual(["toolCallStarted", "toolCallDelta", "toolCallCompleted", "completed"]);
+      expect(cut[2]?.event.value).toMatchObject({ callId: "c", argumentsJson: '{"a":', incomplete: true });
+    }
   });
 
-  it("fails on OpenRouter's finish_reason error", async () => {
-    const evs = await decodeText(sse(chunk({ content: "a" }), chunk({}, "error")));
-    expect(terminal(evs)).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_ERROR" } });
+  it("fails on OpenRouter's finish_reason error and DeepSeek's insufficient_system_resource", async () => {
+    for (const raw of ["error", "insufficient_system_resource"]) {
+      const evs = await decodeText(sse(chunk({ content: "a" }), chunk({}, raw)));
+      expect(terminal(evs)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR", retryable: true } });
+    }
   });
 
   it("prefers reasoning_content over the duplicated reasoning field (vLLM)", async () => {
     const evs = await decodeText(sse(chunk({ reasoning_content: "think", reasoning: "think" }), chunk({ content: "ok" }, "stop")));
     expect(reasoningOf(evs)).toBe("think");
+  });
+
+  it("starts a new call when a known index comes with a new id, and continues by id or index otherwise", async () => {
+    const tc = (o: object) => chunk({ tool_calls: [o] });
+    const evs = await decodeText(
+      sse(
+        tc({ index: 0, id: "a", function: { name: "f", arguments: '{"x":' } }),
+        tc({ index: 0, id: "", function: { arguments: "1}" } }), // OpenAI: empty id on continuations
+        tc({ index: 0, id: "b", function: { name: "g", arguments: "{" } }), // a server that numbers every call 0
+        tc({ id: "b", function: { arguments: '"y":2}' } }), // continuation by id, no index
+        tc({ function: { arguments: "" } }), // neither: the last call
+        chunk({}, "tool_calls"),
+      ),
+    );
+    const done = evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [[e.event.value.callId, e.event.value.name, e.event.value.argumentsJson]] : []));
+    expect(done).toEqual([
+      ["a", "f", '{"x":1}'],
+      ["b", "g", '{"y":2}'],
+    ]);
+    expect(evs.flatMap((e) => (e.event.case === "toolCallStarted" ? [e.event.value.index] : []))).toEqual([0, 1]);
+  });
+
+  it("synthesizes ids for calls without one, unique per choice", async () => {
+    const tc = (choice: number) => ({ choices: [{ index: choice, delta: { tool_calls: [{ index: 0, function: { name: "f", arguments: "{}" } }] } }] });
+    const fin = (choice: number) => ({ choices: [{ index: choice, delta: {}, finish_reason: "stop" }] });
+    const evs = await decodeText(sse(tc(0), tc(1), fin(0), fin(1)));
+    expect(evs.flatMap((e) => (e.event.case === "toolCallStarted" ? [e.event.value.callId] : []))).toEqual(["call_0", "choice1_call_0"]);
+  });
+
+  it("reads usage on every chunk (null ignored, repeats skipped) and Groq's x_groq.usage", async () => {
+    const u = (n: number) => ({ prompt_tokens: 3, completion_tokens: n });
+    const evs = await decodeText(
+      sse(chunk({ content: "a" }, null, { usage: null }), chunk({ content: "b" }, null, { usage: u(1) }), chunk({}, null, { usage: u(1) }), chunk({}, "stop", { usage: u(2) })),
+    );
+    expect(kinds(evs)).toEqual(["textDelta", "textDelta", "usage", "usage", "completed"]);
+    expect(terminal(evs)).toMatchObject({ case: "completed", value: { usage: { inputTokens: 3, outputTokens: 2 } } });
+    const groq = await decodeText(sse(chunk({ content: "a" }), chunk({}, "stop", { x_groq: { id: "req", usage: { ...u(4), queue_time: 0.1 } } })));
+    const usage = groq.find((e) => e.event.case === "usage");
+    expect(usage?.event.value).toMatchObject({ outputTokens: 4 });
+    expect(usage?.providerMetadata).toEqual({ usage: { queue_time: 0.1 } });
+  });
+
+  it("keeps usage unset, not 0, when the stream reports none", async () => {
+    const evs = await decodeText(sse(chunk({ content: "a" }, "stop"), "[DONE]"));
+    const end = terminal(evs);
+    expect(end.case === "completed" && end.value.usage).toBeUndefined();
+  });
+
+  it("skips SSE comment lines and accepts CRLF framing", async () => {
+    const body = `: OPENROUTER PROCESSING\r\n\r\n${sse(chunk({ content: "a" }), chunk({}, "stop")).replaceAll("\n", "\r\n")}`;
+    const evs = await decodeText(body, 1);
+    expect(kinds(evs)).toEqual(["textDelta", "completed"]);
+  });
+
+  it("maps OpenRouter reasoning_details: text once (with reasoning), summary, signature, encrypted as redacted", async () => {
+    const evs = await decodeText(
+      sse(
+        chunk({ reasoning: "plan", reasoning_details: [{ type: "reasoning.text", text: "plan", index: 0 }] }),
+        chunk({ reasoning_details: [{ type: "reasoning.summary", summary: "sum", index: 1 }] }),
+        chunk({ reasoning_details: [{ type: "reasoning.text", text: "", signature: "sig", index: 0 }] }),
+        chunk({ reasoning_details: [{ type: "reasoning.encrypted", data: "opaque", index: 2 }] }),
+        chunk({}, "stop"),
+      ),
+    );
+    const r = evs.flatMap((e) => (e.event.case === "reasoningDelta" ? [e.event.value] : []));
+    expect(r.map((x) => [x.text, x.blockIndex, x.signature, x.redacted])).toEqual([
+      ["plan", 0, "", false],
+      ["sum", 1, "", false],
+      ["", 0, "sig", false],
+      ["", 2, "", true],
+    ]);
+    expect(evs[3]?.providerMetadata).toEqual({ reasoning_details: [{ type: "reasoning.encrypted", data: "opaque", index: 2 }] });
+  });
+
+  it("reads Mistral content arrays: thinking parts are reasoning", async () => {
+    const evs = await decodeText(
+      sse(chunk({ content: [{ type: "thinking", thinking: [{ type: "text", text: "hmm" }] }] }), chunk({ content: [{ type: "text", text: "ok" }] }, "stop")),
+    );
+    expect(reasoningOf(evs)).toBe("hmm");
+    expect(textOf(evs)).toBe("ok");
+  });
+
+  it("extracts <think> only when the endpoint enables it, flushing a held tag start at the finish", async () => {
+    const body = sse(chunk({ content: "<thi" }), chunk({ content: "nk>why</th" }), chunk({ content: "ink>so <" }), chunk({}, "stop"));
+    const off = await decodeText(body);
+    expect(textOf(off)).toBe("<think>why</think>so <");
+    const on = await Array.fromAsync(decodeOpenAIStream(new Response(body).body!, { thinkTags: {} }));
+    expect(reasoningOf(on)).toBe("why");
+    expect(textOf(on)).toBe("so <");
+    expect(kinds(on).at(-2)).toBe("textDelta");
+    const inside = await Array.fromAsync(decodeOpenAIStream(new Response(sse(chunk({ content: "a</think>b" }, "stop"))).body!, { thinkTags: { startInside: true } }));
+    expect([reasoningOf(inside), textOf(inside)]).toEqual(["a", "b"]);
+  });
+
+  it("keeps logprobs, content filter results and vLLM stop details as metadata, only when present", async () => {
+    const lp = { content: [{ token: "a", logprob: -0.1, bytes: [97], top_logprobs: [] }], refusal: null };
+    const evs = await decodeText(
+      sse(
+        { choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: { content: [], refusal: null }, content_filter_results: { hate: { filtered: false } } }] },
+        { choices: [{ index: 0, delta: { content: "a" }, logprobs: lp }] },
+        { choices: [{ index: 0, delta: {}, finish_reason: "stop", stop_reason: "###", logprobs: null }], system_fingerprint: "fp", obfuscation: "xx" },
+      ),
+    );
+    expect(evs[0]?.providerMetadata).toEqual({ logprobs: lp, content_filter_results: { hate: { filtered: false } } });
+    expect(evs.at(-1)?.providerMetadata).toEqual({ system_fingerprint: "fp", stop_reason: "###" });
+    const plain = await decodeText(sse(chunk({ content: "a" }, null, { logprobs: null }), chunk({}, "stop")));
+    expect(plain.every((e) => e.providerMetadata === undefined)).toBe(true);
+  });
+
+  it("maps TGI's string error with error_type", async () => {
+    const evs = await decodeText(sse(chunk({ content: "a" }), { error: "Input validation error: too long", error_type: "validation" }));
+    expect(terminal(evs)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.InvalidArgument), reason: "UPSTREAM_REJECTED" } });
+    const over = await decodeText(sse({ error: "Model is overloaded", error_type: "overloaded" }));
+    expect(terminal(over)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable), retryable: true } });
+  });
+
+  it("attaches the usage so far to a mid-stream failure", async () => {
+    const evs = await decodeText(sse(chunk({ content: "a" }, null, { usage: { prompt_tokens: 2, completion_tokens: 1 } }), { error: { message: "boom", type: "server_error" } }));
+    expect(terminal(evs)).toMatchObject({ case: "failed", value: { usage: { inputTokens: 2, outputTokens: 1 } } });
   });
 });

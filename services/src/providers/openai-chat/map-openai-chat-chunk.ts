@@ -1,225 +1,307 @@
 import { ev, FinishReason, type StreamEvent, type UsageInit } from "@airwave/proto";
+import type { JsonObject } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { Mapper } from "../../adapt.js";
 import type { ParseResult } from "../../safe-parse-json.js";
-import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
-import { fromOpenAIStreamError } from "./map-openai-error.js";
-import { mapOpenAIUsage } from "./map-openai-usage.js";
-import { asRecord, type OpenAIChatChoice, type OpenAIChatDelta, type OpenAIToolCallDelta } from "./openai-chat-chunk.js";
+import { createThinkTagState, type ThinkTagOptions, type ThinkTagState } from "../../think-tags.js";
+import { flushContent, mapContent } from "./map-openai-chat-content.js";
+import { fromOpenAIStreamError } from "./map-openai-chat-error.js";
+import { type ExecutedToolState, mapExecutedTools } from "./map-openai-chat-executed-tools.js";
+import { isOpenAIChatFailureFinish, mapOpenAIFinishReason } from "./map-openai-chat-finish-reason.js";
+import { choiceMetadata, chunkMetadata, mergeMetadata, usageMetadata } from "./map-openai-chat-metadata.js";
+import { mapReasoning } from "./map-openai-chat-reasoning.js";
+import {
+  closeToolCalls,
+  createToolCallState,
+  mapToolCallDelta,
+  type OpenAIChatToolCall,
+  type OpenAIChatToolCallState,
+} from "./map-openai-chat-tool-calls.js";
+import { mapOpenAIUsage } from "./map-openai-chat-usage.js";
+import { asRecord, nonEmpty, type OpenAIChatDelta } from "./openai-chat-chunk.js";
 
-/** One tool call being streamed. @private */
-interface ToolCallState {
-  readonly id: string;
-  readonly name: string;
+/** State of one choice (candidate) of the stream. */
+export interface OpenAIChatChoiceState {
   readonly index: number;
-  args: string;
+  /** The raw `finish_reason`, once seen; later deltas of the choice are ignored. */
+  finishRaw: string | undefined;
+  /** True when the choice streamed refusal text. */
+  refused: boolean;
+  readonly tools: OpenAIChatToolCallState;
+  readonly executed: ExecutedToolState;
+  /** The `<think>` splitter, when the endpoint enables `thinkTags`. */
+  readonly think: ThinkTagState | undefined;
+  /** Metadata of chunks that produced no event yet; attached to the choice's next event. */
+  pending: JsonObject | undefined;
+  /** Metadata about the finish (`stop_reason`, `native_finish_reason`, metadata still pending): for the terminal. */
+  finishMetadata: JsonObject | undefined;
 }
 
-/** State of {@link openAIChatChunkMapper} for one stream. */
+/** State of the mapper for one stream. */
 export interface OpenAIChatChunkState {
   /** True once the terminal event was emitted; later chunks are ignored. */
   ended: boolean;
-  /** The raw `finish_reason` of choice 0, once seen. */
-  finishRaw: string | undefined;
-  /** True when choice 0 streamed refusal text. */
-  refused: boolean;
   /** The latest usage reported. */
   usage: UsageInit | undefined;
-  /** Tool calls of choice 0 by their `index`. */
-  readonly calls: Map<number, ToolCallState>;
-  /** The index of the call that received the last fragment (for servers that omit `index`). */
-  lastCall: number | undefined;
+  /** The last usage event's content, to skip repeats of the same counts. */
+  lastUsage: string | undefined;
+  /** Choices by index, in the order they appeared. */
+  readonly choices: Map<number, OpenAIChatChoiceState>;
+  /** Chunk-level extras for the terminal. */
+  terminalMetadata: JsonObject | undefined;
+  /** The think-tag option of the endpoint; undefined = off. */
+  readonly thinkTags: ThinkTagOptions | undefined;
+}
+
+/** Options of {@link createOpenAIChatChunkMapper}. */
+export interface OpenAIChatChunkMapperOptions {
+  /** Extract `<think>…</think>` from content as reasoning (see services/src/think-tags.ts); off when undefined. */
+  readonly thinkTags?: ThinkTagOptions | undefined;
 }
 
 /**
- * Maps OpenAI Chat Completions stream chunks (JSON-parsed SSE `data`) to
- * airwave.v1 events. Deterministic, no I/O. Only choice 0 is used: with
- * `n > 1` the chunks of other choices are ignored.
+ * Creates the mapper of OpenAI Chat Completions stream chunks (JSON-parsed
+ * SSE `data`, see `decodeOpenAIChatStream`) to airwave.v1 events.
+ * Deterministic, no I/O.
  *
  * Per chunk:
- * - a chunk that is not JSON, or not a JSON object → `failed` INTERNAL, reason UPSTREAM_MALFORMED;
- * - `{"error": …}` → `failed` (see `fromOpenAIStreamError`), with the usage seen so far;
- * - `usage` (or Groq's `x_groq.usage`) → a `usage` event; it also becomes the terminal's usage;
- * - `delta.reasoning_content` (vLLM, DeepSeek, xAI) or else `delta.reasoning`
- *   (Groq, OpenRouter; vLLM sends both with the same text) → `reasoning_delta`;
- * - `delta.content` → `text_delta`; an array of parts (Mistral) gives
- *   `text_delta` for `text` parts and `reasoning_delta` for `thinking` parts;
- * - `delta.refusal` → `text_delta` too (the refusal is the answer the user
- *   sees), and a `stop` finish then becomes CONTENT_FILTER (raw reason kept);
- * - `delta.tool_calls[]` by `index`: the first fragment of a call (with `id`
- *   and `function.name`) → `tool_call_started`, each non-empty
- *   `function.arguments` → `tool_call_delta`;
- * - role-only and empty deltas give nothing; so does everything after
- *   choice 0 finished (duplicated finish chunks, OpenRouter's trailing chunk),
- *   except usage.
+ * - not JSON, or not a JSON object → `failed` INTERNAL UPSTREAM_MALFORMED;
+ * - `{"error": …}` (with or without `event: error`: Groq, OpenRouter, TGI)
+ *   → `failed` by `fromOpenAIStreamError`, with the usage so far;
+ * - each entry of `choices` by its `index` (n > 1 choices interleave; the
+ *   array position when a server omits it): reasoning (`mapReasoning`),
+ *   text and refusal (`mapContent`, with `<think>` extraction when
+ *   enabled), `tool_calls` fragments keyed by index and id
+ *   (`mapToolCallDelta`), Groq's `executed_tools` (`mapExecutedTools`).
+ *   Every event of choice N > 0 carries `choice_index` N. Role-only and
+ *   empty deltas give nothing; a choice's chunks after its finish
+ *   (duplicated finish chunks, OpenRouter's trailing chunk) are ignored;
+ * - the choice's extras (`logprobs`, `content_filter_results`, `token_ids`, …,
+ *   see `map-openai-chat-metadata.ts`) → `provider_metadata` of the first
+ *   event of that choice from that chunk, or of its next event when the
+ *   chunk gave none (`stop_reason` and `native_finish_reason` go to the
+ *   terminal); chunk-level extras (`moderation`, `system_fingerprint`, …) → the terminal;
+ * - `usage` (on a `choices: []` chunk, on the finish chunk, or on every
+ *   chunk; `null` ignored) or Groq's `x_groq.usage` → a `usage` event
+ *   when the counts changed, with the usage extras (cost, timings) as
+ *   metadata; the last one is the terminal's usage.
  *
- * When choice 0 finishes (`finish_reason` set) each open tool call is
- * closed with `tool_call_completed`: empty arguments become `{}`; arguments
- * that do not parse as JSON are never passed on as complete — when the finish
- * is `length` (the call was cut off) the call stays open and the stream ends
- * with `completed(LENGTH)`; otherwise the stream ends with `failed` INTERNAL,
- * reason UPSTREAM_INVALID_TOOL_ARGUMENTS (retryable). A `stop` finish with
- * tool calls becomes TOOL_CALLS (OpenAI sends `stop` when `tool_choice` names
- * a function). The raw reason `error` (OpenRouter) → `failed` UNAVAILABLE,
- * reason UPSTREAM_ERROR.
+ * When a choice finishes (`finish_reason` set): text held by the think-tag
+ * splitter is flushed, and its tool calls are completed (`closeToolCalls`):
+ * arguments that do not parse are `incomplete` when the finish is LENGTH or
+ * CONTENT_FILTER (the provider cut the call), and otherwise end the stream
+ * with `failed` INTERNAL UPSTREAM_INVALID_TOOL_ARGUMENTS (retryable). A
+ * failure finish (`error`, `insufficient_system_resource`) ends it with
+ * `failed` UNAVAILABLE UPSTREAM_ERROR.
  *
- * At the end of the stream: `completed` with the finish reason and the last
- * usage, or — when no `finish_reason` ever came (the stream was cut) —
- * `failed` UNAVAILABLE, reason UPSTREAM_TRUNCATED (retryable). Exactly one
- * terminal event, always last.
+ * Terminal marker: a `finish_reason` on every choice that appeared. `[DONE]`
+ * is optional (TGI before 3.0 never sends it), so the terminal is emitted
+ * when the body ends (a usage chunk may follow the finish):
+ * - every choice that appeared finished → `completed` with choice 0's
+ *   mapped finish reason (the lowest index when choice 0 never appeared;
+ *   STOP becomes TOOL_CALLS when the choice made tool calls, and
+ *   CONTENT_FILTER when it refused), its raw reason, the last usage, and
+ *   `provider_metadata` = the chunk-level extras + choice 0's finish extras
+ *   + for n > 1 `choices: [{index, finish_reason, …finish extras}]` of the others;
+ * - otherwise (no finish_reason at all, or a choice left unfinished) →
+ *   `failed` UNAVAILABLE UPSTREAM_TRUNCATED (retryable), with the usage so far.
+ * Exactly one terminal event, always last.
  *
  * @see https://platform.openai.com/docs/api-reference/chat-streaming/streaming
- * @see https://docs.vllm.ai/en/latest/features/reasoning_outputs.html
- * @see https://console.groq.com/docs/reasoning
+ * @see https://platform.openai.com/docs/api-reference/chat/create#chat-create-n
  */
-export const openAIChatChunkMapper: Mapper<ParseResult<unknown>, OpenAIChatChunkState> = {
-  init: () => ({
-    ended: false,
-    finishRaw: undefined,
-    refused: false,
-    usage: undefined,
-    calls: new Map(),
-    lastCall: undefined,
-  }),
+export function createOpenAIChatChunkMapper(o: OpenAIChatChunkMapperOptions = {}): Mapper<ParseResult<unknown>, OpenAIChatChunkState> {
+  return {
+    init: () => ({
+      ended: false,
+      usage: undefined,
+      lastUsage: undefined,
+      choices: new Map(),
+      terminalMetadata: undefined,
+      thinkTags: o.thinkTags,
+    }),
+    map: mapChunk,
+    end: endStream,
+  };
+}
 
-  map(s, parsed) {
-    if (s.ended) return [];
-    const chunk = parsed.success ? asRecord(parsed.value) : undefined;
-    if (!chunk) {
-      return end(s, ev.failed(Code.Internal, "the inference provider sent a malformed event", "UPSTREAM_MALFORMED"));
-    }
-    if (chunk["error"] !== undefined && chunk["error"] !== null) {
-      const e = fromOpenAIStreamError(chunk["error"]);
-      return end(s, ev.failed(e.code, e.message, e.reason, withUsage(s)));
-    }
-    const out: StreamEvent[] = [];
-    const choices = Array.isArray(chunk["choices"]) ? (chunk["choices"] as unknown[]) : [];
-    const choice = choices.map(asRecord).find((c, i) => c !== undefined && (c["index"] ?? i) === 0);
-    if (choice && s.finishRaw === undefined) mapChoice(s, choice, out);
-    if (s.ended) return out;
-    const usage = mapOpenAIUsage(chunk["usage"] ?? asRecord(chunk["x_groq"])?.["usage"]);
-    if (usage) {
-      s.usage = usage;
-      out.push(ev.usage(usage));
-    }
-    if (s.finishRaw === "error") {
-      out.push(...end(s, ev.failed(Code.Unavailable, "the inference provider failed during the stream", "UPSTREAM_ERROR", withUsage(s))));
-    }
-    return out;
-  },
+/** The mapper without `<think>` extraction. */
+export const openAIChatChunkMapper = createOpenAIChatChunkMapper();
 
-  end(s) {
-    if (s.ended) return [];
-    if (s.finishRaw === undefined) {
+function mapChunk(s: OpenAIChatChunkState, parsed: ParseResult<unknown>): StreamEvent[] {
+  if (s.ended) return [];
+  const chunk = parsed.success ? asRecord(parsed.value) : undefined;
+  if (!chunk) {
+    return end(s, [], ev.failed(Code.Internal, "the inference provider sent a malformed event", "UPSTREAM_MALFORMED", withUsage(s)));
+  }
+  if (chunk["error"] !== undefined && chunk["error"] !== null) {
+    const e = fromOpenAIStreamError(chunk["error"], chunk["error_type"]);
+    return end(s, flushUnfinished(s), ev.failed(e.code, e.message, e.reason, withUsage(s)));
+  }
+  s.terminalMetadata = mergeMetadata(s.terminalMetadata, chunkMetadata(chunk));
+  const out: StreamEvent[] = [];
+  let failure = false;
+  const choices = Array.isArray(chunk["choices"]) ? (chunk["choices"] as unknown[]) : [];
+  for (const [position, entry] of choices.entries()) {
+    const rec = asRecord(entry);
+    if (!rec) continue;
+    const index = typeof rec["index"] === "number" && Number.isInteger(rec["index"]) && rec["index"] >= 0 ? rec["index"] : position;
+    const c = choiceState(s, index);
+    if (c.finishRaw !== undefined) continue;
+    const r = mapChoice(c, rec, out);
+    if (typeof r === "object") {
       return end(
         s,
-        ev.failed(Code.Unavailable, "the inference provider's stream ended before the answer was complete", "UPSTREAM_TRUNCATED", withUsage(s)),
+        out,
+        ev.failed(Code.Internal, `the model produced arguments for tool "${r.invalid.name}" that are not valid JSON`, "UPSTREAM_INVALID_TOOL_ARGUMENTS", {
+          retryable: true,
+          ...withUsage(s),
+        }),
       );
     }
-    let finish = mapOpenAIFinishReason(s.finishRaw);
-    if (finish === FinishReason.STOP && s.calls.size > 0) finish = FinishReason.TOOL_CALLS;
-    if (finish === FinishReason.STOP && s.refused) finish = FinishReason.CONTENT_FILTER;
-    return end(s, ev.completed(finish, s.usage, s.finishRaw));
-  },
-};
-
-function mapChoice(s: OpenAIChatChunkState, choice: OpenAIChatChoice, out: StreamEvent[]): void {
-  const delta: OpenAIChatDelta = asRecord(choice.delta) ?? {};
-  const reasoning = nonEmpty(delta.reasoning_content) ?? nonEmpty(delta.reasoning);
-  if (reasoning) out.push(ev.reasoningDelta(reasoning));
-  if (typeof delta.content === "string" && delta.content !== "") out.push(ev.textDelta(delta.content));
-  if (Array.isArray(delta.content)) out.push(...contentParts(delta.content));
-  const refusal = nonEmpty(delta.refusal);
-  if (refusal) {
-    s.refused = true;
-    out.push(ev.textDelta(refusal));
+    if (r === "failure-finish") failure = true;
   }
-  if (Array.isArray(delta.tool_calls)) {
-    for (const tc of delta.tool_calls) mapToolCall(s, asRecord(tc) ?? {}, out);
-  }
-  const finish = choice.finish_reason;
-  if (typeof finish === "string" && finish !== "") {
-    s.finishRaw = finish;
-    closeToolCalls(s, out);
-  }
-}
-
-function mapToolCall(s: OpenAIChatChunkState, tc: OpenAIToolCallDelta, out: StreamEvent[]): void {
-  const fn = asRecord(tc.function) ?? {};
-  const id = nonEmpty(tc.id);
-  let index = typeof tc.index === "number" ? tc.index : undefined;
-  if (index === undefined) {
-    // Servers that omit `index` send each call whole, or continue the last call without an id.
-    const known = [...s.calls.values()].find((c) => c.id === id);
-    index = known?.index ?? (id !== undefined || s.lastCall === undefined ? s.calls.size : s.lastCall);
-  }
-  let call = s.calls.get(index);
-  if (!call) {
-    call = { id: id ?? `call_${index}`, name: nonEmpty(fn["name"]) ?? "", index, args: "" };
-    s.calls.set(index, call);
-    out.push(ev.toolCallStarted(call.id, call.name, index));
-  }
-  s.lastCall = index;
-  const args = nonEmpty(fn["arguments"]);
-  if (args) {
-    call.args += args;
-    out.push(ev.toolCallDelta(call.id, args));
-  }
-}
-
-function closeToolCalls(s: OpenAIChatChunkState, out: StreamEvent[]): void {
-  for (const call of s.calls.values()) {
-    const args = call.args.trim() === "" ? "{}" : call.args;
-    if (parses(args)) {
-      out.push(ev.toolCallCompleted(call.id, call.name, args));
-    } else if (mapOpenAIFinishReason(s.finishRaw ?? "") !== FinishReason.LENGTH) {
-      out.push(
-        ...end(
-          s,
-          ev.failed(
-            Code.Internal,
-            `the model produced arguments for tool "${call.name}" that are not valid JSON`,
-            "UPSTREAM_INVALID_TOOL_ARGUMENTS",
-            { retryable: true, ...withUsage(s) },
-          ),
-        ),
-      );
-      return;
+  const raw = chunk["usage"] ?? asRecord(chunk["x_groq"])?.["usage"];
+  const usage = mapOpenAIUsage(raw);
+  if (usage) {
+    s.usage = usage;
+    const meta = usageMetadata(raw);
+    const key = JSON.stringify([usage, meta]);
+    if (key !== s.lastUsage) {
+      s.lastUsage = key;
+      out.push(meta ? withMetadata(ev.usage(usage), meta) : ev.usage(usage));
     }
   }
+  if (failure) {
+    return end(s, out, ev.failed(Code.Unavailable, "the inference provider failed during the stream", "UPSTREAM_ERROR", withUsage(s)));
+  }
+  return out;
 }
 
-function contentParts(parts: readonly unknown[]): StreamEvent[] {
+/** What {@link mapChoice} says about the stream: go on, fail for a failure finish, or fail for a call whose arguments are not JSON. */
+type ChoiceResult = "ok" | "failure-finish" | { readonly invalid: OpenAIChatToolCall };
+
+/** Maps one choice entry; says whether the stream must fail. */
+function mapChoice(c: OpenAIChatChoiceState, rec: Readonly<Record<string, unknown>>, out: StreamEvent[]): ChoiceResult {
+  const raw = asRecord(rec["delta"]) ?? {};
+  const delta: OpenAIChatDelta = raw;
+  const evs: StreamEvent[] = [];
+  mapReasoning(delta, evs);
+  if (mapContent(delta, c.think, evs)) c.refused = true;
+  const prefix = c.index === 0 ? "" : `choice${c.index}_`;
+  if (Array.isArray(delta.tool_calls)) for (const tc of delta.tool_calls) mapToolCallDelta(c.tools, tc, prefix, evs);
+  mapExecutedTools(c.executed, c.tools, delta.executed_tools, prefix, evs);
+
+  const meta = choiceMetadata(rec, raw);
+  const finish = nonEmpty(rec["finish_reason"]);
+  let about: JsonObject | undefined;
+  if (finish && meta) {
+    for (const k of ["stop_reason", "native_finish_reason"]) {
+      if (k in meta) {
+        (about ??= {})[k] = meta[k] ?? null;
+        delete meta[k];
+      }
+    }
+  }
+  const extras = meta && Object.keys(meta).length > 0 ? meta : undefined;
+  const first = evs[0];
+  if (first) {
+    const m = mergeMetadata(c.pending, extras);
+    if (m) withMetadata(first, m);
+    c.pending = undefined;
+  } else {
+    c.pending = mergeMetadata(c.pending, extras);
+  }
+
+  let result: ChoiceResult = "ok";
+  if (finish) {
+    c.finishRaw = finish;
+    flushContent(c.think, evs);
+    c.finishMetadata = mergeMetadata(c.pending, about);
+    c.pending = undefined;
+    if (isOpenAIChatFailureFinish(finish)) result = "failure-finish";
+    else {
+      const mapped = mapOpenAIFinishReason(finish);
+      const closed = closeToolCalls(c.tools, mapped === FinishReason.LENGTH || mapped === FinishReason.CONTENT_FILTER);
+      evs.push(...closed.events);
+      if (closed.invalid) result = { invalid: closed.invalid };
+    }
+  }
+  for (const e of evs) {
+    if (c.index !== 0) e.choiceIndex = c.index;
+    out.push(e);
+  }
+  return result;
+}
+
+function endStream(s: OpenAIChatChunkState): StreamEvent[] {
+  if (s.ended) return [];
+  const all = [...s.choices.values()];
+  const primary = s.choices.get(0) ?? all.reduce<OpenAIChatChoiceState | undefined>((a, c) => (a && a.index < c.index ? a : c), undefined);
+  if (!primary || all.some((c) => c.finishRaw === undefined)) {
+    return end(
+      s,
+      flushUnfinished(s),
+      ev.failed(Code.Unavailable, "the inference provider's stream ended before the answer was complete", "UPSTREAM_TRUNCATED", withUsage(s)),
+    );
+  }
+  const raw = primary.finishRaw ?? "";
+  let finish = mapOpenAIFinishReason(raw);
+  if (finish === FinishReason.STOP && primary.tools.calls.length > 0) finish = FinishReason.TOOL_CALLS;
+  if (finish === FinishReason.STOP && primary.refused) finish = FinishReason.CONTENT_FILTER;
+  const others = all
+    .filter((c) => c !== primary)
+    .sort((a, b) => a.index - b.index)
+    .map((c): JsonObject => ({ index: c.index, finish_reason: c.finishRaw ?? null, ...c.finishMetadata }));
+  const meta = mergeMetadata(mergeMetadata(s.terminalMetadata, primary.finishMetadata), others.length > 0 ? { choices: others } : undefined);
+  const done = ev.completed(finish, s.usage, raw);
+  return end(s, [], meta ? withMetadata(done, meta) : done);
+}
+
+function choiceState(s: OpenAIChatChunkState, index: number): OpenAIChatChoiceState {
+  let c = s.choices.get(index);
+  if (!c) {
+    c = {
+      index,
+      finishRaw: undefined,
+      refused: false,
+      tools: createToolCallState(),
+      executed: new Map(),
+      think: s.thinkTags ? createThinkTagState(s.thinkTags) : undefined,
+      pending: undefined,
+      finishMetadata: undefined,
+    };
+    s.choices.set(index, c);
+  }
+  return c;
+}
+
+/** Emits the text the think-tag splitters of unfinished choices still hold (before a failure: nothing the model said is lost). */
+function flushUnfinished(s: OpenAIChatChunkState): StreamEvent[] {
   const out: StreamEvent[] = [];
-  for (const p of parts.map(asRecord)) {
-    if (p?.["type"] === "text" && nonEmpty(p["text"])) out.push(ev.textDelta(p["text"] as string));
-    if (p?.["type"] === "thinking") {
-      const t = p["thinking"];
-      const text = typeof t === "string" ? t : Array.isArray(t) ? t.map((x) => asRecord(x)?.["text"] ?? "").join("") : "";
-      if (text !== "") out.push(ev.reasoningDelta(text));
+  for (const c of s.choices.values()) {
+    if (c.finishRaw !== undefined) continue;
+    const evs: StreamEvent[] = [];
+    flushContent(c.think, evs);
+    for (const e of evs) {
+      if (c.index !== 0) e.choiceIndex = c.index;
+      out.push(e);
     }
   }
   return out;
 }
 
-function end(s: OpenAIChatChunkState, terminal: StreamEvent): StreamEvent[] {
+function withMetadata(e: StreamEvent, m: JsonObject): StreamEvent {
+  e.providerMetadata = { ...e.providerMetadata, ...m };
+  return e;
+}
+
+function end(s: OpenAIChatChunkState, before: StreamEvent[], terminal: StreamEvent): StreamEvent[] {
   s.ended = true;
-  return [terminal];
+  before.push(terminal);
+  return before;
 }
 
 function withUsage(s: OpenAIChatChunkState): { usage?: UsageInit } {
   return s.usage ? { usage: s.usage } : {};
-}
-
-function nonEmpty(v: unknown): string | undefined {
-  return typeof v === "string" && v !== "" ? v : undefined;
-}
-
-function parses(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,35 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { codeForStatus, fromFetchError, fromOpenAIHttpError, fromOpenAIStreamError } from "./map-openai-error.js";
-
-describe("codeForStatus", () => {
-  it.each([
-    [400, Code.InvalidArgument],
-    [422, Code.InvalidArgument],
-    [401, Code.Internal],
-    [403, Code.Internal],
-    [404, Code.NotFound],
-    [408, Code.Unavailable],
-    [429, Code.ResourceExhausted],
-    [500, Code.Unavailable],
-    [503, Code.Unavailable],
-    [418, Code.Internal],
-  ])("%i → %s", (status, code) => {
-    expect(codeForStatus(status)).toBe(code);
-  });
-});
-
-describe("fromOpenAIHttpError", () => {
-  it("shows the upstream message for request errors only", () => {
-    const nf = fromOpenAIHttpError(404, JSON.stringify({ error: { message: "The model `x` does not exist" } }));
-    expect(nf.code).toBe(Code.NotFound);
-    expect(nf.rawMessage).toBe("the inference provider does not know this model (HTTP 404): The model `x` does not exist");
-    const auth = fromOpenAIHttpError(401, JSON.stringify({ error: { message: "Incorrect API key provided: sk-live-123" } }));
-    expect(auth.code).toBe(Code.Internal);
-    expect(auth.rawMessage).not.toContain("sk-live");
-    expect(fromOpenAIHttpError(502, "<html>nginx secret</html>").rawMessage).not.toContain("nginx");
-  });
-});
+import { fromOpenAIStreamError, upstreamMessage } from "./map-openai-chat-error.js";
 
 describe("fromOpenAIStreamError", () => {
   it.each([
@@ -38,19 +9,38 @@ describe("fromOpenAIStreamError", () => {
     [{ message: "m", type: "server_error" }, Code.Unavailable, "UPSTREAM_ERROR"],
     [{ message: "m", code: 503 }, Code.Unavailable, "UPSTREAM_ERROR"],
     ["just text", Code.Unknown, "UPSTREAM_ERROR"],
+    [{ code: 502, message: "Provider returned error" }, Code.Unavailable, "UPSTREAM_ERROR"],
+    [{ type: "overloaded_error", message: "Overloaded" }, Code.Unavailable, "UPSTREAM_ERROR"],
+    [{ type: "authentication_error", message: "bad key sk-1" }, Code.FailedPrecondition, "UPSTREAM_ERROR"],
   ])("%j → %s %s", (error, code, reason) => {
     expect(fromOpenAIStreamError(error)).toMatchObject({ code, reason });
   });
+
+  it.each([
+    ["validation", Code.InvalidArgument],
+    ["overloaded", Code.Unavailable],
+    ["incomplete_generation", Code.Unavailable],
+    ["generation", Code.Unknown],
+  ])("TGI string error with error_type %s → %s", (type, code) => {
+    expect(fromOpenAIStreamError("Input validation error", type).code).toBe(code);
+  });
+
+  it("shows the upstream text only for the caller's errors", () => {
+    expect(fromOpenAIStreamError({ message: "Tool choice is required", status_code: 400 }).message).toContain("Tool choice is required");
+    expect(fromOpenAIStreamError({ message: "at /srv/secret.py line 3", type: "server_error" }).message).not.toContain("secret");
+  });
 });
 
-describe("fromFetchError", () => {
-  it("returns the abort reason when aborted, else Unavailable with only the errno", () => {
-    const ac = new AbortController();
-    const err = Object.assign(new TypeError("fetch failed"), { cause: { code: "ENOTFOUND", hostname: "secret.internal" } });
-    const e = fromFetchError(err, ac.signal) as { code: Code; rawMessage: string };
-    expect(e.code).toBe(Code.Unavailable);
-    expect(e.rawMessage).toBe("the inference provider is unreachable (ENOTFOUND)");
-    ac.abort("gone");
-    expect(fromFetchError(err, ac.signal)).toBe("gone");
+describe("upstreamMessage", () => {
+  it.each([
+    [JSON.stringify({ error: { message: "The model `x` does not exist", type: "invalid_request_error" } }), "The model `x` does not exist"],
+    [JSON.stringify({ error: "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096", error_type: "validation" }), "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096"],
+    [JSON.stringify({ detail: "Not Found" }), "Not Found"],
+    [JSON.stringify({ message: "multi\n  line" }), "multi line"],
+    ["", undefined],
+    ["<html>502</html>", undefined],
+    [JSON.stringify({ error: {} }), undefined],
+  ])("%s → %s", (body, want) => {
+    expect(upstreamMessage(body)).toBe(want);
   });
 });

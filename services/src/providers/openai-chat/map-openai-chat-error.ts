@@ -1,64 +1,9 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
+import { codeForStatus } from "../../http-provider/code-for-status.js";
 import { asRecord } from "./openai-chat-chunk.js";
-
-/**
- * The Connect code for an upstream HTTP status:
- *
- * | status | Code | why |
- * |---|---|---|
- * | 400, 413, 422 | InvalidArgument | the upstream refused the request |
- * | 401, 403 | Internal | *our* key is wrong or lacks access: never the caller's fault |
- * | 404 | NotFound | unknown model (or a wrong base URL) |
- * | 408, 5xx | Unavailable | retryable |
- * | 409 | Aborted | retryable conflict |
- * | 429 | ResourceExhausted | rate limit or quota |
- * | other 4xx | Internal | |
- * | anything else | Unknown | |
- *
- * @see https://platform.openai.com/docs/guides/error-codes/api-errors
- */
-export function codeForStatus(status: number): Code {
-  if (status === 400 || status === 413 || status === 422) return Code.InvalidArgument;
-  if (status === 401 || status === 403) return Code.Internal;
-  if (status === 404) return Code.NotFound;
-  if (status === 408 || (status >= 500 && status <= 599)) return Code.Unavailable;
-  if (status === 409) return Code.Aborted;
-  if (status === 429) return Code.ResourceExhausted;
-  if (status >= 400 && status <= 499) return Code.Internal;
-  return Code.Unknown;
-}
 
 /** Codes whose upstream message is about the caller's request, so it may be shown to the caller. */
 const showUpstreamMessage = new Set([Code.InvalidArgument, Code.NotFound, Code.ResourceExhausted]);
-
-/**
- * Turns an upstream HTTP error response (status not 2xx, before any stream
- * was started) into the ConnectError the provider throws.
- *
- * The message names the status and, for 400/404/413/422/429, the upstream's
- * `error.message` (one line, at most 300 characters), which is about the
- * caller's request (e.g. an unknown model). For 401/403 and 5xx it says
- * nothing of the upstream's text, which may reveal our credentials or
- * internals. The status and body are kept in `cause` for logs.
- */
-export function fromOpenAIHttpError(status: number, body: string): ConnectError {
-  const code = codeForStatus(status);
-  const upstream = showUpstreamMessage.has(code) ? upstreamMessage(body) : undefined;
-  const what =
-    status === 401 || status === 403
-      ? "the inference provider refused the service's credentials"
-      : code === Code.NotFound
-        ? "the inference provider does not know this model"
-        : code === Code.ResourceExhausted
-          ? "the inference provider's rate limit or quota is exhausted"
-          : code === Code.Unavailable
-            ? "the inference provider is unavailable"
-            : code === Code.InvalidArgument
-              ? "the inference provider refused the request"
-              : "the inference provider failed";
-  const message = `${what} (HTTP ${status})${upstream ? `: ${upstream}` : ""}`;
-  return new ConnectError(message, code, undefined, undefined, { status, body: body.slice(0, 4096) });
-}
 
 /** A mid-stream `{"error": {…}}` chunk, mapped for a terminal `failed` event. */
 export interface MappedStreamError {
@@ -71,34 +16,46 @@ export interface MappedStreamError {
 }
 
 /**
- * Maps the `error` object of a mid-stream error chunk (`data: {"error": …}`,
- * possibly under `event: error`). The code comes from a numeric
- * `status_code`/`status`/`code` via {@link codeForStatus}, else from the
- * `type`/`code` text: `rate_limit`/`quota` → ResourceExhausted,
- * `invalid_request`/`invalid` → InvalidArgument, `not_found` → NotFound,
- * `server_error`/`overloaded`/`unavailable`/`timeout` → Unavailable,
- * `authentication`/`permission` → Internal, otherwise Unknown.
- * Reasons: UPSTREAM_RATE_LIMITED, UPSTREAM_REJECTED (InvalidArgument, NotFound), UPSTREAM_ERROR.
+ * Maps a mid-stream error chunk (`data: {"error": …}`, possibly under
+ * `event: error`): `error` is the chunk's `error` value, `errorType` its
+ * sibling `error_type` (TGI sends `{"error": "<text>", "error_type": …}`).
+ *
+ * | upstream | Code | reason |
+ * |---|---|---|
+ * | numeric `status_code` / `status` / `code` (Groq, OpenRouter) | the runtime's HTTP status table (`codeForStatus`) | by code, as below |
+ * | `type`/`code`/`error_type` text with `rate_limit`, `quota`, `too_many` | ResourceExhausted | UPSTREAM_RATE_LIMITED |
+ * | … `invalid`, `validation` (TGI) | InvalidArgument | UPSTREAM_REJECTED |
+ * | … `not_found` | NotFound | UPSTREAM_REJECTED |
+ * | … `server_error`, `overloaded` (TGI, Anthropic-style), `unavailable`, `timeout`, `incomplete_generation` (TGI) | Unavailable (retryable) | UPSTREAM_ERROR |
+ * | … `authentication`, `permission`, `unauthorized` | FailedPrecondition (the operator's key, as for HTTP 401/403) | UPSTREAM_ERROR |
+ * | anything else (a bare string, an unknown type) | Unknown | UPSTREAM_ERROR |
+ *
+ * The message shows the upstream's text only for InvalidArgument, NotFound
+ * and ResourceExhausted (about the caller's request), one line, ≤ 300
+ * characters; never for the others, whose text may hold internals.
  *
  * @see https://platform.openai.com/docs/guides/error-codes/api-errors
+ * @see https://openrouter.ai/docs/api-reference/errors#error-during-streaming
+ * @see https://console.groq.com/docs/errors
+ * @see https://huggingface.co/docs/text-generation-inference/en/reference/api_reference
  */
-export function fromOpenAIStreamError(error: unknown): MappedStreamError {
-  const e = asRecord(error) ?? {};
+export function fromOpenAIStreamError(error: unknown, errorType?: unknown): MappedStreamError {
+  const e = asRecord(error) ?? (typeof error === "string" ? { message: error } : {});
   const status = [e["status_code"], e["status"], e["code"]].find((v) => typeof v === "number");
-  const text = `${String(e["type"] ?? "")} ${String(e["code"] ?? "")}`.toLowerCase();
+  const text = `${String(e["type"] ?? "")} ${String(e["code"] ?? "")} ${String(errorType ?? "")}`.toLowerCase();
   const code =
     typeof status === "number"
       ? codeForStatus(status)
       : /rate_limit|quota|too_many/.test(text)
         ? Code.ResourceExhausted
-        : /invalid/.test(text)
+        : /invalid|validation/.test(text)
           ? Code.InvalidArgument
           : /not_found/.test(text)
             ? Code.NotFound
-            : /server_error|overloaded|unavailable|timeout/.test(text)
+            : /server_error|overloaded|unavailable|timeout|incomplete_generation/.test(text)
               ? Code.Unavailable
               : /authentication|permission|unauthorized/.test(text)
-                ? Code.Internal
+                ? Code.FailedPrecondition
                 : Code.Unknown;
   const upstream = showUpstreamMessage.has(code) && typeof e["message"] === "string" ? oneLine(e["message"]) : "";
   return {
@@ -114,25 +71,14 @@ export function fromOpenAIStreamError(error: unknown): MappedStreamError {
 }
 
 /**
- * Turns an error thrown by `fetch` (before the response arrived) into the
- * ConnectError the provider throws: the abort reason when `signal` aborted,
- * otherwise Code.Unavailable naming only the errno (`ECONNREFUSED`,
- * `ENOTFOUND`, …), never the address.
+ * The caller-safe message of a non-2xx error body: `error.message` (OpenAI,
+ * vLLM, Groq, …), `error` as a string (TGI, Ollama), or a top-level
+ * `message`/`detail` (FastAPI-based servers), as one line of at most 300
+ * characters; undefined for an empty or non-JSON body.
+ *
+ * @see https://platform.openai.com/docs/guides/error-codes/api-errors
  */
-export function fromFetchError(err: unknown, signal: AbortSignal): unknown {
-  if (signal.aborted) return signal.reason;
-  const cause = asRecord(asRecord(err)?.["cause"]);
-  const errno = typeof cause?.["code"] === "string" ? cause["code"] : undefined;
-  return new ConnectError(
-    `the inference provider is unreachable${errno ? ` (${errno})` : ""}`,
-    Code.Unavailable,
-    undefined,
-    undefined,
-    err,
-  );
-}
-
-function upstreamMessage(body: string): string | undefined {
+export function upstreamMessage(body: string): string | undefined {
   try {
     const j = asRecord(JSON.parse(body));
     const e = j?.["error"];

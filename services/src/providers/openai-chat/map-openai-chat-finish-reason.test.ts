@@ -1,6 +1,6 @@
 import { FinishReason } from "@airwave/proto";
 import { describe, expect, it } from "vitest";
-import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
+import { isOpenAIChatFailureFinish, mapOpenAIFinishReason } from "./map-openai-chat-finish-reason.js";
 
 describe("mapOpenAIFinishReason", () => {
   it.each([
@@ -16,5 +16,12 @@ describe("mapOpenAIFinishReason", () => {
     ["something_new", FinishReason.UNSPECIFIED],
   ])("%s → %s", (raw, want) => {
     expect(mapOpenAIFinishReason(raw)).toBe(want);
+  });
+});
+
+describe("isOpenAIChatFailureFinish", () => {
+  it("is true for OpenRouter's error and DeepSeek's insufficient_system_resource only", () => {
+    expect(["error", "insufficient_system_resource"].map(isOpenAIChatFailureFinish)).toEqual([true, true]);
+    expect(["stop", "length", "eos", ""].map(isOpenAIChatFailureFinish)).toEqual([false, false, false, false]);
   });
 });

@@ -3,17 +3,20 @@ import { FinishReason } from "@airwave/proto";
 /**
  * Maps a Chat Completions `finish_reason` to a {@link FinishReason}.
  *
- * | raw | FinishReason |
- * |---|---|
- * | `stop`, `eos`, `eos_token` (TGI, Together), `end_turn`, `stop_sequence` | STOP |
- * | `length`, `max_tokens`, `model_length` (vLLM) | LENGTH |
- * | `tool_calls`, `function_call` (legacy functions), `tool_use` | TOOL_CALLS |
- * | `content_filter`, `safety`, `refusal` | CONTENT_FILTER |
- * | anything else (including `error`, which the mapper treats as a failure) | UNSPECIFIED |
+ * | raw | FinishReason | who sends it |
+ * |---|---|---|
+ * | `stop`, `eos`, `eos_token`, `end_turn`, `stop_sequence` | STOP | OpenAI; Together (`eos`); TGI < 2.1 (`eos_token`); proxies of Anthropic |
+ * | `length`, `max_tokens`, `model_length` | LENGTH | OpenAI; proxies; vLLM (`model_length`) |
+ * | `tool_calls`, `function_call`, `tool_use` | TOOL_CALLS | OpenAI (`function_call` for legacy functions) |
+ * | `content_filter`, `safety`, `refusal` | CONTENT_FILTER | OpenAI, Azure; proxies of Gemini |
+ * | anything else | UNSPECIFIED | |
  *
- * The raw string is kept in `Completed.raw_finish_reason`.
+ * `error` (OpenRouter) and `insufficient_system_resource` (DeepSeek) are
+ * failures, not finishes: see {@link isOpenAIChatFailureFinish}. The raw
+ * string is always kept in `Completed.raw_finish_reason`.
  *
  * @see https://platform.openai.com/docs/api-reference/chat/object#chat/object-choices
+ * @see https://huggingface.co/docs/text-generation-inference/en/reference/api_reference
  */
 export function mapOpenAIFinishReason(raw: string): FinishReason {
   switch (raw) {
@@ -38,4 +41,18 @@ export function mapOpenAIFinishReason(raw: string): FinishReason {
     default:
       return FinishReason.UNSPECIFIED;
   }
+}
+
+/**
+ * True for a `finish_reason` that reports a failure of the provider rather
+ * than an end of the answer: `error` (OpenRouter: the upstream model failed
+ * mid-stream) and `insufficient_system_resource` (DeepSeek: interrupted for
+ * lack of inference capacity). The mapper ends the stream with `failed`
+ * UNAVAILABLE (retryable) for them.
+ *
+ * @see https://openrouter.ai/docs/api-reference/errors#error-during-streaming
+ * @see https://api-docs.deepseek.com/api/create-chat-completion
+ */
+export function isOpenAIChatFailureFinish(raw: string): boolean {
+  return raw === "error" || raw === "insufficient_system_resource";
 }

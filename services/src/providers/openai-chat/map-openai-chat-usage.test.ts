@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mapOpenAIUsage } from "./map-openai-usage.js";
+import { mapOpenAIUsage } from "./map-openai-chat-usage.js";
 
 describe("mapOpenAIUsage", () => {
   it("maps every count, keeping reported zeros", () => {

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { GenerateRequestSchema, ReasoningEffort, Role, ToolChoiceMode } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { toOpenAIRequest } from "./to-openai-request.js";
+import { toOpenAIRequest } from "./to-openai-chat-request.js";
 
 const text = (value: string) => ({ part: { case: "text" as const, value } });
 

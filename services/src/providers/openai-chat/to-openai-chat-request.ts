@@ -17,7 +17,8 @@ export interface OpenAIChatRequest {
   model: string;
   messages: OpenAIChatMessage[];
   stream: true;
-  stream_options: { include_usage: true };
+  /** Left out when {@link ToOpenAIRequestOptions.includeUsage} is false. */
+  stream_options?: { include_usage: true };
   tools?: { type: "function"; function: { name: string; description?: string; parameters: object } }[];
   tool_choice?: "auto" | "none" | "required" | { type: "function"; function: { name: string } };
   temperature?: number;
@@ -38,6 +39,12 @@ export interface ToOpenAIRequestOptions {
    * `max_completion_tokens` for api.openai.com.
    */
   maxTokensField: "max_tokens" | "max_completion_tokens";
+  /**
+   * Send `stream_options: {include_usage: true}` (default true), so the
+   * stream ends with a usage chunk. False for servers that reject the field
+   * (older TGI, some proxies).
+   */
+  includeUsage?: boolean | undefined;
 }
 
 /**
@@ -58,7 +65,8 @@ export interface ToOpenAIRequestOptions {
  *   field named by `o.maxTokensField`; `reasoning.effort` LOW/MEDIUM/HIGH →
  *   `reasoning_effort` (NONE and UNSPECIFIED are left out: not every server
  *   accepts `"none"`, so the server's default applies).
- * - Always `stream: true`, `stream_options: {include_usage: true}`.
+ * - Always `stream: true`; `stream_options: {include_usage: true}` unless
+ *   `o.includeUsage` is false.
  * - Metadata is not sent (OpenAI only stores it with `store: true`).
  *
  * Raises a ConnectError with Code.InvalidArgument for a seed beyond ±2^53
@@ -71,7 +79,7 @@ export function toOpenAIRequest(req: GenerateRequest, model: string, o: ToOpenAI
     model,
     messages: req.messages.flatMap(toMessages),
     stream: true,
-    stream_options: { include_usage: true },
+    ...(o.includeUsage === false ? {} : { stream_options: { include_usage: true as const } }),
   };
   if (req.tools.length > 0) {
     body.tools = req.tools.map((t) => ({
@@ -95,7 +103,7 @@ export function toOpenAIRequest(req: GenerateRequest, model: string, o: ToOpenAI
   if (req.stopSequences.length > 0) body.stop = [...req.stopSequences];
   if (req.seed !== undefined) {
     if (req.seed > BigInt(Number.MAX_SAFE_INTEGER) || req.seed < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new ConnectError("seed: must be within ±2^53 for openai-compatible", Code.InvalidArgument);
+      throw new ConnectError("seed: must be within ±2^53 for openai-chat", Code.InvalidArgument);
     }
     body.seed = Number(req.seed);
   }

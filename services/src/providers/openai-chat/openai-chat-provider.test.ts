@@ -7,7 +7,19 @@ import { FinishReason, GenerateRequestSchema, isTerminal, Role, type StreamEvent
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
-import { createOpenAICompatibleProvider } from "./openai-compatible-provider.js";
+import { createHttpProvider } from "../../http-provider/create-http-provider.js";
+import type { UpstreamLimits } from "../../http-provider/upstream-limits.js";
+import { openAIChatSpec } from "./openai-chat-spec.js";
+
+/** The openai-chat kind served by the shared runtime, as the routing configures `openai-compatible`. */
+function createOpenAICompatibleProvider(o: { baseUrl: string; apiKey?: string; limits?: Partial<UpstreamLimits> }) {
+  return createHttpProvider({
+    name: "openai-compatible",
+    spec: openAIChatSpec,
+    endpoint: { baseUrl: o.baseUrl, apiKey: o.apiKey },
+    ...(o.limits ? { limits: o.limits } : {}),
+  });
+}
 
 const request = (model: string) =>
   create(GenerateRequestSchema, {
@@ -97,7 +109,7 @@ describe("openai-compatible provider over HTTP", () => {
   const up = new FakeUpstream();
   beforeAll(() => up.start());
   afterAll(() => up.close());
-  const provider = () => createOpenAICompatibleProvider({ baseUrl: up.url, apiKey: "sk-test" });
+  const provider = () => createOpenAICompatibleProvider({ baseUrl: up.url, apiKey: "sk-test", limits: { retries: 0 } });
   const run = (model: string, signal = new AbortController().signal) =>
     Array.fromAsync(provider().generate(request(model), model, signal));
 
@@ -110,7 +122,7 @@ describe("openai-compatible provider over HTTP", () => {
     expect(broken.code).toBe(Code.Unavailable);
     expect(broken.rawMessage).not.toContain("secret");
     const denied = await codeOf(run("denied"));
-    expect(denied.code).toBe(Code.Internal);
+    expect(denied.code).toBe(Code.FailedPrecondition);
     expect(denied.rawMessage).not.toContain("sk-abc123");
   });
 
@@ -140,7 +152,7 @@ describe("openai-compatible provider over HTTP", () => {
     await once(closed, "listening");
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    const p = createOpenAICompatibleProvider({ baseUrl: `http://127.0.0.1:${port}/v1` });
+    const p = createOpenAICompatibleProvider({ baseUrl: `http://127.0.0.1:${port}/v1`, limits: { retries: 0 } });
     const e = await codeOf(Array.fromAsync(p.generate(request("x"), "x", new AbortController().signal)));
     expect(e.code).toBe(Code.Unavailable);
     expect(e.rawMessage).toContain("ECONNREFUSED");
