@@ -56,6 +56,7 @@ async function readEvents(body: ReadableStream<Uint8Array>, hash: Hash = createH
   let terminal = false;
   try {
     for await (const m of body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream())) {
+      if (m.event === "resumed") continue; // its id is the cursor it resumed after
       if (m.id) ids.push(m.id);
       if (m.event === "text_delta") hash.update((JSON.parse(m.data) as { textDelta: { text: string } }).textDelta.text);
       if (m.event === "completed" || m.event === "failed") {
