@@ -2,9 +2,9 @@
  * Resume under network faults: many concurrent streams, each behind its own
  * fault-injecting TCP proxy, each cut 3 times at random points (TCP reset, or
  * a FIN after a random number of bytes, mid-frame), over every transport the
- * client library speaks. Every stream must reach its terminal event with
- * every logged event exactly once, in order, and the same text a clean watch
- * of the log gives. Prints the resume latency percentiles.
+ * client library speaks (Connect, gRPC-Web, SSE, gRPC, NDJSON, long-poll).
+ * Every stream must reach its terminal event with every logged event once,
+ * in order, and the same text a clean watch of the log gives. Prints the resume latency percentiles.
  *
  * Size: env AIRWAVE_CHAOS_STREAMS (default 200, the CI size).
  */
@@ -15,6 +15,8 @@ import { CreateStreamRequestSchema, isTerminal, newStreamId, Role, type StreamEv
 import {
   createConnectStreamTransport,
   createGrpcWebStreamTransport,
+  createLongPollTransport,
+  createNdjsonTransport,
   createRpcTransport,
   createSseTransport,
   type EventSourceConstructor,
@@ -30,8 +32,8 @@ import { percentiles } from "../support/stats.js";
 const streams = Number(process.env["AIRWAVE_CHAOS_STREAMS"] ?? 200);
 const outputTokens = 80;
 
-type TransportName = "connect" | "grpc-web" | "sse" | "grpc";
-const transports: readonly TransportName[] = ["connect", "grpc-web", "sse", "grpc"];
+type TransportName = "connect" | "grpc-web" | "sse" | "grpc" | "ndjson" | "long-poll";
+const transports: readonly TransportName[] = ["connect", "grpc-web", "sse", "grpc", "ndjson", "long-poll"];
 
 // The gateway runs in its own process: the clients and proxies here must not share its event loop.
 let aw: AirwaveProcess;
@@ -52,6 +54,10 @@ function transportFor(name: TransportName, baseUrl: string): StreamTransport {
       return createSseTransport({ baseUrl, EventSource: EventSource as unknown as EventSourceConstructor });
     case "grpc":
       return createRpcTransport(createGrpcTransport({ baseUrl }) as Transport);
+    case "ndjson":
+      return createNdjsonTransport({ baseUrl });
+    case "long-poll":
+      return createLongPollTransport({ baseUrl, waitMs: 5000 });
   }
 }
 

@@ -11,6 +11,8 @@ import { CreateStreamRequestSchema, isTerminal, newStreamId, Role, StreamService
 import {
   createConnectStreamTransport,
   createGrpcWebStreamTransport,
+  createLongPollTransport,
+  createNdjsonTransport,
   createRpcTransport,
   createSseTransport,
   type EventSourceConstructor,
@@ -39,6 +41,8 @@ const transports: Record<string, (baseUrl: string) => StreamTransport> = {
   "grpc-web": (baseUrl) => createGrpcWebStreamTransport({ baseUrl }),
   sse: (baseUrl) => createSseTransport({ baseUrl, EventSource: EventSource as unknown as EventSourceConstructor }),
   grpc: (baseUrl) => createRpcTransport(createGrpcTransport({ baseUrl }) as Transport),
+  ndjson: (baseUrl) => createNdjsonTransport({ baseUrl }),
+  "long-poll": (baseUrl) => createLongPollTransport({ baseUrl, waitMs: 5000 }),
 };
 
 describe("a 10 MB+ answer", () => {

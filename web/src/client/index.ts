@@ -22,6 +22,8 @@ export {
   streamWithResume,
 } from "./resume-loop.js";
 export { createRpcTransport } from "./rpc-transport.js";
+export { createLongPollTransport, type LongPollTransportOptions } from "./long-poll-transport.js";
+export { createNdjsonTransport, type NdjsonTransportOptions } from "./ndjson-transport.js";
 export { decodeSseEvent, defaultMaxEventChars, readSseEvents, transformSseEvents } from "./sse-events.js";
 export { createSseTransport, type EventSourceConstructor, type SseTransportOptions } from "./sse-transport.js";
 export type { StreamTransport } from "./transport.js";

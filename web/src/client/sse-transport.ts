@@ -9,7 +9,8 @@ import {
   StreamEventSchema,
 } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { abortError, errorFromResponse, toConnectError } from "./errors.js";
+import { abortError, toConnectError } from "./errors.js";
+import { send } from "./http-send.js";
 import { decodeSseEvent, defaultMaxEventChars, readSseEvents } from "./sse-events.js";
 import type { StreamTransport } from "./transport.js";
 
@@ -83,21 +84,6 @@ export function createSseTransport(o: SseTransportOptions): StreamTransport {
   };
 }
 
-/**
- * `fetch` that raises a ConnectError: for a network failure
- * (Code.Unavailable), an abort (Code.Canceled), and a non-2xx response.
- * @private
- */
-async function send(doFetch: typeof globalThis.fetch, url: string, signal: AbortSignal | undefined, init: RequestInit): Promise<Response> {
-  let res: Response;
-  try {
-    res = await doFetch(url, signal ? { ...init, signal } : init);
-  } catch (e) {
-    throw signal?.aborted ? abortError(signal) : toConnectError(e);
-  }
-  if (!res.ok) throw await errorFromResponse(res);
-  return res;
-}
 
 /** The SSE `event:` names the gateway sends: every event kind, in snake_case. @private */
 const eventNames: readonly string[] = StreamEventSchema.fields.filter((f) => f.oneof !== undefined).map((f) => f.name);

@@ -1,0 +1,86 @@
+import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { type CreateStreamRequest, CreateStreamRequestSchema, type Cursor, formatCursor, type StreamEvent, StreamEventSchema } from "@airwave/proto";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { abortError, toConnectError } from "./errors.js";
+import { send } from "./http-send.js";
+import type { StreamTransport } from "./transport.js";
+
+/** Options of {@link createLongPollTransport}. */
+export interface LongPollTransportOptions {
+  /** The gateway's origin (and path prefix, if any). */
+  readonly baseUrl: string;
+  /** The `fetch` to use. @defaultValue `globalThis.fetch` */
+  readonly fetch?: typeof globalThis.fetch | undefined;
+  /** How long one poll may wait for an event, in ms (the gateway caps it). @defaultValue 20000 */
+  readonly waitMs?: number | undefined;
+}
+
+/** One long-poll answer of the gateway. @private */
+interface PollBatch {
+  readonly events: JsonValue[];
+  readonly cursor: string;
+  readonly done: boolean;
+}
+
+/**
+ * StreamService over plain request/response polls, for networks that buffer
+ * or block streaming responses: `POST /v1/streams` and then
+ * `GET /v1/streams/{id}/events?after=<cursor>&wait_ms=<waitMs>` with `Accept:
+ * application/json`, each answering `{streamId, events, cursor, done}` at once
+ * when events are ready, or after up to `waitMs` with none. The next poll
+ * continues after `cursor`, until `done`. Cancel is `POST
+ * /v1/streams/{id}:cancel`.
+ *
+ * A failed poll raises its ConnectError (a network failure is
+ * Code.Unavailable), which the resume loop retries from the last event it saw.
+ */
+export function createLongPollTransport(o: LongPollTransportOptions): StreamTransport {
+  const base = o.baseUrl.replace(/\/+$/, "");
+  const doFetch: typeof globalThis.fetch = (input, init) => (o.fetch ?? globalThis.fetch)(input, init);
+  const waitMs = o.waitMs ?? 20_000;
+  const streamUrl = (id: string) => `${base}/v1/streams/${encodeURIComponent(id)}`;
+  const accept = { Accept: "application/json" };
+
+  async function poll(url: string, signal: AbortSignal, init: RequestInit = { headers: accept }): Promise<PollBatch> {
+    const res = await send(doFetch, url, signal, init);
+    try {
+      return (await res.json()) as PollBatch;
+    } catch (e) {
+      if (signal.aborted) throw abortError(signal);
+      throw new ConnectError(`poll broke off: ${toConnectError(e).rawMessage}`, Code.Unavailable, undefined, undefined, e);
+    }
+  }
+
+  async function* follow(streamId: string, first: PollBatch, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+    let batch = first;
+    for (;;) {
+      for (const j of batch.events) yield fromJson(StreamEventSchema, j, { ignoreUnknownFields: true });
+      if (batch.done) return;
+      const after = batch.cursor ? `after=${encodeURIComponent(batch.cursor)}&` : "";
+      batch = await poll(`${streamUrl(streamId)}/events?${after}wait_ms=${waitMs}`, signal);
+    }
+  }
+
+  return {
+    async *create(req: CreateStreamRequest, signal: AbortSignal) {
+      const first = await poll(`${base}/v1/streams?wait_ms=${waitMs}`, signal, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...accept },
+        body: JSON.stringify(toJson(CreateStreamRequestSchema, req)),
+      });
+      yield* follow(req.streamId, first, signal);
+    },
+    watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal) {
+      const first = { events: [], cursor: cursor ? formatCursor(cursor) : "", done: false };
+      return follow(streamId, first, signal);
+    },
+    async cancel(streamId: string, reason = "") {
+      const res = await send(doFetch, `${streamUrl(streamId)}:cancel`, undefined, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(reason ? { reason } : {}),
+      });
+      await res.body?.cancel().catch(() => {});
+    },
+  };
+}
