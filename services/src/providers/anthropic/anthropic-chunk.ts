@@ -58,9 +58,7 @@ export interface AnthropicUsage {
 }
 
 /** Returns `v` as a record when it is a non-null, non-array object. */
-export function asRecord(v: unknown): Readonly<Record<string, unknown>> | undefined {
-  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
+export { asRecord } from "../../json-shape.js";
 
 /** Returns `v` when it is a non-empty string. */
 export function nonEmpty(v: unknown): string | undefined {

@@ -1,5 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { asRecord } from "./anthropic-chunk.js";
+import { oneLine } from "../../json-shape.js";
 
 /** An Anthropic error object mapped for a terminal `failed` event. */
 export interface MappedAnthropicError {
@@ -109,9 +110,4 @@ export function anthropicErrorMessage(body: string): string | undefined {
   const e = r?.["error"];
   const m = typeof e === "string" ? e : (asRecord(e)?.["message"] ?? r?.["message"]);
   return typeof m === "string" && m.trim() !== "" ? oneLine(m) : undefined;
-}
-
-function oneLine(s: string): string {
-  const t = s.replace(/\s+/g, " ").trim();
-  return t.length > 300 ? `${t.slice(0, 299)}…` : t;
 }

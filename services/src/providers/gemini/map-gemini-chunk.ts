@@ -15,6 +15,7 @@ import { fromGeminiStreamError } from "./map-gemini-error.js";
 import { mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
 import { mapGeminiUsage } from "./map-gemini-usage.js";
 import { flattenArgs, type JsonPathSegment, type PartialLeaf, PartialArgsWriter, parseJsonPath } from "./partial-args-writer.js";
+import { parsesAsJson } from "../../json-shape.js";
 
 /** The tool name Airwave gives Gemini's built-in code execution. */
 export const codeExecutionToolName = "code_execution";
@@ -365,7 +366,7 @@ function closeCall(_s: GeminiChunkState, c: CandidateState, cut: boolean, out: S
   const tail = call.writer.finish();
   if (tail !== "") out.push(ev.toolCallDelta(call.id, tail));
   const args = call.writer.text;
-  if (!parses(args)) return false;
+  if (!parsesAsJson(args)) return false;
   out.push(ev.toolCallCompleted(call.id, call.name, args));
   return true;
 }
@@ -444,13 +445,4 @@ function end(s: GeminiChunkState, terminal: StreamEvent): StreamEvent[] {
 
 function withUsage(s: GeminiChunkState): { usage?: UsageInit } {
   return s.usage ? { usage: s.usage } : {};
-}
-
-function parses(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,5 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { asRecord } from "./gemini-chunk.js";
+import { oneLine } from "../../json-shape.js";
 
 /** A Gemini error object, mapped for a terminal `failed` event. */
 export interface MappedGeminiError {
@@ -107,9 +108,4 @@ export function geminiErrorMessage(body: string): string | undefined {
   const e = asRecord(root)?.["error"];
   const m = typeof e === "string" ? e : asRecord(e)?.["message"];
   return typeof m === "string" && m.trim() !== "" ? oneLine(m) : undefined;
-}
-
-function oneLine(s: string): string {
-  const t = s.replace(/\s+/g, " ").trim();
-  return t.length > 300 ? `${t.slice(0, 299)}…` : t;
 }

@@ -8,6 +8,7 @@ import { mapOllamaError } from "./map-ollama-error.js";
 import { mapOllamaFinishReason } from "./map-ollama-finish-reason.js";
 import { mapOllamaUsage } from "./map-ollama-usage.js";
 import { asRecord, type OllamaChatMessage, type OllamaChunk, type OllamaToolCall } from "./ollama-chunk.js";
+import { parsesAsJson } from "../../json-shape.js";
 
 /** Options of {@link createOllamaChunkMapper}. */
 export interface OllamaChunkMapperOptions {
@@ -130,7 +131,7 @@ function toolCall(s: OllamaChunkState, tc: OllamaToolCall): StreamEvent[] {
   const raw = fn["arguments"];
   const args = raw === undefined || raw === null ? "{}" : typeof raw === "string" ? (raw.trim() === "" ? "{}" : raw) : JSON.stringify(raw);
   const started = [ev.toolCallStarted(id, name, n), ev.toolCallDelta(id, args)];
-  if (typeof raw === "string" && !parses(args)) {
+  if (typeof raw === "string" && !parsesAsJson(args)) {
     return [
       ...started,
       ...end(
@@ -166,13 +167,4 @@ function end(s: OllamaChunkState, terminal: StreamEvent): StreamEvent[] {
 
 function nonEmpty(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
-}
-
-function parses(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,5 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { asRecord } from "./ollama-chunk.js";
+import { oneLine } from "../../json-shape.js";
 
 /** An Ollama error line, mapped for a terminal `failed` event. */
 export interface MappedOllamaError {
@@ -60,9 +61,4 @@ export function ollamaErrorMessage(body: string): string | undefined {
   const e = j?.["error"];
   const m = typeof e === "string" ? e : (asRecord(e)?.["message"] ?? j?.["message"]);
   return typeof m === "string" && m.trim() !== "" ? oneLine(m) : undefined;
-}
-
-function oneLine(s: string): string {
-  const t = s.replace(/\s+/g, " ").trim();
-  return t.length > 300 ? `${t.slice(0, 299)}…` : t;
 }

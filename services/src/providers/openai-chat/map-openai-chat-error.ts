@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { codeForStatus } from "../../http-provider/code-for-status.js";
 import { asRecord } from "./openai-chat-chunk.js";
+import { oneLine } from "../../json-shape.js";
 
 /** Codes whose upstream message is about the caller's request, so it may be shown to the caller. */
 const showUpstreamMessage = new Set([Code.InvalidArgument, Code.NotFound, Code.ResourceExhausted]);
@@ -87,9 +88,4 @@ export function upstreamMessage(body: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function oneLine(s: string): string {
-  const t = s.replace(/\s+/g, " ").trim();
-  return t.length > 300 ? `${t.slice(0, 299)}…` : t;
 }

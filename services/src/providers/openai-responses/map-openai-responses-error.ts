@@ -1,5 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { asRecord } from "./openai-responses-chunk.js";
+import { oneLine } from "../../json-shape.js";
 
 /** An upstream error inside a 200 stream, mapped for a terminal `failed` event. */
 export interface MappedResponsesError {
@@ -108,9 +109,4 @@ export function openAIResponsesErrorMessage(body: string): string | undefined {
   const e = j?.["error"];
   const m = typeof e === "string" ? e : (asRecord(e)?.["message"] ?? j?.["message"]);
   return typeof m === "string" && m.trim() !== "" ? oneLine(m) : undefined;
-}
-
-function oneLine(s: string): string {
-  const t = s.replace(/\s+/g, " ").trim();
-  return t.length > 300 ? `${t.slice(0, 299)}…` : t;
 }

@@ -10,6 +10,7 @@ import { ev, type StreamEvent, withExtras } from "@airwave/proto";
 import { nonEmpty, type OpenAIResponsesEvent, type OpenAIResponsesItem } from "./openai-responses-chunk.js";
 import { type CallState, findItem, type OpenAIResponsesState } from "./openai-responses-state.js";
 import { type ToolItemKind, toolItemArguments, toolItemKinds, toolItemName, toolItemResult } from "./openai-responses-tool-items.js";
+import { parsesAsJson } from "../../json-shape.js";
 
 /** Starts the tool call an output item is, if it is one. */
 export function startCall(s: OpenAIResponsesState, item: OpenAIResponsesItem, type: string, out: StreamEvent[]): CallState | undefined {
@@ -83,7 +84,7 @@ export function completeCall(call: CallState, whole: unknown, cut: boolean, out:
   }
   if (cut) return closeIncomplete(call, out);
   const args = call.streamed.trim() === "" ? "{}" : call.streamed;
-  if (parses(args)) return close(call, args, out);
+  if (parsesAsJson(args)) return close(call, args, out);
   if (call.providerExecuted) return closeIncomplete(call, out);
   call.invalid = args; // a cut response closes it as incomplete, a completed one fails
 }
@@ -120,13 +121,3 @@ export function finishToolItem(
   const result = toolItemResult(kind, item);
   if (result) out.push(ev.toolResult(call.id, result.result, { name: call.name, isError: result.isError }));
 }
-
-function parses(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-

@@ -1,5 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { asRecord } from "./tgi-chunk.js";
+import { oneLine } from "../../json-shape.js";
 
 /** A TGI error event, mapped for a terminal `failed` event. */
 export interface MappedTgiError {
@@ -78,9 +79,4 @@ export function tgiErrorMessage(body: string): string | undefined {
   const e = j?.["error"];
   const m = typeof e === "string" ? e : (asRecord(e)?.["message"] ?? j?.["message"] ?? j?.["detail"]);
   return typeof m === "string" && m.trim() !== "" ? oneLine(m) : undefined;
-}
-
-function oneLine(s: string): string {
-  const t = s.replace(/\s+/g, " ").trim();
-  return t.length > 300 ? `${t.slice(0, 299)}…` : t;
 }
