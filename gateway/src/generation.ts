@@ -236,12 +236,27 @@ export class Generation {
   }
 }
 
+/** Metadata of an inference-service refusal that reaches the client: the reason and the retry hint (ms). */
+const forwardedMetadata = ["airwave-reason", "retry-after-ms"] as const;
+
 /**
  * The error a client may see for an upstream refusal: validation and
- * not-found messages come from our own services and are kept; anything else
- * is reduced to its code with a generic text (never leak internals).
+ * not-found messages come from our own services and are kept, with the
+ * service's `airwave-reason` and `retry-after-ms` metadata; other codes keep
+ * the service's message only when it carries `airwave-reason`, and are
+ * otherwise reduced to a generic text (never leak internals).
  */
 function refusalForClient(e: ConnectError): ConnectError {
+  // The inference service marks the errors it wrote for clients (the upstream
+  // provider's refusal, already made safe) with `airwave-reason`; those pass
+  // on with their retry hint. Others (e.g. the connection to the service
+  // failed) get a generic message.
+  const meta = new Headers();
+  for (const k of forwardedMetadata) {
+    const v = e.metadata.get(k);
+    if (v !== null) meta.set(k, v);
+  }
+  const fromService = meta.has("airwave-reason");
   switch (e.code) {
     case Code.InvalidArgument:
     case Code.NotFound:
@@ -249,11 +264,17 @@ function refusalForClient(e: ConnectError): ConnectError {
     case Code.FailedPrecondition:
     case Code.PermissionDenied:
     case Code.OutOfRange:
-      return new ConnectError(e.rawMessage, e.code);
+      return new ConnectError(e.rawMessage, e.code, meta);
     case Code.Unavailable:
-      return new ConnectError("the inference service is unavailable", Code.Unavailable, undefined, undefined, e);
+      return new ConnectError(fromService ? e.rawMessage : "the inference service is unavailable", Code.Unavailable, meta, undefined, e);
     case Code.DeadlineExceeded:
-      return new ConnectError("the inference service did not answer in time", Code.DeadlineExceeded, undefined, undefined, e);
+      return new ConnectError(
+        fromService ? e.rawMessage : "the inference service did not answer in time",
+        Code.DeadlineExceeded,
+        meta,
+        undefined,
+        e,
+      );
     default:
       return new ConnectError("internal error", Code.Internal, undefined, undefined, e);
   }

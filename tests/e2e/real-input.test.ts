@@ -84,6 +84,20 @@ describe.skipIf(!haveFixtures(provider))("openai-compatible provider on recorded
     expect(events.filter((e) => e.completed || e.failed)).toHaveLength(1);
   });
 
+  it("a provider's rate limit reaches the HTTP client as 429 with its Retry-After and reason", async () => {
+    // 60 s is past the service's retry cap (30 s), so it answers at once with the hint.
+    const res = await fetch(`${aw.url}/v1/streams`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify(createBody("hi", {}, { model: "openai-compatible/status=429,retry-after=60" })),
+    });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("60");
+    expect(res.headers.get("retry-after-ms")).toBe("60000");
+    expect(res.headers.get("airwave-reason")).toMatch(/^UPSTREAM_/);
+    expect(((await res.json()) as { code: string }).code).toBe("resource_exhausted");
+  });
+
   describe("stop reaches the model", () => {
     const grpcOptions = { includeDirs: [resolve(root, "proto")], longs: String, enums: String, defaults: false, oneofs: true };
 

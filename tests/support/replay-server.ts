@@ -32,7 +32,7 @@ export interface ReplayOptions {
  * (Gemini puts the model there). The name `<file name in dir>` replays that
  * file; `<file>@hold=N` sends N events and then holds the response open
  * until the client closes it; `status=NNN` answers that HTTP status with an
- * OpenAI-style error body.
+ * OpenAI-style error body (`status=NNN,retry-after=S` adds `Retry-After: S`).
  */
 export async function startReplayServer(dir: string, o: ReplayOptions = {}) {
   const requests: ReplayRequest[] = [];
@@ -58,9 +58,12 @@ export async function startReplayServer(dir: string, o: ReplayOptions = {}) {
       if (!r.finished) closeEarly();
     });
     const model = fixtureName(req, body);
-    const status = /^status=(\d{3})$/.exec(model);
+    const status = /^status=(\d{3})(?:,retry-after=(\d+))?$/.exec(model);
     if (status) {
-      res.writeHead(Number(status[1]), { "content-type": "application/json" });
+      res.writeHead(Number(status[1]), {
+        "content-type": "application/json",
+        ...(status[2] === undefined ? {} : { "retry-after": status[2] }),
+      });
       res.end(JSON.stringify({ error: { message: "replayed error", type: "test", code: status[1] } }));
       r.finished = true;
       return;

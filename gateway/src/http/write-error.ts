@@ -36,8 +36,8 @@ export function httpStatusOf(err: ConnectError): number {
 /**
  * Ends a response that has not started with an error: the status of
  * {@link httpStatusOf}, the error's metadata as headers (`Allow`,
- * `Accept-Post`; `WWW-Authenticate: Bearer` for unauthenticated, RFC 6750
- * §3), and the Connect JSON error body `{"code":"not_found","message":"…"}`:
+ * `Accept-Post`, `airwave-reason`, `retry-after-ms` and from it `Retry-After`
+ * in seconds; `WWW-Authenticate: Bearer` for unauthenticated, RFC 6750 §3), and the Connect JSON error body `{"code":"not_found","message":"…"}`:
  * one error format for every HTTP route and the Connect protocol. Internal
  * errors lose their text (DESIGN §9). A response already started is
  * destroyed instead. `close` asks the client to drop the connection (an
@@ -55,6 +55,9 @@ export function writeError(res: ServerResponse, err: ConnectError, o: { close?: 
     "content-length": Buffer.byteLength(body),
   };
   e.metadata.forEach((v, k) => (headers[k] = v));
+  // The inference service's retry hint, also as the standard header (RFC 9110 §10.2.3, seconds).
+  const retryMs = Number(e.metadata.get("retry-after-ms") ?? Number.NaN);
+  if (Number.isFinite(retryMs) && retryMs >= 0) headers["retry-after"] = String(Math.ceil(retryMs / 1000));
   if (e.code === Code.Unauthenticated) headers["www-authenticate"] ??= 'Bearer realm="airwave"';
   // HTTP/2 forbids connection-specific headers (RFC 9113 §8.2.2).
   if (o.close && res.req?.httpVersionMajor === 1) headers.connection = "close";
