@@ -32,7 +32,7 @@ interface Row {
  * | `rate_limit_error` (429) | ResourceExhausted | UPSTREAM_RATE_LIMITED | yes |
  * | `invalid_request_error` (400), `request_too_large` (413) | InvalidArgument | UPSTREAM_REJECTED | no |
  * | `not_found_error` (404) | NotFound | UPSTREAM_REJECTED | no |
- * | `authentication_error` (401), `permission_error` (403) | Internal | UPSTREAM_CREDENTIALS_REJECTED | no — the operator's key, not the caller's request |
+ * | `authentication_error` (401), `permission_error` (403) | FailedPrecondition | UPSTREAM_AUTH | no — the operator's key, not the caller's request (as for HTTP 401/403 in the shared runtime) |
  * | `billing_error` (402) | Internal | UPSTREAM_BILLING | no — the operator's account |
  * | anything else | Unknown | UPSTREAM_ERROR | no |
  *
@@ -52,14 +52,14 @@ const table: Readonly<Record<string, Row>> = {
   request_too_large: { code: Code.InvalidArgument, reason: "UPSTREAM_REJECTED", what: "the request is too large for the inference provider", show: true },
   not_found_error: { code: Code.NotFound, reason: "UPSTREAM_REJECTED", what: "the inference provider does not know this model or resource", show: true },
   authentication_error: {
-    code: Code.Internal,
-    reason: "UPSTREAM_CREDENTIALS_REJECTED",
+    code: Code.FailedPrecondition,
+    reason: "UPSTREAM_AUTH",
     what: "the inference provider refused the service's credentials",
     show: false,
   },
   permission_error: {
-    code: Code.Internal,
-    reason: "UPSTREAM_CREDENTIALS_REJECTED",
+    code: Code.FailedPrecondition,
+    reason: "UPSTREAM_AUTH",
     what: "the inference provider refused the service's credentials",
     show: false,
   },
