@@ -1,6 +1,6 @@
 import type { HttpProviderSpec, ProviderEndpoint } from "../../http-provider/http-provider-spec.js";
 import { decodeAnthropicStream } from "./decode-anthropic-stream.js";
-import { anthropicErrorMessage } from "./map-anthropic-error.js";
+import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { toAnthropicRequest } from "./to-anthropic-request.js";
 
 /** Anthropic's API base URL, used when the endpoint's `baseUrl` is empty. */
@@ -48,7 +48,7 @@ export const anthropicSpec: HttpProviderSpec = {
     };
   },
   decode: (body) => decodeAnthropicStream(body),
-  errorMessage: anthropicErrorMessage,
+  errorMessage: errorBodyMessage,
 };
 
 /** `options.defaultMaxTokens` when it is a positive integer. */

@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { anthropicErrorMessage, mapAnthropicError } from "./map-anthropic-error.js";
+import { mapAnthropicError } from "./map-anthropic-error.js";
+import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 
 describe("mapAnthropicError", () => {
   it("maps each documented error type by the table", () => {
@@ -35,14 +36,14 @@ describe("mapAnthropicError", () => {
   });
 });
 
-describe("anthropicErrorMessage", () => {
+describe("errorBodyMessage", () => {
   it("reads error.message from Anthropic's error shape, one line, bounded", () => {
     // https://docs.anthropic.com/en/api/errors#error-shapes
     const body = JSON.stringify({ type: "error", error: { type: "not_found_error", message: "The requested resource could not be found." }, request_id: "req_1" });
-    expect(anthropicErrorMessage(body)).toBe("The requested resource could not be found.");
-    expect(anthropicErrorMessage(JSON.stringify({ error: { message: "x".repeat(1000) } }))?.length).toBe(300);
-    expect(anthropicErrorMessage("")).toBeUndefined();
-    expect(anthropicErrorMessage("<html>bad gateway</html>")).toBeUndefined();
-    expect(anthropicErrorMessage(JSON.stringify({ error: { type: "api_error" } }))).toBeUndefined();
+    expect(errorBodyMessage(body)).toBe("The requested resource could not be found.");
+    expect(errorBodyMessage(JSON.stringify({ error: { message: "x".repeat(1000) } }))?.length).toBe(300);
+    expect(errorBodyMessage("")).toBeUndefined();
+    expect(errorBodyMessage("<html>bad gateway</html>")).toBeUndefined();
+    expect(errorBodyMessage(JSON.stringify({ error: { type: "api_error" } }))).toBeUndefined();
   });
 });

@@ -92,22 +92,3 @@ export function mapAnthropicError(error: unknown): MappedAnthropicError {
   };
 }
 
-/**
- * The `error.message` of an Anthropic error body (`{"type": "error",
- * "error": {"type", "message"}, "request_id"}`), one line, at most 300
- * characters; undefined when the body is empty, not JSON or has no message.
- *
- * @see https://docs.anthropic.com/en/api/errors#error-shapes
- */
-export function anthropicErrorMessage(body: string): string | undefined {
-  let j: unknown;
-  try {
-    j = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  const r = asRecord(j);
-  const e = r?.["error"];
-  const m = typeof e === "string" ? e : (asRecord(e)?.["message"] ?? r?.["message"]);
-  return typeof m === "string" && m.trim() !== "" ? oneLine(m) : undefined;
-}

@@ -1,6 +1,6 @@
 import type { HttpProviderSpec, ProviderEndpoint } from "../../http-provider/http-provider-spec.js";
 import { decodeGeminiStream } from "./decode-gemini-stream.js";
-import { geminiErrorMessage } from "./map-gemini-error.js";
+import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { toGeminiRequest } from "./to-gemini-request.js";
 
 /** The Gemini API's base URL, used when the configuration gives none. */
@@ -41,7 +41,7 @@ export function geminiOptions(endpoint: ProviderEndpoint): GeminiEndpointOptions
  * The `gemini` kind: Google's Gemini API and Vertex AI
  * `streamGenerateContent?alt=sse`. Requests are built by `toGeminiRequest`,
  * bodies decoded by `decodeGeminiStream`, error bodies read by
- * `geminiErrorMessage`. The model name is the path segment after `models/`
+ * `errorBodyMessage`. The model name is the path segment after `models/`
  * (URL-encoded); a name with a `/` (e.g. `tunedModels/x`) is used as the
  * whole resource path instead. Endpoint options: {@link GeminiEndpointOptions}.
  * No request-id header: the response id arrives in the body (`responseId`,
@@ -70,5 +70,5 @@ export const geminiSpec: HttpProviderSpec = {
     };
   },
   decode: (body) => decodeGeminiStream(body),
-  errorMessage: geminiErrorMessage,
+  errorMessage: errorBodyMessage,
 };

@@ -89,23 +89,3 @@ export function fromGeminiStreamError(error: unknown): MappedGeminiError {
   };
 }
 
-/**
- * The caller-safe message of a non-2xx Gemini error body: `error.message`
- * of `{"error": {…}}` or of the first element of `[{"error": {…}}]` (the
- * non-SSE streaming endpoint answers with an array), one line, at most 300
- * characters; undefined when the body has none or is not JSON.
- *
- * @see https://ai.google.dev/gemini-api/docs/troubleshooting#error-codes
- */
-export function geminiErrorMessage(body: string): string | undefined {
-  let j: unknown;
-  try {
-    j = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  const root = Array.isArray(j) ? (j as unknown[])[0] : j;
-  const e = asRecord(root)?.["error"];
-  const m = typeof e === "string" ? e : asRecord(e)?.["message"];
-  return typeof m === "string" && m.trim() !== "" ? oneLine(m) : undefined;
-}

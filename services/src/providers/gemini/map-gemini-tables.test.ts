@@ -1,7 +1,8 @@
 import { FinishReason } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { fromGeminiStreamError, geminiErrorMessage } from "./map-gemini-error.js";
+import { fromGeminiStreamError} from "./map-gemini-error.js";
+import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
 import { mapGeminiUsage } from "./map-gemini-usage.js";
 
@@ -70,19 +71,19 @@ describe("fromGeminiStreamError", () => {
   });
 });
 
-describe("geminiErrorMessage", () => {
+describe("errorBodyMessage", () => {
   it("reads error.message of an object or of an array's first element", () => {
     const e = { error: { code: 400, message: "API key not valid. Please pass a valid API key.", status: "INVALID_ARGUMENT" } };
-    expect(geminiErrorMessage(JSON.stringify(e))).toBe("API key not valid. Please pass a valid API key.");
-    expect(geminiErrorMessage(JSON.stringify([e]))).toBe("API key not valid. Please pass a valid API key.");
+    expect(errorBodyMessage(JSON.stringify(e))).toBe("API key not valid. Please pass a valid API key.");
+    expect(errorBodyMessage(JSON.stringify([e]))).toBe("API key not valid. Please pass a valid API key.");
   });
   it("returns undefined for bodies without a message", () => {
-    expect(geminiErrorMessage("")).toBeUndefined();
-    expect(geminiErrorMessage("<html>")).toBeUndefined();
-    expect(geminiErrorMessage('{"error": {}}')).toBeUndefined();
+    expect(errorBodyMessage("")).toBeUndefined();
+    expect(errorBodyMessage("<html>")).toBeUndefined();
+    expect(errorBodyMessage('{"error": {}}')).toBeUndefined();
   });
   it("keeps messages to one line of at most 300 characters", () => {
-    const m = geminiErrorMessage(JSON.stringify({ error: { message: `a\nb ${"x".repeat(400)}` } }));
+    const m = errorBodyMessage(JSON.stringify({ error: { message: `a\nb ${"x".repeat(400)}` } }));
     expect(m?.startsWith("a b ")).toBe(true);
     expect(m?.length).toBe(300);
   });

@@ -43,22 +43,3 @@ export function mapOllamaError(error: unknown): MappedOllamaError {
   return { code, reason, message: `the inference provider reported an error during the stream${upstream ? `: ${upstream}` : ""}` };
 }
 
-/**
- * The caller-safe message of a non-2xx Ollama response body,
- * `{"error": "<message>"}` (also `{"error": {"message"}}` from proxies), on
- * one line, at most 300 characters; undefined when there is none or the body
- * is not JSON.
- *
- * @see https://docs.ollama.com/api/errors
- */
-export function ollamaErrorMessage(body: string): string | undefined {
-  let j: Record<string, unknown> | undefined;
-  try {
-    j = asRecord(JSON.parse(body));
-  } catch {
-    return undefined;
-  }
-  const e = j?.["error"];
-  const m = typeof e === "string" ? e : (asRecord(e)?.["message"] ?? j?.["message"]);
-  return typeof m === "string" && m.trim() !== "" ? oneLine(m) : undefined;
-}

@@ -1,7 +1,8 @@
 import { FinishReason } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { mapOllamaError, ollamaErrorMessage } from "./map-ollama-error.js";
+import { mapOllamaError} from "./map-ollama-error.js";
+import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { mapOllamaFinishReason } from "./map-ollama-finish-reason.js";
 import { mapOllamaUsage } from "./map-ollama-usage.js";
 import { readOllamaOptions } from "./ollama-options.js";
@@ -52,12 +53,12 @@ describe("mapOllamaError", () => {
   });
 });
 
-describe("ollamaErrorMessage", () => {
+describe("errorBodyMessage", () => {
   it("reads {error} bodies on one line", () => {
-    expect(ollamaErrorMessage(JSON.stringify({ error: "model 'x' not found" }))).toBe("model 'x' not found");
-    expect(ollamaErrorMessage(JSON.stringify({ error: { message: "a\n b" } }))).toBe("a b");
-    expect(ollamaErrorMessage("not json")).toBeUndefined();
-    expect(ollamaErrorMessage(JSON.stringify({ error: "" }))).toBeUndefined();
+    expect(errorBodyMessage(JSON.stringify({ error: "model 'x' not found" }))).toBe("model 'x' not found");
+    expect(errorBodyMessage(JSON.stringify({ error: { message: "a\n b" } }))).toBe("a b");
+    expect(errorBodyMessage("not json")).toBeUndefined();
+    expect(errorBodyMessage(JSON.stringify({ error: "" }))).toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 import type { HttpProviderSpec } from "../../http-provider/http-provider-spec.js";
 import { decodeOllamaStream } from "./decode-ollama-stream.js";
-import { ollamaErrorMessage } from "./map-ollama-error.js";
+import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { readOllamaOptions } from "./ollama-options.js";
 import { toOllamaChatRequest, toOllamaGenerateRequest } from "./to-ollama-request.js";
 
@@ -40,5 +40,5 @@ export const ollamaSpec: HttpProviderSpec = {
   decode(body, endpoint) {
     return decodeOllamaStream(body, { thinkTags: readOllamaOptions(endpoint.options).thinkTags });
   },
-  errorMessage: ollamaErrorMessage,
+  errorMessage: errorBodyMessage,
 };

@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { fromOpenAIStreamError, upstreamMessage } from "./map-openai-chat-error.js";
+import { fromOpenAIStreamError} from "./map-openai-chat-error.js";
+import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 
 describe("fromOpenAIStreamError", () => {
   it.each([
@@ -31,7 +32,7 @@ describe("fromOpenAIStreamError", () => {
   });
 });
 
-describe("upstreamMessage", () => {
+describe("errorBodyMessage", () => {
   it.each([
     [JSON.stringify({ error: { message: "The model `x` does not exist", type: "invalid_request_error" } }), "The model `x` does not exist"],
     [JSON.stringify({ error: "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096", error_type: "validation" }), "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096"],
@@ -41,6 +42,6 @@ describe("upstreamMessage", () => {
     ["<html>502</html>", undefined],
     [JSON.stringify({ error: {} }), undefined],
   ])("%s → %s", (body, want) => {
-    expect(upstreamMessage(body)).toBe(want);
+    expect(errorBodyMessage(body)).toBe(want);
   });
 });

@@ -71,21 +71,3 @@ export function fromOpenAIStreamError(error: unknown, errorType?: unknown): Mapp
   };
 }
 
-/**
- * The caller-safe message of a non-2xx error body: `error.message` (OpenAI,
- * vLLM, Groq, …), `error` as a string (TGI, Ollama), or a top-level
- * `message`/`detail` (FastAPI-based servers), as one line of at most 300
- * characters; undefined for an empty or non-JSON body.
- *
- * @see https://platform.openai.com/docs/guides/error-codes/api-errors
- */
-export function upstreamMessage(body: string): string | undefined {
-  try {
-    const j = asRecord(JSON.parse(body));
-    const e = j?.["error"];
-    const m = typeof e === "string" ? e : asRecord(e)?.["message"] ?? j?.["message"] ?? j?.["detail"];
-    return typeof m === "string" && m !== "" ? oneLine(m) : undefined;
-  } catch {
-    return undefined;
-  }
-}

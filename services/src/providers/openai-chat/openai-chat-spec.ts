@@ -1,6 +1,6 @@
 import type { HttpProviderSpec } from "../../http-provider/http-provider-spec.js";
 import { decodeOpenAIStream } from "./decode-openai-chat-stream.js";
-import { upstreamMessage } from "./map-openai-chat-error.js";
+import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { parseOpenAIChatOptions } from "./openai-chat-options.js";
 import { toOpenAIRequest } from "./to-openai-chat-request.js";
 
@@ -52,5 +52,5 @@ export const openAIChatSpec: HttpProviderSpec = {
   decode(body, endpoint) {
     return decodeOpenAIStream(body, { thinkTags: parseOpenAIChatOptions(endpoint.options).thinkTags });
   },
-  errorMessage: upstreamMessage,
+  errorMessage: errorBodyMessage,
 };

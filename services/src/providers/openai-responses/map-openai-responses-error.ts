@@ -92,21 +92,3 @@ function classify(text: string): readonly [Code, string] {
   return [Code.Unavailable, "UPSTREAM_ERROR"];
 }
 
-/**
- * The caller-safe message of a non-2xx error body (`{"error": {"message":
- * …}}`, as OpenAI sends it): one line, at most 300 characters; undefined
- * when the body is not JSON or has no message.
- *
- * @see https://platform.openai.com/docs/guides/error-codes/api-errors
- */
-export function openAIResponsesErrorMessage(body: string): string | undefined {
-  let j: Readonly<Record<string, unknown>> | undefined;
-  try {
-    j = asRecord(JSON.parse(body));
-  } catch {
-    return undefined;
-  }
-  const e = j?.["error"];
-  const m = typeof e === "string" ? e : (asRecord(e)?.["message"] ?? j?.["message"]);
-  return typeof m === "string" && m.trim() !== "" ? oneLine(m) : undefined;
-}

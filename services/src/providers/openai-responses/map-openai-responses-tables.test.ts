@@ -1,7 +1,8 @@
 import { Code } from "@connectrpc/connect";
 import { FinishReason } from "@airwave/proto";
 import { describe, expect, it } from "vitest";
-import { fromOpenAIResponsesError, openAIResponsesErrorMessage } from "./map-openai-responses-error.js";
+import { fromOpenAIResponsesError} from "./map-openai-responses-error.js";
+import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { mapOpenAIResponsesFinishReason } from "./map-openai-responses-finish-reason.js";
 import { mapOpenAIResponsesUsage } from "./map-openai-responses-usage.js";
 
@@ -64,13 +65,13 @@ describe("fromOpenAIResponsesError", () => {
   });
 });
 
-describe("openAIResponsesErrorMessage", () => {
+describe("errorBodyMessage", () => {
   it("extracts error.message of an error body, or nothing", () => {
-    expect(openAIResponsesErrorMessage(JSON.stringify({ error: { message: "The model `x` does not exist", type: "invalid_request_error" } }))).toBe(
+    expect(errorBodyMessage(JSON.stringify({ error: { message: "The model `x` does not exist", type: "invalid_request_error" } }))).toBe(
       "The model `x` does not exist",
     );
-    expect(openAIResponsesErrorMessage("<html>")).toBeUndefined();
-    expect(openAIResponsesErrorMessage("")).toBeUndefined();
-    expect(openAIResponsesErrorMessage(JSON.stringify({ error: { message: "x".repeat(400) } }))?.length).toBe(300);
+    expect(errorBodyMessage("<html>")).toBeUndefined();
+    expect(errorBodyMessage("")).toBeUndefined();
+    expect(errorBodyMessage(JSON.stringify({ error: { message: "x".repeat(400) } }))?.length).toBe(300);
   });
 });

@@ -1,6 +1,6 @@
 import type { HttpProviderSpec } from "../../http-provider/http-provider-spec.js";
 import { decodeOpenAIResponsesStream } from "./decode-openai-responses-stream.js";
-import { openAIResponsesErrorMessage } from "./map-openai-responses-error.js";
+import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { readOpenAIResponsesOptions, toOpenAIResponsesRequest } from "./to-openai-responses-request.js";
 
 /**
@@ -32,5 +32,5 @@ export const openAIResponsesSpec: HttpProviderSpec = {
     return { url: `${endpoint.baseUrl.replace(/\/+$/, "")}/responses`, method: "POST", headers, body: JSON.stringify(body) };
   },
   decode: (body) => decodeOpenAIResponsesStream(body),
-  errorMessage: openAIResponsesErrorMessage,
+  errorMessage: errorBodyMessage,
 };

@@ -1,5 +1,4 @@
 import { Code } from "@connectrpc/connect";
-import { asRecord } from "./tgi-chunk.js";
 import { oneLine } from "../../json-shape.js";
 
 /** A TGI error event, mapped for a terminal `failed` event. */
@@ -60,23 +59,3 @@ export function mapTgiError(error: unknown, errorType: unknown): MappedTgiError 
   };
 }
 
-/**
- * The caller-safe message of a non-2xx TGI response body: TGI's
- * `{"error": "<message>", "error_type": …}` (also `{"error": {"message"}}`,
- * `{"message"}` and `{"detail"}` from proxies such as Inference Endpoints),
- * on one line, at most 300 characters; undefined when there is none or the
- * body is not JSON.
- *
- * @see https://huggingface.github.io/text-generation-inference/#/ (schema `ErrorResponse`)
- */
-export function tgiErrorMessage(body: string): string | undefined {
-  let j: Record<string, unknown> | undefined;
-  try {
-    j = asRecord(JSON.parse(body));
-  } catch {
-    return undefined;
-  }
-  const e = j?.["error"];
-  const m = typeof e === "string" ? e : (asRecord(e)?.["message"] ?? j?.["message"] ?? j?.["detail"]);
-  return typeof m === "string" && m.trim() !== "" ? oneLine(m) : undefined;
-}

@@ -1,7 +1,8 @@
 import { FinishReason } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { mapTgiError, tgiErrorMessage } from "./map-tgi-error.js";
+import { mapTgiError} from "./map-tgi-error.js";
+import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { mapTgiFinishReason } from "./map-tgi-finish-reason.js";
 import { mapTgiUsage } from "./map-tgi-usage.js";
 
@@ -56,19 +57,19 @@ describe("mapTgiError", () => {
   });
 });
 
-describe("tgiErrorMessage", () => {
+describe("errorBodyMessage", () => {
   it("reads TGI's ErrorResponse and proxies' shapes, on one line", () => {
-    expect(tgiErrorMessage(JSON.stringify({ error: "Input validation error:\n  too long", error_type: "validation" }))).toBe(
+    expect(errorBodyMessage(JSON.stringify({ error: "Input validation error:\n  too long", error_type: "validation" }))).toBe(
       "Input validation error: too long",
     );
-    expect(tgiErrorMessage(JSON.stringify({ error: { message: "bad" } }))).toBe("bad");
-    expect(tgiErrorMessage(JSON.stringify({ detail: "not ready" }))).toBe("not ready");
-    expect(tgiErrorMessage(JSON.stringify({ error: "y".repeat(500) }))).toHaveLength(300);
+    expect(errorBodyMessage(JSON.stringify({ error: { message: "bad" } }))).toBe("bad");
+    expect(errorBodyMessage(JSON.stringify({ detail: "not ready" }))).toBe("not ready");
+    expect(errorBodyMessage(JSON.stringify({ error: "y".repeat(500) }))).toHaveLength(300);
   });
 
   it("returns undefined without a message", () => {
-    expect(tgiErrorMessage("")).toBeUndefined();
-    expect(tgiErrorMessage("<html>502</html>")).toBeUndefined();
-    expect(tgiErrorMessage(JSON.stringify({ error: "  " }))).toBeUndefined();
+    expect(errorBodyMessage("")).toBeUndefined();
+    expect(errorBodyMessage("<html>502</html>")).toBeUndefined();
+    expect(errorBodyMessage(JSON.stringify({ error: "  " }))).toBeUndefined();
   });
 });

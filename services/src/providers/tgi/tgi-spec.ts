@@ -1,6 +1,6 @@
 import type { HttpProviderSpec } from "../../http-provider/http-provider-spec.js";
 import { decodeTgiStream } from "./decode-tgi-stream.js";
-import { tgiErrorMessage } from "./map-tgi-error.js";
+import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { toTgiRequest } from "./to-tgi-request.js";
 
 /**
@@ -36,5 +36,5 @@ export const tgiSpec: HttpProviderSpec = {
     };
   },
   decode: (body) => decodeTgiStream(body),
-  errorMessage: tgiErrorMessage,
+  errorMessage: errorBodyMessage,
 };
