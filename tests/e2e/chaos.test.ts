@@ -8,32 +8,19 @@
  *
  * Size: env AIRWAVE_CHAOS_STREAMS (default 200, the CI size).
  */
-import { createClient, type Transport } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { create } from "@bufbuild/protobuf";
 import { CreateStreamRequestSchema, isTerminal, newStreamId, Role, type StreamEvent, StreamService } from "@airwave/proto";
-import {
-  createConnectStreamTransport,
-  createGrpcWebStreamTransport,
-  createLongPollTransport,
-  createNdjsonTransport,
-  createRpcTransport,
-  createSseTransport,
-  type EventSourceConstructor,
-  type StreamTransport,
-  streamWithResume,
-} from "@airwave/web";
-import { EventSource } from "eventsource";
+import { streamWithResume } from "@airwave/web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AirwaveProcess, startAirwaveProcess } from "../support/airwave-process.js";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 import { percentiles } from "../support/stats.js";
+import { clientTransports, type TransportName, transportNames as transports } from "../support/transports.js";
 
 const streams = Number(process.env["AIRWAVE_CHAOS_STREAMS"] ?? 200);
 const outputTokens = 80;
-
-type TransportName = "connect" | "grpc-web" | "sse" | "grpc" | "ndjson" | "long-poll";
-const transports: readonly TransportName[] = ["connect", "grpc-web", "sse", "grpc", "ndjson", "long-poll"];
 
 // The gateway runs in its own process: the clients and proxies here must not share its event loop.
 let aw: AirwaveProcess;
@@ -43,23 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await aw?.stop();
 });
-
-function transportFor(name: TransportName, baseUrl: string): StreamTransport {
-  switch (name) {
-    case "connect":
-      return createConnectStreamTransport({ baseUrl });
-    case "grpc-web":
-      return createGrpcWebStreamTransport({ baseUrl });
-    case "sse":
-      return createSseTransport({ baseUrl, EventSource: EventSource as unknown as EventSourceConstructor });
-    case "grpc":
-      return createRpcTransport(createGrpcTransport({ baseUrl }) as Transport);
-    case "ndjson":
-      return createNdjsonTransport({ baseUrl });
-    case "long-poll":
-      return createLongPollTransport({ baseUrl, waitMs: 5000 });
-  }
-}
 
 /** A seeded PRNG (mulberry32), so a failing run can be repeated from its printed seed. */
 function prng(seed: number): () => number {
@@ -106,7 +76,7 @@ async function runOne(i: number, rnd: () => number): Promise<Outcome> {
   let received = 0;
   let retryAt: number | undefined;
   try {
-    const s = streamWithResume(transportFor(name, proxy.url), req, {
+    const s = streamWithResume(clientTransports[name](proxy.url), req, {
       backoff: { initialDelayMs: 5, maxDelayMs: 100, maxAttempts: 30, random: rnd },
       onRetry: () => {
         out.retries++;

@@ -4,22 +4,12 @@
  * survives a 4.5 s wait for its first token on every transport; with
  * heartbeats off (the negative control) the same proxy cuts every one.
  */
-import { create, toJson } from "@bufbuild/protobuf";
-import { type Transport } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { create } from "@bufbuild/protobuf";
 import { type CreateStreamRequest, CreateStreamRequestSchema, isTerminal, newStreamId, Role } from "@airwave/proto";
-import {
-  createConnectStreamTransport,
-  createGrpcWebStreamTransport,
-  createRpcTransport,
-  createSseTransport,
-  type EventSourceConstructor,
-  type StreamTransport,
-} from "@airwave/web";
-import { EventSource } from "eventsource";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AirwaveProcess, startAirwaveProcess } from "../support/airwave-process.js";
 import { startFaultProxy } from "../support/fault-proxy.js";
+import { clientTransports, type TransportName, transportNames } from "../support/transports.js";
 
 const idleCutMs = 3000;
 const heartbeatMs = 1000;
@@ -48,47 +38,17 @@ function request(): CreateStreamRequest {
   });
 }
 
-/** Reads a POST /v1/streams NDJSON response as the transports' events would be read: until the terminal line. */
-const ndjson: (baseUrl: string) => Pick<StreamTransport, "create"> = (baseUrl) => ({
-  async *create(req: CreateStreamRequest, signal: AbortSignal) {
-    const res = await fetch(`${baseUrl}/v1/streams`, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/x-ndjson" },
-      body: JSON.stringify(toJson(CreateStreamRequestSchema, req)),
-      signal,
-    });
-    let buf = "";
-    for await (const chunk of res.body!.pipeThrough(new TextDecoderStream())) {
-      buf += chunk;
-      for (let nl = buf.indexOf("\n"); nl !== -1; nl = buf.indexOf("\n")) {
-        // A line is {"cursor", "event"} for a logged event, or {"heartbeat": {}}.
-        const line = JSON.parse(buf.slice(0, nl)) as { event?: Record<string, unknown> };
-        buf = buf.slice(nl + 1);
-        if (line.event && ("completed" in line.event || "failed" in line.event)) {
-          yield { event: { case: "completed" } } as never;
-          return;
-        }
-      }
-    }
-  },
-});
-
-const transports: Record<string, (baseUrl: string) => Pick<StreamTransport, "create">> = {
-  connect: (baseUrl) => createConnectStreamTransport({ baseUrl }),
-  "grpc-web": (baseUrl) => createGrpcWebStreamTransport({ baseUrl }),
-  sse: (baseUrl) => createSseTransport({ baseUrl, EventSource: EventSource as unknown as EventSourceConstructor }),
-  grpc: (baseUrl) => createRpcTransport(createGrpcTransport({ baseUrl }) as Transport),
-  ndjson,
-};
+// Long-poll has no heartbeats: each poll is a short request of its own (wait_ms), not an idle stream.
+const names = transportNames.filter((n) => n !== "long-poll");
 
 /** Creates one stream through an idle-cutting proxy, without any resume: did it reach its terminal event? */
-async function oneStream(gateway: AirwaveProcess, name: string): Promise<{ terminal: boolean; cuts: number; error?: string }> {
+async function oneStream(gateway: AirwaveProcess, name: TransportName): Promise<{ terminal: boolean; cuts: number; error?: string }> {
   const proxy = await startFaultProxy({ targetPort: Number(new URL(gateway.url).port), idleCutMs });
   let terminal = false;
   let error: string | undefined;
   try {
-    for await (const e of transports[name]!(proxy.url).create(request(), AbortSignal.timeout(30_000))) {
-      if (e.event.case === "completed" || isTerminal(e)) {
+    for await (const e of clientTransports[name](proxy.url).create(request(), AbortSignal.timeout(30_000))) {
+      if (isTerminal(e)) {
         terminal = true;
         break;
       }
@@ -103,7 +63,6 @@ async function oneStream(gateway: AirwaveProcess, name: string): Promise<{ termi
 
 describe(`a proxy that cuts connections idle for ${idleCutMs / 1000} s`, () => {
   it("lets every transport's stream through with heartbeats, and cuts every one without them", { timeout: 60_000 }, async () => {
-    const names = Object.keys(transports);
     const [on, off] = await Promise.all([
       Promise.all(names.map((n) => oneStream(withBeats, n))),
       Promise.all(names.map((n) => oneStream(without, n))),

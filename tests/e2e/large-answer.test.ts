@@ -5,24 +5,14 @@
  */
 import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import { createClient, type Transport } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { CreateStreamRequestSchema, isTerminal, newStreamId, Role, StreamService } from "@airwave/proto";
-import {
-  createConnectStreamTransport,
-  createGrpcWebStreamTransport,
-  createLongPollTransport,
-  createNdjsonTransport,
-  createRpcTransport,
-  createSseTransport,
-  type EventSourceConstructor,
-  type StreamTransport,
-  streamWithResume,
-} from "@airwave/web";
-import { EventSource } from "eventsource";
+import { streamWithResume } from "@airwave/web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AirwaveProcess, startAirwaveProcess } from "../support/airwave-process.js";
 import { startFaultProxy } from "../support/fault-proxy.js";
+import { clientTransports, transportNames } from "../support/transports.js";
 
 const outputTokens = 2_000_000;
 const deltaTokens = 200;
@@ -36,17 +26,8 @@ afterAll(async () => {
   await aw?.stop();
 });
 
-const transports: Record<string, (baseUrl: string) => StreamTransport> = {
-  connect: (baseUrl) => createConnectStreamTransport({ baseUrl }),
-  "grpc-web": (baseUrl) => createGrpcWebStreamTransport({ baseUrl }),
-  sse: (baseUrl) => createSseTransport({ baseUrl, EventSource: EventSource as unknown as EventSourceConstructor }),
-  grpc: (baseUrl) => createRpcTransport(createGrpcTransport({ baseUrl }) as Transport),
-  ndjson: (baseUrl) => createNdjsonTransport({ baseUrl }),
-  "long-poll": (baseUrl) => createLongPollTransport({ baseUrl, waitMs: 5000 }),
-};
-
 describe("a 10 MB+ answer", () => {
-  it.each(Object.keys(transports))("streams over %s, resumes after a cut half-way, and matches the log", { timeout: 120_000 }, async (name) => {
+  it.each(transportNames)("streams over %s, resumes after a cut half-way, and matches the log", { timeout: 120_000 }, async (name) => {
     const proxy = await startFaultProxy({ targetPort: Number(new URL(aw.url).port) });
     const streamId = newStreamId();
     const req = create(CreateStreamRequestSchema, {
@@ -64,7 +45,7 @@ describe("a 10 MB+ answer", () => {
     let last = 0;
     let gaps = 0; // seqs that did not grow
     try {
-      const s = streamWithResume(transports[name]!(proxy.url), req, {
+      const s = streamWithResume(clientTransports[name](proxy.url), req, {
         backoff: { initialDelayMs: 5, maxDelayMs: 50 },
         onRetry: () => retries++,
       });
