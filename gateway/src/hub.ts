@@ -9,6 +9,7 @@ import {
   newStreamId,
   OnDetach,
   type ResumeOutcome,
+  type SendInputRequest,
   type StreamEvent,
   StreamEventSchema,
   type StreamInfo,
@@ -58,6 +59,16 @@ export interface HubOptions {
   coalesceLagEvents?: number;
   /** Where logs come from; default: a {@link MemoryLogStore} with the limits above. */
   logs?: StreamLogStore;
+}
+
+/** Options of {@link Hub.watch}. */
+export interface WatchOptions {
+  /**
+   * Only events of these agents (`agent_id`; "" is the main agent); events of
+   * the whole stream (started, usage, completed, failed, resumed) always
+   * pass. Empty or undefined: every event.
+   */
+  readonly agentIds?: readonly string[] | undefined;
 }
 
 /** After the generations ended at shutdown, how long watchers may take to read their last events, in ms. */
@@ -241,7 +252,14 @@ export class Hub {
    * gateway shuts down), or the signal's reason when `signal` aborts (the
    * watcher left; the generation goes on as its on_detach policy says).
    */
-  async *watch(owner: string, streamId: string, cursor: string, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+  async *watch(
+    owner: string,
+    streamId: string,
+    cursor: string,
+    signal: AbortSignal,
+    o: WatchOptions = {},
+  ): AsyncGenerator<StreamEvent> {
+    void o; // TODO(issue 5): agent filter
     if (this.#closing.signal.aborted) throw shuttingDown();
     const rec = this.#find(owner, streamId);
     const start = resolveResume(rec.log, cursor);
@@ -274,6 +292,16 @@ export class Hub {
     rec.generation.cancel(source);
     await rec.generation.done;
     return info(rec);
+  }
+
+  /**
+   * Answers a pending `input_requested` of a running stream (see
+   * StreamService.SendInput for the checks and errors) and passes it to the
+   * generation. Resolves with the input_id answered.
+   */
+  async sendInput(owner: string, req: SendInputRequest): Promise<string> {
+    this.#find(owner, req.streamId);
+    throw new ConnectError("SendInput is not implemented yet", Code.Unimplemented);
   }
 
   /** The stream's state. Raises NOT_FOUND for an unknown or foreign stream. */

@@ -2,6 +2,7 @@ import { create, type JsonObject } from "@bufbuild/protobuf";
 import type { Code as ConnectCode } from "@connectrpc/connect";
 import {
   type FinishReason,
+  type InputKind,
   type StreamEvent,
   StreamEventSchema,
   type Usage,
@@ -87,6 +88,27 @@ export const ev = {
     return create(StreamEventSchema, {
       event: { case: "toolResult", value: { callId, result, isError: o.isError ?? false, name: o.name ?? "" } },
     });
+  },
+  /** `status`: progress text of an agent, with progress in [0, 1] when known. */
+  status(text: string, progress?: number): StreamEvent {
+    return create(StreamEventSchema, {
+      event: { case: "status", value: { text, ...(progress !== undefined ? { progress } : {}) } },
+    });
+  },
+  /** `input_requested`: the agent waits for the answer to `prompt` (kind CONFIRM, TEXT or CHOICE with `choices`). */
+  inputRequested(inputId: string, prompt: string, kind: InputKind, choices: readonly string[] = []): StreamEvent {
+    return create(StreamEventSchema, {
+      event: { case: "inputRequested", value: { inputId, prompt, kind, choices: [...choices] } },
+    });
+  },
+  /** `input_answered`: the agent received `text` for `inputId` and goes on. */
+  inputAnswered(inputId: string, text: string): StreamEvent {
+    return create(StreamEventSchema, { event: { case: "inputAnswered", value: { inputId, text } } });
+  },
+  /** Sets `agent_id` (multi-agent streams; "" is the main agent). Mutates and returns `e`. */
+  byAgent(agentId: string, e: StreamEvent): StreamEvent {
+    e.agentId = agentId;
+    return e;
   },
   /** `usage`: token counts so far; unknown counts stay unset. */
   usage(u: UsageInit): StreamEvent {

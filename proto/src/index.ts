@@ -7,6 +7,7 @@ export * from "../gen/airwave/v1/event_pb.js";
 export * from "../gen/airwave/v1/generate_pb.js";
 export * from "../gen/airwave/v1/inference_service_pb.js";
 export * from "../gen/airwave/v1/stream_service_pb.js";
+export * from "../gen/airwave/v1/websocket_pb.js";
 export * as health from "../gen/grpc/health/v1/health_pb.js";
 export * from "./codes.js";
 export * from "./cursor.js";

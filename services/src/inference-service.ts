@@ -31,6 +31,11 @@ export function createInferenceService(
         yield { event };
       }
     },
+    // TODO(issue 5): Interact with an InputChannel.
+    async *interact(_reqs, _ctx) {
+      yield* [];
+      throw new ConnectError("Interact is not implemented yet", Code.Unimplemented);
+    },
   };
 }
 

@@ -1,6 +1,20 @@
 import type { GenerateRequest, StreamEvent } from "@airwave/proto";
 
 /**
+ * The answers a running generation receives (InferenceService.Interact):
+ * how an agent that emitted `input_requested` waits for its answer.
+ */
+export interface InputChannel {
+  /**
+   * Resolves with the answer text to `inputId` once it arrives (at once if
+   * it already did). Rejects with the signal's reason when `signal` aborts,
+   * and with Code.FailedPrecondition when no more input can come (the
+   * caller closed its side of the call).
+   */
+  wait(inputId: string, signal: AbortSignal): Promise<string>;
+}
+
+/**
  * A model provider: turns one {@link GenerateRequest} into a stream of
  * unpositioned airwave.v1 events.
  *
@@ -37,6 +51,7 @@ export interface Provider {
    * @param req - the validated request (see `validateGenerateRequest`).
    * @param model - the model part of `req.model`, already resolved (no provider prefix).
    * @param signal - aborts the generation and its upstream request (client cancel, deadline, shutdown).
+   * @param inputs - answers to the `input_requested` events it emits; absent under Generate (no input can come).
    */
-  generate(req: GenerateRequest, model: string, signal: AbortSignal): AsyncIterable<StreamEvent>;
+  generate(req: GenerateRequest, model: string, signal: AbortSignal, inputs?: InputChannel): AsyncIterable<StreamEvent>;
 }

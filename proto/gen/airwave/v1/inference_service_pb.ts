@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { StreamEvent } from "./event_pb.js";
 import { file_airwave_v1_event } from "./event_pb.js";
-import type { GenerateRequestSchema } from "./generate_pb.js";
+import type { GenerateRequest, GenerateRequestSchema } from "./generate_pb.js";
 import { file_airwave_v1_generate } from "./generate_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,93 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file airwave/v1/inference_service.proto.
  */
 export const file_airwave_v1_inference_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJhaXJ3YXZlL3YxL2luZmVyZW5jZV9zZXJ2aWNlLnByb3RvEgphaXJ3YXZlLnYxIjoKEEdlbmVyYXRlUmVzcG9uc2USJgoFZXZlbnQYASABKAsyFy5haXJ3YXZlLnYxLlN0cmVhbUV2ZW50MlsKEEluZmVyZW5jZVNlcnZpY2USRwoIR2VuZXJhdGUSGy5haXJ3YXZlLnYxLkdlbmVyYXRlUmVxdWVzdBocLmFpcndhdmUudjEuR2VuZXJhdGVSZXNwb25zZTABYgZwcm90bzM", [file_airwave_v1_event, file_airwave_v1_generate]);
+  fileDesc("CiJhaXJ3YXZlL3YxL2luZmVyZW5jZV9zZXJ2aWNlLnByb3RvEgphaXJ3YXZlLnYxInMKD0ludGVyYWN0UmVxdWVzdBIsCgVzdGFydBgBIAEoCzIbLmFpcndhdmUudjEuR2VuZXJhdGVSZXF1ZXN0SAASJwoFaW5wdXQYAiABKAsyFi5haXJ3YXZlLnYxLklucHV0UmVwbHlIAEIJCgdtZXNzYWdlIiwKCklucHV0UmVwbHkSEAoIaW5wdXRfaWQYASABKAkSDAoEdGV4dBgCIAEoCSI6ChBJbnRlcmFjdFJlc3BvbnNlEiYKBWV2ZW50GAEgASgLMhcuYWlyd2F2ZS52MS5TdHJlYW1FdmVudCI6ChBHZW5lcmF0ZVJlc3BvbnNlEiYKBWV2ZW50GAEgASgLMhcuYWlyd2F2ZS52MS5TdHJlYW1FdmVudDKmAQoQSW5mZXJlbmNlU2VydmljZRJHCghHZW5lcmF0ZRIbLmFpcndhdmUudjEuR2VuZXJhdGVSZXF1ZXN0GhwuYWlyd2F2ZS52MS5HZW5lcmF0ZVJlc3BvbnNlMAESSQoISW50ZXJhY3QSGy5haXJ3YXZlLnYxLkludGVyYWN0UmVxdWVzdBocLmFpcndhdmUudjEuSW50ZXJhY3RSZXNwb25zZSgBMAFiBnByb3RvMw", [file_airwave_v1_event, file_airwave_v1_generate]);
+
+/**
+ * InteractRequest is one message from the gateway to a running generation.
+ *
+ * @generated from message airwave.v1.InteractRequest
+ */
+export type InteractRequest = Message<"airwave.v1.InteractRequest"> & {
+  /**
+   * What this message carries.
+   *
+   * @generated from oneof airwave.v1.InteractRequest.message
+   */
+  message: {
+    /**
+     * The model request; first message only.
+     *
+     * @generated from field: airwave.v1.GenerateRequest start = 1;
+     */
+    value: GenerateRequest;
+    case: "start";
+  } | {
+    /**
+     * An answer to an `input_requested` event; any later message.
+     *
+     * @generated from field: airwave.v1.InputReply input = 2;
+     */
+    value: InputReply;
+    case: "input";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message airwave.v1.InteractRequest.
+ * Use `create(InteractRequestSchema)` to create a new message.
+ */
+export const InteractRequestSchema: GenMessage<InteractRequest> = /*@__PURE__*/
+  messageDesc(file_airwave_v1_inference_service, 0);
+
+/**
+ * InputReply answers one `input_requested` event.
+ *
+ * @generated from message airwave.v1.InputReply
+ */
+export type InputReply = Message<"airwave.v1.InputReply"> & {
+  /**
+   * The `input_requested.input_id` answered.
+   *
+   * @generated from field: string input_id = 1;
+   */
+  inputId: string;
+
+  /**
+   * The answer: free text, one of the choices, or "yes"/"no" for a confirm.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message airwave.v1.InputReply.
+ * Use `create(InputReplySchema)` to create a new message.
+ */
+export const InputReplySchema: GenMessage<InputReply> = /*@__PURE__*/
+  messageDesc(file_airwave_v1_inference_service, 1);
+
+/**
+ * InteractResponse carries one event of the generation.
+ *
+ * @generated from message airwave.v1.InteractResponse
+ */
+export type InteractResponse = Message<"airwave.v1.InteractResponse"> & {
+  /**
+   * The event, with stream_id, epoch and seq unset.
+   *
+   * @generated from field: airwave.v1.StreamEvent event = 1;
+   */
+  event?: StreamEvent | undefined;
+};
+
+/**
+ * Describes the message airwave.v1.InteractResponse.
+ * Use `create(InteractResponseSchema)` to create a new message.
+ */
+export const InteractResponseSchema: GenMessage<InteractResponse> = /*@__PURE__*/
+  messageDesc(file_airwave_v1_inference_service, 2);
 
 /**
  * GenerateResponse carries one event of the generation.
@@ -35,7 +121,7 @@ export type GenerateResponse = Message<"airwave.v1.GenerateResponse"> & {
  * Use `create(GenerateResponseSchema)` to create a new message.
  */
 export const GenerateResponseSchema: GenMessage<GenerateResponse> = /*@__PURE__*/
-  messageDesc(file_airwave_v1_inference_service, 0);
+  messageDesc(file_airwave_v1_inference_service, 3);
 
 /**
  * InferenceService turns one model request into a stream of provider-neutral
@@ -64,6 +150,31 @@ export const InferenceService: GenService<{
     methodKind: "server_streaming";
     input: typeof GenerateRequestSchema;
     output: typeof GenerateResponseSchema;
+  },
+  /**
+   * Interact is Generate with a channel back to the generation: the first
+   * request message is `start` (the GenerateRequest), and each later one is
+   * an `input` answering an `input_requested` event the generation emitted.
+   * The response stream is exactly Generate's. Input reaches the very
+   * process that runs the generation because it travels on the call that
+   * runs it: no routing table, no affinity (DESIGN §4, docs/input.md). The
+   * gateway runs every generation through Interact.
+   *
+   * The service acknowledges an input by emitting `input_answered`. An input
+   * whose input_id the generation is not waiting for is ignored (the gateway
+   * checks inputs against its log before forwarding them). Closing the
+   * request side early is allowed and means "no more input"; cancelling the
+   * call aborts the generation.
+   *
+   * Errors: as Generate; INVALID_ARGUMENT when the first message is not
+   * `start`.
+   *
+   * @generated from rpc airwave.v1.InferenceService.Interact
+   */
+  interact: {
+    methodKind: "bidi_streaming";
+    input: typeof InteractRequestSchema;
+    output: typeof InteractResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_airwave_v1_inference_service, 0);

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file airwave/v1/stream_service.proto.
  */
 export const file_airwave_v1_stream_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9haXJ3YXZlL3YxL3N0cmVhbV9zZXJ2aWNlLnByb3RvEgphaXJ3YXZlLnYxIn8KE0NyZWF0ZVN0cmVhbVJlcXVlc3QSLAoHcmVxdWVzdBgBIAEoCzIbLmFpcndhdmUudjEuR2VuZXJhdGVSZXF1ZXN0EhEKCXN0cmVhbV9pZBgCIAEoCRInCglvbl9kZXRhY2gYAyABKA4yFC5haXJ3YXZlLnYxLk9uRGV0YWNoIj4KFENyZWF0ZVN0cmVhbVJlc3BvbnNlEiYKBWV2ZW50GAEgASgLMhcuYWlyd2F2ZS52MS5TdHJlYW1FdmVudCI3ChJXYXRjaFN0cmVhbVJlcXVlc3QSEQoJc3RyZWFtX2lkGAEgASgJEg4KBmN1cnNvchgCIAEoCSI9ChNXYXRjaFN0cmVhbVJlc3BvbnNlEiYKBWV2ZW50GAEgASgLMhcuYWlyd2F2ZS52MS5TdHJlYW1FdmVudCI4ChNDYW5jZWxTdHJlYW1SZXF1ZXN0EhEKCXN0cmVhbV9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiPgoUQ2FuY2VsU3RyZWFtUmVzcG9uc2USJgoGc3RyZWFtGAEgASgLMhYuYWlyd2F2ZS52MS5TdHJlYW1JbmZvIiUKEEdldFN0cmVhbVJlcXVlc3QSEQoJc3RyZWFtX2lkGAEgASgJIjsKEUdldFN0cmVhbVJlc3BvbnNlEiYKBnN0cmVhbRgBIAEoCzIWLmFpcndhdmUudjEuU3RyZWFtSW5mbyJFChBTZW5kSW5wdXRSZXF1ZXN0EhEKCXN0cmVhbV9pZBgBIAEoCRIQCghpbnB1dF9pZBgCIAEoCRIMCgR0ZXh0GAMgASgJIhMKEVNlbmRJbnB1dFJlc3BvbnNlIrkBCgpTdHJlYW1JbmZvEhEKCXN0cmVhbV9pZBgBIAEoCRImCgVzdGF0ZRgCIAEoDjIXLmFpcndhdmUudjEuU3RyZWFtU3RhdGUSDQoFZXBvY2gYAyABKAkSEAoIbGFzdF9zZXEYBCABKA0SDQoFbW9kZWwYBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoId2F0Y2hlcnMYByABKA0qdQoIT25EZXRhY2gSGQoVT05fREVUQUNIX1VOU1BFQ0lGSUVEEAASFgoST05fREVUQUNIX0NPTlRJTlVFEAESIAocT05fREVUQUNIX0NBTkNFTF9BRlRFUl9HUkFDRRACEhQKEE9OX0RFVEFDSF9DQU5DRUwQAyqWAQoLU3RyZWFtU3RhdGUSHAoYU1RSRUFNX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUU1RSRUFNX1NUQVRFX1JVTk5JTkcQARIaChZTVFJFQU1fU1RBVEVfQ09NUExFVEVEEAISGgoWU1RSRUFNX1NUQVRFX0NBTkNFTExFRBADEhcKE1NUUkVBTV9TVEFURV9GQUlMRUQQBDKdAwoNU3RyZWFtU2VydmljZRJTCgxDcmVhdGVTdHJlYW0SHy5haXJ3YXZlLnYxLkNyZWF0ZVN0cmVhbVJlcXVlc3QaIC5haXJ3YXZlLnYxLkNyZWF0ZVN0cmVhbVJlc3BvbnNlMAESUAoLV2F0Y2hTdHJlYW0SHi5haXJ3YXZlLnYxLldhdGNoU3RyZWFtUmVxdWVzdBofLmFpcndhdmUudjEuV2F0Y2hTdHJlYW1SZXNwb25zZTABElEKDENhbmNlbFN0cmVhbRIfLmFpcndhdmUudjEuQ2FuY2VsU3RyZWFtUmVxdWVzdBogLmFpcndhdmUudjEuQ2FuY2VsU3RyZWFtUmVzcG9uc2USSAoJR2V0U3RyZWFtEhwuYWlyd2F2ZS52MS5HZXRTdHJlYW1SZXF1ZXN0Gh0uYWlyd2F2ZS52MS5HZXRTdHJlYW1SZXNwb25zZRJICglTZW5kSW5wdXQSHC5haXJ3YXZlLnYxLlNlbmRJbnB1dFJlcXVlc3QaHS5haXJ3YXZlLnYxLlNlbmRJbnB1dFJlc3BvbnNlYgZwcm90bzM", [file_airwave_v1_event, file_airwave_v1_generate, file_google_protobuf_timestamp]);
+  fileDesc("Ch9haXJ3YXZlL3YxL3N0cmVhbV9zZXJ2aWNlLnByb3RvEgphaXJ3YXZlLnYxIn8KE0NyZWF0ZVN0cmVhbVJlcXVlc3QSLAoHcmVxdWVzdBgBIAEoCzIbLmFpcndhdmUudjEuR2VuZXJhdGVSZXF1ZXN0EhEKCXN0cmVhbV9pZBgCIAEoCRInCglvbl9kZXRhY2gYAyABKA4yFC5haXJ3YXZlLnYxLk9uRGV0YWNoIj4KFENyZWF0ZVN0cmVhbVJlc3BvbnNlEiYKBWV2ZW50GAEgASgLMhcuYWlyd2F2ZS52MS5TdHJlYW1FdmVudCJKChJXYXRjaFN0cmVhbVJlcXVlc3QSEQoJc3RyZWFtX2lkGAEgASgJEg4KBmN1cnNvchgCIAEoCRIRCglhZ2VudF9pZHMYAyADKAkiPQoTV2F0Y2hTdHJlYW1SZXNwb25zZRImCgVldmVudBgBIAEoCzIXLmFpcndhdmUudjEuU3RyZWFtRXZlbnQiOAoTQ2FuY2VsU3RyZWFtUmVxdWVzdBIRCglzdHJlYW1faWQYASABKAkSDgoGcmVhc29uGAIgASgJIj4KFENhbmNlbFN0cmVhbVJlc3BvbnNlEiYKBnN0cmVhbRgBIAEoCzIWLmFpcndhdmUudjEuU3RyZWFtSW5mbyIlChBHZXRTdHJlYW1SZXF1ZXN0EhEKCXN0cmVhbV9pZBgBIAEoCSI7ChFHZXRTdHJlYW1SZXNwb25zZRImCgZzdHJlYW0YASABKAsyFi5haXJ3YXZlLnYxLlN0cmVhbUluZm8iRQoQU2VuZElucHV0UmVxdWVzdBIRCglzdHJlYW1faWQYASABKAkSEAoIaW5wdXRfaWQYAiABKAkSDAoEdGV4dBgDIAEoCSIlChFTZW5kSW5wdXRSZXNwb25zZRIQCghpbnB1dF9pZBgBIAEoCSK5AQoKU3RyZWFtSW5mbxIRCglzdHJlYW1faWQYASABKAkSJgoFc3RhdGUYAiABKA4yFy5haXJ3YXZlLnYxLlN0cmVhbVN0YXRlEg0KBWVwb2NoGAMgASgJEhAKCGxhc3Rfc2VxGAQgASgNEg0KBW1vZGVsGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHdhdGNoZXJzGAcgASgNKnUKCE9uRGV0YWNoEhkKFU9OX0RFVEFDSF9VTlNQRUNJRklFRBAAEhYKEk9OX0RFVEFDSF9DT05USU5VRRABEiAKHE9OX0RFVEFDSF9DQU5DRUxfQUZURVJfR1JBQ0UQAhIUChBPTl9ERVRBQ0hfQ0FOQ0VMEAMqlgEKC1N0cmVhbVN0YXRlEhwKGFNUUkVBTV9TVEFURV9VTlNQRUNJRklFRBAAEhgKFFNUUkVBTV9TVEFURV9SVU5OSU5HEAESGgoWU1RSRUFNX1NUQVRFX0NPTVBMRVRFRBACEhoKFlNUUkVBTV9TVEFURV9DQU5DRUxMRUQQAxIXChNTVFJFQU1fU1RBVEVfRkFJTEVEEAQynQMKDVN0cmVhbVNlcnZpY2USUwoMQ3JlYXRlU3RyZWFtEh8uYWlyd2F2ZS52MS5DcmVhdGVTdHJlYW1SZXF1ZXN0GiAuYWlyd2F2ZS52MS5DcmVhdGVTdHJlYW1SZXNwb25zZTABElAKC1dhdGNoU3RyZWFtEh4uYWlyd2F2ZS52MS5XYXRjaFN0cmVhbVJlcXVlc3QaHy5haXJ3YXZlLnYxLldhdGNoU3RyZWFtUmVzcG9uc2UwARJRCgxDYW5jZWxTdHJlYW0SHy5haXJ3YXZlLnYxLkNhbmNlbFN0cmVhbVJlcXVlc3QaIC5haXJ3YXZlLnYxLkNhbmNlbFN0cmVhbVJlc3BvbnNlEkgKCUdldFN0cmVhbRIcLmFpcndhdmUudjEuR2V0U3RyZWFtUmVxdWVzdBodLmFpcndhdmUudjEuR2V0U3RyZWFtUmVzcG9uc2USSAoJU2VuZElucHV0EhwuYWlyd2F2ZS52MS5TZW5kSW5wdXRSZXF1ZXN0Gh0uYWlyd2F2ZS52MS5TZW5kSW5wdXRSZXNwb25zZWIGcHJvdG8z", [file_airwave_v1_event, file_airwave_v1_generate, file_google_protobuf_timestamp]);
 
 /**
  * CreateStreamRequest starts a generation.
@@ -95,6 +95,17 @@ export type WatchStreamRequest = Message<"airwave.v1.WatchStreamRequest"> & {
    * @generated from field: string cursor = 2;
    */
   cursor: string;
+
+  /**
+   * Only events of these agents (`StreamEvent.agent_id`; "" is the main
+   * agent), in the log's order. Events that belong to the whole stream
+   * (`started`, `usage`, `completed`, `failed`, `resumed`, `heartbeat`)
+   * always pass. Empty: every agent. At most 32 ids of at most 64
+   * characters each.
+   *
+   * @generated from field: repeated string agent_ids = 3;
+   */
+  agentIds: string[];
 };
 
 /**
@@ -230,7 +241,8 @@ export type SendInputRequest = Message<"airwave.v1.SendInputRequest"> & {
   streamId: string;
 
   /**
-   * The `input_requested.input_id` answered; empty steers the agent freely.
+   * The `input_requested.input_id` answered; empty answers the only pending
+   * one.
    *
    * @generated from field: string input_id = 2;
    */
@@ -252,11 +264,18 @@ export const SendInputRequestSchema: GenMessage<SendInputRequest> = /*@__PURE__*
   messageDesc(file_airwave_v1_stream_service, 8);
 
 /**
- * SendInputResponse acknowledges an input.
+ * SendInputResponse acknowledges an input: it was accepted and passed to the
+ * generation (its `input_answered` event follows in the stream).
  *
  * @generated from message airwave.v1.SendInputResponse
  */
 export type SendInputResponse = Message<"airwave.v1.SendInputResponse"> & {
+  /**
+   * The input_id answered (the pending one, when the request left it empty).
+   *
+   * @generated from field: string input_id = 1;
+   */
+  inputId: string;
 };
 
 /**
@@ -502,9 +521,17 @@ export const StreamService: GenService<{
     output: typeof GetStreamResponseSchema;
   },
   /**
-   * SendInput answers an `input_requested` event or steers the agent.
+   * SendInput answers an `input_requested` event of a running stream. The
+   * gateway checks the answer against the logged request (the input is
+   * pending, a confirm is "yes" or "no", a choice is one of `choices`) and
+   * passes it to the generation on its Interact call; the generation then
+   * logs `input_answered` and goes on. Each input is answered once.
    *
-   * Errors: UNIMPLEMENTED until agents with input are supported.
+   * Errors: NOT_FOUND for an unknown or foreign stream; INVALID_ARGUMENT for
+   * an answer the request does not allow, or an empty input_id while
+   * several inputs are pending; FAILED_PRECONDITION (reason in
+   * `airwave-reason`: INPUT_NOT_PENDING, STREAM_ENDED) when no such input is
+   * waiting: unknown, already answered, or the stream ended.
    *
    * @generated from rpc airwave.v1.StreamService.SendInput
    */
