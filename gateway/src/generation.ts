@@ -1,3 +1,4 @@
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type Client } from "@connectrpc/connect";
 import {
@@ -5,6 +6,9 @@ import {
   FinishReason,
   type GenerateRequest,
   type InferenceService,
+  type InputRequested,
+  type InteractRequest,
+  InteractRequestSchema,
   isTerminal,
   type StreamEvent,
   type Usage,
@@ -32,14 +36,18 @@ export interface GenerationLimits {
   /**
    * Longest silence between two logged events after the first content
    * event. Heartbeats from the inference service do not count: this limit
-   * measures the model's progress. Ends with `failed(DEADLINE_EXCEEDED,
+   * measures the model's progress. It is paused while an input is pending
+   * (an `input_requested` is logged and its `input_answered` is not):
+   * waiting for a human is not a stall. Ends with `failed(DEADLINE_EXCEEDED,
    * STALL_TIMEOUT)`.
    */
   readonly stallTimeoutMs?: number;
 }
 
 /**
- * One upstream call (InferenceService.Generate) pumped into a stream's log.
+ * One upstream call (InferenceService.Interact) pumped into a stream's log.
+ * The call's request side carries the GenerateRequest (`start`), then the
+ * answers passed to {@link sendInput}; it ends when the generation ends.
  *
  * The pump never waits on watchers: the log decouples them (DESIGN §6). It
  * guarantees exactly one terminal event in the log:
@@ -69,6 +77,14 @@ export class Generation {
   #livenessTimer: ReturnType<typeof setTimeout> | undefined;
   #totalTimer: ReturnType<typeof setTimeout> | undefined;
   #running = true;
+  /** The request side of the Interact call. */
+  readonly #requests = new RequestQueue();
+  /** Inputs requested in the log and not yet answered there, by input_id. */
+  readonly #requested = new Map<string, InputRequested>();
+  /** Of those, the ones whose answer was passed on (its `input_answered` is awaited). */
+  readonly #forwarded = new Set<string>();
+  /** Inputs whose `input_answered` is in the log. */
+  readonly #answered = new Set<string>();
   /**
    * Resolves when the upstream accepted the request (its first event is in
    * the log); rejects with the upstream's ConnectError when it refused the
@@ -106,13 +122,48 @@ export class Generation {
     if (limits.timeoutMs > 0) {
       this.#totalTimer = setTimeout(() => this.#expire("GENERATION_TIMEOUT", "the generation took too long"), limits.timeoutMs);
     }
-    const call = upstream.generate(request, { signal, ...(limits.timeoutMs > 0 ? { timeoutMs: limits.timeoutMs } : {}) });
+    this.#requests.push(create(InteractRequestSchema, { message: { case: "start", value: request } }));
+    if (signal.aborted) this.#requests.close();
+    else signal.addEventListener("abort", () => this.#requests.close(), { once: true });
+    const call = upstream.interact(this.#requests, { signal, ...(limits.timeoutMs > 0 ? { timeoutMs: limits.timeoutMs } : {}) });
     this.done = this.#pump(call, accept, refuse);
   }
 
   /** True until the log has its terminal event (or the request was refused). */
   get running(): boolean {
     return this.#running;
+  }
+
+  /**
+   * The inputs the generation waits for and that nobody answered yet, by
+   * input_id: requested in the log, not answered there, and not passed on
+   * by {@link sendInput}. Derived from the logged events as they are
+   * appended, so it does not depend on watchers or on the log's retention.
+   */
+  get pendingInputs(): ReadonlyMap<string, InputRequested> {
+    const out = new Map<string, InputRequested>();
+    for (const [id, r] of this.#requested) if (!this.#forwarded.has(id)) out.set(id, r);
+    return out;
+  }
+
+  /** True when `inputId` was answered (passed on, or its `input_answered` is logged). */
+  wasAnswered(inputId: string): boolean {
+    return this.#forwarded.has(inputId) || this.#answered.has(inputId);
+  }
+
+  /**
+   * Passes the answer to a pending input to the generation, on the
+   * Interact call's request side. The caller checks the answer first
+   * (Hub.sendInput). Returns false, and sends nothing, when the input is
+   * not pending (unknown or already answered) or the generation ended:
+   * exactly one answer per input is passed on.
+   */
+  sendInput(inputId: string, text: string): boolean {
+    if (!this.#running || this.log.ended || this.#requests.closed) return false;
+    if (!this.#requested.has(inputId) || this.#forwarded.has(inputId)) return false;
+    this.#forwarded.add(inputId);
+    this.#requests.push(create(InteractRequestSchema, { message: { case: "input", value: { inputId, text } } }));
+    return true;
   }
 
   /** Why the generation was cancelled, once it was. */
@@ -174,8 +225,14 @@ export class Generation {
           accept();
         }
         if (isTerminal(event)) return;
+        if (event.event.case === "inputRequested") this.#requested.set(event.event.value.inputId, event.event.value);
+        if (event.event.case === "inputAnswered") {
+          this.#requested.delete(event.event.value.inputId);
+          this.#answered.add(event.event.value.inputId);
+        }
         if (kind !== "started" && kind !== "usage") this.#sawContent = true;
-        if (this.#sawContent) this.#arm("STALL_TIMEOUT", this.#limits.stallTimeoutMs ?? 0);
+        // Waiting for a human is not a stall: no stall timer while an input is pending.
+        if (this.#sawContent) this.#arm("STALL_TIMEOUT", this.#requested.size > 0 ? 0 : (this.#limits.stallTimeoutMs ?? 0));
       }
       if (!this.#life.signal.aborted && !this.#shutdown.aborted) {
         if (first) {
@@ -189,6 +246,7 @@ export class Generation {
     } catch (err) {
       await this.#endAborted(first, refuse, ConnectError.from(err));
     } finally {
+      this.#requests.close();
       this.#clearTimers();
       if (first && !this.log.ended) {
         // Refused before any event; nothing is logged. Keep the log consistent
@@ -233,6 +291,49 @@ export class Generation {
 
   async #endWith(e: StreamEvent): Promise<void> {
     if (!this.log.ended) await this.log.append(e);
+  }
+}
+
+/**
+ * The request side of an Interact call: an async iterable of the messages
+ * pushed, in order, that ends once {@link close}d and drained. Unbounded by
+ * design but bounded in use: one `start`, then at most one answer per
+ * logged `input_requested`.
+ * @private
+ */
+class RequestQueue implements AsyncIterable<InteractRequest> {
+  readonly #items: InteractRequest[] = [];
+  #wake: (() => void) | undefined;
+  #closed = false;
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  push(m: InteractRequest): void {
+    if (this.#closed) return;
+    this.#items.push(m);
+    this.#wakeUp();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#wakeUp();
+  }
+
+  #wakeUp(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<InteractRequest> {
+    for (;;) {
+      const m = this.#items.shift();
+      if (m) yield m;
+      else if (this.#closed) return;
+      else await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
   }
 }
 

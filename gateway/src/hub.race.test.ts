@@ -6,12 +6,14 @@
  * is left open.
  */
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, createRouterTransport, type HandlerContext } from "@connectrpc/connect";
 import {
   CreateStreamRequestSchema,
   ev,
   FinishReason,
+  type GenerateRequest,
   InferenceService,
+  type InteractRequest,
   isTerminal,
   OnDetach,
   ResumeOutcome,
@@ -24,28 +26,38 @@ import { MemoryLogStore } from "./log/memory-log-store.js";
 import type { MemoryStreamLog } from "./log/memory-stream-log.js";
 import type { StreamLog, StreamLogStore } from "./log/stream-log.js";
 
+/** Interact over a Generate implementation: reads `start`, ignores input (these fakes never ask for any). */
+async function* interactWith<C>(
+  generate: (req: GenerateRequest, ctx: C) => AsyncIterable<{ event: StreamEvent }>,
+  reqs: AsyncIterable<InteractRequest>,
+  ctx: C,
+): AsyncGenerator<{ event: StreamEvent }> {
+  const first = await reqs[Symbol.asyncIterator]().next();
+  if (first.done || first.value.message.case !== "start") throw new ConnectError("start first", Code.InvalidArgument);
+  yield* generate(first.value.message.value, ctx);
+}
+
 type Action = "cancel" | "watch" | "resume" | "disconnect";
 
 /** An inference service whose every event waits for the scheduler. */
 function scheduledUpstream(s: fc.Scheduler, deltas: number) {
   const signals: AbortSignal[] = [];
   const transport = createRouterTransport(({ service }) => {
-    service(InferenceService, {
-      async *generate(_req, ctx) {
-        signals.push(ctx.signal);
-        await s.schedule(Promise.resolve(), "upstream started");
-        yield { event: ev.started("m", "fake") };
-        for (let i = 0; i < deltas; i++) {
-          await s.schedule(Promise.resolve(), `upstream delta ${i}`);
-          ctx.signal.throwIfAborted();
-          yield { event: ev.textDelta(`t${i} `) };
-          if (i === 0) yield { event: ev.usage({ inputTokens: 2, outputTokens: 1 }) };
-        }
-        await s.schedule(Promise.resolve(), "upstream completed");
+    async function* generate(_req: GenerateRequest, ctx: HandlerContext) {
+      signals.push(ctx.signal);
+      await s.schedule(Promise.resolve(), "upstream started");
+      yield { event: ev.started("m", "fake") };
+      for (let i = 0; i < deltas; i++) {
+        await s.schedule(Promise.resolve(), `upstream delta ${i}`);
         ctx.signal.throwIfAborted();
-        yield { event: ev.completed(FinishReason.STOP, { inputTokens: 2, outputTokens: deltas }) };
-      },
-    });
+        yield { event: ev.textDelta(`t${i} `) };
+        if (i === 0) yield { event: ev.usage({ inputTokens: 2, outputTokens: 1 }) };
+      }
+      await s.schedule(Promise.resolve(), "upstream completed");
+      ctx.signal.throwIfAborted();
+      yield { event: ev.completed(FinishReason.STOP, { inputTokens: 2, outputTokens: deltas }) };
+    }
+    service(InferenceService, { generate, interact: (reqs, ctx) => interactWith(generate, reqs, ctx) });
   });
   return { client: createClient(InferenceService, transport), signals };
 }

@@ -1,10 +1,12 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, createRouterTransport, type HandlerContext } from "@connectrpc/connect";
 import {
   CreateStreamRequestSchema,
   ev,
   FinishReason,
+  type GenerateRequest,
   InferenceService,
+  type InteractRequest,
   OnDetach,
   ResumeOutcome,
   type StreamEvent,
@@ -13,40 +15,50 @@ import {
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Hub } from "./hub.js";
 
+/** Interact over a Generate implementation: reads `start`, ignores input (these fakes never ask for any). */
+async function* interactWith<C>(
+  generate: (req: GenerateRequest, ctx: C) => AsyncIterable<{ event: StreamEvent }>,
+  reqs: AsyncIterable<InteractRequest>,
+  ctx: C,
+): AsyncGenerator<{ event: StreamEvent }> {
+  const first = await reqs[Symbol.asyncIterator]().next();
+  if (first.done || first.value.message.case !== "start") throw new ConnectError("start first", Code.InvalidArgument);
+  yield* generate(first.value.message.value, ctx);
+}
+
 /** A scripted in-memory inference service; `release()` lets the next event go. */
 function fakeUpstream() {
   const calls: { model: string; signal: AbortSignal }[] = [];
   let permits = 0;
   let wake: (() => void) | undefined;
   const transport = createRouterTransport(({ service }) => {
-    service(InferenceService, {
-      async *generate(req, ctx) {
-        calls.push({ model: req.model, signal: ctx.signal });
-        if (req.model === "unknown") throw new ConnectError("model unknown", Code.NotFound);
-        if (req.model === "crash") throw new Error("secret internal detail");
-        const hang = () => new Promise<never>((_, rej) => ctx.signal.addEventListener("abort", () => rej(ctx.signal.reason)));
-        if (req.model === "silent") await hang();
-        yield { event: ev.started(req.model, "fake") };
-        if (req.model === "no-token") await hang();
-        if (req.model === "flood") {
-          for (let i = 0; i < 400; i++) yield { event: ev.textDelta(`f${i} `) };
-          await hang();
+    async function* generate(req: GenerateRequest, ctx: HandlerContext) {
+      calls.push({ model: req.model, signal: ctx.signal });
+      if (req.model === "unknown") throw new ConnectError("model unknown", Code.NotFound);
+      if (req.model === "crash") throw new Error("secret internal detail");
+      const hang = () => new Promise<never>((_, rej) => ctx.signal.addEventListener("abort", () => rej(ctx.signal.reason)));
+      if (req.model === "silent") await hang();
+      yield { event: ev.started(req.model, "fake") };
+      if (req.model === "no-token") await hang();
+      if (req.model === "flood") {
+        for (let i = 0; i < 400; i++) yield { event: ev.textDelta(`f${i} `) };
+        await hang();
+      }
+      const n = req.model === "long" ? 1000 : 3;
+      for (let i = 0; i < n; i++) {
+        if (req.model === "gated") {
+          while (permits === 0) await new Promise<void>((r) => (wake = r));
+          permits--;
         }
-        const n = req.model === "long" ? 1000 : 3;
-        for (let i = 0; i < n; i++) {
-          if (req.model === "gated") {
-            while (permits === 0) await new Promise<void>((r) => (wake = r));
-            permits--;
-          }
-          ctx.signal.throwIfAborted();
-          yield { event: ev.textDelta(`t${i} `) };
-          if (i === 0) yield { event: ev.usage({ inputTokens: 3, outputTokens: 1 }) };
-          if (i === 0 && req.model === "stall") await hang();
-        }
-        if (req.model === "truncated") return;
-        yield { event: ev.completed(FinishReason.STOP, { inputTokens: 3, outputTokens: n }) };
-      },
-    });
+        ctx.signal.throwIfAborted();
+        yield { event: ev.textDelta(`t${i} `) };
+        if (i === 0) yield { event: ev.usage({ inputTokens: 3, outputTokens: 1 }) };
+        if (i === 0 && req.model === "stall") await hang();
+      }
+      if (req.model === "truncated") return;
+      yield { event: ev.completed(FinishReason.STOP, { inputTokens: 3, outputTokens: n }) };
+    }
+    service(InferenceService, { generate, interact: (reqs, ctx) => interactWith(generate, reqs, ctx) });
   });
   return {
     client: createClient(InferenceService, transport),

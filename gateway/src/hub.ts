@@ -5,6 +5,8 @@ import {
   type CreateStreamRequest,
   FinishReason,
   type InferenceService,
+  InputKind,
+  type InputRequested,
   isValidStreamId,
   newStreamId,
   OnDetach,
@@ -65,11 +67,38 @@ export interface HubOptions {
 export interface WatchOptions {
   /**
    * Only events of these agents (`agent_id`; "" is the main agent); events of
-   * the whole stream (started, usage, completed, failed, resumed) always
-   * pass. Empty or undefined: every event.
+   * the whole stream (started, usage, completed, failed, resumed, heartbeat)
+   * always pass. Empty or undefined: every event. At most
+   * {@link agentFilterLimits}.maxIds ids of at most `maxIdChars` characters.
    */
   readonly agentIds?: readonly string[] | undefined;
 }
+
+/** Bounds of an agent filter ({@link WatchOptions.agentIds}). */
+export const agentFilterLimits = { maxIds: 32, maxIdChars: 64 } as const;
+
+/** Bounds of a {@link Hub.sendInput} answer. */
+export const inputLimits = {
+  /** Longest answer text, in UTF-8 bytes (16 KiB). */
+  maxTextBytes: 16 * 1024,
+  /** Longest input_id, in characters. */
+  maxInputIdChars: 128,
+} as const;
+
+/** The `airwave-reason` of SendInput's FAILED_PRECONDITION when the stream has ended. */
+export const STREAM_ENDED = "STREAM_ENDED";
+/** The `airwave-reason` of SendInput's FAILED_PRECONDITION when no such input is waiting. */
+export const INPUT_NOT_PENDING = "INPUT_NOT_PENDING";
+
+/** Event kinds that belong to the whole stream, not to an agent: they pass every agent filter. */
+const streamWideKinds: ReadonlySet<StreamEvent["event"]["case"]> = new Set([
+  "started",
+  "usage",
+  "completed",
+  "failed",
+  "resumed",
+  "heartbeat",
+] as const);
 
 /** After the generations ended at shutdown, how long watchers may take to read their last events, in ms. */
 const shutdownFlushMs = 1_000;
@@ -105,8 +134,9 @@ export interface HubStats {
 
 /**
  * The hub owns every stream: its log, its generation and its watchers.
- * Transports call only {@link create}, {@link watch}, {@link cancel} and
- * {@link get}: one resume lookup, one watch loop, for every transport.
+ * Transports call only {@link create}, {@link watch}, {@link cancel},
+ * {@link sendInput} and {@link get}: one resume lookup, one watch loop, one
+ * input check, for every transport.
  *
  * A foreign stream id and an unknown one get the same NOT_FOUND (DESIGN §10).
  */
@@ -245,8 +275,13 @@ export class Hub {
    * A watcher that finds more than `coalesceLagEvents` events ready gets
    * adjacent deltas coalesced (same text, fewer events, exact cursors).
    *
+   * With `o.agentIds`, events of other agents are skipped (see
+   * {@link WatchOptions}); the rest keep the log's order and positions, so
+   * a resume from the last delivered cursor, with the same filter, is exact.
+   *
    * Raises, on the first pull: NOT_FOUND (unknown, foreign or long-expired
-   * stream), INVALID_ARGUMENT (malformed cursor). Later: ABORTED (retryable;
+   * stream), INVALID_ARGUMENT (malformed cursor, or an agent filter over
+   * {@link agentFilterLimits}). Later: ABORTED (retryable;
    * the watcher fell so far behind that the events it was to read next were
    * trimmed: resume from the last cursor), UNAVAILABLE (retryable; the
    * gateway shuts down), or the signal's reason when `signal` aborts (the
@@ -259,7 +294,7 @@ export class Hub {
     signal: AbortSignal,
     o: WatchOptions = {},
   ): AsyncGenerator<StreamEvent> {
-    void o; // TODO(issue 5): agent filter
+    const pass = agentFilter(o.agentIds);
     if (this.#closing.signal.aborted) throw shuttingDown();
     const rec = this.#find(owner, streamId);
     const start = resolveResume(rec.log, cursor);
@@ -274,7 +309,9 @@ export class Hub {
     if (signal.aborted) onLeave();
     try {
       if (start.notice) yield resumed(start.notice.outcome, start.notice.cursor);
-      yield* followLog(rec.log, start.after, { signal: stop.signal, coalesceLagEvents: this.o.coalesceLagEvents ?? 0 });
+      for await (const e of followLog(rec.log, start.after, { signal: stop.signal, coalesceLagEvents: this.o.coalesceLagEvents ?? 0 })) {
+        if (pass(e)) yield e;
+      }
     } finally {
       signal.removeEventListener("abort", onLeave);
       this.#closing.signal.removeEventListener("abort", onClose);
@@ -295,13 +332,53 @@ export class Hub {
   }
 
   /**
-   * Answers a pending `input_requested` of a running stream (see
-   * StreamService.SendInput for the checks and errors) and passes it to the
-   * generation. Resolves with the input_id answered.
+   * Answers a pending `input_requested` of a running stream and passes the
+   * answer to the generation on its Interact call (the generation then logs
+   * `input_answered`). Resolves with the input_id answered, once passed on.
+   *
+   * `req.inputId` empty answers the only pending input. The answer must fit
+   * the request: CONFIRM "yes" or "no" (any case; passed on lower-case),
+   * CHOICE one of `choices` (exact, or the only one equal ignoring case;
+   * passed on as listed), TEXT (and unspecified) any non-empty text. At most
+   * {@link inputLimits}.maxTextBytes bytes.
+   *
+   * Pending inputs are derived from the logged events (Generation
+   * tracks `input_requested` / `input_answered` as it appends them) and an
+   * answer is marked at once when passed on, so of two racing answers to the
+   * same input exactly one wins; the other gets INPUT_NOT_PENDING.
+   *
+   * Raises NOT_FOUND (unknown or foreign stream); FAILED_PRECONDITION with
+   * `airwave-reason` STREAM_ENDED (the stream ended) or INPUT_NOT_PENDING
+   * (no such input is waiting: unknown, already answered, or none pending
+   * for an empty input_id); INVALID_ARGUMENT (an answer the request does not
+   * allow, a text over the cap, an input_id over 128 characters, or an empty
+   * input_id while several inputs are pending).
    */
   async sendInput(owner: string, req: SendInputRequest): Promise<string> {
-    this.#find(owner, req.streamId);
-    throw new ConnectError("SendInput is not implemented yet", Code.Unimplemented);
+    const rec = this.#find(owner, req.streamId);
+    const g = rec.generation;
+    if (rec.log.ended || !g.running) {
+      throw new ConnectError("the stream has ended; no input can reach it", Code.FailedPrecondition, {
+        "airwave-reason": STREAM_ENDED,
+      });
+    }
+    if (req.inputId.length > inputLimits.maxInputIdChars) {
+      throw new ConnectError(`input_id: at most ${inputLimits.maxInputIdChars} characters`, Code.InvalidArgument);
+    }
+    const pending = g.pendingInputs;
+    let inputId = req.inputId;
+    if (inputId === "") {
+      if (pending.size > 1) {
+        throw new ConnectError(`input_id: required, ${pending.size} inputs are pending`, Code.InvalidArgument);
+      }
+      inputId = pending.keys().next().value ?? "";
+      if (inputId === "") throw notPending("no input is pending");
+    }
+    const asked = pending.get(inputId);
+    if (!asked) throw notPending(g.wasAnswered(inputId) ? "this input was already answered" : "no such input is pending");
+    const text = checkAnswer(asked, req.text);
+    if (!g.sendInput(inputId, text)) throw notPending("no such input is pending");
+    return inputId;
   }
 
   /** The stream's state. Raises NOT_FOUND for an unknown or foreign stream. */
@@ -440,6 +517,53 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The predicate of an agent filter: true for the events to deliver.
+ * Raises INVALID_ARGUMENT for more than 32 ids or an id over 64 characters.
+ */
+function agentFilter(agentIds: readonly string[] | undefined): (e: StreamEvent) => boolean {
+  if (!agentIds || agentIds.length === 0) return () => true;
+  if (agentIds.length > agentFilterLimits.maxIds) {
+    throw new ConnectError(`agent_ids: at most ${agentFilterLimits.maxIds} ids`, Code.InvalidArgument);
+  }
+  if (agentIds.some((a) => a.length > agentFilterLimits.maxIdChars)) {
+    throw new ConnectError(`agent_ids: each at most ${agentFilterLimits.maxIdChars} characters`, Code.InvalidArgument);
+  }
+  const wanted = new Set(agentIds);
+  return (e) => streamWideKinds.has(e.event.case) || wanted.has(e.agentId);
+}
+
+/**
+ * The answer text to pass on for `asked`, normalised (a confirm
+ * lower-cased, a choice as listed). Raises INVALID_ARGUMENT for an answer the
+ * request does not allow or a text over the cap.
+ */
+function checkAnswer(asked: InputRequested, text: string): string {
+  if (Buffer.byteLength(text, "utf8") > inputLimits.maxTextBytes) {
+    throw new ConnectError(`text: at most ${inputLimits.maxTextBytes} bytes`, Code.InvalidArgument);
+  }
+  switch (asked.kind) {
+    case InputKind.CONFIRM: {
+      const t = text.trim().toLowerCase();
+      if (t !== "yes" && t !== "no") throw new ConnectError('text: this input is a confirmation; answer "yes" or "no"', Code.InvalidArgument);
+      return t;
+    }
+    case InputKind.CHOICE: {
+      if (asked.choices.includes(text)) return text;
+      const folded = asked.choices.filter((c) => c.toLowerCase() === text.trim().toLowerCase());
+      if (folded.length === 1) return folded[0] as string;
+      throw new ConnectError(`text: answer one of ${JSON.stringify(asked.choices).slice(0, 500)}`, Code.InvalidArgument);
+    }
+    default:
+      if (text.trim() === "") throw new ConnectError("text: an answer is required", Code.InvalidArgument);
+      return text;
+  }
+}
+
+function notPending(message: string): ConnectError {
+  return new ConnectError(message, Code.FailedPrecondition, { "airwave-reason": INPUT_NOT_PENDING });
 }
 
 function shuttingDown(): ConnectError {

@@ -2,7 +2,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import { ev, type StreamEvent, type StreamService } from "@airwave/proto";
 import type { Authenticator } from "./auth/authenticator.js";
 import { HEARTBEAT, withHeartbeats } from "./heartbeat.js";
-import type { Hub } from "./hub.js";
+import type { Hub, WatchOptions } from "./hub.js";
 
 /** Options of {@link createStreamService}; see GatewayConfig for units. */
 export interface StreamServiceOptions {
@@ -19,6 +19,11 @@ export interface StreamServiceOptions {
  * stage shared with the HTTP routes. Connect has no comments, so a heartbeat
  * is a `heartbeat` event with seq 0 (STYLE P9).
  *
+ * `WatchStream.agent_ids` filters the watch by agent ({@link Hub.watch});
+ * `SendInput` answers a pending input ({@link Hub.sendInput}; its
+ * FAILED_PRECONDITION carries `airwave-reason` STREAM_ENDED or
+ * INPUT_NOT_PENDING in the error metadata).
+ *
  * Every call first decides its owner from `ctx.requestHeader`
  * (`Authorization: Bearer`, the browser cookie; UNAUTHENTICATED for a wrong
  * key); another owner's stream is NOT_FOUND.
@@ -33,10 +38,16 @@ export function createStreamService(hub: Hub, o: StreamServiceOptions): ServiceI
   const ownerOf = (ctx: HandlerContext) =>
     o.auth.identify({ authorization: ctx.requestHeader.get("authorization"), cookie: ctx.requestHeader.get("cookie") }).owner;
 
-  async function* watch(owner: string, id: string, cursor: string, ctx: HandlerContext): AsyncGenerator<{ event: StreamEvent }> {
+  async function* watch(
+    owner: string,
+    id: string,
+    cursor: string,
+    ctx: HandlerContext,
+    w: WatchOptions = {},
+  ): AsyncGenerator<{ event: StreamEvent }> {
     const cap = cappedDeadline(ctx, o.maxDeadlineMs);
     try {
-      for await (const x of withHeartbeats(hub.watch(owner, id, cursor, cap.signal), o.heartbeatIdleMs, cap.signal)) {
+      for await (const x of withHeartbeats(hub.watch(owner, id, cursor, cap.signal, w), o.heartbeatIdleMs, cap.signal)) {
         yield { event: x === HEARTBEAT ? ev.heartbeat() : x };
       }
     } finally {
@@ -50,7 +61,7 @@ export function createStreamService(hub: Hub, o: StreamServiceOptions): ServiceI
       yield* watch(owner, id, "", ctx);
     },
     async *watchStream(req, ctx) {
-      yield* watch(ownerOf(ctx), req.streamId, req.cursor, ctx);
+      yield* watch(ownerOf(ctx), req.streamId, req.cursor, ctx, { agentIds: req.agentIds });
     },
     async cancelStream(req, ctx) {
       return { stream: await hub.cancel(ownerOf(ctx), req.streamId, "client") };
@@ -58,9 +69,8 @@ export function createStreamService(hub: Hub, o: StreamServiceOptions): ServiceI
     getStream(req, ctx) {
       return { stream: hub.get(ownerOf(ctx), req.streamId) };
     },
-    sendInput(req, ctx) {
-      hub.get(ownerOf(ctx), req.streamId); // a foreign stream is NOT_FOUND first
-      throw new ConnectError("SendInput is not implemented yet", Code.Unimplemented);
+    async sendInput(req, ctx) {
+      return { inputId: await hub.sendInput(ownerOf(ctx), req) };
     },
   };
 }

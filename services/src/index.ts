@@ -8,7 +8,8 @@ export { createProviders } from "./create-providers.js";
 export { delay, type Sleep } from "@airwave/proto";
 export { createHealthService, createHealthState, type HealthState } from "./health.js";
 export { createInferenceService, guardProviderStream } from "./inference-service.js";
-export type { Provider } from "./provider.js";
+export { createInputChannel, type InputChannelOptions, type InputQueue } from "./input-channel.js";
+export type { InputChannel, Provider } from "./provider.js";
 export { resolveModel, type ResolvedModel } from "./resolve-model.js";
 export { closeGraceMs, type InferenceServer, type InferenceServerOptions, startInferenceServer } from "./server.js";
 export { generateRequestLimits, toolNamePattern, validateGenerateRequest } from "./validate-generate-request.js";
@@ -31,7 +32,8 @@ export { openAIChatSpec } from "./providers/openai-chat/openai-chat-spec.js";
 export { parseOpenAIChatOptions, type OpenAIChatOptions } from "./providers/openai-chat/openai-chat-options.js";
 export { toOpenAIRequest } from "./providers/openai-chat/to-openai-chat-request.js";
 export { simulate, simulationSeed } from "./providers/simulator/simulate.js";
-export { simulatorMetadataKeys } from "./providers/simulator/simulator-metadata.js";
+export { simulateAgent, simulatorAgents, simulatorSearchTool } from "./providers/simulator/simulate-agent.js";
+export { simulatorInputKinds, type SimulatorInputKind, simulatorMetadataKeys } from "./providers/simulator/simulator-metadata.js";
 export {
   createSimulatorProvider,
   type SimulatorPacing,

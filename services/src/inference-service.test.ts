@@ -1,7 +1,18 @@
-import { ev, FinishReason, type StreamEvent } from "@airwave/proto";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import {
+  ev,
+  FinishReason,
+  GenerateRequestSchema,
+  InferenceService,
+  type InteractRequest,
+  InteractRequestSchema,
+  Role,
+  type StreamEvent,
+} from "@airwave/proto";
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { guardProviderStream } from "./inference-service.js";
+import { createInferenceService, guardProviderStream } from "./inference-service.js";
+import { createSimulatorProvider } from "./providers/simulator/simulator-provider.js";
 
 async function* from(events: StreamEvent[], error?: unknown) {
   yield* events;
@@ -38,5 +49,107 @@ describe("guardProviderStream", () => {
 
   it("ends a stream without a terminal event with failed PROVIDER_INCOMPLETE", async () => {
     expect((await run([started])).at(-1)?.event).toMatchObject({ case: "failed", value: { reason: "PROVIDER_INCOMPLETE" } });
+  });
+});
+
+describe("InferenceService.Interact", () => {
+  const client = () =>
+    createClient(
+      InferenceService,
+      createRouterTransport(({ service }) => {
+        service(InferenceService, createInferenceService([createSimulatorProvider({ pacing: { ttftMs: 0, tokensPerS: 0 } })]));
+      }),
+    );
+  const request = (model = "simulator/agent") =>
+    create(GenerateRequestSchema, {
+      model,
+      messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "Explain tidal power" } }] }],
+    });
+  const start = (model?: string) => create(InteractRequestSchema, { message: { case: "start", value: request(model) } });
+  const input = (inputId: string, text: string) => create(InteractRequestSchema, { message: { case: "input", value: { inputId, text } } });
+
+  async function* each(ms: InteractRequest[]) {
+    yield* ms;
+  }
+
+  /** A request side the test writes to: `push` a message, `end` the side. */
+  function requests() {
+    const items: InteractRequest[] = [];
+    let wake: (() => void) | undefined;
+    let ended = false;
+    const kick = () => {
+      wake?.();
+      wake = undefined;
+    };
+    return {
+      push: (m: InteractRequest) => (items.push(m), kick()),
+      end: () => ((ended = true), kick()),
+      async *[Symbol.asyncIterator]() {
+        for (;;) {
+          const m = items.shift();
+          if (m) yield m;
+          else if (ended) return;
+          else await new Promise<void>((r) => (wake = r));
+        }
+      },
+    };
+  }
+
+  async function codeOf(p: Promise<unknown>): Promise<Code | undefined> {
+    try {
+      await p;
+      return undefined;
+    } catch (e) {
+      return ConnectError.from(e).code;
+    }
+  }
+
+  it("refuses a first message that is not start, and an empty request side, with InvalidArgument", async () => {
+    expect(await codeOf(Array.fromAsync(client().interact(each([input("x", "yes")]))))).toBe(Code.InvalidArgument);
+    expect(await codeOf(Array.fromAsync(client().interact(each([]))))).toBe(Code.InvalidArgument);
+  });
+
+  it("carries the answer to the running generation: input_requested, then input_answered and the rest", async () => {
+    const reqs = requests();
+    reqs.push(start());
+    const kinds: string[] = [];
+    let answered: StreamEvent | undefined;
+    for await (const { event } of client().interact(reqs)) {
+      kinds.push(event!.event.case ?? "");
+      if (event!.event.case === "inputRequested") reqs.push(input(event!.event.value.inputId, "yes"));
+      if (event!.event.case === "inputAnswered") answered = event;
+    }
+    reqs.end();
+    expect(kinds[0]).toBe("started");
+    expect(kinds.at(-1)).toBe("completed");
+    expect(answered).toMatchObject({ agentId: "planner", event: { value: { text: "yes" } } });
+    expect(kinds.indexOf("inputAnswered")).toBe(kinds.indexOf("inputRequested") + 1);
+  });
+
+  it("ignores answers to other ids, and a closed request side ends the wait with INPUT_UNAVAILABLE", async () => {
+    const reqs = requests();
+    reqs.push(start());
+    const events: StreamEvent[] = [];
+    for await (const { event } of client().interact(reqs)) {
+      events.push(event!);
+      if (event!.event.case === "inputRequested") {
+        reqs.push(input("not-asked", "yes"));
+        reqs.end();
+      }
+    }
+    expect(events.some((e) => e.event.case === "inputAnswered")).toBe(false);
+    expect(events.at(-1)?.event).toMatchObject({ case: "failed", value: { reason: "INPUT_UNAVAILABLE" } });
+  });
+
+  it("Generate of the agent ends with failed INPUT_UNAVAILABLE; Interact of a plain model is Generate's stream", async () => {
+    const viaGenerate = await Array.fromAsync(client().generate(request()));
+    expect(viaGenerate.at(-1)?.event?.event).toMatchObject({ case: "failed", value: { reason: "INPUT_UNAVAILABLE" } });
+    const plain = await Array.fromAsync(client().generate(request("simulator/fast")));
+    const viaInteract = await Array.fromAsync(client().interact(each([start("simulator/fast")])));
+    expect(viaInteract.map((r) => r.event)).toEqual(plain.map((r) => r.event));
+  });
+
+  it("refuses an unknown model with NotFound before any event", async () => {
+    expect(await codeOf(Array.fromAsync(client().interact(each([start("simulator/nope")]))))).toBe(Code.NotFound);
   });
 });

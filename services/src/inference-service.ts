@@ -1,16 +1,31 @@
-import { ev, type InferenceService, isTerminal, type StreamEvent } from "@airwave/proto";
+import { ev, type GenerateRequest, type InferenceService, type InteractRequest, isTerminal, type StreamEvent } from "@airwave/proto";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import type { Provider } from "./provider.js";
+import { createInputChannel, type InputQueue } from "./input-channel.js";
+import type { InputChannel, Provider } from "./provider.js";
 import { resolveModel } from "./resolve-model.js";
 import { validateGenerateRequest } from "./validate-generate-request.js";
 
 /**
  * Creates the `airwave.v1.InferenceService` implementation over a set of
- * providers and the routing file's model aliases (`o.aliases`). `Generate`
- * validates the request, resolves its provider and model (`resolveModel`),
- * and streams the provider's events, using `ctx.signal` (client
- * cancel, `grpc-timeout` deadline, server shutdown) as the provider's abort
- * signal — so a cancelled call aborts the upstream request at once.
+ * providers and the routing file's model aliases (`o.aliases`).
+ *
+ * `Generate` and `Interact` share one pipeline: validate the request
+ * (`validateGenerateRequest`) → resolve its provider and model
+ * (`resolveModel`) → `provider.generate(req, model, signal, inputs)` →
+ * {@link guardProviderStream}. `ctx.signal` (client cancel, `grpc-timeout`
+ * deadline, server shutdown) is the provider's abort signal, so a cancelled
+ * call aborts the upstream request at once.
+ *
+ * - `Generate(GenerateRequest)`: no input can reach the generation (the
+ *   provider gets no InputChannel; an agent that needs input ends with
+ *   `failed` FAILED_PRECONDITION, reason INPUT_UNAVAILABLE).
+ * - `Interact(stream InteractRequest)`: the first message must be `start`
+ *   (else Code.InvalidArgument); each later `input` message is delivered to
+ *   the generation's InputChannel ({@link createInputChannel}: keyed by
+ *   input_id, first answer wins, at most 64 unclaimed answers). A later
+ *   `start`, or a message with nothing set, is ignored. Closing the request
+ *   side means "no more input": the generation's pending waits reject with
+ *   Code.FailedPrecondition. The response stream is Generate's.
  *
  * Errors raised before the first message: Code.InvalidArgument for a
  * malformed request (`validateGenerateRequest`, or one the provider cannot
@@ -23,20 +38,58 @@ export function createInferenceService(
   providers: readonly Provider[],
   o: { aliases?: Readonly<Record<string, string>> } = {},
 ): ServiceImpl<typeof InferenceService> {
+  /** The one pipeline of both methods. */
+  function run(req: GenerateRequest, signal: AbortSignal, inputs?: InputChannel): AsyncIterable<StreamEvent> {
+    validateGenerateRequest(req);
+    const { provider, model } = resolveModel(req.model, providers, o.aliases);
+    return guardProviderStream(provider.generate(req, model, signal, inputs), signal);
+  }
   return {
     async *generate(req, ctx) {
-      validateGenerateRequest(req);
-      const { provider, model } = resolveModel(req.model, providers, o.aliases);
-      for await (const event of guardProviderStream(provider.generate(req, model, ctx.signal), ctx.signal)) {
-        yield { event };
+      for await (const event of run(req, ctx.signal)) yield { event };
+    },
+    async *interact(reqs, ctx) {
+      const it = reqs[Symbol.asyncIterator]();
+      const first = await it.next();
+      if (first.done || first.value.message.case !== "start") {
+        throw new ConnectError("the first InteractRequest must be `start` (the GenerateRequest)", Code.InvalidArgument);
+      }
+      const inputs = createInputChannel();
+      void feedInputs(it, inputs);
+      try {
+        for await (const event of run(first.value.message.value, ctx.signal, inputs)) yield { event };
+      } finally {
+        inputs.close();
+        // Stop reading the request side; not awaited: a pending read ends
+        // with the call.
+        try {
+          void Promise.resolve(it.return?.()).catch(() => {});
+        } catch {
+          // already finished
+        }
       }
     },
-    // TODO(issue 5): Interact with an InputChannel.
-    async *interact(_reqs, _ctx) {
-      yield* [];
-      throw new ConnectError("Interact is not implemented yet", Code.Unimplemented);
-    },
   };
+}
+
+/**
+ * Reads the `input` messages of an Interact call into `inputs` until the
+ * caller closes its side (or the call ends), then closes the channel.
+ * Never rejects.
+ */
+async function feedInputs(it: AsyncIterator<InteractRequest>, inputs: InputQueue): Promise<void> {
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done || inputs.closed) return;
+      const m = r.value.message;
+      if (m.case === "input") inputs.answer(m.value.inputId, m.value.text);
+    }
+  } catch {
+    // The call broke off or ended: no more input.
+  } finally {
+    inputs.close();
+  }
 }
 
 /**

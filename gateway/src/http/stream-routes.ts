@@ -7,6 +7,8 @@ import {
   type Cursor,
   GetStreamResponseSchema,
   parseCursor,
+  SendInputRequestSchema,
+  SendInputResponseSchema,
   type StreamEvent,
   type StreamInfo,
   StreamState,
@@ -52,13 +54,19 @@ const streamPath = new RegExp(`^/v1/streams/${id}$`);
  *   (`Accept: application/json`), or as `?mode=sse|ndjson|poll` says.
  * - `GET /v1/streams/{id}/events`: watch or resume after `?after=<cursor>`
  *   or `Last-Event-ID`, in the same modes; `?wait_ms=` alone also selects
- *   the long-poll. SSE answers 204 when the cursor is at the end of an ended
+ *   the long-poll. `?agent=<id>` (repeatable) keeps only those agents'
+ *   events plus the whole-stream ones (`WatchStreamRequest.agent_ids`). SSE answers 204 when the cursor is at the end of an ended
  *   stream (EventSource then stops reconnecting).
  * - `POST /v1/streams/{id}:cancel` (any body or none, for
  *   navigator.sendBeacon) and `DELETE /v1/streams/{id}`: cancel, idempotent;
  *   answer CancelStreamResponse JSON.
  * - `GET /v1/streams/{id}`: GetStreamResponse JSON.
- * - `POST /v1/streams/{id}:input`: UNIMPLEMENTED (after the owner check).
+ * - `POST /v1/streams/{id}:input`: body a SendInputRequest in canonical
+ *   JSON (`{"inputId":"…","text":"yes"}`; `Content-Type: application/json`,
+ *   else 415; the stream id comes from the path); answers
+ *   SendInputResponse JSON (`{"inputId":"…"}`). Errors as SendInput's:
+ *   404, 400 (INVALID_ARGUMENT, or FAILED_PRECONDITION with the header
+ *   `airwave-reason: STREAM_ENDED | INPUT_NOT_PENDING`).
  *
  * Errors before a stream starts: {@link writeError} (the Connect JSON error;
  * 405 with `Allow` for a wrong method, 415 for a wrong content type, 404
@@ -88,13 +96,14 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
         const mode = pickMode(req, url);
         const waitMs = mode === "poll" ? pollWait(url, o.longPollMaxWaitMs) : 0;
         const cursor = url.searchParams.get("after") ?? header(req, "last-event-id") ?? "";
+        const agentIds = url.searchParams.getAll("agent");
         if (mode === "sse" && cursor !== "" && isExhausted(hub.get(owner, streamId), parseCursor(cursor))) {
           // Nothing will ever follow this cursor: 204 tells EventSource to
           // stop reconnecting (WHATWG HTML §9.2.3).
           res.writeHead(204).end();
           return true;
         }
-        await deliver(res, mode, streamId, cursor, waitMs, (signal) => hub.watch(owner, streamId, cursor, signal));
+        await deliver(res, mode, streamId, cursor, waitMs, (signal) => hub.watch(owner, streamId, cursor, signal, { agentIds }));
       } else if ((m = cancelPath.exec(path))) {
         allow(req, ["POST"]);
         await cancel(req, res, m[1] as string);
@@ -102,9 +111,11 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
         allow(req, ["POST"]);
         checkContentLength(req, o.maxRequestBytes);
         const owner = ownerOf(req);
-        await readBody(req, o.maxRequestBytes);
-        hub.get(owner, m[1] as string); // a foreign stream is NOT_FOUND first
-        throw new ConnectError("SendInput is not implemented yet", Code.Unimplemented);
+        const body = await readBody(req, o.maxRequestBytes);
+        hub.get(owner, m[1] as string); // a foreign or unknown stream is NOT_FOUND before any other error
+        const input = parseInput(req, body, m[1] as string);
+        const inputId = await hub.sendInput(owner, input);
+        json(res, toJson(SendInputResponseSchema, { $typeName: "airwave.v1.SendInputResponse", inputId }));
       } else if ((m = streamPath.exec(path))) {
         allow(req, ["GET", "DELETE"]);
         if (req.method === "DELETE") {
@@ -242,6 +253,27 @@ function parseCreate(req: Req, body: string) {
   } catch (e) {
     throw new ConnectError(`malformed CreateStreamRequest JSON: ${e instanceof Error ? e.message : String(e)}`, Code.InvalidArgument);
   }
+}
+
+/**
+ * Parses the body of `POST /v1/streams/{id}:input`. The stream id is the
+ * path's; a body `streamId` must be absent or the same. Raises 415 for a
+ * non-JSON body, INVALID_ARGUMENT for malformed JSON or another stream id.
+ */
+function parseInput(req: Req, body: string, streamId: string) {
+  const type = header(req, "content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type)) throw unsupportedMediaType("application/json");
+  let input;
+  try {
+    input = fromJsonString(SendInputRequestSchema, body);
+  } catch (e) {
+    throw new ConnectError(`malformed SendInputRequest JSON: ${e instanceof Error ? e.message : String(e)}`, Code.InvalidArgument);
+  }
+  if (input.streamId !== "" && input.streamId !== streamId) {
+    throw new ConnectError("streamId: the body names another stream than the path", Code.InvalidArgument);
+  }
+  input.streamId = streamId;
+  return input;
 }
 
 /** Refuses a declared body over the limit before reading it. */

@@ -183,8 +183,8 @@ function chooseTool(req: GenerateRequest, prompt: string, afterTool: boolean, rn
   return required || asked ? rng.pick(req.tools) : undefined;
 }
 
-/** Splits text into fragments of 2 to 8 code points (never inside a surrogate pair). */
-function splitFragments(text: string, rng: Rng): string[] {
+/** Splits text into fragments of 2 to 8 code points (never inside a surrogate pair). @private */
+export function splitFragments(text: string, rng: Rng): string[] {
   const chars = Array.from(text);
   const out: string[] = [];
   for (let i = 0; i < chars.length; ) {
@@ -213,7 +213,8 @@ function cutAtStopSequence(tokens: string[], stops: readonly string[]): string[]
   return out;
 }
 
-function countPromptTokens(req: GenerateRequest): number {
+/** The prompt's size in simulator tokens (messages with their framing, and tools). @private */
+export function countPromptTokens(req: GenerateRequest): number {
   let n = 0;
   for (const m of req.messages) {
     n += 3; // role and message framing, as chat templates add
@@ -223,7 +224,8 @@ function countPromptTokens(req: GenerateRequest): number {
   return n;
 }
 
-function lastText(req: GenerateRequest, role: Role): string {
+/** The text of the last message of `role` (its text parts joined by spaces); "" when none. @private */
+export function lastText(req: GenerateRequest, role: Role): string {
   const m = req.messages.findLast((x) => x.role === role);
   return m ? m.parts.map((p) => (p.part.case === "text" ? p.part.value : "")).join(" ") : "";
 }
@@ -246,7 +248,8 @@ function partText(p: GenerateRequest["messages"][number]["parts"][number]["part"
   }
 }
 
-function randomId(rng: Rng, length: number): string {
+/** `length` seeded alphanumeric characters. @private */
+export function randomId(rng: Rng, length: number): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   let s = "";
   for (let i = 0; i < length; i++) s += alphabet.charAt(rng.int(0, alphabet.length - 1));

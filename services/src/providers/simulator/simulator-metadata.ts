@@ -22,7 +22,20 @@ export interface SimulatorMetadata {
   failAfterTokens?: number;
   /** `simulator.fail_code`: the Connect code of that failure, by name (e.g. `"resource_exhausted"`); default Unavailable. */
   failCode?: Code;
+  /**
+   * `simulator.input`: the question `simulator/agent` asks before writing:
+   * `"confirm"` (the default: a yes/no confirmation), `"text"` (free text),
+   * `"choice"` (one of its choices) or `"none"` (asks nothing). Other models
+   * ignore it.
+   */
+  input?: SimulatorInputKind;
 }
+
+/** The values of `simulator.input`. */
+export const simulatorInputKinds = ["confirm", "text", "choice", "none"] as const;
+
+/** A value of `simulator.input`. */
+export type SimulatorInputKind = (typeof simulatorInputKinds)[number];
 
 /** The metadata keys the simulator reads. */
 export const simulatorMetadataKeys = [
@@ -32,6 +45,7 @@ export const simulatorMetadataKeys = [
   "simulator.delta_tokens",
   "simulator.fail_after_tokens",
   "simulator.fail_code",
+  "simulator.input",
 ] as const;
 
 /**
@@ -39,7 +53,8 @@ export const simulatorMetadataKeys = [
  *
  * Raises a ConnectError with Code.InvalidArgument naming the key
  * (`metadata["simulator.ttft_ms"]: …`) for an unknown `simulator.*` key, a
- * malformed or out-of-range number, or an unknown code name.
+ * malformed or out-of-range number, an unknown code name, or an unknown
+ * `simulator.input` kind.
  */
 export function parseSimulatorMetadata(metadata: Readonly<Record<string, string>>): SimulatorMetadata {
   const out: SimulatorMetadata = {};
@@ -65,6 +80,12 @@ export function parseSimulatorMetadata(metadata: Readonly<Record<string, string>
       case "simulator.fail_code":
         out.failCode = code(key, value);
         break;
+      case "simulator.input": {
+        const kind = simulatorInputKinds.find((k) => k === value.toLowerCase());
+        if (kind === undefined) throw invalid(key, `want one of ${simulatorInputKinds.join(", ")}`);
+        out.input = kind;
+        break;
+      }
       default:
         throw invalid(key, `unknown simulator key; known keys: ${simulatorMetadataKeys.join(", ")}`);
     }

@@ -1,6 +1,8 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import { delay, type GenerateRequest, type Sleep, type StreamEvent } from "@airwave/proto";
-import type { Provider } from "../../provider.js";
+import type { InputChannel, Provider } from "../../provider.js";
 import { isToken, simulate } from "./simulate.js";
+import { simulateAgent } from "./simulate-agent.js";
 import { parseSimulatorMetadata } from "./simulator-metadata.js";
 
 /** Pacing of the simulator: how long until the first token, and how fast the rest follow. */
@@ -23,8 +25,13 @@ export interface SimulatorProviderOptions {
  * The simulator's models and their pacing: `default` uses the configured
  * pacing, `fast` is unpaced (tests, benchmarks), `slow` is a slow model
  * (1.5 s to first token, 8 tokens/s) for trying out cancel and resume.
+ * `agent` is a multi-agent run that asks the user a question and waits for
+ * the answer ({@link simulateAgent}), paced like `default`.
  */
-export const simulatorModels = ["default", "fast", "slow"] as const;
+export const simulatorModels = ["default", "fast", "slow", "agent"] as const;
+
+/** How long the simulated `web_search` takes, in token intervals (a `tool_result` waits this long). */
+const toolLatencyTokens = 4;
 
 /**
  * Creates the `simulator` provider: the embedded default model. Its output is
@@ -34,9 +41,17 @@ export const simulatorModels = ["default", "fast", "slow"] as const;
  * milliseconds. `metadata["simulator.ttft_ms"]` and
  * `metadata["simulator.tokens_per_s"]` override the model's pacing per request.
  *
+ * Model `agent` runs {@link simulateAgent} with the same pacing (a
+ * `tool_result` after {@link toolLatencyTokens} token intervals). Its
+ * `input_requested` blocks until `inputs` has the answer, then the run goes
+ * on with it. Without an InputChannel (plain `Generate`), or when the
+ * channel closes before the answer came, the run ends with `failed`
+ * FAILED_PRECONDITION, reason INPUT_UNAVAILABLE.
+ *
  * `generate` raises a ConnectError with Code.InvalidArgument for malformed
  * `simulator.*` metadata (before anything is yielded). When the signal
- * aborts, it stops at once and throws the signal's reason.
+ * aborts (also while waiting for input), it stops at once and throws the
+ * signal's reason.
  */
 export function createSimulatorProvider(o: SimulatorProviderOptions = {}): Provider {
   const pacing = o.pacing ?? { ttftMs: 350, tokensPerS: 40 };
@@ -45,12 +60,13 @@ export function createSimulatorProvider(o: SimulatorProviderOptions = {}): Provi
     default: pacing,
     fast: { ttftMs: 0, tokensPerS: 0 },
     slow: { ttftMs: 1500, tokensPerS: 8 },
+    agent: pacing,
   };
   return {
     name: "simulator",
     defaultModel: "default",
     models: simulatorModels,
-    async *generate(req: GenerateRequest, model: string, signal: AbortSignal): AsyncIterable<StreamEvent> {
+    async *generate(req: GenerateRequest, model: string, signal: AbortSignal, inputs?: InputChannel): AsyncIterable<StreamEvent> {
       signal.throwIfAborted();
       const meta = parseSimulatorMetadata(req.metadata);
       const base = models[model] ?? pacing;
@@ -58,14 +74,41 @@ export function createSimulatorProvider(o: SimulatorProviderOptions = {}): Provi
       const tokensPerS = meta.tokensPerS ?? base.tokensPerS;
       const intervalMs = tokensPerS > 0 ? 1000 / tokensPerS : 0;
       let first = true;
-      for (const e of simulate(req, { model })) {
+      /** Waits as a model would before `e`, then hands it out. */
+      const pace = async (e: StreamEvent): Promise<StreamEvent> => {
         const output = e.event.case !== "started";
-        const wait = output && first ? ttftMs : isToken(e) ? intervalMs : 0;
+        const wait =
+          output && first ? ttftMs : isToken(e) ? intervalMs : e.event.case === "toolResult" ? toolLatencyTokens * intervalMs : 0;
         if (output) first = false;
         if (wait > 0) await sleep(wait, signal);
         signal.throwIfAborted();
-        yield e;
+        return e;
+      };
+      if (model !== "agent") {
+        for (const e of simulate(req, { model })) yield await pace(e);
+        return;
+      }
+      const run = simulateAgent(req, { model });
+      for (let r = run.next(); !r.done; ) {
+        const e = r.value;
+        yield await pace(e);
+        r = run.next(e.event.case === "inputRequested" ? await answer(e.event.value.inputId, inputs, signal) : undefined);
       }
     },
   };
+}
+
+/**
+ * The answer to `inputId`, or undefined when none can come (no channel, or
+ * it closed). Rethrows an abort.
+ */
+async function answer(inputId: string, inputs: InputChannel | undefined, signal: AbortSignal): Promise<string | undefined> {
+  if (!inputs) return undefined;
+  try {
+    return await inputs.wait(inputId, signal);
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    if (err instanceof ConnectError && err.code === Code.FailedPrecondition) return undefined;
+    throw err;
+  }
 }
