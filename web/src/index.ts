@@ -1,5 +1,12 @@
 /**
- * The Airwave browser client: one AsyncIterable API over Connect, gRPC-Web
- * and SSE, with one resume loop for every transport.
+ * The Airwave browser client: one AsyncIterable API over Connect, gRPC-Web,
+ * SSE (EventSource or fetch), NDJSON, WebSocket and long-poll, with one
+ * resume loop (backoff, dedupe, adaptive fallback) for every transport, and
+ * page lifecycle helpers (session storage, pagehide policy, connection guard).
+ *
+ * @example
+ * import { createAirwaveClient } from "@airwave/web";
+ * const client = createAirwaveClient({ baseUrl: location.origin, transport: "websocket" });
+ * for await (const e of client.stream({ request: { model: "simulator", messages } })) render(e);
  */
 export * from "./client/index.js";

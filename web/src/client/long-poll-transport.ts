@@ -1,8 +1,8 @@
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
-import { type CreateStreamRequest, CreateStreamRequestSchema, type Cursor, formatCursor, type StreamEvent, StreamEventSchema } from "@airwave/proto";
+import { type CreateStreamRequest, CreateStreamRequestSchema, type Cursor, formatCursor, ResumeOutcome, type StreamEvent, StreamEventSchema } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, toConnectError } from "./errors.js";
-import { send } from "./http-send.js";
+import { postCancel, postInput, send } from "./http-send.js";
 import type { StreamTransport } from "./transport.js";
 
 /** Options of {@link createLongPollTransport}. */
@@ -29,7 +29,7 @@ interface PollBatch {
  * application/json`, each answering `{streamId, events, cursor, done}` at once
  * when events are ready, or after up to `waitMs` with none. The next poll
  * continues after `cursor`, until `done`. Cancel is `POST
- * /v1/streams/{id}:cancel`.
+ * /v1/streams/{id}:cancel`, input `POST /v1/streams/{id}:input`.
  *
  * A failed poll raises its ConnectError (a network failure is
  * Code.Unavailable), which the resume loop retries from the last event it saw.
@@ -51,11 +51,24 @@ export function createLongPollTransport(o: LongPollTransportOptions): StreamTran
     }
   }
 
-  async function* follow(streamId: string, first: PollBatch, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+  /**
+   * Yields `first` and the polls that continue it. The gateway starts each
+   * poll with a cursor by `resumed`; a RECOVERED one on a poll that merely
+   * continues the previous one is dropped (it is not a resume the caller
+   * asked for), any other outcome is passed on. `resumeFirst`: the first
+   * poll is the caller's watch, so its `resumed` is passed on too.
+   */
+  async function* follow(streamId: string, first: PollBatch, signal: AbortSignal, resumeFirst: boolean): AsyncGenerator<StreamEvent> {
     let batch = first;
+    let continuation = !resumeFirst;
     for (;;) {
-      for (const j of batch.events) yield fromJson(StreamEventSchema, j, { ignoreUnknownFields: true });
+      for (const j of batch.events) {
+        const e = fromJson(StreamEventSchema, j, { ignoreUnknownFields: true });
+        if (continuation && e.event.case === "resumed" && e.event.value.outcome === ResumeOutcome.RECOVERED) continue;
+        yield e;
+      }
       if (batch.done) return;
+      if (batch !== first) continuation = true;
       const after = batch.cursor ? `after=${encodeURIComponent(batch.cursor)}&` : "";
       batch = await poll(`${streamUrl(streamId)}/events?${after}wait_ms=${waitMs}`, signal);
     }
@@ -68,19 +81,14 @@ export function createLongPollTransport(o: LongPollTransportOptions): StreamTran
         headers: { "Content-Type": "application/json", ...accept },
         body: JSON.stringify(toJson(CreateStreamRequestSchema, req)),
       });
-      yield* follow(req.streamId, first, signal);
+      yield* follow(req.streamId, first, signal, false);
     },
     watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal) {
       const first = { events: [], cursor: cursor ? formatCursor(cursor) : "", done: false };
-      return follow(streamId, first, signal);
+      return follow(streamId, first, signal, true);
     },
-    async cancel(streamId: string, reason = "") {
-      const res = await send(doFetch, `${streamUrl(streamId)}:cancel`, undefined, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(reason ? { reason } : {}),
-      });
-      await res.body?.cancel().catch(() => {});
-    },
+    cancel: (streamId: string, reason?: string) => postCancel(doFetch, base, streamId, reason),
+    sendInput: (streamId: string, inputId: string, text: string, signal?: AbortSignal) =>
+      postInput(doFetch, base, streamId, inputId, text, signal),
   };
 }

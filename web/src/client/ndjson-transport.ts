@@ -2,7 +2,7 @@ import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { type CreateStreamRequest, CreateStreamRequestSchema, type Cursor, ev, formatCursor, type StreamEvent, StreamEventSchema } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, errorFromJson, toConnectError } from "./errors.js";
-import { send } from "./http-send.js";
+import { postCancel, postInput, send } from "./http-send.js";
 import type { StreamTransport } from "./transport.js";
 
 /** Options of {@link createNdjsonTransport}. */
@@ -19,7 +19,8 @@ export interface NdjsonTransportOptions {
  * StreamService over the gateway's NDJSON routes, for clients that read a
  * plain `fetch` body (no SSE parser): `POST /v1/streams` and
  * `GET /v1/streams/{id}/events?after=<cursor>` with `Accept:
- * application/x-ndjson`; cancel is `POST /v1/streams/{id}:cancel`.
+ * application/x-ndjson`; cancel is `POST /v1/streams/{id}:cancel`, input
+ * `POST /v1/streams/{id}:input`.
  *
  * Lines are `{"cursor", "event"}` (a StreamEvent in canonical JSON),
  * `{"heartbeat": {}}`, or `{"error": {code, message}}` (raised as that
@@ -47,14 +48,9 @@ export function createNdjsonTransport(o: NdjsonTransportOptions): StreamTranspor
       const res = await send(doFetch, `${streamUrl(streamId)}/events${after}`, signal, { headers: accept });
       yield* readNdjsonEvents(res, maxLineChars, signal);
     },
-    async cancel(streamId: string, reason = "") {
-      const res = await send(doFetch, `${streamUrl(streamId)}:cancel`, undefined, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(reason ? { reason } : {}),
-      });
-      await res.body?.cancel().catch(() => {});
-    },
+    cancel: (streamId: string, reason?: string) => postCancel(doFetch, base, streamId, reason),
+    sendInput: (streamId: string, inputId: string, text: string, signal?: AbortSignal) =>
+      postInput(doFetch, base, streamId, inputId, text, signal),
   };
 }
 

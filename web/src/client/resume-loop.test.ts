@@ -2,7 +2,8 @@ import { create } from "@bufbuild/protobuf";
 import { type Cursor, ev, FinishReason, ResumeOutcome, type StreamEvent, StreamEventSchema } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { type BackoffOptions, streamWithResume } from "./resume-loop.js";
+import { createConnectionGuard } from "./connection-guard.js";
+import { type BackoffOptions, type FallbackInfo, streamWithResume, watchWithResume } from "./resume-loop.js";
 import type { StreamTransport } from "./transport.js";
 
 /** Positions an unpositioned event. */
@@ -54,6 +55,7 @@ function fakeTransport(steps: Step[]): { transport: StreamTransport; calls: Call
         return play(signal);
       },
       cancel: async () => {},
+      sendInput: async (_id, inputId) => inputId,
     },
   };
 }
@@ -318,5 +320,153 @@ describe("streamWithResume", () => {
     await collect(s);
     expect(r.streamId).toBe("");
     expect(calls[0]?.streamId).toBe(s.streamId);
+  });
+});
+
+describe("watchWithResume", () => {
+  it("starts with watch from the given cursor text and resumes from the last event", async () => {
+    const { transport, calls } = fakeTransport([
+      { events: [resumed(ResumeOutcome.RECOVERED, "E:2"), text(3, "c")], error: new ConnectError("cut", Code.Unavailable) },
+      { events: [text(3, "c"), done(4)] },
+    ]);
+    const { backoff } = recordedBackoff();
+    const out = await collect(watchWithResume(transport, "s", "E:2", { backoff }));
+    expect(out).toEqual(["resumed RECOVERED E:2", "E:3 text c", "E:4 completed"]);
+    expect(calls.map((c) => [c.method, c.cursor])).toEqual([
+      ["watch", { epoch: "E", seq: 2 }],
+      ["watch", { epoch: "E", seq: 3 }],
+    ]);
+  });
+
+  it("watches from the first event without a cursor, never creating", async () => {
+    const { transport, calls } = fakeTransport([
+      { events: [], error: new ConnectError("cut", Code.Unavailable) },
+      { events: [started(1), done(2)] },
+    ]);
+    const out = await collect(watchWithResume(transport, "s", undefined, { backoff: recordedBackoff().backoff }));
+    expect(out).toEqual(["E:1 started", "E:2 completed"]);
+    expect(calls.map((c) => [c.method, c.cursor])).toEqual([
+      ["watch", undefined],
+      ["watch", undefined],
+    ]);
+  });
+
+  it("raises Code.InvalidArgument for a malformed cursor text without calling the transport", async () => {
+    const { transport, calls } = fakeTransport([]);
+    await expect(collect(watchWithResume(transport, "s", "nope", {}))).rejects.toMatchObject({ code: Code.InvalidArgument });
+    expect(calls).toHaveLength(0);
+  });
+});
+
+describe("adaptive fallback", () => {
+  const cut = () => new ConnectError("cut", Code.Unavailable);
+
+  function chainOf(...names: string[]) {
+    const fakes = names.map((name) => ({ name, fake: fakeTransport(stepsFor[name] ?? []) }));
+    return { lanes: fakes.map((f) => ({ name: f.name, transport: f.fake.transport })), fakes };
+  }
+  let stepsFor: Record<string, Step[]> = {};
+
+  it("moves to the next transport after fallbackAfter failures in a row, keeping the cursor", async () => {
+    stepsFor = {
+      ws: [{ events: [started(1), text(2, "a")], error: cut() }, { events: [], error: cut() }, { events: [], error: cut() }],
+      sse: [{ events: [text(2, "a"), text(3, "b"), done(4)] }],
+    };
+    const { lanes, fakes } = chainOf("ws", "sse");
+    const fallbacks: FallbackInfo[] = [];
+    const { backoff, delays } = recordedBackoff();
+    const out = await collect(streamWithResume(lanes, { streamId: "s" }, { backoff, fallbackAfter: 3, onFallback: (f) => fallbacks.push(f) }));
+    expect(out).toEqual(["E:1 started", "E:2 text a", "E:3 text b", "E:4 completed"]);
+    expect(fakes[0]?.fake.calls.map((c) => c.method)).toEqual(["create", "watch", "watch"]);
+    expect(fakes[1]?.fake.calls.map((c) => [c.method, c.cursor])).toEqual([["watch", { epoch: "E", seq: 2 }]]);
+    expect(fallbacks.map((f) => [f.from, f.to, f.error.code, f.cursor])).toEqual([["ws", "sse", Code.Unavailable, { epoch: "E", seq: 2 }]]);
+    expect(delays).toHaveLength(2); // no wait before the first attempt on the new transport
+  });
+
+  it("does not fall back while attempts make progress", async () => {
+    stepsFor = {
+      ws: [
+        { events: [started(1)], error: cut() },
+        { events: [text(2, "a")], error: cut() },
+        { events: [text(3, "b")], error: cut() },
+        { events: [text(4, "c")], error: cut() },
+        { events: [done(5)] },
+      ],
+      sse: [],
+    };
+    const { lanes, fakes } = chainOf("ws", "sse");
+    const fallbacks: FallbackInfo[] = [];
+    const out = await collect(streamWithResume(lanes, { streamId: "s" }, { backoff: recordedBackoff().backoff, fallbackAfter: 2, onFallback: (f) => fallbacks.push(f) }));
+    expect(out).toHaveLength(5);
+    expect(fallbacks).toEqual([]);
+    expect(fakes[1]?.fake.calls).toHaveLength(0);
+  });
+
+  it("walks the whole chain in order and repeats the idempotent create on the next transport", async () => {
+    stepsFor = {
+      ws: [{ events: [], error: cut() }],
+      sse: [{ events: [], error: cut() }],
+      poll: [{ events: [started(1), done(2)] }],
+    };
+    const { lanes, fakes } = chainOf("ws", "sse", "poll");
+    const fallbacks: string[] = [];
+    const out = await collect(streamWithResume(lanes, { streamId: "s" }, { backoff: recordedBackoff().backoff, fallbackAfter: 1, onFallback: (f) => fallbacks.push(`${f.from}>${f.to}`) }));
+    expect(out).toEqual(["E:1 started", "E:2 completed"]);
+    expect(fallbacks).toEqual(["ws>sse", "sse>poll"]);
+    expect(fakes.map((f) => f.fake.calls.map((c) => `${c.method} ${c.streamId}`))).toEqual([["create s"], ["create s"], ["create s"]]);
+  });
+
+  it("stays on the last transport and gives up after maxAttempts over the whole chain", async () => {
+    stepsFor = {
+      ws: [{ events: [], error: cut() }, { events: [], error: cut() }],
+      sse: Array.from({ length: 10 }, () => ({ events: [], error: cut() })),
+    };
+    const { lanes, fakes } = chainOf("ws", "sse");
+    const err = await collect(streamWithResume(lanes, {}, { backoff: recordedBackoff({ maxAttempts: 5 }).backoff, fallbackAfter: 2 })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: Code.Unavailable });
+    expect(fakes.map((f) => f.fake.calls.length)).toEqual([2, 4]); // 1 + 5 retries = 6 attempts
+  });
+
+  it("never falls back on a non-retryable error, nor on the user's stop", async () => {
+    stepsFor = { ws: [{ events: [], error: new ConnectError("no such stream", Code.NotFound) }], sse: [] };
+    const a = chainOf("ws", "sse");
+    await expect(collect(watchWithResume(a.lanes, "s", undefined, { fallbackAfter: 1 }))).rejects.toMatchObject({ code: Code.NotFound });
+    expect(a.fakes[1]?.fake.calls).toHaveLength(0);
+
+    stepsFor = { ws: [{ events: [started(1)], hang: true }], sse: [] };
+    const b = chainOf("ws", "sse");
+    const ctl = new AbortController();
+    const it = streamWithResume(b.lanes, {}, { signal: ctl.signal, fallbackAfter: 1 })[Symbol.asyncIterator]();
+    await it.next();
+    const pending = it.next();
+    ctl.abort();
+    await expect(pending).rejects.toMatchObject({ code: Code.Canceled });
+    expect(b.fakes[1]?.fake.calls).toHaveLength(0);
+  });
+});
+
+describe("retry hints and the connection guard", () => {
+  it("waits at least the error's retry-after-ms", async () => {
+    const hinted = new ConnectError("busy", Code.ResourceExhausted, { "retry-after-ms": "1500" });
+    const { transport } = fakeTransport([{ events: [], error: hinted }, { events: [started(1), done(2)] }]);
+    const { backoff, delays } = recordedBackoff();
+    await collect(streamWithResume(transport, {}, { backoff }));
+    expect(delays).toEqual([1500]);
+  });
+
+  it("ends an older iteration of the same stream with Code.Canceled before the new one connects", async () => {
+    const guard = createConnectionGuard();
+    const { transport, calls } = fakeTransport([{ events: [started(1)], hang: true }, { events: [started(1), done(2)] }]);
+    const stream = watchWithResume(transport, "s", undefined, { guard });
+    const first = stream[Symbol.asyncIterator]();
+    await first.next();
+    const pending = first.next();
+    const second = await collect(stream);
+    expect(calls[0]?.signal.aborted).toBe(true);
+    expect(second).toEqual(["E:1 started", "E:2 completed"]);
+    const err = await pending.catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: Code.Canceled });
+    expect(String((err as ConnectError).message)).toMatch(/opened again in this page/);
+    expect(guard.live()).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ import {
   formatCursor,
 } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { ConnectionGuard } from "./connection-guard.js";
 import { abortError, toConnectError } from "./errors.js";
 import type { StreamTransport } from "./transport.js";
 
@@ -47,7 +48,32 @@ export interface RetryInfo {
   readonly cursor: Cursor | undefined;
 }
 
-/** Options of {@link streamWithResume}. */
+/** What {@link ResumeOptions.onFallback} is told when the loop moves to the next transport. */
+export interface FallbackInfo {
+  /** The name of the transport given up. */
+  readonly from: string;
+  /** The name of the transport the next attempt uses. */
+  readonly to: string;
+  /** The retryable error that ended the last attempt on `from`. */
+  readonly error: ConnectError;
+  /** Where the next attempt resumes (the cursor is the same on every transport); `undefined` repeats the create. */
+  readonly cursor: Cursor | undefined;
+}
+
+/**
+ * A transport with a name, for a fallback chain: `[{ name: "websocket",
+ * transport: ws }, { name: "sse", transport: sse }]`.
+ */
+export interface NamedTransport {
+  /** How {@link FallbackInfo} names it, e.g. `"websocket"`. */
+  readonly name: string;
+  readonly transport: StreamTransport;
+}
+
+/** One transport, or an ordered fallback chain of named ones (the first is used first). */
+export type TransportChain = StreamTransport | readonly NamedTransport[];
+
+/** Options of {@link streamWithResume} and {@link watchWithResume}. */
 export interface ResumeOptions {
   /** Ends the stream locally (never the generation: use `cancel` for that); the iteration raises Code.Canceled. */
   readonly signal?: AbortSignal | undefined;
@@ -57,6 +83,21 @@ export interface ResumeOptions {
   readonly backoff?: BackoffOptions | undefined;
   /** Called before each wait for a retry, e.g. to show "reconnecting…". */
   readonly onRetry?: ((info: RetryInfo) => void) | undefined;
+  /**
+   * With a fallback chain: failed attempts in a row, without progress, on one
+   * transport before the loop moves to the next one (at once, without
+   * waiting). Progress (a logged event or a heartbeat) resets the count; the
+   * loop never moves back. @defaultValue 3
+   */
+  readonly fallbackAfter?: number | undefined;
+  /** Called when the loop moves to the next transport of the chain, e.g. to show "switched to SSE". */
+  readonly onFallback?: ((info: FallbackInfo) => void) | undefined;
+  /**
+   * Each iteration takes the stream's slot in this guard, ending the
+   * iteration that held it (Code.Canceled) before it connects: one live
+   * connection per stream. @defaultValue none
+   */
+  readonly guard?: ConnectionGuard | undefined;
 }
 
 /** The events of one stream, with the id it was created under (known before the first event). */
@@ -68,6 +109,9 @@ export interface ResumableStream extends AsyncIterable<StreamEvent> {
 /** The defaults of {@link BackoffOptions}. */
 export const defaultBackoff = { initialDelayMs: 250, maxDelayMs: 5_000, maxAttempts: 10 } as const;
 
+/** The default of {@link ResumeOptions.fallbackAfter}. */
+export const defaultFallbackAfter = 3;
+
 /**
  * Creates a stream and follows it to its terminal event, resuming across
  * dropped connections: the one resume loop for every transport.
@@ -78,9 +122,15 @@ export const defaultBackoff = { initialDelayMs: 250, maxDelayMs: 5_000, maxAttem
  * - An attempt ends with a retryable error (`retryableCodes`: Unavailable —
  *   including network errors —, ResourceExhausted, Aborted, DeadlineExceeded)
  *   or a response that ends before the terminal event. The loop then waits
- *   min(maxDelayMs, initialDelayMs·2ⁿ)·(½ + ½·random) and tries again, at most
+ *   min(maxDelayMs, initialDelayMs·2ⁿ)·(½ + ½·random) ms, or the error's
+ *   `retry-after-ms` metadata when that is longer, and tries again, at most
  *   `maxAttempts` times in a row without progress (a new logged event or a
  *   heartbeat); then it raises the last error.
+ * - With a fallback chain (`[{name, transport}, …]`), after `fallbackAfter`
+ *   failed attempts in a row on one transport the next attempt uses the next
+ *   transport, from the same cursor (cursors are the same on every
+ *   transport), and `onFallback` is told. Only retryable failures count;
+ *   `maxAttempts` bounds the attempts over the whole chain.
  * - Events with `seq` ≤ the last seen in the same epoch are dropped.
  * - `resumed` events are yielded. Unless RESUME_OUTCOME_RECOVERED, the loop
  *   continues after the cursor the `resumed` event names: with
@@ -96,75 +146,166 @@ export const defaultBackoff = { initialDelayMs: 250, maxDelayMs: 5_000, maxAttem
  * Raises a ConnectError: a non-retryable code as the transport raised it
  * (e.g. NotFound, InvalidArgument, OutOfRange when the log was trimmed past
  * the cursor), the last retryable one after `maxAttempts`, or Code.Canceled
- * when `signal` aborts. Each iteration of the result is a separate watch of
- * the same stream.
+ * when `signal` aborts (never retried) or a newer iteration of the stream
+ * took the `guard`. Each iteration of the result is a separate watch of the
+ * same stream.
+ *
+ * @example
+ * const stream = streamWithResume(
+ *   [{ name: "websocket", transport: ws }, { name: "sse", transport: sse }],
+ *   { request: { model: "simulator", messages } },
+ *   { signal, onFallback: ({ from, to }) => console.info(`${from} → ${to}`) },
+ * );
+ * for await (const e of stream) render(e);
  */
 export function streamWithResume(
-  transport: StreamTransport,
+  transport: TransportChain,
   req: CreateStreamRequest | MessageInitShape<typeof CreateStreamRequestSchema>,
   o: ResumeOptions = {},
 ): ResumableStream {
   const msg = isMessage(req, CreateStreamRequestSchema) ? clone(CreateStreamRequestSchema, req) : create(CreateStreamRequestSchema, req);
   const streamId = o.streamId ?? (msg.streamId !== "" ? msg.streamId : newStreamId());
   msg.streamId = streamId;
-  return { streamId, [Symbol.asyncIterator]: () => resume(transport, msg, o) };
+  const lanes = chain(transport);
+  return { streamId, [Symbol.asyncIterator]: () => resume(lanes, streamId, msg, undefined, o) };
+}
+
+/**
+ * Follows an existing stream to its terminal event with the same resume loop
+ * as {@link streamWithResume}, starting with `watch(streamId, cursor)`:
+ * strictly after `cursor` (a {@link Cursor} or its text form `"<epoch>:<seq>"`,
+ * e.g. saved before a reload), or from the first event without one. With a
+ * cursor the first event is `resumed`.
+ *
+ * Raises what {@link streamWithResume} raises, and Code.InvalidArgument (when
+ * iterated) for a malformed cursor text.
+ *
+ * @example
+ * for await (const e of watchWithResume(transport, saved.streamId, saved.cursor, { signal })) render(e);
+ */
+export function watchWithResume(
+  transport: TransportChain,
+  streamId: string,
+  cursor: Cursor | string | undefined,
+  o: ResumeOptions = {},
+): ResumableStream {
+  const lanes = chain(transport);
+  return {
+    streamId,
+    [Symbol.asyncIterator]: () => resume(lanes, streamId, undefined, cursor, o),
+  };
 }
 
 /** @private */
-async function* resume(t: StreamTransport, req: CreateStreamRequest, o: ResumeOptions): AsyncGenerator<StreamEvent, void, undefined> {
-  const signal = o.signal ?? new AbortController().signal;
-  const b = { ...defaultBackoff, delay, random: Math.random, ...definedOnly(o.backoff ?? {}) };
-  let cursor: Cursor | undefined;
-  let failures = 0;
-  for (;;) {
-    if (signal.aborted) throw abortError(signal);
-    // One controller per attempt: ending the attempt (terminal event, error,
-    // consumer break) always releases its connection.
-    const attempt = new AbortController();
-    const onAbort = () => attempt.abort(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    let error: ConnectError;
-    try {
-      const events = cursor === undefined ? t.create(req, attempt.signal) : t.watch(req.streamId, cursor, attempt.signal);
-      for await (const e of events) {
-        switch (e.event.case) {
-          case "heartbeat":
-            failures = 0;
-            continue;
-          case "resumed":
-            // Not exact: the watch continues after the cursor the gateway names (events
-            // in between are lost, or — for another epoch — replayed from its start).
-            if (e.event.value.outcome !== ResumeOutcome.RECOVERED) cursor = tryParseCursor(e.event.value.cursor) ?? cursor;
-            yield e;
-            continue;
-        }
-        if (e.seq > 0) {
-          if (cursor !== undefined && e.epoch === cursor.epoch && e.seq <= cursor.seq) continue; // seen before the resume
-          if (cursor !== undefined && e.epoch !== cursor.epoch) yield epochChanged(e);
-          cursor = { epoch: e.epoch, seq: e.seq };
-          failures = 0;
-        }
-        yield e;
-        if (isTerminal(e)) return;
-      }
-      error = new ConnectError("stream ended before its terminal event", Code.Unavailable);
-    } catch (e) {
-      if (signal.aborted) throw abortError(signal);
-      error = toConnectError(e);
-      if (!retryableCodes.has(error.code)) throw error;
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-      attempt.abort();
-    }
-    if (++failures > b.maxAttempts) throw error;
-    const delayMs = Math.round(Math.min(b.maxDelayMs, b.initialDelayMs * 2 ** (failures - 1)) * (0.5 + 0.5 * b.random()));
-    o.onRetry?.({ attempt: failures, delayMs, error, cursor });
-    try {
-      await b.delay(delayMs, signal);
-    } catch (e) {
-      throw signal.aborted ? abortError(signal) : toConnectError(e);
-    }
+function chain(t: TransportChain): readonly NamedTransport[] {
+  if (!isChain(t)) return [{ name: "transport", transport: t }];
+  if (t.length === 0) throw new ConnectError("the transport chain is empty", Code.InvalidArgument);
+  return t;
+}
+
+/** @private */
+function isChain(t: TransportChain): t is readonly NamedTransport[] {
+  return Array.isArray(t);
+}
+
+/**
+ * The loop of {@link streamWithResume} (with `req`) and {@link
+ * watchWithResume} (without).
+ * @private
+ */
+async function* resume(
+  lanes: readonly NamedTransport[],
+  streamId: string,
+  req: CreateStreamRequest | undefined,
+  from: Cursor | string | undefined,
+  o: ResumeOptions,
+): AsyncGenerator<StreamEvent, void, undefined> {
+  let cursor: Cursor | undefined = typeof from === "string" ? parseCursor(from) : from;
+  // The guard first: the iteration it ends releases its connection before this one connects.
+  const lease = o.guard?.acquire(streamId);
+  const stop = new AbortController();
+  const onStop = (s: AbortSignal) => () => stop.abort(s.reason);
+  const sources = [o.signal, lease?.signal].filter((s): s is AbortSignal => s !== undefined);
+  const listeners = sources.map((s) => [s, onStop(s)] as const);
+  for (const [s, f] of listeners) {
+    if (s.aborted) f();
+    else s.addEventListener("abort", f, { once: true });
   }
+  const signal = stop.signal;
+  const b = { ...defaultBackoff, delay, random: Math.random, ...definedOnly(o.backoff ?? {}) };
+  const fallbackAfter = o.fallbackAfter ?? defaultFallbackAfter;
+  let lane = 0;
+  let laneFailures = 0;
+  let failures = 0;
+  try {
+    for (;;) {
+      if (signal.aborted) throw abortError(signal);
+      const t = (lanes[lane] as NamedTransport).transport;
+      // One controller per attempt: ending the attempt (terminal event, error,
+      // consumer break) always releases its connection.
+      const attempt = new AbortController();
+      const onAbort = () => attempt.abort(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      let error: ConnectError;
+      try {
+        const events = req !== undefined && cursor === undefined ? t.create(req, attempt.signal) : t.watch(streamId, cursor, attempt.signal);
+        for await (const e of events) {
+          switch (e.event.case) {
+            case "heartbeat":
+              failures = laneFailures = 0;
+              continue;
+            case "resumed":
+              // Not exact: the watch continues after the cursor the gateway names (events
+              // in between are lost, or — for another epoch — replayed from its start).
+              if (e.event.value.outcome !== ResumeOutcome.RECOVERED) cursor = tryParseCursor(e.event.value.cursor) ?? cursor;
+              yield e;
+              continue;
+          }
+          if (e.seq > 0) {
+            if (cursor !== undefined && e.epoch === cursor.epoch && e.seq <= cursor.seq) continue; // seen before the resume
+            if (cursor !== undefined && e.epoch !== cursor.epoch) yield epochChanged(e);
+            cursor = { epoch: e.epoch, seq: e.seq };
+            failures = laneFailures = 0;
+          }
+          yield e;
+          if (isTerminal(e)) return;
+        }
+        error = new ConnectError("stream ended before its terminal event", Code.Unavailable);
+      } catch (e) {
+        if (signal.aborted) throw abortError(signal);
+        error = toConnectError(e);
+        if (!retryableCodes.has(error.code)) throw error;
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+        attempt.abort();
+      }
+      if (++failures > b.maxAttempts) throw error;
+      if (++laneFailures >= fallbackAfter && lane < lanes.length - 1) {
+        const fromName = (lanes[lane] as NamedTransport).name;
+        lane++;
+        laneFailures = 0;
+        o.onFallback?.({ from: fromName, to: (lanes[lane] as NamedTransport).name, error, cursor });
+        continue;
+      }
+      const backoffMs = Math.round(Math.min(b.maxDelayMs, b.initialDelayMs * 2 ** (failures - 1)) * (0.5 + 0.5 * b.random()));
+      const delayMs = Math.max(backoffMs, retryAfterMs(error));
+      o.onRetry?.({ attempt: failures, delayMs, error, cursor });
+      try {
+        await b.delay(delayMs, signal);
+      } catch (e) {
+        throw signal.aborted ? abortError(signal) : toConnectError(e);
+      }
+    }
+  } finally {
+    for (const [s, f] of listeners) s.removeEventListener("abort", f);
+    lease?.release();
+  }
+}
+
+/** The server's `retry-after-ms` hint of an error, in milliseconds; 0 without one. @private */
+function retryAfterMs(e: ConnectError): number {
+  const ms = Number(e.metadata.get("retry-after-ms") ?? "");
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
 
 /**

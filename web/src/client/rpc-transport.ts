@@ -37,6 +37,14 @@ export function createRpcTransport(transport: Transport): StreamTransport {
         throw toConnectError(e);
       }
     },
+    async sendInput(streamId: string, inputId: string, text: string, signal?: AbortSignal) {
+      try {
+        const res = await client.sendInput({ streamId, inputId, text }, signal ? { signal } : {});
+        return res.inputId;
+      } catch (e) {
+        throw signal?.aborted ? abortError(signal) : toConnectError(e);
+      }
+    },
   };
 }
 

@@ -3,7 +3,7 @@ import { CreateStreamRequestSchema, ev, eventKindName, FinishReason, type Stream
 import { Code } from "@connectrpc/connect";
 import { beforeEach, describe, expect, it } from "vitest";
 import { streamWithResume } from "./resume-loop.js";
-import { type EventSourceConstructor, createSseTransport } from "./sse-transport.js";
+import { type EventSourceConstructor, createSseFetchTransport, createSseTransport } from "./sse-transport.js";
 import { drain } from "../testing/drain.js";
 
 const at = (seq: number, e: StreamEvent): StreamEvent => ({ ...e, streamId: "s", epoch: "E", seq });
@@ -194,5 +194,31 @@ describe("the resume loop over SSE", () => {
     es.send(hello); // a duplicate
     es.send(done);
     expect(await got).toEqual({ kinds: ["started", "text_delta", "resumed", "completed"] });
+  });
+});
+
+describe("sse-fetch (watchWith: fetch) and sendInput", () => {
+  it("watches with fetch after the cursor, without an EventSource", async () => {
+    FakeEventSource.instances = [];
+    const { fetch, sent } = fakeFetch(sse(frame(hello) + frame(done)));
+    const t = createSseFetchTransport({ baseUrl: "http://gw/", fetch });
+    const got = await drain(t.watch("s/1", { epoch: "E", seq: 1 }, new AbortController().signal));
+    expect(got).toEqual({ kinds: ["text_delta", "completed"] });
+    expect(sent.map((s) => [s.url, new Headers(s.init?.headers).get("Accept")])).toEqual([
+      ["http://gw/v1/streams/s%2F1/events?after=E%3A1", "text/event-stream"],
+    ]);
+    expect(FakeEventSource.instances).toHaveLength(0);
+  });
+
+  it("POSTs the input to :input and resolves to the answered input id", async () => {
+    const { fetch, sent } = fakeFetch(Response.json({ inputId: "in-7" }), jsonError(400, "failed_precondition", "already answered"));
+    const t = createSseTransport({ baseUrl: "http://gw", fetch, EventSource: ES });
+    expect(await t.sendInput("s", "", "yes")).toBe("in-7");
+    expect([sent[0]?.url, sent[0]?.init?.method, JSON.parse(String(sent[0]?.init?.body))]).toEqual([
+      "http://gw/v1/streams/s:input",
+      "POST",
+      { inputId: "", text: "yes" },
+    ]);
+    await expect(t.sendInput("s", "in-7", "yes")).rejects.toMatchObject({ code: Code.FailedPrecondition });
   });
 });

@@ -10,7 +10,7 @@ import {
 } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, toConnectError } from "./errors.js";
-import { send } from "./http-send.js";
+import { postCancel, postInput, send } from "./http-send.js";
 import { decodeSseEvent, defaultMaxEventChars, readSseEvents } from "./sse-events.js";
 import type { StreamTransport } from "./transport.js";
 
@@ -25,8 +25,15 @@ export interface SseTransportOptions {
   readonly fetch?: typeof globalThis.fetch | undefined;
   /** The `EventSource` to use for watch. @defaultValue `globalThis.EventSource` */
   readonly EventSource?: EventSourceConstructor | undefined;
-  /** Bound on one SSE event of a create, in characters. @defaultValue {@link defaultMaxEventChars} */
+  /** Bound on one SSE event read by fetch, in characters. @defaultValue {@link defaultMaxEventChars} */
   readonly maxEventChars?: number | undefined;
+  /**
+   * What reads a watch: a real `EventSource` (`"event-source"`), or `fetch`
+   * with the same SSE parser as create (`"fetch"`: works where EventSource
+   * does not, e.g. with an `Authorization` header added by a custom `fetch`).
+   * @defaultValue `"event-source"`
+   */
+  readonly watchWith?: "event-source" | "fetch" | undefined;
 }
 
 /**
@@ -37,7 +44,9 @@ export interface SseTransportOptions {
  *   closed after the terminal event, on abort, and on its `error` (raised as
  *   Code.Unavailable, so the resume loop resumes, instead of letting the
  *   EventSource reconnect on its own);
- * - `cancel`: `POST /v1/streams/{id}:cancel`.
+ *   or, with `watchWith: "fetch"`, the same GET read by fetch
+ *   ({@link readSseEvents});
+ * - `cancel`: `POST /v1/streams/{id}:cancel`; `sendInput`: `POST /v1/streams/{id}:input`.
  *
  * An SSE `event: error` and a non-2xx response become a ConnectError with the
  * code of their JSON body.
@@ -49,39 +58,50 @@ export function createSseTransport(o: SseTransportOptions): StreamTransport {
   const streamUrl = (id: string) => `${base}/v1/streams/${encodeURIComponent(id)}`;
 
   return {
-    async *create(req: CreateStreamRequest, signal: AbortSignal) {
-      const res = await send(doFetch, `${base}/v1/streams`, signal, {
+    create(req: CreateStreamRequest, signal: AbortSignal) {
+      return fetchSse(`${base}/v1/streams`, signal, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
         body: JSON.stringify(toJson(CreateStreamRequestSchema, req)),
       });
-      const type = res.headers.get("Content-Type") ?? "";
-      if (res.body === null || !type.startsWith("text/event-stream")) {
-        await res.body?.cancel().catch(() => {});
-        throw new ConnectError(`unexpected response: Content-Type "${type}"`, Code.Unknown);
-      }
-      try {
-        yield* readSseEvents(res.body, maxEventChars);
-      } catch (e) {
-        throw signal.aborted ? abortError(signal) : e;
-      }
     },
 
     watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal) {
-      const ES = o.EventSource ?? globalThis.EventSource;
       const url = `${streamUrl(streamId)}/events${cursor ? `?after=${encodeURIComponent(formatCursor(cursor))}` : ""}`;
-      return watchEventSource(url, ES, doFetch, signal);
+      if (o.watchWith === "fetch") return fetchSse(url, signal, { headers: { Accept: "text/event-stream" } });
+      return watchEventSource(url, o.EventSource ?? globalThis.EventSource, doFetch, signal);
     },
 
-    async cancel(streamId: string, reason = "") {
-      const res = await send(doFetch, `${streamUrl(streamId)}:cancel`, undefined, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(reason ? { reason } : {}),
-      });
-      await res.body?.cancel().catch(() => {});
-    },
+    cancel: (streamId: string, reason?: string) => postCancel(doFetch, base, streamId, reason),
+    sendInput: (streamId: string, inputId: string, text: string, signal?: AbortSignal) =>
+      postInput(doFetch, base, streamId, inputId, text, signal),
   };
+
+  async function* fetchSse(url: string, signal: AbortSignal, init: RequestInit): AsyncGenerator<StreamEvent, void, undefined> {
+    const res = await send(doFetch, url, signal, init);
+    const type = res.headers.get("Content-Type") ?? "";
+    if (res.body === null || !type.startsWith("text/event-stream")) {
+      await res.body?.cancel().catch(() => {});
+      throw new ConnectError(`unexpected response: Content-Type "${type}"`, Code.Unknown);
+    }
+    try {
+      yield* readSseEvents(res.body, maxEventChars);
+    } catch (e) {
+      throw signal.aborted ? abortError(signal) : e;
+    }
+  }
+}
+
+/**
+ * The SSE transport reading every response with `fetch` (no EventSource):
+ * {@link createSseTransport} with `watchWith: "fetch"`.
+ *
+ * @example
+ * const t = createSseFetchTransport({ baseUrl: location.origin });
+ * for await (const e of streamWithResume(t, { request })) render(e);
+ */
+export function createSseFetchTransport(o: Omit<SseTransportOptions, "watchWith" | "EventSource">): StreamTransport {
+  return createSseTransport({ ...o, watchWith: "fetch" });
 }
 
 

@@ -1,7 +1,8 @@
 import type { CreateStreamRequest, Cursor, StreamEvent } from "@airwave/proto";
 
 /**
- * One way of carrying a stream to the browser (Connect, gRPC-Web, SSE).
+ * One way of carrying a stream to the browser (Connect, gRPC-Web, SSE,
+ * NDJSON, long-poll, WebSocket).
  *
  * A transport only moves events: it neither resumes, deduplicates nor
  * retries. That is done once, above every transport, by
@@ -28,4 +29,24 @@ export interface StreamTransport {
    * Raises a ConnectError with Code.NotFound for an unknown stream.
    */
   cancel(streamId: string, reason?: string): Promise<void>;
+  /**
+   * Answers an `input_requested` event (`SendInput`) and resolves to the
+   * input id answered (the pending one when `inputId` is empty). The stream
+   * then logs `input_answered` and goes on.
+   *
+   * Raises a ConnectError: Code.NotFound for an unknown stream,
+   * Code.InvalidArgument for an answer the request does not allow,
+   * Code.FailedPrecondition (`airwave-reason` INPUT_NOT_PENDING or
+   * STREAM_ENDED) when no such input is waiting.
+   *
+   * @example
+   * const inputId = await transport.sendInput(streamId, e.event.value.inputId, "yes");
+   */
+  sendInput(streamId: string, inputId: string, text: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * Releases what the transport holds open across streams (the WebSocket of
+   * `createWebSocketTransport`); live iterations end with Code.Canceled.
+   * Transports without shared connections omit it. The transport stays usable.
+   */
+  close?(): void;
 }
