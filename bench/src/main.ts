@@ -1,0 +1,459 @@
+/**
+ * `npm run bench [-- --quick] [-- --profile]`: Airwave beside the direct
+ * gRPC floor, a textbook Express relay, Portkey and the Vercel AI SDK, all
+ * reading the same paced upstream. See bench/README.md for the method and
+ * the columns.
+ * @module
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import * as http from "node:http";
+import { join, resolve } from "node:path";
+import { type BenchChild, cpuUs, pinning, rssBytes, startChild } from "./bench-child.ts";
+import { formatProfile, type ProfileSummary, summariseProfile } from "./profile-summary.ts";
+import { barChartSvg, formatGoals, formatTable, type GoalCheck, percentiles, type ResultRow } from "./report.ts";
+import { startAndDrop } from "./resume-client.ts";
+import { histogram, type LoadOptions, type LoadResult, runLoad } from "./run-load.ts";
+import { aiSdkTarget, airwaveTargets, expressTarget, grpcFloorTarget, portkeyTarget, type Target } from "./targets.ts";
+
+const argv = process.argv.slice(2);
+const quick = argv.includes("--quick");
+const profile = argv.includes("--profile");
+const only = argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+const benchDir = resolve(import.meta.dirname, "..");
+const resultsDir = join(benchDir, "results");
+const t0 = Date.now();
+const log = (s: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}`);
+
+/** The run's sizes: quick (< 3 min, CI) or full (< 20 min). */
+const size = quick
+  ? { reps: 2, c1Streams: 3, poisson: [100], poissonSeconds: 3, fastStreams: 5, burst: 100, open: [1000], startsSeconds: 1.5, resumePerGap: 10, storm: 200, protoPoisson: 0 }
+  : { reps: 5, c1Streams: 5, poisson: [100, 500, 2000], poissonSeconds: 5, fastStreams: 10, burst: 500, open: [2000, 10000], startsSeconds: 4, resumePerGap: 30, storm: 1000, protoPoisson: 100 };
+
+// The harness and the upstream share CPU 0; the systems under test get CPU 1.
+const harnessCpu = 0;
+const sutCpu = 1;
+if (pinning) execFileSync("taskset", ["-cp", String(harnessCpu), String(process.pid)], { stdio: "ignore" });
+
+interface System {
+  key: string;
+  target: Target;
+  /** Processes whose CPU counts for this system (none for the floor). */
+  procs: BenchChild[];
+  /** Prefix of the model name (the full Airwave path routes by provider). */
+  modelPrefix: string;
+}
+
+const rows: ResultRow[] = [];
+const children: BenchChild[] = [];
+const want = (scenario: string) => !only || only.some((o) => scenario.startsWith(o));
+
+async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((ok) => s.listen(0, "127.0.0.1", ok));
+  const p = (s.address() as { port: number }).port;
+  await new Promise((ok) => s.close(ok));
+  return p;
+}
+
+async function child(script: string, name: string, env: Record<string, string> = {}, cpuProfDir?: string): Promise<BenchChild> {
+  const c = await startChild(script, { name, env, cpu: script === "upstream.ts" ? harnessCpu : sutCpu, cpuProfDir });
+  children.push(c);
+  return c;
+}
+
+const gatewayEnv = (inferenceUrl: string) => ({
+  AIRWAVE_INFERENCE_URL: inferenceUrl,
+  AIRWAVE_PORT: "0",
+  AIRWAVE_MAX_STREAMS: "30000",
+  AIRWAVE_LOG_LEVEL: "warn",
+});
+
+const cpuOf = (procs: BenchChild[]) => procs.reduce((s, p) => s + cpuUs(p.pid), 0);
+
+/** Runs a load on a system and turns it into a row (CPU from /proc around the run). */
+async function measure(scenario: string, sys: System, o: Omit<LoadOptions, "target" | "model"> & { model: string }): Promise<{ row: ResultRow; load: LoadResult }> {
+  const c0 = cpuOf(sys.procs);
+  const load = await runLoad({ ...o, target: sys.target, model: sys.modelPrefix + o.model });
+  const cpu = cpuOf(sys.procs) - c0;
+  const row: ResultRow = {
+    scenario,
+    system: sys.target.name,
+    streams: { started: load.started, ok: load.ok, failed: load.failed },
+    tokens: load.tokens,
+    eventsPerS: load.tokens / (load.wallUs / 1e6),
+    ttfe: percentiles(load.ttfe),
+    latency: percentiles(load.latency),
+    ...(sys.procs.length > 0 && load.tokens > 0 ? { cpuUsPerEvent: cpu / load.tokens, capacityPerCore: 1e6 / (cpu / load.tokens) } : {}),
+    ...(load.errors.length ? { errors: load.errors } : {}),
+  };
+  return { row, load };
+}
+
+/** Fills the "added" columns of `rows` from the floor's row of the same scenario. */
+function addFloor(scenario: string, floorRow: ResultRow | undefined, others: ResultRow[]): void {
+  if (!floorRow?.ttfe || !floorRow.latency) return;
+  for (const r of others) {
+    if (r.scenario !== scenario || r === floorRow || !r.ttfe || !r.latency) continue;
+    r.addedTtfeP50 = r.ttfe.p50 - floorRow.ttfe.p50;
+    r.addedLatencyP50 = r.latency.p50 - floorRow.latency.p50;
+    r.addedLatencyP99 = r.latency.p99 - floorRow.latency.p99;
+  }
+}
+
+/**
+ * Repeats a load `reps` times over every system in turn (floor first, so
+ * each system's repetitions alternate with the floor's), merging the
+ * histograms per system.
+ */
+async function alternating(scenario: string, systems: System[], reps: number, o: Omit<LoadOptions, "target">): Promise<ResultRow[]> {
+  const merged = new Map<string, { ttfe: ReturnType<typeof histogram>; latency: ReturnType<typeof histogram>; rows: ResultRow[] }>();
+  for (let rep = 0; rep < reps; rep++) {
+    for (const sys of systems) {
+      const { row, load } = await measure(scenario, sys, o);
+      let m = merged.get(sys.key);
+      if (!m) merged.set(sys.key, (m = { ttfe: histogram(), latency: histogram(), rows: [] }));
+      m.ttfe.add(load.ttfe);
+      m.latency.add(load.latency);
+      m.rows.push(row);
+    }
+  }
+  const out: ResultRow[] = [];
+  for (const sys of systems) {
+    const m = merged.get(sys.key);
+    if (!m) continue;
+    const rs = m.rows;
+    const tokens = rs.reduce((s, r) => s + r.tokens, 0);
+    const cpuRows = rs.filter((r) => r.cpuUsPerEvent !== undefined);
+    const cpuUsPerEvent = cpuRows.length ? cpuRows.reduce((s, r) => s + (r.cpuUsPerEvent as number) * r.tokens, 0) / Math.max(1, cpuRows.reduce((s, r) => s + r.tokens, 0)) : undefined;
+    const errors = [...new Set(rs.flatMap((r) => r.errors ?? []))];
+    out.push({
+      scenario,
+      system: sys.target.name,
+      streams: rs.reduce((s, r) => ({ started: s.started + r.streams.started, ok: s.ok + r.streams.ok, failed: s.failed + r.streams.failed }), { started: 0, ok: 0, failed: 0 }),
+      tokens,
+      eventsPerS: rs.reduce((s, r) => s + (r.eventsPerS ?? 0), 0) / rs.length,
+      ttfe: percentiles(m.ttfe),
+      latency: percentiles(m.latency),
+      ...(cpuUsPerEvent !== undefined ? { cpuUsPerEvent, capacityPerCore: 1e6 / cpuUsPerEvent } : {}),
+      extra: { reps, "p50/rep": rs.map((r) => r.latency?.p50.toFixed(3)).join("/") },
+      ...(errors.length ? { errors } : {}),
+    });
+  }
+  addFloor(scenario, out[0], out);
+  rows.push(...out);
+  for (const r of out) log(`${scenario} · ${r.system}: lat p50 ${r.latency?.p50} ms, p99 ${r.latency?.p99} ms, CPU ${r.cpuUsPerEvent?.toFixed(1) ?? "—"} µs/ev, ${r.streams.ok}/${r.streams.failed}`);
+  return out;
+}
+
+async function wsAvailable(url: string): Promise<string | undefined> {
+  const r = await fetch(`${url}/v1/ws`).catch((e: Error) => ({ status: 0, statusText: e.message }));
+  return r.status === 404 ? "GET /v1/ws answers 404: the WebSocket endpoint is not in this gateway build" : undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  mkdirSync(resultsDir, { recursive: true });
+  log(`${quick ? "quick" : "full"} run; taskset ${pinning ? `pins harness+upstream to CPU ${harnessCpu}, systems to CPU ${sutCpu}` : "not available: nothing pinned"}`);
+  const up = await child("upstream.ts", "upstream");
+  const openai = up.info.openaiUrl as string;
+  const gw = await child("airwave-gateway.ts", "airwave-gateway", gatewayEnv(up.url));
+  const services = await child("airwave-services.ts", "airwave-services", { OPENAI_BASE_URL: openai, OPENAI_API_KEY: "bench", AIRWAVE_LOG_LEVEL: "warn" });
+  const gwFull = await child("airwave-gateway.ts", "airwave-gateway-full", gatewayEnv(services.url));
+  const express = await child("express-relay.ts", "express", { UPSTREAM_OPENAI_URL: openai });
+  const portkey = await child("portkey.ts", "portkey", { PORTKEY_PORT: String(await freePort()) });
+  const aiSdk = await child("ai-sdk.ts", "ai-sdk", { UPSTREAM_OPENAI_URL: openai });
+  log("all systems started");
+
+  const aw = airwaveTargets(gw.url);
+  const awFull = airwaveTargets(gwFull.url, "airwave full path");
+  const floor: System = { key: "floor", target: grpcFloorTarget(up.url), procs: [], modelPrefix: "" };
+  const airwave: System = { key: "airwave", target: aw.sse as Target, procs: [gw], modelPrefix: "" };
+  const full: System = { key: "airwave-full", target: awFull.sse as Target, procs: [gwFull, services], modelPrefix: "openai-compatible/" };
+  const systems: System[] = [
+    floor,
+    airwave,
+    full,
+    { key: "express", target: expressTarget(express.url), procs: [express], modelPrefix: "" },
+    { key: "portkey", target: portkeyTarget(portkey.url, openai), procs: [portkey], modelPrefix: "" },
+    { key: "ai-sdk", target: aiSdkTarget(aiSdk.url), procs: [aiSdk], modelPrefix: "" },
+  ];
+
+  // Warm-up: JIT and connection pools of every system, not measured.
+  for (const sys of systems) {
+    await runLoad({ target: sys.target, model: `${sys.modelPrefix}paced-r200-n20`, arrival: { kind: "burst", streams: 20 }, timeoutMs: 10_000 });
+    await runLoad({ target: sys.target, model: `${sys.modelPrefix}paced-r200-n10`, arrival: { kind: "sequential", streams: 3 }, timeoutMs: 10_000 });
+  }
+  log("warm-up done");
+
+  if (want("c=1")) await alternating("c=1 · 100 tok/s", systems, size.reps, { model: "paced-r100-n40", arrival: { kind: "sequential", streams: size.c1Streams }, timeoutMs: 30_000 });
+
+  for (const c of size.poisson) {
+    const scenario = `50 tok/s · Poisson c=${c}`;
+    if (!want("50 tok/s")) break;
+    // 100 tokens at 50 tok/s last 2 s, so c concurrent streams arrive at c/2 per second.
+    const chosen = c >= 2000 ? [floor, airwave] : systems;
+    await alternating(scenario, chosen, c >= 500 ? 1 : quick ? 1 : Math.min(size.reps, 3), {
+      model: "paced-r50-n100",
+      arrival: { kind: "poisson", perSecond: c / 2, seconds: size.poissonSeconds },
+      timeoutMs: 60_000,
+    });
+  }
+
+  if (want("1000 tok/s"))
+    await alternating("1000 tok/s · burst", systems, 1, { model: "paced-r1000-n1000", arrival: { kind: "burst", streams: size.fastStreams }, timeoutMs: 30_000 });
+
+  if (want("burst")) await alternating(`burst ${size.burst} · 50 tok/s`, systems, 1, { model: "paced-r50-n50", arrival: { kind: "burst", streams: size.burst }, timeoutMs: 60_000 });
+
+  if (want("starts")) {
+    const out: ResultRow[] = [];
+    for (const sys of systems) {
+      const { row } = await measure("stream starts", sys, { model: "paced-r1000-n1", arrival: { kind: "closed", concurrency: 32, seconds: size.startsSeconds }, timeoutMs: 30_000 });
+      const perS = row.streams.ok / ((size.startsSeconds * 1e6 + 1) / 1e6);
+      const cpuPerStart = row.cpuUsPerEvent; // one token per stream: µs per stream
+      row.extra = { "starts/s": perS.toFixed(0), ...(cpuPerStart !== undefined ? { "CPU µs/start": cpuPerStart.toFixed(0), "starts/s/core": (1e6 / cpuPerStart).toFixed(0) } : {}) };
+      delete row.cpuUsPerEvent;
+      delete row.capacityPerCore;
+      out.push(row);
+      log(`stream starts · ${row.system}: ${JSON.stringify(row.extra)}`);
+    }
+    rows.push(...out);
+  }
+
+  if (want("stalled")) {
+    const base = { model: "paced-r50-n100", arrival: { kind: "poisson" as const, perSecond: 50, seconds: size.poissonSeconds }, timeoutMs: 60_000 };
+    const a = await measure("stalled readers · 0 %", airwave, base);
+    const rss0 = rssBytes(gw.pid);
+    const b = await measure("stalled readers · 5 %", airwave, { ...base, stallFraction: 0.05 });
+    b.row.addedLatencyP50 = (b.row.latency?.p50 ?? 0) - (a.row.latency?.p50 ?? 0);
+    b.row.addedLatencyP99 = (b.row.latency?.p99 ?? 0) - (a.row.latency?.p99 ?? 0);
+    b.row.extra = { "RSS before MB": (rss0 / 2 ** 20).toFixed(0), "RSS after MB": (rssBytes(gw.pid) / 2 ** 20).toFixed(0) };
+    b.row.note = "added = vs the same load without stalled readers";
+    rows.push(a.row, b.row);
+    log(`stalled readers: p50 ${a.row.latency?.p50} → ${b.row.latency?.p50} ms, p99 ${a.row.latency?.p99} → ${b.row.latency?.p99} ms`);
+  }
+
+  if (want("open")) {
+    for (const n of size.open) {
+      const mem0 = await gw.gc();
+      const c0 = cpuUs(gw.pid);
+      const handles: { abort(): void }[] = [];
+      let firsts = 0;
+      let failed = 0;
+      const errs = new Set<string>();
+      // Open in waves so connection setup does not dominate.
+      for (let i = 0; i < n; i++) {
+        let first = true;
+        handles.push(
+          airwave.target.open("paced-r1-n600", {
+            onToken() {
+              if (first) {
+                first = false;
+                firsts++;
+              }
+            },
+            onEnd(err) {
+              if (err) {
+                failed++;
+                errs.add(err.message.slice(0, 150));
+              }
+            },
+          }),
+        );
+        if (i % 500 === 499) await sleep(100);
+      }
+      const deadline = Date.now() + 60_000;
+      while (firsts + failed < n && Date.now() < deadline) await sleep(100);
+      await sleep(1000);
+      const mem1 = await gw.gc();
+      const c1 = cpuUs(gw.pid);
+      await sleep(3000);
+      const idleCpuPct = ((cpuUs(gw.pid) - c1) / 3e6) * 100;
+      const perStreamKB = (mem1.rss - mem0.rss) / n / 1024;
+      rows.push({
+        scenario: `${n} open streams · 1 tok/s`,
+        system: airwave.target.name,
+        streams: { started: n, ok: firsts, failed },
+        tokens: firsts,
+        extra: {
+          "RSS MB": (mem1.rss / 2 ** 20).toFixed(0),
+          "KB/stream RSS": perStreamKB.toFixed(1),
+          "KB/stream heap+ext": ((mem1.heapUsed + mem1.external - mem0.heapUsed - mem0.external) / n / 1024).toFixed(1),
+          "CPU % at 1 tok/s": idleCpuPct.toFixed(1),
+          "open CPU s": ((c1 - c0) / 1e6).toFixed(2),
+        },
+        ...(errs.size ? { errors: [...errs].slice(0, 3) } : {}),
+      });
+      log(`${n} open: RSS ${(mem1.rss / 2 ** 20).toFixed(0)} MB, ${perStreamKB.toFixed(1)} KB/stream, CPU ${idleCpuPct.toFixed(1)} %`);
+      for (const h of handles) h.abort();
+      await sleep(2000);
+    }
+  }
+
+  if (want("resume")) {
+    for (const gapMs of [0, 500, 5000]) {
+      const drops = await Promise.all(Array.from({ length: size.resumePerGap }, () => startAndDrop(gw.url, "paced-r20-n60", 5)));
+      await sleep(gapMs);
+      const outs = [];
+      for (const d of drops) outs.push(await d.resume()); // one at a time: latency of a lone resume
+      rows.push(resumeRow(`resume after ${gapMs / 1000} s`, outs));
+    }
+    const drops = [];
+    for (let i = 0; i < size.storm; i += 100) drops.push(...(await Promise.all(Array.from({ length: Math.min(100, size.storm - i) }, () => startAndDrop(gw.url, "paced-r10-n100", 3)))));
+    await sleep(500);
+    const outs = await Promise.all(drops.map((d) => d.resume()));
+    rows.push(resumeRow(`resume storm ${size.storm}`, outs));
+  }
+
+  if (want("protocols")) {
+    const skip = await wsAvailable(gw.url);
+    const protos = Object.entries(aw).filter(([k]) => !(k === "ws" && skip));
+    if (skip) {
+      console.log(`WebSocket skipped: ${skip}`);
+      rows.push({ scenario: "egress · c=1", system: "airwave WebSocket", streams: { started: 0, ok: 0, failed: 0 }, tokens: 0, note: `skipped: ${skip}` });
+    }
+    const psys = [floor, ...protos.map(([k, t]) => ({ key: `aw-${k}`, target: t, procs: [gw], modelPrefix: "" }))];
+    for (const s of psys) await runLoad({ target: s.target, model: "paced-r200-n10", arrival: { kind: "burst", streams: 10 }, timeoutMs: 10_000 });
+    await alternating("egress · c=1", psys, size.reps, { model: "paced-r100-n40", arrival: { kind: "sequential", streams: size.c1Streams }, timeoutMs: 30_000 });
+    if (size.protoPoisson > 0)
+      await alternating(`egress · Poisson c=${size.protoPoisson}`, psys, 1, {
+      model: "paced-r50-n50",
+      arrival: { kind: "poisson", perSecond: size.protoPoisson, seconds: quick ? 2 : 4 },
+      timeoutMs: 60_000,
+    });
+  }
+
+  let profileSummary: ProfileSummary | undefined;
+  if (profile) {
+    const dir = join(resultsDir, `profile-${stamp}`);
+    mkdirSync(dir, { recursive: true });
+    const pg = await startChild("airwave-gateway.ts", { name: "airwave-gateway", env: gatewayEnv(up.url), cpu: sutCpu, cpuProfDir: dir });
+    const t = airwaveTargets(pg.url).sse as Target;
+    await runLoad({ target: t, model: "paced-r200-n20", arrival: { kind: "burst", streams: 20 }, timeoutMs: 10_000 });
+    const c = quick ? 100 : 200;
+    const r = await runLoad({ target: t, model: "paced-r50-n100", arrival: { kind: "poisson", perSecond: c / 2, seconds: quick ? 4 : 8 }, timeoutMs: 60_000 });
+    await pg.stop();
+    const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+    if (file) {
+      profileSummary = summariseProfile(join(dir, file), 30);
+      console.log(`\nCPU profile of the gateway, 50 tok/s Poisson c=${c} over SSE (${r.tokens} tokens): ${join(dir, file)}\n${formatProfile(profileSummary)}\n`);
+    }
+  }
+
+  for (const s of systems) s.target.close();
+  for (const t of Object.values(aw)) t.close();
+  for (const c of children) await c.stop();
+
+  const goals = checkGoals(rows);
+  const result = { startedAt: new Date(t0).toISOString(), quick, durationS: (Date.now() - t0) / 1000, pinning, node: process.version, rows, goals, profile: profileSummary };
+  writeFileSync(join(resultsDir, `${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  // A partial run (--only) does not replace the latest complete one.
+  if (!only) {
+    writeFileSync(join(resultsDir, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(resultsDir, "latest.svg"), chart(rows));
+  }
+  console.log(`\n${formatTable(rows)}\n\nGoals (Airwave gateway, this machine, this run):\n${formatGoals(goals)}\n`);
+  console.log(`results: bench/results/${stamp}.json, bench/results/latest.json, chart bench/results/latest.svg (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+}
+
+const stamp = new Date(t0).toISOString().replace(/[:.]/g, "-");
+
+function resumeRow(scenario: string, outs: { firstReplayUs: number | undefined; gaps: number; duplicates: number }[]): ResultRow {
+  const h = histogram();
+  let gaps = 0;
+  let dups = 0;
+  let none = 0;
+  for (const o of outs) {
+    if (o.firstReplayUs === undefined) none++;
+    else h.recordValue(Math.max(1, o.firstReplayUs));
+    gaps += o.gaps;
+    dups += o.duplicates;
+  }
+  const p = percentiles(h);
+  log(`${scenario}: first replayed event p50 ${p.p50} ms, p99 ${p.p99} ms, gaps ${gaps}, duplicates ${dups}`);
+  return {
+    scenario,
+    system: "airwave SSE",
+    streams: { started: outs.length, ok: outs.length - none, failed: none },
+    tokens: 0,
+    ttfe: p,
+    extra: { gaps, duplicates: dups },
+    note: "TTFE = resume request → first replayed event",
+  };
+}
+
+function find(scenarioPrefix: string, system: string): ResultRow | undefined {
+  return rows.find((r) => r.scenario.startsWith(scenarioPrefix) && r.system === system);
+}
+
+function checkGoals(rs: ResultRow[]): GoalCheck[] {
+  void rs;
+  const g: GoalCheck[] = [];
+  const le = (goal: string, v: number | undefined, limit: number, unit: string, d = 2) =>
+    g.push({ goal, measured: v === undefined ? "not measured" : `${v.toFixed(d)} ${unit}`, met: v === undefined ? undefined : v <= limit, gap: v === undefined ? "" : `${(v - limit).toFixed(d)} ${unit} over` });
+  const aw = "airwave SSE";
+  const p50 = find("50 tok/s · Poisson c=100", aw);
+  le("gateway CPU ≤ 15 µs per delivered event at 50 tok/s (c=100, log on)", p50?.cpuUsPerEvent, 15, "µs", 1);
+  const c1 = find("c=1", aw);
+  le("added TTFE ≤ 0.5 ms p50 (c=1, vs floor)", c1?.addedTtfeP50, 0.5, "ms", 3);
+  le("added per-event latency ≤ 0.15 ms p50 (c=1)", c1?.addedLatencyP50, 0.15, "ms", 3);
+  le("added per-event latency ≤ 2 ms p99 (c=1)", c1?.addedLatencyP99, 2, "ms", 3);
+  const open2k = find(`${size.open[0]} open`, aw);
+  le(`≤ 30 KB per open SSE stream (RSS after GC, ${size.open[0]} streams)`, open2k?.extra ? Number(open2k.extra["KB/stream RSS"]) : undefined, 30, "KB", 1);
+  const open10k = find("10000 open", aw);
+  le("10,000 open streams < 500 MB (gateway RSS)", open10k?.extra ? Number(open10k.extra["RSS MB"]) : undefined, 500, "MB", 0);
+  const starts = find("stream starts", aw);
+  const spc = starts?.extra?.["starts/s/core"];
+  g.push({
+    goal: "≥ 4,000 stream starts per second per core",
+    measured: spc === undefined ? "not measured" : `${spc} starts/s/core (${starts?.extra?.["starts/s"]} starts/s achieved)`,
+    met: spc === undefined ? undefined : Number(spc) >= 4000,
+    gap: spc === undefined ? "" : `${(4000 - Number(spc)).toFixed(0)} starts/s/core short`,
+  });
+  const resumes = rs.filter((r) => r.scenario.startsWith("resume"));
+  for (const r of resumes) {
+    le(`${r.scenario}: first replayed event ≤ 2 ms p50`, r.ttfe?.p50, 2, "ms", 3);
+    le(`${r.scenario}: first replayed event ≤ 10 ms p99`, r.ttfe?.p99, 10, "ms", 3);
+    const bad = Number(r.extra?.gaps ?? 0) + Number(r.extra?.duplicates ?? 0);
+    g.push({ goal: `${r.scenario}: 0 gaps and 0 duplicates`, measured: `${r.extra?.gaps} gaps, ${r.extra?.duplicates} duplicates`, met: bad === 0, gap: `${bad} bad events` });
+  }
+  const stall = find("stalled readers · 5 %", aw);
+  g.push({
+    goal: "5 % stalled readers add no latency to others (p50 +≤ 0.15 ms, p99 +≤ 1 ms)",
+    measured: stall ? `p50 ${stall.addedLatencyP50?.toFixed(3)} ms, p99 ${stall.addedLatencyP99?.toFixed(3)} ms added` : "not measured",
+    met: stall ? (stall.addedLatencyP50 ?? 0) <= 0.15 && (stall.addedLatencyP99 ?? 0) <= 1 : undefined,
+    gap: stall ? `p50 ${Math.max(0, (stall.addedLatencyP50 ?? 0) - 0.15).toFixed(3)} ms, p99 ${Math.max(0, (stall.addedLatencyP99 ?? 0) - 1).toFixed(3)} ms over` : "",
+  });
+  return g;
+}
+
+function chart(rs: ResultRow[]): string {
+  const names = ["airwave SSE", "airwave full path SSE", "Express SSE relay", "Portkey gateway", "Vercel AI SDK"];
+  const cpuRow = (n: string) => rs.find((r) => r.scenario === "50 tok/s · Poisson c=100" && r.system === n);
+  const c1 = (n: string) => rs.find((r) => r.scenario.startsWith("c=1") && r.system === n);
+  return barChartSvg(`Airwave beside the alternatives, ${quick ? "quick" : "full"} run ${new Date(t0).toISOString().slice(0, 16)}`, [
+    { title: "Gateway CPU per delivered event at 50 tok/s, c=100 (lower is better)", unit: "µs", goal: 15, bars: names.map((n) => ({ label: n, value: cpuRow(n)?.cpuUsPerEvent, highlight: n.startsWith("airwave") })) },
+    {
+      title: "Added per-event latency p50 at c=1, vs the direct gRPC floor",
+      unit: "ms",
+      goal: 0.15,
+      bars: names.map((n) => ({ label: n, value: c1(n)?.addedLatencyP50 === undefined ? undefined : Math.max(0, c1(n)?.addedLatencyP50 as number), highlight: n.startsWith("airwave") })),
+    },
+    {
+      title: "Added time to first event p50 at c=1, vs the floor",
+      unit: "ms",
+      goal: 0.5,
+      bars: names.map((n) => ({ label: n, value: c1(n)?.addedTtfeP50 === undefined ? undefined : Math.max(0, c1(n)?.addedTtfeP50 as number), highlight: n.startsWith("airwave") })),
+    },
+  ]);
+}
+
+try {
+  await main();
+  process.exit(0);
+} catch (err) {
+  console.error(err);
+  for (const c of children) await c.stop().catch(() => {});
+  process.exit(1);
+}
