@@ -143,6 +143,31 @@ export interface GatewayConfig {
    * default 25000.
    */
   longPollMaxWaitMs: number;
+  // --- the WebSocket session at /v1/ws (docs/websocket.md) ---
+  /**
+   * Largest client message (one WebSocket message, after reassembly of its
+   * frames) accepted on `/v1/ws`, in bytes; a larger one closes the socket
+   * with 1009. `AIRWAVE_WS_MAX_MESSAGE_BYTES`, default AIRWAVE_MAX_REQUEST_BYTES.
+   */
+  wsMaxMessageBytes: number;
+  /**
+   * Streams one socket may watch at once (watches plus creates and watches
+   * still being answered); one more is refused with a WsError
+   * RESOURCE_EXHAUSTED for that message. `AIRWAVE_WS_MAX_STREAMS`, default 100.
+   */
+  wsMaxStreams: number;
+  /**
+   * WebSocket sessions the gateway holds at once; one more is accepted and
+   * closed at once with 1013 (try again later). `AIRWAVE_WS_MAX_SOCKETS`,
+   * default 10000.
+   */
+  wsMaxSockets: number;
+  /**
+   * How long a socket opened without credentials while keys are required
+   * may take to send its first message, an `auth`, in ms; then it is closed
+   * with 1008. `AIRWAVE_WS_AUTH_TIMEOUT_MS`, default 10000.
+   */
+  wsAuthTimeoutMs: number;
 }
 
 /**
@@ -154,6 +179,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   const host = env.AIRWAVE_HOST || "127.0.0.1";
   const port = int(env, "AIRWAVE_PORT", 8080);
   const origins = env.AIRWAVE_CORS_ORIGINS;
+  const maxRequestBytes = int(env, "AIRWAVE_MAX_REQUEST_BYTES", 1_048_576);
   return {
     host,
     port,
@@ -168,10 +194,23 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     logMaxEvents: int(env, "AIRWAVE_LOG_MAX_EVENTS", 100_000),
     maxStreams: int(env, "AIRWAVE_MAX_STREAMS", 10_000),
     generationTimeoutMs: int(env, "AIRWAVE_GENERATION_TIMEOUT_MS", 600_000),
-    maxRequestBytes: int(env, "AIRWAVE_MAX_REQUEST_BYTES", 1_048_576),
+    maxRequestBytes,
     logLevel: env.AIRWAVE_LOG_LEVEL || "info",
     ...edgeConfig(env),
     ...lifetimeConfig(env),
+    ...wsConfig(env, maxRequestBytes),
+  };
+}
+
+/** The WebSocket fields of GatewayConfig. */
+function wsConfig(env: NodeJS.ProcessEnv, maxRequestBytes: number) {
+  const wsMaxMessageBytes = int(env, "AIRWAVE_WS_MAX_MESSAGE_BYTES", maxRequestBytes);
+  if (wsMaxMessageBytes === 0) throw new Error("AIRWAVE_WS_MAX_MESSAGE_BYTES must be at least 1");
+  return {
+    wsMaxMessageBytes,
+    wsMaxStreams: int(env, "AIRWAVE_WS_MAX_STREAMS", 100),
+    wsMaxSockets: int(env, "AIRWAVE_WS_MAX_SOCKETS", 10_000),
+    wsAuthTimeoutMs: int(env, "AIRWAVE_WS_AUTH_TIMEOUT_MS", 10_000),
   };
 }
 

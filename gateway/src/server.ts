@@ -16,6 +16,7 @@ import { serveStatic } from "./http/static-files.js";
 import { createStreamRoutes } from "./http/stream-routes.js";
 import { writeError } from "./http/write-error.js";
 import { createStreamService } from "./stream-service.js";
+import { createWsGateway } from "./ws/ws-gateway.js";
 
 /** A running gateway. */
 export interface Gateway {
@@ -30,8 +31,9 @@ export interface Gateway {
    * gRPC health NOT_SERVING) and new streams are refused (UNAVAILABLE);
    * running generations may finish for `graceMs` (default 0), then end with
    * `failed(UNAVAILABLE, GATEWAY_SHUTDOWN, retryable)` (see
-   * {@link Hub.shutdown}); then the port is closed and every connection with
-   * it. Resolves when all is closed.
+   * {@link Hub.shutdown}); then the port is closed, every WebSocket is closed
+   * with 1012 once its watches sent their last messages, and every
+   * connection is closed. Resolves when all is closed.
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -47,7 +49,7 @@ const h2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
 /**
  * Starts the gateway on one port: HTTP/1.1 (Connect, gRPC-Web, SSE, NDJSON,
- * the demo page) and HTTP/2 cleartext with prior knowledge (gRPC, and
+ * the WebSocket session at `/v1/ws`, the demo page) and HTTP/2 cleartext with prior knowledge (gRPC, and
  * Connect over h2c), told apart by the HTTP/2 connection preface.
  *
  * Raises when the port cannot be bound.
@@ -126,6 +128,9 @@ export async function startGateway(
   };
 
   const h1 = http.createServer(handler);
+  // WebSocket upgrades (HTTP/1.1 only): /v1/ws, anything else 404.
+  const ws = createWsGateway(hub, { ...cfg, auth, onError });
+  h1.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => ws.handleUpgrade(req, socket, head));
   const h2 = http2.createServer({}, handler as unknown as Parameters<typeof http2.createServer>[1]);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -163,9 +168,13 @@ export async function startGateway(
       server.close();
       // Watches have read their last events; let the responses flush them
       // (at most shutdownFlushMs) before the connections are cut.
-      await Promise.race([
-        Promise.all([...open].map((r) => once(r, "close").catch(() => {}))),
-        new Promise((resolve) => setTimeout(resolve, Math.min(shutdownFlushMs, graceMs)).unref()),
+      await Promise.all([
+        Promise.race([
+          Promise.all([...open].map((r) => once(r, "close").catch(() => {}))),
+          new Promise((resolve) => setTimeout(resolve, Math.min(shutdownFlushMs, graceMs)).unref()),
+        ]),
+        // Sockets: their watches' last messages, then close 1012.
+        ws.close(shutdownFlushMs),
       ]);
       h1.closeAllConnections();
       for (const s of sockets) s.destroy();

@@ -4,12 +4,13 @@ import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { eventKindName, formatCursor, StreamEventSchema, type StreamEvent } from "@airwave/proto";
 
 /**
- * Turns watch output into bytes for one HTTP streaming format. Transports
- * differ only in their Encoder; ordering, heartbeats, errors and cleanup live
- * once in `serveStream` (STYLE P7).
+ * Turns watch output into bytes for one streaming format: SSE, NDJSON, or
+ * the WebSocket frames of one watch (gateway/src/ws/ws-encoder.ts).
+ * Transports differ only in their Encoder; ordering, heartbeats, errors and
+ * cleanup live once in `serveStream` (STYLE P7).
  */
 export interface Encoder {
-  /** The response Content-Type. */
+  /** The response Content-Type (HTTP), or the media type of the frames' payload (WebSocket). */
   readonly contentType: string;
   /** One event. */
   event(e: StreamEvent): Uint8Array;
@@ -24,9 +25,10 @@ const utf8 = new TextEncoder();
 /**
  * Encodes each event once, however many watchers read it: logged events are
  * shared objects, so their bytes are kept beside them (and collected with
- * them).
+ * them). One cache per returned function: share the function between the
+ * watchers of one format.
  */
-function oncePerEvent(encode: (e: StreamEvent) => Uint8Array): (e: StreamEvent) => Uint8Array {
+export function oncePerEvent(encode: (e: StreamEvent) => Uint8Array): (e: StreamEvent) => Uint8Array {
   const cache = new WeakMap<StreamEvent, Uint8Array>();
   return (e) => {
     let bytes = cache.get(e);

@@ -15,14 +15,17 @@ export interface ServeOptions {
 }
 
 /**
- * The one serve loop of the HTTP streaming transports (SSE, NDJSON): pulls
- * events (so a slow socket slows only its own watch), adds heartbeats when
- * idle, writes each encoded event awaiting `drain`, reports an error in the
- * encoder's format, and always ends the response.
+ * The one serve loop of the streaming transports (SSE, NDJSON, and each
+ * watch of a WebSocket session): pulls events (so a slow socket slows only
+ * its own watch), adds heartbeats when idle, writes each encoded event
+ * awaiting `drain`, reports an error in the encoder's format, and always
+ * closes the sink (the response; for a WebSocket watch, nothing: the socket
+ * outlives its watches).
  *
  * A watcher too slow to drain within the write deadline is closed: its
  * socket is destroyed (nothing more can be written), and it can resume from
- * its last `id:`.
+ * its last cursor. An abort of `o.signal` (the client left, or stopped this
+ * watch) ends the loop silently. Never throws.
  */
 export async function serveStream(
   events: AsyncIterable<StreamEvent>,
@@ -51,4 +54,19 @@ export function publicError(e: ConnectError): ConnectError {
     return new ConnectError("internal error", Code.Internal, undefined, undefined, e);
   }
   return e;
+}
+
+/**
+ * `first` followed by the rest of `rest`: serves a watch whose first event
+ * was pulled before the response was committed (so NOT_FOUND and
+ * INVALID_ARGUMENT answer the request instead of breaking a stream). Closing
+ * the result closes `rest`.
+ */
+export async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  yield first;
+  try {
+    for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
+  } finally {
+    await rest.return?.();
+  }
 }

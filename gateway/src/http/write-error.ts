@@ -1,4 +1,5 @@
-import type { ServerResponse } from "node:http";
+import { type ServerResponse, STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import { errorJson } from "./encoder.js";
@@ -63,4 +64,31 @@ export function writeError(res: ServerResponse, err: ConnectError, o: { close?: 
   if (o.close && res.req?.httpVersionMajor === 1) headers.connection = "close";
   res.writeHead(httpStatusOf(e), headers);
   res.end(body);
+}
+
+/**
+ * Refuses an HTTP/1.1 upgrade (a WebSocket handshake) before it happens, in
+ * the format of {@link writeError}: the status of {@link httpStatusOf}
+ * (401 with `WWW-Authenticate: Bearer`, 403, 404, 400, 503, …), the error's
+ * metadata as headers, the Connect JSON error body, and `Connection: close`;
+ * then the socket is closed once the answer is written (as `ws` aborts a
+ * handshake). Internal errors lose their text (DESIGN §9).
+ */
+export function writeUpgradeError(socket: Duplex, err: ConnectError): void {
+  const e = publicError(err);
+  const body = errorJson(e);
+  const status = httpStatusOf(e);
+  const headers: Record<string, string | number> = {};
+  e.metadata.forEach((v, k) => (headers[k] = v));
+  if (e.code === Code.Unauthenticated) headers["www-authenticate"] ??= 'Bearer realm="airwave"';
+  headers["content-type"] = "application/json";
+  headers["content-length"] = Buffer.byteLength(body);
+  headers.connection = "close";
+  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.once("finish", () => socket.destroy());
+  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
 }
