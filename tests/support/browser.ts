@@ -1,8 +1,19 @@
 import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 /** Debian's Chromium (installed by .ci/run); never a downloaded browser build. */
 export const chromiumPath = process.env.AIRWAVE_CHROMIUM ?? "/usr/bin/chromium";
+
+/** Where the browser suites save their screenshots: CI output, git-ignored (`/test-results/`). */
+export const screenshotsDir = resolve(import.meta.dirname, "../../test-results/screenshots");
+
+/** Every transport of the demo page's `#transport`: the client's seven, then "auto" (WebSocket → SSE → long-poll). */
+export const demoTransports = ["connect", "grpc-web", "sse", "sse-fetch", "ndjson", "websocket", "long-poll", "auto"] as const;
+
+/** A value of the demo page's `#transport`. */
+export type DemoTransport = (typeof demoTransports)[number];
 
 /**
  * Launches headless Chromium with flags that keep it off the network.
@@ -25,4 +36,135 @@ export async function launchChromium(): Promise<Browser> {
       "--no-first-run",
     ],
   });
+}
+
+// Functions passed to page.evaluate run in the browser; the tests are
+// type-checked against Node's lib, so the few DOM names are declared here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const document: any, window: any, MutationObserver: any;
+
+/** The demo page open in its own browser context (own cookies, own offline switch). */
+export interface DemoPage {
+  readonly page: Page;
+  readonly context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the demo page at `url` (the gateway, or a proxy in front of it) in a
+ * new browser context with `transport` selected. Page errors fail loudly in
+ * the log. @private test support
+ */
+export async function openDemo(browser: Browser, url: string, transport: DemoTransport): Promise<DemoPage> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => console.error(`page error (${transport}):`, e));
+  await page.goto(`${url}/?transport=${transport}`);
+  await page.selectOption("#transport", transport);
+  return { page, context, close: () => context.close() };
+}
+
+/**
+ * Records every distinct `textContent` of `#output` in `window.states`, to
+ * check that the answer grows token by token and never jumps back.
+ */
+export async function recordOutputStates(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { states: string[] };
+    w.states = [];
+    const out = document.querySelector("#output");
+    new MutationObserver(() => {
+      const t = out.textContent ?? "";
+      if (t !== w.states.at(-1)) w.states.push(t);
+    }).observe(out, { childList: true, characterData: true, subtree: true });
+  });
+}
+
+/** The states {@link recordOutputStates} saw. */
+export function outputStates(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { states: string[] }).states);
+}
+
+/** Waits until `body[data-<name>]` equals one of `values`. */
+export async function waitForBody(page: Page, name: string, values: readonly string[], timeoutMs = 30_000): Promise<string> {
+  const handle = await page.waitForFunction(
+    ([n, vs]) => {
+      const v = document.body.dataset[n as string];
+      return (vs as string[]).includes(v) ? v : false;
+    },
+    [name, [...values]] as const,
+    { timeout: timeoutMs },
+  );
+  return (await handle.jsonValue()) as string;
+}
+
+/** Waits until `#output` holds more than `chars` characters. */
+export async function waitForOutput(page: Page, chars: number, timeoutMs = 30_000): Promise<void> {
+  await page.waitForFunction((n) => (document.querySelector("#output")?.textContent ?? "").length > n, chars, { timeout: timeoutMs });
+}
+
+/** The stream the demo page shows (`window.airwaveDemo.streamId`). */
+export async function demoStreamId(page: Page): Promise<string> {
+  return page.evaluate(() => (window as unknown as { airwaveDemo?: { streamId: string } }).airwaveDemo?.streamId ?? "");
+}
+
+/**
+ * Reads stream `streamId` from the gateway's log — `GET /v1/streams/{id}/events`
+ * as NDJSON, fetched by the page so that it carries the page's identity
+ * (the stream's owner) — and returns the concatenated `text_delta` text of
+ * agent `agentId` ("" the main agent), the terminal event's kind, and the
+ * `input_answered` events.
+ */
+export async function answerFromLog(
+  page: Page,
+  streamId: string,
+  agentId = "",
+): Promise<{ text: string; terminal: string; answered: { inputId: string; text: string }[] }> {
+  const body = await page.evaluate(async (id) => {
+    const res = await fetch(`/v1/streams/${encodeURIComponent(id)}/events`, { headers: { Accept: "application/x-ndjson" } });
+    if (!res.ok) throw new Error(`GET events: HTTP ${res.status}: ${await res.text()}`);
+    return res.text();
+  }, streamId);
+  let text = "";
+  let terminal = "";
+  const answered: { inputId: string; text: string }[] = [];
+  for (const line of body.split("\n")) {
+    if (line.trim() === "") continue;
+    const m = JSON.parse(line) as { event?: Record<string, unknown> & { agentId?: string }; error?: unknown };
+    if (m.error !== undefined) throw new Error(`GET events ended with an error: ${JSON.stringify(m.error)}`);
+    const e = m.event;
+    if (e === undefined) continue;
+    if (e["completed"] !== undefined) terminal = "completed";
+    if (e["failed"] !== undefined) terminal = "failed";
+    const delta = e["textDelta"] as { text?: string } | undefined;
+    if (delta !== undefined && (e.agentId ?? "") === agentId) text += delta.text ?? "";
+    const answer = e["inputAnswered"] as { inputId?: string; text?: string } | undefined;
+    if (answer !== undefined) answered.push({ inputId: answer.inputId ?? "", text: answer.text ?? "" });
+  }
+  return { text, terminal, answered };
+}
+
+/** Saves a full-page screenshot as `test-results/screenshots/<name>.png`; returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(screenshotsDir, { recursive: true });
+  const path = join(screenshotsDir, `${name.replace(/[^A-Za-z0-9_.-]+/g, "-")}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Records every value `body[data-connection]` takes in `window.connections`, the current one first. */
+export async function recordConnections(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { connections: string[] };
+    w.connections = [document.body.dataset.connection];
+    new MutationObserver(() => {
+      const c = document.body.dataset.connection;
+      if (c !== w.connections.at(-1)) w.connections.push(c);
+    }).observe(document.body, { attributes: true, attributeFilter: ["data-connection"] });
+  });
+}
+
+/** The values {@link recordConnections} saw. */
+export function connections(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { connections: string[] }).connections);
 }

@@ -10,3 +10,4 @@
  * for await (const e of client.stream({ request: { model: "simulator", messages } })) render(e);
  */
 export * from "./client/index.js";
+export * from "./model/index.js";

@@ -43,7 +43,7 @@ export interface PageStreamsOptions {
   /** The window whose `pagehide` and `visibilitychange` are followed. @defaultValue `globalThis.window` */
   readonly window?: PageWindow | undefined;
   /** `navigator.sendBeacon`, for the `"cancel"` policy. @defaultValue `globalThis.navigator.sendBeacon` */
-  readonly sendBeacon?: ((url: string, data?: BodyInit | null) => boolean) | undefined;
+  readonly sendBeacon?: ((url: string, data?: string | Blob | null) => boolean) | undefined;
 }
 
 /** The streams of a page, kept across reloads; see {@link createPageStreams}. */
@@ -137,7 +137,8 @@ export function createPageStreams(o: PageStreamsOptions): PageStreams {
 
   function onPageHide(): void {
     if (policy === "cancel") {
-      const beacon = o.sendBeacon ?? globalThis.navigator?.sendBeacon?.bind(globalThis.navigator);
+      const nav = (globalThis as { navigator?: { sendBeacon?: (url: string, data?: string | Blob | null) => boolean } }).navigator;
+      const beacon = o.sendBeacon ?? nav?.sendBeacon?.bind(nav);
       for (const streamId of [...entries.keys()]) {
         beacon?.(`${streamUrl(o.baseUrl, streamId)}:cancel`, JSON.stringify({ reason: "pagehide" }));
         entries.delete(streamId);

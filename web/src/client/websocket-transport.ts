@@ -425,7 +425,7 @@ const httpToken = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 function socketUrl(o: WebSocketTransportOptions): string {
   if (o.url !== undefined) return o.url;
   if (o.baseUrl === undefined) throw new ConnectError("createWebSocketTransport needs `url` or `baseUrl`", Code.InvalidArgument);
-  const u = new URL(`${o.baseUrl.replace(/\/+$/, "")}/v1/ws`, globalThis.location?.href);
+  const u = new URL(`${o.baseUrl.replace(/\/+$/, "")}/v1/ws`, (globalThis as { location?: { href: string } }).location?.href);
   u.protocol = u.protocol === "https:" ? "wss:" : u.protocol === "http:" ? "ws:" : u.protocol;
   return u.href;
 }

@@ -1,21 +1,80 @@
 /**
- * The demo page: a prompt, a transport, and the answer streaming in.
+ * The demo page: a prompt, a transport, and the answer streaming in —
+ * rendered from the message model (`reduceMessage`) once per animation
+ * frame (`createFrameBatcher`), with one lane per agent.
  *
- * Test contract (stable): `#prompt`, `#model`, `#transport` (connect |
- * grpc-web | sse), `#reasoning`, `#send`, `#stop`, `#output` (the answer text
- * only), `#status` ("completed: stop …", "failed: unavailable …",
- * "error: not_found …"), and `document.body.dataset.state`: "idle" |
- * "streaming" | "done" (a `completed` event, cancelled included) | "error"
- * (a `failed` event or an error raised by the call).
+ * Test contract (stable):
+ * - Controls: `#prompt`, `#preset` (answer | agent-confirm | agent-choice |
+ *   agent-text: sets `#model` and what the agents ask), `#model` (default
+ *   `simulator/default`; `simulator/agent` runs the planner, researcher and
+ *   writer agents), `#transport` (auto | connect | grpc-web | sse |
+ *   sse-fetch | ndjson | websocket | long-poll; `?transport=` preselects;
+ *   auto is WebSocket falling back to SSE, then long-poll), `#reasoning`,
+ *   `#send`, `#stop`.
+ * - `#output`: textContent is exactly the answer text so far — the main
+ *   agent's text, or in an agent run (no main-agent text) the text of the
+ *   agent that joined last (the writer). `#reasoning-output`: the main
+ *   agent's reasoning. `#tools`: the main agent's tool calls
+ *   (`figure[data-call-id]`) and input requests.
+ * - `#status`: "completed: stop · 5 input, 20 output tokens",
+ *   "completed: cancelled", "failed: unavailable — message (REASON)",
+ *   "error: not_found — message".
+ * - `document.body.dataset.state`: "idle" | "streaming" | "done" (a
+ *   `completed` event, cancelled included) | "error" (a `failed` event or an
+ *   error raised by the call).
+ * - `document.body.dataset.connection` and `#indicator`: "idle" (no stream),
+ *   "connecting" (before the first event), "live", "reconnecting" (the
+ *   connection broke; the client retries), "resumed" (it came back and the
+ *   stream continued exactly, or was replayed), "text-lost" (it came back
+ *   but the log no longer had some events), "closed" (the stream ended).
+ *   `body.dataset.transport` is the transport in use (changes on fallback).
+ * - `#agents .lane[data-agent="planner"]` (one per named agent, in the
+ *   order they first appear) with `.agent-status` (text, `progress`),
+ *   `.text`, `details.reasoning`, `figure.tool[data-call-id]` (with
+ *   `pre.result`) and `.input[data-input-id]`.
+ * - An input request waiting for its answer (`.input[data-answered="false"]`)
+ *   has `button[data-input-id][data-answer="yes"|"no"]` (confirm), one
+ *   `button[data-input-id][data-answer="<choice>"]` per choice, or
+ *   `input[data-input-id]` + `button[data-input-id][data-submit]` (text).
+ *   Clicking sends the answer with the client's `sendInput`; once
+ *   `input_answered` arrives it shows "Answered: …" and
+ *   `data-answered="true"`.
+ * - After a reload mid-stream the page resumes the saved stream (session
+ *   storage) and replays it from its start: `#output` again holds the whole
+ *   answer exactly once. `body.dataset.restored` is "true" then.
+ * - `window.airwaveDemo` (for tests): `{ streamId, transport }` of the
+ *   stream shown.
  */
-import { FinishReason, fromProtoCode, ReasoningEffort, ResumeOutcome, Role, type StreamEvent, type Usage } from "@airwave/proto";
+import { FinishReason, ReasoningEffort, ResumeOutcome, Role, type StreamEvent, type Usage } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type AirwaveClient, codeName, createAirwaveClient, type TransportName, transportNames } from "../client/index.js";
+import {
+  type AirwaveClient,
+  codeName,
+  createAirwaveClient,
+  createPageStreams,
+  type ResumableStream,
+  type TransportName,
+  transportNames,
+} from "../client/index.js";
+import { type AgentView, type Block, createFrameBatcher, createMessageState, type MessageState, reduceMessages } from "../model/index.js";
+import { type BlocksView, createBlocksView } from "./blocks-view.js";
 
 /** How long Stop waits for the server's `completed` (cancelled) before it ends the stream locally, in milliseconds. */
 const stopGraceMs = 2_000;
 
+/** The transports offered: every client transport plus "auto". */
+type TransportChoice = TransportName | "auto";
+
+/** The presets of `#preset`: the model and the simulator's `simulator.input` metadata. */
+const presets: Record<string, { model: string; input?: string }> = {
+  answer: { model: "simulator/default" },
+  "agent-confirm": { model: "simulator/agent", input: "confirm" },
+  "agent-choice": { model: "simulator/agent", input: "choice" },
+  "agent-text": { model: "simulator/agent", input: "text" },
+};
+
 type State = "idle" | "streaming" | "done" | "error";
+type Connection = "idle" | "connecting" | "live" | "reconnecting" | "resumed" | "text-lost" | "closed";
 
 function el<T extends HTMLElement>(id: string, type: new () => T): T {
   const e = document.getElementById(id);
@@ -25,6 +84,7 @@ function el<T extends HTMLElement>(id: string, type: new () => T): T {
 
 const form = el("ask", HTMLFormElement);
 const promptInput = el("prompt", HTMLTextAreaElement);
+const presetSelect = el("preset", HTMLSelectElement);
 const modelInput = el("model", HTMLInputElement);
 const transportSelect = el("transport", HTMLSelectElement);
 const reasoningCheck = el("reasoning", HTMLInputElement);
@@ -35,26 +95,128 @@ const reasoningBox = el("reasoning-box", HTMLDetailsElement);
 const reasoningOutput = el("reasoning-output", HTMLDivElement);
 const tools = el("tools", HTMLDivElement);
 const status = el("status", HTMLParagraphElement);
+const indicator = el("indicator", HTMLSpanElement);
+const agentsSection = el("agents-section", HTMLElement);
+const agentsBox = el("agents", HTMLDivElement);
+
+/** The page's streams across reloads: detach on pagehide, so a reload resumes. */
+const page = createPageStreams({ baseUrl: location.origin, onPageHide: "detach" });
+/** The demo's own settings of the saved stream (transport, preset), to restore them with it. */
+const settingsKey = "airwave.demo.settings";
 
 /** The stream in flight. */
 interface Current {
   readonly client: AirwaveClient;
   readonly streamId: string;
   readonly local: AbortController;
+  transport: TransportName;
   stopping: boolean;
   stopTimer?: ReturnType<typeof setTimeout>;
 }
 let current: Current | undefined;
 
-// Text nodes that grow with appendData: appending stays O(chunk), and
-// #output's textContent is exactly the answer text.
-let answerText = new Text();
-let reasoningText = new Text();
-let lastUsage: Usage | undefined;
+// ---------------------------------------------------------------------------
+// Rendering: the model's view, applied once per frame.
+
+let view: MessageState = createMessageState();
+let renderedResets = 0;
+const answer = (inputId: string, text: string) => answerInput(inputId, text);
+/** #output: the answer agent's text blocks (choice 0) as bare text nodes. */
+const outputView = createBlocksView(output, { include: (b) => b.type === "text" && b.choiceIndex === 0, bareText: true, answer });
+let outputAgent: string | undefined;
+const mainReasoningView = createBlocksView(reasoningOutput, { include: (b) => b.type === "reasoning", bareText: true, answer });
+const mainToolsView = createBlocksView(tools, { include: (b) => b.type === "tool-call" || b.type === "input", answer });
+const lanes = new Map<string, { root: HTMLElement; status: HTMLElement; blocks: BlocksView; agent?: AgentView }>();
+
+const batcher = createFrameBatcher<StreamEvent>((events) => {
+  view = reduceMessages(view, events);
+  render(view);
+});
+
+function render(v: MessageState): void {
+  if (v.resets !== renderedResets) {
+    // The log changed under what was shown (another epoch): draw it again from scratch.
+    renderedResets = v.resets;
+    clearView();
+  }
+  const main = v.agents.find((a) => a.id === "");
+  if (main) {
+    mainReasoningView.update(main.blocks);
+    reasoningBox.hidden = !main.blocks.some((b) => b.type === "reasoning");
+    mainToolsView.update(main.blocks);
+  }
+  for (const a of v.agents) if (a.id !== "") renderLane(a);
+  const answerAgent = main && main.blocks.some(isText) ? main : v.agents.filter((a) => a.id !== "").at(-1);
+  if (answerAgent && answerAgent.id !== outputAgent) {
+    outputAgent = answerAgent.id;
+    outputView.clear();
+  }
+  if (answerAgent) outputView.update(answerAgent.blocks);
+  if (v.gap && connection() !== "reconnecting") setConnection("text-lost");
+}
+
+function isText(b: Block): boolean {
+  return b.type === "text";
+}
+
+function renderLane(a: AgentView): void {
+  let lane = lanes.get(a.id);
+  if (!lane) {
+    const root = document.createElement("article");
+    root.className = "lane";
+    root.dataset["agent"] = a.id;
+    const title = document.createElement("h3");
+    title.textContent = a.id;
+    const statusLine = document.createElement("p");
+    statusLine.className = "agent-status";
+    const body = document.createElement("div");
+    body.className = "blocks";
+    root.append(title, statusLine, body);
+    agentsBox.append(root);
+    agentsSection.hidden = false;
+    lane = { root, status: statusLine, blocks: createBlocksView(body, { answer }) };
+    lanes.set(a.id, lane);
+  }
+  if (lane.agent === a) return;
+  if (a.status !== lane.agent?.status) {
+    const s = a.status;
+    lane.status.replaceChildren();
+    if (s) {
+      const text = document.createElement("span");
+      text.textContent = s.text;
+      lane.status.append(text);
+      if (s.progress !== undefined) {
+        const bar = document.createElement("progress");
+        bar.max = 1;
+        bar.value = s.progress;
+        bar.textContent = `${Math.round(s.progress * 100)}%`;
+        lane.status.append(bar);
+      }
+    }
+  }
+  lane.blocks.update(a.blocks);
+  lane.agent = a;
+}
+
+function clearView(): void {
+  outputView.clear();
+  outputAgent = undefined;
+  mainReasoningView.clear();
+  reasoningBox.hidden = true;
+  mainToolsView.clear();
+  lanes.clear();
+  agentsBox.replaceChildren();
+  agentsSection.hidden = true;
+}
+
+// ---------------------------------------------------------------------------
+// Streams.
 
 const preset = new URLSearchParams(location.search).get("transport");
-if (transportNames.includes(preset as TransportName)) transportSelect.value = preset as string;
-
+if (preset === "auto" || transportNames.includes(preset as TransportName)) transportSelect.value = preset as string;
+presetSelect.addEventListener("change", () => {
+  modelInput.value = presets[presetSelect.value]?.model ?? modelInput.value;
+});
 form.addEventListener("submit", (e) => {
   e.preventDefault();
   void send();
@@ -66,7 +228,17 @@ promptInput.addEventListener("keydown", (e) => {
   }
 });
 stopButton.addEventListener("click", () => void stop());
-setState("idle");
+
+/**
+ * A client for the chosen transport: "auto" is WebSocket falling back to SSE,
+ * then long-poll; a transport chosen by name is used alone (no fallback), so
+ * the page shows that transport's behaviour.
+ */
+function clientFor(choice: TransportChoice): AirwaveClient {
+  return choice === "auto"
+    ? createAirwaveClient({ baseUrl: location.origin, transport: "websocket", fallback: ["sse", "long-poll"] })
+    : createAirwaveClient({ baseUrl: location.origin, transport: choice, fallback: [] });
+}
 
 async function send(): Promise<void> {
   if (current) return;
@@ -75,30 +247,84 @@ async function send(): Promise<void> {
     promptInput.focus();
     return;
   }
-  const transport = transportSelect.value as TransportName;
-  const client = createAirwaveClient({ baseUrl: location.origin, transport });
+  const choice = transportSelect.value as TransportChoice;
+  const client = clientFor(choice);
   const local = new AbortController();
+  const p = presets[presetSelect.value];
+  const model = modelInput.value.trim() || "simulator/default";
+  const metadata: Record<string, string> = p?.input !== undefined && p.model === model ? { "simulator.input": p.input } : {};
+  const c: Current = { client, streamId: "", local, transport: client.transport, stopping: false };
   const stream = client.stream(
     {
       request: {
-        model: modelInput.value.trim() || "simulator",
+        model,
         messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: prompt } }] }],
         reasoning: { effort: reasoningCheck.checked ? ReasoningEffort.MEDIUM : ReasoningEffort.NONE },
+        metadata,
       },
     },
-    {
-      signal: local.signal,
-      onRetry: (r) => setStatus(`Reconnecting (attempt ${r.attempt}, ${codeName(r.error.code)})…`),
-    },
+    { signal: local.signal, ...callbacks(c) },
   );
-  const c: Current = { client, streamId: stream.streamId, local, stopping: false };
+  saveSettings(choice);
+  await follow({ ...c, streamId: stream.streamId }, page.track(stream));
+}
+
+/** After a reload: resumes the saved stream, replaying it from its start. */
+async function resumeSaved(): Promise<void> {
+  const saved = page.restore().at(-1);
+  if (!saved) return;
+  for (const older of page.restore().slice(0, -1)) page.forget(older.streamId);
+  const settings = loadSettings();
+  if (settings?.transport) transportSelect.value = settings.transport;
+  if (settings?.preset && presets[settings.preset]) {
+    presetSelect.value = settings.preset;
+    modelInput.value = presets[settings.preset]?.model ?? modelInput.value;
+  }
+  document.body.dataset["restored"] = "true";
+  const client = clientFor(transportSelect.value as TransportChoice);
+  const local = new AbortController();
+  const c: Current = { client, streamId: saved.streamId, local, transport: client.transport, stopping: false };
+  // From the start, not the saved cursor: the reloaded page kept nothing of what it had shown.
+  const stream = client.watch(saved.streamId, undefined, { signal: local.signal, ...callbacks(c) });
+  await follow(c, page.track(stream));
+}
+
+/** The resume loop's callbacks, which drive the connection indicator. */
+function callbacks(c: Current) {
+  return {
+    onRetry: (r: { attempt: number; error: ConnectError }) => {
+      if (c.stopping) return;
+      setConnection("reconnecting", `reconnecting… (attempt ${r.attempt}, ${codeName(r.error.code)})`);
+    },
+    onFallback: (f: { from: string; to: string }) => {
+      c.transport = f.to as TransportName;
+      document.body.dataset["transport"] = f.to;
+      setConnection("reconnecting", `switching from ${transportLabel(f.from)} to ${transportLabel(f.to)}…`);
+    },
+  };
+}
+
+async function follow(c: Current, stream: ResumableStream): Promise<void> {
   current = c;
-  clearAnswer();
+  (window as unknown as { airwaveDemo: unknown }).airwaveDemo = { streamId: c.streamId, transport: c.transport };
+  document.body.dataset["transport"] = c.transport;
+  batcher.cancel();
+  view = createMessageState(c.streamId);
+  renderedResets = 0;
+  clearView();
   setState("streaming");
-  setStatus(`Streaming over ${transportLabel(transport)}…`);
+  setConnection("connecting");
+  setStatus(`Streaming over ${transportLabel(c.transport)}…`);
   try {
-    for await (const e of stream) render(e);
+    for await (const e of stream) {
+      noteConnection(e, c);
+      batcher.push(e);
+      if (e.event.case === "completed" || e.event.case === "failed") batcher.flush();
+    }
+    batcher.flush();
+    finish(view);
   } catch (err) {
+    batcher.flush();
     const ce = ConnectError.from(err);
     if (ce.code === Code.Canceled && c.stopping) {
       setStatus("completed: cancelled (the server did not confirm in time)");
@@ -107,9 +333,41 @@ async function send(): Promise<void> {
       setStatus(`error: ${codeName(ce.code)} — ${ce.rawMessage}`);
       setState("error");
     }
+    setConnection("closed");
   } finally {
     clearTimeout(c.stopTimer);
-    current = undefined;
+    if (current === c) current = undefined;
+  }
+}
+
+/** Updates the connection indicator from an event of the stream. */
+function noteConnection(e: StreamEvent, c: Current): void {
+  const now = connection();
+  if (e.event.case === "resumed") {
+    const o = e.event.value.outcome;
+    if (o === ResumeOutcome.TRIMMED || o === ResumeOutcome.EXPIRED) setConnection("text-lost");
+    else if (o !== ResumeOutcome.RECOVERED) setConnection("resumed", "resumed (replayed from the start)");
+    // An exact resume is news only after a break (long-poll resumes exactly on every poll).
+    else if (now === "reconnecting") setConnection("resumed");
+    return;
+  }
+  if (now === "connecting") setConnection(document.body.dataset["restored"] === "true" ? "resumed" : "live");
+  else if (now === "reconnecting") setConnection("resumed");
+  if (e.event.case === "started") {
+    setStatus(`Streaming ${e.event.value.provider}/${e.event.value.model} over ${transportLabel(c.transport)}…`);
+  }
+}
+
+function finish(v: MessageState): void {
+  const f = v.finish;
+  setConnection("closed");
+  if (!f) return;
+  if (f.type === "completed") {
+    setStatus(`completed: ${(FinishReason[f.reason] ?? "unspecified").toLowerCase()}${usageText(v.usage)}`);
+    setState("done");
+  } else {
+    setStatus(`failed: ${codeName(f.code)} — ${f.message}${f.reason ? ` (${f.reason})` : ""}${usageText(v.usage)}`);
+    setState("error");
   }
 }
 
@@ -132,99 +390,38 @@ async function stop(): Promise<void> {
   }
 }
 
-function render(e: StreamEvent): void {
-  switch (e.event.case) {
-    case "started":
-      setStatus(`Streaming ${e.event.value.provider}/${e.event.value.model} over ${transportLabel(current?.client.transport)}…`);
-      break;
-    case "textDelta":
-      answerText.appendData(e.event.value.text);
-      break;
-    case "reasoningDelta":
-      reasoningBox.hidden = false;
-      reasoningText.appendData(e.event.value.redacted ? "[redacted]" : e.event.value.text);
-      break;
-    case "toolCallStarted":
-      toolBlock(e.event.value.callId, e.event.value.name);
-      break;
-    case "toolCallDelta":
-      toolBlock(e.event.value.callId).args.append(e.event.value.argumentsDelta);
-      break;
-    case "toolCallCompleted":
-      toolBlock(e.event.value.callId, e.event.value.name).args.textContent = prettyJson(e.event.value.argumentsJson);
-      break;
-    case "toolResult": {
-      const pre = document.createElement("pre");
-      pre.className = e.event.value.isError ? "result is-error" : "result";
-      pre.textContent = `→ ${e.event.value.result}`;
-      toolBlock(e.event.value.callId).figure.append(pre);
-      break;
-    }
-    case "status":
-      setStatus(e.event.value.progress === undefined ? e.event.value.text : `${e.event.value.text} (${Math.round(e.event.value.progress * 100)}%)`);
-      break;
-    case "inputRequested":
-      setStatus(`The model asks: ${e.event.value.prompt} (answering is not supported in this demo)`);
-      break;
-    case "usage":
-      lastUsage = e.event.value;
-      break;
-    case "completed": {
-      const reason = (FinishReason[e.event.value.finishReason] ?? "unspecified").toLowerCase();
-      setStatus(`completed: ${reason}${usageText(e.event.value.usage ?? lastUsage)}`);
-      setState("done");
-      break;
-    }
-    case "failed": {
-      const f = e.event.value;
-      setStatus(`failed: ${codeName(fromProtoCode(f.code))} — ${f.message}${f.reason ? ` (${f.reason})` : ""}${usageText(f.usage ?? lastUsage)}`);
-      setState("error");
-      break;
-    }
-    case "resumed": {
-      const o = e.event.value.outcome;
-      const lost = o === ResumeOutcome.TRIMMED || o === ResumeOutcome.EXPIRED;
-      // Another epoch (or a cursor the log never had): what is on screen may not match
-      // the log any more; the events that follow replay the stream from its start.
-      if (o !== ResumeOutcome.RECOVERED && !lost) clearAnswer();
-      setStatus(`Streaming over ${transportLabel(current?.client.transport)}… (resumed${lost ? "; some text was lost" : ""})`);
-      break;
-    }
-    default:
-      break; // heartbeats never arrive here; unknown kinds are ignored
-  }
-}
-
-function clearAnswer(): void {
-  answerText = new Text();
-  output.replaceChildren(answerText);
-  reasoningText = new Text();
-  reasoningOutput.replaceChildren(reasoningText);
-  reasoningBox.hidden = true;
-  tools.replaceChildren();
-  lastUsage = undefined;
-}
-
-/** The block showing one tool call, created on first use. */
-function toolBlock(callId: string, name?: string): { figure: HTMLElement; args: HTMLElement } {
-  let figure = [...tools.children].find((c): c is HTMLElement => c instanceof HTMLElement && c.dataset["callId"] === callId);
-  if (!figure) {
-    figure = document.createElement("figure");
-    figure.className = "tool";
-    figure.dataset["callId"] = callId;
-    figure.append(document.createElement("figcaption"), document.createElement("pre"));
-    tools.append(figure);
-  }
-  const caption = figure.querySelector("figcaption");
-  if (caption && name) caption.textContent = `Tool call: ${name}`;
-  return { figure, args: figure.querySelector("pre") ?? figure };
-}
-
-function prettyJson(text: string): string {
+/** Sends the answer to an input request of the current stream. */
+async function answerInput(inputId: string, text: string): Promise<void> {
+  const c = current;
+  if (!c) throw new Error("the stream has ended");
   try {
-    return JSON.stringify(JSON.parse(text), null, 2);
+    await c.client.sendInput(c.streamId, inputId, text);
+  } catch (err) {
+    throw new Error(ConnectError.from(err).rawMessage);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers.
+
+function saveSettings(transport: TransportChoice): void {
+  try {
+    sessionStorage.setItem(settingsKey, JSON.stringify({ transport, preset: presetSelect.value }));
   } catch {
-    return text;
+    // Storage disabled: a reload resumes with the default transport.
+  }
+}
+
+function loadSettings(): { transport?: string; preset?: string } | undefined {
+  try {
+    const v: unknown = JSON.parse(sessionStorage.getItem(settingsKey) ?? "null");
+    if (typeof v !== "object" || v === null) return undefined;
+    const r = v as Record<string, unknown>;
+    const transport = typeof r["transport"] === "string" && [...transportNames, "auto"].includes(r["transport"]) ? r["transport"] : undefined;
+    const preset = typeof r["preset"] === "string" ? r["preset"] : undefined;
+    return { ...(transport ? { transport } : {}), ...(preset ? { preset } : {}) };
+  } catch {
+    return undefined;
   }
 }
 
@@ -237,8 +434,18 @@ function usageText(u: Usage | undefined): string {
   return parts.length ? ` · ${parts.join(", ")} tokens` : "";
 }
 
-function transportLabel(t: TransportName | undefined): string {
-  return t === "grpc-web" ? "gRPC-Web" : t === "sse" ? "SSE" : "Connect";
+const labels: Record<string, string> = {
+  connect: "Connect",
+  "grpc-web": "gRPC-Web",
+  sse: "SSE",
+  "sse-fetch": "SSE (fetch)",
+  ndjson: "NDJSON",
+  websocket: "WebSocket",
+  "long-poll": "long-poll",
+};
+
+function transportLabel(t: string | undefined): string {
+  return labels[t ?? ""] ?? String(t);
 }
 
 function setState(s: State): void {
@@ -249,6 +456,31 @@ function setState(s: State): void {
   output.setAttribute("aria-busy", String(streaming));
 }
 
+function connection(): Connection {
+  return (document.body.dataset["connection"] ?? "idle") as Connection;
+}
+
+const indicatorText: Record<Connection, string> = {
+  idle: "",
+  connecting: "connecting…",
+  live: "live",
+  reconnecting: "reconnecting…",
+  resumed: "resumed",
+  "text-lost": "resumed — some text was lost",
+  closed: "",
+};
+
+function setConnection(c: Connection, text?: string): void {
+  document.body.dataset["connection"] = c;
+  indicator.textContent = text ?? indicatorText[c];
+  indicator.hidden = indicator.textContent === "";
+}
+
 function setStatus(text: string): void {
   status.textContent = text;
 }
+
+// Start: after every declaration above (the helpers use module constants).
+setState("idle");
+setConnection("idle");
+void resumeSaved();

@@ -1,0 +1,27 @@
+/**
+ * The message model: a pure reducer from airwave.v1 events to a typed view
+ * of the answer (per agent: text, reasoning, tool calls and results,
+ * status, input requests), text that grows in linear time, and a batcher
+ * that applies events once per animation frame. No framework dependency.
+ */
+export { createFrameBatcher, type FrameBatcher, type FrameBatcherOptions } from "./frame-batcher.js";
+export {
+  type AgentStatus,
+  type AgentView,
+  agentOf,
+  answerText,
+  type Block,
+  createMessageState,
+  type Finish,
+  type InputBlock,
+  type MessageState,
+  type ParsedArguments,
+  pendingInputs,
+  type ReasoningBlock,
+  reduceMessage,
+  reduceMessages,
+  type StartedInfo,
+  type TextBlock,
+  type ToolCallBlock,
+} from "./reduce-message.js";
+export { appendText, chunksSince, emptyText, type TextChunks, textChunks, textOf } from "./text-chunks.js";
