@@ -174,12 +174,12 @@ describe("WebSocket session", () => {
     await aw?.close();
   });
 
-  it("carries three concurrent streams on one socket: one completes, one is cancelled, one resumes on a new socket after a cut", async () => {
+  it("carries three concurrent streams on one socket: an agent answered through an input request, one cancelled, one resumed on a new socket after a cut", async () => {
     const a = await Client.open(aw.url);
     const [s1, s2, s3] = await Promise.all([
-      a.create("one", { meta: paced(100, 40) }),
+      a.create("one", { model: "simulator/agent", meta: { "simulator.tokens_per_s": "200", "simulator.ttft_ms": "20" }, onDetach: 1 }),
       a.create("two", { meta: paced(20, 200), onDetach: 1 }),
-      a.create("three", { meta: paced(60, 80), onDetach: 1 }),
+      a.create("three", { meta: paced(30, 120), onDetach: 1 }),
     ]);
     expect(new Set([s1, s2, s3]).size).toBe(3);
     // Each create is acked before the first event of its stream.
@@ -188,6 +188,14 @@ describe("WebSocket session", () => {
       const firstAt = a.messages.findIndex((m) => m.message.case === "event" && m.message.value.streamId === id);
       expect(firstAt === -1 || ackAt < firstAt).toBe(true);
     }
+
+    // Stream one (an agent) asks a question: answer it on the same socket.
+    const asked = await a.waitFor(
+      (m) => m.message.case === "event" && m.message.value.streamId === s1 && m.message.value.event.case === "inputRequested",
+    );
+    const inputId = asked.message.case === "event" && asked.message.value.event.case === "inputRequested" ? asked.message.value.event.value.inputId : "";
+    a.send({ requestId: "answer-one", message: { case: "input", value: { streamId: s1, inputId, text: "no" } } });
+    expect((await a.ack("answer-one")).message.value).toMatchObject({ streamId: s1, inputId });
 
     // Cancel stream two once it produced text.
     await a.waitFor((m) => m.message.case === "event" && m.message.value.streamId === s2 && m.message.value.event.case === "textDelta");
@@ -221,10 +229,12 @@ describe("WebSocket session", () => {
     expect(textOf(joined)).toBe(textOf(whole));
     expect(terminalOf(whole)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
 
-    // Stream one completed on the first socket before the cut, or completes in the log.
+    // Stream one took the answer and went on to complete (ON_DETACH_CONTINUE: the cut did not stop it).
     c.send({ requestId: "replay-one", message: { case: "watch", value: { streamId: s1 } } });
     const one = await c.finished(s1);
     expectWhole(one, s1);
+    expect(one.filter((e) => e.event.case === "inputAnswered")).toMatchObject([{ event: { value: { inputId, text: "no" } } }]);
+    expect(new Set(one.map((e) => e.agentId))).toEqual(new Set(["", "planner", "researcher", "writer"]));
     expect(terminalOf(one)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
     // Stream two ended cancelled.
     c.send({ requestId: "replay-two", message: { case: "watch", value: { streamId: s2 } } });
