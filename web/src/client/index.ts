@@ -45,5 +45,5 @@ export {
 export { codeFromCloseCode } from "./close-code.js";
 export { type ConnectionGuard, type ConnectionLease, createConnectionGuard, pageConnectionGuard } from "./connection-guard.js";
 export { createPageStreams, type PageHidePolicy, type PageStreams, type PageStreamsOptions, type PageWindow, type SavedStream } from "./page-streams.js";
-export type { StreamTransport } from "./transport.js";
+export type { StreamTransport, WatchFilter } from "./transport.js";
 

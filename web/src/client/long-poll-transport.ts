@@ -3,7 +3,7 @@ import { type CreateStreamRequest, CreateStreamRequestSchema, type Cursor, forma
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, toConnectError } from "./errors.js";
 import { postCancel, postInput, send } from "./http-send.js";
-import type { StreamTransport } from "./transport.js";
+import { agentQuery, type StreamTransport, type WatchFilter } from "./transport.js";
 
 /** Options of {@link createLongPollTransport}. */
 export interface LongPollTransportOptions {
@@ -58,7 +58,13 @@ export function createLongPollTransport(o: LongPollTransportOptions): StreamTran
    * asked for), any other outcome is passed on. `resumeFirst`: the first
    * poll is the caller's watch, so its `resumed` is passed on too.
    */
-  async function* follow(streamId: string, first: PollBatch, signal: AbortSignal, resumeFirst: boolean): AsyncGenerator<StreamEvent> {
+  async function* follow(
+    streamId: string,
+    first: PollBatch,
+    signal: AbortSignal,
+    resumeFirst: boolean,
+    filter?: WatchFilter,
+  ): AsyncGenerator<StreamEvent> {
     let batch = first;
     let continuation = !resumeFirst;
     for (;;) {
@@ -70,7 +76,7 @@ export function createLongPollTransport(o: LongPollTransportOptions): StreamTran
       if (batch.done) return;
       if (batch !== first) continuation = true;
       const after = batch.cursor ? `after=${encodeURIComponent(batch.cursor)}&` : "";
-      batch = await poll(`${streamUrl(streamId)}/events?${after}wait_ms=${waitMs}`, signal);
+      batch = await poll(`${streamUrl(streamId)}/events?${after}wait_ms=${waitMs}${agentQuery(filter)}`, signal);
     }
   }
 
@@ -83,9 +89,9 @@ export function createLongPollTransport(o: LongPollTransportOptions): StreamTran
       });
       yield* follow(req.streamId, first, signal, false);
     },
-    watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal) {
+    watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal, filter?: WatchFilter) {
       const first = { events: [], cursor: cursor ? formatCursor(cursor) : "", done: false };
-      return follow(streamId, first, signal, true);
+      return follow(streamId, first, signal, true, filter);
     },
     cancel: (streamId: string, reason?: string) => postCancel(doFetch, base, streamId, reason),
     sendInput: (streamId: string, inputId: string, text: string, signal?: AbortSignal) =>

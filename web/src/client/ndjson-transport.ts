@@ -3,7 +3,7 @@ import { type CreateStreamRequest, CreateStreamRequestSchema, type Cursor, ev, f
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, errorFromJson, toConnectError } from "./errors.js";
 import { postCancel, postInput, send } from "./http-send.js";
-import type { StreamTransport } from "./transport.js";
+import { agentQuery, type StreamTransport, type WatchFilter } from "./transport.js";
 
 /** Options of {@link createNdjsonTransport}. */
 export interface NdjsonTransportOptions {
@@ -43,9 +43,9 @@ export function createNdjsonTransport(o: NdjsonTransportOptions): StreamTranspor
       });
       yield* readNdjsonEvents(res, maxLineChars, signal);
     },
-    async *watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal) {
-      const after = cursor ? `?after=${encodeURIComponent(formatCursor(cursor))}` : "";
-      const res = await send(doFetch, `${streamUrl(streamId)}/events${after}`, signal, { headers: accept });
+    async *watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal, filter?: WatchFilter) {
+      const query = `${cursor ? `&after=${encodeURIComponent(formatCursor(cursor))}` : ""}${agentQuery(filter)}`;
+      const res = await send(doFetch, `${streamUrl(streamId)}/events${query.replace(/^&/, "?")}`, signal, { headers: accept });
       yield* readNdjsonEvents(res, maxLineChars, signal);
     },
     cancel: (streamId: string, reason?: string) => postCancel(doFetch, base, streamId, reason),

@@ -98,6 +98,12 @@ export interface ResumeOptions {
    * connection per stream. @defaultValue none
    */
   readonly guard?: ConnectionGuard | undefined;
+  /**
+   * Only these agents' events (and the whole stream's) on every watch of the
+   * loop; see {@link WatchFilter}. The first attempt of a `stream` (a create)
+   * delivers every event; the filter applies from its first resume on.
+   */
+  readonly agentIds?: readonly string[] | undefined;
 }
 
 /** The events of one stream, with the id it was created under (known before the first event). */
@@ -248,7 +254,7 @@ async function* resume(
       signal.addEventListener("abort", onAbort, { once: true });
       let error: ConnectError;
       try {
-        const events = req !== undefined && cursor === undefined ? t.create(req, attempt.signal) : t.watch(streamId, cursor, attempt.signal);
+        const events = req !== undefined && cursor === undefined ? t.create(req, attempt.signal) : t.watch(streamId, cursor, attempt.signal, { agentIds: o.agentIds });
         for await (const e of events) {
           switch (e.event.case) {
             case "heartbeat":

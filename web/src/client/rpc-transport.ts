@@ -1,7 +1,7 @@
 import { type CreateStreamRequest, type Cursor, formatCursor, type StreamEvent, StreamService } from "@airwave/proto";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { abortError, toConnectError } from "./errors.js";
-import type { StreamTransport } from "./transport.js";
+import type { StreamTransport, WatchFilter } from "./transport.js";
 
 /**
  * `StreamService` over any Connect-ES `Transport` (Connect or gRPC-Web from
@@ -22,9 +22,9 @@ export function createRpcTransport(transport: Transport): StreamTransport {
         throw fromRpcError(e, signal);
       }
     },
-    async *watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+    async *watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal, filter?: WatchFilter): AsyncGenerator<StreamEvent> {
       try {
-        const req = { streamId, cursor: cursor ? formatCursor(cursor) : "" };
+        const req = { streamId, cursor: cursor ? formatCursor(cursor) : "", agentIds: [...(filter?.agentIds ?? [])] };
         for await (const res of client.watchStream(req, { signal })) if (res.event) yield res.event;
       } catch (e) {
         throw fromRpcError(e, signal);

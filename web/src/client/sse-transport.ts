@@ -12,7 +12,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, toConnectError } from "./errors.js";
 import { postCancel, postInput, send } from "./http-send.js";
 import { decodeSseEvent, defaultMaxEventChars, readSseEvents } from "./sse-events.js";
-import type { StreamTransport } from "./transport.js";
+import { agentQuery, type StreamTransport, type WatchFilter } from "./transport.js";
 
 /** A constructor with the shape of the DOM's `EventSource`. */
 export type EventSourceConstructor = new (url: string) => EventSource;
@@ -66,8 +66,9 @@ export function createSseTransport(o: SseTransportOptions): StreamTransport {
       });
     },
 
-    watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal) {
-      const url = `${streamUrl(streamId)}/events${cursor ? `?after=${encodeURIComponent(formatCursor(cursor))}` : ""}`;
+    watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal, filter?: WatchFilter) {
+      const query = `${cursor ? `&after=${encodeURIComponent(formatCursor(cursor))}` : ""}${agentQuery(filter)}`;
+      const url = `${streamUrl(streamId)}/events${query.replace(/^&/, "?")}`;
       if (o.watchWith === "fetch") return fetchSse(url, signal, { headers: { Accept: "text/event-stream" } });
       return watchEventSource(url, o.EventSource ?? globalThis.EventSource, doFetch, signal);
     },

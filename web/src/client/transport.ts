@@ -21,7 +21,7 @@ export interface StreamTransport {
    * Watches a stream strictly after `cursor` (`WatchStream`); `undefined`
    * watches from the first event. With a cursor the first event is `resumed`.
    */
-  watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal): AsyncIterable<StreamEvent>;
+  watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal, filter?: WatchFilter): AsyncIterable<StreamEvent>;
   /**
    * Cancels the generation (`CancelStream`): the model stops and the stream
    * ends with `completed` (FINISH_REASON_CANCELLED). Idempotent.
@@ -49,4 +49,20 @@ export interface StreamTransport {
    * Transports without shared connections omit it. The transport stays usable.
    */
   close?(): void;
+}
+
+/**
+ * Which events a watch delivers (`WatchStreamRequest.agent_ids`; `?agent=`
+ * on the HTTP routes): only these agents' events ("" is the main agent),
+ * plus the events of the whole stream (started, usage, completed, failed,
+ * resumed, heartbeat), in the log's order with exact cursors.
+ */
+export interface WatchFilter {
+  /** At most 32 ids of at most 64 characters; empty or undefined: every agent. */
+  readonly agentIds?: readonly string[] | undefined;
+}
+
+/** `&agent=…` query parameters of `filter` (empty when it has none). @private */
+export function agentQuery(filter: WatchFilter | undefined): string {
+  return (filter?.agentIds ?? []).map((a) => `&agent=${encodeURIComponent(a)}`).join("");
 }

@@ -17,7 +17,7 @@ import {
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeFromCloseCode } from "./close-code.js";
 import { abortError, parseCodeName } from "./errors.js";
-import type { StreamTransport } from "./transport.js";
+import type { StreamTransport, WatchFilter } from "./transport.js";
 
 /** A constructor with the shape of the DOM's `WebSocket`. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
@@ -316,8 +316,9 @@ export function createWebSocketTransport(o: WebSocketTransportOptions): WebSocke
       const msg = req.streamId !== "" ? req : Object.assign(clone(CreateStreamRequestSchema, req), { streamId: newStreamId() });
       return follow(msg.streamId, { case: "create", value: msg }, signal);
     },
-    watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal) {
-      return follow(streamId, { case: "watch", value: { streamId, cursor: cursor ? formatCursor(cursor) : "" } }, signal);
+    watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal, filter?: WatchFilter) {
+      const agentIds = [...(filter?.agentIds ?? [])];
+      return follow(streamId, { case: "watch", value: { streamId, cursor: cursor ? formatCursor(cursor) : "", agentIds } }, signal);
     },
     async cancel(streamId: string, reason = "") {
       await call({ case: "cancel", value: { streamId, reason } }, undefined);
