@@ -44,6 +44,10 @@ export interface BenchChild {
   readonly info: Record<string, unknown>;
   /** Forces a GC in the child and returns its memory, in bytes. */
   gc(): Promise<ChildMemory>;
+  /** Starts the child's CPU profiler (see child-control.ts); resolves once it runs. */
+  startProfile(): Promise<void>;
+  /** Stops the child's CPU profiler and writes the `.cpuprofile` to `file`; resolves once written. */
+  stopProfile(file: string): Promise<void>;
   /** Asks the child to exit (writing its CPU profile) and waits; SIGKILL after 5 s. */
   stop(): Promise<void>;
   /** What the child wrote to stdout/stderr (last 64 KB). */
@@ -83,25 +87,29 @@ export async function startChild(script: string, o: ChildOptions): Promise<Bench
   // With taskset the child is `node` exec'd in place, so the pid is node's.
   const pid = child.pid as number;
   const { ready: url, ...info } = ready;
+  /** Sends `cmd` and resolves with the `key` of the child's first reply that has it. */
+  const ask = <T>(cmd: Record<string, unknown>, key: string): Promise<T> => {
+    const reply = new Promise<T>((ok) => {
+      const on = (m: Record<string, unknown>) => {
+        if (m[key] !== undefined) {
+          child.off("message", on);
+          ok(m[key] as T);
+        }
+      };
+      child.on("message", on);
+    });
+    child.send(cmd);
+    return reply;
+  };
   return {
     name: o.name,
     pid,
     url,
     info,
     output: () => out,
-    async gc() {
-      const reply = new Promise<ChildMemory>((ok) => {
-        const on = (m: { mem?: ChildMemory }) => {
-          if (m.mem) {
-            child.off("message", on);
-            ok(m.mem);
-          }
-        };
-        child.on("message", on);
-      });
-      child.send({ cmd: "gc" });
-      return reply;
-    },
+    gc: () => ask<ChildMemory>({ cmd: "gc" }, "mem"),
+    startProfile: () => ask<true>({ cmd: "profile-start" }, "profiling").then(() => {}),
+    stopProfile: (file) => ask<string>({ cmd: "profile-stop", file }, "profiled").then(() => {}),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, "exit");

@@ -6,9 +6,9 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { type BenchChild, cpuUs, pinning, rssBytes, startChild } from "./bench-child.ts";
 import { formatProfile, type ProfileSummary, summariseProfile } from "./profile-summary.ts";
 import { barChartSvg, formatGoals, formatTable, type GoalCheck, percentiles, type ResultRow } from "./report.ts";
@@ -20,15 +20,29 @@ const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
 const profile = argv.includes("--profile");
 const only = argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+/** `--systems=airwave,express`: only these systems (keys: floor, airwave, airwave-full, express, portkey, ai-sdk); the floor always runs. */
+const systemsWanted = argv.find((a) => a.startsWith("--systems="))?.slice(10).split(",");
+/**
+ * `--baseline=<dir>` (repeatable): also runs the gateway built in `<dir>`
+ * (a build of gateway/src inside the repository, e.g. a copy of
+ * gateway/dist in `bench/results/ab/gateway-before`) as the system
+ * `airwave (<dir name>) SSE`, alternating with the current build in the
+ * same run: an A/B comparison of a change on a shared machine.
+ */
+const baselineDists = argv.filter((a) => a.startsWith("--baseline=")).map((a) => a.slice(11));
+const wantSystem = (key: string) => key === "floor" || key.startsWith("baseline") || !systemsWanted || systemsWanted.includes(key);
 const benchDir = resolve(import.meta.dirname, "..");
 const resultsDir = join(benchDir, "results");
 const t0 = Date.now();
 const log = (s: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}`);
 
+/** `--reps=N`: repetitions of the c=1 and Poisson scenarios (default: quick 2 and 1, full 5 and 3). */
+const repsArg = Number(argv.find((a) => a.startsWith("--reps="))?.slice(7) ?? 0) || undefined;
+
 /** The run's sizes: quick (< 3 min, CI) or full (< 20 min). */
 const size = quick
-  ? { reps: 2, c1Streams: 3, poisson: [100], poissonSeconds: 3, fastStreams: 5, burst: 100, open: [1000], startsSeconds: 1.5, resumePerGap: 10, storm: 200, protoPoisson: 0 }
-  : { reps: 5, c1Streams: 5, poisson: [100, 500, 2000], poissonSeconds: 5, fastStreams: 10, burst: 500, open: [2000, 10000], startsSeconds: 4, resumePerGap: 30, storm: 1000, protoPoisson: 100 };
+  ? { reps: repsArg ?? 2, poissonReps: repsArg ?? 1, c1Streams: 3, poisson: [20, 100], poissonSeconds: 3, fastStreams: 5, burst: 100, open: [1000], startsSeconds: 1.5, resumePerGap: 10, storm: 200, protoPoisson: 0 }
+  : { reps: repsArg ?? 5, poissonReps: repsArg ?? 3, c1Streams: 5, poisson: [20, 100, 500, 2000], poissonSeconds: 5, fastStreams: 10, burst: 500, open: [2000, 10000], startsSeconds: 4, resumePerGap: 30, storm: 1000, protoPoisson: 100 };
 
 // The harness and the upstream share CPU 0; the systems under test get CPU 1.
 const harnessCpu = 0;
@@ -136,7 +150,11 @@ async function alternating(scenario: string, systems: System[], reps: number, o:
       ttfe: percentiles(m.ttfe),
       latency: percentiles(m.latency),
       ...(cpuUsPerEvent !== undefined ? { cpuUsPerEvent, capacityPerCore: 1e6 / cpuUsPerEvent } : {}),
-      extra: { reps, "p50/rep": rs.map((r) => r.latency?.p50.toFixed(3)).join("/") },
+      extra: {
+        reps,
+        "p50/rep": rs.map((r) => r.latency?.p50.toFixed(3)).join("/"),
+        ...(cpuRows.length > 1 ? { "CPU/rep": cpuRows.map((r) => r.cpuUsPerEvent?.toFixed(0)).join("/") } : {}),
+      },
       ...(errors.length ? { errors } : {}),
     });
   }
@@ -159,26 +177,33 @@ async function main(): Promise<void> {
   const up = await child("upstream.ts", "upstream");
   const openai = up.info.openaiUrl as string;
   const gw = await child("airwave-gateway.ts", "airwave-gateway", gatewayEnv(up.url));
-  const services = await child("airwave-services.ts", "airwave-services", { OPENAI_BASE_URL: openai, OPENAI_API_KEY: "bench", AIRWAVE_LOG_LEVEL: "warn" });
-  const gwFull = await child("airwave-gateway.ts", "airwave-gateway-full", gatewayEnv(services.url));
-  const express = await child("express-relay.ts", "express", { UPSTREAM_OPENAI_URL: openai });
-  const portkey = await child("portkey.ts", "portkey", { PORTKEY_PORT: String(await freePort()) });
-  const aiSdk = await child("ai-sdk.ts", "ai-sdk", { UPSTREAM_OPENAI_URL: openai });
+  const baselines: System[] = [];
+  for (const [i, dir] of baselineDists.entries()) {
+    const name = basename(resolve(dir));
+    const c = await child("airwave-gateway.ts", `airwave-gateway-${name}`, { ...gatewayEnv(up.url), BENCH_GATEWAY_DIST: resolve(dir) });
+    baselines.push({ key: `baseline-${i}`, target: airwaveTargets(c.url, `airwave (${name})`).sse as Target, procs: [c], modelPrefix: "" });
+  }
+  const services = wantSystem("airwave-full") ? await child("airwave-services.ts", "airwave-services", { OPENAI_BASE_URL: openai, OPENAI_API_KEY: "bench", AIRWAVE_LOG_LEVEL: "warn" }) : undefined;
+  const gwFull = services ? await child("airwave-gateway.ts", "airwave-gateway-full", gatewayEnv(services.url)) : undefined;
+  const express = wantSystem("express") ? await child("express-relay.ts", "express", { UPSTREAM_OPENAI_URL: openai }) : undefined;
+  const portkey = wantSystem("portkey") ? await child("portkey.ts", "portkey", { PORTKEY_PORT: String(await freePort()) }) : undefined;
+  const aiSdk = wantSystem("ai-sdk") ? await child("ai-sdk.ts", "ai-sdk", { UPSTREAM_OPENAI_URL: openai }) : undefined;
   log("all systems started");
 
   const aw = airwaveTargets(gw.url);
-  const awFull = airwaveTargets(gwFull.url, "airwave full path");
+  const awFull = gwFull && airwaveTargets(gwFull.url, "airwave full path");
   const floor: System = { key: "floor", target: grpcFloorTarget(up.url), procs: [], modelPrefix: "" };
   const airwave: System = { key: "airwave", target: aw.sse as Target, procs: [gw], modelPrefix: "" };
-  const full: System = { key: "airwave-full", target: awFull.sse as Target, procs: [gwFull, services], modelPrefix: "openai-compatible/" };
-  const systems: System[] = [
+  const all: (System | undefined)[] = [
     floor,
     airwave,
-    full,
-    { key: "express", target: expressTarget(express.url), procs: [express], modelPrefix: "" },
-    { key: "portkey", target: portkeyTarget(portkey.url, openai), procs: [portkey], modelPrefix: "" },
-    { key: "ai-sdk", target: aiSdkTarget(aiSdk.url), procs: [aiSdk], modelPrefix: "" },
+    ...baselines,
+    gwFull && services && awFull && { key: "airwave-full", target: awFull.sse as Target, procs: [gwFull, services], modelPrefix: "openai-compatible/" },
+    express && { key: "express", target: expressTarget(express.url), procs: [express], modelPrefix: "" },
+    portkey && { key: "portkey", target: portkeyTarget(portkey.url, openai), procs: [portkey], modelPrefix: "" },
+    aiSdk && { key: "ai-sdk", target: aiSdkTarget(aiSdk.url), procs: [aiSdk], modelPrefix: "" },
   ];
+  const systems = all.filter((x): x is System => x !== undefined && wantSystem(x.key));
 
   // Warm-up: JIT and connection pools of every system, not measured.
   for (const sys of systems) {
@@ -193,8 +218,9 @@ async function main(): Promise<void> {
     const scenario = `50 tok/s · Poisson c=${c}`;
     if (!want("50 tok/s")) break;
     // 100 tokens at 50 tok/s last 2 s, so c concurrent streams arrive at c/2 per second.
-    const chosen = c >= 2000 ? [floor, airwave] : systems;
-    await alternating(scenario, chosen, c >= 500 ? 1 : quick ? 1 : Math.min(size.reps, 3), {
+    // c=20 (≈ 1,000 events/s) is the point well below saturation for the CPU per event: the floor, Airwave and the Express relay.
+    const chosen = c >= 2000 ? [floor, airwave] : c < 100 ? systems.filter((s) => s.key === "floor" || s.key === "airwave" || s.key.startsWith("baseline") || s.key === "express") : systems;
+    await alternating(scenario, chosen, c >= 500 ? 1 : size.poissonReps, {
       model: "paced-r50-n100",
       arrival: { kind: "poisson", perSecond: c / 2, seconds: size.poissonSeconds },
       timeoutMs: 60_000,
@@ -326,19 +352,21 @@ async function main(): Promise<void> {
 
   let profileSummary: ProfileSummary | undefined;
   if (profile) {
+    // The running gateway (warm), profiled only while the load runs: no start-up or warm-up in it.
     const dir = join(resultsDir, `profile-${stamp}`);
     mkdirSync(dir, { recursive: true });
-    const pg = await startChild("airwave-gateway.ts", { name: "airwave-gateway", env: gatewayEnv(up.url), cpu: sutCpu, cpuProfDir: dir });
-    const t = airwaveTargets(pg.url).sse as Target;
-    await runLoad({ target: t, model: "paced-r200-n20", arrival: { kind: "burst", streams: 20 }, timeoutMs: 10_000 });
+    const file = join(dir, "airwave-gateway.cpuprofile");
+    await runLoad({ target: airwave.target, model: "paced-r200-n20", arrival: { kind: "burst", streams: 20 }, timeoutMs: 10_000 });
     const c = quick ? 100 : 200;
-    const r = await runLoad({ target: t, model: "paced-r50-n100", arrival: { kind: "poisson", perSecond: c / 2, seconds: quick ? 4 : 8 }, timeoutMs: 60_000 });
-    await pg.stop();
-    const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-    if (file) {
-      profileSummary = summariseProfile(join(dir, file), 30);
-      console.log(`\nCPU profile of the gateway, 50 tok/s Poisson c=${c} over SSE (${r.tokens} tokens): ${join(dir, file)}\n${formatProfile(profileSummary)}\n`);
-    }
+    await gw.startProfile();
+    const c0 = cpuUs(gw.pid);
+    const r = await runLoad({ target: airwave.target, model: "paced-r50-n100", arrival: { kind: "poisson", perSecond: c / 2, seconds: quick ? 4 : 8 }, timeoutMs: 60_000 });
+    const cpu = cpuUs(gw.pid) - c0;
+    await gw.stopProfile(file);
+    profileSummary = summariseProfile(file, 30);
+    console.log(
+      `\nCPU profile of the gateway, 50 tok/s Poisson c=${c} over SSE (${r.tokens} tokens, ${(cpu / Math.max(1, r.tokens)).toFixed(1)} µs/ev with the profiler on): ${file}\n${formatProfile(profileSummary)}\n`,
+    );
   }
 
   for (const s of systems) s.target.close();
@@ -354,7 +382,7 @@ async function main(): Promise<void> {
     writeFileSync(join(resultsDir, "latest.svg"), chart(rows));
   }
   console.log(`\n${formatTable(rows)}\n\nGoals (Airwave gateway, this machine, this run):\n${formatGoals(goals)}\n`);
-  console.log(`results: bench/results/${stamp}.json, bench/results/latest.json, chart bench/results/latest.svg (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  console.log(`results: bench/results/${stamp}.json${only ? "" : ", bench/results/latest.json, chart bench/results/latest.svg"} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 }
 
 const stamp = new Date(t0).toISOString().replace(/[:.]/g, "-");

@@ -11,6 +11,7 @@ interface CpuProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: CpuProfileNode[];
@@ -20,19 +21,26 @@ interface CpuProfile {
   endTime: number;
 }
 
-/** One row of the summary: self time in µs and its share of the profile. */
+/** One row of the summary: time in µs (self, or inclusive in {@link ProfileSummary.inclusive}) and its share of the busy time. */
 export interface ProfileRow {
   name: string;
   selfUs: number;
   percent: number;
 }
 
-/** Self time by function (`name file:line`) and by location (package or file), top `top` of each. */
+/**
+ * Self time by function (`name file:line`) and by location (package or
+ * file), and total (inclusive: self plus callees) time by function, top
+ * `top` of each. Inclusive time of an async function counts only its
+ * synchronous stretches (each resumption from a microtask), which is what
+ * it costs.
+ */
 export interface ProfileSummary {
   totalUs: number;
   idleUs: number;
   functions: ProfileRow[];
   locations: ProfileRow[];
+  inclusive: ProfileRow[];
 }
 
 function location(url: string): string {
@@ -73,13 +81,30 @@ export function summariseProfile(file: string, top = 25): ProfileSummary {
     loc.set(l, (loc.get(l) ?? 0) + us);
   }
   const busy = total - idle;
+  // Inclusive: every function on a sample's stack (once per stack) gets the sample's time.
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const frameName = (n: CpuProfileNode) => `${n.callFrame.functionName || "(anonymous)"} ${location(n.callFrame.url)}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ""}`;
+  const incl = new Map<string, number>();
+  for (const [id, us] of self) {
+    if (byId.get(id)?.callFrame.functionName === "(idle)") continue;
+    const seen = new Set<string>();
+    for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
+      const node = byId.get(n);
+      if (!node || node.callFrame.functionName === "(root)") continue;
+      const k = frameName(node);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      incl.set(k, (incl.get(k) ?? 0) + us);
+    }
+  }
   const rows = (m: Map<string, number>) =>
     [...m]
       .filter(([k]) => k !== "(idle)" && !k.startsWith("(idle)"))
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, selfUs: Math.round(us), percent: Math.round((1000 * us) / Math.max(1, busy)) / 10 }));
-  return { totalUs: Math.round(total), idleUs: Math.round(idle), functions: rows(fn), locations: rows(loc) };
+  return { totalUs: Math.round(total), idleUs: Math.round(idle), functions: rows(fn), locations: rows(loc), inclusive: rows(incl) };
 }
 
 /** Formats a summary as text. */
@@ -88,6 +113,8 @@ export function formatProfile(s: ProfileSummary): string {
   for (const r of s.locations.slice(0, 15)) lines.push(`  ${r.percent.toFixed(1).padStart(5)} %  ${String(Math.round(r.selfUs / 1000)).padStart(6)} ms  ${r.name}`);
   lines.push("", "self time by function:");
   for (const r of s.functions) lines.push(`  ${r.percent.toFixed(1).padStart(5)} %  ${String(Math.round(r.selfUs / 1000)).padStart(6)} ms  ${r.name}`);
+  lines.push("", "total (self + callees) time by function:");
+  for (const r of s.inclusive) lines.push(`  ${r.percent.toFixed(1).padStart(5)} %  ${String(Math.round(r.selfUs / 1000)).padStart(6)} ms  ${r.name}`);
   return lines.join("\n");
 }
 
