@@ -1,11 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type Client } from "@connectrpc/connect";
 import {
   ev,
   FinishReason,
   type GenerateRequest,
-  type InferenceService,
   type InputRequested,
   type InteractRequest,
   InteractRequestSchema,
@@ -13,6 +11,7 @@ import {
   type StreamEvent,
   type Usage,
 } from "@airwave/proto";
+import type { InferenceClient } from "./grpc-inference-client.js";
 import type { StreamLog } from "./log/stream-log.js";
 
 /** Why a generation was cancelled, for logs and metrics. */
@@ -75,6 +74,9 @@ export class Generation {
   #sawContent = false;
   /** The first-token or stall timer (one at a time). */
   #livenessTimer: ReturnType<typeof setTimeout> | undefined;
+  /** What {@link #livenessTimer} is armed for. */
+  #livenessReason: string | undefined;
+  #livenessMs = 0;
   #totalTimer: ReturnType<typeof setTimeout> | undefined;
   #running = true;
   /** The request side of the Interact call. */
@@ -102,7 +104,7 @@ export class Generation {
    * @param shutdown aborts every generation (gateway shutdown).
    */
   constructor(
-    upstream: Client<typeof InferenceService>,
+    upstream: InferenceClient,
     request: GenerateRequest,
     private readonly log: StreamLog,
     limits: GenerationLimits,
@@ -182,14 +184,27 @@ export class Generation {
     this.#life.abort(new ConnectError(`cancelled (${source})`, Code.Canceled));
   }
 
-  /** (Re)arms the liveness timer: first token before content, stall after. */
+  /**
+   * (Re)arms the liveness timer: first token before content, stall after.
+   * Re-arming the same limit refreshes the one timer (no new timer per
+   * event).
+   */
   #arm(reason: "FIRST_TOKEN_TIMEOUT" | "STALL_TIMEOUT", ms: number): void {
+    if (this.#livenessTimer && ms > 0 && this.#livenessReason === reason && this.#livenessMs === ms) {
+      this.#livenessTimer.refresh();
+      return;
+    }
     clearTimeout(this.#livenessTimer);
     this.#livenessTimer = undefined;
     if (ms <= 0) return;
+    this.#livenessReason = reason;
+    this.#livenessMs = ms;
     const message =
       reason === "FIRST_TOKEN_TIMEOUT" ? `no answer from the model within ${ms} ms` : `the model stalled for ${ms} ms`;
-    this.#livenessTimer = setTimeout(() => this.#expire(reason, message), ms);
+    this.#livenessTimer = setTimeout(() => {
+      this.#livenessTimer = undefined; // fired: never refreshed back to life
+      this.#expire(reason, message);
+    }, ms);
   }
 
   /** A liveness limit passed: abort the upstream; the pump logs the failure. */

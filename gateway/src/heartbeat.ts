@@ -1,15 +1,25 @@
 /** Marks an idle period in the output of {@link withHeartbeats}. */
 export const HEARTBEAT: unique symbol = Symbol("heartbeat");
 
+/** Why a wait of {@link withHeartbeats} ended before the next item. */
+const ABORTED: unique symbol = Symbol("aborted");
+
 /**
  * Passes `src` through and yields {@link HEARTBEAT} after every `idleMs`
  * without an item: idle-driven, one resettable timer, no `setInterval`
  * (DESIGN §7, STYLE P9). The only heartbeat timer in the gateway; each
  * transport encodes HEARTBEAT its own way.
  *
+ * The idle time counts from when the consumer asks for the next item (a
+ * consumer busy with the previous item gets no heartbeat for that time).
+ *
  * Ends when `src` ends; rethrows `src`'s errors; when `signal` aborts, stops
  * the timer, closes `src` and throws the signal's reason. `idleMs` 0
  * disables heartbeats.
+ *
+ * Cost per item: one `timer.refresh()` and one two-way `Promise.race`; the
+ * timer, the abort listener and the promise that the timer or the abort
+ * settle are made once per call (again only after a heartbeat).
  */
 export async function* withHeartbeats<T>(
   src: AsyncIterable<T>,
@@ -18,27 +28,29 @@ export async function* withHeartbeats<T>(
 ): AsyncGenerator<T | typeof HEARTBEAT> {
   const it = src[Symbol.asyncIterator]();
   let next: Promise<IteratorResult<T>> | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  aborted.catch(() => {}); // observed through the race below
+  /** True while this generator waits for `next` (not while the consumer holds an item). */
+  let waiting = false;
+  let interrupt!: (why: typeof HEARTBEAT | typeof ABORTED) => void;
+  let interrupted!: Promise<typeof HEARTBEAT | typeof ABORTED>;
+  const rearm = () => {
+    interrupted = new Promise((resolve) => (interrupt = resolve));
+  };
+  rearm();
+  const onAbort = () => interrupt(ABORTED);
+  signal.addEventListener("abort", onAbort, { once: true });
+  // A fire while the consumer holds an item is ignored: the next wait refreshes the timer.
+  const timer = idleMs > 0 ? setTimeout(() => waiting && interrupt(HEARTBEAT), idleMs) : undefined;
   try {
     for (;;) {
       signal.throwIfAborted();
-      if (!next) {
-        next = it.next();
-        next.catch(() => {}); // handled below via race; avoids an unhandled rejection after abort
-      }
-      const idle =
-        idleMs > 0
-          ? new Promise<typeof HEARTBEAT>((resolve) => (timer = setTimeout(() => resolve(HEARTBEAT), idleMs)))
-          : undefined;
-      const r = await Promise.race(idle ? [next, idle, aborted] : [next, aborted]);
-      clearTimeout(timer);
+      next ??= it.next();
+      timer?.refresh();
+      waiting = true;
+      const r = await Promise.race([next, interrupted]);
+      waiting = false;
+      if (r === ABORTED) throw signal.reason;
       if (r === HEARTBEAT) {
+        rearm();
         yield HEARTBEAT;
         continue;
       }
@@ -48,7 +60,7 @@ export async function* withHeartbeats<T>(
     }
   } finally {
     clearTimeout(timer);
-    if (onAbort) signal.removeEventListener("abort", onAbort);
+    signal.removeEventListener("abort", onAbort);
     // Do not await: a source blocked in a pending next() would hold us here.
     void it.return?.()?.catch(() => {});
   }

@@ -1,10 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import {
   type CreateStreamRequest,
   FinishReason,
-  type InferenceService,
   InputKind,
   type InputRequested,
   isValidStreamId,
@@ -20,7 +19,8 @@ import {
 } from "@airwave/proto";
 import { validateGenerateRequest } from "@airwave/services";
 import { Generation, type CancelSource } from "./generation.js";
-import { followLog } from "./log/follow-log.js";
+import type { InferenceClient } from "./grpc-inference-client.js";
+import { LogReader } from "./log/follow-log.js";
 import { MemoryLogStore } from "./log/memory-log-store.js";
 import { resolveResume } from "./log/resume.js";
 import type { StreamLog, StreamLogStore } from "./log/stream-log.js";
@@ -155,7 +155,7 @@ export class Hub {
   readonly #onIdle = new Set<() => void>();
 
   constructor(
-    private readonly upstream: Client<typeof InferenceService>,
+    private readonly upstream: InferenceClient,
     private readonly o: HubOptions,
   ) {
     this.#logs =
@@ -309,8 +309,10 @@ export class Hub {
     if (signal.aborted) onLeave();
     try {
       if (start.notice) yield resumed(start.notice.outcome, start.notice.cursor);
-      for await (const e of followLog(rec.log, start.after, { signal: stop.signal, coalesceLagEvents: this.o.coalesceLagEvents ?? 0 })) {
-        if (pass(e)) yield e;
+      // followLog, a batch at a time: one generator step per event (this one), not two.
+      const reader = new LogReader(rec.log, start.after, { signal: stop.signal, coalesceLagEvents: this.o.coalesceLagEvents ?? 0 });
+      for (let batch = await reader.next(); batch !== undefined; batch = await reader.next()) {
+        for (const e of batch) if (pass(e)) yield e;
       }
     } finally {
       signal.removeEventListener("abort", onLeave);

@@ -33,27 +33,78 @@ export const WATCHER_LAGGED = "WATCHER_LAGGED";
  * event to read was trimmed while the consumer lagged: never a silent gap;
  * the client resumes from its last cursor and is told what was lost. Rejects
  * with the signal's reason when `o.signal` aborts during a wait.
+ *
+ * The event-at-a-time form of {@link LogReader}.
  */
 export async function* followLog(log: StreamLog, after: number, o: FollowOptions): AsyncGenerator<StreamEvent> {
-  const limits = o.limits ?? defaultLimits;
-  for (;;) {
-    const ready = log.top - after;
-    const batch = await log.read(after, limits);
-    const next = batch[0];
-    if (!next) {
-      // The read may predate an append that happened while it was awaited:
-      // end only when nothing can follow.
-      if (log.ended && log.top <= after) return;
-      await log.wait(after, o.signal);
-      continue;
+  const reader = new LogReader(log, after, o);
+  for (let batch = await reader.next(); batch !== undefined; batch = await reader.next()) {
+    for (const e of batch) yield e; // suspends until the consumer pulls
+  }
+}
+
+/**
+ * The read loop of {@link followLog}, a batch at a time: each
+ * {@link next} resolves with the events ready after the previous batch (at
+ * least one, at most one bounded read, coalesced for a lagging reader),
+ * waiting for the log when none is, and with `undefined` after the batch
+ * that held the terminal event. The next read starts after the last event
+ * of the previous batch, so a consumer holds at most one batch and pulls
+ * at its own pace. A watcher iterates its batches in a plain loop: one
+ * promise per batch rather than an async-generator step per event and
+ * layer.
+ *
+ * {@link next} raises what {@link followLog} raises. Call it again only
+ * after the previous call settled.
+ */
+export class LogReader {
+  readonly #log: StreamLog;
+  readonly #o: FollowOptions;
+  readonly #limits: ReadLimits;
+  #after: number;
+  #done = false;
+
+  /** Reads `log` after seq `after`. */
+  constructor(log: StreamLog, after: number, o: FollowOptions) {
+    this.#log = log;
+    this.#after = after;
+    this.#o = o;
+    this.#limits = o.limits ?? defaultLimits;
+  }
+
+  /** Seq of the last event returned (the start position before the first batch). */
+  get after(): number {
+    return this.#after;
+  }
+
+  /** The next batch of events (never empty), or `undefined` once the terminal event was returned. */
+  async next(): Promise<readonly StreamEvent[] | undefined> {
+    const log = this.#log;
+    while (!this.#done) {
+      const ready = log.top - this.#after;
+      const batch = await log.read(this.#after, this.#limits);
+      const next = batch[0];
+      if (!next) {
+        // The read may predate an append that happened while it was awaited:
+        // end only when nothing can follow.
+        if (log.ended && log.top <= this.#after) {
+          this.#done = true;
+          return undefined;
+        }
+        await log.wait(this.#after, this.#o.signal);
+        continue;
+      }
+      if (next.seq !== this.#after + 1) throw laggedError(this.#after);
+      let out = this.#o.coalesceLagEvents > 0 && ready > this.#o.coalesceLagEvents ? coalesceDeltas(batch) : batch;
+      const end = out.findIndex(isTerminal);
+      if (end !== -1) {
+        this.#done = true;
+        out = out.slice(0, end + 1);
+      }
+      this.#after = (out[out.length - 1] as StreamEvent).seq;
+      return out;
     }
-    if (next.seq !== after + 1) throw laggedError(after);
-    const out = o.coalesceLagEvents > 0 && ready > o.coalesceLagEvents ? coalesceDeltas(batch) : batch;
-    for (const e of out) {
-      yield e; // suspends until the consumer pulls
-      after = e.seq;
-      if (isTerminal(e)) return;
-    }
+    return undefined;
   }
 }
 

@@ -1,7 +1,7 @@
-import { toBinary } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { isTerminal, newEpoch, type StreamEvent, StreamEventSchema } from "@airwave/proto";
+import { isTerminal, newEpoch, type StreamEvent } from "@airwave/proto";
+import { encodedSize } from "./encoded-size.js";
 import type { ReadLimits, StreamLog } from "./stream-log.js";
 
 /** Per-stream retention of a {@link MemoryStreamLog}. */
@@ -21,6 +21,25 @@ export interface LogAccounting {
 }
 
 const noAccounting: LogAccounting = { bytesChanged() {}, ended() {} };
+
+let lastMs = Number.NaN;
+let lastTime: Timestamp | undefined;
+
+/**
+ * Now, as the `appended_at` Timestamp (ms precision, like `timestampNow`).
+ * Events appended in the same millisecond share one Timestamp object:
+ * logged events are immutable once appended (StreamLog.append), so the
+ * object is too, and a busy gateway makes one per ms instead of one (with
+ * a BigInt) per event.
+ */
+function appendTime(): Timestamp {
+  const ms = Date.now();
+  if (ms !== lastMs || !lastTime) {
+    lastMs = ms;
+    lastTime = timestampFromMs(ms);
+  }
+  return lastTime;
+}
 
 /**
  * In-memory {@link StreamLog}: the embedded default. Keeps the newest events
@@ -96,8 +115,8 @@ export class MemoryStreamLog implements StreamLog {
     e.streamId = this.streamId;
     e.epoch = this.epoch;
     e.seq = this.#top + 1;
-    e.appendedAt = timestampNow();
-    const size = toBinary(StreamEventSchema, e).length;
+    e.appendedAt = appendTime();
+    const size = encodedSize(e);
     this.#events.push(e);
     this.#sizes.push(size);
     this.#top = e.seq;

@@ -1,0 +1,191 @@
+import { create, fromBinary, isMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, type CallOptions, type Client } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import { type InferenceService, type InteractRequest, InteractRequestSchema, type InteractResponse, InteractResponseSchema } from "@airwave/proto";
+
+/**
+ * What the gateway calls on the inference service: `Interact` only, in the
+ * shape of a connect-es client (`createClient(InferenceService, …)`
+ * satisfies it), so the hub and the generation do not depend on the gRPC
+ * library underneath.
+ */
+export type InferenceClient = Pick<Client<typeof InferenceService>, "interact">;
+
+/** Options of {@link createGrpcInferenceClient}. */
+export interface GrpcInferenceClientOptions {
+  /** The inference service, `http://host:port` (h2c) or `https://host:port` (TLS with the system roots). */
+  readonly baseUrl: string;
+  /**
+   * HTTP/2 PING interval while calls are open, ms (`grpc.keepalive_time_ms`);
+   * 0 or undefined: none. A dead connection then fails its calls within
+   * interval + {@link pingTimeoutMs}.
+   */
+  readonly pingIntervalMs?: number;
+  /** How long a PING may go unanswered, ms (`grpc.keepalive_timeout_ms`); default 15000. */
+  readonly pingTimeoutMs?: number;
+}
+
+/** Messages buffered per call before the call is paused (HTTP/2 flow control then holds the rest). */
+const highWater = 64;
+
+/**
+ * An {@link InferenceClient} over `@grpc/grpc-js`: the gateway's hop from the
+ * inference service. Same behaviour as the connect-node client it can
+ * replace, at about half its CPU per message (bench/src/ingress-hop.ts).
+ *
+ * - `interact(requests, { signal, timeoutMs, headers, onHeader, onTrailer })`
+ *   writes each request message as it comes (awaiting `drain`), half-closes
+ *   when `requests` ends, and yields every response message in order.
+ * - Errors are ConnectErrors: a non-OK gRPC status keeps its code (gRPC
+ *   status codes are Connect's `Code` values) and message, and its trailers
+ *   (`airwave-reason`, `retry-after-ms`, …; binary `-bin` keys are left out)
+ *   become `metadata`; an abort of `signal` raises the signal's reason
+ *   (`ConnectError.from`, so CANCELED for an AbortError); `timeoutMs` is
+ *   the gRPC deadline (DEADLINE_EXCEEDED). Response messages that arrived
+ *   before an error are yielded first.
+ * - Leaving the iteration early cancels the call.
+ * - Backpressure: at most 64 messages are buffered per call; beyond that
+ *   the call is paused (HTTP/2 flow control holds the rest upstream).
+ *
+ * One channel (one HTTP/2 connection, reconnected on failure) serves every
+ * call; `close()` closes it.
+ */
+export function createGrpcInferenceClient(o: GrpcInferenceClientOptions): InferenceClient & { close(): void } {
+  const u = new URL(o.baseUrl);
+  const tls = u.protocol === "https:";
+  const target = `${u.hostname.includes(":") ? `[${u.hostname}]` : u.hostname}:${u.port || (tls ? 443 : 80)}`;
+  const channelOptions: grpc.ChannelOptions = {
+    // connect-node's default: no limit on a received message.
+    "grpc.max_receive_message_length": -1,
+    "grpc.max_send_message_length": -1,
+    ...(o.pingIntervalMs && o.pingIntervalMs > 0
+      ? { "grpc.keepalive_time_ms": o.pingIntervalMs, "grpc.keepalive_timeout_ms": o.pingTimeoutMs ?? 15_000 }
+      : {}),
+  };
+  const client = new grpc.Client(target, tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure(), channelOptions);
+  const serialize = (m: InteractRequest) => Buffer.from(toBinary(InteractRequestSchema, m));
+  const deserialize = (b: Buffer) => fromBinary(InteractResponseSchema, b);
+  return {
+    interact(requests: AsyncIterable<MessageInitShape<typeof InteractRequestSchema>>, options: CallOptions = {}) {
+      return {
+        [Symbol.asyncIterator]: () => startCall(client, serialize, deserialize, requests, options),
+      };
+    },
+    close: () => client.close(),
+  };
+}
+
+function startCall(
+  client: grpc.Client,
+  serialize: (m: InteractRequest) => Buffer,
+  deserialize: (b: Buffer) => InteractResponse,
+  requests: AsyncIterable<MessageInitShape<typeof InteractRequestSchema>>,
+  o: CallOptions,
+): AsyncIterator<InteractResponse> {
+  const signal = o.signal;
+  const metadata = new grpc.Metadata();
+  if (o.headers) new Headers(o.headers).forEach((v, k) => metadata.add(k, v));
+  const call = client.makeBidiStreamRequest("/airwave.v1.InferenceService/Interact", serialize, deserialize, metadata, {
+    ...(o.timeoutMs !== undefined && o.timeoutMs > 0 ? { deadline: Date.now() + o.timeoutMs } : {}),
+  });
+  const queue: InteractResponse[] = [];
+  let head = 0;
+  let paused = false;
+  let ended = false;
+  let error: ConnectError | undefined;
+  let waiter: { resolve(r: IteratorResult<InteractResponse>): void; reject(e: unknown): void } | undefined;
+
+  const settle = () => {
+    const w = waiter;
+    if (!w) return;
+    if (head < queue.length) {
+      waiter = undefined;
+      w.resolve({ value: take(), done: false });
+    } else if (ended) {
+      waiter = undefined;
+      if (error) w.reject(error);
+      else w.resolve({ value: undefined, done: true });
+    }
+  };
+  const take = (): InteractResponse => {
+    const m = queue[head] as InteractResponse;
+    queue[head++] = undefined as unknown as InteractResponse;
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+      if (paused) {
+        paused = false;
+        call.resume();
+      }
+    }
+    return m;
+  };
+  const finish = (e?: ConnectError) => {
+    if (ended) return;
+    ended = true;
+    error ??= e;
+    signal?.removeEventListener("abort", onAbort);
+    settle();
+  };
+  const onAbort = () => {
+    error = ConnectError.from(signal?.reason);
+    call.cancel();
+  };
+
+  call.on("metadata", (m: grpc.Metadata) => o.onHeader?.(toHeaders(m)));
+  call.on("status", (s: grpc.StatusObject) => o.onTrailer?.(toHeaders(s.metadata)));
+  call.on("data", (m: InteractResponse) => {
+    queue.push(m);
+    if (queue.length - head >= highWater && !paused) {
+      paused = true;
+      call.pause();
+    }
+    settle();
+  });
+  call.on("error", (e: grpc.ServiceError) => {
+    error ??= new ConnectError(e.details, e.code as number as Code, toHeaders(e.metadata), undefined, e);
+  });
+  // `end` comes after every message was delivered, also after an error status.
+  call.on("end", () => finish());
+  call.on("close", () => finish(error ?? new ConnectError("the inference call closed without a status", Code.Unavailable)));
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+
+  void (async () => {
+    try {
+      for await (const m of requests) {
+        if (ended) return;
+        const msg = isMessage(m, InteractRequestSchema) ? m : create(InteractRequestSchema, m);
+        if (!call.write(msg)) await new Promise<void>((resolve) => call.once("drain", resolve));
+      }
+      if (!ended) call.end();
+    } catch (e) {
+      error ??= ConnectError.from(e);
+      call.cancel();
+    }
+  })();
+
+  return {
+    next() {
+      if (head < queue.length) return Promise.resolve({ value: take(), done: false });
+      if (ended) return error ? Promise.reject(error) : Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve, reject) => (waiter = { resolve, reject }));
+    },
+    return() {
+      if (!ended) {
+        call.cancel();
+        finish();
+      }
+      queue.length = head = 0;
+      return Promise.resolve({ value: undefined, done: true });
+    },
+  };
+}
+
+/** gRPC metadata as Headers; binary (`-bin`) values are left out. */
+function toHeaders(m: grpc.Metadata | undefined): Headers {
+  const h = new Headers();
+  if (!m) return h;
+  for (const [k, v] of Object.entries(m.getMap())) if (typeof v === "string") h.append(k, v);
+  return h;
+}
