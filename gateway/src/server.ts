@@ -3,9 +3,9 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { Code, createClient, type ConnectRouter, ConnectError } from "@connectrpc/connect";
-import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
-import { health, InferenceService, StreamService } from "@airwave/proto";
+import { Code, type ConnectRouter, ConnectError } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { health, StreamService } from "@airwave/proto";
 import { createHealthService, createHealthState } from "@airwave/services";
 import { pino, type Logger } from "pino";
 import { createAuthenticator } from "./auth/authenticator.js";
@@ -16,6 +16,7 @@ import { serveStatic } from "./http/static-files.js";
 import { createStreamRoutes } from "./http/stream-routes.js";
 import { writeError } from "./http/write-error.js";
 import { createStreamService } from "./stream-service.js";
+import { createGrpcInferenceClient } from "./grpc-inference-client.js";
 import { createWsGateway } from "./ws/ws-gateway.js";
 
 /** A running gateway. */
@@ -65,7 +66,9 @@ export async function startGateway(
     cfg.inferencePingIntervalMs > 0
       ? { pingIntervalMs: cfg.inferencePingIntervalMs, pingTimeoutMs: cfg.inferencePingTimeoutMs }
       : {};
-  const upstream = createClient(InferenceService, createGrpcTransport({ baseUrl: cfg.inferenceUrl, ...keepalive }));
+  // @grpc/grpc-js for the hop from the inference service: about half the CPU
+  // per received event of the connect-node client (bench/src/ingress-hop.ts).
+  const upstream = createGrpcInferenceClient({ baseUrl: cfg.inferenceUrl, ...keepalive });
   const hub = new Hub(upstream, cfg);
   const onError = (err: ConnectError) => logger.error({ err: err.cause ?? err, code: err.code }, err.rawMessage);
   // One authenticator decides the owner of every call (DESIGN §10).
@@ -178,6 +181,7 @@ export async function startGateway(
       ]);
       h1.closeAllConnections();
       for (const s of sockets) s.destroy();
+      upstream.close();
     },
   };
 }
