@@ -1,15 +1,23 @@
 import type { ServerResponse } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
 
-/** Where an HTTP stream's bytes go. */
+/**
+ * What a sink writes: text, sent as UTF-8 (on a WebSocket, a text message),
+ * or bytes (a binary message). Never modified by the sink.
+ */
+export type Frame = string | Uint8Array;
+
+/** Where a stream's frames go: an HTTP response, or one watch of a WebSocket. */
 export interface ByteSink {
   /**
-   * Writes and resolves once the socket accepted the bytes (after `drain`
-   * when its buffer was full). Rejects with DEADLINE_EXCEEDED when the
-   * socket does not drain within the write deadline, and with CANCELED when
-   * the client went away.
+   * Writes a frame. Returns undefined when the socket took it at once (the
+   * common case: no promise, nothing to await); otherwise a promise that
+   * resolves once the socket drained, and rejects with DEADLINE_EXCEEDED
+   * when the socket does not drain within the write deadline, or with
+   * CANCELED when the client went away (also when it was already gone).
+   * The caller must not write again before that promise settles.
    */
-  write(bytes: Uint8Array): Promise<void>;
+  write(frame: Frame): Promise<void> | undefined;
   /** Ends the response. */
   close(): void;
 }
@@ -17,17 +25,20 @@ export interface ByteSink {
 /**
  * A ByteSink on a Node response, with a write deadline (centrifuge's write
  * deadlines, STYLE P8). Listens for `close` on the response, not the request
- * (nodejs/node#40775).
+ * (nodejs/node#40775). Frames written in the same tick leave in one
+ * `writev`: Node's HTTP/1.1 response corks its socket on the first write of
+ * a tick and uncorks it on the next (`connectionCorkNT` in
+ * node:_http_outgoing), so this sink adds no cork of its own.
  *
  * @param writeTimeoutMs how long one write may wait for `drain`, in ms.
  */
 export function nodeSink(res: ServerResponse, writeTimeoutMs: number): ByteSink {
   return {
-    write(bytes) {
+    write(frame) {
       if (res.destroyed || res.writableEnded) {
         return Promise.reject(new ConnectError("client went away", Code.Canceled));
       }
-      if (res.write(bytes)) return Promise.resolve();
+      if (res.write(frame)) return undefined;
       return new Promise((resolve, reject) => {
         const done = (err?: ConnectError) => {
           clearTimeout(timer);

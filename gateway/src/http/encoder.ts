@@ -1,43 +1,60 @@
-import { toJsonString } from "@bufbuild/protobuf";
 import type { ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { eventKindName, formatCursor, StreamEventSchema, type StreamEvent } from "@airwave/proto";
+import { eventKindName, formatCursor, type StreamEvent } from "@airwave/proto";
+import type { Frame } from "./byte-sink.js";
+import { eventJson } from "./event-json.js";
 
 /**
- * Turns watch output into bytes for one streaming format: SSE, NDJSON, or
- * the WebSocket frames of one watch (gateway/src/ws/ws-encoder.ts).
+ * Turns watch output into frames for one streaming format: SSE, NDJSON, or
+ * the WebSocket messages of one watch (gateway/src/ws/ws-encoder.ts).
  * Transports differ only in their Encoder; ordering, heartbeats, errors and
- * cleanup live once in `serveStream` (STYLE P7).
+ * cleanup live once in `serveStream` (STYLE P7). A frame is text (written
+ * as UTF-8; a WebSocket text message) or bytes (a binary message); sinks
+ * never modify it, so one frame may go to many sockets.
  */
 export interface Encoder {
   /** The response Content-Type (HTTP), or the media type of the frames' payload (WebSocket). */
   readonly contentType: string;
   /** One event. */
-  event(e: StreamEvent): Uint8Array;
+  event(e: StreamEvent): Frame;
   /** Keep-alive after an idle period. */
-  heartbeat(): Uint8Array;
+  heartbeat(): Frame;
   /** An error after the response started (headers already sent). */
-  error(err: ConnectError): Uint8Array;
+  error(err: ConnectError): Frame;
 }
 
-const utf8 = new TextEncoder();
+/** Slots of each {@link oncePerEvent} memo (a power of two). */
+const memoSlots = 256;
 
 /**
- * Encodes each event once, however many watchers read it: logged events are
- * shared objects, so their bytes are kept beside them (and collected with
- * them). One cache per returned function: share the function between the
- * watchers of one format.
+ * Encodes an event once for all the watchers that read it at about the same
+ * time: logged events are shared objects, and every watcher of a stream
+ * reads a new event in the same turn, so `encode` runs once per event and
+ * format however many watchers there are. The memo is direct-mapped
+ * (256 slots by stream and seq, strong references to at most 256 events):
+ * a lookup is an array read, nothing is kept beside the log (a replay
+ * encodes again), and a collision only costs an encode. One memo per
+ * returned function: share the function between the watchers of one format.
  */
-export function oncePerEvent(encode: (e: StreamEvent) => Uint8Array): (e: StreamEvent) => Uint8Array {
-  const cache = new WeakMap<StreamEvent, Uint8Array>();
+export function oncePerEvent<T>(encode: (e: StreamEvent) => T): (e: StreamEvent) => T {
+  const events: (StreamEvent | undefined)[] = new Array<StreamEvent | undefined>(memoSlots).fill(undefined);
+  const outs: T[] = new Array<T>(memoSlots);
   return (e) => {
-    let bytes = cache.get(e);
-    if (!bytes) {
-      bytes = encode(e);
-      cache.set(e, bytes);
-    }
-    return bytes;
+    const i = slotOf(e);
+    if (events[i] === e) return outs[i] as T;
+    const out = encode(e);
+    events[i] = e;
+    outs[i] = out;
+    return out;
   };
+}
+
+/** The memo slot of an event: its seq plus two characters of its (random) stream id. */
+function slotOf(e: StreamEvent): number {
+  const id = e.streamId;
+  const n = id.length;
+  const h = n === 0 ? 0 : id.charCodeAt(n - 1) * 31 + id.charCodeAt(n >> 1);
+  return (e.seq + h * 97) & (memoSlots - 1);
 }
 
 /**
@@ -51,6 +68,8 @@ export function errorJson(err: ConnectError): string {
 
 /** The reconnection delay an SSE heartbeat asks EventSource for, in ms (WHATWG HTML §9.2.6 `retry`). */
 export const sseRetryMs = 1000;
+
+const sseHeartbeat = `: heartbeat\nretry: ${sseRetryMs}\n\n`;
 
 /**
  * Server-Sent Events (https://html.spec.whatwg.org/multipage/server-sent-events.html).
@@ -66,10 +85,10 @@ export const sseEncoder: Encoder = {
   event: oncePerEvent((e) => {
     const cursor = cursorOf(e);
     const id = cursor === undefined ? "" : `id: ${cursor}\n`;
-    return utf8.encode(`${id}event: ${eventKindName(e)}\ndata: ${toJsonString(StreamEventSchema, e)}\n\n`);
+    return `${id}event: ${kindName(e)}\ndata: ${jsonOf(e)}\n\n`;
   }),
-  heartbeat: () => utf8.encode(`: heartbeat\nretry: ${sseRetryMs}\n\n`),
-  error: (err) => utf8.encode(`event: error\ndata: ${errorJson(err)}\n\n`),
+  heartbeat: () => sseHeartbeat,
+  error: (err) => `event: error\ndata: ${errorJson(err)}\n\n`,
 };
 
 /**
@@ -98,8 +117,27 @@ export const ndjsonEncoder: Encoder = {
   event: oncePerEvent((e) => {
     const cursor = cursorOf(e);
     const head = cursor === undefined ? "" : `"cursor":${JSON.stringify(cursor)},`;
-    return utf8.encode(`{${head}"event":${toJsonString(StreamEventSchema, e)}}\n`);
+    return `{${head}"event":${jsonOf(e)}}\n`;
   }),
-  heartbeat: () => utf8.encode(`{"heartbeat":{}}\n`),
-  error: (err) => utf8.encode(`{"error":${errorJson(err)}}\n`),
+  heartbeat: () => `{"heartbeat":{}}\n`,
+  error: (err) => `{"error":${errorJson(err)}}\n`,
 };
+
+/**
+ * The canonical Protobuf JSON of an event ({@link eventJson}), once per
+ * event for every format that carries it: the SSE `data:`, the NDJSON
+ * `event`, long-poll answers and WebSocket JSON frames.
+ */
+export const jsonOf: (e: StreamEvent) => string = oncePerEvent(eventJson);
+
+/** The snake_case kind of each `event` case ({@link eventKindName}), computed once per case. */
+const kindNames = new Map<StreamEvent["event"]["case"], string>();
+
+function kindName(e: StreamEvent): string {
+  let name = kindNames.get(e.event.case);
+  if (name === undefined) {
+    name = eventKindName(e);
+    kindNames.set(e.event.case, name);
+  }
+  return name;
+}

@@ -1,6 +1,5 @@
-import { toJsonString } from "@bufbuild/protobuf";
-import { isTerminal, type StreamEvent, StreamEventSchema } from "@airwave/proto";
-import { cursorOf } from "./encoder.js";
+import { isTerminal, type StreamEvent } from "@airwave/proto";
+import { cursorOf, jsonOf } from "./encoder.js";
 
 /** Most logged events in one long-poll answer. */
 export const pollMaxEvents = 1000;
@@ -61,7 +60,7 @@ export async function collectBatch(
         done = true;
         break;
       }
-      const json = toJsonString(StreamEventSchema, r.value);
+      const json = jsonOf(r.value);
       out.push(json);
       bytes += json.length;
       cursor = cursorOf(r.value) ?? cursor;

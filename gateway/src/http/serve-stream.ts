@@ -12,13 +12,21 @@ export interface ServeOptions {
   signal: AbortSignal;
   /** Called with errors that are not the client's doing, for logging. */
   onError?: (err: ConnectError) => void;
+  /**
+   * An event already pulled from `events` (before the response was
+   * committed, so that NOT_FOUND and INVALID_ARGUMENT answer the request
+   * instead of breaking a stream), written before the rest: a cheaper
+   * {@link prepend}, with no extra generator step per event.
+   */
+  first?: StreamEvent;
 }
 
 /**
  * The one serve loop of the streaming transports (SSE, NDJSON, and each
  * watch of a WebSocket session): pulls events (so a slow socket slows only
  * its own watch), adds heartbeats when idle, writes each encoded event
- * awaiting `drain`, reports an error in the encoder's format, and always
+ * (awaiting only when the socket needs a `drain`: no promise per event
+ * otherwise), reports an error in the encoder's format, and always
  * closes the sink (the response; for a WebSocket watch, nothing: the socket
  * outlives its watches).
  *
@@ -33,17 +41,26 @@ export async function serveStream(
   sink: ByteSink,
   o: ServeOptions,
 ): Promise<void> {
+  let looping = false;
   try {
+    if (o.first !== undefined) {
+      const drained = sink.write(enc.event(o.first));
+      if (drained !== undefined) await drained;
+    }
+    looping = true;
     for await (const x of withHeartbeats(events, o.idleMs, o.signal)) {
-      await sink.write(x === HEARTBEAT ? enc.heartbeat() : enc.event(x));
+      const drained = sink.write(x === HEARTBEAT ? enc.heartbeat() : enc.event(x));
+      if (drained !== undefined) await drained;
     }
   } catch (err) {
     if (o.signal.aborted) return; // the client left: nothing to tell it
     const e = publicError(ConnectError.from(err));
     if (e.code === Code.DeadlineExceeded || e.code === Code.Canceled) return; // socket is stuck or gone
     o.onError?.(e);
-    await sink.write(enc.error(e)).catch(() => {});
+    await sink.write(enc.error(e))?.catch(() => {});
   } finally {
+    // withHeartbeats closes `events`; when the first write failed, nothing has yet.
+    if (!looping) void events[Symbol.asyncIterator]().return?.()?.catch(() => {});
     sink.close();
   }
 }

@@ -1,11 +1,10 @@
-import { create, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ev, StreamEventSchema, WsClientMessageSchema, WsServerMessageSchema } from "@airwave/proto";
+import { WsClientMessageSchema } from "@airwave/proto";
 import { describe, expect, it } from "vitest";
 import { closeCodeOf, closeReason, wsClose } from "./close-codes.js";
 import { originAllowed } from "./origin-allowed.js";
 import { decodeClientMessage, errorMessage } from "./ws-codec.js";
-import { wsEncoder } from "./ws-encoder.js";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -54,30 +53,6 @@ describe("errorMessage", () => {
     });
     const internal = errorMessage(new ConnectError("db password is hunter2", Code.Internal));
     expect(internal.message.value).toMatchObject({ code: "internal", message: "internal error", requestId: "", streamId: "" });
-  });
-});
-
-describe("wsEncoder", () => {
-  const logged = create(StreamEventSchema, { ...ev.textDelta("hi"), streamId: "s1", epoch: "e", seq: 4 });
-  const decodeJson = (b: Uint8Array) => fromJsonString(WsServerMessageSchema, new TextDecoder().decode(b));
-
-  it("frames events as WsServerMessage.event, stream id set on resumed and heartbeat too", () => {
-    const enc = wsEncoder("json", "s1");
-    expect(decodeJson(enc.event(logged)).message).toMatchObject({ case: "event", value: { streamId: "s1", seq: 4 } });
-    const resumed = create(StreamEventSchema, { event: { case: "resumed", value: { cursor: "e:4" } } });
-    expect(decodeJson(enc.event(resumed)).message).toMatchObject({ case: "event", value: { streamId: "s1", event: { case: "resumed" } } });
-    expect(resumed.streamId).toBe(""); // the shared event is not modified
-    expect(decodeJson(enc.heartbeat()).message).toMatchObject({ case: "event", value: { streamId: "s1", seq: 0, event: { case: "heartbeat" } } });
-    expect(decodeJson(enc.error(new ConnectError("gone", Code.Unavailable))).message).toMatchObject({
-      case: "error",
-      value: { streamId: "s1", code: "unavailable", requestId: "" },
-    });
-  });
-
-  it("encodes a logged event once for every watch of a format", () => {
-    const a = wsEncoder("proto", "s1").event(logged);
-    expect(wsEncoder("proto", "s1").event(logged)).toBe(a);
-    expect(fromBinary(WsServerMessageSchema, a).message).toMatchObject({ case: "event", value: { streamId: "s1", seq: 4 } });
   });
 });
 

@@ -1,14 +1,21 @@
-import { ev, type StreamEvent } from "@airwave/proto";
-import { type Encoder, oncePerEvent } from "../http/encoder.js";
+import { ev, type StreamEvent, WsServerMessageSchema } from "@airwave/proto";
+import type { Frame } from "../http/byte-sink.js";
+import { type Encoder, jsonOf, oncePerEvent } from "../http/encoder.js";
 import { encodeServerMessage, errorMessage, eventMessage, type WsFormat } from "./ws-codec.js";
+
+/** `"event":`, the JSON key of `WsServerMessage.event`. */
+const eventKey = `"${WsServerMessageSchema.fields.find((f) => f.localName === "event")?.jsonName ?? "event"}":`;
 
 /**
  * The frames of logged events, per format, shared by every watch of every
  * socket: a logged event already carries its stream_id, so its frame is the
- * same for all and is encoded once (see {@link oncePerEvent}).
+ * same for all and is encoded once (see {@link oncePerEvent}). The JSON
+ * frame is the event's canonical JSON ({@link jsonOf}, shared with SSE,
+ * NDJSON and long-poll) inside `{"event":…}`: exactly
+ * `toJsonString(WsServerMessageSchema, {event})`.
  */
-const loggedFrames: Readonly<Record<WsFormat, (e: StreamEvent) => Uint8Array>> = {
-  json: oncePerEvent((e) => encodeServerMessage("json", eventMessage(e))),
+const loggedFrames: Readonly<Record<WsFormat, (e: StreamEvent) => Frame>> = {
+  json: oncePerEvent((e) => `{${eventKey}${jsonOf(e)}}`),
   proto: oncePerEvent((e) => encodeServerMessage("proto", eventMessage(e))),
 };
 
@@ -22,7 +29,7 @@ const loggedFrames: Readonly<Record<WsFormat, (e: StreamEvent) => Uint8Array>> =
  *   `stream_id` and no `request_id` (the watch broke off: resume from the
  *   last cursor when the code is retryable).
  *
- * Each is one message in `format`: canonical JSON as UTF-8 (a text frame) or
+ * Each is one message in `format`: canonical JSON as text (a text frame) or
  * binary Protobuf (a binary frame).
  */
 export function wsEncoder(format: WsFormat, streamId: string): Encoder {

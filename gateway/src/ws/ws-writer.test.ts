@@ -5,9 +5,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import { createWsWriter } from "./ws-writer.js";
 
-/** A socket and a `ws` stand-in: `full` makes every send leave the socket needing a drain. */
+/** A socket and a `ws` stand-in: `writableNeedDrain` makes every send leave the socket needing a drain. */
 function fakes() {
-  const socket = Object.assign(new EventEmitter(), { writableNeedDrain: false });
+  const socket = Object.assign(new EventEmitter(), { writableNeedDrain: false, cork: vi.fn(), uncork: vi.fn() });
   const sent: Uint8Array[] = [];
   const ws = Object.assign(new EventEmitter(), {
     readyState: WebSocket.OPEN as number,
@@ -30,6 +30,22 @@ describe("createWsWriter", () => {
     await writer.send(new Uint8Array([1]));
     await writer.sink().write(new Uint8Array([2]));
     expect(sent).toHaveLength(2);
+  });
+
+  it("corks the socket for the sends of one tick, whatever the watch, and uncorks it on the next", async () => {
+    const { writer, socket, sent } = fakes();
+    const a = writer.sink();
+    const b = writer.sink();
+    expect(a.write("1")).toBeUndefined(); // taken at once: nothing to await
+    expect(b.write("2")).toBeUndefined();
+    void writer.send("3");
+    expect(sent).toEqual(["1", "2", "3"]);
+    expect(socket.cork).toHaveBeenCalledOnce();
+    expect(socket.uncork).not.toHaveBeenCalled();
+    await new Promise((tick) => process.nextTick(tick));
+    expect(socket.uncork).toHaveBeenCalledOnce();
+    a.write("4");
+    expect(socket.cork).toHaveBeenCalledTimes(2); // a new tick, a new cork
   });
 
   it("waits for drain, and holds every other send of the socket until then", async () => {
