@@ -15,8 +15,8 @@ export interface ServeOptions {
   /**
    * An event already pulled from `events` (before the response was
    * committed, so that NOT_FOUND and INVALID_ARGUMENT answer the request
-   * instead of breaking a stream), written before the rest: a cheaper
-   * {@link prepend}, with no extra generator step per event.
+   * instead of breaking a stream), written before the rest, with no extra
+   * generator step per event.
    */
   first?: StreamEvent;
 }
@@ -73,17 +73,3 @@ export function publicError(e: ConnectError): ConnectError {
   return e;
 }
 
-/**
- * `first` followed by the rest of `rest`: serves a watch whose first event
- * was pulled before the response was committed (so NOT_FOUND and
- * INVALID_ARGUMENT answer the request instead of breaking a stream). Closing
- * the result closes `rest`.
- */
-export async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
-  yield first;
-  try {
-    for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
-  } finally {
-    await rest.return?.();
-  }
-}

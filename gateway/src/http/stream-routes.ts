@@ -178,7 +178,6 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
     }
     const events = watch(stop.signal);
     const first = await events.next();
-    const rest = first.done ? events : prepend(first.value, events);
     const enc: Encoder = mode === "ndjson" ? ndjsonEncoder : sseEncoder;
     res.writeHead(200, {
       "content-type": enc.contentType,
@@ -186,9 +185,10 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
       "x-accel-buffering": "no",
     });
     res.flushHeaders(); // headers at once, before the first token (DESIGN §7)
-    await serveStream(rest, enc, nodeSink(res, o.writeTimeoutMs), {
+    await serveStream(events, enc, nodeSink(res, o.writeTimeoutMs), {
       idleMs: o.heartbeatIdleMs,
       signal: stop.signal,
+      ...(first.done ? {} : { first: first.value }),
       ...(o.onError ? { onError: o.onError } : {}),
     });
   }
@@ -197,15 +197,6 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
 /** True when the stream ended and `c` is at its last event. */
 function isExhausted(info: StreamInfo, c: Cursor): boolean {
   return info.state !== StreamState.RUNNING && c.epoch === info.epoch && c.seq === info.lastSeq;
-}
-
-async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
-  yield first;
-  try {
-    for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
-  } finally {
-    await rest.return?.();
-  }
 }
 
 function allow(req: Req, methods: readonly string[]): void {

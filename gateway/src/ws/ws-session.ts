@@ -4,7 +4,7 @@ import type { StreamEvent, WsClientMessage, WsServerMessage } from "@airwave/pro
 import type { RawData, WebSocket } from "ws";
 import type { Authenticator, Identity } from "../auth/authenticator.js";
 import { HEARTBEAT, withHeartbeats } from "../heartbeat.js";
-import { prepend, publicError, serveStream } from "../http/serve-stream.js";
+import { publicError, serveStream } from "../http/serve-stream.js";
 import type { Hub } from "../hub.js";
 import { closeCodeOf, closeReason, wsClose } from "./close-codes.js";
 import { ackMessage, decodeClientMessage, encodeServerMessage, errorMessage, type WsFormat } from "./ws-codec.js";
@@ -137,10 +137,10 @@ export function startWsSession(ws: WebSocket, socket: Duplex, o: WsSessionOption
           await prev.done;
         }
         await writer.send(encodeServerMessage(format, ackMessage({ requestId, streamId })));
-        const rest = first.done ? events : prepend(first.value, events);
-        await serveStream(rest, wsEncoder(format, streamId), writer.sink(), {
+        await serveStream(events, wsEncoder(format, streamId), writer.sink(), {
           idleMs: o.heartbeatIdleMs,
           signal: ac.signal,
+          ...(first.done ? {} : { first: first.value }),
           ...(o.onError ? { onError: o.onError } : {}),
         });
       } catch {
