@@ -166,7 +166,8 @@ async function alternating(scenario: string, systems: System[], reps: number, o:
 
 async function wsAvailable(url: string): Promise<string | undefined> {
   const r = await fetch(`${url}/v1/ws`).catch((e: Error) => ({ status: 0, statusText: e.message }));
-  return r.status === 404 ? "GET /v1/ws answers 404: the WebSocket endpoint is not in this gateway build" : undefined;
+  // A gateway with the endpoint answers a plain GET with 426 Upgrade Required.
+  return r.status === 426 ? undefined : `GET /v1/ws answers ${r.status}: the WebSocket endpoint is not in this gateway build`;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

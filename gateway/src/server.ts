@@ -114,6 +114,12 @@ export async function startGateway(
       return;
     }
     const path = (req.url ?? "/").split("?")[0];
+    if (path === "/v1/ws") {
+      // A plain request to the WebSocket endpoint (upgrades never reach this handler).
+      res.writeHead(426, { upgrade: "websocket", connection: "Upgrade", "content-type": "application/json" });
+      res.end(JSON.stringify({ code: "failed_precondition", message: "/v1/ws is a WebSocket endpoint: send an Upgrade: websocket request (docs/websocket.md)" }));
+      return;
+    }
     if (path === "/healthz") {
       // 200 while serving; 503 once shutting down (readiness probes).
       const serving = healthState.get("") === health.HealthCheckResponse_ServingStatus.SERVING;

@@ -335,6 +335,13 @@ describe("WebSocket session", () => {
       });
     });
 
+    it("a plain GET of /v1/ws → 426 Upgrade Required", async () => {
+      const res = await fetch(`${aw.url}/v1/ws`);
+      expect(res.status).toBe(426);
+      expect(res.headers.get("upgrade")).toBe("websocket");
+      expect(((await res.json()) as { code: string }).code).toBe("failed_precondition");
+    });
+
     it("no airwave subprotocol → 400; another path → 404", async () => {
       await withBystander(aw.url, async () => {
         const none = await Client.open(aw.url, { protocols: ["chat"] }).catch((e: Refusal) => e);
