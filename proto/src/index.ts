@@ -14,3 +14,4 @@ export * from "./cursor.js";
 export * from "./delay.js";
 export * from "./events.js";
 export * from "./stream-id.js";
+export * from "./utf8-length.js";

@@ -6,6 +6,7 @@ import {
   Role,
   type Tool,
   ToolChoiceMode,
+  utf8Length,
 } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 
@@ -198,23 +199,6 @@ function parsesAsJson(text: string): boolean {
   }
 }
 
-/** Length of `s` in UTF-8 bytes, without encoding it. */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
-}
 
 function fail(path: string, what: string): never {
   throw new ConnectError(`${path}: ${what}`, Code.InvalidArgument);

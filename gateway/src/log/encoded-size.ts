@@ -1,6 +1,6 @@
 import { toBinary } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { type StreamEvent, StreamEventSchema } from "@airwave/proto";
+import { type StreamEvent, StreamEventSchema, utf8Length } from "@airwave/proto";
 
 /**
  * The exact length in bytes of `toBinary(StreamEventSchema, e)`, the
@@ -94,20 +94,3 @@ function int64Size(v: bigint): number {
   return n;
 }
 
-/** UTF-8 length of `s` as TextEncoder encodes it. */
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3; // a lone high surrogate: U+FFFD
-    } else n += 3; // the rest of the BMP, and lone surrogates (U+FFFD)
-  }
-  return n;
-}
