@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, errorFromResponse, toConnectError } from "./errors.js";
+import type { WatchFilter } from "./transport.js";
 
 /**
  * `fetch` that raises a ConnectError: for a network failure
@@ -19,6 +20,24 @@ export async function send(doFetch: typeof globalThis.fetch, url: string, signal
 /** The URL of a stream's HTTP routes: `<base>/v1/streams/<id>` (id URL-encoded). @private */
 export function streamUrl(base: string, streamId: string): string {
   return `${base.replace(/\/+$/, "")}/v1/streams/${encodeURIComponent(streamId)}`;
+}
+
+/**
+ * The watch route of a stream, `<base>/v1/streams/<id>/events`, with
+ * `after=<cursor>`, `wait_ms=<ms>` (long-poll) and one `agent=<id>` per
+ * agent of `filter`, each only when given. @private
+ */
+export function eventsUrl(
+  base: string,
+  streamId: string,
+  q: { after?: string | undefined; waitMs?: number | undefined; filter?: WatchFilter | undefined },
+): string {
+  const params = new URLSearchParams();
+  if (q.after) params.set("after", q.after);
+  if (q.waitMs !== undefined) params.set("wait_ms", String(q.waitMs));
+  for (const a of q.filter?.agentIds ?? []) params.append("agent", a);
+  const query = params.toString();
+  return `${streamUrl(base, streamId)}/events${query === "" ? "" : `?${query}`}`;
 }
 
 /**

@@ -2,8 +2,8 @@ import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { type CreateStreamRequest, CreateStreamRequestSchema, type Cursor, formatCursor, ResumeOutcome, type StreamEvent, StreamEventSchema } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, toConnectError } from "./errors.js";
-import { postCancel, postInput, send } from "./http-send.js";
-import { agentQuery, type StreamTransport, type WatchFilter } from "./transport.js";
+import { eventsUrl, postCancel, postInput, send } from "./http-send.js";
+import type { StreamTransport, WatchFilter } from "./transport.js";
 
 /** Options of {@link createLongPollTransport}. */
 export interface LongPollTransportOptions {
@@ -38,7 +38,6 @@ export function createLongPollTransport(o: LongPollTransportOptions): StreamTran
   const base = o.baseUrl.replace(/\/+$/, "");
   const doFetch: typeof globalThis.fetch = (input, init) => (o.fetch ?? globalThis.fetch)(input, init);
   const waitMs = o.waitMs ?? 20_000;
-  const streamUrl = (id: string) => `${base}/v1/streams/${encodeURIComponent(id)}`;
   const accept = { Accept: "application/json" };
 
   async function poll(url: string, signal: AbortSignal, init: RequestInit = { headers: accept }): Promise<PollBatch> {
@@ -75,8 +74,7 @@ export function createLongPollTransport(o: LongPollTransportOptions): StreamTran
       }
       if (batch.done) return;
       if (batch !== first) continuation = true;
-      const after = batch.cursor ? `after=${encodeURIComponent(batch.cursor)}&` : "";
-      batch = await poll(`${streamUrl(streamId)}/events?${after}wait_ms=${waitMs}${agentQuery(filter)}`, signal);
+      batch = await poll(eventsUrl(base, streamId, { after: batch.cursor, waitMs, filter }), signal);
     }
   }
 

@@ -2,8 +2,8 @@ import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { type CreateStreamRequest, CreateStreamRequestSchema, type Cursor, ev, formatCursor, type StreamEvent, StreamEventSchema } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, errorFromJson, toConnectError } from "./errors.js";
-import { postCancel, postInput, send } from "./http-send.js";
-import { agentQuery, type StreamTransport, type WatchFilter } from "./transport.js";
+import { eventsUrl, postCancel, postInput, send } from "./http-send.js";
+import type { StreamTransport, WatchFilter } from "./transport.js";
 
 /** Options of {@link createNdjsonTransport}. */
 export interface NdjsonTransportOptions {
@@ -32,7 +32,6 @@ export function createNdjsonTransport(o: NdjsonTransportOptions): StreamTranspor
   const base = o.baseUrl.replace(/\/+$/, "");
   const doFetch: typeof globalThis.fetch = (input, init) => (o.fetch ?? globalThis.fetch)(input, init);
   const maxLineChars = o.maxLineChars ?? 16 * 1024 * 1024;
-  const streamUrl = (id: string) => `${base}/v1/streams/${encodeURIComponent(id)}`;
   const accept = { Accept: "application/x-ndjson" };
   return {
     async *create(req: CreateStreamRequest, signal: AbortSignal) {
@@ -44,8 +43,8 @@ export function createNdjsonTransport(o: NdjsonTransportOptions): StreamTranspor
       yield* readNdjsonEvents(res, maxLineChars, signal);
     },
     async *watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal, filter?: WatchFilter) {
-      const query = `${cursor ? `&after=${encodeURIComponent(formatCursor(cursor))}` : ""}${agentQuery(filter)}`;
-      const res = await send(doFetch, `${streamUrl(streamId)}/events${query.replace(/^&/, "?")}`, signal, { headers: accept });
+      const url = eventsUrl(base, streamId, { after: cursor && formatCursor(cursor), filter });
+      const res = await send(doFetch, url, signal, { headers: accept });
       yield* readNdjsonEvents(res, maxLineChars, signal);
     },
     cancel: (streamId: string, reason?: string) => postCancel(doFetch, base, streamId, reason),

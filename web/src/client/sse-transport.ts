@@ -10,9 +10,9 @@ import {
 } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, toConnectError } from "./errors.js";
-import { postCancel, postInput, send } from "./http-send.js";
+import { eventsUrl, postCancel, postInput, send } from "./http-send.js";
 import { decodeSseEvent, defaultMaxEventChars, readSseEvents } from "./sse-events.js";
-import { agentQuery, type StreamTransport, type WatchFilter } from "./transport.js";
+import type { StreamTransport, WatchFilter } from "./transport.js";
 
 /** A constructor with the shape of the DOM's `EventSource`. */
 export type EventSourceConstructor = new (url: string) => EventSource;
@@ -55,7 +55,6 @@ export function createSseTransport(o: SseTransportOptions): StreamTransport {
   const base = o.baseUrl.replace(/\/+$/, "");
   const maxEventChars = o.maxEventChars ?? defaultMaxEventChars;
   const doFetch: typeof globalThis.fetch = (input, init) => (o.fetch ?? globalThis.fetch)(input, init);
-  const streamUrl = (id: string) => `${base}/v1/streams/${encodeURIComponent(id)}`;
 
   return {
     create(req: CreateStreamRequest, signal: AbortSignal) {
@@ -67,8 +66,7 @@ export function createSseTransport(o: SseTransportOptions): StreamTransport {
     },
 
     watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal, filter?: WatchFilter) {
-      const query = `${cursor ? `&after=${encodeURIComponent(formatCursor(cursor))}` : ""}${agentQuery(filter)}`;
-      const url = `${streamUrl(streamId)}/events${query.replace(/^&/, "?")}`;
+      const url = eventsUrl(base, streamId, { after: cursor && formatCursor(cursor), filter });
       if (o.watchWith === "fetch") return fetchSse(url, signal, { headers: { Accept: "text/event-stream" } });
       return watchEventSource(url, o.EventSource ?? globalThis.EventSource, doFetch, signal);
     },

@@ -61,8 +61,3 @@ export interface WatchFilter {
   /** At most 32 ids of at most 64 characters; empty or undefined: every agent. */
   readonly agentIds?: readonly string[] | undefined;
 }
-
-/** `&agent=…` query parameters of `filter` (empty when it has none). @private */
-export function agentQuery(filter: WatchFilter | undefined): string {
-  return (filter?.agentIds ?? []).map((a) => `&agent=${encodeURIComponent(a)}`).join("");
-}
