@@ -4,6 +4,11 @@ import { cors as connectCors } from "@connectrpc/connect";
 /** Extra request headers the HTTP routes accept from browsers. */
 const routeHeaders = ["Authorization", "Last-Event-ID", "Accept", "traceparent", "tracestate"];
 
+/** True when `origin` is in the allowlist (AIRWAVE_CORS_ORIGINS), or the list holds `*`. */
+export function isListedOrigin(allowlist: readonly string[], origin: string): boolean {
+  return allowlist.includes("*") || allowlist.includes(origin);
+}
+
 /**
  * CORS for the Connect, gRPC-Web and HTTP routes, with connect's header lists
  * and an origin allowlist (`*` allows any origin).
@@ -17,7 +22,7 @@ export function corsHeaders(
   preflight: boolean,
 ): Record<string, string> | undefined {
   const origin = reqHeaders.origin;
-  if (origin === undefined || !(allowlist.includes("*") || allowlist.includes(origin))) return undefined;
+  if (origin === undefined || !isListedOrigin(allowlist, origin)) return undefined;
   const h: Record<string, string> = {
     "access-control-allow-origin": origin,
     vary: "Origin",

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { isListedOrigin } from "../http/cors.js";
 
 /**
  * Whether a WebSocket upgrade may proceed from its `Origin` (RFC 6455 §10.2:
@@ -16,7 +17,7 @@ import type { IncomingHttpHeaders } from "node:http";
 export function originAllowed(allowlist: readonly string[], headers: IncomingHttpHeaders): boolean {
   const origin = headers.origin;
   if (origin === undefined) return true;
-  if (allowlist.includes("*") || allowlist.includes(origin)) return true;
+  if (isListedOrigin(allowlist, origin)) return true;
   const host = headers.host?.toLowerCase();
   if (host === undefined) return false;
   try {
