@@ -17,7 +17,8 @@ import { createStreamRoutes } from "./http/stream-routes.js";
 import { writeError } from "./http/write-error.js";
 import { createStreamService } from "./stream-service.js";
 import { createGrpcInferenceClient } from "./grpc-inference-client.js";
-import { createWsGateway } from "./ws/ws-gateway.js";
+import { createWsGateway, wsPath } from "./ws/ws-gateway.js";
+import { errorJson } from "./http/encoder.js";
 
 /** A running gateway. */
 export interface Gateway {
@@ -114,10 +115,11 @@ export async function startGateway(
       return;
     }
     const path = (req.url ?? "/").split("?")[0];
-    if (path === "/v1/ws") {
-      // A plain request to the WebSocket endpoint (upgrades never reach this handler).
-      res.writeHead(426, { upgrade: "websocket", connection: "Upgrade", "content-type": "application/json" });
-      res.end(JSON.stringify({ code: "failed_precondition", message: "/v1/ws is a WebSocket endpoint: send an Upgrade: websocket request (docs/websocket.md)" }));
+    if (path === wsPath) {
+      // A plain request to the WebSocket endpoint (upgrades never reach this
+      // handler): 426 Upgrade Required (RFC 9110 §15.5.22), the Connect JSON error.
+      const e = new ConnectError(`${wsPath} is a WebSocket endpoint: send an Upgrade: websocket request`, Code.FailedPrecondition);
+      res.writeHead(426, { upgrade: "websocket", connection: "Upgrade", "content-type": "application/json" }).end(errorJson(e));
       return;
     }
     if (path === "/healthz") {
