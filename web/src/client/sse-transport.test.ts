@@ -1,7 +1,7 @@
 import { create, toJson, toJsonString } from "@bufbuild/protobuf";
 import { CreateStreamRequestSchema, ev, eventKindName, FinishReason, type StreamEvent, StreamEventSchema } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { streamWithResume } from "./resume-loop.js";
 import { type EventSourceConstructor, createSseFetchTransport, createSseTransport } from "./sse-transport.js";
 import { drain } from "../testing/drain.js";
@@ -187,7 +187,7 @@ describe("the resume loop over SSE", () => {
     const { fetch } = fakeFetch(sse(frame(started) + frame(hello))); // the response ends before the terminal event
     const transport = createSseTransport({ baseUrl: "http://gw.test", fetch, EventSource: ES });
     const got = drain(streamWithResume(transport, req, { backoff: { delay: async () => {} } }));
-    await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(FakeEventSource.instances).toHaveLength(1)); // the resume opened its EventSource
     const es = last();
     expect(es.url).toBe("http://gw.test/v1/streams/abcdefghijklmnopqrstuv/events?after=E%3A2");
     es.dispatchEvent(new MessageEvent("resumed", { data: `{"resumed":{"outcome":"RESUME_OUTCOME_RECOVERED","cursor":"E:2"}}` }));
