@@ -54,10 +54,13 @@ async function* interact(reqs: AsyncIterable<InteractRequest>, ctx: HandlerConte
 
 let server: http2.Http2Server;
 let url = "";
+/** The RST_STREAM code of each finished HTTP/2 stream at the server (0: ended without a reset), in order. */
+const rstCodes: Promise<number>[] = [];
 const clients: { name: string; client: InferenceClient; close(): void }[] = [];
 
 beforeAll(async () => {
   server = http2.createServer(connectNodeAdapter({ routes: (r) => r.service(InferenceService, { generate: () => ({}) as never, interact }) }));
+  server.on("stream", (s: http2.ServerHttp2Stream) => rstCodes.push(new Promise((r) => s.once("close", () => r(s.rstCode)))));
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const g = createGrpcInferenceClient({ baseUrl: url, pingIntervalMs: 10_000 });
@@ -154,14 +157,47 @@ describe("createGrpcInferenceClient", () => {
     await seen.get("hang")?.aborted;
   });
 
-  it("cancels the call when the consumer stops reading early", async () => {
+  it("half-closes when the consumer leaves after the terminal event: the call ends without a reset", async () => {
+    // One RST_STREAM per finished call would trip an HTTP/2 server's rapid-reset limit (GOAWAY for every call).
     const g = clients.find((c) => c.name === "grpc-js")?.client as InferenceClient;
+    for (const model of ["n3", "n2000"]) {
+      const r = requests(model); // the request side stays open: the client must half-close it
+      const before = rstCodes.length;
+      const kinds: string[] = [];
+      for await (const m of g.interact(r.it)) {
+        kinds.push(m.event?.event.case ?? "");
+        if (m.event?.event.case === "completed") break;
+      }
+      expect(kinds.at(-1)).toBe("completed");
+      expect(rstCodes.length).toBe(before + 1);
+      expect(await rstCodes[before]).toBe(http2.constants.NGHTTP2_NO_ERROR);
+      r.close();
+    }
+  });
+
+  it("cancels a call left early that does not end by itself within drainGraceMs", async () => {
+    const g = createGrpcInferenceClient({ baseUrl: url, drainGraceMs: 50 });
     const r = requests("hang");
+    const before = rstCodes.length;
     for await (const m of g.interact(r.it)) {
       expect(m.event?.event.case).toBe("started");
       break;
     }
     await seen.get("hang")?.aborted; // resolves only when the server saw the cancel
+    expect(await rstCodes[before]).toBe(http2.constants.NGHTTP2_CANCEL);
     r.close();
+    g.close();
+  });
+
+  it("reports an HTTP/2 reset without a gRPC status (a failed connection) as UNAVAILABLE, not INTERNAL", async () => {
+    const raw = http2.createServer();
+    raw.on("stream", (st) => st.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
+    await new Promise<void>((ok) => raw.listen(0, "127.0.0.1", ok));
+    const g = createGrpcInferenceClient({ baseUrl: `http://127.0.0.1:${(raw.address() as AddressInfo).port}` });
+    const out = await run(g, "n3");
+    expect(out.error?.code).toBe(Code.Unavailable);
+    expect(out.error?.message).toMatch(/RST_STREAM/);
+    g.close();
+    await new Promise((ok) => raw.close(ok));
   });
 });

@@ -23,10 +23,13 @@ export interface GrpcInferenceClientOptions {
   readonly pingIntervalMs?: number;
   /** How long a PING may go unanswered, ms (`grpc.keepalive_timeout_ms`); default 15000. */
   readonly pingTimeoutMs?: number;
+  /** How long a call left early may take to end by itself before it is cancelled, ms; default 5000. */
+  readonly drainGraceMs?: number;
 }
 
 /** Messages buffered per call before the call is paused (HTTP/2 flow control then holds the rest). */
 const highWater = 64;
+
 
 /**
  * An {@link InferenceClient} over `@grpc/grpc-js`: the gateway's hop from the
@@ -43,7 +46,16 @@ const highWater = 64;
  *   (`ConnectError.from`, so CANCELED for an AbortError); `timeoutMs` is
  *   the gRPC deadline (DEADLINE_EXCEEDED). Response messages that arrived
  *   before an error are yielded first.
- * - Leaving the iteration early cancels the call.
+ * - Leaving the iteration early (`return()`, e.g. after the terminal event)
+ *   half-closes the call and lets the service end it with its status, the
+ *   remaining messages read and dropped; only a call still open
+ *   `drainGraceMs` later is cancelled. Cancelling every finished call
+ *   instead would send one RST_STREAM each, and an HTTP/2 server's
+ *   rapid-reset limit (nghttp2, which node:http2 and so connect-node use:
+ *   a burst of 1,000, then 33 per second; CVE-2023-44487) answers a busy
+ *   gateway with GOAWAY(INTERNAL_ERROR), failing every call on the
+ *   connection. An abort of `signal` still cancels at once: that is the
+ *   cancel that reaches the provider.
  * - Backpressure: at most 64 messages are buffered per call; beyond that
  *   the call is paused (HTTP/2 flow control holds the rest upstream).
  *
@@ -68,7 +80,7 @@ export function createGrpcInferenceClient(o: GrpcInferenceClientOptions): Infere
   return {
     interact(requests: AsyncIterable<MessageInitShape<typeof InteractRequestSchema>>, options: CallOptions = {}) {
       return {
-        [Symbol.asyncIterator]: () => startCall(client, serialize, deserialize, requests, options),
+        [Symbol.asyncIterator]: () => startCall(client, serialize, deserialize, requests, options, o.drainGraceMs ?? 5_000),
       };
     },
     close: () => client.close(),
@@ -81,6 +93,7 @@ function startCall(
   deserialize: (b: Buffer) => InteractResponse,
   requests: AsyncIterable<MessageInitShape<typeof InteractRequestSchema>>,
   o: CallOptions,
+  drainGraceMs: number,
 ): AsyncIterator<InteractResponse> {
   const signal = o.signal;
   const metadata = new grpc.Metadata();
@@ -92,6 +105,11 @@ function startCall(
   let head = 0;
   let paused = false;
   let ended = false;
+  /** The request side was half-closed (`end()`), by the writer or by `return()`. */
+  let halfClosed = false;
+  /** The consumer left: messages are dropped, the call ends by itself or is cancelled after the grace. */
+  let left = false;
+  let grace: ReturnType<typeof setTimeout> | undefined;
   let error: ConnectError | undefined;
   let waiter: { resolve(r: IteratorResult<InteractResponse>): void; reject(e: unknown): void } | undefined;
 
@@ -125,7 +143,13 @@ function startCall(
     ended = true;
     error ??= e;
     signal?.removeEventListener("abort", onAbort);
+    if (grace) clearTimeout(grace);
     settle();
+  };
+  const halfClose = () => {
+    if (ended || halfClosed) return;
+    halfClosed = true;
+    call.end();
   };
   const onAbort = () => {
     error = ConnectError.from(signal?.reason);
@@ -135,6 +159,7 @@ function startCall(
   call.on("metadata", (m: grpc.Metadata) => o.onHeader?.(toHeaders(m)));
   call.on("status", (s: grpc.StatusObject) => o.onTrailer?.(toHeaders(s.metadata)));
   call.on("data", (m: InteractResponse) => {
+    if (left) return;
     queue.push(m);
     if (queue.length - head >= highWater && !paused) {
       paused = true;
@@ -143,7 +168,7 @@ function startCall(
     settle();
   });
   call.on("error", (e: grpc.ServiceError) => {
-    error ??= new ConnectError(e.details, e.code as number as Code, toHeaders(e.metadata), undefined, e);
+    error ??= new ConnectError(e.details, transportCode(e), toHeaders(e.metadata), undefined, e);
   });
   // `end` comes after every message was delivered, also after an error status.
   call.on("end", () => finish());
@@ -154,11 +179,11 @@ function startCall(
   void (async () => {
     try {
       for await (const m of requests) {
-        if (ended) return;
+        if (ended || halfClosed) return;
         const msg = isMessage(m, InteractRequestSchema) ? m : create(InteractRequestSchema, m);
         if (!call.write(msg)) await new Promise<void>((resolve) => call.once("drain", resolve));
       }
-      if (!ended) call.end();
+      halfClose();
     } catch (e) {
       error ??= ConnectError.from(e);
       call.cancel();
@@ -167,19 +192,43 @@ function startCall(
 
   return {
     next() {
+      if (left) return Promise.resolve({ value: undefined, done: true });
       if (head < queue.length) return Promise.resolve({ value: take(), done: false });
       if (ended) return error ? Promise.reject(error) : Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve, reject) => (waiter = { resolve, reject }));
     },
     return() {
-      if (!ended) {
-        call.cancel();
-        finish();
+      if (!ended && !left) {
+        left = true;
+        signal?.removeEventListener("abort", onAbort);
+        halfClose();
+        if (paused) {
+          paused = false;
+          call.resume();
+        }
+        grace = setTimeout(() => call.cancel(), drainGraceMs);
+        grace.unref?.();
       }
       queue.length = head = 0;
+      const w = waiter;
+      waiter = undefined;
+      w?.resolve({ value: undefined, done: true });
       return Promise.resolve({ value: undefined, done: true });
     },
   };
+}
+
+/**
+ * The code of a grpc-js error. grpc-js reports an HTTP/2 stream reset it has
+ * no gRPC mapping for, e.g. every call of a connection that a GOAWAY with an
+ * error code closed, as INTERNAL "Received RST_STREAM with code …"
+ * (grpc-js `subchannel-call.ts`). No status came from the service then: the
+ * connection failed, which is UNAVAILABLE (retryable), as for grpc-js's other
+ * connection losses.
+ */
+function transportCode(e: grpc.ServiceError): Code {
+  if (e.code === grpc.status.INTERNAL && e.details.startsWith("Received RST_STREAM")) return Code.Unavailable;
+  return e.code as number as Code;
 }
 
 /** gRPC metadata as Headers; binary (`-bin`) values are left out. */
