@@ -255,13 +255,19 @@ async function main(): Promise<void> {
   }
 
   if (want("stalled")) {
+    // A gateway of its own: the shared one may still be digesting the overload of c=2000.
+    const g = await child("airwave-gateway.ts", "airwave-gateway-stalled", gatewayEnv(up.url));
+    const own: System = { key: "airwave", target: airwaveTargets(g.url).sse as Target, procs: [g], modelPrefix: "" };
+    await runLoad({ target: own.target, model: "paced-r200-n20", arrival: { kind: "burst", streams: 20 }, timeoutMs: 10_000 });
     const base = { model: "paced-r50-n100", arrival: { kind: "poisson" as const, perSecond: 50, seconds: size.poissonSeconds }, timeoutMs: 60_000 };
-    const a = await measure("stalled readers · 0 %", airwave, base);
-    const rss0 = rssBytes(gw.pid);
-    const b = await measure("stalled readers · 5 %", airwave, { ...base, stallFraction: 0.05 });
+    const a = await measure("stalled readers · 0 %", own, base);
+    const rss0 = rssBytes(g.pid);
+    const b = await measure("stalled readers · 5 %", own, { ...base, stallFraction: 0.05 });
     b.row.addedLatencyP50 = (b.row.latency?.p50 ?? 0) - (a.row.latency?.p50 ?? 0);
     b.row.addedLatencyP99 = (b.row.latency?.p99 ?? 0) - (a.row.latency?.p99 ?? 0);
-    b.row.extra = { "RSS before MB": (rss0 / 2 ** 20).toFixed(0), "RSS after MB": (rssBytes(gw.pid) / 2 ** 20).toFixed(0) };
+    b.row.extra = { "RSS before MB": (rss0 / 2 ** 20).toFixed(0), "RSS after MB": (rssBytes(g.pid) / 2 ** 20).toFixed(0) };
+    own.target.close();
+    await g.stop();
     b.row.note = "added = vs the same load without stalled readers";
     rows.push(a.row, b.row);
     log(`stalled readers: p50 ${a.row.latency?.p50} → ${b.row.latency?.p50} ms, p99 ${a.row.latency?.p99} → ${b.row.latency?.p99} ms`);

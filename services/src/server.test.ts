@@ -102,6 +102,23 @@ describe("startInferenceServer", () => {
     expect(sim.ended.at(-1)?.aborted).toBe(true);
   });
 
+  it("keeps the gateway's connection through a burst of 1,500 cancels: a call running beside them completes", async () => {
+    // Node's default rapid-reset guard (1,000 resets, then 33/s) would answer with GOAWAY and fail the running call.
+    const long = collect(request({ "simulator.tokens_per_s": "20", "simulator.output_tokens": "60" }));
+    const cancelOne = async () => {
+      const ac = new AbortController();
+      await errorOf(
+        (async () => {
+          for await (const _ of client.generate(request({ "simulator.tokens_per_s": "20", "simulator.output_tokens": "400" }), { signal: ac.signal })) ac.abort();
+        })(),
+      );
+    };
+    for (let i = 0; i < 15; i++) await Promise.all(Array.from({ length: 100 }, cancelOne));
+    const evs = await long;
+    expect(evs.at(-1)?.event.case).toBe("completed");
+    expect(evs.filter((e) => e.event.case === "textDelta").length).toBeGreaterThan(0);
+  });
+
   it("refuses a malformed request with InvalidArgument", async () => {
     const bad = create(GenerateRequestSchema, { model: "simulator", messages: [{ role: Role.USER, parts: [] }] });
     const err = await errorOf(collect(bad));

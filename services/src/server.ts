@@ -40,6 +40,19 @@ export interface InferenceServer {
 /** How long `close()` lets open HTTP/2 sessions finish before destroying them, in milliseconds. */
 export const closeGraceMs = 1000;
 
+/**
+ * Stream resets (cancels) one HTTP/2 connection may send before the server
+ * answers GOAWAY and fails every call on it: nghttp2's rapid-reset guard
+ * (CVE-2023-44487), Node's `streamResetBurst` / `streamResetRate` (per
+ * second). Node's defaults, a burst of 1,000 then 33 per second, suit a
+ * public server. This service's peer is the gateway, on one connection,
+ * where every Stop, cancelling detach policy and timeout is one reset: a
+ * busy gateway passes 33 per second. The service is an internal hop, so it
+ * allows 10,000, then 1,000 per second.
+ */
+export const streamResetBurst = 10_000;
+export const streamResetRate = 1_000;
+
 /** Bound on one request message, in bytes: 4 MiB (the request text itself is capped at 1 MiB by validation). */
 export const readMaxBytes = 4 * 1024 * 1024;
 
@@ -60,6 +73,7 @@ export async function startInferenceServer(o: InferenceServerOptions = {}): Prom
   const healthState = createHealthState([InferenceService.typeName, health.Health.typeName]);
 
   const server = http2.createServer(
+    { streamResetBurst, streamResetRate },
     connectNodeAdapter({
       routes(router) {
         router.service(InferenceService, createInferenceService(providers, { aliases }));
