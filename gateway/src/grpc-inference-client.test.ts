@@ -191,7 +191,10 @@ describe("createGrpcInferenceClient", () => {
 
   it("reports an HTTP/2 reset without a gRPC status (a failed connection) as UNAVAILABLE, not INTERNAL", async () => {
     const raw = http2.createServer();
-    raw.on("stream", (st) => st.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
+    raw.on("stream", (st) => {
+      st.on("error", () => {}); // closing with an error code also raises it on this side
+      st.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    });
     await new Promise<void>((ok) => raw.listen(0, "127.0.0.1", ok));
     const g = createGrpcInferenceClient({ baseUrl: `http://127.0.0.1:${(raw.address() as AddressInfo).port}` });
     const out = await run(g, "n3");
