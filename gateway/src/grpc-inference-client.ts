@@ -30,7 +30,6 @@ export interface GrpcInferenceClientOptions {
 /** Messages buffered per call before the call is paused (HTTP/2 flow control then holds the rest). */
 const highWater = 64;
 
-
 /**
  * An {@link InferenceClient} over `@grpc/grpc-js`: the gateway's hop from the
  * inference service. Same behaviour as the connect-node client it can
@@ -207,7 +206,7 @@ function startCall(
           call.resume();
         }
         grace = setTimeout(() => call.cancel(), drainGraceMs);
-        grace.unref?.();
+        grace.unref();
       }
       queue.length = head = 0;
       const w = waiter;

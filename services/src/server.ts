@@ -51,6 +51,7 @@ export const closeGraceMs = 1000;
  * allows 10,000, then 1,000 per second.
  */
 export const streamResetBurst = 10_000;
+/** Stream resets per second one connection may send once {@link streamResetBurst} is spent (see there). */
 export const streamResetRate = 1_000;
 
 /** Bound on one request message, in bytes: 4 MiB (the request text itself is capped at 1 MiB by validation). */
