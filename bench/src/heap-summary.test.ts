@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeHeapSnapshot } from "node:v8";
 import { describe, expect, it } from "vitest";
-import { heapGrowth, type Snapshot, summariseHeap, summariseHeapFile } from "./heap-summary.ts";
+import { formatHeapGrowth, heapGrowth, type Snapshot, summariseHeap, summariseHeapFile } from "./heap-summary.ts";
 
 /** A snapshot with the given nodes (type, name, self size); fields as V8 writes them. */
 function snapshot(nodes: [string, string, number][]): Snapshot {
@@ -55,6 +55,7 @@ describe("heap summary", () => {
       { name: "Socket", countPerStream: 1, bytesPerStream: 300 },
       { name: "Timeout", countPerStream: 0.5, bytesPerStream: 50 },
     ]);
+    expect(formatHeapGrowth(g).split("\n")).toEqual(["0.3 KB per stream", "    300 B    1.0×  Socket", "     50 B    0.5×  Timeout"]);
   });
 
   it("reads a real V8 snapshot: the live instances of a class are counted", () => {

@@ -1,11 +1,11 @@
 /**
  * Summarises a V8 heap snapshot (`.heapsnapshot`, as written by
  * `v8.writeHeapSnapshot`): live objects grouped by constructor (or, for
- * strings, code and arrays, by node type), with count and retained-by-self
- * bytes, largest first. Divided by the number of open streams, it says what
+ * strings, code and arrays, by node type), with count and the sum of their
+ * own (self) sizes in bytes, largest first. Divided by the number of open streams, it says what
  * each open stream costs and who pays it.
  *
- * `node bench/src/heap-summary.ts <file.heapsnapshot> [top] [perStreams]`
+ * `node bench/src/heap-summary.ts <file.heapsnapshot> [top] [streams]`
  * @module
  */
 import { readFileSync } from "node:fs";
@@ -87,6 +87,11 @@ export function heapGrowth(before: HeapSummary, after: HeapSummary, streams: num
   return { bytesPerStream: (after.totalBytes - before.totalBytes) / streams, groups };
 }
 
+/** A {@link heapGrowth} as text: KB per stream, then bytes and objects per stream by group. */
+export function formatHeapGrowth(g: { bytesPerStream: number; groups: HeapGrowth[] }): string {
+  return [`${(g.bytesPerStream / 1024).toFixed(1)} KB per stream`, ...g.groups.map((x) => `${x.bytesPerStream.toFixed(0).padStart(7)} B ${x.countPerStream.toFixed(1).padStart(6)}×  ${x.name}`)].join("\n");
+}
+
 /** Reads and summarises a `.heapsnapshot` file (every group). */
 export function summariseHeapFile(file: string): HeapSummary {
   return summariseHeap(JSON.parse(readFileSync(file, "utf8")) as Snapshot, Number.MAX_SAFE_INTEGER);
@@ -104,7 +109,7 @@ export function formatHeap(s: HeapSummary, perStreams?: number): string {
 
 if (import.meta.main) {
   const [file, top, per] = process.argv.slice(2);
-  if (!file) throw new Error("usage: heap-summary.ts <file.heapsnapshot> [top] [perStreams]");
+  if (!file) throw new Error("usage: heap-summary.ts <file.heapsnapshot> [top] [streams]");
   const all = summariseHeapFile(file);
   console.log(formatHeap({ ...all, groups: all.groups.slice(0, Number(top ?? 30)) }, per ? Number(per) : undefined));
 }

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import { basename, join, resolve } from "node:path";
 import { type BenchChild, cpuUs, pinning, rssBytes, startChild } from "./bench-child.ts";
-import { heapGrowth, summariseHeapFile } from "./heap-summary.ts";
+import { formatHeapGrowth, heapGrowth, summariseHeapFile } from "./heap-summary.ts";
 import { formatProfile, type ProfileSummary, summariseProfile } from "./profile-summary.ts";
 import { barChartSvg, formatGoals, formatTable, type GoalCheck, percentiles, type ResultRow } from "./report.ts";
 import { startAndDrop } from "./resume-client.ts";
@@ -256,9 +256,8 @@ async function main(): Promise<void> {
 
   if (want("stalled")) {
     // A gateway of its own: the shared one may still be digesting the overload of c=2000.
-    const g = await child("airwave-gateway.ts", "airwave-gateway-stalled", gatewayEnv(up.url));
-    const own: System = { key: "airwave", target: airwaveTargets(g.url).sse as Target, procs: [g], modelPrefix: "" };
-    await runLoad({ target: own.target, model: "paced-r200-n20", arrival: { kind: "burst", streams: 20 }, timeoutMs: 10_000 });
+    const { g, target } = await freshGateway("stalled", up.url);
+    const own: System = { key: "airwave", target, procs: [g], modelPrefix: "" };
     const base = { model: "paced-r50-n100", arrival: { kind: "poisson" as const, perSecond: 50, seconds: size.poissonSeconds }, timeoutMs: 60_000 };
     const a = await measure("stalled readers · 0 %", own, base);
     const rss0 = rssBytes(g.pid);
@@ -352,6 +351,18 @@ async function main(): Promise<void> {
 const stamp = new Date(t0).toISOString().replace(/[:.]/g, "-");
 
 /**
+ * A gateway started for one scenario (so no earlier load shapes its memory
+ * or latency), warmed up with a burst of 20 short streams; its SSE target.
+ * The caller stops it.
+ */
+async function freshGateway(name: string, upstreamUrl: string): Promise<{ g: BenchChild; target: Target }> {
+  const g = await child("airwave-gateway.ts", `airwave-gateway-${name}`, gatewayEnv(upstreamUrl));
+  const target = airwaveTargets(g.url).sse as Target;
+  await runLoad({ target, model: "paced-r200-n20", arrival: { kind: "burst", streams: 20 }, timeoutMs: 10_000 });
+  return { g, target };
+}
+
+/**
  * `n` open SSE streams at 1 tok/s on a gateway of their own (started for
  * this, so "before" is an idle gateway, not one grown by earlier
  * scenarios). Streams open in waves of 500, each wave waiting for its first
@@ -361,9 +372,7 @@ const stamp = new Date(t0).toISOString().replace(/[:.]/g, "-");
  * before and after give the growth per stream by constructor.
  */
 async function openStreams(n: number, upstreamUrl: string, snapshot: boolean): Promise<{ row: ResultRow; growth?: ReturnType<typeof heapGrowth> }> {
-  const g = await child("airwave-gateway.ts", `airwave-gateway-open-${n}`, gatewayEnv(upstreamUrl));
-  const target = airwaveTargets(g.url).sse as Target;
-  await runLoad({ target, model: "paced-r200-n20", arrival: { kind: "burst", streams: 20 }, timeoutMs: 10_000 });
+  const { g, target } = await freshGateway(`open-${n}`, upstreamUrl);
   const dir = join(resultsDir, `heap-${stamp}`);
   if (snapshot) {
     mkdirSync(dir, { recursive: true });
@@ -410,7 +419,7 @@ async function openStreams(n: number, upstreamUrl: string, snapshot: boolean): P
   if (snapshot) {
     await g.heapSnapshot(join(dir, "after.heapsnapshot"));
     growth = heapGrowth(summariseHeapFile(join(dir, "before.heapsnapshot")), summariseHeapFile(join(dir, "after.heapsnapshot")), n);
-    console.log(`\nWhat each of ${n} open streams holds (heap snapshots, ${dir}): ${(growth.bytesPerStream / 1024).toFixed(1)} KB\n${growth.groups.map((x) => `${x.bytesPerStream.toFixed(0).padStart(7)} B ${x.countPerStream.toFixed(1).padStart(6)}×  ${x.name}`).join("\n")}\n`);
+    console.log(`\nWhat each of ${n} open streams holds (heap snapshots, ${dir}): ${formatHeapGrowth(growth)}\n`);
   }
   const heapExtKB = (mem1.heapUsed + mem1.external - mem0.heapUsed - mem0.external) / n / 1024;
   const row: ResultRow = {
