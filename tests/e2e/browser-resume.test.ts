@@ -6,9 +6,10 @@
  * the same text as the stream's log.
  *
  * The network cut: the page is served through a fault proxy in front of the
- * gateway; the browser context goes offline (new connections fail) and the
- * proxy resets every open connection (the live stream breaks), then the
- * context comes back online.
+ * gateway; the proxy stops moving bytes (the page stays mid-answer), the
+ * browser context goes offline (new connections fail) and the proxy resets
+ * every open connection (the live stream breaks), then the context comes
+ * back online.
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,12 +58,16 @@ describe.each(demoTransports)("demo page over %s", (transport) => {
       await page.fill("#prompt", prompt);
       await page.click("#send");
       await waitForOutput(page, 20);
+      // Freeze the page mid-answer first: nothing more reaches it, however long
+      // the steps below take on a loaded machine (the answer lasts ~2–3 s).
+      proxy!.faultAll({ kind: "blackhole" });
+      const cutAt = ((await page.textContent("#output")) ?? "").length;
+      expect(await page.getAttribute("body", "data-state")).toBe("streaming");
       await screenshot(page, `resume-${transport}-1-streaming`);
 
       await context.setOffline(true);
       proxy!.faultAll({ kind: "reset" });
       await waitForBody(page, "connection", ["reconnecting"], 10_000);
-      const cutAt = ((await page.textContent("#output")) ?? "").length;
       await screenshot(page, `resume-${transport}-2-reconnecting`);
       await context.setOffline(false);
 
