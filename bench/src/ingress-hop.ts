@@ -40,6 +40,7 @@ import {
 } from "@airwave/proto";
 import { create } from "@bufbuild/protobuf";
 import { pinning, startChild } from "./bench-child.ts";
+import { grpcFrame } from "./grpc-frame.ts";
 
 const arg = (name: string, dflt: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt);
 const streams = arg("streams", 100);
@@ -129,10 +130,7 @@ function rawHttp2Client(): Client {
     run: () =>
       new Promise<number>((resolve, reject) => {
         const s = session.request({ ":method": "POST", ":path": "/airwave.v1.InferenceService/Interact", "content-type": "application/grpc", te: "trailers" });
-        const body = toBinary(InteractRequestSchema, start());
-        const head = Buffer.alloc(5);
-        head.writeUInt32BE(body.length, 1);
-        s.write(Buffer.concat([head, body]));
+        s.write(grpcFrame(toBinary(InteractRequestSchema, start())));
         let n = 0;
         let buf: Buffer = Buffer.alloc(0);
         s.on("data", (chunk: Buffer) => {

@@ -33,6 +33,7 @@ import {
   InteractRequestSchema,
   type GenerateRequest,
 } from "@airwave/proto";
+import { grpcFrame } from "./grpc-frame.ts";
 import { nowUs, tokenLength, tokenText } from "./token-clock.ts";
 
 /** Where tokens of one stream go. */
@@ -146,14 +147,6 @@ export interface PacedUpstream {
 // in one gRPC frame: 5-byte prefix + 25 bytes. InteractResponse has the same
 // field number and shape, so the bytes serve both methods.
 const textFrameHead = Buffer.from([0, 0, 0, 0, 25, 0x0a, 23, 0x5a, 21, 0x0a, tokenLength]);
-
-function grpcFrame(message: Uint8Array): Buffer {
-  const b = Buffer.allocUnsafe(5 + message.length);
-  b[0] = 0;
-  b.writeUInt32BE(message.length, 1);
-  b.set(message, 5);
-  return b;
-}
 
 function eventFrame(value: Parameters<typeof create<typeof GenerateResponseSchema>>[1]): Buffer {
   return grpcFrame(toBinary(GenerateResponseSchema, create(GenerateResponseSchema, value)));

@@ -18,6 +18,7 @@ import {
   WsServerMessageSchema,
   type CreateStreamRequest,
 } from "@airwave/proto";
+import { grpcFrame } from "./grpc-frame.ts";
 import { nowUs, TokenScanner } from "./token-clock.ts";
 
 /** What a stream reports to the load runner. */
@@ -57,15 +58,24 @@ export function createStreamRequest(model: string, onDetach = OnDetach.CANCEL, s
   return create(CreateStreamRequestSchema, { request: generateRequest(model), onDetach, streamId });
 }
 
-function envelope(message: Uint8Array): Buffer {
-  const b = Buffer.allocUnsafe(5 + message.length);
-  b[0] = 0;
-  b.writeUInt32BE(message.length, 1);
-  b.set(message, 5);
-  return b;
+/** Feeds response chunks to a scanner, stamping each chunk's arrival once. */
+/**
+ * The end of one stream, once: `end` reports it to `cb.onEnd`, `abort` (the
+ * harness closed the stream) does not; whichever comes first wins, and
+ * `before` runs then. Transports signal an end more than once (error, then
+ * close).
+ */
+function endOnce(cb: StreamCallbacks, before?: () => void): { end(err?: Error): void; abort(): void } {
+  let done = false;
+  const finish = (report: boolean, err?: Error) => {
+    if (done) return;
+    done = true;
+    before?.();
+    if (report) cb.onEnd(err);
+  };
+  return { end: (err) => finish(true, err), abort: () => finish(false) };
 }
 
-/** Feeds response chunks to a scanner, stamping each chunk's arrival once. */
 function scanning(cb: StreamCallbacks): (chunk: Buffer) => void {
   let recv = 0;
   const scanner = new TokenScanner((emit) => cb.onToken(emit, recv));
@@ -86,20 +96,10 @@ export function grpcFloorTarget(grpcUrl: string): Target {
     open(model, cb) {
       const call = client.makeServerStreamRequest("/airwave.v1.InferenceService/Generate", id, id, Buffer.from(toBinary(GenerateRequestSchema, generateRequest(model))));
       const feed = scanning(cb);
-      let done = false;
+      const { end } = endOnce(cb);
       call.on("data", feed);
-      call.on("error", (e: Error) => {
-        if (!done) {
-          done = true;
-          cb.onEnd(e);
-        }
-      });
-      call.on("end", () => {
-        if (!done) {
-          done = true;
-          cb.onEnd();
-        }
-      });
+      call.on("error", (e: Error) => end(e));
+      call.on("end", () => end());
       return { pause: () => call.pause(), abort: () => call.cancel() };
     },
     close: () => client.close(),
@@ -122,13 +122,7 @@ export function httpTarget(o: HttpTargetOptions): Target {
   return {
     name: o.name,
     open(model, cb) {
-      let done = false;
-      const end = (e?: Error) => {
-        if (!done) {
-          done = true;
-          cb.onEnd(e);
-        }
-      };
+      const { end, abort } = endOnce(cb);
       const body = o.body(model);
       const req = http.request(
         { agent, method: "POST", hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers: { ...o.headers, "content-length": Buffer.byteLength(body) } },
@@ -151,7 +145,7 @@ export function httpTarget(o: HttpTargetOptions): Target {
       return {
         pause: () => req.socket?.pause(),
         abort: () => {
-          done = true;
+          abort();
           req.destroy();
         },
       };
@@ -184,16 +178,9 @@ export function h2Target(o: H2TargetOptions): Target {
   return {
     name: o.name,
     open(model, cb) {
-      let done = false;
       const entry = session();
       entry.open++;
-      const end = (e?: Error) => {
-        if (!done) {
-          done = true;
-          entry.open--;
-          cb.onEnd(e);
-        }
-      };
+      const { end, abort } = endOnce(cb, () => entry.open--);
       const req = entry.s.request({ ":method": "POST", ":path": o.path, ...o.headers });
       req.on("response", (h) => {
         const status = Number(h[":status"]);
@@ -210,10 +197,7 @@ export function h2Target(o: H2TargetOptions): Target {
       return {
         pause: () => req.pause(),
         abort: () => {
-          if (!done) {
-            done = true;
-            entry.open--;
-          }
+          abort();
           req.close(http2.constants.NGHTTP2_CANCEL);
         },
       };
@@ -234,13 +218,7 @@ export function wsTarget(name: string, baseUrl: string, onDetach = OnDetach.CANC
   return {
     name,
     open(model, cb) {
-      let done = false;
-      const end = (e?: Error) => {
-        if (!done) {
-          done = true;
-          cb.onEnd(e);
-        }
-      };
+      const { end, abort } = endOnce(cb);
       const ws = new WebSocket(url, ["airwave.v1.proto"]);
       ws.binaryType = "arraybuffer";
       let recv = 0;
@@ -273,7 +251,7 @@ export function wsTarget(name: string, baseUrl: string, onDetach = OnDetach.CANC
       return {
         pause: () => {},
         abort: () => {
-          done = true;
+          abort();
           ws.close();
         },
       };
@@ -287,7 +265,7 @@ const jsonHeaders = { "content-type": "application/json" };
 /** The Airwave egress protocols of one gateway, by name. */
 export function airwaveTargets(gatewayUrl: string, prefix = "airwave"): Record<string, Target> {
   const json = (model: string) => toJsonString(CreateStreamRequestSchema, createStreamRequest(model));
-  const bin = (model: string) => envelope(toBinary(CreateStreamRequestSchema, createStreamRequest(model)));
+  const bin = (model: string) => grpcFrame(toBinary(CreateStreamRequestSchema, createStreamRequest(model)));
   const path = "/airwave.v1.StreamService/CreateStream";
   return {
     sse: httpTarget({ name: `${prefix} SSE`, baseUrl: gatewayUrl, path: "/v1/streams", headers: { ...jsonHeaders, accept: "text/event-stream" }, body: json }),

@@ -13,7 +13,6 @@ import {
   FinishReason,
   type GenerateRequest,
   InferenceService,
-  type InteractRequest,
   isTerminal,
   OnDetach,
   ResumeOutcome,
@@ -25,17 +24,7 @@ import { Hub } from "./hub.js";
 import { MemoryLogStore } from "./log/memory-log-store.js";
 import type { MemoryStreamLog } from "./log/memory-stream-log.js";
 import type { StreamLog, StreamLogStore } from "./log/stream-log.js";
-
-/** Interact over a Generate implementation: reads `start`, ignores input (these fakes never ask for any). */
-async function* interactWith<C>(
-  generate: (req: GenerateRequest, ctx: C) => AsyncIterable<{ event: StreamEvent }>,
-  reqs: AsyncIterable<InteractRequest>,
-  ctx: C,
-): AsyncGenerator<{ event: StreamEvent }> {
-  const first = await reqs[Symbol.asyncIterator]().next();
-  if (first.done || first.value.message.case !== "start") throw new ConnectError("start first", Code.InvalidArgument);
-  yield* generate(first.value.message.value, ctx);
-}
+import { interactWith } from "./testing/interact-with.js";
 
 type Action = "cancel" | "watch" | "resume" | "disconnect";
 

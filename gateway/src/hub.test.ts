@@ -6,7 +6,6 @@ import {
   FinishReason,
   type GenerateRequest,
   InferenceService,
-  type InteractRequest,
   OnDetach,
   ResumeOutcome,
   type StreamEvent,
@@ -14,17 +13,7 @@ import {
 } from "@airwave/proto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Hub } from "./hub.js";
-
-/** Interact over a Generate implementation: reads `start`, ignores input (these fakes never ask for any). */
-async function* interactWith<C>(
-  generate: (req: GenerateRequest, ctx: C) => AsyncIterable<{ event: StreamEvent }>,
-  reqs: AsyncIterable<InteractRequest>,
-  ctx: C,
-): AsyncGenerator<{ event: StreamEvent }> {
-  const first = await reqs[Symbol.asyncIterator]().next();
-  if (first.done || first.value.message.case !== "start") throw new ConnectError("start first", Code.InvalidArgument);
-  yield* generate(first.value.message.value, ctx);
-}
+import { interactWith } from "./testing/interact-with.js";
 
 /** A scripted in-memory inference service; `release()` lets the next event go. */
 function fakeUpstream() {
