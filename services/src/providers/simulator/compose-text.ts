@@ -64,26 +64,32 @@ const stopWords = new Set(
   ).split(" "),
 );
 
+/** Longest word taken as a keyword, in UTF-16 code units; longer "words" (a pasted blob) are skipped, so no token of an answer is longer than this plus its punctuation. */
+export const maxKeywordChars = 64;
+
 /**
- * Picks the topic words of a text: words of 3+ characters (any number) that
- * are not common English function words, deduplicated case-insensitively, in
- * order of first appearance. The first word of the text is lowercased unless
- * it is an acronym.
+ * Picks the topic words of a text: words of 3 to {@link maxKeywordChars}
+ * characters (any number) that are not common English function words,
+ * deduplicated case-insensitively, in order of first appearance. The first
+ * word of the text is lowercased unless it is an acronym. Stops reading at
+ * the `max`-th keyword.
  *
  * @param max - the most keywords returned.
  */
 export function promptKeywords(text: string, max = 12): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
-  const words = text.match(/[\p{L}\p{N}][\p{L}\p{N}'’_-]*/gu) ?? [];
-  words.forEach((w, i) => {
+  let i = 0;
+  for (const [w] of text.matchAll(/[\p{L}\p{N}][\p{L}\p{N}'’_-]*/gu)) {
+    if (out.length >= max) break;
+    const first = i++ === 0;
     const word = w.replace(/['’_-]+$/u, "");
     const lower = word.toLowerCase();
     const isNumber = /^\p{N}+$/u.test(word);
-    if ((!isNumber && word.length < 3) || stopWords.has(lower) || seen.has(lower) || out.length >= max) return;
+    if ((!isNumber && word.length < 3) || word.length > maxKeywordChars || stopWords.has(lower) || seen.has(lower)) continue;
     seen.add(lower);
-    out.push(i === 0 && word !== word.toUpperCase() ? lower : word);
-  });
+    out.push(first && word !== word.toUpperCase() ? lower : word);
+  }
   return out;
 }
 
@@ -97,21 +103,23 @@ export function promptKeywords(text: string, max = 12): string[] {
  * sentence, the last token gets a period); `"sentences"` finishes the
  * sentence in which `count` is reached, so the text ends cleanly.
  *
+ * Lazy: a sentence is composed (and `rng` advanced) only when its first
+ * token is pulled, so an answer of millions of tokens is never held whole.
  * Pure: the same `rng` state, keywords, count and length give the same tokens.
  */
-export function composeTokens(
+export function* composeTokenStream(
   rng: Rng,
   keywords: readonly string[],
   count: number,
   style: TextStyle,
   length: "exact" | "sentences" = "exact",
-): string[] {
+): Generator<string, void, undefined> {
   const words = keywords.length > 0 ? keywords : ["this question", "the details"];
-  const tokens: string[] = [];
+  let n = 0;
   let sentenceInParagraph = 0;
   let paragraphLength = rng.int(2, 4);
-  while (tokens.length < count) {
-    const first = tokens.length === 0;
+  while (n < count) {
+    const first = n === 0;
     const a = first ? (words[0] as string) : rng.pick(words);
     const b = words.length > 1 ? rng.pick(words.filter((w) => w !== a)) : a;
     const template = rng.pick(first ? style.openers : style.sentences);
@@ -128,16 +136,27 @@ export function composeTokens(
       paragraphLength = rng.int(2, 4);
     }
     sentenceInParagraph++;
-    sentence.split(" ").forEach((w, i) => {
-      const lead = tokens.length === 0 ? "" : i === 0 && newParagraph ? "\n\n" : " ";
-      tokens.push(lead + w);
-    });
+    const sentenceWords = sentence.split(" ");
+    for (let i = 0; i < sentenceWords.length; i++) {
+      if (length === "exact" && n === count) return;
+      const lead = n === 0 ? "" : i === 0 && newParagraph ? "\n\n" : " ";
+      const token = lead + sentenceWords[i];
+      n++;
+      // The last token of an exact length ends the text with a period.
+      yield length === "exact" && n === count && !/[.!?]$/.test(token) ? token.replace(/[,;:]$/, "") + "." : token;
+    }
   }
-  if (length === "sentences") return tokens;
-  tokens.length = count;
-  const last = tokens[count - 1];
-  if (last !== undefined && !/[.!?]$/.test(last)) tokens[count - 1] = last.replace(/[,;:]$/, "") + ".";
-  return tokens;
+}
+
+/** {@link composeTokenStream}, collected: for short texts (reasoning, snippets). */
+export function composeTokens(
+  rng: Rng,
+  keywords: readonly string[],
+  count: number,
+  style: TextStyle,
+  length: "exact" | "sentences" = "exact",
+): string[] {
+  return Array.from(composeTokenStream(rng, keywords, count, style, length));
 }
 
 /**
@@ -145,7 +164,9 @@ export function composeTokens(
  * and digits, and each other non-space character, are one token each.
  */
 export function countTokens(text: string): number {
-  return text.match(/[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu)?.length ?? 0;
+  let n = 0;
+  for (const _ of text.matchAll(/[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu)) n++;
+  return n;
 }
 
 function upperFirst(s: string): string {

@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { ev, FinishReason, type GenerateRequest, InputKind, Role, type StreamEvent } from "@airwave/proto";
-import { answerStyle, composeTokens, promptKeywords } from "./compose-text.js";
+import { answerStyle, composeTokens, composeTokenStream, promptKeywords } from "./compose-text.js";
 import { mulberry32, type Rng } from "./prng.js";
 import { countPromptTokens, isToken, lastText, randomId, type SimulateOptions, simulationSeed, splitFragments } from "./simulate.js";
 import { parseSimulatorMetadata, type SimulatorInputKind } from "./simulator-metadata.js";
@@ -161,7 +161,7 @@ function planAndResearch(prompt: string, keywords: readonly string[], rng: Rng):
     sources.push(...found);
     const call = [
       ev.toolCallStarted(callId, simulatorSearchTool, index, { providerExecuted: true }),
-      ...splitFragments(args, rng).map((f) => ev.toolCallDelta(callId, f)),
+      ...Array.from(splitFragments(args, rng), (f) => ev.toolCallDelta(callId, f)),
       ev.toolCallCompleted(callId, simulatorSearchTool, args, { providerExecuted: true }),
       ev.toolResult(callId, JSON.stringify({ query, results: found }), { name: simulatorSearchTool }),
       ev.status(`Searched for "${query.slice(0, 60)}"`, round(0.15 + (0.45 * (index + 1)) / searches)),
@@ -195,15 +195,15 @@ function question(kind: Exclude<SimulatorInputKind, "none">, inputId: string, so
   return as(simulatorAgents.planner, e);
 }
 
-/** Step 6: the writer's answer, shaped by the answer to the question. */
-function write(
+/** Step 6: the writer's answer, shaped by the answer to the question; composed lazily, as it is pulled. */
+function* write(
   kind: SimulatorInputKind,
   answer: string | undefined,
   keywords: readonly string[],
   sources: readonly Source[],
   outputTokens: number | undefined,
   rng: Rng,
-): StreamEvent[] {
+): Generator<StreamEvent, void, undefined> {
   const a = (answer ?? "").trim();
   const declined = kind === "confirm" && a.toLowerCase() === "no";
   const short = declined || (kind === "choice" && a.toLowerCase() === "short");
@@ -214,21 +214,23 @@ function write(
     topic = [...promptKeywords(a, 4), ...keywords];
     lead = words(`You asked me to focus on ${a.slice(0, maxQuotedAnswerChars)}.`);
   }
+  const { writer } = simulatorAgents;
+  const text = (t: string) => as(writer, ev.textDelta(t, 1));
+  yield as(writer, ev.status(declined ? "Writing a short answer without sources" : "Writing the answer", 0.7));
   const body =
     outputTokens !== undefined
-      ? composeTokens(rng, topic, outputTokens, answerStyle, "exact")
+      ? composeTokenStream(rng, topic, outputTokens, answerStyle, "exact")
       : short
-        ? composeTokens(rng, topic, rng.int(15, 25), answerStyle, "sentences")
-        : composeTokens(rng, topic, rng.int(45, 75), answerStyle, "sentences");
-  if (lead.length > 0 && body.length > 0) body[0] = ` ${body[0]}`;
-  const tail = withSources && sources.length > 0 ? words(`\n\nSources: ${sources.map((s, i) => `[${i + 1}] ${s.url}`).join(" ")}`) : [];
-  const text = [...lead, ...body, ...tail];
-  const { writer } = simulatorAgents;
-  return [
-    as(writer, ev.status(declined ? "Writing a short answer without sources" : "Writing the answer", 0.7)),
-    ...text.map((t) => as(writer, ev.textDelta(t, 1))),
-    as(writer, ev.status("Done", 1)),
-  ];
+        ? composeTokenStream(rng, topic, rng.int(15, 25), answerStyle, "sentences")
+        : composeTokenStream(rng, topic, rng.int(45, 75), answerStyle, "sentences");
+  yield* lead.map(text);
+  let first = lead.length > 0;
+  for (const t of body) {
+    yield text(first ? ` ${t}` : t);
+    first = false;
+  }
+  if (withSources && sources.length > 0) yield* words(`\n\nSources: ${sources.map((s, i) => `[${i + 1}] ${s.url}`).join(" ")}`).map(text);
+  yield as(writer, ev.status("Done", 1));
 }
 
 /** Splits text into word tokens, each with its leading whitespace. */

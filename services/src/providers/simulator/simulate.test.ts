@@ -18,7 +18,7 @@ type Init = Exclude<MessageInitShape<typeof GenerateRequestSchema>, GenerateRequ
 const user = (text: string) => ({ role: Role.USER, parts: [{ part: { case: "text" as const, value: text } }] });
 const req = (text: string, extra: Init = {}): GenerateRequest =>
   create(GenerateRequestSchema, { model: "simulator", messages: [user(text)], ...extra });
-const run = (r: GenerateRequest, seed?: number) => simulate(r, { model: "default", ...(seed !== undefined ? { seed } : {}) });
+const run = (r: GenerateRequest, seed?: number) => Array.from(simulate(r, { model: "default", ...(seed !== undefined ? { seed } : {}) }));
 
 const text = (evs: StreamEvent[]) => evs.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join("");
 const count = (evs: StreamEvent[], kind: StreamEvent["event"]["case"]) => evs.filter((e) => e.event.case === kind).length;
@@ -227,8 +227,8 @@ describe("simulator.delta_tokens", () => {
     });
     const grouped = clone(GenerateRequestSchema, base);
     grouped.metadata["simulator.delta_tokens"] = "64";
-    const a = simulate(base, { model: "default", seed: 3 });
-    const b = simulate(grouped, { model: "default", seed: 3 });
+    const a = Array.from(simulate(base, { model: "default", seed: 3 }));
+    const b = Array.from(simulate(grouped, { model: "default", seed: 3 }));
     const text = (es: typeof a) => es.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join("");
     expect(text(b)).toBe(text(a));
     expect(b.filter((e) => e.event.case === "textDelta")).toHaveLength(Math.ceil(1000 / 64));

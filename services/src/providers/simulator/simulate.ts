@@ -11,7 +11,8 @@ import {
 } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { buildToolArguments } from "./build-tool-arguments.js";
-import { answerStyle, composeTokens, countTokens, promptKeywords, reasoningStyle } from "./compose-text.js";
+import { answerStyle, composeTokens, composeTokenStream, countTokens, promptKeywords, reasoningStyle } from "./compose-text.js";
+import { cutAtStopSequence } from "./cut-at-stop-sequence.js";
 import { fnv1a32, mulberry32, type Rng } from "./prng.js";
 import { parseSimulatorMetadata } from "./simulator-metadata.js";
 
@@ -31,8 +32,11 @@ const reasoningTokens: Readonly<Partial<Record<ReasoningEffort, readonly [number
 };
 
 /**
- * The whole event stream the simulator produces for a request, unpaced: a
- * pure function of (request, seed) — no clock, no I/O, no global randomness.
+ * The event stream the simulator produces for a request, unpaced and on
+ * demand: a generator that is a pure function of (request, seed) — no clock,
+ * no I/O, no global randomness — and composes each event only when it is
+ * pulled, so even a 5,000,000-token answer is never held whole (memory stays
+ * bounded by one event; stop sequences are matched as the text streams).
  *
  * - `started` (model, provider `"simulator"`, request id `sim-<seed hex>`);
  * - `reasoning_delta` tokens first when `reasoning.effort` is LOW (about
@@ -59,89 +63,131 @@ const reasoningTokens: Readonly<Partial<Record<ReasoningEffort, readonly [number
  *   (code from `simulator.fail_code`, default Unavailable; reason
  *   SIMULATED_FAILURE; usage so far).
  *
- * Raises a ConnectError with Code.InvalidArgument for malformed `simulator.*` metadata.
+ * Raises a ConnectError with Code.InvalidArgument for malformed `simulator.*`
+ * metadata (on the first `next()`, before any event).
  */
-export function simulate(req: GenerateRequest, o: SimulateOptions): StreamEvent[] {
+export function* simulate(req: GenerateRequest, o: SimulateOptions): Generator<StreamEvent, void, undefined> {
   const meta = parseSimulatorMetadata(req.metadata);
   const seed = o.seed ?? simulationSeed(req);
-  const rng = mulberry32(seed);
-  const prompt = lastText(req, Role.USER);
-  const afterTool = req.messages.at(-1)?.role === Role.TOOL;
-  const keywords = promptKeywords(afterTool ? `${toolResultsText(req)} ${prompt}` : prompt);
-  let budget = req.maxOutputTokens ?? Number.POSITIVE_INFINITY;
-
-  const body: StreamEvent[] = [];
-  let finish = FinishReason.STOP as FinishReason; // widened: `cut` may change it
-  let raw = "stop";
-  const cut = (n: number) => {
-    finish = FinishReason.LENGTH;
-    raw = "length";
-    return n;
-  };
-
   const range = req.reasoning ? reasoningTokens[req.reasoning.effort] : undefined;
-  let reasoningCount = 0;
-  if (range) {
-    const thoughts = composeTokens(rng, keywords, rng.int(range[0], range[1]), reasoningStyle, "sentences");
-    const n = thoughts.length > budget ? cut(budget) : thoughts.length;
-    for (const t of thoughts.slice(0, n)) body.push(ev.reasoningDelta(t));
-    reasoningCount = n;
-    budget -= n;
-  }
-
-  let textTokens = 0;
-  const tool = finish === FinishReason.LENGTH ? undefined : chooseTool(req, prompt, afterTool, rng);
-  if (tool) {
-    const callId = `call_${randomId(rng, 24)}`;
-    const args = JSON.stringify(buildToolArguments(tool.parameters, prompt, rng));
-    const fragments = splitFragments(args, rng);
-    const n = fragments.length > budget ? cut(budget) : fragments.length;
-    body.push(ev.toolCallStarted(callId, tool.name, 0));
-    for (const f of fragments.slice(0, n)) body.push(ev.toolCallDelta(callId, f));
-    if (finish !== FinishReason.LENGTH) {
-      body.push(ev.toolCallCompleted(callId, tool.name, args));
-      finish = FinishReason.TOOL_CALLS;
-      raw = "tool_calls";
-    }
-  } else if (finish !== FinishReason.LENGTH) {
-    const composed =
-      meta.outputTokens !== undefined
-        ? composeTokens(rng, keywords, meta.outputTokens, answerStyle, "exact")
-        : composeTokens(rng, keywords, rng.int(45, 75), answerStyle, "sentences");
-    let tokens = cutAtStopSequence(composed, req.stopSequences);
-    if (tokens.length > budget) tokens = tokens.slice(0, cut(budget));
-    const k = meta.deltaTokens ?? 1;
-    for (let i = 0; i < tokens.length; i += k) body.push(ev.textDelta(k === 1 ? tokens[i]! : tokens.slice(i, i + k).join("")));
-    textTokens = tokens.length;
-  }
-
   const inputTokens = countPromptTokens(req);
   const usageAfter = (outputTokens: number, reasoning: number): UsageInit => ({
     inputTokens,
     outputTokens,
     ...(range ? { reasoningTokens: reasoning } : {}),
   });
-  const started = ev.started(o.model, "simulator", `sim-${seed.toString(16).padStart(8, "0")}`);
+  yield ev.started(o.model, "simulator", `sim-${seed.toString(16).padStart(8, "0")}`);
 
+  const end: BodyEnd = { finish: FinishReason.STOP, raw: "stop", textTokens: 0 };
   const failAt = meta.failAfterTokens;
-  if (failAt !== undefined && body.filter(isToken).length > failAt) {
-    const kept: StreamEvent[] = [];
-    let tokens = 0;
-    for (const e of body) {
-      if (isToken(e) && tokens === failAt) break;
-      if (isToken(e)) tokens++;
-      kept.push(e);
+  let tokenEvents = 0;
+  let reasoningEvents = 0;
+  let textEvents = 0;
+  for (const e of simulateBody(req, meta.outputTokens, meta.deltaTokens ?? 1, range, mulberry32(seed), end)) {
+    if (isToken(e)) {
+      if (tokenEvents === failAt) {
+        const code = meta.failCode ?? Code.Unavailable;
+        yield ev.failed(code, `simulated failure after ${failAt} tokens`, "SIMULATED_FAILURE", {
+          usage: usageAfter(failAt, reasoningEvents),
+        });
+        return;
+      }
+      tokenEvents++;
+      if (e.event.case === "reasoningDelta") reasoningEvents++;
+      if (e.event.case === "textDelta") textEvents++;
     }
-    const code = meta.failCode ?? Code.Unavailable;
-    const failed = ev.failed(code, `simulated failure after ${failAt} tokens`, "SIMULATED_FAILURE", {
-      usage: usageAfter(failAt, Math.min(failAt, reasoningCount)),
-    });
-    return [started, ...kept, failed];
+    yield e;
+  }
+  const usage = usageAfter(tokenEvents - textEvents + end.textTokens, reasoningEvents);
+  yield ev.usage(usage);
+  yield ev.completed(end.finish, usage, end.raw);
+}
+
+/** How {@link simulateBody} ended: set once it returns. */
+interface BodyEnd {
+  finish: FinishReason;
+  raw: string;
+  /** Answer tokens emitted (a `text_delta` carries `delta_tokens` of them). */
+  textTokens: number;
+}
+
+/**
+ * The events between `started` and `usage`: reasoning, then a tool call or
+ * the answer text, cut by `max_output_tokens`. Records in `end` how it
+ * ended. The seeded `rng` is advanced in the same order as ever (all of the
+ * reasoning, then the tool choice, then the call or the text), so a seed
+ * keeps its answer.
+ */
+function* simulateBody(
+  req: GenerateRequest,
+  outputTokens: number | undefined,
+  deltaTokens: number,
+  range: readonly [number, number] | undefined,
+  rng: Rng,
+  end: BodyEnd,
+): Generator<StreamEvent, void, undefined> {
+  const prompt = lastText(req, Role.USER);
+  const afterTool = req.messages.at(-1)?.role === Role.TOOL;
+  const keywords = promptKeywords(afterTool ? `${toolResultsText(req)} ${prompt}` : prompt);
+  let budget = req.maxOutputTokens ?? Number.POSITIVE_INFINITY;
+  const cut = () => {
+    end.finish = FinishReason.LENGTH;
+    end.raw = "length";
+  };
+
+  if (range) {
+    // At most a few hundred tokens: composed at once, so the rng moves on as before.
+    const thoughts = composeTokens(rng, keywords, rng.int(range[0], range[1]), reasoningStyle, "sentences");
+    const n = Math.min(thoughts.length, budget);
+    if (n < thoughts.length) cut();
+    const reasoning = thoughts.slice(0, n).map((t) => ev.reasoningDelta(t));
+    budget -= n;
+    yield* reasoning;
+  }
+  if (end.finish === FinishReason.LENGTH) return;
+
+  const tool = chooseTool(req, prompt, afterTool, rng);
+  if (tool) {
+    const callId = `call_${randomId(rng, 24)}`;
+    const args = JSON.stringify(buildToolArguments(tool.parameters, prompt, rng));
+    yield ev.toolCallStarted(callId, tool.name, 0);
+    for (const f of take(splitFragments(args, rng), budget, cut)) yield ev.toolCallDelta(callId, f);
+    if ((end.finish as FinishReason) !== FinishReason.LENGTH) {
+      // widened: `take` may have called `cut`
+      yield ev.toolCallCompleted(callId, tool.name, args);
+      end.finish = FinishReason.TOOL_CALLS;
+      end.raw = "tool_calls";
+    }
+    return;
   }
 
-  const deltaEvents = body.filter((e) => e.event.case === "textDelta").length;
-  const usage = usageAfter(body.filter(isToken).length - deltaEvents + textTokens, reasoningCount);
-  return [started, ...body, ev.usage(usage), ev.completed(finish, usage, raw)];
+  const composed =
+    outputTokens !== undefined
+      ? composeTokenStream(rng, keywords, outputTokens, answerStyle, "exact")
+      : composeTokenStream(rng, keywords, rng.int(45, 75), answerStyle, "sentences");
+  let group: string[] = [];
+  for (const t of take(cutAtStopSequence(composed, req.stopSequences), budget, cut)) {
+    end.textTokens++;
+    group.push(t);
+    if (group.length === deltaTokens) {
+      yield ev.textDelta(deltaTokens === 1 ? t : group.join(""));
+      group = [];
+    }
+  }
+  if (group.length > 0) yield ev.textDelta(group.join(""));
+}
+
+/** The first `n` items; calls `onCut` when there is an item beyond them (which is read, not passed on). */
+function* take<T>(items: Iterable<T>, n: number, onCut: () => void): Generator<T, void, undefined> {
+  let i = 0;
+  for (const x of items) {
+    if (i === n) {
+      onCut();
+      return;
+    }
+    i++;
+    yield x;
+  }
 }
 
 /**
@@ -183,34 +229,24 @@ function chooseTool(req: GenerateRequest, prompt: string, afterTool: boolean, rn
   return required || asked ? rng.pick(req.tools) : undefined;
 }
 
-/** Splits text into fragments of 2 to 8 code points (never inside a surrogate pair). @private */
-export function splitFragments(text: string, rng: Rng): string[] {
-  const chars = Array.from(text);
-  const out: string[] = [];
-  for (let i = 0; i < chars.length; ) {
-    const n = rng.int(2, 8);
-    out.push(chars.slice(i, i + n).join(""));
-    i += n;
-  }
-  return out;
-}
-
-/** Cuts tokens so their text ends right before the earliest stop sequence. */
-function cutAtStopSequence(tokens: string[], stops: readonly string[]): string[] {
-  const text = tokens.join("");
-  const at = Math.min(...stops.map((s) => text.indexOf(s)).filter((i) => i >= 0));
-  if (!Number.isFinite(at)) return tokens;
-  const out: string[] = [];
-  let pos = 0;
-  for (const t of tokens) {
-    if (pos + t.length > at) {
-      if (at > pos) out.push(t.slice(0, at - pos));
-      break;
+/**
+ * Splits text into fragments of 2 to 8 code points (never inside a
+ * surrogate pair), lazily: the rng advances one draw per fragment pulled.
+ * @private
+ */
+export function* splitFragments(text: string, rng: Rng): Generator<string, void, undefined> {
+  let fragment = "";
+  let left = 0;
+  for (const ch of text) {
+    if (left === 0) {
+      if (fragment !== "") yield fragment;
+      fragment = "";
+      left = rng.int(2, 8);
     }
-    out.push(t);
-    pos += t.length;
+    fragment += ch;
+    left--;
   }
-  return out;
+  if (fragment !== "") yield fragment;
 }
 
 /** The prompt's size in simulator tokens (messages with their framing, and tools). @private */

@@ -35,7 +35,7 @@ describe("simulator provider", () => {
     const { waits, sleep } = recordingSleep();
     const p = createSimulatorProvider({ pacing: { ttftMs: 350, tokensPerS: 40 }, sleep });
     const evs = await Array.fromAsync(p.generate(req(), "default", new AbortController().signal));
-    expect(evs).toEqual(simulate(req(), { model: "default" }));
+    expect(evs).toEqual(Array.from(simulate(req(), { model: "default" })));
     expect(waits).toEqual([350, ...Array(9).fill(25)]);
   });
 

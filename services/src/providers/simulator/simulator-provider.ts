@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { delay, type GenerateRequest, type Sleep, type StreamEvent } from "@airwave/proto";
 import type { InputChannel, Provider } from "../../provider.js";
@@ -30,6 +31,14 @@ export interface SimulatorProviderOptions {
  */
 export const simulatorModels = ["default", "fast", "slow", "agent"] as const;
 
+/**
+ * Longest run of unpaced work, in milliseconds, before the provider lets the
+ * event loop turn (`setImmediate`): an unpaced answer of millions of events
+ * is produced, and written by its consumer, in slices of about this length,
+ * so other requests (`/healthz`, other streams) are served between them.
+ */
+export const unpacedSliceMs = 4;
+
 /** How long the simulated `web_search` takes, in token intervals (a `tool_result` waits this long). */
 const toolLatencyTokens = 4;
 
@@ -40,6 +49,8 @@ const toolLatencyTokens = 4;
  * after the time to first token, each further token after `1000 / tokensPerS`
  * milliseconds. `metadata["simulator.ttft_ms"]` and
  * `metadata["simulator.tokens_per_s"]` override the model's pacing per request.
+ * Unpaced (`tokens_per_s` 0), it still lets the event loop turn after every
+ * {@link unpacedSliceMs} of work, so one request cannot monopolise the loop.
  *
  * Model `agent` runs {@link simulateAgent} with the same pacing (a
  * `tool_result` after {@link toolLatencyTokens} token intervals). Its
@@ -74,13 +85,20 @@ export function createSimulatorProvider(o: SimulatorProviderOptions = {}): Provi
       const tokensPerS = meta.tokensPerS ?? base.tokensPerS;
       const intervalMs = tokensPerS > 0 ? 1000 / tokensPerS : 0;
       let first = true;
-      /** Waits as a model would before `e`, then hands it out. */
+      let turned = performance.now();
+      /** Waits as a model would before `e` (or lets the loop turn after a slice of unpaced work), then hands it out. */
       const pace = async (e: StreamEvent): Promise<StreamEvent> => {
         const output = e.event.case !== "started";
         const wait =
           output && first ? ttftMs : isToken(e) ? intervalMs : e.event.case === "toolResult" ? toolLatencyTokens * intervalMs : 0;
         if (output) first = false;
-        if (wait > 0) await sleep(wait, signal);
+        if (wait > 0) {
+          await sleep(wait, signal);
+          turned = performance.now();
+        } else if (performance.now() - turned >= unpacedSliceMs) {
+          await nextTurn();
+          turned = performance.now();
+        }
         signal.throwIfAborted();
         return e;
       };
