@@ -1,5 +1,7 @@
 import { ev, type GenerateRequest, type InferenceService, type InteractRequest, isTerminal, type StreamEvent } from "@airwave/proto";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { scrubConnectError, scrubEvent } from "./http-provider/scrub-event.js";
+import { createSecretScrubber, type SecretScrubber } from "./http-provider/scrub-secrets.js";
 import { createInputChannel, type InputQueue } from "./input-channel.js";
 import type { InputChannel, Provider } from "./provider.js";
 import { resolveModel } from "./resolve-model.js";
@@ -92,6 +94,9 @@ async function feedInputs(it: AsyncIterator<InteractRequest>, inputs: InputQueue
   }
 }
 
+/** Removes credential-shaped strings (no configured secrets). */
+const shapesOnly = createSecretScrubber();
+
 /**
  * Holds a provider's stream to the provider contract, so a buggy provider
  * cannot break the InferenceService contract:
@@ -101,18 +106,28 @@ async function feedInputs(it: AsyncIterator<InteractRequest>, inputs: InputQueue
  *   `failed` INTERNAL, reason PROVIDER_ERROR, whose message says nothing of
  *   the error;
  * - a stream that ends without a terminal event gets `failed` INTERNAL,
- *   reason PROVIDER_INCOMPLETE.
+ *   reason PROVIDER_INCOMPLETE;
+ * - a last defensive scrub (`scrub`, default credential shapes only; the
+ *   HTTP runtime already removed its configured keys): the message of an
+ *   error passed through, and `started` and the terminal event
+ *   (`scrubEvent`: request id, `failed` message, raw finish reason,
+ *   provider metadata). Deltas pass unchanged.
  */
-export async function* guardProviderStream(events: AsyncIterable<StreamEvent>, signal: AbortSignal): AsyncIterable<StreamEvent> {
+export async function* guardProviderStream(
+  events: AsyncIterable<StreamEvent>,
+  signal: AbortSignal,
+  scrub: SecretScrubber = shapesOnly,
+): AsyncIterable<StreamEvent> {
   let started = false;
   try {
     for await (const e of events) {
       started = true;
-      yield e;
-      if (isTerminal(e)) return;
+      const terminal = isTerminal(e);
+      yield terminal || e.event.case === "started" ? scrubEvent(e, scrub) : e;
+      if (terminal) return;
     }
   } catch (err) {
-    if (!started || signal.aborted) throw err;
+    if (!started || signal.aborted) throw scrubConnectError(err, scrub);
     yield ev.failed(Code.Internal, "internal error", "PROVIDER_ERROR", { retryable: false });
     return;
   }

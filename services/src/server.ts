@@ -4,6 +4,8 @@ import { health, InferenceService } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { loadConfig, type ServicesConfig } from "./config.js";
+import { withSpecGrpcMessage } from "./grpc-message.js";
+import { refuseMalformedProtobuf } from "./refuse-malformed-protobuf.js";
 import { createHealthService, createHealthState } from "./health.js";
 import { createInferenceService } from "./inference-service.js";
 import type { Provider } from "./provider.js";
@@ -75,14 +77,19 @@ export async function startInferenceServer(o: InferenceServerOptions = {}): Prom
 
   const server = http2.createServer(
     { streamResetBurst, streamResetRate },
-    connectNodeAdapter({
-      routes(router) {
-        router.service(InferenceService, createInferenceService(providers, { aliases }));
-        router.service(health.Health, createHealthService(healthState));
-      },
-      shutdownSignal: shutdown.signal,
-      readMaxBytes,
-    }),
+    // grpc-message encoded as the gRPC spec asks, so the gateway's grpc-js
+    // client decodes the error text exactly (see withSpecGrpcMessage).
+    withSpecGrpcMessage(
+      connectNodeAdapter({
+        routes(router) {
+          router.service(InferenceService, createInferenceService(providers, { aliases }));
+          router.service(health.Health, createHealthService(healthState));
+          refuseMalformedProtobuf(router);
+        },
+        shutdownSignal: shutdown.signal,
+        readMaxBytes,
+      }),
+    ),
   );
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (s) => {

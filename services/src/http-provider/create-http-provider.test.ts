@@ -463,3 +463,33 @@ describe("createHttpProvider: cancellation", () => {
     await upstream.requests[0]?.socketClosed;
   });
 });
+
+describe("createHttpProvider: no secret leaves", () => {
+  const extra = "x-extra-header-secret-value";
+  const echo = (status: number) =>
+    upstream.handle((r, res) => {
+      res.writeHead(status, { "content-type": "application/json", "x-fake-request-id": `Bearer ${key}` });
+      res.end(JSON.stringify({ error: { message: `bad key ${r.headers.authorization} ${r.headers["x-extra"]} sk-proj-abcdefghijklmnop1234` } }));
+    });
+
+  it.each([400, 404, 413, 422, 429])("HTTP %i: the error message shows the upstream's text without the key or a configured header", async (status) => {
+    echo(status);
+    const e = await refusal(provider({ endpoint: { baseUrl: upstream.baseUrl, apiKey: key, headers: { "x-extra": extra } }, limits: { retries: 0 } }).p);
+    expect(e.rawMessage).toMatch(/bad key/);
+    expect(e.rawMessage).not.toContain(key);
+    expect(e.rawMessage).not.toContain(extra);
+    expect(e.rawMessage).not.toContain("sk-proj-");
+    expect(JSON.stringify(e.cause)).not.toContain(key);
+  });
+
+  it("drops a request id that is not a plain id, and scrubs the decoded stream's texts", async () => {
+    upstream.handle((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream", "x-fake-request-id": `Bearer ${key}` });
+      res.end(sse({ text: `model says ${key}` }) + sse({ done: true }));
+    });
+    const { events } = await run(provider().p);
+    expect(events[0]?.event.value).toMatchObject({ requestId: "" });
+    // Model output is the user's data: passed on unchanged.
+    expect(events[1]?.event.value).toMatchObject({ text: `model says ${key}` });
+  });
+});

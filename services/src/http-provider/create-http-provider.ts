@@ -4,10 +4,12 @@ import { Agent, fetch } from "undici";
 import type { Provider } from "../provider.js";
 import { backoffDelay } from "./backoff-delay.js";
 import { bodyFailure } from "./body-failure.js";
-import { isRetryableStatus } from "./code-for-status.js";
+import { isRetryableResponse } from "./code-for-status.js";
 import type { HttpProviderSpec, ProviderEndpoint, UpstreamRequest } from "./http-provider-spec.js";
 import { parseRetryAfter } from "./parse-retry-after.js";
 import { readErrorBody } from "./read-error-body.js";
+import { scrubConnectError, scrubEvent } from "./scrub-event.js";
+import { createSecretScrubber, safeRequestId } from "./scrub-secrets.js";
 import { fromUpstreamFetchError, fromUpstreamHttpError, upstreamError } from "./upstream-error.js";
 import { defaultUpstreamLimits, type UpstreamLimits } from "./upstream-limits.js";
 
@@ -61,8 +63,9 @@ export interface HttpProvider extends Provider {
  *    ({@link backoffDelay}); when it gives up it throws the last ConnectError
  *    (codes and messages: `fromUpstreamHttpError`, `fromUpstreamFetchError`;
  *    the retry hint in the `retry-after-ms` metadata, the reason in
- *    `airwave-reason`). Other statuses (400, 401, 403, 404, 409, 413, 422…)
- *    are never retried;
+ *    `airwave-reason`). Other statuses (400, 401, 402, 403, 404, 409, 413,
+ *    422…) are never retried, nor a 429 whose body says the quota is
+ *    exhausted (`isQuotaExhausted`: retrying does not restore access);
  * 4. after a 2xx response yields `ev.started(model, name, <spec.requestIdHeader
  *    value or "">)`, then `spec.decode(body)`'s events up to and including
  *    the terminal one. Never a retry after that: a body that breaks becomes
@@ -77,7 +80,15 @@ export interface HttpProvider extends Provider {
  *    `failed`;
  * 6. when `signal` aborts, the upstream request is aborted at once (its
  *    socket closes) and the generator throws `signal.reason`, also while
- *    waiting to retry. Stopping the iteration early aborts it too.
+ *    waiting to retry. Stopping the iteration early aborts it too;
+ * 7. no secret leaves: every text that comes from the upstream is scrubbed
+ *    (`createSecretScrubber`) of `endpoint.apiKey`, of every
+ *    `endpoint.headers` value and of credential-shaped strings before it
+ *    becomes an event or an error — the messages of the errors thrown, the
+ *    `failed` message, `completed.raw_finish_reason` and `provider_metadata`
+ *    (`scrubEvent`, `scrubConnectError`); the request id header is kept only
+ *    in a plain id shape (`safeRequestId`), else `started.request_id` is
+ *    empty. Model output (text, reasoning, tool-call deltas) is not scrubbed.
  */
 export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
   const limits: UpstreamLimits = { ...defaultUpstreamLimits, ...o.limits };
@@ -90,6 +101,9 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
   const random = o.random ?? Math.random;
   const now = o.now ?? Date.now;
   const { name, spec, endpoint } = o;
+  // The endpoint's key and every configured header value are secrets: an
+  // upstream may echo them in any text it sends back.
+  const scrub = createSecretScrubber([endpoint.apiKey, ...Object.values(endpoint.headers ?? {})]);
 
   /** Opens the upstream response, retrying before the first event; throws a ConnectError or the abort reason. */
   async function open(upstream: UpstreamRequest, call: CallScope): Promise<{ body: ReadableStream<Uint8Array>; headers: Headers }> {
@@ -118,7 +132,7 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
           retryable = true;
         } else {
           error = fromUpstreamHttpError({ provider: name, status: res.status, body: text, retryAfterMs, errorMessage: (b) => spec.errorMessage(b) });
-          retryable = isRetryableStatus(res.status);
+          retryable = isRetryableResponse(res.status, text);
         }
       } catch (e) {
         call.throwIfEnded();
@@ -156,7 +170,7 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
         } catch (e) {
           throw e instanceof ConnectError ? e : upstreamError(`the ${name} provider's stream cannot be read`, Code.Internal, "PROVIDER_ERROR", { cause: e });
         }
-        const requestId = spec.requestIdHeader ? (res.headers.get(spec.requestIdHeader) ?? "") : "";
+        const requestId = spec.requestIdHeader ? safeRequestId(res.headers.get(spec.requestIdHeader), scrub) : "";
         // A retry hint on the 2xx response itself applies to an error inside the stream.
         const retryAfterMs = parseRetryAfter(res.headers, now());
         yield ev.started(model, name, requestId);
@@ -169,7 +183,7 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
               r = await reader.read();
             } catch (err) {
               signal.throwIfAborted();
-              yield bodyFailure(err, { provider: name, usage, totalTimedOut: call.totalTimedOut });
+              yield scrubEvent(bodyFailure(err, { provider: name, usage, totalTimedOut: call.totalTimedOut }), scrub);
               return;
             }
             signal.throwIfAborted();
@@ -182,12 +196,14 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
             if (e.event.case === "failed" && e.event.value.retryAfterMs === 0 && retryAfterMs !== undefined) {
               e.event.value.retryAfterMs = retryAfterMs;
             }
-            yield e;
+            yield scrubEvent(e, scrub);
             if (isTerminal(e)) return;
           }
         } finally {
           void reader.cancel().catch(() => {});
         }
+      } catch (e) {
+        throw scrubConnectError(e, scrub);
       } finally {
         call.dispose();
       }

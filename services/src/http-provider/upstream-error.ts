@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { codeForStatus, reasonForStatus } from "./code-for-status.js";
+import { codeForStatus, isQuotaExhausted, quotaExhaustedReason, reasonForStatus } from "./code-for-status.js";
 
 /** Error metadata (a gRPC trailer) carrying the machine-readable reason of an upstream failure, e.g. `UPSTREAM_RATE_LIMITED`. */
 export const headerReason = "airwave-reason";
@@ -38,7 +38,7 @@ export interface UpstreamHttpFailure {
 }
 
 /** Statuses whose upstream message is about the caller's request, so it may be shown to the caller. */
-const showUpstreamMessage = new Set([400, 404, 413, 422, 429]);
+const showUpstreamMessage = new Set([400, 402, 404, 413, 422, 429]);
 
 /**
  * Turns an upstream HTTP error response (status not 2xx, before any event)
@@ -56,6 +56,8 @@ const showUpstreamMessage = new Set([400, 404, 413, 422, 429]);
 export function fromUpstreamHttpError(f: UpstreamHttpFailure): ConnectError {
   const { provider, status } = f;
   const code = codeForStatus(status);
+  // Quota or billing exhaustion (HTTP 402, or 429 with `insufficient_quota`): a distinct reason, never retried.
+  const quota = isQuotaExhausted(status, f.body);
   const shown = showUpstreamMessage.has(status) ? safeMessage(f.errorMessage, f.body) : undefined;
   const auth = status === 401 || status === 403;
   const what = auth
@@ -64,14 +66,16 @@ export function fromUpstreamHttpError(f: UpstreamHttpFailure): ConnectError {
       ? `the ${provider} provider refused the request`
       : code === Code.NotFound
         ? `the ${provider} provider does not know this model`
-        : code === Code.ResourceExhausted
-          ? `the ${provider} provider's rate limit or quota is exhausted`
+        : quota
+          ? `the ${provider} provider's quota or credit is exhausted (the operator must check the account's plan and billing)`
+          : code === Code.ResourceExhausted
+          ? `the ${provider} provider's rate limit is exhausted`
           : code === Code.Unavailable
             ? `the ${provider} provider is unavailable`
             : code === Code.Aborted
               ? `the ${provider} provider reported a conflict`
               : `the ${provider} provider failed`;
-  return upstreamError(`${what} (HTTP ${status})${shown ? `: ${shown}` : ""}`, code, reasonForStatus(status), {
+  return upstreamError(`${what} (HTTP ${status})${shown ? `: ${shown}` : ""}`, code, quota ? quotaExhaustedReason : reasonForStatus(status), {
     retryAfterMs: f.retryAfterMs,
     cause: auth ? { status } : { status, body: f.body.slice(0, 4096) },
   });

@@ -16,7 +16,7 @@ describe("mapAnthropicError", () => {
       ["not_found_error", Code.NotFound, "UPSTREAM_REJECTED", false],
       ["authentication_error", Code.FailedPrecondition, "UPSTREAM_AUTH", false],
       ["permission_error", Code.FailedPrecondition, "UPSTREAM_AUTH", false],
-      ["billing_error", Code.Internal, "UPSTREAM_BILLING", false],
+      ["billing_error", Code.ResourceExhausted, "UPSTREAM_QUOTA_EXHAUSTED", false],
       ["something_new", Code.Unknown, "UPSTREAM_ERROR", false],
       ["toString", Code.Unknown, "UPSTREAM_ERROR", false],
     ];

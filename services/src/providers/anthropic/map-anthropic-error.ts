@@ -1,4 +1,5 @@
 import { Code } from "@connectrpc/connect";
+import { quotaExhaustedReason } from "../../http-provider/code-for-status.js";
 import { asRecord } from "./anthropic-chunk.js";
 import { oneLine } from "../../json-shape.js";
 
@@ -33,7 +34,7 @@ interface Row {
  * | `invalid_request_error` (400), `request_too_large` (413) | InvalidArgument | UPSTREAM_REJECTED | no |
  * | `not_found_error` (404) | NotFound | UPSTREAM_REJECTED | no |
  * | `authentication_error` (401), `permission_error` (403) | FailedPrecondition | UPSTREAM_AUTH | no — the operator's key, not the caller's request (as for HTTP 401/403 in the shared runtime) |
- * | `billing_error` (402) | Internal | UPSTREAM_BILLING | no — the operator's account |
+ * | `billing_error` (402) | ResourceExhausted | UPSTREAM_QUOTA_EXHAUSTED | no — the account's credit is exhausted; retrying does not restore access |
  * | anything else | Unknown | UPSTREAM_ERROR | no |
  *
  * @see https://docs.anthropic.com/en/api/errors
@@ -63,7 +64,12 @@ const table: Readonly<Record<string, Row>> = {
     what: "the inference provider refused the service's credentials",
     show: false,
   },
-  billing_error: { code: Code.Internal, reason: "UPSTREAM_BILLING", what: "the inference provider refused the service's account", show: false },
+  billing_error: {
+    code: Code.ResourceExhausted,
+    reason: quotaExhaustedReason,
+    what: "the inference provider's quota or credit is exhausted (the operator must check the account's plan and billing)",
+    show: false,
+  },
 };
 
 const unknownRow: Row = { code: Code.Unknown, reason: "UPSTREAM_ERROR", what: "the inference provider reported an error", show: false };
@@ -88,7 +94,7 @@ export function mapAnthropicError(error: unknown): MappedAnthropicError {
     code: row.code,
     message: `${row.what} during the stream${upstream ? `: ${upstream}` : ""}`,
     reason: row.reason,
-    retryable: row.code === Code.Unavailable || row.code === Code.ResourceExhausted,
+    retryable: row.code === Code.Unavailable || (row.code === Code.ResourceExhausted && row.reason !== quotaExhaustedReason),
   };
 }
 

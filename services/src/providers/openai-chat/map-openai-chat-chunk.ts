@@ -67,7 +67,8 @@ export interface OpenAIChatChunkMapperOptions {
  * Per chunk:
  * - not JSON, or not a JSON object → `failed` INTERNAL UPSTREAM_MALFORMED;
  * - `{"error": …}` (with or without `event: error`: Groq, OpenRouter, TGI)
- *   → `failed` by `fromOpenAIStreamError`, with the usage so far;
+ *   → `failed` by `fromOpenAIStreamError`, with the usage so far — the
+ *   chunk's own `usage`, when it carries one next to the error;
  * - each entry of `choices` by its `index` (n > 1 choices interleave; the
  *   array position when a server omits it): reasoning (`mapReasoning`),
  *   text and refusal (`mapContent`, with `<think>` extraction when
@@ -136,7 +137,10 @@ function mapChunk(s: OpenAIChatChunkState, parsed: ParseResult<unknown>): Stream
   }
   if (chunk["error"] !== undefined && chunk["error"] !== null) {
     const e = fromOpenAIStreamError(chunk["error"], chunk["error_type"]);
-    return end(s, flushUnfinished(s), ev.failed(e.code, e.message, e.reason, withUsage(s)));
+    // OpenAI-compatible servers (vLLM, OpenRouter) may send the usage in the error chunk itself.
+    const usage = mapOpenAIUsage(chunk["usage"] ?? asRecord(chunk["x_groq"])?.["usage"]);
+    if (usage) s.usage = usage;
+    return end(s, flushUnfinished(s), ev.failed(e.code, e.message, e.reason, { ...withUsage(s), ...(e.retryable === undefined ? {} : { retryable: e.retryable }) }));
   }
   s.terminalMetadata = mergeMetadata(s.terminalMetadata, chunkMetadata(chunk));
   const out: StreamEvent[] = [];

@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { codeForStatus } from "../../http-provider/code-for-status.js";
+import { codeForStatus, isQuotaExhaustedCode, quotaExhaustedReason } from "../../http-provider/code-for-status.js";
 import { asRecord } from "./openai-chat-chunk.js";
 import { oneLine } from "../../json-shape.js";
 
@@ -14,6 +14,8 @@ export interface MappedStreamError {
   readonly message: string;
   /** The machine-readable reason (AIP-193). */
   readonly reason: string;
+  /** False when retrying cannot help (quota or billing exhaustion); undefined: the code's default. */
+  readonly retryable?: boolean;
 }
 
 /**
@@ -24,6 +26,7 @@ export interface MappedStreamError {
  * | upstream | Code | reason |
  * |---|---|---|
  * | numeric `status_code` / `status` / `code` (Groq, OpenRouter) | the runtime's HTTP status table (`codeForStatus`) | by code, as below |
+ * | `type`/`code` `insufficient_quota`, `billing_hard_limit_reached`, … (`isQuotaExhaustedCode`), or numeric status 402 | ResourceExhausted, not retryable | UPSTREAM_QUOTA_EXHAUSTED |
  * | `type`/`code`/`error_type` text with `rate_limit`, `quota`, `too_many` | ResourceExhausted | UPSTREAM_RATE_LIMITED |
  * | … `invalid`, `validation` (TGI) | InvalidArgument | UPSTREAM_REJECTED |
  * | … `not_found` | NotFound | UPSTREAM_REJECTED |
@@ -59,9 +62,13 @@ export function fromOpenAIStreamError(error: unknown, errorType?: unknown): Mapp
                 ? Code.FailedPrecondition
                 : Code.Unknown;
   const upstream = showUpstreamMessage.has(code) && typeof e["message"] === "string" ? oneLine(e["message"]) : "";
+  const message = `the inference provider reported an error during the stream${upstream ? `: ${upstream}` : ""}`;
+  if (status === 402 || (code === Code.ResourceExhausted && isQuotaExhaustedCode(text))) {
+    return { code: Code.ResourceExhausted, message, reason: quotaExhaustedReason, retryable: false };
+  }
   return {
     code,
-    message: `the inference provider reported an error during the stream${upstream ? `: ${upstream}` : ""}`,
+    message,
     reason:
       code === Code.ResourceExhausted
         ? "UPSTREAM_RATE_LIMITED"

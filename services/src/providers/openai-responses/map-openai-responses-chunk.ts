@@ -106,7 +106,7 @@ export const openAIResponsesMapper: Mapper<ParseResult<unknown>, OpenAIResponses
     const type = e.type;
     if (type === "error" || (type === undefined && e.error !== undefined && e.error !== null)) {
       const m = fromOpenAIResponsesError(e);
-      return terminate(s, ev.failed(m.code, m.message, m.reason, withUsage(s)));
+      return terminate(s, ev.failed(m.code, m.message, m.reason, { ...withUsage(s), ...(m.retryable === false ? { retryable: false } : {}) }));
     }
     if (typeof type !== "string") return terminate(s, ev.failed(Code.Internal, malformed, "UPSTREAM_MALFORMED"));
     if (type.endsWith(".delta") && deltaTypes.has(type) && typeof e.delta !== "string") {
@@ -167,7 +167,8 @@ export const openAIResponsesMapper: Mapper<ParseResult<unknown>, OpenAIResponses
         return [...out, ...finish(s, e, "incomplete")];
       case "response.failed": {
         const m = fromOpenAIResponsesError(asRecord(asRecord(e.response)?.["error"]) ?? {});
-        return terminate(s, ev.failed(m.code, m.message, m.reason, withUsage(s, mapOpenAIResponsesUsage(asRecord(e.response)?.["usage"]))));
+        const usage = withUsage(s, mapOpenAIResponsesUsage(asRecord(e.response)?.["usage"]));
+        return terminate(s, ev.failed(m.code, m.message, m.reason, { ...usage, ...(m.retryable === false ? { retryable: false } : {}) }));
       }
       default:
         break;

@@ -1,4 +1,5 @@
 import { Code } from "@connectrpc/connect";
+import { isQuotaExhaustedCode, quotaExhaustedReason } from "../../http-provider/code-for-status.js";
 import { asRecord } from "./openai-responses-chunk.js";
 import { oneLine } from "../../json-shape.js";
 
@@ -10,6 +11,8 @@ export interface MappedResponsesError {
   readonly message: string;
   /** The machine-readable reason (AIP-193). */
   readonly reason: string;
+  /** False when retrying cannot help (quota or billing exhaustion); undefined: the code's default. */
+  readonly retryable?: boolean;
 }
 
 /**
@@ -19,7 +22,8 @@ export interface MappedResponsesError {
  * | upstream `code` | Code | reason |
  * |---|---|---|
  * | `server_error`, `vector_store_timeout` | Unavailable (retryable) | UPSTREAM_ERROR |
- * | `rate_limit_exceeded`, `insufficient_quota` | ResourceExhausted (retryable) | UPSTREAM_RATE_LIMITED |
+ * | `rate_limit_exceeded` | ResourceExhausted (retryable) | UPSTREAM_RATE_LIMITED |
+ * | `insufficient_quota`, `billing_hard_limit_reached`, … (`isQuotaExhaustedCode`) | ResourceExhausted (not retryable) | UPSTREAM_QUOTA_EXHAUSTED |
  * | `invalid_prompt`, `context_length_exceeded`, `data_residency_mismatch`, the image codes (`invalid_image`, `invalid_image_format`, `invalid_base64_image`, `invalid_image_url`, `image_too_large`, `image_too_small`, `image_parse_error`, `invalid_image_mode`, `image_file_too_large`, `unsupported_image_media_type`, `empty_image_file`, `failed_to_download_image`, `image_file_not_found`) | InvalidArgument | UPSTREAM_REJECTED |
  * | `bio_policy`, `misalignment_policy_violation`, `image_content_policy_violation` | InvalidArgument | UPSTREAM_POLICY_VIOLATION |
  *
@@ -38,7 +42,6 @@ const table: Readonly<Record<string, readonly [Code, string]>> = {
   server_error: [Code.Unavailable, "UPSTREAM_ERROR"],
   vector_store_timeout: [Code.Unavailable, "UPSTREAM_ERROR"],
   rate_limit_exceeded: [Code.ResourceExhausted, "UPSTREAM_RATE_LIMITED"],
-  insufficient_quota: [Code.ResourceExhausted, "UPSTREAM_RATE_LIMITED"],
   invalid_prompt: [Code.InvalidArgument, "UPSTREAM_REJECTED"],
   context_length_exceeded: [Code.InvalidArgument, "UPSTREAM_REJECTED"],
   data_residency_mismatch: [Code.InvalidArgument, "UPSTREAM_REJECTED"],
@@ -76,12 +79,16 @@ export function fromOpenAIResponsesError(error: unknown): MappedResponsesError {
   const e = asRecord(top["error"]) ?? top;
   const codeText = typeof e["code"] === "string" ? e["code"] : "";
   const typeText = typeof e["type"] === "string" && e["type"] !== "error" ? e["type"] : "";
-  const [code, reason] = table[codeText] ?? classify(`${codeText} ${typeText}`.toLowerCase());
+  const quota = isQuotaExhaustedCode(`${codeText} ${typeText}`);
+  const [code, reason] = quota
+    ? [Code.ResourceExhausted, quotaExhaustedReason]
+    : (table[codeText] ?? classify(`${codeText} ${typeText}`.toLowerCase()));
   const upstream = showUpstreamMessage.has(code) && typeof e["message"] === "string" ? oneLine(e["message"]) : "";
   return {
     code,
     reason,
     message: `the inference provider reported an error during the stream${upstream ? `: ${upstream}` : ""}`,
+    ...(quota ? { retryable: false } : {}),
   };
 }
 

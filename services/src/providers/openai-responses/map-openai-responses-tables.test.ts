@@ -43,7 +43,7 @@ describe("fromOpenAIResponsesError", () => {
     ["server_error", Code.Unavailable, "UPSTREAM_ERROR"],
     ["vector_store_timeout", Code.Unavailable, "UPSTREAM_ERROR"],
     ["rate_limit_exceeded", Code.ResourceExhausted, "UPSTREAM_RATE_LIMITED"],
-    ["insufficient_quota", Code.ResourceExhausted, "UPSTREAM_RATE_LIMITED"],
+    ["insufficient_quota", Code.ResourceExhausted, "UPSTREAM_QUOTA_EXHAUSTED"],
     ["invalid_prompt", Code.InvalidArgument, "UPSTREAM_REJECTED"],
     ["image_too_large", Code.InvalidArgument, "UPSTREAM_REJECTED"],
     ["bio_policy", Code.InvalidArgument, "UPSTREAM_POLICY_VIOLATION"],

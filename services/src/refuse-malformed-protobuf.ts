@@ -1,0 +1,203 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
+
+/** The message of every refusal of a request message that is not valid Protobuf binary. */
+export const malformedProtobufMessage = "the request message is not valid Protobuf binary";
+
+/**
+ * True for the errors connect-es raises, as Code.Internal, when a request's
+ * bytes are not a message: its binary parser's `parse binary: <the parser's
+ * text>` (`protocol/serialization.ts`) and an envelope flagged compressed
+ * without a negotiated encoding (`protocol/envelope.ts`). Both are the
+ * caller's fault.
+ */
+export function isMalformedRequestError(code: string, message: string): boolean {
+  return (
+    (code === "internal" || code === "13") &&
+    (message.startsWith("parse binary: ") || message === "received compressed envelope, but do not know how to decompress")
+  );
+}
+
+/** The wire protocol of a request whose message is Protobuf binary; undefined for JSON (its errors are already right). */
+type BinaryProtocol = "connect-unary" | "connect-stream" | "grpc" | "grpc-web";
+
+function binaryProtocol(req: UniversalServerRequest): BinaryProtocol | undefined {
+  const ct = (req.header.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (ct === "application/proto") return "connect-unary";
+  if (ct === "application/connect+proto") return "connect-stream";
+  if (ct === "application/grpc" || ct === "application/grpc+proto") return "grpc";
+  if (ct === "application/grpc-web" || ct === "application/grpc-web+proto") return "grpc-web";
+  if (req.method === "GET" && new URL(req.url, "http://x").searchParams.get("encoding") === "proto") return "connect-unary";
+  return undefined;
+}
+
+/**
+ * Makes every handler of `router` answer a request message that is not
+ * valid Protobuf binary (truncated, an illegal tag or wire type, a bad
+ * length, garbage) with Code.InvalidArgument and the fixed message
+ * {@link malformedProtobufMessage}, on Connect (`application/proto`,
+ * `application/connect+proto`), gRPC and gRPC-Web, instead of connect-es's
+ * Code.Internal with the parser's text (connect-es raises `parse binary: …`
+ * as Internal, before any interceptor or implementation runs, so the
+ * answer is rewritten on its way out: the Connect unary JSON error body
+ * and HTTP status 400, the Connect end-stream message, the gRPC
+ * `grpc-status`/`grpc-message` trailers, or the gRPC-Web trailer frame).
+ * JSON requests are not touched. Call it after the services are registered,
+ * inside `routes`.
+ */
+export function refuseMalformedProtobuf(router: ConnectRouter): void {
+  const handlers = router.handlers;
+  for (let i = 0; i < handlers.length; i++) {
+    const h = handlers[i] as UniversalHandler;
+    const wrapped = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
+      const protocol = binaryProtocol(req);
+      const res = await h(req);
+      return protocol ? rewrite(protocol, res) : res;
+    };
+    handlers[i] = Object.assign(wrapped, {
+      service: h.service,
+      method: h.method,
+      requestPath: h.requestPath,
+      supportedContentType: h.supportedContentType,
+      protocolNames: h.protocolNames,
+      allowedMethods: h.allowedMethods,
+    }) as UniversalHandler;
+  }
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+function rewrite(protocol: BinaryProtocol, res: UniversalServerResponse): UniversalServerResponse | Promise<UniversalServerResponse> {
+  switch (protocol) {
+    case "connect-unary":
+      return res.status === 500 && !res.header?.has("content-encoding") ? rewriteConnectUnary(res) : res;
+    case "connect-stream":
+      return { ...res, body: res.body && mapChunks(res.body, rewriteConnectEndStream) };
+    case "grpc-web":
+      return { ...res, body: res.body && mapChunks(res.body, rewriteGrpcWebTrailer) };
+    case "grpc": {
+      const trailer = res.trailer;
+      if (!trailer) return res;
+      if (!res.body) {
+        rewriteGrpcTrailer(trailer);
+        return res;
+      }
+      return { ...res, body: onEnd(res.body, () => rewriteGrpcTrailer(trailer)) };
+    }
+  }
+}
+
+async function rewriteConnectUnary(res: UniversalServerResponse): Promise<UniversalServerResponse> {
+  const chunks: Uint8Array[] = [];
+  if (res.body) for await (const c of res.body) chunks.push(c);
+  const bytes = Buffer.concat(chunks);
+  const error = parseJsonError(bytes);
+  if (!error || !isMalformedRequestError(error.code, error.message)) return { ...res, body: once(bytes) };
+  const body = utf8.encode(JSON.stringify({ code: "invalid_argument", message: malformedProtobufMessage }));
+  const header = new Headers(res.header);
+  header.set("content-length", String(body.byteLength));
+  return { ...res, status: 400, header, body: once(body) };
+}
+
+/** A Connect end-stream envelope (flag 0x02, uncompressed) whose error is a parse failure, rewritten. */
+function rewriteConnectEndStream(chunk: Uint8Array): Uint8Array {
+  if (!isWholeEnvelope(chunk) || chunk[0] !== 0x02) return chunk;
+  const end = parseJson(chunk.subarray(5)) as { error?: { code?: unknown; message?: unknown } } | undefined;
+  const e = end?.error;
+  if (typeof e?.code !== "string" || typeof e.message !== "string" || !isMalformedRequestError(e.code, e.message)) return chunk;
+  return envelope(0x02, utf8.encode(JSON.stringify({ ...end, error: { code: "invalid_argument", message: malformedProtobufMessage } })));
+}
+
+/** A gRPC-Web trailer frame (flag 0x80, uncompressed) with a parse failure's status, rewritten. */
+function rewriteGrpcWebTrailer(chunk: Uint8Array): Uint8Array {
+  if (!isWholeEnvelope(chunk) || chunk[0] !== 0x80) return chunk;
+  const trailer = new Headers();
+  for (const line of fromUtf8.decode(chunk.subarray(5)).split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (colon > 0) trailer.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  }
+  if (!rewriteGrpcTrailer(trailer)) return chunk;
+  let text = "";
+  trailer.forEach((v, k) => (text += `${k}: ${v}\r\n`));
+  return envelope(0x80, utf8.encode(text));
+}
+
+/** Rewrites gRPC status trailers of a parse failure in place; true when it did. */
+function rewriteGrpcTrailer(trailer: Headers): boolean {
+  const status = trailer.get("grpc-status");
+  let message: string;
+  try {
+    message = decodeURIComponent(trailer.get("grpc-message") ?? "");
+  } catch {
+    return false;
+  }
+  if (status === null || !isMalformedRequestError(status, message)) return false;
+  trailer.set("grpc-status", "3");
+  trailer.set("grpc-message", encodeURIComponent(malformedProtobufMessage));
+  return true;
+}
+
+function parseJsonError(bytes: Uint8Array): { code: string; message: string } | undefined {
+  const v = parseJson(bytes) as { code?: unknown; message?: unknown } | undefined;
+  return typeof v?.code === "string" && typeof v.message === "string" ? { code: v.code, message: v.message } : undefined;
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(fromUtf8.decode(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+function isWholeEnvelope(chunk: Uint8Array): boolean {
+  return chunk.byteLength >= 5 && new DataView(chunk.buffer, chunk.byteOffset, 5).getUint32(1) === chunk.byteLength - 5;
+}
+
+function envelope(flags: number, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(5 + data.byteLength);
+  out[0] = flags;
+  new DataView(out.buffer).setUint32(1, data.byteLength);
+  out.set(data, 5);
+  return out;
+}
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+/** `body` with each chunk passed through `f` (connect-es yields one whole envelope per chunk). */
+function mapChunks(body: AsyncIterable<Uint8Array>, f: (c: Uint8Array) => Uint8Array): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = body[Symbol.asyncIterator]();
+      return {
+        next: async () => {
+          const r = await it.next();
+          return r.done ? r : { done: false, value: f(r.value) };
+        },
+        return: (v?: unknown) => it.return?.(v) ?? Promise.resolve({ done: true, value: undefined }),
+        throw: (e?: unknown) => it.throw?.(e) ?? Promise.reject(e),
+      };
+    },
+  };
+}
+
+/** `body`, calling `end` once it is exhausted (before its final `done` is returned). */
+function onEnd(body: AsyncIterable<Uint8Array>, end: () => void): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = body[Symbol.asyncIterator]();
+      return {
+        next: async () => {
+          const r = await it.next();
+          if (r.done) end();
+          return r;
+        },
+        return: (v?: unknown) => it.return?.(v) ?? Promise.resolve({ done: true, value: undefined }),
+        throw: (e?: unknown) => it.throw?.(e) ?? Promise.reject(e),
+      };
+    },
+  };
+}
