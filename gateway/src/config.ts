@@ -41,14 +41,52 @@ export interface GatewayConfig {
   streamTtlMs: number;
   /** Events kept per stream; older ones are trimmed. `AIRWAVE_LOG_MAX_EVENTS`, default 100000. */
   logMaxEvents: number;
-  /** Streams held at once (running or ended); more is RESOURCE_EXHAUSTED. `AIRWAVE_MAX_STREAMS`, default 10000. */
+  /** Streams running at once (ended ones do not count); more is RESOURCE_EXHAUSTED `GATEWAY_STREAM_LIMIT`. `AIRWAVE_MAX_STREAMS`, default 10000. */
   maxStreams: number;
+  /** Streams one owner (API key, browser, or the shared anonymous owner) runs at once; more is RESOURCE_EXHAUSTED `OWNER_STREAM_LIMIT`. 0 = no limit. `AIRWAVE_OWNER_MAX_STREAMS`, default 0. */
+  ownerMaxStreams: number;
+  /** Stream starts per owner per second (token bucket refill); faster is RESOURCE_EXHAUSTED `OWNER_RATE_LIMITED` with Retry-After. 0 = no limit. `AIRWAVE_OWNER_STARTS_PER_S`, default 0. */
+  ownerStartsPerS: number;
+  /** Starts one owner may make at once (the bucket's size, at least the rate). `AIRWAVE_OWNER_STARTS_BURST`, default 50. */
+  ownerStartsBurst: number;
   /** Total deadline of one generation, in ms (sent as the gRPC deadline). `AIRWAVE_GENERATION_TIMEOUT_MS`, default 600000. */
   generationTimeoutMs: number;
   /** Largest request body accepted, in bytes. `AIRWAVE_MAX_REQUEST_BYTES`, default 1048576. */
   maxRequestBytes: number;
   /** Log level for the JSON logs (pino). `AIRWAVE_LOG_LEVEL`, default `info`. */
   logLevel: string;
+  // --- client connections (slow and idle ones are closed) ---
+  /**
+   * How long a client may take to send its first bytes (the protocol is told
+   * by them) and then a request's headers, in ms; on HTTP/1.1 then 408 with
+   * the Connect JSON error `deadline_exceeded` and the connection is
+   * closed; an HTTP/2 session that opens no stream in this time is closed
+   * with GOAWAY. 0 = off. Checked at least once a second.
+   * `AIRWAVE_HEADERS_TIMEOUT_MS`, default 10000.
+   */
+  headersTimeoutMs: number;
+  /**
+   * How long a client may take to send a whole request, headers and body, in
+   * ms (not the response: streams, long-polls and WebSocket sessions run as
+   * long as they need); then on HTTP/1.1 408 `deadline_exceeded` and the
+   * connection is closed, on HTTP/2 the stream is reset (RST_STREAM CANCEL).
+   * At least AIRWAVE_HEADERS_TIMEOUT_MS; 0 = off.
+   * `AIRWAVE_REQUEST_TIMEOUT_MS`, default 30000.
+   */
+  requestTimeoutMs: number;
+  /**
+   * How long an HTTP/1.1 keep-alive connection may sit idle after a response
+   * before it is closed, in ms (Node's `keepAliveTimeout`; the socket is
+   * closed one second later still). 0 = never.
+   * `AIRWAVE_KEEP_ALIVE_TIMEOUT_MS`, default 5000.
+   */
+  keepAliveTimeoutMs: number;
+  /**
+   * How long an HTTP/2 session that has served a stream may go without an
+   * open stream before it is closed with GOAWAY (NO_ERROR), in ms. 0 = never.
+   * `AIRWAVE_H2_IDLE_TIMEOUT_MS`, default 60000.
+   */
+  h2IdleTimeoutMs: number;
   // --- the log, lifetimes and shutdown ---
   /**
    * Bytes kept per stream, summed over the events' binary (Protobuf)
@@ -193,12 +231,31 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     streamTtlMs: int(env, "AIRWAVE_STREAM_TTL_MS", 300_000),
     logMaxEvents: int(env, "AIRWAVE_LOG_MAX_EVENTS", 100_000),
     maxStreams: int(env, "AIRWAVE_MAX_STREAMS", 10_000),
+    ownerMaxStreams: int(env, "AIRWAVE_OWNER_MAX_STREAMS", 0),
+    ownerStartsPerS: int(env, "AIRWAVE_OWNER_STARTS_PER_S", 0),
+    ownerStartsBurst: int(env, "AIRWAVE_OWNER_STARTS_BURST", 50),
     generationTimeoutMs: int(env, "AIRWAVE_GENERATION_TIMEOUT_MS", 600_000),
     maxRequestBytes,
     logLevel: env.AIRWAVE_LOG_LEVEL || "info",
+    ...connectionConfig(env),
     ...edgeConfig(env),
     ...lifetimeConfig(env),
     ...wsConfig(env, maxRequestBytes),
+  };
+}
+
+/** The client-connection timeouts of GatewayConfig. */
+function connectionConfig(env: NodeJS.ProcessEnv) {
+  const headersTimeoutMs = int(env, "AIRWAVE_HEADERS_TIMEOUT_MS", 10_000);
+  const requestTimeoutMs = int(env, "AIRWAVE_REQUEST_TIMEOUT_MS", 30_000);
+  if (requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
+    throw new Error(`AIRWAVE_REQUEST_TIMEOUT_MS (${requestTimeoutMs}) must be at least AIRWAVE_HEADERS_TIMEOUT_MS (${headersTimeoutMs})`);
+  }
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: int(env, "AIRWAVE_KEEP_ALIVE_TIMEOUT_MS", 5_000),
+    h2IdleTimeoutMs: int(env, "AIRWAVE_H2_IDLE_TIMEOUT_MS", 60_000),
   };
 }
 

@@ -11,8 +11,12 @@ import {
   type StreamEvent,
   type Usage,
 } from "@airwave/proto";
+import { createSecretScrubber, scrubConnectError, scrubEvent, type SecretScrubber } from "@airwave/services";
 import type { InferenceClient } from "./grpc-inference-client.js";
 import type { StreamLog } from "./log/stream-log.js";
+
+/** The default scrubber of {@link Generation}: credential shapes, no configured secret. */
+const credentialShapesOnly = createSecretScrubber();
 
 /** Why a generation was cancelled, for logs and metrics. */
 export type CancelSource = "client" | "detach" | "shutdown";
@@ -62,12 +66,15 @@ export interface GenerationLimits {
  *   (`INFERENCE_STREAM_BROKEN`) or ends without a terminal event
  *   (`UPSTREAM_TRUNCATED`).
  * Failures carry the last usage reported. Internal error text never reaches
- * the log.
+ * the log, and the upstream's text that does (the `started` request id, the
+ * terminal event's message, refusal messages) is scrubbed of the gateway's
+ * secrets first (see the constructor's `scrub`).
  */
 export class Generation {
   readonly #life = new AbortController();
   readonly #shutdown: AbortSignal;
   readonly #limits: GenerationLimits;
+  readonly #scrub: SecretScrubber;
   #cancelSource: CancelSource | undefined;
   #timeout: { reason: string; message: string } | undefined;
   #lastUsage: Usage | undefined;
@@ -102,6 +109,10 @@ export class Generation {
    *
    * @param limits liveness limits, in ms.
    * @param shutdown aborts every generation (gateway shutdown).
+   * @param scrub removes the gateway's own secrets (API keys, cookie secret)
+   * and credential-shaped strings from what the inference service sends:
+   * the `started` request id and the terminal event's text (`scrubEvent`),
+   * and the messages of its refusals; default credential shapes only.
    */
   constructor(
     upstream: InferenceClient,
@@ -109,6 +120,7 @@ export class Generation {
     private readonly log: StreamLog,
     limits: GenerationLimits,
     shutdown: AbortSignal,
+    scrub: SecretScrubber = credentialShapesOnly,
   ) {
     let accept!: () => void;
     let refuse!: (e: ConnectError) => void;
@@ -119,6 +131,7 @@ export class Generation {
     this.accepted.catch(() => {});
     this.#shutdown = shutdown;
     this.#limits = limits;
+    this.#scrub = scrub;
     const signal = AbortSignal.any([this.#life.signal, shutdown]);
     this.#arm("FIRST_TOKEN_TIMEOUT", limits.firstTokenTimeoutMs ?? 0);
     if (limits.timeoutMs > 0) {
@@ -233,6 +246,7 @@ export class Generation {
         if (this.#life.signal.aborted || this.#shutdown.aborted) break; // the end is decided; see below
         const kind = event.event.case;
         if (first && kind === "started") event.event.value.streamId = this.log.streamId;
+        if (kind === "started" || isTerminal(event)) scrubEvent(event, this.#scrub);
         if (kind === "usage") this.#lastUsage = event.event.value;
         await this.log.append(event);
         if (first) {
@@ -279,7 +293,7 @@ export class Generation {
       if (this.#timeout) refuse(new ConnectError(this.#timeout.message, Code.DeadlineExceeded));
       else if (this.#cancelSource === "shutdown") refuse(new ConnectError("the gateway is shutting down", Code.Unavailable));
       else if (this.#cancelSource) refuse(new ConnectError("cancelled", Code.Canceled));
-      else refuse(refusalForClient(e ?? new ConnectError("the inference service stream broke off", Code.Unavailable)));
+      else refuse(scrubConnectError(refusalForClient(e ?? new ConnectError("the inference service stream broke off", Code.Unavailable)), this.#scrub));
       return;
     }
     if (this.#timeout) {
@@ -381,6 +395,9 @@ function refusalForClient(e: ConnectError): ConnectError {
     case Code.PermissionDenied:
     case Code.OutOfRange:
       return new ConnectError(e.rawMessage, e.code, meta);
+    case Code.Aborted:
+      // An upstream conflict (HTTP 409, UPSTREAM_CONFLICT) is the service's own text.
+      return new ConnectError(fromService ? e.rawMessage : "the inference call was aborted", Code.Aborted, meta, undefined, e);
     case Code.Unavailable:
       return new ConnectError(fromService ? e.rawMessage : "the inference service is unavailable", Code.Unavailable, meta, undefined, e);
     case Code.DeadlineExceeded:

@@ -213,7 +213,11 @@ describe("Hub", () => {
     expect(a).toBe(streamId);
     expect(b).toBe(streamId);
     expect(up.calls).toHaveLength(1);
-    expect(await codeOf(hub.create("bob", req("ok", { streamId })))).toBe(Code.AlreadyExists);
+    // Scoped to the owner: bob's same id is bob's own new stream, no oracle.
+    expect(await hub.create("bob", req("ok", { streamId }))).toBe(streamId);
+    expect(up.calls).toHaveLength(2);
+    expect(hub.get("bob", streamId).streamId).toBe(streamId);
+    expect(hub.size).toBe(2);
   });
 
   it("cancel aborts upstream at once and ends with completed(CANCELLED) and the last usage", async () => {
@@ -448,8 +452,40 @@ describe("Hub", () => {
     });
   });
 
-  it("refuses new streams past maxStreams with RESOURCE_EXHAUSTED", async () => {
-    for (let i = 0; i < opts.maxStreams; i++) await hub.create("alice", req("ok"));
-    expect(await codeOf(hub.create("alice", req("ok")))).toBe(Code.ResourceExhausted);
+  it("refuses new streams past maxStreams running with RESOURCE_EXHAUSTED GATEWAY_STREAM_LIMIT; ended ones free it", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < opts.maxStreams; i++) ids.push(await hub.create(`owner-${i % 3}`, req("gated")));
+    const err = await hub.create("dave", req("ok")).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    expect(err?.code).toBe(Code.ResourceExhausted);
+    expect(err?.metadata.get("airwave-reason")).toBe("GATEWAY_STREAM_LIMIT");
+    expect(Number(err?.metadata.get("retry-after-ms"))).toBeGreaterThan(0);
+    await hub.cancel("owner-0", ids[0]!);
+    await vi.waitFor(() => expect(hub.stats.running).toBe(opts.maxStreams - 1));
+    await expect(hub.create("dave", req("gated"))).resolves.toBeTypeOf("string");
+  });
+
+  it("limits running streams per owner (OWNER_STREAM_LIMIT) while another owner creates at once", async () => {
+    await hub.close();
+    hub = new Hub(up.client, { ...opts, ownerMaxStreams: 2 });
+    await hub.create("anonymous", req("gated"));
+    await hub.create("anonymous", req("gated"));
+    const err = await hub.create("anonymous", req("gated")).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    expect(err?.code).toBe(Code.ResourceExhausted);
+    expect(err?.metadata.get("airwave-reason")).toBe("OWNER_STREAM_LIMIT");
+    await expect(hub.create("key:other", req("gated"))).resolves.toBeTypeOf("string");
+  });
+
+  it("limits stream starts per owner per second (OWNER_RATE_LIMITED with retry-after-ms)", async () => {
+    await hub.close();
+    hub = new Hub(up.client, { ...opts, ownerStartsPerS: 2, ownerStartsBurst: 3 });
+    for (let i = 0; i < 3; i++) await hub.create("alice", req("ok"));
+    const err = await hub.create("alice", req("ok")).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    expect(err?.code).toBe(Code.ResourceExhausted);
+    expect(err?.metadata.get("airwave-reason")).toBe("OWNER_RATE_LIMITED");
+    const retry = Number(err?.metadata.get("retry-after-ms"));
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(2_000);
+    await expect(hub.create("bob", req("ok"))).resolves.toBeTypeOf("string");
+    // An idempotent re-create of alice's id costs no start.
   });
 });

@@ -17,10 +17,11 @@ import {
   StreamInfoSchema,
   StreamState,
 } from "@airwave/proto";
-import { validateGenerateRequest } from "@airwave/services";
+import { createSecretScrubber, type SecretScrubber, validateGenerateRequest } from "@airwave/services";
 import { Generation, type CancelSource } from "./generation.js";
 import type { InferenceClient } from "./grpc-inference-client.js";
 import { LogReader } from "./log/follow-log.js";
+import { exhausted, GATEWAY_STREAM_LIMIT, OwnerLimits } from "./owner-limits.js";
 import { MemoryLogStore } from "./log/memory-log-store.js";
 import { resolveResume } from "./log/resume.js";
 import type { StreamLog, StreamLogStore } from "./log/stream-log.js";
@@ -61,6 +62,18 @@ export interface HubOptions {
   coalesceLagEvents?: number;
   /** Where logs come from; default: a {@link MemoryLogStore} with the limits above. */
   logs?: StreamLogStore;
+  /**
+   * The gateway's own secrets (its API keys, the cookie secret), removed
+   * with credential-shaped strings from the inference service's text before
+   * it is logged or sent (see Generation's `scrub`). Default none.
+   */
+  secrets?: readonly (string | undefined)[];
+  /** Running streams per owner (OWNER_STREAM_LIMIT); default 0 = no limit. */
+  ownerMaxStreams?: number;
+  /** Stream starts per owner per second, a token bucket (OWNER_RATE_LIMITED); default 0 = no limit. */
+  ownerStartsPerS?: number;
+  /** The bucket's size: starts an owner may make at once. */
+  ownerStartsBurst?: number;
 }
 
 /** Options of {@link Hub.watch}. */
@@ -141,7 +154,11 @@ export interface HubStats {
  * A foreign stream id and an unknown one get the same NOT_FOUND (DESIGN §10).
  */
 export class Hub {
+  /** Keyed by {@link streamKey}: (owner, id), so ids are scoped to their owner. */
   readonly #streams = new Map<string, StreamRecord>();
+  /** Generations running (what `maxStreams` bounds; ended streams do not count). */
+  #running = 0;
+  readonly #limits: OwnerLimits;
   /** Expired records, oldest first (bounded by maxStreams). */
   readonly #expired = new Set<StreamRecord>();
   readonly #logs: StreamLogStore;
@@ -153,11 +170,18 @@ export class Hub {
   #watchers = 0;
   /** Resolved when the last watcher leaves (shutdown waits on them). */
   readonly #onIdle = new Set<() => void>();
+  readonly #scrub: SecretScrubber;
 
   constructor(
     private readonly upstream: InferenceClient,
     private readonly o: HubOptions,
   ) {
+    this.#scrub = createSecretScrubber(o.secrets);
+    this.#limits = new OwnerLimits({
+      maxStreams: o.ownerMaxStreams ?? 0,
+      startsPerS: o.ownerStartsPerS ?? 0,
+      startsBurst: o.ownerStartsBurst ?? 0,
+    });
     this.#logs =
       o.logs ??
       new MemoryLogStore({
@@ -197,9 +221,12 @@ export class Hub {
    * request (its `started` event is logged), so a refused request is an RPC
    * error, not a stream.
    *
-   * Raises INVALID_ARGUMENT (bad request or stream id), ALREADY_EXISTS (the id
-   * belongs to another owner), RESOURCE_EXHAUSTED (too many streams, or the
-   * log's total memory is held by running streams; retryable), UNAVAILABLE
+   * Client-chosen ids are scoped to the owner: the same id from another owner
+   * is another stream. Raises INVALID_ARGUMENT (bad request or stream id),
+   * RESOURCE_EXHAUSTED with `airwave-reason` and `retry-after-ms`
+   * (GATEWAY_STREAM_LIMIT: maxStreams running; OWNER_STREAM_LIMIT,
+   * OWNER_RATE_LIMITED: the owner's limits; or the log's total memory is held
+   * by running streams; retryable), UNAVAILABLE
    * (the gateway is shutting down; retryable elsewhere), and the inference
    * service's refusal (NOT_FOUND for an unknown model, UNAVAILABLE,
    * DEADLINE_EXCEEDED when no first token came in time).
@@ -211,17 +238,29 @@ export class Hub {
       throw new ConnectError("stream_id: must match [A-Za-z0-9_-]{22,128}", Code.InvalidArgument);
     }
     const id = req.streamId || newStreamId();
-    const existing = this.#streams.get(id);
+    // Client-chosen ids are scoped to their owner: another owner's stream
+    // with the same id is another stream, never an answer (no existence oracle).
+    const existing = this.#streams.get(streamKey(owner, id));
     if (existing) {
-      if (existing.owner !== owner) throw new ConnectError("stream_id is taken", Code.AlreadyExists);
       await existing.generation.accepted;
       return id;
     }
     if (this.#draining) throw shuttingDown();
-    if (this.size >= this.o.maxStreams) {
-      throw new ConnectError("the gateway holds its maximum number of streams", Code.ResourceExhausted);
+    if (this.#running >= this.o.maxStreams) {
+      throw exhausted("the gateway runs its maximum number of streams", GATEWAY_STREAM_LIMIT, 1_000);
     }
-    const log = this.#logs.create(id);
+    await this.#limits.admit(owner);
+    if (this.#streams.has(streamKey(owner, id)) || this.#draining) {
+      this.#limits.ended(owner); // a concurrent create of the same id won, or shutdown began
+      return this.create(owner, req);
+    }
+    let log: StreamLog;
+    try {
+      log = this.#logs.create(id);
+    } catch (e) {
+      this.#limits.ended(owner);
+      throw e;
+    }
     const generation = new Generation(
       this.upstream,
       req.request,
@@ -232,6 +271,7 @@ export class Hub {
         stallTimeoutMs: this.o.stallTimeoutMs ?? 0,
       },
       this.#shutdown.signal,
+      this.#scrub,
     );
     const rec: StreamRecord = {
       id,
@@ -243,8 +283,13 @@ export class Hub {
       generation,
       watchers: 0,
     };
-    this.#streams.set(id, rec);
-    void generation.done.then(() => this.#ended(rec));
+    this.#streams.set(streamKey(owner, id), rec);
+    this.#running++;
+    void generation.done.then(() => {
+      this.#running--;
+      this.#limits.ended(owner);
+      this.#ended(rec);
+    });
     try {
       await generation.accepted;
     } catch (e) {
@@ -432,8 +477,8 @@ export class Hub {
   }
 
   #find(owner: string, streamId: string): StreamRecord {
-    const rec = this.#streams.get(streamId);
-    if (!rec || rec.owner !== owner) throw new ConnectError(`stream not found`, Code.NotFound);
+    const rec = this.#streams.get(streamKey(owner, streamId));
+    if (!rec) throw new ConnectError(`stream not found`, Code.NotFound);
     return rec;
   }
 
@@ -474,7 +519,7 @@ export class Hub {
   #ended(rec: StreamRecord): void {
     clearTimeout(rec.graceTimer);
     rec.graceTimer = undefined;
-    if (this.#streams.get(rec.id) !== rec || this.#closing.signal.aborted) return;
+    if (this.#streams.get(streamKey(rec.owner, rec.id)) !== rec || this.#closing.signal.aborted) return;
     rec.expiryTimer = setTimeout(() => this.#expire(rec), this.o.streamTtlMs);
     rec.expiryTimer.unref?.();
   }
@@ -503,11 +548,16 @@ export class Hub {
     clearTimeout(rec.expiryTimer);
     rec.graceTimer = rec.expiryTimer = undefined;
     this.#expired.delete(rec);
-    if (this.#streams.get(rec.id) === rec) {
-      this.#streams.delete(rec.id);
+    if (this.#streams.get(streamKey(rec.owner, rec.id)) === rec) {
+      this.#streams.delete(streamKey(rec.owner, rec.id));
       this.#logs.release(rec.log);
     }
   }
+}
+
+/** The map key of a stream: client-chosen ids are scoped to their owner. */
+function streamKey(owner: string, id: string): string {
+  return `${owner}\u0000${id}`;
 }
 
 /** Resolves when `p` settles or after `ms`, whichever is first; leaves no timer. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Code, type ConnectRouter, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { health, StreamService } from "@airwave/proto";
-import { createHealthService, createHealthState } from "@airwave/services";
+import { createHealthService, createHealthState, refuseMalformedProtobuf, withSpecGrpcMessage } from "@airwave/services";
 import { pino, type Logger } from "pino";
 import { createAuthenticator } from "./auth/authenticator.js";
 import type { GatewayConfig } from "./config.js";
@@ -15,6 +15,9 @@ import { corsHeaders } from "./http/cors.js";
 import { serveStatic } from "./http/static-files.js";
 import { createStreamRoutes } from "./http/stream-routes.js";
 import { writeError } from "./http/write-error.js";
+import { answerClientError, type ParserLimits } from "./http/parser-refusal.js";
+import { detectProtocol } from "./detect-protocol.js";
+import { limitH2Session } from "./h2-session-limits.js";
 import { createStreamService } from "./stream-service.js";
 import { createGrpcInferenceClient } from "./grpc-inference-client.js";
 import { createWsGateway, wsPath } from "./ws/ws-gateway.js";
@@ -43,11 +46,16 @@ export interface Gateway {
 /** At shutdown, how long responses may take to flush their last bytes, in ms. */
 const shutdownFlushMs = 1_000;
 
-/** How long a new connection may stay silent before it is closed, in ms. */
-const detectTimeoutMs = 30_000;
-
-/** The HTTP/2 connection preface a gRPC client sends first (RFC 9113 §3.4). */
-const h2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+/**
+ * How often the HTTP/1.1 server looks for connections past their headers or
+ * request timeout, in ms: a quarter of the shorter one, between 100 ms and
+ * 1 s, so a slow connection is closed at most 1 s after its deadline
+ * (Node's default looks every 30 s).
+ */
+function checkingIntervalMs(headersTimeoutMs: number, requestTimeoutMs: number): number {
+  const on = [headersTimeoutMs, requestTimeoutMs].filter((ms) => ms > 0);
+  return on.length === 0 ? 1_000 : Math.max(100, Math.min(1_000, Math.floor(Math.min(...on) / 4)));
+}
 
 /**
  * Starts the gateway on one port: HTTP/1.1 (Connect, gRPC-Web, SSE, NDJSON,
@@ -70,7 +78,8 @@ export async function startGateway(
   // @grpc/grpc-js for the hop from the inference service: about half the CPU
   // per received event of the connect-node client (bench/src/ingress-hop.ts).
   const upstream = createGrpcInferenceClient({ baseUrl: cfg.inferenceUrl, ...keepalive });
-  const hub = new Hub(upstream, cfg);
+  // The hub scrubs the gateway's own secrets from whatever the inference service sends.
+  const hub = new Hub(upstream, { ...cfg, secrets: [...cfg.apiKeys.map((k) => k.key), cfg.cookieSecret] });
   const onError = (err: ConnectError) => logger.error({ err: err.cause ?? err, code: err.code }, err.rawMessage);
   // One authenticator decides the owner of every call (DESIGN §10).
   const auth = createAuthenticator(cfg);
@@ -78,10 +87,13 @@ export async function startGateway(
   const healthState = createHealthState([StreamService.typeName, health.Health.typeName]);
   const webDir = cfg.webDir ?? fileURLToPath(new URL("../../web/dist/", import.meta.url));
 
-  const connect = connectNodeAdapter({
+  // grpc-message encoded as the gRPC spec asks (grpc-js clients decode it exactly; see withSpecGrpcMessage).
+  const connect = withSpecGrpcMessage(connectNodeAdapter({
     routes: (router: ConnectRouter) => {
       router.service(StreamService, createStreamService(hub, { ...cfg, auth }));
       router.service(health.Health, createHealthService(healthState));
+      // Malformed Protobuf is invalid_argument with a fixed message, not connect-es's internal parser text.
+      refuseMalformedProtobuf(router);
     },
     requireConnectProtocolHeader: true,
     readMaxBytes: cfg.maxRequestBytes,
@@ -98,7 +110,7 @@ export async function startGateway(
         })
         .catch(() => writeError(r, new ConnectError("malformed path", Code.InvalidArgument)));
     },
-  });
+  }));
 
   // The HTTP/2 compatibility API mirrors http's request/response for
   // everything used here, so one handler serves both.
@@ -138,11 +150,32 @@ export async function startGateway(
       });
   };
 
-  const h1 = http.createServer(handler);
+  // The HTTP/1.1 server's own slow-client limits (headersTimeout and
+  // requestTimeout cover the request only, never the response). Node checks
+  // them on the connections it tracks, and starts tracking when the server
+  // emits 'listening' (setupConnectionsTracking in lib/_http_server.js);
+  // this server never listens (the listener below hands it its sockets), so
+  // it is told it does, before the first connection.
+  const h1 = http.createServer(
+    {
+      headersTimeout: cfg.headersTimeoutMs,
+      requestTimeout: cfg.requestTimeoutMs,
+      keepAliveTimeout: cfg.keepAliveTimeoutMs,
+      connectionsCheckingInterval: checkingIntervalMs(cfg.headersTimeoutMs, cfg.requestTimeoutMs),
+    },
+    handler,
+  );
+  h1.emit("listening");
+  // Refusals of Node's parser (400, 408, 413, 431) with the Connect JSON error body.
+  const limits: ParserLimits = { maxHeaderBytes: http.maxHeaderSize, ...cfg };
+  h1.on("clientError", (err: Error, socket: net.Socket) => answerClientError(err, socket, limits));
   // WebSocket upgrades (HTTP/1.1 only): /v1/ws, anything else 404.
   const ws = createWsGateway(hub, { ...cfg, auth, onError });
   h1.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => ws.handleUpgrade(req, socket, head));
   const h2 = http2.createServer({}, handler as unknown as Parameters<typeof http2.createServer>[1]);
+  h2.on("session", (session: http2.ServerHttp2Session) =>
+    limitH2Session(session, { firstStreamMs: cfg.headersTimeoutMs, idleMs: cfg.h2IdleTimeoutMs, requestMs: cfg.requestTimeoutMs }),
+  );
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     // Nagle off, as http.Server does for the sockets it accepts itself (this
@@ -151,19 +184,27 @@ export async function startGateway(
     socket.setNoDelay(true);
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    // A connection that says nothing is closed rather than held forever.
-    socket.setTimeout(detectTimeoutMs, () => socket.destroy());
-    socket.once("readable", function detect() {
-      const head = socket.read() as Buffer | null;
-      if (head === null) {
-        socket.once("readable", detect);
-        return;
-      }
-      const n = Math.min(head.length, h2Preface.length);
-      const isH2 = head.subarray(0, n).equals(h2Preface.subarray(0, n));
+    // A connection that does not say which protocol it speaks within the
+    // headers timeout is closed rather than held forever.
+    const silent = () => socket.destroy();
+    if (cfg.headersTimeoutMs > 0) socket.setTimeout(cfg.headersTimeoutMs, silent);
+    // The first bytes, until they tell HTTP/2's preface from HTTP/1.1 (they
+    // may arrive one TCP segment at a time).
+    const chunks: Buffer[] = [];
+    // Ended before it could tell: nothing to answer.
+    const ended = () => socket.destroy();
+    socket.once("end", ended);
+    socket.on("readable", function detect() {
+      for (let c: Buffer | null; (c = socket.read() as Buffer | null) !== null; ) chunks.push(c);
+      const head = Buffer.concat(chunks);
+      const protocol = detectProtocol(head);
+      if (protocol === undefined) return;
+      socket.off("readable", detect);
+      socket.off("end", ended);
       socket.setTimeout(0);
+      socket.off("timeout", silent);
       socket.unshift(head);
-      (isH2 ? h2 : h1).emit("connection", socket);
+      (protocol === "h2" ? h2 : h1).emit("connection", socket);
     });
   });
   server.listen(cfg.port, cfg.host);
@@ -181,6 +222,7 @@ export async function startGateway(
       // of running streams can resume here until they end.
       await hub.shutdown(graceMs);
       server.close();
+      h1.close();
       // Watches have read their last events; let the responses flush them
       // (at most shutdownFlushMs) before the connections are cut.
       await Promise.all([

@@ -72,12 +72,14 @@ export function writeError(res: ServerResponse, err: ConnectError, o: { close?: 
  * (401 with `WWW-Authenticate: Bearer`, 403, 404, 400, 503, …), the error's
  * metadata as headers, the Connect JSON error body, and `Connection: close`;
  * then the socket is closed once the answer is written (as `ws` aborts a
- * handshake). Internal errors lose their text (DESIGN §9).
+ * handshake). Internal errors lose their text (DESIGN §9). Also answers the
+ * HTTP/1.1 parser's refusals (`parserRefusal`), whose `status` (408, 413,
+ * 431) is not one of Connect's table.
  */
-export function writeUpgradeError(socket: Duplex, err: ConnectError): void {
+export function writeUpgradeError(socket: Duplex, err: ConnectError, status?: number): void {
   const e = publicError(err);
   const body = errorJson(e);
-  const status = httpStatusOf(e);
+  status ??= httpStatusOf(e);
   const headers: Record<string, string | number> = {};
   e.metadata.forEach((v, k) => (headers[k] = v));
   if (e.code === Code.Unauthenticated) headers["www-authenticate"] ??= 'Bearer realm="airwave"';

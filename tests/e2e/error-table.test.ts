@@ -1,0 +1,332 @@
+/**
+ * The README's error tables as one table-driven end-to-end test: every row
+ * below is driven over every transport it applies to (Connect, gRPC-Web,
+ * SSE, gRPC, NDJSON, long-poll, WebSocket, and the raw HTTP route
+ * `POST /v1/streams`), asserting the code, the HTTP status on the HTTP
+ * route and `airwave-reason` where the README documents one.
+ *
+ * Rows are data (`upstreamRows`, `inStreamRows`, `malformedRows`): change a
+ * row here when the README's table changes. An upstream is a fake
+ * OpenAI-compatible server (127.0.0.1) behind the real inference service
+ * and gateway, in process.
+ *
+ * "Error text is the text": the upstream's message `tricky` (`/ : ; , ? = %
+ * " '`, a newline, 日本語, an emoji, 300 characters in all) must arrive
+ * unchanged on every transport, except that the one-line rule of the
+ * upstream table folds its newline into a space (README "Limits and
+ * retries": "one line, ≤ 300 characters").
+ */
+import http2 from "node:http2";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { CreateStreamRequestSchema, OnDetach, Role, type StreamEvent } from "@airwave/proto";
+import { createHttpProvider, malformedProtobufMessage, startInferenceServer, type InferenceServer } from "@airwave/services";
+import { loadGatewayConfig, startGateway } from "@airwave/gateway";
+import {
+  createConnectStreamTransport,
+  createGrpcWebStreamTransport,
+  createLongPollTransport,
+  createNdjsonTransport,
+  createRpcTransport,
+  createSseFetchTransport,
+  createWebSocketTransport,
+  type StreamTransport,
+  type WebSocketConstructor,
+} from "@airwave/web";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { openAIChatSpec } from "../../services/src/providers/openai-chat/openai-chat-spec.js";
+import { startFakeUpstream } from "../../services/src/testing/fake-upstream.js";
+
+/** 300 characters: every character that percent-encoding, JSON, SSE or HTTP could mangle. */
+const trickyCore = `a/b:c;d,e?f=g%h%3A"i'j\nk 日本語 🦜 `;
+const tricky = trickyCore.repeat(Math.ceil(300 / trickyCore.length)).slice(0, 300);
+/** What the one-line rule makes of it (README: "one line, ≤ 300 characters"). */
+const trickyOneLine = tricky.replace(/\s+/g, " ").trim();
+
+type TransportName = "connect" | "grpc-web" | "sse" | "grpc" | "ndjson" | "long-poll" | "websocket";
+const transports: Record<TransportName, (baseUrl: string) => StreamTransport> = {
+  connect: (baseUrl) => createConnectStreamTransport({ baseUrl }),
+  "grpc-web": (baseUrl) => createGrpcWebStreamTransport({ baseUrl }),
+  sse: (baseUrl) => createSseFetchTransport({ baseUrl }),
+  grpc: (baseUrl) => createRpcTransport(createGrpcTransport({ baseUrl }) as Transport),
+  ndjson: (baseUrl) => createNdjsonTransport({ baseUrl }),
+  "long-poll": (baseUrl) => createLongPollTransport({ baseUrl, waitMs: 5000 }),
+  websocket: (baseUrl) => createWebSocketTransport({ baseUrl, WebSocket: WebSocket as unknown as WebSocketConstructor }),
+};
+const transportNames = Object.keys(transports) as TransportName[];
+/** Transports whose errors carry metadata (`airwave-reason`) to the client. */
+const rpcTransports = new Set<TransportName>(["connect", "grpc-web", "grpc"]);
+
+const sse = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
+const firstChunk = sse({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "hi" } }] });
+
+/** How the fake upstream answers a row. */
+interface UpstreamAnswer {
+  readonly status: number;
+  readonly body: string;
+  readonly headers?: Record<string, string>;
+}
+
+/** A row of the upstream table (README "Limits and retries"): refused before the first event, an RPC error. */
+interface UpstreamRow {
+  readonly name: string;
+  readonly answer: UpstreamAnswer;
+  readonly code: Code;
+  readonly reason: string;
+  /** Upstream requests made (1 + retries). */
+  readonly attempts: number;
+  /** Text the message must contain; undefined: none of the upstream's text may appear. */
+  readonly shows?: string;
+}
+
+const openAIError = (message: string, type: string, code: string | null = null) => JSON.stringify({ error: { message, type, param: null, code } });
+const secretText = "upstream-internal-detail";
+
+/** Retries configured for the provider: 1, so a retried row makes 2 requests. */
+const retries = 1;
+const upstreamRows: UpstreamRow[] = [
+  { name: "HTTP 400", answer: { status: 400, body: openAIError(tricky, "invalid_request_error") }, code: Code.InvalidArgument, reason: "UPSTREAM_INVALID_REQUEST", attempts: 1, shows: trickyOneLine },
+  { name: "HTTP 413", answer: { status: 413, body: openAIError("too big", "invalid_request_error") }, code: Code.InvalidArgument, reason: "UPSTREAM_INVALID_REQUEST", attempts: 1, shows: "too big" },
+  { name: "HTTP 422", answer: { status: 422, body: openAIError("unprocessable", "invalid_request_error") }, code: Code.InvalidArgument, reason: "UPSTREAM_INVALID_REQUEST", attempts: 1, shows: "unprocessable" },
+  { name: "HTTP 401", answer: { status: 401, body: openAIError(secretText, "invalid_api_key") }, code: Code.FailedPrecondition, reason: "UPSTREAM_AUTH", attempts: 1 },
+  { name: "HTTP 403", answer: { status: 403, body: openAIError(secretText, "permission") }, code: Code.FailedPrecondition, reason: "UPSTREAM_AUTH", attempts: 1 },
+  { name: "HTTP 404", answer: { status: 404, body: openAIError("no such model", "invalid_request_error", "model_not_found") }, code: Code.NotFound, reason: "UPSTREAM_NOT_FOUND", attempts: 1, shows: "no such model" },
+  { name: "HTTP 409", answer: { status: 409, body: openAIError(secretText, "conflict") }, code: Code.Aborted, reason: "UPSTREAM_CONFLICT", attempts: 1 },
+  {
+    name: "HTTP 429 (rate limit)",
+    answer: { status: 429, body: openAIError("slow down", "requests", "rate_limit_exceeded"), headers: { "retry-after-ms": "1" } },
+    code: Code.ResourceExhausted,
+    reason: "UPSTREAM_RATE_LIMITED",
+    attempts: 1 + retries,
+    shows: "slow down",
+  },
+  {
+    name: "HTTP 429 insufficient_quota",
+    answer: { status: 429, body: openAIError("You exceeded your current quota", "insufficient_quota", "insufficient_quota"), headers: { "retry-after-ms": "1" } },
+    code: Code.ResourceExhausted,
+    reason: "UPSTREAM_QUOTA_EXHAUSTED",
+    attempts: 1,
+    shows: "You exceeded your current quota",
+  },
+  { name: "HTTP 402", answer: { status: 402, body: openAIError("no credits left", "billing_error") }, code: Code.ResourceExhausted, reason: "UPSTREAM_QUOTA_EXHAUSTED", attempts: 1, shows: "no credits left" },
+  { name: "HTTP 503", answer: { status: 503, body: openAIError(secretText, "server_error") }, code: Code.Unavailable, reason: "UPSTREAM_UNAVAILABLE", attempts: 1 + retries },
+  // TODO(owner limits): rows for `resource_exhausted` OWNER_STREAM_LIMIT / OWNER_RATE_LIMITED (429, Retry-After) once they land.
+  // TODO(connections): parser-level 400 / 431 / 413 rows (Connect JSON error body before routing).
+  // Removed: "Stream id held by another owner → already_exists" (client ids become per-owner).
+];
+
+/** A row of an error inside a 200 stream: after `started`, the terminal `failed` event. */
+interface InStreamRow {
+  readonly name: string;
+  readonly body: string;
+  readonly code: Code;
+  readonly reason: string;
+  readonly retryable: boolean;
+  readonly shows?: string;
+  /** Output tokens `failed.usage` must carry. */
+  readonly outputTokens?: number;
+}
+const inStreamRows: InStreamRow[] = [
+  {
+    name: "an invalid-request error chunk that carries usage",
+    body: firstChunk + sse({ error: { message: tricky, type: "invalid_request_error" }, usage: { prompt_tokens: 3, completion_tokens: 7, total_tokens: 10 } }),
+    code: Code.InvalidArgument,
+    reason: "UPSTREAM_REJECTED",
+    retryable: false,
+    shows: trickyOneLine,
+    outputTokens: 7,
+  },
+  {
+    name: "a rate-limit error chunk",
+    body: firstChunk + sse({ error: { message: "later", type: "rate_limit_exceeded" } }),
+    code: Code.ResourceExhausted,
+    reason: "UPSTREAM_RATE_LIMITED",
+    retryable: true,
+    shows: "later",
+  },
+  {
+    name: "an insufficient_quota error chunk",
+    body: firstChunk + sse({ error: { message: "quota", type: "insufficient_quota", code: "insufficient_quota" } }),
+    code: Code.ResourceExhausted,
+    reason: "UPSTREAM_QUOTA_EXHAUSTED",
+    retryable: false,
+    shows: "quota",
+  },
+  { name: "a body that breaks off", body: firstChunk, code: Code.Unavailable, reason: "UPSTREAM_TRUNCATED", retryable: true },
+];
+
+let up: Awaited<ReturnType<typeof startFakeUpstream>>;
+let services: InferenceServer;
+let gateway: Awaited<ReturnType<typeof startGateway>>;
+/** Row name → answer; the row is named in the prompt. */
+const answers = new Map<string, UpstreamAnswer>();
+
+beforeAll(async () => {
+  up = await startFakeUpstream();
+  up.handle((req, res) => {
+    const body = up.requests.at(-1)?.body ?? "";
+    const row = /row=([^"\\]+?)##/.exec(body)?.[1] ?? "";
+    const a = answers.get(row) ?? { status: 500, body: "" };
+    res.writeHead(a.status, { "content-type": a.status === 200 ? "text/event-stream" : "application/json", ...a.headers });
+    res.end(a.body);
+    void req;
+  });
+  const provider = createHttpProvider({ name: "up", spec: openAIChatSpec, endpoint: { baseUrl: up.baseUrl, apiKey: "k" }, limits: { retries } });
+  services = await startInferenceServer({ port: 0, providers: [provider] });
+  gateway = await startGateway({ ...loadGatewayConfig({}), port: 0, logLevel: "silent", corsOrigins: ["*"], inferenceUrl: services.url });
+});
+afterAll(async () => {
+  await gateway?.close();
+  await services?.close();
+  await up?.close();
+});
+
+let serial = 0;
+/** A request the fake upstream answers with `answer`; each call its own row key. */
+function requestFor(rowName: string, answer: UpstreamAnswer) {
+  const key = `${rowName.replace(/[^A-Za-z0-9]/g, "_")}-${++serial}`;
+  answers.set(key, answer);
+  return { key, request: { model: "up/m", messages: [{ role: Role.USER, parts: [{ part: { case: "text" as const, value: `row=${key}##` } }] }] } };
+}
+const requestsFor = (key: string) => up.requests.filter((r) => r.body.includes(`row=${key}##`)).length;
+
+async function collect(it: AsyncIterable<StreamEvent>): Promise<{ events: StreamEvent[]; error: ConnectError | undefined }> {
+  const events: StreamEvent[] = [];
+  try {
+    for await (const e of it) events.push(e);
+    return { events, error: undefined };
+  } catch (e) {
+    return { events, error: ConnectError.from(e) };
+  }
+}
+
+async function drive(t: TransportName, request: ReturnType<typeof requestFor>["request"]) {
+  const transport = transports[t](gateway.url);
+  try {
+    const req = create(CreateStreamRequestSchema, { onDetach: OnDetach.CONTINUE, request });
+    return await collect(transport.create(req, AbortSignal.timeout(15_000)));
+  } finally {
+    transport.close?.();
+  }
+}
+
+describe.each(upstreamRows)("upstream $name", (row) => {
+  it.each(transportNames)("is %s's RPC error with the documented code, reason and text", async (t) => {
+    const { key, request } = requestFor(row.name, row.answer);
+    const { events, error } = await drive(t, request);
+    expect(events).toEqual([]);
+    expect(error?.code, error?.rawMessage).toBe(row.code);
+    // The RPC transports carry the reason as error metadata (the HTTP routes as a header: see the next test).
+    if (rpcTransports.has(t)) expect(error?.metadata.get("airwave-reason")).toBe(row.reason);
+    if (row.shows !== undefined) expect(error?.rawMessage).toContain(row.shows);
+    expect(error?.rawMessage).not.toContain(secretText);
+    // No percent-encoding left outside the upstream's own text (which has a literal "%3A").
+    expect((error?.rawMessage ?? "").replace(row.shows ?? "\0", "")).not.toMatch(/%[0-9A-F]{2}/);
+    expect(requestsFor(key)).toBe(row.attempts);
+  });
+
+  it("is the documented HTTP status with the Connect JSON error on POST /v1/streams", async () => {
+    const { request } = requestFor(row.name, row.answer);
+    const res = await fetch(`${gateway.url}/v1/streams`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ request: { model: request.model, messages: [{ role: "ROLE_USER", parts: [{ text: request.messages[0]?.parts[0]?.part.value }] }] } }),
+    });
+    const body = (await res.json()) as { code: string; message: string };
+    expect(res.status).toBe(codeToHttpStatus(row.code));
+    expect(res.headers.get("airwave-reason")).toBe(row.reason);
+    expect(body.code).toBe(Code[row.code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase());
+    if (row.shows !== undefined) expect(body.message).toContain(row.shows);
+  });
+});
+
+describe.each(inStreamRows)("in-stream $name", (row) => {
+  it.each(transportNames)("ends %s's stream with the documented failed event", async (t) => {
+    const { request } = requestFor(row.name, { status: 200, body: row.body });
+    const { events, error } = await drive(t, request);
+    expect(error, error?.rawMessage).toBeUndefined();
+    expect(events[0]?.event.case).toBe("started");
+    const last = events.at(-1)?.event;
+    expect(last?.case).toBe("failed");
+    if (last?.case !== "failed") return;
+    expect(last.value.code as number).toBe(row.code);
+    expect(last.value.reason).toBe(row.reason);
+    expect(last.value.retryable).toBe(row.retryable);
+    if (row.shows !== undefined) expect(last.value.message).toContain(row.shows);
+    if (row.outputTokens !== undefined) expect(last.value.usage?.outputTokens).toBe(row.outputTokens);
+  });
+});
+
+/** Bytes that are no CreateStreamRequest: truncated (a length past the end) and an illegal tag. */
+const malformedMessages: Record<string, Uint8Array> = {
+  truncated: Uint8Array.of(0x0a, 0x10, 0x61),
+  "illegal tag": Uint8Array.of(0x07, 0x00, 0xff, 0xff),
+};
+const envelope = (m: Uint8Array) => {
+  const out = new Uint8Array(5 + m.byteLength);
+  new DataView(out.buffer).setUint32(1, m.byteLength);
+  out.set(m, 5);
+  return out;
+};
+
+describe.each(Object.entries(malformedMessages))("malformed Protobuf (%s)", (_name, bytes) => {
+  it("is invalid_argument with the fixed message on Connect unary (HTTP 400)", async () => {
+    const res = await fetch(`${gateway.url}/airwave.v1.StreamService/CancelStream`, {
+      method: "POST",
+      headers: { "content-type": "application/proto", "connect-protocol-version": "1" },
+      body: bytes,
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ code: "invalid_argument", message: malformedProtobufMessage });
+  });
+
+  it("is invalid_argument with the fixed message on Connect streaming", async () => {
+    const res = await fetch(`${gateway.url}/airwave.v1.StreamService/CreateStream`, {
+      method: "POST",
+      headers: { "content-type": "application/connect+proto", "connect-protocol-version": "1" },
+      body: envelope(bytes),
+    });
+    const body = new Uint8Array(await res.arrayBuffer());
+    expect(body[0]).toBe(0x02);
+    expect(JSON.parse(new TextDecoder().decode(body.subarray(5)))).toMatchObject({ error: { code: "invalid_argument", message: malformedProtobufMessage } });
+  });
+
+  it("is INVALID_ARGUMENT with the fixed message on gRPC-Web", async () => {
+    const res = await fetch(`${gateway.url}/airwave.v1.StreamService/CreateStream`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+      body: envelope(bytes),
+    });
+    const text = new TextDecoder().decode(new Uint8Array(await res.arrayBuffer()).subarray(5));
+    expect(text).toMatch(/grpc-status: 3\r\n/);
+    expect(decodeURIComponent(/grpc-message: (.*)\r\n/.exec(text)?.[1] ?? "")).toBe(malformedProtobufMessage);
+  });
+
+  it("is INVALID_ARGUMENT with the fixed message on gRPC (h2c)", async () => {
+    const session = http2.connect(gateway.url);
+    try {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/airwave.v1.StreamService/CreateStream",
+        "content-type": "application/grpc+proto",
+        te: "trailers",
+      });
+      const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => {
+        stream.on("trailers", resolve);
+        stream.on("response", (h) => {
+          if (h["grpc-status"] !== undefined) resolve(h);
+        });
+      });
+      stream.end(envelope(bytes));
+      stream.resume();
+      const t = await trailers;
+      expect(t["grpc-status"]).toBe("3");
+      expect(decodeURIComponent(String(t["grpc-message"]))).toBe(malformedProtobufMessage);
+    } finally {
+      session.close();
+    }
+  });
+});
