@@ -1,5 +1,13 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 import { defaultServerConditions } from "vite";
+
+/**
+ * Test files that measure the gateway's event loop under load: a project of
+ * their own in its own `sequence.groupOrder`, so they never run beside
+ * another file and the other files' CPU does not become the figure they
+ * assert.
+ */
+const alone = ["tests/e2e/event-loop.test.ts"];
 
 // Tests run the TypeScript sources directly: the "@airwave/source" export
 // condition points each workspace package at src/ instead of dist/.
@@ -7,9 +15,20 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@airwave/source", ...defaultServerConditions] } },
   resolve: { conditions: ["@airwave/source", ...defaultServerConditions] },
   test: {
-    include: ["{proto,services,gateway,web,bench}/src/**/*.test.ts", "tests/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "airwave",
+          include: ["{proto,services,gateway,web,bench}/src/**/*.test.ts", "tests/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, ...alone],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      { extends: true, test: { name: "alone", include: alone, sequence: { groupOrder: 1 } } },
+    ],
   },
 });

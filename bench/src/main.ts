@@ -81,6 +81,10 @@ const gatewayEnv = (inferenceUrl: string) => ({
   AIRWAVE_INFERENCE_URL: inferenceUrl,
   AIRWAVE_PORT: "0",
   AIRWAVE_MAX_STREAMS: "30000",
+  // The load generator is one owner running thousands of streams: the
+  // per-owner limits (100 running, 10 starts/s by default) are off.
+  AIRWAVE_OWNER_MAX_STREAMS: "0",
+  AIRWAVE_OWNER_STARTS_PER_S: "0",
   AIRWAVE_LOG_LEVEL: "warn",
 });
 

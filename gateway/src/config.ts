@@ -43,9 +43,9 @@ export interface GatewayConfig {
   logMaxEvents: number;
   /** Streams running at once (ended ones do not count); more is RESOURCE_EXHAUSTED `GATEWAY_STREAM_LIMIT`. `AIRWAVE_MAX_STREAMS`, default 10000. */
   maxStreams: number;
-  /** Streams one owner (API key, browser, or the shared anonymous owner) runs at once; more is RESOURCE_EXHAUSTED `OWNER_STREAM_LIMIT`. 0 = no limit. `AIRWAVE_OWNER_MAX_STREAMS`, default 0. */
+  /** Streams one owner (API key, browser, or the shared anonymous owner) runs at once; more is RESOURCE_EXHAUSTED `OWNER_STREAM_LIMIT`. 0 = no limit. `AIRWAVE_OWNER_MAX_STREAMS`, default 100. */
   ownerMaxStreams: number;
-  /** Stream starts per owner per second (token bucket refill); faster is RESOURCE_EXHAUSTED `OWNER_RATE_LIMITED` with Retry-After. 0 = no limit. `AIRWAVE_OWNER_STARTS_PER_S`, default 0. */
+  /** Stream starts per owner per second (token bucket refill); faster is RESOURCE_EXHAUSTED `OWNER_RATE_LIMITED` with Retry-After. 0 = no limit. `AIRWAVE_OWNER_STARTS_PER_S`, default 10. */
   ownerStartsPerS: number;
   /** Starts one owner may make at once (the bucket's size, at least the rate). `AIRWAVE_OWNER_STARTS_BURST`, default 50. */
   ownerStartsBurst: number;
@@ -231,8 +231,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     streamTtlMs: int(env, "AIRWAVE_STREAM_TTL_MS", 300_000),
     logMaxEvents: int(env, "AIRWAVE_LOG_MAX_EVENTS", 100_000),
     maxStreams: int(env, "AIRWAVE_MAX_STREAMS", 10_000),
-    ownerMaxStreams: int(env, "AIRWAVE_OWNER_MAX_STREAMS", 0),
-    ownerStartsPerS: int(env, "AIRWAVE_OWNER_STARTS_PER_S", 0),
+    ownerMaxStreams: int(env, "AIRWAVE_OWNER_MAX_STREAMS", 100),
+    ownerStartsPerS: int(env, "AIRWAVE_OWNER_STARTS_PER_S", 10),
     ownerStartsBurst: int(env, "AIRWAVE_OWNER_STARTS_BURST", 50),
     generationTimeoutMs: int(env, "AIRWAVE_GENERATION_TIMEOUT_MS", 600_000),
     maxRequestBytes,

@@ -17,9 +17,11 @@ const ABORTED: unique symbol = Symbol("aborted");
  * the timer, closes `src` and throws the signal's reason. `idleMs` 0
  * disables heartbeats.
  *
- * Cost per item: one `timer.refresh()` and one two-way `Promise.race`; the
- * timer, the abort listener and the promise that the timer or the abort
- * settle are made once per call (again only after a heartbeat).
+ * Cost per item: one `timer.refresh()` and one promise that `src`'s next
+ * item, the timer or the abort settles (a `Promise.race` against one
+ * long-lived promise would instead keep a reaction per item on it until
+ * the next heartbeat: memory that grows with the stream). The timer and the
+ * abort listener are made once per call.
  */
 export async function* withHeartbeats<T>(
   src: AsyncIterable<T>,
@@ -28,29 +30,25 @@ export async function* withHeartbeats<T>(
 ): AsyncGenerator<T | typeof HEARTBEAT> {
   const it = src[Symbol.asyncIterator]();
   let next: Promise<IteratorResult<T>> | undefined;
-  /** True while this generator waits for `next` (not while the consumer holds an item). */
-  let waiting = false;
-  let interrupt!: (why: typeof HEARTBEAT | typeof ABORTED) => void;
-  let interrupted!: Promise<typeof HEARTBEAT | typeof ABORTED>;
-  const rearm = () => {
-    interrupted = new Promise((resolve) => (interrupt = resolve));
-  };
-  rearm();
+  /** Settles the current wait; set only while this generator waits for `next` (not while the consumer holds an item). */
+  let wake: ((r: IteratorResult<T> | typeof HEARTBEAT | typeof ABORTED) => void) | undefined;
+  const interrupt = (why: typeof HEARTBEAT | typeof ABORTED) => wake?.(why);
   const onAbort = () => interrupt(ABORTED);
   signal.addEventListener("abort", onAbort, { once: true });
   // A fire while the consumer holds an item is ignored: the next wait refreshes the timer.
-  const timer = idleMs > 0 ? setTimeout(() => waiting && interrupt(HEARTBEAT), idleMs) : undefined;
+  const timer = idleMs > 0 ? setTimeout(() => interrupt(HEARTBEAT), idleMs) : undefined;
   try {
     for (;;) {
       signal.throwIfAborted();
-      next ??= it.next();
+      const pending = (next ??= it.next());
       timer?.refresh();
-      waiting = true;
-      const r = await Promise.race([next, interrupted]);
-      waiting = false;
+      const r = await new Promise<IteratorResult<T> | typeof HEARTBEAT | typeof ABORTED>((resolve, reject) => {
+        wake = resolve;
+        pending.then(resolve, reject);
+      });
+      wake = undefined;
       if (r === ABORTED) throw signal.reason;
       if (r === HEARTBEAT) {
-        rearm();
         yield HEARTBEAT;
         continue;
       }

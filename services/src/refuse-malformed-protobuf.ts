@@ -4,29 +4,34 @@ import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse 
 /** The message of every refusal of a request message that is not valid Protobuf binary. */
 export const malformedProtobufMessage = "the request message is not valid Protobuf binary";
 
+/** The message of every refusal of an envelope flagged compressed (flag 0x01) when no encoding was negotiated. */
+export const compressedEnvelopeMessage = "the request envelope is flagged compressed, but no encoding was negotiated";
+
 /**
- * True for the errors connect-es raises, as Code.Internal, when a request's
- * bytes are not a message: its binary parser's `parse binary: <the parser's
- * text>` (`protocol/serialization.ts`) and an envelope flagged compressed
- * without a negotiated encoding (`protocol/envelope.ts`). Both are the
- * caller's fault.
+ * The caller-safe message for the errors connect-es raises, as
+ * Code.Internal, when a request's bytes are not a message: its binary
+ * parser's `parse binary: <the parser's text>` (`protocol/serialization.ts`)
+ * is {@link malformedProtobufMessage}; an envelope flagged compressed
+ * without a negotiated encoding (`protocol/envelope.ts`) is
+ * {@link compressedEnvelopeMessage}. Both are the caller's fault, answered
+ * as Code.InvalidArgument. Undefined for every other error.
  */
-export function isMalformedRequestError(code: string, message: string): boolean {
-  return (
-    (code === "internal" || code === "13") &&
-    (message.startsWith("parse binary: ") || message === "received compressed envelope, but do not know how to decompress")
-  );
+export function malformedRequestMessage(code: string, message: string): string | undefined {
+  if (code !== "internal" && code !== "13") return undefined;
+  if (message.startsWith("parse binary: ")) return malformedProtobufMessage;
+  if (message === "received compressed envelope, but do not know how to decompress") return compressedEnvelopeMessage;
+  return undefined;
 }
 
-/** The wire protocol of a request whose message is Protobuf binary; undefined for JSON (its errors are already right). */
-type BinaryProtocol = "connect-unary" | "connect-stream" | "grpc" | "grpc-web";
+/** The wire protocol of a request whose errors may need rewriting; undefined for Connect unary JSON (its errors are already right). */
+type RewrittenProtocol = "connect-unary" | "connect-stream" | "grpc" | "grpc-web";
 
-function binaryProtocol(req: UniversalServerRequest): BinaryProtocol | undefined {
+function rewrittenProtocol(req: UniversalServerRequest): RewrittenProtocol | undefined {
   const ct = (req.header.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   if (ct === "application/proto") return "connect-unary";
-  if (ct === "application/connect+proto") return "connect-stream";
-  if (ct === "application/grpc" || ct === "application/grpc+proto") return "grpc";
-  if (ct === "application/grpc-web" || ct === "application/grpc-web+proto") return "grpc-web";
+  if (ct.startsWith("application/connect+")) return "connect-stream";
+  if (ct.startsWith("application/grpc-web")) return "grpc-web";
+  if (ct.startsWith("application/grpc")) return "grpc";
   if (req.method === "GET" && new URL(req.url, "http://x").searchParams.get("encoding") === "proto") return "connect-unary";
   return undefined;
 }
@@ -35,8 +40,10 @@ function binaryProtocol(req: UniversalServerRequest): BinaryProtocol | undefined
  * Makes every handler of `router` answer a request message that is not
  * valid Protobuf binary (truncated, an illegal tag or wire type, a bad
  * length, garbage) with Code.InvalidArgument and the fixed message
- * {@link malformedProtobufMessage}, on Connect (`application/proto`,
- * `application/connect+proto`), gRPC and gRPC-Web, instead of connect-es's
+ * {@link malformedProtobufMessage}, and an envelope flagged compressed
+ * without a negotiated encoding (in any codec) with Code.InvalidArgument
+ * and {@link compressedEnvelopeMessage}, on Connect (`application/proto`,
+ * `application/connect+*`), gRPC and gRPC-Web, instead of connect-es's
  * Code.Internal with the parser's text (connect-es raises `parse binary: …`
  * as Internal, before any interceptor or implementation runs, so the
  * answer is rewritten on its way out: the Connect unary JSON error body
@@ -50,7 +57,7 @@ export function refuseMalformedProtobuf(router: ConnectRouter): void {
   for (let i = 0; i < handlers.length; i++) {
     const h = handlers[i] as UniversalHandler;
     const wrapped = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
-      const protocol = binaryProtocol(req);
+      const protocol = rewrittenProtocol(req);
       const res = await h(req);
       return protocol ? rewrite(protocol, res) : res;
     };
@@ -68,7 +75,7 @@ export function refuseMalformedProtobuf(router: ConnectRouter): void {
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
-function rewrite(protocol: BinaryProtocol, res: UniversalServerResponse): UniversalServerResponse | Promise<UniversalServerResponse> {
+function rewrite(protocol: RewrittenProtocol, res: UniversalServerResponse): UniversalServerResponse | Promise<UniversalServerResponse> {
   switch (protocol) {
     case "connect-unary":
       return res.status === 500 && !res.header?.has("content-encoding") ? rewriteConnectUnary(res) : res;
@@ -93,8 +100,9 @@ async function rewriteConnectUnary(res: UniversalServerResponse): Promise<Univer
   if (res.body) for await (const c of res.body) chunks.push(c);
   const bytes = Buffer.concat(chunks);
   const error = parseJsonError(bytes);
-  if (!error || !isMalformedRequestError(error.code, error.message)) return { ...res, body: once(bytes) };
-  const body = utf8.encode(JSON.stringify({ code: "invalid_argument", message: malformedProtobufMessage }));
+  const message = error && malformedRequestMessage(error.code, error.message);
+  if (!message) return { ...res, body: once(bytes) };
+  const body = utf8.encode(JSON.stringify({ code: "invalid_argument", message }));
   const header = new Headers(res.header);
   header.set("content-length", String(body.byteLength));
   return { ...res, status: 400, header, body: once(body) };
@@ -105,8 +113,9 @@ function rewriteConnectEndStream(chunk: Uint8Array): Uint8Array {
   if (!isWholeEnvelope(chunk) || chunk[0] !== 0x02) return chunk;
   const end = parseJson(chunk.subarray(5)) as { error?: { code?: unknown; message?: unknown } } | undefined;
   const e = end?.error;
-  if (typeof e?.code !== "string" || typeof e.message !== "string" || !isMalformedRequestError(e.code, e.message)) return chunk;
-  return envelope(0x02, utf8.encode(JSON.stringify({ ...end, error: { code: "invalid_argument", message: malformedProtobufMessage } })));
+  const message = typeof e?.code === "string" && typeof e.message === "string" ? malformedRequestMessage(e.code, e.message) : undefined;
+  if (!message) return chunk;
+  return envelope(0x02, utf8.encode(JSON.stringify({ ...end, error: { code: "invalid_argument", message } })));
 }
 
 /** A gRPC-Web trailer frame (flag 0x80, uncompressed) with a parse failure's status, rewritten. */
@@ -126,15 +135,16 @@ function rewriteGrpcWebTrailer(chunk: Uint8Array): Uint8Array {
 /** Rewrites gRPC status trailers of a parse failure in place; true when it did. */
 function rewriteGrpcTrailer(trailer: Headers): boolean {
   const status = trailer.get("grpc-status");
-  let message: string;
+  let received: string;
   try {
-    message = decodeURIComponent(trailer.get("grpc-message") ?? "");
+    received = decodeURIComponent(trailer.get("grpc-message") ?? "");
   } catch {
     return false;
   }
-  if (status === null || !isMalformedRequestError(status, message)) return false;
+  const message = status === null ? undefined : malformedRequestMessage(status, received);
+  if (!message) return false;
   trailer.set("grpc-status", "3");
-  trailer.set("grpc-message", encodeURIComponent(malformedProtobufMessage));
+  trailer.set("grpc-message", encodeURIComponent(message));
   return true;
 }
 

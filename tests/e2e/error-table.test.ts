@@ -17,12 +17,13 @@
  * retries": "one line, ≤ 300 characters").
  */
 import http2 from "node:http2";
+import net from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { CreateStreamRequestSchema, OnDetach, Role, type StreamEvent } from "@airwave/proto";
-import { createHttpProvider, malformedProtobufMessage, startInferenceServer, type InferenceServer } from "@airwave/services";
+import { compressedEnvelopeMessage, createHttpProvider, malformedProtobufMessage, startInferenceServer, type InferenceServer } from "@airwave/services";
 import { loadGatewayConfig, startGateway } from "@airwave/gateway";
 import {
   createConnectStreamTransport,
@@ -35,10 +36,11 @@ import {
   type StreamTransport,
   type WebSocketConstructor,
 } from "@airwave/web";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { openAIChatSpec } from "../../services/src/providers/openai-chat/openai-chat-spec.js";
 import { startFakeUpstream } from "../../services/src/testing/fake-upstream.js";
+import { createBody, startAirwave, type TestAirwave, unlimitedOwners } from "../support/airwave.js";
 
 /** 300 characters: every character that percent-encoding, JSON, SSE or HTTP could mangle. */
 const trickyCore = `a/b:c;d,e?f=g%h%3A"i'j\nk 日本語 🦜 `;
@@ -113,9 +115,6 @@ const upstreamRows: UpstreamRow[] = [
   },
   { name: "HTTP 402", answer: { status: 402, body: openAIError("no credits left", "billing_error") }, code: Code.ResourceExhausted, reason: "UPSTREAM_QUOTA_EXHAUSTED", attempts: 1, shows: "no credits left" },
   { name: "HTTP 503", answer: { status: 503, body: openAIError(secretText, "server_error") }, code: Code.Unavailable, reason: "UPSTREAM_UNAVAILABLE", attempts: 1 + retries },
-  // TODO(owner limits): rows for `resource_exhausted` OWNER_STREAM_LIMIT / OWNER_RATE_LIMITED (429, Retry-After) once they land.
-  // TODO(connections): parser-level 400 / 431 / 413 rows (Connect JSON error body before routing).
-  // Removed: "Stream id held by another owner → already_exists" (client ids become per-owner).
 ];
 
 /** A row of an error inside a 200 stream: after `started`, the terminal `failed` event. */
@@ -176,7 +175,7 @@ beforeAll(async () => {
   });
   const provider = createHttpProvider({ name: "up", spec: openAIChatSpec, endpoint: { baseUrl: up.baseUrl, apiKey: "k" }, limits: { retries } });
   services = await startInferenceServer({ port: 0, providers: [provider] });
-  gateway = await startGateway({ ...loadGatewayConfig({}), port: 0, logLevel: "silent", corsOrigins: ["*"], inferenceUrl: services.url });
+  gateway = await startGateway({ ...loadGatewayConfig({}), ...unlimitedOwners, port: 0, logLevel: "silent", corsOrigins: ["*"], inferenceUrl: services.url });
 });
 afterAll(async () => {
   await gateway?.close();
@@ -328,5 +327,204 @@ describe.each(Object.entries(malformedMessages))("malformed Protobuf (%s)", (_na
     } finally {
       session.close();
     }
+  });
+});
+
+describe("an envelope flagged compressed without a negotiated encoding", () => {
+  const flagged = (m: Uint8Array) => {
+    const e = envelope(m);
+    e[0] = 0x01;
+    return e;
+  };
+  it("is invalid_argument with the fixed message on Connect streaming (JSON and Protobuf)", async () => {
+    for (const ct of ["application/connect+json", "application/connect+proto"]) {
+      const res = await fetch(`${gateway.url}/airwave.v1.StreamService/WatchStream`, {
+        method: "POST",
+        headers: { "content-type": ct, "connect-protocol-version": "1" },
+        body: flagged(new TextEncoder().encode("{}")),
+      });
+      const body = new Uint8Array(await res.arrayBuffer());
+      expect(body[0], ct).toBe(0x02);
+      expect(JSON.parse(new TextDecoder().decode(body.subarray(5))), ct).toMatchObject({ error: { code: "invalid_argument", message: compressedEnvelopeMessage } });
+    }
+  });
+
+  it("is INVALID_ARGUMENT with the fixed message on gRPC-Web", async () => {
+    const res = await fetch(`${gateway.url}/airwave.v1.StreamService/GetStream`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+      body: flagged(Uint8Array.of(0x0a, 0x01, 0x61)),
+    });
+    const text = new TextDecoder().decode(new Uint8Array(await res.arrayBuffer()).subarray(5));
+    expect(text).toMatch(/grpc-status: 3\r\n/);
+    expect(decodeURIComponent(/grpc-message: (.*)\r\n/.exec(text)?.[1] ?? "")).toBe(compressedEnvelopeMessage);
+  });
+});
+
+/**
+ * The HTTP/1.1 parser's refusals, before any route (README "Errors"): the
+ * documented status and the Connect JSON error body, then the connection
+ * is closed.
+ */
+describe("refusals of the HTTP/1.1 parser", () => {
+  const rows: { name: string; request: string; status: number; code: string }[] = [
+    {
+      name: "a control byte in a header value",
+      request: "GET /v1/streams/abc/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: a\x01b\r\n\r\n",
+      status: 400,
+      code: "invalid_argument",
+    },
+    { name: "not HTTP", request: "HELLO\r\n\r\n", status: 400, code: "invalid_argument" },
+    {
+      name: "headers over 16 KiB",
+      request: `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(17 * 1024)}\r\n\r\n`,
+      status: 431,
+      code: "resource_exhausted",
+    },
+  ];
+  it.each(rows)("$name is $status with the Connect JSON error", async (row) => {
+    const { head, body } = await rawRequest(gateway.url, row.request);
+    expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${row.status} `));
+    expect(head.toLowerCase()).toContain("content-type: application/json");
+    expect((JSON.parse(body) as { code: string }).code).toBe(row.code);
+  });
+});
+
+function rawRequest(url: string, request: string): Promise<{ head: string; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: hostname, port: Number(port) }, () => socket.write(request, "latin1"));
+    const chunks: Buffer[] = [];
+    socket.on("data", (c) => chunks.push(c));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const at = text.indexOf("\r\n\r\n");
+      resolve({ head: text.slice(0, at), body: text.slice(at + 4) });
+    });
+  });
+}
+
+/**
+ * The per-owner limits (README "Errors" and "Configuration"): a running-stream
+ * limit and a start rate per owner, the shared anonymous owner limited like
+ * any other, refused as `resource_exhausted` with `airwave-reason` and
+ * `Retry-After`, while another owner creates at once.
+ */
+describe("per-owner limits", () => {
+  const aliceKey = "alice-key-0123456789abcdef";
+  let aw: TestAirwave;
+
+  /** A simulator answer that runs for hours unless cancelled. */
+  const longAnswer = { metadata: { "simulator.output_tokens": "100000", "simulator.tokens_per_s": "1" } };
+  const shortAnswer = { metadata: { "simulator.output_tokens": "1" } };
+  const simulatorRequest = (metadata: Record<string, string>) =>
+    create(CreateStreamRequestSchema, {
+      onDetach: OnDetach.CONTINUE,
+      request: { model: "simulator", metadata, messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }] },
+    });
+
+  /** POST /v1/streams (SSE); reads up to the first event and leaves the stream running (ON_DETACH_CONTINUE). */
+  async function startOverHttp(o: { streamId?: string; key?: string; answer: { metadata: Record<string, string> } }) {
+    const ac = new AbortController();
+    const res = await fetch(`${aw.url}/v1/streams`, {
+      method: "POST",
+      signal: ac.signal,
+      headers: { "content-type": "application/json", accept: "text/event-stream", ...(o.key ? { authorization: `Bearer ${o.key}` } : {}) },
+      body: JSON.stringify(createBody("hi", { onDetach: "ON_DETACH_CONTINUE", ...(o.streamId ? { streamId: o.streamId } : {}) }, o.answer)),
+    });
+    if (res.ok) {
+      const reader = res.body!.getReader();
+      await reader.read();
+      ac.abort();
+      return { status: res.status, headers: res.headers, body: undefined };
+    }
+    return { status: res.status, headers: res.headers, body: (await res.json()) as { code: string; message: string } };
+  }
+
+  /** Up to three creates on `t` (a fixed rate window may refill between two); the first refusal. */
+  async function refusalOn(t: TransportName, req: ReturnType<typeof simulatorRequest>): Promise<ConnectError | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const transport = transports[t](aw.url);
+      try {
+        const { error } = await collect(transport.create(req, AbortSignal.timeout(15_000)));
+        if (error) return error;
+      } finally {
+        transport.close?.();
+      }
+    }
+    return undefined;
+  }
+
+  describe("running streams (OWNER_STREAM_LIMIT)", () => {
+    const max = 3;
+    const ids = Array.from({ length: max }, (_, i) => `owner-limit-running-${i}-aaaaaaaaaa`);
+    beforeAll(async () => {
+      aw = await startAirwave({
+        gateway: { apiKeys: [{ name: "alice", key: aliceKey }], authMode: "optional", ownerMaxStreams: max, ownerStartsPerS: 0 },
+      });
+      for (const streamId of ids) expect((await startOverHttp({ streamId, answer: longAnswer })).status).toBe(200);
+    });
+    afterAll(async () => {
+      await aw.close();
+    });
+
+    it.each(transportNames)("refuses the anonymous owner's next stream on %s as resource_exhausted", async (t) => {
+      const error = await refusalOn(t, simulatorRequest(shortAnswer.metadata));
+      expect(error?.code, error?.rawMessage).toBe(Code.ResourceExhausted);
+      if (rpcTransports.has(t)) expect(error?.metadata.get("airwave-reason")).toBe("OWNER_STREAM_LIMIT");
+      expect(Number(error?.metadata.get("retry-after-ms") ?? 1)).toBeGreaterThan(0);
+    });
+
+    it("is 429 with Retry-After and airwave-reason on POST /v1/streams", async () => {
+      const res = await startOverHttp({ answer: shortAnswer });
+      expect(res.status).toBe(429);
+      expect(res.headers.get("airwave-reason")).toBe("OWNER_STREAM_LIMIT");
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(res.body?.code).toBe("resource_exhausted");
+    });
+
+    it("lets another owner create at once, and an ended stream frees its owner's slot", async () => {
+      expect((await startOverHttp({ key: aliceKey, answer: shortAnswer })).status).toBe(200);
+      // The same client-chosen id from another owner is another stream (no existence oracle).
+      expect((await startOverHttp({ key: aliceKey, streamId: ids[0], answer: shortAnswer })).status).toBe(200);
+      expect((await fetch(`${aw.url}/v1/streams/${ids[0]}`, { method: "DELETE" })).status).toBe(200);
+      await vi.waitFor(async () => expect((await startOverHttp({ answer: shortAnswer })).status).toBe(200), { timeout: 10_000, interval: 20 });
+    });
+  });
+
+  describe("stream starts per second (OWNER_RATE_LIMITED)", () => {
+    const burst = 3;
+    beforeAll(async () => {
+      aw = await startAirwave({
+        gateway: { apiKeys: [{ name: "alice", key: aliceKey }], authMode: "optional", ownerMaxStreams: 0, ownerStartsPerS: 1, ownerStartsBurst: burst },
+      });
+    });
+    afterAll(async () => {
+      await aw.close();
+    });
+
+    it("is 429 with Retry-After and airwave-reason on POST /v1/streams once the burst is spent; another owner creates at once", async () => {
+      const statuses: number[] = [];
+      let refused: Awaited<ReturnType<typeof startOverHttp>> | undefined;
+      while (!refused && statuses.length < burst + 3) {
+        const res = await startOverHttp({ answer: shortAnswer });
+        statuses.push(res.status);
+        if (res.status !== 200) refused = res;
+      }
+      expect(statuses.slice(0, burst)).toEqual(Array(burst).fill(200));
+      expect(refused?.status).toBe(429);
+      expect(refused?.headers.get("airwave-reason")).toBe("OWNER_RATE_LIMITED");
+      expect(Number(refused?.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(Number(refused?.headers.get("retry-after"))).toBeLessThanOrEqual(burst);
+      expect(refused?.body?.code).toBe("resource_exhausted");
+      expect((await startOverHttp({ key: aliceKey, answer: shortAnswer })).status).toBe(200);
+    });
+
+    it.each(transportNames)("refuses the anonymous owner's starts past its rate on %s as resource_exhausted", async (t) => {
+      const error = await refusalOn(t, simulatorRequest(shortAnswer.metadata));
+      expect(error?.code, error?.rawMessage).toBe(Code.ResourceExhausted);
+      if (rpcTransports.has(t)) expect(error?.metadata.get("airwave-reason")).toBe("OWNER_RATE_LIMITED");
+    });
   });
 });

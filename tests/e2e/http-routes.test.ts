@@ -8,7 +8,7 @@
  */
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { StreamService } from "@airwave/proto";
+import { StreamService, StreamState } from "@airwave/proto";
 import { EventSource } from "eventsource";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBody, startAirwave, type TestAirwave } from "../support/airwave.js";
@@ -491,13 +491,19 @@ describe("owners", () => {
       expect(await status(`/v1/streams/${id}/events`, { headers: bob })).toBe(404);
       expect(await status(`/v1/streams/${id}:cancel`, { method: "POST", headers: bob })).toBe(404);
       expect(await status(`/v1/streams/${id}`, { method: "DELETE", headers: bob })).toBe(404);
-      // Creating alice's id with bob's key does not attach to it.
-      expect((await create(bob, id)).status).toBe(409);
-      expect(await status(`/v1/streams/${id}`, { headers: alice })).toBe(200);
       const client = createClient(StreamService, createConnectTransport({ baseUrl: keyed.url, httpVersion: "1.1" }));
       await expect(client.getStream({ streamId: id }, { headers: bob })).rejects.toMatchObject({ code: Code.NotFound });
       await expect(client.cancelStream({ streamId: id }, { headers: bob })).rejects.toMatchObject({ code: Code.NotFound });
       expect((await client.getStream({ streamId: id }, { headers: alice })).stream?.streamId).toBe(id);
+      // Ids are scoped per owner: bob creating the same id gets a stream of his own (no existence
+      // oracle), and alice's stream is untouched by it.
+      const bobs = await create(bob, id);
+      expect(bobs.status).toBe(200);
+      expect(((await bobs.json()) as Batch).streamId).toBe(id);
+      expect(await status(`/v1/streams/${id}:cancel`, { method: "POST", headers: bob })).toBe(200);
+      const alices = (await client.getStream({ streamId: id }, { headers: alice })).stream;
+      expect(alices?.streamId).toBe(id);
+      expect(alices?.state).not.toBe(StreamState.CANCELLED);
     });
   });
 });

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { resolve } from "node:path";
+import { unlimitedOwnersEnv } from "./airwave.js";
 
 /** Airwave running as its own process (`gateway/dist/main.js`), as users run it. */
 export interface AirwaveProcess {
@@ -26,11 +27,12 @@ export interface AirwaveProcessOptions {
  * Starts the built gateway (with its embedded inference service, or a
  * separate one) in child processes on ephemeral ports, so that measurements
  * of the gateway are not mixed with the test's own clients on one event
- * loop. `env` adds configuration (`AIRWAVE_*`). Requires `npm run build`.
+ * loop. `env` adds configuration (`AIRWAVE_*`); the per-owner limits are off
+ * unless `env` sets them. Requires `npm run build`.
  * @private test support
  */
 export async function startAirwaveProcess(env: Record<string, string> = {}, o: AirwaveProcessOptions = {}): Promise<AirwaveProcess> {
-  const common = { ...process.env, AIRWAVE_HOST: "127.0.0.1", AIRWAVE_SERVICES_HOST: "127.0.0.1", AIRWAVE_SERVICES_PORT: "0", AIRWAVE_LOG_LEVEL: "warn", ...env };
+  const common = { ...process.env, AIRWAVE_HOST: "127.0.0.1", AIRWAVE_SERVICES_HOST: "127.0.0.1", AIRWAVE_SERVICES_PORT: "0", AIRWAVE_LOG_LEVEL: "warn", ...unlimitedOwnersEnv, ...env };
   let out = "";
   let inference: { child: ChildProcess; url: string } | undefined;
   if (o.separateInference) {

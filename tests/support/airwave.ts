@@ -11,9 +11,19 @@ export interface TestAirwave {
 }
 
 /**
+ * The per-owner limits off: the suites start streams in floods from one
+ * owner (the shared anonymous one, mostly); the limits have their own test
+ * (`tests/e2e/owner-limits.test.ts`).
+ */
+export const unlimitedOwners = { ownerMaxStreams: 0, ownerStartsPerS: 0 } as const satisfies Partial<GatewayConfig>;
+/** {@link unlimitedOwners} as the environment of a gateway process. */
+export const unlimitedOwnersEnv = { AIRWAVE_OWNER_MAX_STREAMS: "0", AIRWAVE_OWNER_STARTS_PER_S: "0" } as const;
+
+/**
  * Starts the real inference service and the real gateway on 127.0.0.1 with
  * ephemeral ports, the simulator fast-paced (tests assert behaviour, not
- * timing), and JSON logs silenced.
+ * timing), JSON logs silenced and the per-owner limits off
+ * ({@link unlimitedOwners}) unless `o.gateway` sets them.
  */
 export async function startAirwave(
   o: { services?: Partial<ServicesConfig>; gateway?: Partial<GatewayConfig> } = {},
@@ -28,6 +38,7 @@ export async function startAirwave(
     port: 0,
     logLevel: "silent",
     corsOrigins: ["*"],
+    ...unlimitedOwners,
     ...o.gateway,
     inferenceUrl: services.url,
   });

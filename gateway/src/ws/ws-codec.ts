@@ -11,6 +11,7 @@ import {
   type WsServerMessage,
   WsServerMessageSchema,
 } from "@airwave/proto";
+import { malformedProtobufMessage } from "@airwave/services";
 import { publicError } from "../http/serve-stream.js";
 
 /** The two encodings of a session: canonical Protobuf JSON in text frames, or binary Protobuf in binary frames. */
@@ -56,8 +57,12 @@ export function decodeClientMessage(format: WsFormat, data: Uint8Array): Decoded
         ? fromJsonString(WsClientMessageSchema, Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8"))
         : fromBinary(WsClientMessageSchema, data);
   } catch (e) {
+    // JSON: the parser's text names the caller's field; binary: a fixed
+    // text, as on the RPC surfaces (the Protobuf parser's offsets and tags
+    // help no caller).
+    if (format === "proto") return invalid(`malformed WsClientMessage: ${malformedProtobufMessage}`, "");
     const why = e instanceof Error ? e.message : String(e);
-    return invalid(`malformed WsClientMessage: ${why.slice(0, 200)}`, format === "json" ? requestIdOfJson(data) : "");
+    return invalid(`malformed WsClientMessage: ${why.slice(0, 200)}`, requestIdOfJson(data));
   }
   if (message.requestId.length > maxRequestIdChars) {
     return invalid(`request_id: at most ${maxRequestIdChars} characters`, "");

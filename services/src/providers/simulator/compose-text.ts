@@ -68,11 +68,20 @@ const stopWords = new Set(
 export const maxKeywordChars = 64;
 
 /**
+ * Longest prefix of a text the simulator reads for its keywords and counts
+ * token by token, in UTF-16 code units: a 1 MiB prompt costs the same
+ * synchronous work as a 16 KiB one (under a millisecond), so it cannot
+ * stall the event loop.
+ */
+export const maxScannedChars = 16 * 1024;
+
+/**
  * Picks the topic words of a text: words of 3 to {@link maxKeywordChars}
  * characters (any number) that are not common English function words,
  * deduplicated case-insensitively, in order of first appearance. The first
  * word of the text is lowercased unless it is an acronym. Stops reading at
- * the `max`-th keyword.
+ * the `max`-th keyword, or after the first {@link maxScannedChars}
+ * characters.
  *
  * @param max - the most keywords returned.
  */
@@ -80,7 +89,7 @@ export function promptKeywords(text: string, max = 12): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   let i = 0;
-  for (const [w] of text.matchAll(/[\p{L}\p{N}][\p{L}\p{N}'’_-]*/gu)) {
+  for (const [w] of text.slice(0, maxScannedChars).matchAll(/[\p{L}\p{N}][\p{L}\p{N}'’_-]*/gu)) {
     if (out.length >= max) break;
     const first = i++ === 0;
     const word = w.replace(/['’_-]+$/u, "");
@@ -162,11 +171,15 @@ export function composeTokens(
 /**
  * Counts the tokens of a text the way the simulator counts: runs of letters
  * and digits, and each other non-space character, are one token each.
+ * Beyond the first {@link maxScannedChars} characters the count is
+ * extrapolated from that prefix's tokens per character (rounded), so the
+ * work is bounded whatever the text's length.
  */
 export function countTokens(text: string): number {
+  const scanned = text.length > maxScannedChars ? text.slice(0, maxScannedChars) : text;
   let n = 0;
-  for (const _ of text.matchAll(/[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu)) n++;
-  return n;
+  for (const _ of scanned.matchAll(/[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu)) n++;
+  return scanned === text ? n : Math.round((n * text.length) / scanned.length);
 }
 
 function upperFirst(s: string): string {

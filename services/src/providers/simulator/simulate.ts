@@ -11,7 +11,7 @@ import {
 } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { buildToolArguments } from "./build-tool-arguments.js";
-import { answerStyle, composeTokens, composeTokenStream, countTokens, promptKeywords, reasoningStyle } from "./compose-text.js";
+import { answerStyle, composeTokens, composeTokenStream, countTokens, maxScannedChars, promptKeywords, reasoningStyle } from "./compose-text.js";
 import { cutAtStopSequence } from "./cut-at-stop-sequence.js";
 import { fnv1a32, mulberry32, type Rng } from "./prng.js";
 import { parseSimulatorMetadata } from "./simulator-metadata.js";
@@ -192,7 +192,8 @@ function* take<T>(items: Iterable<T>, n: number, onCut: () => void): Generator<T
 
 /**
  * The default seed of a request: `request.seed` folded to 32 bits when set,
- * otherwise a hash of the model and the conversation (roles and contents), so
+ * otherwise a hash of the model and the conversation (roles and contents; of
+ * a part longer than {@link maxScannedChars}, that prefix and its length), so
  * a repeated prompt gets the same answer and a different prompt another one.
  */
 export function simulationSeed(req: GenerateRequest): number {
@@ -202,7 +203,10 @@ export function simulationSeed(req: GenerateRequest): number {
   let h = fnv1a32(req.model);
   for (const m of req.messages) {
     h = fnv1a32(`\u0000${m.role}\u0000`, h);
-    for (const p of m.parts) h = fnv1a32(partText(p.part), h);
+    for (const p of m.parts) {
+      const text = partText(p.part);
+      h = fnv1a32(text.length > maxScannedChars ? `${text.slice(0, maxScannedChars)}\u0000${text.length}` : text, h);
+    }
   }
   return h;
 }

@@ -1,6 +1,6 @@
-import { setImmediate as nextTurn } from "node:timers/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { delay, type GenerateRequest, type Sleep, type StreamEvent } from "@airwave/proto";
+import { eventLoopSlice } from "../../event-loop-slice.js";
 import type { InputChannel, Provider } from "../../provider.js";
 import { isToken, simulate } from "./simulate.js";
 import { simulateAgent } from "./simulate-agent.js";
@@ -31,14 +31,6 @@ export interface SimulatorProviderOptions {
  */
 export const simulatorModels = ["default", "fast", "slow", "agent"] as const;
 
-/**
- * Longest run of unpaced work, in milliseconds, before the provider lets the
- * event loop turn (`setImmediate`): an unpaced answer of millions of events
- * is produced, and written by its consumer, in slices of about this length,
- * so other requests (`/healthz`, other streams) are served between them.
- */
-export const unpacedSliceMs = 4;
-
 /** How long the simulated `web_search` takes, in token intervals (a `tool_result` waits this long). */
 const toolLatencyTokens = 4;
 
@@ -50,7 +42,7 @@ const toolLatencyTokens = 4;
  * milliseconds. `metadata["simulator.ttft_ms"]` and
  * `metadata["simulator.tokens_per_s"]` override the model's pacing per request.
  * Unpaced (`tokens_per_s` 0), it still lets the event loop turn after every
- * {@link unpacedSliceMs} of work, so one request cannot monopolise the loop.
+ * {@link eventLoopSliceMs} of work (its consumer's included), so one request cannot monopolise the loop.
  *
  * Model `agent` runs {@link simulateAgent} with the same pacing (a
  * `tool_result` after {@link toolLatencyTokens} token intervals). Its
@@ -85,20 +77,15 @@ export function createSimulatorProvider(o: SimulatorProviderOptions = {}): Provi
       const tokensPerS = meta.tokensPerS ?? base.tokensPerS;
       const intervalMs = tokensPerS > 0 ? 1000 / tokensPerS : 0;
       let first = true;
-      let turned = performance.now();
+      const slice = eventLoopSlice();
       /** Waits as a model would before `e` (or lets the loop turn after a slice of unpaced work), then hands it out. */
       const pace = async (e: StreamEvent): Promise<StreamEvent> => {
         const output = e.event.case !== "started";
         const wait =
           output && first ? ttftMs : isToken(e) ? intervalMs : e.event.case === "toolResult" ? toolLatencyTokens * intervalMs : 0;
         if (output) first = false;
-        if (wait > 0) {
-          await sleep(wait, signal);
-          turned = performance.now();
-        } else if (performance.now() - turned >= unpacedSliceMs) {
-          await nextTurn();
-          turned = performance.now();
-        }
+        if (wait > 0) await sleep(wait, signal);
+        else await slice();
         signal.throwIfAborted();
         return e;
       };

@@ -1,0 +1,31 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
+
+/**
+ * Longest run of synchronous work, in milliseconds, that one stream's loop
+ * (the simulator producing an unpaced answer, the gateway appending a burst
+ * of events that arrived in one read) does before it lets the event loop
+ * turn, so other requests (`/healthz`, other streams) are served between
+ * slices.
+ */
+export const eventLoopSliceMs = 2;
+
+/**
+ * A slice clock for a loop of small synchronous steps: call the returned
+ * function after each step; once {@link eventLoopSliceMs} (or `sliceMs`)
+ * have passed since the last turn it returns a promise that resolves on the
+ * next turn of the event loop (`setImmediate`, after pending I/O), else
+ * `undefined`, so the common step costs no `await`.
+ *
+ * @example
+ * const slice = eventLoopSlice();
+ * for (const e of events) { handle(e); await slice(); }
+ */
+export function eventLoopSlice(sliceMs = eventLoopSliceMs): () => Promise<void> | undefined {
+  let turned = performance.now();
+  return () => {
+    if (performance.now() - turned < sliceMs) return undefined;
+    return nextTurn().then(() => {
+      turned = performance.now();
+    });
+  };
+}
