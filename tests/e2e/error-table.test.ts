@@ -5,8 +5,9 @@
  * `POST /v1/streams`), asserting the code, the HTTP status on the HTTP
  * route and `airwave-reason` where the README documents one.
  *
- * Rows are data (`upstreamRows`, `inStreamRows`, `malformedRows`): change a
- * row here when the README's table changes. An upstream is a fake
+ * Rows are data (`upstreamRows`, `inStreamRows`, `malformedMessages`, the
+ * parser's and the gateway's own `rows`): change a row here when the
+ * README's table changes. An upstream is a fake
  * OpenAI-compatible server (127.0.0.1) behind the real inference service
  * and gateway, in process.
  *
@@ -19,10 +20,10 @@
 import http2 from "node:http2";
 import net from "node:net";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import { CreateStreamRequestSchema, OnDetach, Role, type StreamEvent } from "@airwave/proto";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { CreateStreamRequestSchema, OnDetach, Role, type StreamEvent, StreamService } from "@airwave/proto";
 import { compressedEnvelopeMessage, createHttpProvider, malformedProtobufMessage, startInferenceServer, type InferenceServer } from "@airwave/services";
 import { loadGatewayConfig, startGateway } from "@airwave/gateway";
 import {
@@ -525,6 +526,241 @@ describe("per-owner limits", () => {
       const error = await refusalOn(t, simulatorRequest(shortAnswer.metadata));
       expect(error?.code, error?.rawMessage).toBe(Code.ResourceExhausted);
       if (rpcTransports.has(t)) expect(error?.metadata.get("airwave-reason")).toBe("OWNER_RATE_LIMITED");
+    });
+  });
+});
+
+/**
+ * The gateway's own table (README "Errors"): each row driven over every
+ * transport it applies to, with the documented code, `airwave-reason` where
+ * the README names one (RPC transports carry it as metadata), and the HTTP
+ * status with the Connect JSON error body on the HTTP routes.
+ */
+describe("the gateway's own refusals", () => {
+  const aliceKey = "alice-key-0123456789abcdef";
+  const bobKey = "bob-key-0123456789abcdefgh";
+  let sim: TestAirwave;
+  let keyed: TestAirwave;
+  let full: TestAirwave;
+  let down: Awaited<ReturnType<typeof startGateway>>;
+  let held: AbortController;
+  /** An ended stream on `sim`, for the HTTP rows that need one. */
+  let knownId = "";
+  /** A long stream on `full` from another client, for the whole describe: it holds the one slot. */
+  async function holdTheOneSlot() {
+    const ac = new AbortController();
+    const it = transportFor("connect", full.url).create(simulatorRequest({ metadata: { "simulator.output_tokens": "100000", "simulator.tokens_per_s": "1" } }), ac.signal)[Symbol.asyncIterator]();
+    expect((await it.next()).value?.event.case).toBe("started");
+    return ac;
+  }
+  beforeAll(async () => {
+    sim = await startAirwave({ gateway: { maxRequestBytes: 64 * 1024, wsMaxMessageBytes: 64 * 1024 } });
+    keyed = await startAirwave({ gateway: { apiKeys: [{ name: "alice", key: aliceKey }, { name: "bob", key: bobKey }], authMode: "required" } });
+    full = await startAirwave({ gateway: { maxStreams: 1 } });
+    held = await holdTheOneSlot();
+    knownId = (await collect(transportFor("connect", sim.url).create(simulatorRequest(), AbortSignal.timeout(15_000)))).events[0]?.streamId ?? "";
+    // An inference service that is not there: a port nothing listens on.
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    down = await startGateway({ ...loadGatewayConfig({}), ...unlimitedOwners, port: 0, logLevel: "silent", corsOrigins: ["*"], inferenceUrl: `http://127.0.0.1:${port}` });
+  });
+  afterAll(async () => {
+    held?.abort();
+    await Promise.all([sim?.close(), keyed?.close(), full?.close(), down?.close()]);
+  });
+
+  /** Every transport of `baseUrl`, sending `Authorization: Bearer <key>` when `key` is given. */
+  function transportFor(t: TransportName, baseUrl: string, key?: string): StreamTransport {
+    if (key === undefined) return transports[t](baseUrl);
+    const authorization = `Bearer ${key}`;
+    const fetchWithKey: typeof fetch = (input, init) => fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization } });
+    switch (t) {
+      case "connect":
+        return createConnectStreamTransport({ baseUrl, fetch: fetchWithKey });
+      case "grpc-web":
+        return createGrpcWebStreamTransport({ baseUrl, fetch: fetchWithKey });
+      case "sse":
+        return createSseFetchTransport({ baseUrl, fetch: fetchWithKey });
+      case "grpc":
+        return createRpcTransport(
+          createGrpcTransport({
+            baseUrl,
+            interceptors: [
+              (next) => (req) => {
+                req.header.set("authorization", authorization);
+                return next(req);
+              },
+            ],
+          }) as Transport,
+        );
+      case "ndjson":
+        return createNdjsonTransport({ baseUrl, fetch: fetchWithKey });
+      case "long-poll":
+        return createLongPollTransport({ baseUrl, fetch: fetchWithKey, waitMs: 5000 });
+      case "websocket":
+        return createWebSocketTransport({ baseUrl, apiKey: key, WebSocket: WebSocket as unknown as WebSocketConstructor });
+    }
+  }
+
+  /** Runs `call` on a fresh transport and returns the ConnectError it raised (undefined: none). */
+  async function refusal(t: TransportName, baseUrl: string, call: (tr: StreamTransport, signal: AbortSignal) => AsyncIterable<StreamEvent> | Promise<unknown>, key?: string) {
+    const tr = transportFor(t, baseUrl, key);
+    try {
+      const r = call(tr, AbortSignal.timeout(15_000));
+      if (Symbol.asyncIterator in r) return (await collect(r)).error;
+      await r;
+      return undefined;
+    } catch (e) {
+      return ConnectError.from(e);
+    } finally {
+      tr.close?.();
+    }
+  }
+
+  const simulatorRequest = (o: { model?: string; streamId?: string; messages?: boolean; prompt?: string; metadata?: Record<string, string> } = {}) =>
+    create(CreateStreamRequestSchema, {
+      onDetach: OnDetach.CONTINUE,
+      ...(o.streamId !== undefined ? { streamId: o.streamId } : {}),
+      request: {
+        model: o.model ?? "simulator",
+        metadata: { "simulator.output_tokens": "3", ...o.metadata },
+        messages: o.messages === false ? [] : [{ role: Role.USER, parts: [{ part: { case: "text", value: o.prompt ?? "hi" } }] }],
+      },
+    });
+  const unknownId = () => `unknown-${crypto.randomUUID().replaceAll("-", "")}`;
+
+  /** A row: what a call on a transport is refused with. */
+  interface Row {
+    readonly name: string;
+    readonly code: Code;
+    readonly reason?: string;
+    /** Which gateway: the plain one, the one with keys required, the full one, the one whose inference service is down. */
+    readonly on?: "sim" | "keyed" | "full" | "down";
+    readonly key?: string;
+    /** On WebSocket: the HTTP status refusing the upgrade (docs/websocket.md), which a browser sees only as a failed socket. */
+    readonly wsUpgrade?: number;
+    readonly call: (tr: StreamTransport, signal: AbortSignal) => AsyncIterable<StreamEvent> | Promise<unknown>;
+  }
+  const rows: Row[] = [
+    { name: "a missing model", code: Code.InvalidArgument, call: (tr, s) => tr.create(simulatorRequest({ model: "" }), s) },
+    { name: "no messages", code: Code.InvalidArgument, call: (tr, s) => tr.create(simulatorRequest({ messages: false }), s) },
+    { name: "a bad stream id on create", code: Code.InvalidArgument, call: (tr, s) => tr.create(simulatorRequest({ streamId: "short" }), s) },
+    // An id of the wrong shape names no stream: on watch, cancel and input it is an unknown id.
+    { name: "a bad stream id on watch", code: Code.NotFound, call: (tr, s) => tr.watch("short", undefined, s) },
+    { name: "an unknown model", code: Code.NotFound, call: (tr, s) => tr.create(simulatorRequest({ model: "simulator/nope" }), s) },
+    { name: "an unknown provider", code: Code.NotFound, call: (tr, s) => tr.create(simulatorRequest({ model: "nope/x" }), s) },
+    { name: "an unknown stream on watch", code: Code.NotFound, call: (tr, s) => tr.watch(unknownId(), undefined, s) },
+    { name: "an unknown stream on cancel", code: Code.NotFound, call: (tr) => tr.cancel(unknownId()) },
+    { name: "an unknown stream on input", code: Code.NotFound, call: (tr) => tr.sendInput(unknownId(), "", "yes") },
+    { name: "a body over the size limit", code: Code.ResourceExhausted, call: (tr, s) => tr.create(simulatorRequest({ prompt: "x".repeat(80 * 1024) }), s) },
+    { name: "no key when keys are required", code: Code.Unauthenticated, on: "keyed", call: (tr, s) => tr.create(simulatorRequest(), s) },
+    { name: "a wrong key", code: Code.Unauthenticated, on: "keyed", key: "wrong-key-0123456789abcdef", wsUpgrade: 401, call: (tr, s) => tr.create(simulatorRequest(), s) },
+    { name: "a key when none are configured", code: Code.Unauthenticated, key: aliceKey, wsUpgrade: 401, call: (tr, s) => tr.create(simulatorRequest(), s) },
+    { name: "too many streams", code: Code.ResourceExhausted, reason: "GATEWAY_STREAM_LIMIT", on: "full", call: (tr, s) => tr.create(simulatorRequest(), s) },
+    { name: "the inference service down", code: Code.Unavailable, on: "down", call: (tr, s) => tr.create(simulatorRequest(), s) },
+  ];
+
+  describe.each(rows)("$name", (row) => {
+    it.each(transportNames)("is refused on %s with the documented code", async (t) => {
+      const baseUrl = { sim, keyed, full, down }[row.on ?? "sim"].url;
+      if (t === "websocket" && row.wsUpgrade !== undefined) {
+        const ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/v1/ws`, ["airwave.v1.json", `airwave.bearer.${row.key}`]);
+        const status = await new Promise<number>((resolve, reject) => {
+          ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+          ws.once("open", () => reject(new Error("upgraded")));
+          ws.once("error", () => {});
+        });
+        ws.terminate();
+        expect(status).toBe(row.wsUpgrade);
+        return;
+      }
+      const error = await refusal(t, baseUrl, row.call, row.key);
+      expect(error?.code, error?.rawMessage).toBe(row.code);
+      if (row.reason && rpcTransports.has(t)) expect(error?.metadata.get("airwave-reason")).toBe(row.reason);
+    });
+  });
+
+  it.each(transportNames)("another owner's stream is not_found on %s, like an unknown id", async (t) => {
+    const owner = transportFor("connect", keyed.url, aliceKey);
+    const events = (await collect(owner.create(simulatorRequest(), AbortSignal.timeout(15_000)))).events;
+    const streamId = events[0]?.streamId ?? "";
+    expect(streamId).not.toBe("");
+    for (const call of [(tr: StreamTransport, s: AbortSignal) => tr.watch(streamId, undefined, s), (tr: StreamTransport) => tr.cancel(streamId), (tr: StreamTransport) => tr.sendInput(streamId, "", "yes")]) {
+      const error = await refusal(t, keyed.url, call, bobKey);
+      expect(error?.code, error?.rawMessage).toBe(Code.NotFound);
+    }
+  });
+
+  it.each(transportNames)("input refusals on %s: an answer not allowed, no such input, the stream ended", async (t) => {
+    const tr = transportFor(t, sim.url);
+    try {
+      const req = create(CreateStreamRequestSchema, {
+        onDetach: OnDetach.CONTINUE,
+        request: { model: "simulator/agent", metadata: { "simulator.tokens_per_s": "0", "simulator.input": "choice" }, messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "How do heat pumps work?" } }] }] },
+      });
+      let streamId = "";
+      const reasons: (string | null | undefined)[] = [];
+      const codes: Code[] = [];
+      const note = (e: unknown) => {
+        const err = ConnectError.from(e);
+        codes.push(err.code);
+        reasons.push(rpcTransports.has(t) ? err.metadata.get("airwave-reason") : undefined);
+      };
+      for await (const e of tr.create(req, AbortSignal.timeout(15_000))) {
+        streamId = e.streamId;
+        if (e.event.case !== "inputRequested") continue;
+        await tr.sendInput(streamId, e.event.value.inputId, "no such choice").then(() => codes.push(Code.Unknown), note);
+        await tr.sendInput(streamId, "no-such-input", e.event.value.choices[0] ?? "").then(() => codes.push(Code.Unknown), note);
+        await tr.sendInput(streamId, e.event.value.inputId, e.event.value.choices[0] ?? "");
+      }
+      await tr.sendInput(streamId, "", "too late").then(() => codes.push(Code.Unknown), note);
+      expect(codes).toEqual([Code.InvalidArgument, Code.FailedPrecondition, Code.FailedPrecondition]);
+      if (rpcTransports.has(t)) expect(reasons.slice(1)).toEqual(["INPUT_NOT_PENDING", "STREAM_ENDED"]);
+    } finally {
+      tr.close?.();
+    }
+  });
+
+  it.each(["connect", "grpc-web", "grpc"] as const)("a client deadline ends the watch on %s as deadline_exceeded, and the generation goes on", async (t) => {
+    const holder = transportFor("connect", sim.url);
+    const ac = new AbortController();
+    const it = holder.create(simulatorRequest({ metadata: { "simulator.output_tokens": "20", "simulator.tokens_per_s": "20" } }), ac.signal)[Symbol.asyncIterator]();
+    const first = await it.next();
+    const streamId = first.value?.streamId ?? "";
+    ac.abort();
+    await it.return?.();
+    const o = { baseUrl: sim.url, httpVersion: "1.1" as const };
+    const transport = t === "grpc" ? createGrpcTransport({ baseUrl: sim.url }) : t === "connect" ? createConnectTransport(o) : createGrpcWebTransport(o);
+    const client = createClient(StreamService, transport as Transport);
+    const watched = await collect(client.watchStream({ streamId }, { timeoutMs: 200 }) as AsyncIterable<StreamEvent>);
+    expect(watched.error?.code).toBe(Code.DeadlineExceeded);
+    // Detach is not cancel: the stream still completes.
+    const rest = await collect(transportFor("connect", sim.url).watch(streamId, undefined, AbortSignal.timeout(15_000)));
+    expect(rest.events.at(-1)?.event.case).toBe("completed");
+  });
+
+  describe("the HTTP routes", () => {
+    const json = { "content-type": "application/json" };
+    const rows: { name: string; path: string | (() => string); init: RequestInit; status: number; code: string; header?: [string, RegExp] }[] = [
+      { name: "malformed JSON", path: "/v1/streams", init: { method: "POST", headers: json, body: "{" }, status: 400, code: "invalid_argument" },
+      { name: "an unknown field", path: "/v1/streams", init: { method: "POST", headers: json, body: JSON.stringify({ ...createBody("hi"), nope: 1 }) }, status: 400, code: "invalid_argument" },
+      { name: "a malformed cursor", path: () => `/v1/streams/${knownId}/events?after=garbage`, init: {}, status: 400, code: "invalid_argument" },
+      { name: "a bad mode", path: () => `/v1/streams/${knownId}/events?mode=sideways`, init: {}, status: 400, code: "invalid_argument" },
+      { name: "a bad wait_ms", path: () => `/v1/streams/${knownId}/events?wait_ms=-1`, init: { headers: { accept: "application/json" } }, status: 400, code: "invalid_argument" },
+      { name: "no JSON content type", path: "/v1/streams", init: { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" }, status: 415, code: "invalid_argument", header: ["accept-post", /application\/json/] },
+      { name: "a wrong method", path: "/v1/streams", init: { method: "PUT" }, status: 405, code: "unimplemented", header: ["allow", /POST/] },
+      { name: "an unknown path", path: "/v1/nothing-here", init: {}, status: 404, code: "not_found" },
+      { name: "an unknown stream", path: "/v1/streams/unknown-0123456789abcdefghij", init: {}, status: 404, code: "not_found" },
+      { name: "a body over the size limit", path: "/v1/streams", init: { method: "POST", headers: json, body: JSON.stringify(createBody("x".repeat(80 * 1024))) }, status: 429, code: "resource_exhausted" },
+    ];
+    it.each(rows)("$name is $status $code with the Connect JSON error", async (row) => {
+      const res = await fetch(`${sim.url}${typeof row.path === "string" ? row.path : row.path()}`, row.init);
+      expect(res.status).toBe(row.status);
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(((await res.json()) as { code: string }).code).toBe(row.code);
+      if (row.header) expect(res.headers.get(row.header[0])).toMatch(row.header[1]);
     });
   });
 });

@@ -13,7 +13,8 @@ export interface TestAirwave {
 /**
  * The per-owner limits off: the suites start streams in floods from one
  * owner (the shared anonymous one, mostly); the limits have their own test
- * (`tests/e2e/owner-limits.test.ts`).
+ * (`gateway/src/owner-limits.test.ts`, and the "per-owner limits" rows of
+ * `tests/e2e/error-table.test.ts`).
  */
 export const unlimitedOwners = { ownerMaxStreams: 0, ownerStartsPerS: 0 } as const satisfies Partial<GatewayConfig>;
 /** {@link unlimitedOwners} as the environment of a gateway process. */

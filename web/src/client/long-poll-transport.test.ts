@@ -51,4 +51,13 @@ describe("createLongPollTransport", () => {
     for await (const e of t.create(create(CreateStreamRequestSchema, { streamId: "s" }), new AbortController().signal)) got.push(describeEvent(e));
     expect(got).toEqual(["1 started", "2 textDelta"]);
   });
+
+  it("follows the id the gateway chose when the request named none", async () => {
+    const { fetch, urls } = polls(batch([at(1, ev.started("m", "p"))], "E:1"), batch([at(2, ev.textDelta("a"))], "E:2", true));
+    const t = createLongPollTransport({ baseUrl: "http://gw", fetch, waitMs: 1000 });
+    const got: string[] = [];
+    for await (const e of t.create(create(CreateStreamRequestSchema, {}), new AbortController().signal)) got.push(describeEvent(e));
+    expect(got).toEqual(["1 started", "2 textDelta"]);
+    expect(urls[1]).toBe("http://gw/v1/streams/s/events?after=E%3A1&wait_ms=1000");
+  });
 });

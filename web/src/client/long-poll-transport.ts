@@ -17,6 +17,8 @@ export interface LongPollTransportOptions {
 
 /** One long-poll answer of the gateway. @private */
 interface PollBatch {
+  /** The stream's id: the one the gateway chose when the request named none. */
+  readonly streamId?: string;
   readonly events: JsonValue[];
   readonly cursor: string;
   readonly done: boolean;
@@ -85,7 +87,8 @@ export function createLongPollTransport(o: LongPollTransportOptions): StreamTran
         headers: { "Content-Type": "application/json", ...accept },
         body: JSON.stringify(toJson(CreateStreamRequestSchema, req)),
       });
-      yield* follow(req.streamId, first, signal, false);
+      // Without a client-chosen id the gateway chose one: later polls need it.
+      yield* follow(first.streamId || req.streamId, first, signal, false);
     },
     watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal, filter?: WatchFilter) {
       const first = { events: [], cursor: cursor ? formatCursor(cursor) : "", done: false };
