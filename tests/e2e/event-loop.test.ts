@@ -25,7 +25,7 @@ const probeEveryMs = 20;
 const flooders = 4;
 /**
  * The stated bound of the gateway's resident memory under this load, in MB
- * (README "Limits"). Measured 420–490 MB on 2 vCPU: the live heap after a
+ * (README, "The simulator"). Measured 420–490 MB on 2 vCPU: the live heap after a
  * full collection stays near 55 MB; the rest is V8's young and old space
  * headroom at this allocation rate. Before the simulator produced its answer
  * incrementally, RSS grew with the answer (1.8 GB for this one).

@@ -255,7 +255,9 @@ export type Started = Message<"airwave.v1.Started"> & {
   provider: string;
 
   /**
-   * The provider's own id of the request or response, when it reports one.
+   * The provider's own id of the request or response, when it reports one
+   * as a plain id: 1 to 128 characters of [A-Za-z0-9._:-] with no secret and
+   * no credential shape in it. Any other value is dropped (left empty).
    *
    * @generated from field: string request_id = 3;
    */
