@@ -11,7 +11,7 @@ import {
   type StreamEvent,
   type Usage,
 } from "@airwave/proto";
-import { createSecretScrubber, scrubConnectError, scrubEvent, type SecretScrubber } from "@airwave/services";
+import { createSecretScrubber, eventLoopSlice, scrubConnectError, scrubEvent, type SecretScrubber } from "@airwave/services";
 import type { InferenceClient } from "./grpc-inference-client.js";
 import type { StreamLog } from "./log/stream-log.js";
 
@@ -239,6 +239,9 @@ export class Generation {
     refuse: (e: ConnectError) => void,
   ): Promise<void> {
     let first = true;
+    // A burst of events that arrived in one read is appended (and written
+    // to every watcher) in slices, so one fast stream cannot hold the loop.
+    const slice = eventLoopSlice();
     try {
       for await (const { event } of events) {
         if (!event || event.event.case === undefined || event.event.case === "heartbeat") continue;
@@ -262,6 +265,7 @@ export class Generation {
         if (kind !== "started" && kind !== "usage") this.#sawContent = true;
         // Waiting for a human is not a stall: no stall timer while an input is pending.
         if (this.#sawContent) this.#arm("STALL_TIMEOUT", this.#requested.size > 0 ? 0 : (this.#limits.stallTimeoutMs ?? 0));
+        await slice();
       }
       if (!this.#life.signal.aborted && !this.#shutdown.aborted) {
         if (first) {

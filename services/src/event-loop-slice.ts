@@ -10,11 +10,20 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 export const eventLoopSliceMs = 2;
 
 /**
+ * Fewest steps between two turns: a loop whose steps are far apart (events
+ * that arrive one by one) never waits for a turn it does not need, and a
+ * test that drives a handful of steps with fake timers or a scheduler sees
+ * no extra macrotask.
+ */
+export const eventLoopSliceMinSteps = 16;
+
+/**
  * A slice clock for a loop of small synchronous steps: call the returned
  * function after each step; once {@link eventLoopSliceMs} (or `sliceMs`)
- * have passed since the last turn it returns a promise that resolves on the
- * next turn of the event loop (`setImmediate`, after pending I/O), else
- * `undefined`, so the common step costs no `await`.
+ * have passed and at least {@link eventLoopSliceMinSteps} steps were made
+ * since the last turn, it returns a promise that resolves on the next turn
+ * of the event loop (`setImmediate`, after pending I/O), else `undefined`,
+ * so the common step costs no `await`.
  *
  * @example
  * const slice = eventLoopSlice();
@@ -22,10 +31,12 @@ export const eventLoopSliceMs = 2;
  */
 export function eventLoopSlice(sliceMs = eventLoopSliceMs): () => Promise<void> | undefined {
   let turned = performance.now();
+  let steps = 0;
   return () => {
-    if (performance.now() - turned < sliceMs) return undefined;
+    if (++steps < eventLoopSliceMinSteps || performance.now() - turned < sliceMs) return undefined;
     return nextTurn().then(() => {
       turned = performance.now();
+      steps = 0;
     });
   };
 }
