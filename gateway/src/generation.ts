@@ -11,7 +11,7 @@ import {
   type StreamEvent,
   type Usage,
 } from "@airwave/proto";
-import { createSecretScrubber, eventLoopSlice, scrubConnectError, scrubEvent, type SecretScrubber } from "@airwave/services";
+import { createSecretScrubber, eventLoopSlice, scrubConnectError, scrubEvent, type SecretScrubber } from "@airwave/proto/server";
 import type { InferenceClient } from "./grpc-inference-client.js";
 import type { StreamLog } from "./log/stream-log.js";
 

@@ -17,7 +17,7 @@ import {
   StreamInfoSchema,
   StreamState,
 } from "@airwave/proto";
-import { createSecretScrubber, type SecretScrubber, validateGenerateRequest } from "@airwave/services";
+import { createSecretScrubber, type SecretScrubber, validateGenerateRequest } from "@airwave/proto/server";
 import { Generation, type CancelSource } from "./generation.js";
 import type { InferenceClient } from "./grpc-inference-client.js";
 import { LogReader } from "./log/follow-log.js";

@@ -1,5 +1,6 @@
 export { type GatewayConfig, loadGatewayConfig } from "./config.js";
 export { type Gateway, startGateway } from "./server.js";
+export { runGateway, type RunGatewayOptions } from "./run-gateway.js";
 export { Hub, type HubOptions, type HubStats } from "./hub.js";
 export { withHeartbeats, HEARTBEAT } from "./heartbeat.js";
 export { MemoryStreamLog } from "./log/memory-stream-log.js";

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Code, type ConnectRouter, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { health, StreamService } from "@airwave/proto";
-import { createHealthService, createHealthState, refuseMalformedProtobuf, withSpecGrpcMessage } from "@airwave/services";
+import { createHealthService, createHealthState, refuseMalformedProtobuf, withSpecGrpcMessage } from "@airwave/proto/server";
 import { pino, type Logger } from "pino";
 import { createAuthenticator } from "./auth/authenticator.js";
 import type { GatewayConfig } from "./config.js";

@@ -6,16 +6,11 @@ export { adapt, type Mapper } from "./adapt.js";
 export { defaultServicesConfig, loadConfig, type ServicesConfig } from "./config.js";
 export { createProviders } from "./create-providers.js";
 export { delay, type Sleep } from "@airwave/proto";
-export { createHealthService, createHealthState, type HealthState } from "./health.js";
-export { encodeGrpcMessage, reencodeGrpcMessage, withSpecGrpcMessage } from "./grpc-message.js";
-export { eventLoopSlice, eventLoopSliceMs } from "./event-loop-slice.js";
-export { compressedEnvelopeMessage, malformedProtobufMessage, malformedRequestMessage, refuseMalformedProtobuf } from "./refuse-malformed-protobuf.js";
 export { createInferenceService, guardProviderStream } from "./inference-service.js";
 export { createInputChannel, type InputChannelOptions, type InputQueue } from "./input-channel.js";
 export type { InputChannel, Provider } from "./provider.js";
 export { resolveModel, type ResolvedModel } from "./resolve-model.js";
 export { closeGraceMs, type InferenceServer, type InferenceServerOptions, startInferenceServer } from "./server.js";
-export { generateRequestLimits, toolNamePattern, validateGenerateRequest } from "./validate-generate-request.js";
 export { upstreamLimitEnv } from "./config.js";
 export { codeForStatus, isRetryableStatus, reasonForStatus } from "./http-provider/code-for-status.js";
 export { createHttpProvider, type HttpProvider, type HttpProviderOptions } from "./http-provider/create-http-provider.js";
@@ -24,15 +19,6 @@ export type { HttpProviderSpec, ProviderEndpoint, UpstreamRequest } from "./http
 export { parseRetryAfter } from "./http-provider/parse-retry-after.js";
 export { fromUpstreamHttpError, headerReason, headerRetryAfterMs } from "./http-provider/upstream-error.js";
 export { defaultUpstreamLimits, type UpstreamLimits } from "./http-provider/upstream-limits.js";
-export {
-  createSecretScrubber,
-  maxRequestIdLength,
-  minSecretLength,
-  redactedText,
-  safeRequestId,
-  type SecretScrubber,
-} from "./http-provider/scrub-secrets.js";
-export { scrubCause, scrubConnectError, scrubEvent } from "./http-provider/scrub-event.js";
 export { fixtureKind } from "./providers/fixture-kind.js";
 export { providerSpecs } from "./providers/specs.js";
 export { createRouting, loadRoutingFile, type CreateRoutingOptions, type Routing } from "./routing/create-routing.js";

@@ -1,11 +1,9 @@
 import { ev, type GenerateRequest, type InferenceService, type InteractRequest, isTerminal, type StreamEvent } from "@airwave/proto";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { scrubConnectError, scrubEvent } from "./http-provider/scrub-event.js";
-import { createSecretScrubber, type SecretScrubber } from "./http-provider/scrub-secrets.js";
+import { createSecretScrubber, type SecretScrubber, scrubConnectError, scrubEvent, validateGenerateRequest } from "@airwave/proto/server";
 import { createInputChannel, type InputQueue } from "./input-channel.js";
 import type { InputChannel, Provider } from "./provider.js";
 import { resolveModel } from "./resolve-model.js";
-import { validateGenerateRequest } from "./validate-generate-request.js";
 
 /**
  * Creates the `airwave.v1.InferenceService` implementation over a set of

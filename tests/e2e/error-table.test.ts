@@ -24,7 +24,8 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { CreateStreamRequestSchema, OnDetach, Role, type StreamEvent, StreamService } from "@airwave/proto";
-import { compressedEnvelopeMessage, createHttpProvider, malformedProtobufMessage, startInferenceServer, type InferenceServer } from "@airwave/services";
+import { compressedEnvelopeMessage, malformedProtobufMessage } from "@airwave/proto/server";
+import { createHttpProvider, startInferenceServer, type InferenceServer } from "@airwave/services";
 import { loadGatewayConfig, startGateway } from "@airwave/gateway";
 import {
   createConnectStreamTransport,

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { resolve } from "node:path";
 import { unlimitedOwnersEnv } from "./airwave.js";
 
-/** Airwave running as its own process (`gateway/dist/main.js`), as users run it. */
+/** Airwave running as its own process (`npm start`'s `start.ts`, or `gateway/dist/main.js` beside `services/dist/main.js`), as users run it. */
 export interface AirwaveProcess {
   /** The gateway's base URL, e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
@@ -19,7 +19,7 @@ export interface AirwaveProcess {
 
 /** Options of {@link startAirwaveProcess}. */
 export interface AirwaveProcessOptions {
-  /** Run the inference service in its own process (`services/dist/main.js`) instead of embedded in the gateway's. */
+  /** Run the inference service in its own process (`services/dist/main.js`) and the gateway alone (`gateway/dist/main.js`), instead of both in one (`start.ts`). */
   readonly separateInference?: boolean;
 }
 
@@ -39,7 +39,7 @@ export async function startAirwaveProcess(env: Record<string, string> = {}, o: A
     inference = await spawnUntil("../../services/dist/main.js", common, /listening on (http:\/\/[0-9.:]+)/, (s) => (out += s));
   }
   const gateway = await spawnUntil(
-    "../../gateway/dist/main.js",
+    inference ? "../../gateway/dist/main.js" : "../../start.ts",
     { ...common, AIRWAVE_PORT: "0", ...(inference ? { AIRWAVE_INFERENCE_URL: inference.url } : {}) },
     /running at (http:\/\/[0-9.:]+)/,
     (s) => (out += s),

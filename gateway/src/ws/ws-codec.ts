@@ -11,7 +11,7 @@ import {
   type WsServerMessage,
   WsServerMessageSchema,
 } from "@airwave/proto";
-import { malformedProtobufMessage } from "@airwave/services";
+import { malformedProtobufMessage } from "@airwave/proto/server";
 import { publicError } from "../http/serve-stream.js";
 
 /** The two encodings of a session: canonical Protobuf JSON in text frames, or binary Protobuf in binary frames. */

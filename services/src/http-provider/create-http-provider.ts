@@ -8,8 +8,7 @@ import { isRetryableResponse } from "./code-for-status.js";
 import type { HttpProviderSpec, ProviderEndpoint, UpstreamRequest } from "./http-provider-spec.js";
 import { parseRetryAfter } from "./parse-retry-after.js";
 import { readErrorBody } from "./read-error-body.js";
-import { scrubConnectError, scrubEvent } from "./scrub-event.js";
-import { createSecretScrubber, safeRequestId } from "./scrub-secrets.js";
+import { createSecretScrubber, safeRequestId, scrubConnectError, scrubEvent } from "@airwave/proto/server";
 import { fromUpstreamFetchError, fromUpstreamHttpError, upstreamError } from "./upstream-error.js";
 import { defaultUpstreamLimits, type UpstreamLimits } from "./upstream-limits.js";
 

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { delay, type GenerateRequest, type Sleep, type StreamEvent } from "@airwave/proto";
-import { eventLoopSlice } from "../../event-loop-slice.js";
+import { eventLoopSlice } from "@airwave/proto/server";
 import type { InputChannel, Provider } from "../../provider.js";
 import { isToken, simulate } from "./simulate.js";
 import { simulateAgent } from "./simulate-agent.js";

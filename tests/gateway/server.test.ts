@@ -12,8 +12,8 @@ import { once } from "node:events";
 import net from "node:net";
 import { type InferenceServer, startInferenceServer } from "@airwave/services";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { loadGatewayConfig } from "./config.js";
-import { type Gateway, startGateway } from "./server.js";
+import { loadGatewayConfig } from "../../gateway/src/config.js";
+import { type Gateway, startGateway } from "../../gateway/src/server.js";
 
 describe("gateway connections", () => {
   let services: InferenceServer;

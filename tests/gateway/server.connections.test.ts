@@ -14,9 +14,9 @@ import net from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { type InferenceServer, startInferenceServer } from "@airwave/services";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { loadGatewayConfig } from "./config.js";
-import { h2Preface } from "./detect-protocol.js";
-import { type Gateway, startGateway } from "./server.js";
+import { loadGatewayConfig } from "../../gateway/src/config.js";
+import { h2Preface } from "../../gateway/src/detect-protocol.js";
+import { type Gateway, startGateway } from "../../gateway/src/server.js";
 
 const headersTimeoutMs = 2_000;
 const requestTimeoutMs = 3_000;

@@ -9,8 +9,8 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { FinishReason, health, Role, type StreamEvent, StreamService } from "@airwave/proto";
 import { type InferenceServer, startInferenceServer } from "@airwave/services";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { loadGatewayConfig } from "./config.js";
-import { type Gateway, startGateway } from "./server.js";
+import { loadGatewayConfig } from "../../gateway/src/config.js";
+import { type Gateway, startGateway } from "../../gateway/src/server.js";
 
 function request(outputTokens: number) {
   return {

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/**
+ * Airwave in one process, the embedded default of `npm start`: the gateway
+ * and, unless `AIRWAVE_INFERENCE_URL` points at a running inference service,
+ * the inference service with the simulator (in-memory log, no Redis).
+ * Prints the URL. The composition root: `@airwave/gateway` does not depend
+ * on `@airwave/services`; only this module puts them together.
+ *
+ * On SIGTERM/SIGINT the gateway drains (`runGateway`), then the embedded
+ * inference service closes, and the process exits 0.
+ */
+import { loadGatewayConfig, runGateway } from "@airwave/gateway";
+import { startInferenceServer } from "@airwave/services";
+
+const cfg = loadGatewayConfig();
+const embedded = cfg.inferenceUrl ? undefined : await startInferenceServer();
+const inferenceUrl = cfg.inferenceUrl ?? (embedded as { url: string }).url;
+await runGateway({
+  config: { ...cfg, inferenceUrl },
+  inferenceLabel: embedded ? `${embedded.url} (embedded, simulator)` : inferenceUrl,
+  afterClose: async () => embedded?.close(),
+});
