@@ -9,6 +9,7 @@
  * On SIGTERM/SIGINT the gateway drains (`runGateway`), then the embedded
  * inference service closes, and the process exits 0.
  */
+import "@airwave/proto/server/supported-node";
 import { loadGatewayConfig, runGateway } from "@airwave/gateway";
 import { startInferenceServer } from "@airwave/services";
 

@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import { basename, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { type BenchChild, cpuUs, pinning, rssBytes, startChild } from "./bench-child.ts";
 import { formatHeapGrowth, heapGrowth, summariseHeapFile } from "./heap-summary.ts";
 import { formatProfile, type ProfileSummary, summariseProfile } from "./profile-summary.ts";
@@ -17,28 +18,55 @@ import { startAndDrop } from "./resume-client.ts";
 import { histogram, type LoadOptions, type LoadResult, runLoad } from "./run-load.ts";
 import { aiSdkTarget, airwaveTargets, expressTarget, grpcFloorTarget, portkeyTarget, type Target } from "./targets.ts";
 
-const argv = process.argv.slice(2);
-const quick = argv.includes("--quick");
-const profile = argv.includes("--profile");
-const only = argv.find((a) => a.startsWith("--only="))?.slice(7).split(",");
-/** `--systems=airwave,express`: only these systems (keys: floor, airwave, airwave-full, express, portkey, ai-sdk); the floor always runs. */
-const systemsWanted = argv.find((a) => a.startsWith("--systems="))?.slice(10).split(",");
 /**
- * `--baseline=<dir>` (repeatable): also runs the gateway built in `<dir>`
- * (a build of gateway/src inside the repository, e.g. a copy of
- * gateway/dist in `bench/results/ab/gateway-before`) as the system
- * `airwave (<dir name>) SSE`, alternating with the current build in the
- * same run: an A/B comparison of a change on a shared machine.
+ * The flags (`node:util` `parseArgs`, strict: an unknown flag or a missing
+ * value is an error that names it):
+ * - `--quick`: the CI size (< 3 min); `--profile`: CPU profiles of the systems;
+ * - `--only=<scenario>,…`: only these scenarios;
+ * - `--systems=airwave,express`: only these systems (keys: floor, airwave,
+ *   airwave-full, express, portkey, ai-sdk); the floor always runs;
+ * - `--baseline=<dir>` (repeatable): also runs the gateway built in `<dir>`
+ *   (a build of gateway/src inside the repository, e.g. a copy of
+ *   gateway/dist in `bench/results/ab/gateway-before`) as the system
+ *   `airwave (<dir name>) SSE`, alternating with the current build in the
+ *   same run: an A/B comparison of a change on a shared machine;
+ * - `--reps=N`: repetitions of the c=1 and Poisson scenarios (default:
+ *   quick 2 and 1, full 5 and 3).
  */
-const baselineDists = argv.filter((a) => a.startsWith("--baseline=")).map((a) => a.slice(11));
+const flags = parseFlags();
+function parseFlags() {
+  try {
+    const { values } = parseArgs({
+      options: {
+        quick: { type: "boolean", default: false },
+        profile: { type: "boolean", default: false },
+        only: { type: "string" },
+        systems: { type: "string" },
+        baseline: { type: "string", multiple: true, default: [] },
+        reps: { type: "string" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.reps !== undefined && !/^[1-9][0-9]*$/.test(values.reps)) throw new Error(`--reps must be a positive integer, got ${JSON.stringify(values.reps)}`);
+    return values;
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}`);
+    process.exit(2);
+  }
+}
+const quick = flags.quick;
+const profile = flags.profile;
+const only = flags.only?.split(",");
+const systemsWanted = flags.systems?.split(",");
+const baselineDists = flags.baseline;
 const wantSystem = (key: string) => key === "floor" || key.startsWith("baseline") || !systemsWanted || systemsWanted.includes(key);
 const benchDir = resolve(import.meta.dirname, "..");
 const resultsDir = join(benchDir, "results");
 const t0 = Date.now();
 const log = (s: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}`);
 
-/** `--reps=N`: repetitions of the c=1 and Poisson scenarios (default: quick 2 and 1, full 5 and 3). */
-const repsArg = Number(argv.find((a) => a.startsWith("--reps="))?.slice(7) ?? 0) || undefined;
+const repsArg = flags.reps === undefined ? undefined : Number(flags.reps);
 
 /** The run's sizes: quick (< 3 min, CI) or full (< 20 min). */
 const size = quick

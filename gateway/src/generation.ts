@@ -52,7 +52,7 @@ export interface GenerationLimits {
  * The call's request side carries the GenerateRequest (`start`), then the
  * answers passed to {@link sendInput}; it ends when the generation ends.
  *
- * The pump never waits on watchers: the log decouples them (DESIGN §6). It
+ * The pump never waits on watchers: the log decouples them. It
  * guarantees exactly one terminal event in the log:
  * - the upstream's own;
  * - `completed(CANCELLED)` with the last usage reported after {@link cancel}

@@ -6,8 +6,8 @@ const ABORTED: unique symbol = Symbol("aborted");
 
 /**
  * Passes `src` through and yields {@link HEARTBEAT} after every `idleMs`
- * without an item: idle-driven, one resettable timer, no `setInterval`
- * (DESIGN §7, STYLE P9). The only heartbeat timer in the gateway; each
+ * without an item: idle-driven, one resettable timer, no `setInterval`.
+ * The only heartbeat timer in the gateway; each
  * transport encodes HEARTBEAT its own way.
  *
  * The idle time counts from when the consumer asks for the next item (a

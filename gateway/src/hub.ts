@@ -151,7 +151,7 @@ export interface HubStats {
  * {@link sendInput} and {@link get}: one resume lookup, one watch loop, one
  * input check, for every transport.
  *
- * A foreign stream id and an unknown one get the same NOT_FOUND (DESIGN §10).
+ * A foreign stream id and an unknown one get the same NOT_FOUND (README "Owners").
  */
 export class Hub {
   /** Keyed by {@link streamKey}: (owner, id), so ids are scoped to their owner. */
@@ -316,7 +316,7 @@ export class Hub {
    * the cursor.
    *
    * The returned iterable pulls from the log at the consumer's pace (the
-   * backpressure, STYLE P6); a watcher holds at most one bounded read batch.
+   * backpressure); a watcher holds at most one bounded read batch.
    * A watcher that finds more than `coalesceLagEvents` events ready gets
    * adjacent deltas coalesced (same text, fewer events, exact cursors).
    *
@@ -434,7 +434,7 @@ export class Hub {
   }
 
   /**
-   * Graceful shutdown (DESIGN §5, SIGTERM):
+   * Graceful shutdown (SIGTERM; README "Configuration", AIRWAVE_SHUTDOWN_GRACE_MS):
    * 1. at once, new streams are refused with UNAVAILABLE (retryable
    *    elsewhere); watches of existing streams still work (their clients
    *    may resume here until the end);
@@ -489,7 +489,7 @@ export class Hub {
     rec.graceTimer = undefined;
   }
 
-  /** The last watcher leaving applies the stream's on_detach policy (DESIGN §5). */
+  /** The last watcher leaving applies the stream's on_detach policy (README "Lifetimes"). */
   #detach(rec: StreamRecord): void {
     rec.watchers--;
     if (--this.#watchers === 0) for (const resolve of this.#onIdle) resolve();

@@ -7,6 +7,7 @@
  * exits 2: the embedded default (simulator, one process) is `npm start`,
  * whose composition root (`start.ts` at the repository's top) starts both.
  */
+import "@airwave/proto/server/supported-node";
 import { loadGatewayConfig } from "./config.js";
 import { runGateway } from "./run-gateway.js";
 

@@ -1,5 +1,5 @@
 /**
- * Owners of streams (DESIGN §10). Every stream belongs to the identity that
+ * Owners of streams (README "Owners"). Every stream belongs to the identity that
  * created it, and every watch, cancel, get and input re-checks it: anyone
  * else gets the NOT_FOUND of an unknown id. The owner is decided once per
  * call by `Authenticator.identify` (./auth/authenticator.ts), for the

@@ -81,7 +81,7 @@ export async function startGateway(
   // The hub scrubs the gateway's own secrets from whatever the inference service sends.
   const hub = new Hub(upstream, { ...cfg, secrets: [...cfg.apiKeys.map((k) => k.key), cfg.cookieSecret] });
   const onError = (err: ConnectError) => logger.error({ err: err.cause ?? err, code: err.code }, err.rawMessage);
-  // One authenticator decides the owner of every call (DESIGN §10).
+  // One authenticator decides the owner of every call (README "Owners").
   const auth = createAuthenticator(cfg);
   const routes = createStreamRoutes(hub, { ...cfg, auth, onError });
   const healthState = createHealthState([StreamService.typeName, health.Health.typeName]);

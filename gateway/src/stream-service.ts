@@ -17,7 +17,7 @@ export interface StreamServiceOptions {
  * StreamService over Connect, gRPC and gRPC-Web (connect-node does the
  * framing). A thin shell over the hub: one watch loop and one heartbeat
  * stage shared with the HTTP routes. Connect has no comments, so a heartbeat
- * is a `heartbeat` event with seq 0 (STYLE P9).
+ * is a `heartbeat` event with seq 0.
  *
  * `WatchStream.agent_ids` filters the watch by agent ({@link Hub.watch});
  * `SendInput` answers a pending input ({@link Hub.sendInput}; its

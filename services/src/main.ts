@@ -4,6 +4,7 @@
  * (see `loadConfig`) and prints its URL. SIGINT and SIGTERM close it.
  * @module
  */
+import "@airwave/proto/server/supported-node";
 import { startInferenceServer } from "./server.js";
 
 const server = await startInferenceServer();

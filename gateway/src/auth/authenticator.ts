@@ -32,7 +32,7 @@ export interface AuthHeaders {
   readonly cookie?: string | null | undefined;
 }
 
-/** Decides the owner of a call; the one place that does (DESIGN §10). */
+/** Decides the owner of a call; the one place that does (README "Owners"). */
 export interface Authenticator {
   /**
    * The caller's identity, from (in order) `Authorization: Bearer <key>`

@@ -24,7 +24,7 @@ export interface ByteSink {
 
 /**
  * A ByteSink on a Node response, with a write deadline (centrifuge's write
- * deadlines, STYLE P8). Listens for `close` on the response, not the request
+ * deadlines). Listens for `close` on the response, not the request
  * (nodejs/node#40775). Frames written in the same tick leave in one
  * `writev`: Node's HTTP/1.1 response corks its socket on the first write of
  * a tick and uncorks it on the next (`connectionCorkNT` in

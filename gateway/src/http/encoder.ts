@@ -8,7 +8,7 @@ import { eventJson } from "./event-json.js";
  * Turns watch output into frames for one streaming format: SSE, NDJSON, or
  * the WebSocket messages of one watch (gateway/src/ws/ws-encoder.ts).
  * Transports differ only in their Encoder; ordering, heartbeats, errors and
- * cleanup live once in `serveStream` (STYLE P7). A frame is text (written
+ * cleanup live once in `serveStream`. A frame is text (written
  * as UTF-8; a WebSocket text message) or bytes (a binary message); sinks
  * never modify it, so one frame may go to many sockets.
  */

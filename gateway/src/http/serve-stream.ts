@@ -65,7 +65,7 @@ export async function serveStream(
   }
 }
 
-/** Internal errors never leak their text (DESIGN §9). */
+/** Internal errors never leak their text (README "Errors"). */
 export function publicError(e: ConnectError): ConnectError {
   if (e.code === Code.Internal || e.code === Code.Unknown) {
     return new ConnectError("internal error", Code.Internal, undefined, undefined, e);

@@ -45,7 +45,7 @@ const inputPath = new RegExp(`^/v1/streams/${id}:input$`);
 const streamPath = new RegExp(`^/v1/streams/${id}$`);
 
 /**
- * The HTTP shapes of StreamService (DESIGN §4), for EventSource, fetch, curl,
+ * The HTTP shapes of StreamService (README "The API"), for EventSource, fetch, curl,
  * NDJSON readers and long-polling clients. Every path under `/v1/`:
  *
  * - `POST /v1/streams`: body a CreateStreamRequest in canonical Protobuf
@@ -184,7 +184,7 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
       "cache-control": "no-cache, no-transform",
       "x-accel-buffering": "no",
     });
-    res.flushHeaders(); // headers at once, before the first token (DESIGN §7)
+    res.flushHeaders(); // headers at once, before the first token
     await serveStream(events, enc, nodeSink(res, o.writeTimeoutMs), {
       idleMs: o.heartbeatIdleMs,
       signal: stop.signal,

@@ -40,7 +40,7 @@ export function httpStatusOf(err: ConnectError): number {
  * `Accept-Post`, `airwave-reason`, `retry-after-ms` and from it `Retry-After`
  * in seconds; `WWW-Authenticate: Bearer` for unauthenticated, RFC 6750 §3), and the Connect JSON error body `{"code":"not_found","message":"…"}`:
  * one error format for every HTTP route and the Connect protocol. Internal
- * errors lose their text (DESIGN §9). A response already started is
+ * errors lose their text (README "Errors"). A response already started is
  * destroyed instead. `close` asks the client to drop the connection (an
  * unread oversized body).
  */
@@ -72,7 +72,7 @@ export function writeError(res: ServerResponse, err: ConnectError, o: { close?: 
  * (401 with `WWW-Authenticate: Bearer`, 403, 404, 400, 503, …), the error's
  * metadata as headers, the Connect JSON error body, and `Connection: close`;
  * then the socket is closed once the answer is written (as `ws` aborts a
- * handshake). Internal errors lose their text (DESIGN §9). Also answers the
+ * handshake). Internal errors lose their text (README "Errors"). Also answers the
  * HTTP/1.1 parser's refusals (`parserRefusal`), whose `status` (408, 413,
  * 431) is not one of Connect's table.
  */

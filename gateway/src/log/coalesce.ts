@@ -3,7 +3,7 @@ import { type StreamEvent, StreamEventSchema } from "@airwave/proto";
 
 /**
  * Merges runs of adjacent deltas that a lagging watcher reads at once into
- * one event each: same text, fewer frames (DESIGN §6). Mergeable are
+ * one event each: same text, fewer frames. Mergeable are
  * `text_delta`s, and `reasoning_delta`s without signature or redaction, of
  * the same agent, choice and block, without provider metadata. A merged
  * event is a new object carrying the concatenated text and the position

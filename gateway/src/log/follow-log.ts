@@ -26,8 +26,8 @@ export const WATCHER_LAGGED = "WATCHER_LAGGED";
 /**
  * The events of `log` after seq `after`, replayed then live, pulled at the
  * consumer's pace and ending after the terminal event: the one read loop of
- * every watcher (DESIGN §2). Holds at most one bounded read batch, so a slow
- * consumer costs no memory beyond the log (DESIGN §6).
+ * every watcher (docs/architecture.md). Holds at most one bounded read batch, so a slow
+ * consumer costs no memory beyond the log.
  *
  * Raises ABORTED (retryable, reason {@link WATCHER_LAGGED}) when the next
  * event to read was trimmed while the consumer lagged: never a silent gap;

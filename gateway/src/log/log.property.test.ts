@@ -88,7 +88,7 @@ class Model {
   }
 }
 
-/** An event's size as DESIGN §6 defines it: its binary encoding. */
+/** An event's size as the log counts it: its binary encoding. */
 function sizeOf(e: StreamEvent): number {
   return toBinary(StreamEventSchema, e).length;
 }

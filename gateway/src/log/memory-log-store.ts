@@ -17,7 +17,7 @@ const lowWater = 0.9;
 
 /**
  * The in-memory logs of one gateway, with a total memory limit across
- * streams (DESIGN §6).
+ * streams.
  *
  * When an append takes the total above `maxTotalBytes`, the store trims down
  * to 90 % of it: first the oldest events of ended streams, in the order they

@@ -3,7 +3,7 @@ import type { StreamEvent } from "@airwave/proto";
 /**
  * The replay log of one stream: an append-only, bounded sequence of
  * positioned events. The generation appends; every watcher pulls from its
- * own cursor, so replay and live delivery are one path (DESIGN §2, STYLE P6).
+ * own cursor, so replay and live delivery are one path (docs/architecture.md).
  *
  * Retention: the log keeps a window `[first, top]` of the events appended;
  * older ones are trimmed (per-stream limits in events and bytes, and the

@@ -4,7 +4,7 @@ import { isListedOrigin } from "../http/cors.js";
 /**
  * Whether a WebSocket upgrade may proceed from its `Origin` (RFC 6455 §10.2:
  * browsers always send it; WebSockets are not subject to CORS, so the server
- * must check it, DESIGN §10). Allowed:
+ * must check it, README "Owners"). Allowed:
  * - no `Origin` header: not a browser (curl, back ends, `ws` clients);
  * - an origin in `allowlist`, the CORS list (AIRWAVE_CORS_ORIGINS), or any
  *   origin when it holds `*`;

@@ -107,7 +107,7 @@ export function ackMessage(init: Partial<Pick<WsAck, "requestId" | "streamId" | 
 
 /**
  * `WsServerMessage.error`, the WebSocket form of the Connect error (one
- * format with every transport, DESIGN §9): `code` the Connect code name as in
+ * format with every transport, README "Errors"): `code` the Connect code name as in
  * the Connect JSON error (`codeToString`: "not_found", …), `message` safe to
  * show (internal errors become "internal error", see {@link publicError}),
  * `reason` the `airwave-reason` metadata and `retry_after_ms` the

@@ -5,7 +5,7 @@ import type { ByteSink, Frame } from "../http/byte-sink.js";
 
 /**
  * Sends the messages of one socket, for all its watches and answers, with
- * the backpressure of the HTTP sinks (STYLE P8): a send resolves once the
+ * the backpressure of the HTTP sinks: a send resolves once the
  * socket took the frame, or after `drain` when its buffer is full; while a
  * drain is awaited, every other send waits for the same drain (one timer and
  * one listener per socket, whatever the number of watches), so a socket
