@@ -13,5 +13,7 @@ export * from "./codes.js";
 export * from "./cursor.js";
 export * from "./delay.js";
 export * from "./events.js";
+export * from "./framing-error.js";
+export * from "./ndjson-lines.js";
 export * from "./stream-id.js";
 export * from "./utf8-length.js";

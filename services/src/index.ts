@@ -14,7 +14,6 @@ export { closeGraceMs, type InferenceServer, type InferenceServerOptions, startI
 export { upstreamLimitEnv } from "./config.js";
 export { codeForStatus, isRetryableStatus, reasonForStatus } from "./http-provider/code-for-status.js";
 export { createHttpProvider, type HttpProvider, type HttpProviderOptions } from "./http-provider/create-http-provider.js";
-export { FramingError } from "./http-provider/framing-error.js";
 export type { HttpProviderSpec, ProviderEndpoint, UpstreamRequest } from "./http-provider/http-provider-spec.js";
 export { parseRetryAfter } from "./http-provider/parse-retry-after.js";
 export { fromUpstreamHttpError, headerReason, headerRetryAfterMs } from "./http-provider/upstream-error.js";

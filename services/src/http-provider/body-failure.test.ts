@@ -2,7 +2,7 @@ import { Code as ProtoCode } from "@airwave/proto";
 import { ParseError } from "eventsource-parser/stream";
 import { describe, expect, it } from "vitest";
 import { bodyFailure } from "./body-failure.js";
-import { FramingError } from "./framing-error.js";
+import { FramingError } from "@airwave/proto";
 
 const failed = (err: unknown, totalTimedOut = false) => {
   const e = bodyFailure(err, { provider: "p", usage: { inputTokens: 4 }, totalTimedOut });

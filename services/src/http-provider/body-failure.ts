@@ -2,7 +2,7 @@ import { ev, type StreamEvent, type UsageInit } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { ParseError } from "eventsource-parser/stream";
 import { errorCodes } from "./upstream-error.js";
-import { FramingError } from "./framing-error.js";
+import { FramingError } from "@airwave/proto";
 
 /**
  * The terminal `failed` event for a decoded body stream that errored after

@@ -5,7 +5,7 @@ import { ev, type StreamEvent } from "@airwave/proto";
 import { FinishReason } from "@airwave/proto";
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import type { HttpProviderSpec } from "../http-provider/http-provider-spec.js";
-import { FramingError } from "../http-provider/framing-error.js";
+import { FramingError } from "@airwave/proto";
 
 /**
  * A small made-up provider protocol for testing the HTTP runtime without

@@ -1,5 +1,15 @@
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
-import { type CreateStreamRequest, CreateStreamRequestSchema, type Cursor, ev, formatCursor, type StreamEvent, StreamEventSchema } from "@airwave/proto";
+import {
+  type CreateStreamRequest,
+  CreateStreamRequestSchema,
+  type Cursor,
+  ev,
+  FramingError,
+  formatCursor,
+  NdjsonLineStream,
+  type StreamEvent,
+  StreamEventSchema,
+} from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, errorFromJson, toConnectError } from "./errors.js";
 import { eventsUrl, postCancel, postInput, send } from "./http-send.js";
@@ -61,24 +71,20 @@ async function* readNdjsonEvents(res: Response, maxLineChars: number, signal: Ab
     await res.body.cancel().catch(() => {});
     throw new ConnectError(`unexpected response: Content-Type "${type}"`, Code.Unknown);
   }
-  let buf = "";
-  const reader = res.body.pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>).getReader();
+  const reader = res.body
+    .pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>)
+    .pipeThrough(new NdjsonLineStream({ maxLineChars }))
+    .getReader();
   try {
     for (;;) {
       const r = await reader.read();
       if (r.done) return;
-      buf += r.value;
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) !== -1) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (line !== "") yield decodeLine(line);
-      }
-      if (buf.length > maxLineChars) throw new ConnectError(`NDJSON line longer than ${maxLineChars} characters`, Code.ResourceExhausted);
+      yield decodeLine(r.value);
     }
   } catch (e) {
     if (signal.aborted) throw abortError(signal);
     if (e instanceof ConnectError) throw e;
+    if (e instanceof FramingError) throw new ConnectError(`NDJSON line longer than ${maxLineChars} characters`, Code.ResourceExhausted);
     throw new ConnectError(`stream broke off: ${toConnectError(e).rawMessage}`, Code.Unavailable, undefined, undefined, e);
   } finally {
     void reader.cancel().catch(() => {});

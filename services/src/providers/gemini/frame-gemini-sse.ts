@@ -1,5 +1,5 @@
 import { createParser, type EventSourceParser } from "eventsource-parser";
-import { FramingError } from "../../http-provider/framing-error.js";
+import { FramingError } from "@airwave/proto";
 import { type ParseResult, safeParseJson } from "../../safe-parse-json.js";
 
 /** Bound on one buffered line, SSE event or bare JSON block, in characters: 4 MiB. */

@@ -3,7 +3,7 @@ import { FinishReason, isTerminal, type StreamEvent, StreamEventSchema, toProtoC
 import { Code } from "@connectrpc/connect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FramingError } from "../../http-provider/framing-error.js";
+import { FramingError } from "@airwave/proto";
 import { fixtureKind } from "../../testing/fixture-kind.js";
 import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
 import { decodeOllamaStream } from "./decode-ollama-stream.js";

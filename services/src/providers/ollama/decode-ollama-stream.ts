@@ -1,6 +1,6 @@
 import type { StreamEvent } from "@airwave/proto";
 import { adapt } from "../../adapt.js";
-import { NdjsonLineStream } from "../../framing/ndjson-lines.js";
+import { NdjsonLineStream } from "@airwave/proto";
 import { type ParseResult, safeParseJson } from "../../safe-parse-json.js";
 import { createOllamaChunkMapper, type OllamaChunkMapperOptions } from "./map-ollama-chunk.js";
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FramingError } from "../http-provider/framing-error.js";
+import { FramingError } from "./framing-error.js";
 import { NdjsonLineStream } from "./ndjson-lines.js";
 
 /** Feeds `chunks` through a fresh stream and collects the lines. */

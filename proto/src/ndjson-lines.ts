@@ -1,4 +1,4 @@
-import { FramingError } from "../http-provider/framing-error.js";
+import { FramingError } from "./framing-error.js";
 
 /**
  * Default bound on one NDJSON line, in characters (UTF-16 code units):
