@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type LogAccounting, type LogLimits, MemoryStreamLog } from "./memory-stream-log.js";
-import type { StreamLog, StreamLogStore } from "./stream-log.js";
+import { type LogAccounting, MemoryStreamLog } from "./memory-stream-log.js";
+import type { LogLimits, StreamLog, StreamLogStore } from "./stream-log.js";
 
 /** Limits of a {@link MemoryLogStore}; see GatewayConfig for the defaults. */
 export interface MemoryLogStoreLimits extends LogLimits {

@@ -2,15 +2,7 @@ import { type Timestamp, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isTerminal, newEpoch, type StreamEvent } from "@airwave/proto";
 import { encodedSize } from "./encoded-size.js";
-import type { ReadLimits, StreamLog } from "./stream-log.js";
-
-/** Per-stream retention of a {@link MemoryStreamLog}. */
-export interface LogLimits {
-  /** Events kept (at least 1 is always kept). */
-  readonly maxEvents: number;
-  /** Bytes kept, summed over the events' binary encodings (the newest event is kept whatever its size). */
-  readonly maxBytes: number;
-}
+import type { LogLimits, ReadLimits, StreamLog } from "./stream-log.js";
 
 /** How a log reports its memory to the store that spans logs. */
 export interface LogAccounting {

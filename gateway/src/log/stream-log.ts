@@ -18,7 +18,8 @@ import type { StreamEvent } from "@airwave/proto";
  * hub or the transports.
  *
  * Implementations: {@link MemoryStreamLog} (the embedded default). The
- * contract is what the log tests check.
+ * contract is what `describeStreamLogContract` (stream-log.contract.ts)
+ * checks; every implementation runs it.
  */
 export interface StreamLog {
   /** The stream id stamped on every event. */
@@ -64,6 +65,14 @@ export interface StreamLog {
    * its end passed). Only for an ended log; no effect otherwise.
    */
   expire(): void;
+}
+
+/** Per-stream retention of a {@link StreamLog}. */
+export interface LogLimits {
+  /** Events kept (at least 1 is always kept). */
+  readonly maxEvents: number;
+  /** Bytes kept, summed over the events' binary encodings (the newest event is kept whatever its size). */
+  readonly maxBytes: number;
 }
 
 /** Bounds of one {@link StreamLog.read}. */

@@ -1,9 +1,16 @@
 /**
- * The log, resume and the read loop against a simple model (fast-check):
- * random appends, per-stream trimming (events and bytes), store trimming,
- * expiry, new epochs, readers that lag, and resumes at any cursor. Every
- * read is an exact replay after its cursor or an explicit not-recovered
- * result; never a gap, never a duplicate.
+ * The {@link StreamLog} contract as a test suite, run by every
+ * implementation with its own factory (`describeStreamLogContract`; the
+ * memory log in memory-stream-log.test.ts). Only the interface is used, so
+ * a shared implementation (Redis Streams) fills the same suite:
+ *
+ * - examples: positions, retention by events and bytes, bounded reads, the
+ *   terminal event, expiry, waiting;
+ * - a model-based property (fast-check): random appends, per-stream
+ *   trimming, store trimming (when the factory can trim), expiry, new
+ *   epochs, readers that lag, and resumes at any cursor. Every read is an
+ *   exact replay after its cursor or an explicit not-recovered result;
+ *   never a gap, never a duplicate.
  */
 import { toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -11,8 +18,21 @@ import { ev, FinishReason, parseCursor, ResumeOutcome, type StreamEvent, StreamE
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { followLog } from "./follow-log.js";
-import { MemoryStreamLog } from "./memory-stream-log.js";
 import { resolveResume } from "./resume.js";
+import type { LogLimits, StreamLog } from "./stream-log.js";
+
+/** How the contract suite makes and drives the logs of one implementation. */
+export interface StreamLogFactory {
+  /** A new, empty log of stream `streamId` with these per-stream limits. */
+  create(streamId: string, limits: LogLimits): StreamLog | Promise<StreamLog>;
+  /**
+   * Drops the oldest retained events of `log` until at least `bytes` were
+   * freed, never the newest event (what the store's total limit does);
+   * returns the bytes freed. Absent where the store trims on its own terms:
+   * the property then has no store-trimming step.
+   */
+  trimOldest?(log: StreamLog, bytes: number): number | Promise<number>;
+}
 
 type Op =
   | { k: "append"; text: string; usage: boolean }
@@ -120,11 +140,11 @@ function checkNext(m: Model, after: number, e: StreamEvent): number {
 interface Reader {
   it: AsyncGenerator<StreamEvent>;
   after: number;
-  log: MemoryStreamLog;
+  log: StreamLog;
 }
 
-async function run(limits: { maxEvents: number; maxBytes: number }, ops: Op[]): Promise<void> {
-  let log = new MemoryStreamLog("s", limits);
+async function run(factory: StreamLogFactory, limits: LogLimits, ops: Op[]): Promise<void> {
+  let log = await factory.create("s", limits);
   let m = new Model(limits);
   const oldEpochs: { epoch: string; top: number }[] = [];
   let readers: Reader[] = [];
@@ -155,19 +175,20 @@ async function run(limits: { maxEvents: number; maxBytes: number }, ops: Op[]): 
     switch (o.k) {
       case "append": {
         if (m.ended) break;
-        const e = log.appendNow(o.usage ? ev.usage({ outputTokens: o.text.length }) : ev.textDelta(o.text));
+        const e = await log.append(o.usage ? ev.usage({ outputTokens: o.text.length }) : ev.textDelta(o.text));
         m.append({ seq: e.seq, kind: e.event.case ?? "", text: textOf(e), size: sizeOf(e) });
         break;
       }
       case "end": {
         if (m.ended) break;
-        const e = log.appendNow(ev.completed(FinishReason.STOP));
+        const e = await log.append(ev.completed(FinishReason.STOP));
         m.append({ seq: e.seq, kind: "completed", text: "", size: sizeOf(e) });
         m.ended = true;
         break;
       }
       case "trim":
-        log.trimOldest(o.bytes);
+        if (!factory.trimOldest) break;
+        await factory.trimOldest(log, o.bytes);
         m.trim(o.bytes);
         break;
       case "expire":
@@ -179,7 +200,7 @@ async function run(limits: { maxEvents: number; maxBytes: number }, ops: Op[]): 
         break;
       case "newEpoch":
         oldEpochs.push({ epoch: log.epoch, top: m.top });
-        log = new MemoryStreamLog("s", limits);
+        log = await factory.create("s", limits);
         m = new Model(limits);
         for (const r of readers) await r.it.return(undefined);
         readers = [];
@@ -274,15 +295,117 @@ async function run(limits: { maxEvents: number; maxBytes: number }, ops: Op[]): 
   }
 }
 
-describe("the log against a model", () => {
-  it("replays exactly after any cursor, or says explicitly why not; readers never see a gap or a duplicate", async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.record({ maxEvents: fc.integer({ min: 1, max: 12 }), maxBytes: fc.integer({ min: 60, max: 800 }) }),
-        fc.array(op, { maxLength: 80 }),
-        run,
-      ),
-      { numRuns: 300 },
-    );
+const all = { maxEvents: 1000, maxBytes: Number.POSITIVE_INFINITY };
+const seqs = (es: StreamEvent[]) => es.map((e) => e.seq);
+
+/** Registers the contract suite for one implementation. */
+export function describeStreamLogContract(name: string, factory: StreamLogFactory): void {
+  describe(`${name}: the StreamLog contract`, () => {
+    const make = async (limits: LogLimits) => factory.create(`s-${crypto.randomUUID()}`, limits);
+
+    it("stamps stream id, epoch, a gapless seq from 1 and the append time", async () => {
+      const log = await make(all);
+      expect([log.top, log.first, log.bytes, log.ended]).toEqual([0, 1, 0, false]);
+      const a = await log.append(ev.started("m", "p"));
+      const b = await log.append(ev.textDelta("a"));
+      expect(a).toMatchObject({ streamId: log.streamId, epoch: log.epoch, seq: 1 });
+      expect(b).toMatchObject({ streamId: log.streamId, epoch: log.epoch, seq: 2 });
+      expect(a.appendedAt).toBeDefined();
+      expect(log.epoch).not.toBe("");
+      expect(seqs(await log.read(0, all))).toEqual([1, 2]);
+      expect(await log.read(2, all)).toEqual([]);
+      expect(await log.read(99, all)).toEqual([]);
+    });
+
+    it("keeps the newest maxEvents; a trimmed cursor reads from the oldest kept", async () => {
+      const log = await make({ maxEvents: 3, maxBytes: Number.POSITIVE_INFINITY });
+      for (let i = 1; i <= 20; i++) {
+        await log.append(ev.textDelta(`t${i}`));
+        const kept = Math.min(i, 3);
+        expect([log.top, log.first]).toEqual([i, i - kept + 1]);
+        expect(seqs(await log.read(0, all))).toEqual(Array.from({ length: kept }, (_, k) => i - kept + 1 + k));
+      }
+    });
+
+    it("trims by bytes of the binary encoding, but always keeps the newest event", async () => {
+      const log = await make({ maxEvents: 1000, maxBytes: 200 });
+      const sizes: number[] = [];
+      for (let i = 0; i < 30; i++) sizes.push(toBinary(StreamEventSchema, await log.append(ev.textDelta("x".repeat(i)))).length);
+      const kept = await log.read(0, all);
+      expect(kept.at(-1)?.seq).toBe(30);
+      expect(log.bytes).toBe(kept.reduce((n, e) => n + (sizes[e.seq - 1] ?? 0), 0));
+      expect(log.bytes).toBeLessThanOrEqual(200);
+      // One more event would not have fitted: the trimming is not eager.
+      expect(log.bytes + (sizes[kept[0]!.seq - 2] ?? 0)).toBeGreaterThan(200);
+      const huge = await log.append(ev.textDelta("y".repeat(1000)));
+      expect(seqs(await log.read(0, all))).toEqual([huge.seq]);
+      expect(log.bytes).toBeGreaterThan(200);
+    });
+
+    it("bounds a read by events and bytes, but returns at least one event", async () => {
+      const log = await make({ maxEvents: 100, maxBytes: Number.POSITIVE_INFINITY });
+      for (let i = 0; i < 10; i++) await log.append(ev.textDelta("abcdefghij"));
+      expect(seqs(await log.read(2, { maxEvents: 3, maxBytes: 1e9 }))).toEqual([3, 4, 5]);
+      const one = toBinary(StreamEventSchema, (await log.read(0, all))[0]!).length;
+      expect(seqs(await log.read(0, { maxEvents: 100, maxBytes: one * 2 }))).toEqual([1, 2]);
+      expect(seqs(await log.read(0, { maxEvents: 100, maxBytes: 1 }))).toEqual([1]);
+    });
+
+    it("ends at the terminal event, which is kept through trimming; appending after it is FAILED_PRECONDITION", async () => {
+      const log = await make({ maxEvents: 2, maxBytes: Number.POSITIVE_INFINITY });
+      await log.append(ev.started("m", "p"));
+      await log.append(ev.textDelta("a"));
+      const end = await log.append(ev.completed(FinishReason.STOP));
+      expect(log.ended).toBe(true);
+      expect(log.terminal?.seq).toBe(end.seq);
+      await expect(log.append(ev.textDelta("late"))).rejects.toSatisfy((e) => ConnectError.from(e).code === Code.FailedPrecondition);
+      expect(log.top).toBe(3);
+      if (factory.trimOldest) {
+        await factory.trimOldest(log, Number.POSITIVE_INFINITY);
+        expect(seqs(await log.read(0, all))).toEqual([3]);
+      }
+    });
+
+    it("expire drops everything but the terminal event, and only once the stream ended", async () => {
+      const log = await make(all);
+      await log.append(ev.textDelta("a"));
+      log.expire();
+      expect(log.expired).toBe(false);
+      expect(seqs(await log.read(0, all))).toEqual([1]);
+      await log.append(ev.textDelta("b"));
+      await log.append(ev.completed(FinishReason.STOP));
+      log.expire();
+      expect(log.expired).toBe(true);
+      expect(log.first).toBe(3);
+      expect(seqs(await log.read(0, all))).toEqual([3]);
+      expect(log.terminal?.seq).toBe(3);
+    });
+
+    it("wakes waiters on an append and on the end; rejects them with the signal's reason", async () => {
+      const log = await make(all);
+      const woken = log.wait(0, new AbortController().signal);
+      await log.append(ev.textDelta("a"));
+      await expect(woken).resolves.toBeUndefined();
+      // An event already there: resolves at once.
+      await expect(log.wait(0, new AbortController().signal)).resolves.toBeUndefined();
+      const ac = new AbortController();
+      const waiting = log.wait(1, ac.signal);
+      ac.abort(new Error("left"));
+      await expect(waiting).rejects.toThrow("left");
+      const atEnd = log.wait(1, new AbortController().signal);
+      await log.append(ev.completed(FinishReason.STOP));
+      await expect(atEnd).resolves.toBeUndefined();
+    });
+
+    it("replays exactly after any cursor, or says explicitly why not; readers never see a gap or a duplicate (model-based)", async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({ maxEvents: fc.integer({ min: 1, max: 12 }), maxBytes: fc.integer({ min: 60, max: 800 }) }),
+          fc.array(op, { maxLength: 80 }),
+          (limits, ops) => run(factory, limits, ops),
+        ),
+        { numRuns: 300 },
+      );
+    });
   });
-});
+}
