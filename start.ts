@@ -3,7 +3,8 @@
  * Airwave in one process, the embedded default of `npm start`: the gateway
  * and, unless `AIRWAVE_INFERENCE_URL` points at a running inference service,
  * the inference service with the simulator (in-memory log, no Redis).
- * Prints the URL. The composition root: `@airwave/gateway` does not depend
+ * Prints the URL; a malformed configuration is one line on stderr and exit
+ * code 2. The composition root: `@airwave/gateway` does not depend
  * on `@airwave/services`; only this module puts them together.
  *
  * On SIGTERM/SIGINT the gateway drains (`runGateway`), then the embedded
@@ -11,13 +12,16 @@
  */
 import "@airwave/proto/server/supported-node";
 import { loadGatewayConfig, runGateway } from "@airwave/gateway";
+import { startOrExit } from "@airwave/proto/server";
 import { startInferenceServer } from "@airwave/services";
 
-const cfg = loadGatewayConfig();
-const embedded = cfg.inferenceUrl ? undefined : await startInferenceServer();
-const inferenceUrl = cfg.inferenceUrl ?? (embedded as { url: string }).url;
-await runGateway({
-  config: { ...cfg, inferenceUrl },
-  inferenceLabel: embedded ? `${embedded.url} (embedded, simulator)` : inferenceUrl,
-  afterClose: async () => embedded?.close(),
+await startOrExit(async () => {
+  const cfg = loadGatewayConfig();
+  const embedded = cfg.inferenceUrl ? undefined : await startInferenceServer();
+  const inferenceUrl = cfg.inferenceUrl ?? (embedded as { url: string }).url;
+  return runGateway({
+    config: { ...cfg, inferenceUrl },
+    inferenceLabel: embedded ? `${embedded.url} (embedded, simulator)` : inferenceUrl,
+    afterClose: async () => embedded?.close(),
+  });
 });

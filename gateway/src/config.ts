@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type ApiKey, parseApiKeys } from "./auth/api-keys.js";
 import type { AuthMode } from "./auth/authenticator.js";
+import { ConfigError, type Env, envNumber } from "@airwave/proto/server";
 
 /**
  * Gateway configuration, read once from the environment. Every variable is
@@ -211,9 +212,10 @@ export interface GatewayConfig {
 /**
  * Reads the configuration from `env`.
  *
- * Throws an Error naming the variable when a value does not parse.
+ * Raises a ConfigError (`@airwave/proto/server`) naming the variable when a
+ * value does not parse or contradicts another.
  */
-export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const host = env.AIRWAVE_HOST || "127.0.0.1";
   const port = int(env, "AIRWAVE_PORT", 8080);
   const origins = env.AIRWAVE_CORS_ORIGINS;
@@ -245,11 +247,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
 }
 
 /** The client-connection timeouts of GatewayConfig. */
-function connectionConfig(env: NodeJS.ProcessEnv) {
+function connectionConfig(env: Env) {
   const headersTimeoutMs = int(env, "AIRWAVE_HEADERS_TIMEOUT_MS", 10_000);
   const requestTimeoutMs = int(env, "AIRWAVE_REQUEST_TIMEOUT_MS", 30_000);
   if (requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
-    throw new Error(`AIRWAVE_REQUEST_TIMEOUT_MS (${requestTimeoutMs}) must be at least AIRWAVE_HEADERS_TIMEOUT_MS (${headersTimeoutMs})`);
+    throw new ConfigError(`AIRWAVE_REQUEST_TIMEOUT_MS (${requestTimeoutMs}) must be at least AIRWAVE_HEADERS_TIMEOUT_MS (${headersTimeoutMs})`);
   }
   return {
     headersTimeoutMs,
@@ -260,9 +262,9 @@ function connectionConfig(env: NodeJS.ProcessEnv) {
 }
 
 /** The WebSocket fields of GatewayConfig. */
-function wsConfig(env: NodeJS.ProcessEnv, maxRequestBytes: number) {
+function wsConfig(env: Env, maxRequestBytes: number) {
   const wsMaxMessageBytes = int(env, "AIRWAVE_WS_MAX_MESSAGE_BYTES", maxRequestBytes);
-  if (wsMaxMessageBytes === 0) throw new Error("AIRWAVE_WS_MAX_MESSAGE_BYTES must be at least 1");
+  if (wsMaxMessageBytes === 0) throw new ConfigError("AIRWAVE_WS_MAX_MESSAGE_BYTES must be at least 1");
   return {
     wsMaxMessageBytes,
     wsMaxStreams: int(env, "AIRWAVE_WS_MAX_STREAMS", 100),
@@ -272,7 +274,7 @@ function wsConfig(env: NodeJS.ProcessEnv, maxRequestBytes: number) {
 }
 
 /** The log, lifetime and shutdown fields of GatewayConfig. */
-function lifetimeConfig(env: NodeJS.ProcessEnv) {
+function lifetimeConfig(env: Env) {
   return {
     logMaxBytes: int(env, "AIRWAVE_LOG_MAX_BYTES", 32 * 1024 * 1024),
     logTotalMaxBytes: int(env, "AIRWAVE_LOG_TOTAL_MAX_BYTES", 512 * 1024 * 1024),
@@ -287,18 +289,18 @@ function lifetimeConfig(env: NodeJS.ProcessEnv) {
 }
 
 /** The identity and edge fields of GatewayConfig. */
-function edgeConfig(env: NodeJS.ProcessEnv) {
+function edgeConfig(env: Env) {
   const apiKeys = [
     ...parseApiKeys(env.AIRWAVE_API_KEYS ?? "", "AIRWAVE_API_KEYS"),
-    ...(env.AIRWAVE_API_KEYS_FILE ? parseApiKeys(readFileSync(env.AIRWAVE_API_KEYS_FILE, "utf8"), "AIRWAVE_API_KEYS_FILE") : []),
+    ...(env.AIRWAVE_API_KEYS_FILE ? parseApiKeys(readKeysFile(env.AIRWAVE_API_KEYS_FILE), "AIRWAVE_API_KEYS_FILE") : []),
   ];
-  if (new Set(apiKeys.map((k) => k.name)).size !== apiKeys.length) throw new Error("AIRWAVE_API_KEYS(_FILE): a key name appears twice");
-  if (new Set(apiKeys.map((k) => k.key)).size !== apiKeys.length) throw new Error("AIRWAVE_API_KEYS(_FILE): two entries share one key");
+  if (new Set(apiKeys.map((k) => k.name)).size !== apiKeys.length) throw new ConfigError("AIRWAVE_API_KEYS(_FILE): a key name appears twice");
+  if (new Set(apiKeys.map((k) => k.key)).size !== apiKeys.length) throw new ConfigError("AIRWAVE_API_KEYS(_FILE): two entries share one key");
   const mode = env.AIRWAVE_AUTH || (apiKeys.length > 0 ? "required" : "optional");
-  if (mode !== "optional" && mode !== "required") throw new Error(`AIRWAVE_AUTH must be "optional" or "required", got "${mode}"`);
-  if (mode === "required" && apiKeys.length === 0) throw new Error("AIRWAVE_AUTH=required needs AIRWAVE_API_KEYS or AIRWAVE_API_KEYS_FILE");
+  if (mode !== "optional" && mode !== "required") throw new ConfigError(`AIRWAVE_AUTH must be "optional" or "required", got "${mode}"`);
+  if (mode === "required" && apiKeys.length === 0) throw new ConfigError("AIRWAVE_AUTH=required needs AIRWAVE_API_KEYS or AIRWAVE_API_KEYS_FILE");
   const cookieSecret = env.AIRWAVE_COOKIE_SECRET || undefined;
-  if (cookieSecret !== undefined && cookieSecret.length < 32) throw new Error("AIRWAVE_COOKIE_SECRET must be at least 32 characters");
+  if (cookieSecret !== undefined && cookieSecret.length < 32) throw new ConfigError("AIRWAVE_COOKIE_SECRET must be at least 32 characters");
   return {
     apiKeys,
     authMode: mode as AuthMode,
@@ -308,10 +310,16 @@ function edgeConfig(env: NodeJS.ProcessEnv) {
   };
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return dflt;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return n;
+/** The text of `AIRWAVE_API_KEYS_FILE`; a file that cannot be read is a ConfigError naming it. */
+function readKeysFile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ConfigError(`AIRWAVE_API_KEYS_FILE: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+/** A non-negative integer variable (ms, bytes, counts); `dflt` when unset or blank. */
+function int(env: Env, name: string, dflt: number): number {
+  return envNumber(env, name, dflt);
 }

@@ -1,4 +1,4 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { ConfigError } from "@airwave/proto/server";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "./config.js";
 import { createProviders } from "./create-providers.js";
@@ -88,13 +88,8 @@ describe("loadConfig", () => {
     ["AIRWAVE_UPSTREAM_TOTAL_TIMEOUT_MS", "-1"],
     ["AIRWAVE_UPSTREAM_RETRIES", "11"],
   ])("refuses %s=%s naming the variable", (name, value) => {
-    try {
-      loadConfig({ [name]: value });
-      expect.unreachable();
-    } catch (e) {
-      expect((e as ConnectError).code).toBe(Code.InvalidArgument);
-      expect((e as ConnectError).rawMessage).toContain(name);
-    }
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 });
 

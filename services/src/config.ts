@@ -1,4 +1,4 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { type Env, envNumber, envText, envUrl } from "@airwave/proto/server";
 import { defaultUpstreamLimits, upstreamLimitRanges, type UpstreamLimits } from "./http-provider/upstream-limits.js";
 
 /**
@@ -89,34 +89,34 @@ export const defaultServicesConfig: Readonly<ServicesConfig> = {
  * Reads {@link ServicesConfig} from environment variables; unset or empty
  * variables take their defaults.
  *
- * Raises a ConnectError with Code.InvalidArgument naming the variable when a
+ * Raises a ConfigError (`@airwave/proto/server`) naming the variable when a
  * number is malformed or out of range, or `OPENAI_BASE_URL`,
  * `ANTHROPIC_BASE_URL` or `OLLAMA_HOST` is not an http(s) URL. The routing
  * file is only named here; `createRouting` reads and validates it.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): ServicesConfig {
+export function loadConfig(env: Env = process.env): ServicesConfig {
   const d = defaultServicesConfig;
   return {
-    host: text(env, "AIRWAVE_SERVICES_HOST") ?? d.host,
-    port: num(env, "AIRWAVE_SERVICES_PORT", d.port, 0, 65535, true),
-    simTtftMs: num(env, "AIRWAVE_SIM_TTFT_MS", d.simTtftMs, 0, 600_000, true),
-    simTokensPerS: num(env, "AIRWAVE_SIM_TOKENS_PER_S", d.simTokensPerS, 0, 1_000_000, false),
-    openaiBaseUrl: url(env, "OPENAI_BASE_URL"),
-    openaiApiKey: text(env, "OPENAI_API_KEY"),
-    openaiDefaultModel: text(env, "OPENAI_DEFAULT_MODEL"),
-    anthropicApiKey: text(env, "ANTHROPIC_API_KEY"),
-    anthropicBaseUrl: url(env, "ANTHROPIC_BASE_URL"),
-    geminiApiKey: text(env, "GEMINI_API_KEY"),
+    host: envText(env, "AIRWAVE_SERVICES_HOST") ?? d.host,
+    port: envNumber(env, "AIRWAVE_SERVICES_PORT", d.port, { min: 0, max: 65535 }),
+    simTtftMs: envNumber(env, "AIRWAVE_SIM_TTFT_MS", d.simTtftMs, { min: 0, max: 600_000 }),
+    simTokensPerS: envNumber(env, "AIRWAVE_SIM_TOKENS_PER_S", d.simTokensPerS, { min: 0, max: 1_000_000, integer: false }),
+    openaiBaseUrl: envUrl(env, "OPENAI_BASE_URL"),
+    openaiApiKey: envText(env, "OPENAI_API_KEY"),
+    openaiDefaultModel: envText(env, "OPENAI_DEFAULT_MODEL"),
+    anthropicApiKey: envText(env, "ANTHROPIC_API_KEY"),
+    anthropicBaseUrl: envUrl(env, "ANTHROPIC_BASE_URL"),
+    geminiApiKey: envText(env, "GEMINI_API_KEY"),
     ollamaHost: ollamaHost(env),
-    providersFile: text(env, "AIRWAVE_PROVIDERS_FILE"),
+    providersFile: envText(env, "AIRWAVE_PROVIDERS_FILE"),
     upstream: upstreamLimits(env),
   };
 }
 
-function upstreamLimits(env: Readonly<Record<string, string | undefined>>): UpstreamLimits {
+function upstreamLimits(env: Env): UpstreamLimits {
   const read = (k: keyof UpstreamLimits) => {
     const [min, max] = upstreamLimitRanges[k];
-    return num(env, upstreamLimitEnv[k], defaultUpstreamLimits[k], min, max, true);
+    return envNumber(env, upstreamLimitEnv[k], defaultUpstreamLimits[k], { min, max });
   };
   return {
     connectTimeoutMs: read("connectTimeoutMs"),
@@ -129,48 +129,9 @@ function upstreamLimits(env: Readonly<Record<string, string | undefined>>): Upst
 }
 
 /** `OLLAMA_HOST` as Ollama reads it: a URL, or `host[:port]` meaning `http://host[:port]`. */
-function ollamaHost(env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const raw = text(env, "OLLAMA_HOST");
+function ollamaHost(env: Env): string | undefined {
+  const raw = envText(env, "OLLAMA_HOST");
   if (raw === undefined) return undefined;
-  return url({ OLLAMA_HOST: /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}` }, "OLLAMA_HOST");
+  return envUrl({ OLLAMA_HOST: /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}` }, "OLLAMA_HOST");
 }
 
-function text(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v ? v : undefined;
-}
-
-function num(
-  env: Readonly<Record<string, string | undefined>>,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  integer: boolean,
-): number {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new ConnectError(
-      `${name}=${JSON.stringify(raw)}: want ${integer ? "an integer" : "a number"} from ${min} to ${max}`,
-      Code.InvalidArgument,
-    );
-  }
-  return n;
-}
-
-function url(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
-  const raw = text(env, name);
-  if (raw === undefined) return undefined;
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new ConnectError(`${name}: not a URL`, Code.InvalidArgument);
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") {
-    throw new ConnectError(`${name}: want an http or https URL`, Code.InvalidArgument);
-  }
-  return raw.replace(/\/+$/, "");
-}

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * Runs the inference service with the configuration from the environment
- * (see `loadConfig`) and prints its URL. SIGINT and SIGTERM close it.
+ * (see `loadConfig`) and prints its URL; a malformed configuration is one
+ * line on stderr and exit code 2. SIGINT and SIGTERM close it.
  * @module
  */
 import "@airwave/proto/server/supported-node";
+import { startOrExit } from "@airwave/proto/server";
 import { startInferenceServer } from "./server.js";
 
-const server = await startInferenceServer();
+const server = await startOrExit(() => startInferenceServer());
 console.log(`airwave inference service listening on ${server.url}`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { ConfigError } from "@airwave/proto/server";
 
 /** One API key from configuration: the owner is `name`, never the key. */
 export interface ApiKey {
@@ -29,12 +30,12 @@ export function parseApiKeys(text: string, source: string): ApiKey[] {
     const name = colon < 0 ? "" : entry.slice(0, colon).trim();
     const key = colon < 0 ? "" : entry.slice(colon + 1).trim();
     if (!namePattern.test(name) || !keyPattern.test(key)) {
-      throw new Error(
+      throw new ConfigError(
         `${source}: entry ${i + 1} must be "<name>:<key>" with a name of [A-Za-z0-9_.-]{1,64} and a key of 16 to 512 visible ASCII characters (no comma)`,
       );
     }
-    if (keys.some((k) => k.name === name)) throw new Error(`${source}: the key name "${name}" appears twice`);
-    if (keys.some((k) => k.key === key)) throw new Error(`${source}: two entries share one key`);
+    if (keys.some((k) => k.name === name)) throw new ConfigError(`${source}: the key name "${name}" appears twice`);
+    if (keys.some((k) => k.key === key)) throw new ConfigError(`${source}: two entries share one key`);
     keys.push({ name, key });
   }
   return keys;

@@ -7,6 +7,7 @@
  * synchronous loops. Imported as `@airwave/proto/server`; the browser never
  * loads it.
  */
+export { ConfigError, type Env, envNumber, envText, envUrl, type NumberBounds, startOrExit } from "./env.js";
 export { eventLoopSlice, eventLoopSliceMinSteps, eventLoopSliceMs } from "./event-loop-slice.js";
 export { encodeGrpcMessage, reencodeGrpcMessage, withSpecGrpcMessage } from "./grpc-message.js";
 export { createHealthService, createHealthState, type HealthState } from "./health.js";
