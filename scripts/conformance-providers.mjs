@@ -40,8 +40,13 @@ if (!existsSync(upstream)) {
 }
 
 const rows = [];
-for (const dir of readdirSync(upstream, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
-  for (const file of readdirSync(join(upstream, dir)).filter((f) => f.endsWith(".sse") || f.endsWith(".ndjson")).sort()) {
+for (const dir of readdirSync(upstream, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort()) {
+  for (const file of readdirSync(join(upstream, dir))
+    .filter((f) => f.endsWith(".sse") || f.endsWith(".ndjson"))
+    .sort()) {
     const name = `${dir}/${file}`;
     const bytes = new Uint8Array(readFileSync(join(upstream, dir, file)));
     const kind = fixtureKind(name, bytes);
@@ -83,7 +88,9 @@ async function check(kind, bytes) {
     const b = encoded[encoded.length - 1];
     if (a.length !== b.length || a.some((x, j) => x !== b[j])) {
       const at = a.findIndex((x, j) => x !== b[j]);
-      problems.push(`chunk size ${label(chunkSizes[i])} differs from whole (${a.length} vs ${b.length} events, first difference at #${at < 0 ? Math.min(a.length, b.length) : at})`);
+      problems.push(
+        `chunk size ${label(chunkSizes[i])} differs from whole (${a.length} vs ${b.length} events, first difference at #${at < 0 ? Math.min(a.length, b.length) : at})`,
+      );
     }
   }
   const terminals = events.filter((e) => isTerminal(e)).length;
@@ -97,7 +104,13 @@ async function check(kind, bytes) {
       problems.push(`tool call ${e.event.value.callId}: arguments are not JSON and not marked incomplete`);
     }
   }
-  return { pass: problems.length === 0, events: events.length, counts: counts(events), terminal: terminalLabel(events), why: problems.join("; ") };
+  return {
+    pass: problems.length === 0,
+    events: events.length,
+    counts: counts(events),
+    terminal: terminalLabel(events),
+    why: problems.join("; "),
+  };
 }
 
 /** Feeds `bytes` to `spec.decode` in chunks of `size` and collects every event. */
@@ -135,7 +148,15 @@ async function decodeAll(spec, endpoint, bytes, size) {
 function counts(events) {
   const by = new Map();
   for (const e of events) by.set(e.event.case, (by.get(e.event.case) ?? 0) + 1);
-  const short = { textDelta: "text", reasoningDelta: "reasoning", toolCallStarted: "tool", toolCallDelta: "tool-delta", toolCallCompleted: "tool-done", toolResult: "tool-result", usage: "usage" };
+  const short = {
+    textDelta: "text",
+    reasoningDelta: "reasoning",
+    toolCallStarted: "tool",
+    toolCallDelta: "tool-delta",
+    toolCallCompleted: "tool-done",
+    toolResult: "tool-result",
+    usage: "usage",
+  };
   return Object.entries(short)
     .filter(([k]) => by.has(k))
     .map(([k, s]) => `${s} ${by.get(k)}`)

@@ -62,7 +62,9 @@ export async function startChild(script: string, o: ChildOptions): Promise<Bench
   if (o.cpuProfDir) nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${o.name}.cpuprofile`);
   const file = resolve(import.meta.dirname, "sut", script);
   const [cmd, args] =
-    hasTaskset && o.cpu !== undefined ? ["taskset", ["-c", String(o.cpu), process.execPath, ...nodeArgs, file]] : [process.execPath, [...nodeArgs, file]];
+    hasTaskset && o.cpu !== undefined
+      ? ["taskset", ["-c", String(o.cpu), process.execPath, ...nodeArgs, file]]
+      : [process.execPath, [...nodeArgs, file]];
   const child: ChildProcess = spawn(cmd as string, args as string[], {
     env: { ...process.env, AIRWAVE_LOG_LEVEL: "warn", ...o.env },
     stdio: ["ignore", "pipe", "pipe", "ipc"],

@@ -48,7 +48,14 @@ describe("heap summary", () => {
 
   it("says what each stream added between two snapshots", () => {
     const before = summariseHeap(snapshot([["object", "Socket", 300]]));
-    const after = summariseHeap(snapshot([["object", "Socket", 300], ["object", "Socket", 300], ["object", "Socket", 300], ["object", "Timeout", 100]]));
+    const after = summariseHeap(
+      snapshot([
+        ["object", "Socket", 300],
+        ["object", "Socket", 300],
+        ["object", "Socket", 300],
+        ["object", "Timeout", 100],
+      ]),
+    );
     const g = heapGrowth(before, after, 2);
     expect(g.bytesPerStream).toBe(350);
     expect(g.groups).toEqual([

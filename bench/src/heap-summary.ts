@@ -51,7 +51,11 @@ export function summariseHeap(snapshot: Snapshot, top = 30): HeapSummary {
     const type = types[nodes[i + iType] as number] as string;
     const size = nodes[i + iSize] as number;
     total += size;
-    const name = byName.has(type) ? (type === "closure" ? `${snapshot.strings[nodes[i + iName] as number]}()` : (snapshot.strings[nodes[i + iName] as number] as string)) : `(${type})`;
+    const name = byName.has(type)
+      ? type === "closure"
+        ? `${snapshot.strings[nodes[i + iName] as number]}()`
+        : (snapshot.strings[nodes[i + iName] as number] as string)
+      : `(${type})`;
     let g = groups.get(name);
     if (!g) groups.set(name, (g = { name, count: 0, selfBytes: 0 }));
     g.count++;
@@ -74,7 +78,12 @@ export interface HeapGrowth {
  * What `streams` open streams added between snapshot `before` and `after`,
  * per stream and group, largest first (`top` groups).
  */
-export function heapGrowth(before: HeapSummary, after: HeapSummary, streams: number, top = 15): { bytesPerStream: number; groups: HeapGrowth[] } {
+export function heapGrowth(
+  before: HeapSummary,
+  after: HeapSummary,
+  streams: number,
+  top = 15,
+): { bytesPerStream: number; groups: HeapGrowth[] } {
   const base = new Map(before.groups.map((g) => [g.name, g]));
   const groups = after.groups
     .map((g) => ({
@@ -89,7 +98,10 @@ export function heapGrowth(before: HeapSummary, after: HeapSummary, streams: num
 
 /** A {@link heapGrowth} as text: KB per stream, then bytes and objects per stream by group. */
 export function formatHeapGrowth(g: { bytesPerStream: number; groups: HeapGrowth[] }): string {
-  return [`${(g.bytesPerStream / 1024).toFixed(1)} KB per stream`, ...g.groups.map((x) => `${x.bytesPerStream.toFixed(0).padStart(7)} B ${x.countPerStream.toFixed(1).padStart(6)}×  ${x.name}`)].join("\n");
+  return [
+    `${(g.bytesPerStream / 1024).toFixed(1)} KB per stream`,
+    ...g.groups.map((x) => `${x.bytesPerStream.toFixed(0).padStart(7)} B ${x.countPerStream.toFixed(1).padStart(6)}×  ${x.name}`),
+  ].join("\n");
 }
 
 /** Reads and summarises a `.heapsnapshot` file (every group). */
@@ -99,7 +111,9 @@ export function summariseHeapFile(file: string): HeapSummary {
 
 /** The summary as text; with `perStreams`, also count and bytes per stream. */
 export function formatHeap(s: HeapSummary, perStreams?: number): string {
-  const lines = [`${(s.totalBytes / 2 ** 20).toFixed(1)} MB in ${s.nodes} nodes${perStreams ? `, ${(s.totalBytes / perStreams / 1024).toFixed(1)} KB per stream (${perStreams})` : ""}`];
+  const lines = [
+    `${(s.totalBytes / 2 ** 20).toFixed(1)} MB in ${s.nodes} nodes${perStreams ? `, ${(s.totalBytes / perStreams / 1024).toFixed(1)} KB per stream (${perStreams})` : ""}`,
+  ];
   for (const g of s.groups)
     lines.push(
       `${(g.selfBytes / 2 ** 20).toFixed(2).padStart(9)} MB ${String(g.count).padStart(9)}  ${perStreams ? `${(g.selfBytes / perStreams).toFixed(0).padStart(6)} B/stream ${(g.count / perStreams).toFixed(1).padStart(6)}/stream  ` : ""}${g.name.slice(0, 80)}`,

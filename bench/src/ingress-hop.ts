@@ -53,7 +53,13 @@ const up = await startChild("upstream.ts", { name: "upstream", cpu: 0 });
 const model = `paced-r${rate}-n${tokens}`;
 const start = (): InteractRequest =>
   create(InteractRequestSchema, {
-    message: { case: "start", value: create(GenerateRequestSchema, { model, messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "Say something." } }] }] }) },
+    message: {
+      case: "start",
+      value: create(GenerateRequestSchema, {
+        model,
+        messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "Say something." } }] }],
+      }),
+    },
   });
 
 /** One client: opens one Interact call and resolves with the number of messages once it ended. */
@@ -129,7 +135,12 @@ function rawHttp2Client(): Client {
     name: "node:http2 (reference)",
     run: () =>
       new Promise<number>((resolve, reject) => {
-        const s = session.request({ ":method": "POST", ":path": "/airwave.v1.InferenceService/Interact", "content-type": "application/grpc", te: "trailers" });
+        const s = session.request({
+          ":method": "POST",
+          ":path": "/airwave.v1.InferenceService/Interact",
+          "content-type": "application/grpc",
+          te: "trailers",
+        });
         s.write(grpcFrame(toBinary(InteractRequestSchema, start())));
         let n = 0;
         let buf: Buffer = Buffer.alloc(0);
@@ -176,10 +187,14 @@ for (let r = 0; r < reps; r++) {
     console.log(`rep ${r + 1} ${c.name.padEnd(26)} ${x.messages} messages in ${x.wallMs.toFixed(0)} ms: ${per.toFixed(2)} µs CPU/message`);
   }
 }
-console.log(`\n${streams} streams × ${tokens} tokens at ${rate} tok/s, ${reps} reps; CPU µs per message received and decoded (median, min–max):`);
+console.log(
+  `\n${streams} streams × ${tokens} tokens at ${rate} tok/s, ${reps} reps; CPU µs per message received and decoded (median, min–max):`,
+);
 for (const [name, xs] of results) {
   const s = [...xs].sort((a, b) => a - b);
-  console.log(`  ${name.padEnd(26)} ${(s[Math.floor(s.length / 2)] as number).toFixed(2).padStart(7)}   (${(s[0] as number).toFixed(2)}–${(s[s.length - 1] as number).toFixed(2)})`);
+  console.log(
+    `  ${name.padEnd(26)} ${(s[Math.floor(s.length / 2)] as number).toFixed(2).padStart(7)}   (${(s[0] as number).toFixed(2)}–${(s[s.length - 1] as number).toFixed(2)})`,
+  );
 }
 for (const c of clients) c.close();
 await up.stop();

@@ -48,7 +48,8 @@ function parseFlags() {
       strict: true,
       allowPositionals: false,
     });
-    if (values.reps !== undefined && !/^[1-9][0-9]*$/.test(values.reps)) throw new Error(`--reps must be a positive integer, got ${JSON.stringify(values.reps)}`);
+    if (values.reps !== undefined && !/^[1-9][0-9]*$/.test(values.reps))
+      throw new Error(`--reps must be a positive integer, got ${JSON.stringify(values.reps)}`);
     return values;
   } catch (e) {
     console.error(`bench: ${(e as Error).message}`);
@@ -70,8 +71,34 @@ const repsArg = flags.reps === undefined ? undefined : Number(flags.reps);
 
 /** The run's sizes: quick (< 3 min, CI) or full (< 20 min). */
 const size = quick
-  ? { reps: repsArg ?? 2, poissonReps: repsArg ?? 1, c1Streams: 3, poisson: [20, 100], poissonSeconds: 3, fastStreams: 5, burst: 100, open: [1000], startsSeconds: 1.5, resumePerGap: 10, storm: 200, protoPoisson: 0 }
-  : { reps: repsArg ?? 5, poissonReps: repsArg ?? 3, c1Streams: 5, poisson: [20, 100, 500, 2000], poissonSeconds: 5, fastStreams: 10, burst: 500, open: [2000, 10000], startsSeconds: 4, resumePerGap: 30, storm: 1000, protoPoisson: 100 };
+  ? {
+      reps: repsArg ?? 2,
+      poissonReps: repsArg ?? 1,
+      c1Streams: 3,
+      poisson: [20, 100],
+      poissonSeconds: 3,
+      fastStreams: 5,
+      burst: 100,
+      open: [1000],
+      startsSeconds: 1.5,
+      resumePerGap: 10,
+      storm: 200,
+      protoPoisson: 0,
+    }
+  : {
+      reps: repsArg ?? 5,
+      poissonReps: repsArg ?? 3,
+      c1Streams: 5,
+      poisson: [20, 100, 500, 2000],
+      poissonSeconds: 5,
+      fastStreams: 10,
+      burst: 500,
+      open: [2000, 10000],
+      startsSeconds: 4,
+      resumePerGap: 30,
+      storm: 1000,
+      protoPoisson: 100,
+    };
 
 // The harness and the upstream share CPU 0; the systems under test get CPU 1.
 const harnessCpu = 0;
@@ -119,7 +146,11 @@ const gatewayEnv = (inferenceUrl: string) => ({
 const cpuOf = (procs: BenchChild[]) => procs.reduce((s, p) => s + cpuUs(p.pid), 0);
 
 /** Runs a load on a system and turns it into a row (CPU from /proc around the run). */
-async function measure(scenario: string, sys: System, o: Omit<LoadOptions, "target" | "model"> & { model: string }): Promise<{ row: ResultRow; load: LoadResult }> {
+async function measure(
+  scenario: string,
+  sys: System,
+  o: Omit<LoadOptions, "target" | "model"> & { model: string },
+): Promise<{ row: ResultRow; load: LoadResult }> {
   const c0 = cpuOf(sys.procs);
   const load = await runLoad({ ...o, target: sys.target, model: sys.modelPrefix + o.model });
   const cpu = cpuOf(sys.procs) - c0;
@@ -172,12 +203,21 @@ async function alternating(scenario: string, systems: System[], reps: number, o:
     const rs = m.rows;
     const tokens = rs.reduce((s, r) => s + r.tokens, 0);
     const cpuRows = rs.filter((r) => r.cpuUsPerEvent !== undefined);
-    const cpuUsPerEvent = cpuRows.length ? cpuRows.reduce((s, r) => s + (r.cpuUsPerEvent as number) * r.tokens, 0) / Math.max(1, cpuRows.reduce((s, r) => s + r.tokens, 0)) : undefined;
+    const cpuUsPerEvent = cpuRows.length
+      ? cpuRows.reduce((s, r) => s + (r.cpuUsPerEvent as number) * r.tokens, 0) /
+        Math.max(
+          1,
+          cpuRows.reduce((s, r) => s + r.tokens, 0),
+        )
+      : undefined;
     const errors = [...new Set(rs.flatMap((r) => r.errors ?? []))];
     out.push({
       scenario,
       system: sys.target.name,
-      streams: rs.reduce((s, r) => ({ started: s.started + r.streams.started, ok: s.ok + r.streams.ok, failed: s.failed + r.streams.failed }), { started: 0, ok: 0, failed: 0 }),
+      streams: rs.reduce(
+        (s, r) => ({ started: s.started + r.streams.started, ok: s.ok + r.streams.ok, failed: s.failed + r.streams.failed }),
+        { started: 0, ok: 0, failed: 0 },
+      ),
       tokens,
       eventsPerS: rs.reduce((s, r) => s + (r.eventsPerS ?? 0), 0) / rs.length,
       ttfe: percentiles(m.ttfe),
@@ -193,7 +233,10 @@ async function alternating(scenario: string, systems: System[], reps: number, o:
   }
   addFloor(scenario, out[0], out);
   rows.push(...out);
-  for (const r of out) log(`${scenario} · ${r.system}: lat p50 ${r.latency?.p50} ms, p99 ${r.latency?.p99} ms, CPU ${r.cpuUsPerEvent?.toFixed(1) ?? "—"} µs/ev, ${r.streams.ok}/${r.streams.failed}`);
+  for (const r of out)
+    log(
+      `${scenario} · ${r.system}: lat p50 ${r.latency?.p50} ms, p99 ${r.latency?.p99} ms, CPU ${r.cpuUsPerEvent?.toFixed(1) ?? "—"} µs/ev, ${r.streams.ok}/${r.streams.failed}`,
+    );
   return out;
 }
 
@@ -207,7 +250,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
-  log(`${quick ? "quick" : "full"} run; taskset ${pinning ? `pins harness+upstream to CPU ${harnessCpu}, systems to CPU ${sutCpu}` : "not available: nothing pinned"}`);
+  log(
+    `${quick ? "quick" : "full"} run; taskset ${pinning ? `pins harness+upstream to CPU ${harnessCpu}, systems to CPU ${sutCpu}` : "not available: nothing pinned"}`,
+  );
   const up = await child("upstream.ts", "upstream");
   const openai = up.info.openaiUrl as string;
   const gw = await child("airwave-gateway.ts", "airwave-gateway", gatewayEnv(up.url));
@@ -217,7 +262,13 @@ async function main(): Promise<void> {
     const c = await child("airwave-gateway.ts", `airwave-gateway-${name}`, { ...gatewayEnv(up.url), BENCH_GATEWAY_DIST: resolve(dir) });
     baselines.push({ key: `baseline-${i}`, target: airwaveTargets(c.url, `airwave (${name})`).sse as Target, procs: [c], modelPrefix: "" });
   }
-  const services = wantSystem("airwave-full") ? await child("airwave-services.ts", "airwave-services", { OPENAI_BASE_URL: openai, OPENAI_API_KEY: "bench", AIRWAVE_LOG_LEVEL: "warn" }) : undefined;
+  const services = wantSystem("airwave-full")
+    ? await child("airwave-services.ts", "airwave-services", {
+        OPENAI_BASE_URL: openai,
+        OPENAI_API_KEY: "bench",
+        AIRWAVE_LOG_LEVEL: "warn",
+      })
+    : undefined;
   const gwFull = services ? await child("airwave-gateway.ts", "airwave-gateway-full", gatewayEnv(services.url)) : undefined;
   const express = wantSystem("express") ? await child("express-relay.ts", "express", { UPSTREAM_OPENAI_URL: openai }) : undefined;
   const portkey = wantSystem("portkey") ? await child("portkey.ts", "portkey", { PORTKEY_PORT: String(await freePort()) }) : undefined;
@@ -232,7 +283,9 @@ async function main(): Promise<void> {
     floor,
     airwave,
     ...baselines,
-    gwFull && services && awFull && { key: "airwave-full", target: awFull.sse as Target, procs: [gwFull, services], modelPrefix: "openai-compatible/" },
+    gwFull &&
+      services &&
+      awFull && { key: "airwave-full", target: awFull.sse as Target, procs: [gwFull, services], modelPrefix: "openai-compatible/" },
     express && { key: "express", target: expressTarget(express.url), procs: [express], modelPrefix: "" },
     portkey && { key: "portkey", target: portkeyTarget(portkey.url, openai), procs: [portkey], modelPrefix: "" },
     aiSdk && { key: "ai-sdk", target: aiSdkTarget(aiSdk.url), procs: [aiSdk], modelPrefix: "" },
@@ -241,43 +294,81 @@ async function main(): Promise<void> {
 
   // Warm-up: JIT and connection pools of every system, not measured.
   for (const sys of systems) {
-    await runLoad({ target: sys.target, model: `${sys.modelPrefix}paced-r200-n20`, arrival: { kind: "burst", streams: 20 }, timeoutMs: 10_000 });
-    await runLoad({ target: sys.target, model: `${sys.modelPrefix}paced-r200-n10`, arrival: { kind: "sequential", streams: 3 }, timeoutMs: 10_000 });
+    await runLoad({
+      target: sys.target,
+      model: `${sys.modelPrefix}paced-r200-n20`,
+      arrival: { kind: "burst", streams: 20 },
+      timeoutMs: 10_000,
+    });
+    await runLoad({
+      target: sys.target,
+      model: `${sys.modelPrefix}paced-r200-n10`,
+      arrival: { kind: "sequential", streams: 3 },
+      timeoutMs: 10_000,
+    });
   }
   log("warm-up done");
 
   /** What each open stream holds, from heap snapshots (full run). */
   let memoryProfile: ReturnType<typeof heapGrowth> | undefined;
 
-  if (want("c=1")) await alternating("c=1 · 100 tok/s", systems, size.reps, { model: "paced-r100-n40", arrival: { kind: "sequential", streams: size.c1Streams }, timeoutMs: 30_000 });
+  if (want("c=1"))
+    await alternating("c=1 · 100 tok/s", systems, size.reps, {
+      model: "paced-r100-n40",
+      arrival: { kind: "sequential", streams: size.c1Streams },
+      timeoutMs: 30_000,
+    });
 
   for (const c of size.poisson) {
     const scenario = `50 tok/s · Poisson c=${c}`;
     if (!want("50 tok/s")) break;
     // 100 tokens at 50 tok/s last 2 s, so c concurrent streams arrive at c/2 per second.
     // c=20 (≈ 1,000 events/s) is the point well below saturation for the CPU per event: the floor, Airwave and the Express relay.
-    const chosen = c >= 2000 ? [floor, airwave] : c < 100 ? systems.filter((s) => s.key === "floor" || s.key === "airwave" || s.key.startsWith("baseline") || s.key === "express") : systems;
+    const chosen =
+      c >= 2000
+        ? [floor, airwave]
+        : c < 100
+          ? systems.filter((s) => s.key === "floor" || s.key === "airwave" || s.key.startsWith("baseline") || s.key === "express")
+          : systems;
     const out = await alternating(scenario, chosen, c >= 500 ? 1 : size.poissonReps, {
       model: "paced-r50-n100",
       arrival: { kind: "poisson", perSecond: c / 2, seconds: size.poissonSeconds },
       timeoutMs: 60_000,
     });
     // c × 50 events/s offered: past one core's capacity (1e6 / CPU µs per event) it shows behaviour under overload.
-    for (const r of out) if (c * 50 > (r.capacityPerCore ?? Infinity)) r.note = `offered ${c * 50} events/s > capacity ${r.capacityPerCore?.toFixed(0)}/s/core: overloaded`;
+    for (const r of out)
+      if (c * 50 > (r.capacityPerCore ?? Infinity))
+        r.note = `offered ${c * 50} events/s > capacity ${r.capacityPerCore?.toFixed(0)}/s/core: overloaded`;
   }
 
   if (want("1000 tok/s"))
-    await alternating("1000 tok/s · burst", systems, 1, { model: "paced-r1000-n1000", arrival: { kind: "burst", streams: size.fastStreams }, timeoutMs: 30_000 });
+    await alternating("1000 tok/s · burst", systems, 1, {
+      model: "paced-r1000-n1000",
+      arrival: { kind: "burst", streams: size.fastStreams },
+      timeoutMs: 30_000,
+    });
 
-  if (want("burst")) await alternating(`burst ${size.burst} · 50 tok/s`, systems, 1, { model: "paced-r50-n50", arrival: { kind: "burst", streams: size.burst }, timeoutMs: 60_000 });
+  if (want("burst"))
+    await alternating(`burst ${size.burst} · 50 tok/s`, systems, 1, {
+      model: "paced-r50-n50",
+      arrival: { kind: "burst", streams: size.burst },
+      timeoutMs: 60_000,
+    });
 
   if (want("starts")) {
     const out: ResultRow[] = [];
     for (const sys of systems) {
-      const { row } = await measure("stream starts", sys, { model: "paced-r1000-n1", arrival: { kind: "closed", concurrency: 32, seconds: size.startsSeconds }, timeoutMs: 30_000 });
+      const { row } = await measure("stream starts", sys, {
+        model: "paced-r1000-n1",
+        arrival: { kind: "closed", concurrency: 32, seconds: size.startsSeconds },
+        timeoutMs: 30_000,
+      });
       const perS = row.streams.ok / ((size.startsSeconds * 1e6 + 1) / 1e6);
       const cpuPerStart = row.cpuUsPerEvent; // one token per stream: µs per stream
-      row.extra = { "starts/s": perS.toFixed(0), ...(cpuPerStart !== undefined ? { "CPU µs/start": cpuPerStart.toFixed(0), "starts/s/core": (1e6 / cpuPerStart).toFixed(0) } : {}) };
+      row.extra = {
+        "starts/s": perS.toFixed(0),
+        ...(cpuPerStart !== undefined ? { "CPU µs/start": cpuPerStart.toFixed(0), "starts/s/core": (1e6 / cpuPerStart).toFixed(0) } : {}),
+      };
       delete row.cpuUsPerEvent;
       delete row.capacityPerCore;
       out.push(row);
@@ -290,7 +381,11 @@ async function main(): Promise<void> {
     // A gateway of its own: the shared one may still be digesting the overload of c=2000.
     const { g, target } = await freshGateway("stalled", up.url);
     const own: System = { key: "airwave", target, procs: [g], modelPrefix: "" };
-    const base = { model: "paced-r50-n100", arrival: { kind: "poisson" as const, perSecond: 50, seconds: size.poissonSeconds }, timeoutMs: 60_000 };
+    const base = {
+      model: "paced-r50-n100",
+      arrival: { kind: "poisson" as const, perSecond: 50, seconds: size.poissonSeconds },
+      timeoutMs: 60_000,
+    };
     const a = await measure("stalled readers · 0 %", own, base);
     const rss0 = rssBytes(g.pid);
     const b = await measure("stalled readers · 5 %", own, { ...base, stallFraction: 0.05 });
@@ -321,7 +416,10 @@ async function main(): Promise<void> {
       rows.push(resumeRow(`resume after ${gapMs / 1000} s`, outs));
     }
     const drops = [];
-    for (let i = 0; i < size.storm; i += 100) drops.push(...(await Promise.all(Array.from({ length: Math.min(100, size.storm - i) }, () => startAndDrop(gw.url, "paced-r10-n100", 3)))));
+    for (let i = 0; i < size.storm; i += 100)
+      drops.push(
+        ...(await Promise.all(Array.from({ length: Math.min(100, size.storm - i) }, () => startAndDrop(gw.url, "paced-r10-n100", 3)))),
+      );
     await sleep(500);
     const outs = await Promise.all(drops.map((d) => d.resume()));
     rows.push(resumeRow(`resume storm ${size.storm}`, outs));
@@ -332,17 +430,28 @@ async function main(): Promise<void> {
     const protos = Object.entries(aw).filter(([k]) => !(k === "ws" && skip));
     if (skip) {
       console.log(`WebSocket skipped: ${skip}`);
-      rows.push({ scenario: "egress · c=1", system: "airwave WebSocket", streams: { started: 0, ok: 0, failed: 0 }, tokens: 0, note: `skipped: ${skip}` });
+      rows.push({
+        scenario: "egress · c=1",
+        system: "airwave WebSocket",
+        streams: { started: 0, ok: 0, failed: 0 },
+        tokens: 0,
+        note: `skipped: ${skip}`,
+      });
     }
     const psys = [floor, ...protos.map(([k, t]) => ({ key: `aw-${k}`, target: t, procs: [gw], modelPrefix: "" }))];
-    for (const s of psys) await runLoad({ target: s.target, model: "paced-r200-n10", arrival: { kind: "burst", streams: 10 }, timeoutMs: 10_000 });
-    await alternating("egress · c=1", psys, size.reps, { model: "paced-r100-n40", arrival: { kind: "sequential", streams: size.c1Streams }, timeoutMs: 30_000 });
+    for (const s of psys)
+      await runLoad({ target: s.target, model: "paced-r200-n10", arrival: { kind: "burst", streams: 10 }, timeoutMs: 10_000 });
+    await alternating("egress · c=1", psys, size.reps, {
+      model: "paced-r100-n40",
+      arrival: { kind: "sequential", streams: size.c1Streams },
+      timeoutMs: 30_000,
+    });
     if (size.protoPoisson > 0)
       await alternating(`egress · Poisson c=${size.protoPoisson}`, psys, 1, {
-      model: "paced-r50-n50",
-      arrival: { kind: "poisson", perSecond: size.protoPoisson, seconds: quick ? 2 : 4 },
-      timeoutMs: 60_000,
-    });
+        model: "paced-r50-n50",
+        arrival: { kind: "poisson", perSecond: size.protoPoisson, seconds: quick ? 2 : 4 },
+        timeoutMs: 60_000,
+      });
   }
 
   let profileSummary: ProfileSummary | undefined;
@@ -355,7 +464,12 @@ async function main(): Promise<void> {
     const c = quick ? 100 : 200;
     await gw.startProfile();
     const c0 = cpuUs(gw.pid);
-    const r = await runLoad({ target: airwave.target, model: "paced-r50-n100", arrival: { kind: "poisson", perSecond: c / 2, seconds: quick ? 4 : 8 }, timeoutMs: 60_000 });
+    const r = await runLoad({
+      target: airwave.target,
+      model: "paced-r50-n100",
+      arrival: { kind: "poisson", perSecond: c / 2, seconds: quick ? 4 : 8 },
+      timeoutMs: 60_000,
+    });
     const cpu = cpuUs(gw.pid) - c0;
     await gw.stopProfile(file);
     profileSummary = summariseProfile(file, 30);
@@ -369,7 +483,17 @@ async function main(): Promise<void> {
   for (const c of children) await c.stop();
 
   const goals = checkGoals(rows);
-  const result = { startedAt: new Date(t0).toISOString(), quick, durationS: (Date.now() - t0) / 1000, pinning, node: process.version, rows, goals, profile: profileSummary, memoryProfile };
+  const result = {
+    startedAt: new Date(t0).toISOString(),
+    quick,
+    durationS: (Date.now() - t0) / 1000,
+    pinning,
+    node: process.version,
+    rows,
+    goals,
+    profile: profileSummary,
+    memoryProfile,
+  };
   writeFileSync(join(resultsDir, `${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
   // A partial run (--only) does not replace the latest complete one.
   if (!only) {
@@ -377,7 +501,9 @@ async function main(): Promise<void> {
     writeFileSync(join(resultsDir, "latest.svg"), chart(rows));
   }
   console.log(`\n${formatTable(rows)}\n\nGoals (Airwave gateway, this machine, this run):\n${formatGoals(goals)}\n`);
-  console.log(`results: bench/results/${stamp}.json${only ? "" : ", bench/results/latest.json, chart bench/results/latest.svg"} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  console.log(
+    `results: bench/results/${stamp}.json${only ? "" : ", bench/results/latest.json, chart bench/results/latest.svg"} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+  );
 }
 
 const stamp = new Date(t0).toISOString().replace(/[:.]/g, "-");
@@ -403,7 +529,11 @@ async function freshGateway(name: string, upstreamUrl: string): Promise<{ g: Ben
  * back, so its growth is reported beside). With `snapshot`, heap snapshots
  * before and after give the growth per stream by constructor.
  */
-async function openStreams(n: number, upstreamUrl: string, snapshot: boolean): Promise<{ row: ResultRow; growth?: ReturnType<typeof heapGrowth> }> {
+async function openStreams(
+  n: number,
+  upstreamUrl: string,
+  snapshot: boolean,
+): Promise<{ row: ResultRow; growth?: ReturnType<typeof heapGrowth> }> {
   const { g, target } = await freshGateway(`open-${n}`, upstreamUrl);
   const dir = join(resultsDir, `heap-${stamp}`);
   if (snapshot) {
@@ -471,7 +601,9 @@ async function openStreams(n: number, upstreamUrl: string, snapshot: boolean): P
     note: "a fresh gateway; memory after GC, streams open vs idle",
     ...(errs.size ? { errors: [...errs].slice(0, 3) } : {}),
   };
-  log(`${n} open: ${firsts}/${n} open in ${openS.toFixed(1)} s, RSS ${(mem1.rss / 2 ** 20).toFixed(0)} MB, ${heapExtKB.toFixed(1)} KB/stream heap+ext, CPU ${idleCpuPct.toFixed(1)} %`);
+  log(
+    `${n} open: ${firsts}/${n} open in ${openS.toFixed(1)} s, RSS ${(mem1.rss / 2 ** 20).toFixed(0)} MB, ${heapExtKB.toFixed(1)} KB/stream heap+ext, CPU ${idleCpuPct.toFixed(1)} %`,
+  );
   for (const h of handles) h.abort();
   target.close();
   await g.stop();
@@ -510,7 +642,12 @@ function checkGoals(rs: ResultRow[]): GoalCheck[] {
   void rs;
   const g: GoalCheck[] = [];
   const le = (goal: string, v: number | undefined, limit: number, unit: string, d = 2) =>
-    g.push({ goal, measured: v === undefined ? "not measured" : `${v.toFixed(d)} ${unit}`, met: v === undefined ? undefined : v <= limit, gap: v === undefined ? "" : `${(v - limit).toFixed(d)} ${unit} over` });
+    g.push({
+      goal,
+      measured: v === undefined ? "not measured" : `${v.toFixed(d)} ${unit}`,
+      met: v === undefined ? undefined : v <= limit,
+      gap: v === undefined ? "" : `${(v - limit).toFixed(d)} ${unit} over`,
+    });
   const aw = "airwave SSE";
   const p50 = find("50 tok/s · Poisson c=100", aw);
   le("gateway CPU ≤ 15 µs per delivered event at 50 tok/s (c=100, log on)", p50?.cpuUsPerEvent, 15, "µs", 1);
@@ -519,7 +656,13 @@ function checkGoals(rs: ResultRow[]): GoalCheck[] {
   le("added per-event latency ≤ 0.15 ms p50 (c=1)", c1?.addedLatencyP50, 0.15, "ms", 3);
   le("added per-event latency ≤ 2 ms p99 (c=1)", c1?.addedLatencyP99, 2, "ms", 3);
   const open2k = find(`${size.open[0]} open`, aw);
-  le(`≤ 30 KB per open SSE stream (heap + external after GC, ${size.open[0]} streams, a fresh gateway)`, open2k?.extra ? Number(open2k.extra["KB/stream heap+ext"]) : undefined, 30, "KB", 1);
+  le(
+    `≤ 30 KB per open SSE stream (heap + external after GC, ${size.open[0]} streams, a fresh gateway)`,
+    open2k?.extra ? Number(open2k.extra["KB/stream heap+ext"]) : undefined,
+    30,
+    "KB",
+    1,
+  );
   const open10k = find("10000 open", aw);
   le("10,000 open streams < 500 MB (gateway RSS)", open10k?.extra ? Number(open10k.extra["RSS MB"]) : undefined, 500, "MB", 0);
   const starts = find("stream starts", aw);
@@ -535,14 +678,21 @@ function checkGoals(rs: ResultRow[]): GoalCheck[] {
     le(`${r.scenario}: first replayed event ≤ 2 ms p50`, r.ttfe?.p50, 2, "ms", 3);
     le(`${r.scenario}: first replayed event ≤ 10 ms p99`, r.ttfe?.p99, 10, "ms", 3);
     const bad = Number(r.extra?.gaps ?? 0) + Number(r.extra?.duplicates ?? 0);
-    g.push({ goal: `${r.scenario}: 0 gaps and 0 duplicates`, measured: `${r.extra?.gaps} gaps, ${r.extra?.duplicates} duplicates`, met: bad === 0, gap: `${bad} bad events` });
+    g.push({
+      goal: `${r.scenario}: 0 gaps and 0 duplicates`,
+      measured: `${r.extra?.gaps} gaps, ${r.extra?.duplicates} duplicates`,
+      met: bad === 0,
+      gap: `${bad} bad events`,
+    });
   }
   const stall = find("stalled readers · 5 %", aw);
   g.push({
     goal: "5 % stalled readers add no latency to others (p50 +≤ 0.15 ms, p99 +≤ 1 ms)",
     measured: stall ? `p50 ${stall.addedLatencyP50?.toFixed(3)} ms, p99 ${stall.addedLatencyP99?.toFixed(3)} ms added` : "not measured",
     met: stall ? (stall.addedLatencyP50 ?? 0) <= 0.15 && (stall.addedLatencyP99 ?? 0) <= 1 : undefined,
-    gap: stall ? `p50 ${Math.max(0, (stall.addedLatencyP50 ?? 0) - 0.15).toFixed(3)} ms, p99 ${Math.max(0, (stall.addedLatencyP99 ?? 0) - 1).toFixed(3)} ms over` : "",
+    gap: stall
+      ? `p50 ${Math.max(0, (stall.addedLatencyP50 ?? 0) - 0.15).toFixed(3)} ms, p99 ${Math.max(0, (stall.addedLatencyP99 ?? 0) - 1).toFixed(3)} ms over`
+      : "",
   });
   return g;
 }
@@ -552,18 +702,31 @@ function chart(rs: ResultRow[]): string {
   const cpuRow = (n: string) => rs.find((r) => r.scenario === "50 tok/s · Poisson c=100" && r.system === n);
   const c1 = (n: string) => rs.find((r) => r.scenario.startsWith("c=1") && r.system === n);
   return barChartSvg(`Airwave beside the alternatives, ${quick ? "quick" : "full"} run ${new Date(t0).toISOString().slice(0, 16)}`, [
-    { title: "Gateway CPU per delivered event at 50 tok/s, c=100 (lower is better)", unit: "µs", goal: 15, bars: names.map((n) => ({ label: n, value: cpuRow(n)?.cpuUsPerEvent, highlight: n.startsWith("airwave") })) },
+    {
+      title: "Gateway CPU per delivered event at 50 tok/s, c=100 (lower is better)",
+      unit: "µs",
+      goal: 15,
+      bars: names.map((n) => ({ label: n, value: cpuRow(n)?.cpuUsPerEvent, highlight: n.startsWith("airwave") })),
+    },
     {
       title: "Added per-event latency p50 at c=1, vs the direct gRPC floor",
       unit: "ms",
       goal: 0.15,
-      bars: names.map((n) => ({ label: n, value: c1(n)?.addedLatencyP50 === undefined ? undefined : Math.max(0, c1(n)?.addedLatencyP50 as number), highlight: n.startsWith("airwave") })),
+      bars: names.map((n) => ({
+        label: n,
+        value: c1(n)?.addedLatencyP50 === undefined ? undefined : Math.max(0, c1(n)?.addedLatencyP50 as number),
+        highlight: n.startsWith("airwave"),
+      })),
     },
     {
       title: "Added time to first event p50 at c=1, vs the floor",
       unit: "ms",
       goal: 0.5,
-      bars: names.map((n) => ({ label: n, value: c1(n)?.addedTtfeP50 === undefined ? undefined : Math.max(0, c1(n)?.addedTtfeP50 as number), highlight: n.startsWith("airwave") })),
+      bars: names.map((n) => ({
+        label: n,
+        value: c1(n)?.addedTtfeP50 === undefined ? undefined : Math.max(0, c1(n)?.addedTtfeP50 as number),
+        highlight: n.startsWith("airwave"),
+      })),
     },
   ]);
 }

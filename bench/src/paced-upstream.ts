@@ -26,13 +26,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  FinishReason,
-  GenerateRequestSchema,
-  GenerateResponseSchema,
-  InteractRequestSchema,
-  type GenerateRequest,
-} from "@airwave/proto";
+import { FinishReason, GenerateRequestSchema, GenerateResponseSchema, InteractRequestSchema, type GenerateRequest } from "@airwave/proto";
 import { grpcFrame } from "./grpc-frame.ts";
 import { nowUs, tokenLength, tokenText } from "./token-clock.ts";
 
@@ -170,7 +164,10 @@ export async function startPacedUpstream(): Promise<PacedUpstream> {
     const path = headers[":path"] ?? "";
     const interact = path === "/airwave.v1.InferenceService/Interact";
     if (!interact && path !== "/airwave.v1.InferenceService/Generate") {
-      stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "12", "grpc-message": "unimplemented" }, { endStream: true });
+      stream.respond(
+        { ":status": 200, "content-type": "application/grpc", "grpc-status": "12", "grpc-message": "unimplemented" },
+        { endStream: true },
+      );
       return;
     }
     let buf = Buffer.alloc(0);
@@ -193,7 +190,10 @@ export async function startPacedUpstream(): Promise<PacedUpstream> {
         req = undefined;
       }
       if (!req) {
-        stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": "3", "grpc-message": "bad request" }, { endStream: true });
+        stream.respond(
+          { ":status": 200, "content-type": "application/grpc", "grpc-status": "3", "grpc-message": "bad request" },
+          { endStream: true },
+        );
         return;
       }
       serveGrpc(stream, req);
@@ -222,7 +222,14 @@ export async function startPacedUpstream(): Promise<PacedUpstream> {
         end(n) {
           if (closed) return;
           stream.write(
-            eventFrame({ event: { event: { case: "completed", value: { finishReason: FinishReason.STOP, rawFinishReason: "stop", usage: { inputTokens: 1, outputTokens: n } } } } }),
+            eventFrame({
+              event: {
+                event: {
+                  case: "completed",
+                  value: { finishReason: FinishReason.STOP, rawFinishReason: "stop", usage: { inputTokens: 1, outputTokens: n } },
+                },
+              },
+            }),
           );
           stream.end();
         },

@@ -7,7 +7,11 @@ import { summariseProfile } from "./profile-summary.ts";
 const dir = mkdtempSync(join(tmpdir(), "airwave-prof-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url, lineNumber: id }, children });
+const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({
+  id,
+  callFrame: { functionName, url, lineNumber: id },
+  children,
+});
 
 describe("profile summary", () => {
   it("gives self time per function and package, inclusive time per function, as shares of busy time", () => {
@@ -16,7 +20,12 @@ describe("profile summary", () => {
     writeFileSync(
       file,
       JSON.stringify({
-        nodes: [frame(1, "(root)", "", [2, 4]), frame(2, "serve", "file:///x/gateway/dist/http/serve-stream.js", [3]), frame(3, "write", "node:net"), frame(4, "(idle)", "")],
+        nodes: [
+          frame(1, "(root)", "", [2, 4]),
+          frame(2, "serve", "file:///x/gateway/dist/http/serve-stream.js", [3]),
+          frame(3, "write", "node:net"),
+          frame(4, "(idle)", ""),
+        ],
         samples: [2, 3, 3, 3, 4, 4],
         timeDeltas: [100, 100, 100, 100, 500, 500],
         startTime: 0,

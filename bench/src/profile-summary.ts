@@ -84,7 +84,8 @@ export function summariseProfile(file: string, top = 25): ProfileSummary {
   // Inclusive: every function on a sample's stack (once per stack) gets the sample's time.
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const frameName = (n: CpuProfileNode) => `${n.callFrame.functionName || "(anonymous)"} ${location(n.callFrame.url)}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ""}`;
+  const frameName = (n: CpuProfileNode) =>
+    `${n.callFrame.functionName || "(anonymous)"} ${location(n.callFrame.url)}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ""}`;
   const incl = new Map<string, number>();
   for (const [id, us] of self) {
     if (byId.get(id)?.callFrame.functionName === "(idle)") continue;
@@ -109,12 +110,19 @@ export function summariseProfile(file: string, top = 25): ProfileSummary {
 
 /** Formats a summary as text. */
 export function formatProfile(s: ProfileSummary): string {
-  const lines = [`busy ${(Math.round((s.totalUs - s.idleUs) / 1000))} ms of ${Math.round(s.totalUs / 1000)} ms sampled (percent of busy time)`, "", "self time by package/file:"];
-  for (const r of s.locations.slice(0, 15)) lines.push(`  ${r.percent.toFixed(1).padStart(5)} %  ${String(Math.round(r.selfUs / 1000)).padStart(6)} ms  ${r.name}`);
+  const lines = [
+    `busy ${Math.round((s.totalUs - s.idleUs) / 1000)} ms of ${Math.round(s.totalUs / 1000)} ms sampled (percent of busy time)`,
+    "",
+    "self time by package/file:",
+  ];
+  for (const r of s.locations.slice(0, 15))
+    lines.push(`  ${r.percent.toFixed(1).padStart(5)} %  ${String(Math.round(r.selfUs / 1000)).padStart(6)} ms  ${r.name}`);
   lines.push("", "self time by function:");
-  for (const r of s.functions) lines.push(`  ${r.percent.toFixed(1).padStart(5)} %  ${String(Math.round(r.selfUs / 1000)).padStart(6)} ms  ${r.name}`);
+  for (const r of s.functions)
+    lines.push(`  ${r.percent.toFixed(1).padStart(5)} %  ${String(Math.round(r.selfUs / 1000)).padStart(6)} ms  ${r.name}`);
   lines.push("", "total (self + callees) time by function:");
-  for (const r of s.inclusive) lines.push(`  ${r.percent.toFixed(1).padStart(5)} %  ${String(Math.round(r.selfUs / 1000)).padStart(6)} ms  ${r.name}`);
+  for (const r of s.inclusive)
+    lines.push(`  ${r.percent.toFixed(1).padStart(5)} %  ${String(Math.round(r.selfUs / 1000)).padStart(6)} ms  ${r.name}`);
   return lines.join("\n");
 }
 

@@ -67,7 +67,24 @@ const fmt = (n: number | undefined, d = 2) => (n === undefined || Number.isNaN(n
 
 /** The printed table. */
 export function formatTable(rows: ResultRow[]): string {
-  const head = ["scenario", "system", "ok/fail", "tokens", "ev/s", "TTFE p50", "p99", "lat p50", "p99", "p99.9", "+TTFE", "+lat p50", "+lat p99", "CPU µs/ev", "ev/s/core", "extra"];
+  const head = [
+    "scenario",
+    "system",
+    "ok/fail",
+    "tokens",
+    "ev/s",
+    "TTFE p50",
+    "p99",
+    "lat p50",
+    "p99",
+    "p99.9",
+    "+TTFE",
+    "+lat p50",
+    "+lat p99",
+    "CPU µs/ev",
+    "ev/s/core",
+    "extra",
+  ];
   const body = rows.map((r) => [
     r.scenario,
     r.system,
@@ -84,16 +101,34 @@ export function formatTable(rows: ResultRow[]): string {
     fmt(r.addedLatencyP99, 2),
     fmt(r.cpuUsPerEvent, 1),
     fmt(r.capacityPerCore, 0),
-    [r.extra ? Object.entries(r.extra).map(([k, v]) => `${k}=${v}`).join(" ") : "", r.note ?? "", r.errors?.length ? `errors: ${r.errors.join(" | ")}` : ""].filter((s) => s !== "").join("; "),
+    [
+      r.extra
+        ? Object.entries(r.extra)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" ")
+        : "",
+      r.note ?? "",
+      r.errors?.length ? `errors: ${r.errors.join(" | ")}` : "",
+    ]
+      .filter((s) => s !== "")
+      .join("; "),
   ]);
-  const widths = head.map((h, i) => Math.min(i === head.length - 1 ? 200 : 40, Math.max(h.length, ...body.map((b) => (b[i] as string).length))));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join("  ");
+  const widths = head.map((h, i) =>
+    Math.min(i === head.length - 1 ? 200 : 40, Math.max(h.length, ...body.map((b) => (b[i] as string).length))),
+  );
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join("  ");
   return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
 }
 
 /** The goals, printed as met / not met with the gap. */
 export function formatGoals(goals: GoalCheck[]): string {
-  return goals.map((g) => `${g.met === undefined ? "[ n/a ]" : g.met ? "[ met ]" : "[ NOT ]"} ${g.goal}: ${g.measured}${g.met === false ? ` (gap ${g.gap})` : ""}`).join("\n");
+  return goals
+    .map(
+      (g) =>
+        `${g.met === undefined ? "[ n/a ]" : g.met ? "[ met ]" : "[ NOT ]"} ${g.goal}: ${g.measured}${g.met === false ? ` (gap ${g.gap})` : ""}`,
+    )
+    .join("\n");
 }
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

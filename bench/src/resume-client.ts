@@ -21,40 +21,56 @@ interface SseEvent {
 }
 
 /** Opens an SSE request and calls `onEvent` per event until it returns false, the response ends, or it fails. */
-function sse(method: "POST" | "GET", url: string, headers: Record<string, string>, body: string | undefined, onEvent: (e: SseEvent) => boolean): Promise<void> {
+function sse(
+  method: "POST" | "GET",
+  url: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  onEvent: (e: SseEvent) => boolean,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = http.request({ agent, method, hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers: { accept: "text/event-stream", ...headers } }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        reject(new Error(`HTTP ${res.statusCode}`));
-        return;
-      }
-      res.setEncoding("utf8");
-      let buf = "";
-      res.on("data", (s: string) => {
-        const recvUs = nowUs();
-        buf += s;
-        let i: number;
-        while ((i = buf.indexOf("\n\n")) !== -1) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          let id = "";
-          let event = "message";
-          for (const line of block.split("\n")) {
-            if (line.startsWith("id: ")) id = line.slice(4);
-            else if (line.startsWith("event: ")) event = line.slice(7);
-          }
-          if (!onEvent({ id, event, recvUs })) {
-            req.destroy();
-            resolve();
-            return;
-          }
+    const req = http.request(
+      {
+        agent,
+        method,
+        hostname: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        headers: { accept: "text/event-stream", ...headers },
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(new Error(`HTTP ${res.statusCode}`));
+          return;
         }
-      });
-      res.on("end", () => resolve());
-      res.on("error", () => resolve());
-    });
+        res.setEncoding("utf8");
+        let buf = "";
+        res.on("data", (s: string) => {
+          const recvUs = nowUs();
+          buf += s;
+          let i: number;
+          while ((i = buf.indexOf("\n\n")) !== -1) {
+            const block = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            let id = "";
+            let event = "message";
+            for (const line of block.split("\n")) {
+              if (line.startsWith("id: ")) id = line.slice(4);
+              else if (line.startsWith("event: ")) event = line.slice(7);
+            }
+            if (!onEvent({ id, event, recvUs })) {
+              req.destroy();
+              resolve();
+              return;
+            }
+          }
+        });
+        res.on("end", () => resolve());
+        res.on("error", () => resolve());
+      },
+    );
     req.on("error", (e) => (req.destroyed ? resolve() : reject(e)));
     req.end(body);
   });

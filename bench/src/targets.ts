@@ -94,7 +94,12 @@ export function grpcFloorTarget(grpcUrl: string): Target {
   return {
     name: "grpc-js direct (floor)",
     open(model, cb) {
-      const call = client.makeServerStreamRequest("/airwave.v1.InferenceService/Generate", id, id, Buffer.from(toBinary(GenerateRequestSchema, generateRequest(model))));
+      const call = client.makeServerStreamRequest(
+        "/airwave.v1.InferenceService/Generate",
+        id,
+        id,
+        Buffer.from(toBinary(GenerateRequestSchema, generateRequest(model))),
+      );
       const feed = scanning(cb);
       const { end } = endOnce(cb);
       call.on("data", feed);
@@ -125,7 +130,14 @@ export function httpTarget(o: HttpTargetOptions): Target {
       const { end, abort } = endOnce(cb);
       const body = o.body(model);
       const req = http.request(
-        { agent, method: "POST", hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers: { ...o.headers, "content-length": Buffer.byteLength(body) } },
+        {
+          agent,
+          method: "POST",
+          hostname: u.hostname,
+          port: u.port,
+          path: u.pathname + u.search,
+          headers: { ...o.headers, "content-length": Buffer.byteLength(body) },
+        },
         (res) => {
           if (res.statusCode !== 200) {
             let text = "";
@@ -227,7 +239,13 @@ export function wsTarget(name: string, baseUrl: string, onDetach = OnDetach.CANC
         found = true;
         cb.onToken(emit, recv);
       });
-      ws.onopen = () => ws.send(toBinary(WsClientMessageSchema, create(WsClientMessageSchema, { requestId: "1", message: { case: "create", value: createStreamRequest(model, onDetach) } })));
+      ws.onopen = () =>
+        ws.send(
+          toBinary(
+            WsClientMessageSchema,
+            create(WsClientMessageSchema, { requestId: "1", message: { case: "create", value: createStreamRequest(model, onDetach) } }),
+          ),
+        );
       ws.onmessage = (m: MessageEvent) => {
         recv = nowUs();
         const b = Buffer.from(m.data as ArrayBuffer);
@@ -268,8 +286,20 @@ export function airwaveTargets(gatewayUrl: string, prefix = "airwave"): Record<s
   const bin = (model: string) => grpcFrame(toBinary(CreateStreamRequestSchema, createStreamRequest(model)));
   const path = "/airwave.v1.StreamService/CreateStream";
   return {
-    sse: httpTarget({ name: `${prefix} SSE`, baseUrl: gatewayUrl, path: "/v1/streams", headers: { ...jsonHeaders, accept: "text/event-stream" }, body: json }),
-    ndjson: httpTarget({ name: `${prefix} NDJSON`, baseUrl: gatewayUrl, path: "/v1/streams", headers: { ...jsonHeaders, accept: "application/x-ndjson" }, body: json }),
+    sse: httpTarget({
+      name: `${prefix} SSE`,
+      baseUrl: gatewayUrl,
+      path: "/v1/streams",
+      headers: { ...jsonHeaders, accept: "text/event-stream" },
+      body: json,
+    }),
+    ndjson: httpTarget({
+      name: `${prefix} NDJSON`,
+      baseUrl: gatewayUrl,
+      path: "/v1/streams",
+      headers: { ...jsonHeaders, accept: "application/x-ndjson" },
+      body: json,
+    }),
     "connect-h1": httpTarget({
       name: `${prefix} Connect HTTP/1.1`,
       baseUrl: gatewayUrl,
@@ -284,8 +314,20 @@ export function airwaveTargets(gatewayUrl: string, prefix = "airwave"): Record<s
       headers: { "content-type": "application/connect+proto", "connect-protocol-version": "1" },
       body: bin,
     }),
-    grpc: h2Target({ name: `${prefix} gRPC`, baseUrl: gatewayUrl, path, headers: { "content-type": "application/grpc+proto", te: "trailers" }, body: bin }),
-    "grpc-web": httpTarget({ name: `${prefix} gRPC-Web`, baseUrl: gatewayUrl, path, headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" }, body: bin }),
+    grpc: h2Target({
+      name: `${prefix} gRPC`,
+      baseUrl: gatewayUrl,
+      path,
+      headers: { "content-type": "application/grpc+proto", te: "trailers" },
+      body: bin,
+    }),
+    "grpc-web": httpTarget({
+      name: `${prefix} gRPC-Web`,
+      baseUrl: gatewayUrl,
+      path,
+      headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+      body: bin,
+    }),
     ws: wsTarget(`${prefix} WebSocket`, gatewayUrl),
   };
 }
@@ -313,5 +355,11 @@ export function portkeyTarget(url: string, upstreamOpenaiUrl: string): Target {
 
 /** The Vercel AI SDK UI message stream server. */
 export function aiSdkTarget(url: string): Target {
-  return httpTarget({ name: "Vercel AI SDK", baseUrl: url, path: "/api/chat", headers: jsonHeaders, body: (model) => JSON.stringify({ model, prompt }) });
+  return httpTarget({
+    name: "Vercel AI SDK",
+    baseUrl: url,
+    path: "/api/chat",
+    headers: jsonHeaders,
+    body: (model) => JSON.stringify({ model, prompt }),
+  });
 }

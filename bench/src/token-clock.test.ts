@@ -9,7 +9,10 @@ describe("token clock", () => {
 
   it("finds every token once, in order, however the bytes are split and whatever surrounds them", () => {
     // Framing bytes around tokens: JSON, SSE fields, binary envelopes, lone '@'s (never right before a token: no framing ends so).
-    const noise = fc.oneof(fc.constantFrom('data: {"text":"', '"}\n\n', "@x", "a@b", "\x00\x00\x00\x13", ""), fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.from(b.map((x) => (x === 0x40 ? 0x41 : x))).toString("latin1")));
+    const noise = fc.oneof(
+      fc.constantFrom('data: {"text":"', '"}\n\n', "@x", "a@b", "\x00\x00\x00\x13", ""),
+      fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.from(b.map((x) => (x === 0x40 ? 0x41 : x))).toString("latin1")),
+    );
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.nat({ max: 2 ** 50 }), noise), { minLength: 1, maxLength: 30 }),

@@ -225,7 +225,10 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     port,
     inferenceUrl: env.AIRWAVE_INFERENCE_URL || undefined,
     corsOrigins: origins
-      ? origins.split(",").map((s) => s.trim()).filter((s) => s !== "")
+      ? origins
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== "")
       : [`http://${host}:${port}`, `http://localhost:${port}`],
     heartbeatIdleMs: int(env, "AIRWAVE_HEARTBEAT_IDLE_MS", 15_000),
     detachGraceMs: int(env, "AIRWAVE_DETACH_GRACE_MS", 30_000),
@@ -251,7 +254,9 @@ function connectionConfig(env: Env) {
   const headersTimeoutMs = int(env, "AIRWAVE_HEADERS_TIMEOUT_MS", 10_000);
   const requestTimeoutMs = int(env, "AIRWAVE_REQUEST_TIMEOUT_MS", 30_000);
   if (requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
-    throw new ConfigError(`AIRWAVE_REQUEST_TIMEOUT_MS (${requestTimeoutMs}) must be at least AIRWAVE_HEADERS_TIMEOUT_MS (${headersTimeoutMs})`);
+    throw new ConfigError(
+      `AIRWAVE_REQUEST_TIMEOUT_MS (${requestTimeoutMs}) must be at least AIRWAVE_HEADERS_TIMEOUT_MS (${headersTimeoutMs})`,
+    );
   }
   return {
     headersTimeoutMs,
@@ -294,11 +299,14 @@ function edgeConfig(env: Env) {
     ...parseApiKeys(env.AIRWAVE_API_KEYS ?? "", "AIRWAVE_API_KEYS"),
     ...(env.AIRWAVE_API_KEYS_FILE ? parseApiKeys(readKeysFile(env.AIRWAVE_API_KEYS_FILE), "AIRWAVE_API_KEYS_FILE") : []),
   ];
-  if (new Set(apiKeys.map((k) => k.name)).size !== apiKeys.length) throw new ConfigError("AIRWAVE_API_KEYS(_FILE): a key name appears twice");
-  if (new Set(apiKeys.map((k) => k.key)).size !== apiKeys.length) throw new ConfigError("AIRWAVE_API_KEYS(_FILE): two entries share one key");
+  if (new Set(apiKeys.map((k) => k.name)).size !== apiKeys.length)
+    throw new ConfigError("AIRWAVE_API_KEYS(_FILE): a key name appears twice");
+  if (new Set(apiKeys.map((k) => k.key)).size !== apiKeys.length)
+    throw new ConfigError("AIRWAVE_API_KEYS(_FILE): two entries share one key");
   const mode = env.AIRWAVE_AUTH || (apiKeys.length > 0 ? "required" : "optional");
   if (mode !== "optional" && mode !== "required") throw new ConfigError(`AIRWAVE_AUTH must be "optional" or "required", got "${mode}"`);
-  if (mode === "required" && apiKeys.length === 0) throw new ConfigError("AIRWAVE_AUTH=required needs AIRWAVE_API_KEYS or AIRWAVE_API_KEYS_FILE");
+  if (mode === "required" && apiKeys.length === 0)
+    throw new ConfigError("AIRWAVE_AUTH=required needs AIRWAVE_API_KEYS or AIRWAVE_API_KEYS_FILE");
   const cookieSecret = env.AIRWAVE_COOKIE_SECRET || undefined;
   if (cookieSecret !== undefined && cookieSecret.length < 32) throw new ConfigError("AIRWAVE_COOKIE_SECRET must be at least 32 characters");
   return {

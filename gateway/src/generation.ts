@@ -212,8 +212,7 @@ export class Generation {
     if (ms <= 0) return;
     this.#livenessReason = reason;
     this.#livenessMs = ms;
-    const message =
-      reason === "FIRST_TOKEN_TIMEOUT" ? `no answer from the model within ${ms} ms` : `the model stalled for ${ms} ms`;
+    const message = reason === "FIRST_TOKEN_TIMEOUT" ? `no answer from the model within ${ms} ms` : `the model stalled for ${ms} ms`;
     this.#livenessTimer = setTimeout(() => {
       this.#livenessTimer = undefined; // fired: never refreshed back to life
       this.#expire(reason, message);
@@ -297,7 +296,13 @@ export class Generation {
       if (this.#timeout) refuse(new ConnectError(this.#timeout.message, Code.DeadlineExceeded));
       else if (this.#cancelSource === "shutdown") refuse(new ConnectError("the gateway is shutting down", Code.Unavailable));
       else if (this.#cancelSource) refuse(new ConnectError("cancelled", Code.Canceled));
-      else refuse(scrubConnectError(refusalForClient(e ?? new ConnectError("the inference service stream broke off", Code.Unavailable)), this.#scrub));
+      else
+        refuse(
+          scrubConnectError(
+            refusalForClient(e ?? new ConnectError("the inference service stream broke off", Code.Unavailable)),
+            this.#scrub,
+          ),
+        );
       return;
     }
     if (this.#timeout) {
@@ -312,9 +317,7 @@ export class Generation {
     } else if (e?.code === Code.DeadlineExceeded) {
       await this.#endWith(ev.failed(Code.DeadlineExceeded, "the generation took too long", "GENERATION_TIMEOUT", this.#usage()));
     } else {
-      await this.#endWith(
-        ev.failed(Code.Unavailable, "the inference service stream broke off", "INFERENCE_STREAM_BROKEN", this.#usage()),
-      );
+      await this.#endWith(ev.failed(Code.Unavailable, "the inference service stream broke off", "INFERENCE_STREAM_BROKEN", this.#usage()));
     }
   }
 

@@ -59,7 +59,9 @@ const rstCodes: Promise<number>[] = [];
 const clients: { name: string; client: InferenceClient; close(): void }[] = [];
 
 beforeAll(async () => {
-  server = http2.createServer(connectNodeAdapter({ routes: (r) => r.service(InferenceService, { generate: () => ({}) as never, interact }) }));
+  server = http2.createServer(
+    connectNodeAdapter({ routes: (r) => r.service(InferenceService, { generate: () => ({}) as never, interact }) }),
+  );
   server.on("stream", (s: http2.ServerHttp2Stream) => rstCodes.push(new Promise((r) => s.once("close", () => r(s.rstCode)))));
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -86,14 +88,22 @@ function requests(model: string, inputs: { inputId: string; text: string }[] = [
 }
 
 /** The events of a call, and how it ended: undefined, or the error's code, message and metadata. */
-async function run(c: InferenceClient, model: string, o: { signal?: AbortSignal; timeoutMs?: number; inputs?: { inputId: string; text: string }[] } = {}) {
+async function run(
+  c: InferenceClient,
+  model: string,
+  o: { signal?: AbortSignal; timeoutMs?: number; inputs?: { inputId: string; text: string }[] } = {},
+) {
   const r = requests(model, o.inputs);
   const events: StreamEvent[] = [];
   let error: { code: Code; message: string; reason: string | null; retry: string | null } | undefined;
   try {
     for await (const m of c.interact(r.it, { signal: o.signal, timeoutMs: o.timeoutMs })) {
       if (m.event) events.push(m.event);
-      if (m.event?.event.case === "inputAnswered" && events.filter((e) => e.event.case === "inputAnswered").length === (o.inputs ?? []).length) r.close();
+      if (
+        m.event?.event.case === "inputAnswered" &&
+        events.filter((e) => e.event.case === "inputAnswered").length === (o.inputs ?? []).length
+      )
+        r.close();
     }
   } catch (e) {
     const ce = ConnectError.from(e);
@@ -101,7 +111,11 @@ async function run(c: InferenceClient, model: string, o: { signal?: AbortSignal;
   } finally {
     r.close();
   }
-  return { kinds: events.map((e) => e.event.case), texts: events.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join(""), error };
+  return {
+    kinds: events.map((e) => e.event.case),
+    texts: events.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join(""),
+    error,
+  };
 }
 
 describe("createGrpcInferenceClient", () => {
@@ -130,7 +144,12 @@ describe("createGrpcInferenceClient", () => {
 
   it("carries inputs on the request side while the call runs", async () => {
     for (const c of clients) {
-      const out = await run(c.client, "echo", { inputs: [{ inputId: "i1", text: "yes" }, { inputId: "i2", text: "no" }] });
+      const out = await run(c.client, "echo", {
+        inputs: [
+          { inputId: "i1", text: "yes" },
+          { inputId: "i2", text: "no" },
+        ],
+      });
       expect(out.kinds).toEqual(["started", "inputAnswered", "inputAnswered", "completed"]);
       expect(seen.get("echo")?.inputs).toEqual(["yes", "no"]);
     }

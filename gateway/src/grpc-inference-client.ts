@@ -1,7 +1,13 @@
 import { create, fromBinary, isMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type CallOptions, type Client } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import { type InferenceService, type InteractRequest, InteractRequestSchema, type InteractResponse, InteractResponseSchema } from "@airwave/proto";
+import {
+  type InferenceService,
+  type InteractRequest,
+  InteractRequestSchema,
+  type InteractResponse,
+  InteractResponseSchema,
+} from "@airwave/proto";
 
 /**
  * What the gateway calls on the inference service: `Interact` only, in the
@@ -96,7 +102,10 @@ function startCall(
 ): AsyncIterator<InteractResponse> {
   const signal = o.signal;
   const metadata = new grpc.Metadata();
-  if (o.headers) new Headers(o.headers).forEach((v, k) => metadata.add(k, v));
+  if (o.headers)
+    new Headers(o.headers).forEach((v, k) => {
+      metadata.add(k, v);
+    });
   const call = client.makeBidiStreamRequest("/airwave.v1.InferenceService/Interact", serialize, deserialize, metadata, {
     ...(o.timeoutMs !== undefined && o.timeoutMs > 0 ? { deadline: Date.now() + o.timeoutMs } : {}),
   });

@@ -23,11 +23,7 @@ const ABORTED: unique symbol = Symbol("aborted");
  * the next heartbeat: memory that grows with the stream). The timer and the
  * abort listener are made once per call.
  */
-export async function* withHeartbeats<T>(
-  src: AsyncIterable<T>,
-  idleMs: number,
-  signal: AbortSignal,
-): AsyncGenerator<T | typeof HEARTBEAT> {
+export async function* withHeartbeats<T>(src: AsyncIterable<T>, idleMs: number, signal: AbortSignal): AsyncGenerator<T | typeof HEARTBEAT> {
   const it = src[Symbol.asyncIterator]();
   let next: Promise<IteratorResult<T>> | undefined;
   /** Settles the current wait; set only while this generator waits for `next` (not while the consumer holds an item). */

@@ -141,11 +141,14 @@ describe("Hub races (fc.scheduler)", () => {
             }
           };
 
-          const created = hub.create("alice", create(CreateStreamRequestSchema, {
-            request: { model: "m", messages: [{ role: 2, parts: [{ part: { case: "text", value: "hi" } }] }] },
-            streamId,
-            onDetach,
-          }));
+          const created = hub.create(
+            "alice",
+            create(CreateStreamRequestSchema, {
+              request: { model: "m", messages: [{ role: 2, parts: [{ part: { case: "text", value: "hi" } }] }] },
+              streamId,
+              onDetach,
+            }),
+          );
           created.catch(() => {});
           watch(""); // the creator's own watch
           const done = actions.map((a, i) => s.schedule(Promise.resolve(i), `${a} #${i}`).then(() => perform(a)));

@@ -310,7 +310,7 @@ describe("Hub", () => {
     it("closes a watcher that fell behind the log's retention with ABORTED; its resume says TRIMMED", async () => {
       const id = await hub.create("alice", req("flood", { onDetach: OnDetach.CONTINUE }));
       const w = hub.watch("alice", id, "", never);
-      const got = [((await w.next()).value as StreamEvent)];
+      const got = [(await w.next()).value as StreamEvent];
       await vi.waitFor(() => expect(hub.get("alice", id).lastSeq).toBe(401));
       let err: ConnectError | undefined;
       try {
@@ -455,7 +455,10 @@ describe("Hub", () => {
   it("refuses new streams past maxStreams running with RESOURCE_EXHAUSTED GATEWAY_STREAM_LIMIT; ended ones free it", async () => {
     const ids: string[] = [];
     for (let i = 0; i < opts.maxStreams; i++) ids.push(await hub.create(`owner-${i % 3}`, req("gated")));
-    const err = await hub.create("dave", req("ok")).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    const err = await hub.create("dave", req("ok")).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
     expect(err?.code).toBe(Code.ResourceExhausted);
     expect(err?.metadata.get("airwave-reason")).toBe("GATEWAY_STREAM_LIMIT");
     expect(Number(err?.metadata.get("retry-after-ms"))).toBeGreaterThan(0);
@@ -469,7 +472,10 @@ describe("Hub", () => {
     hub = new Hub(up.client, { ...opts, ownerMaxStreams: 2 });
     await hub.create("anonymous", req("gated"));
     await hub.create("anonymous", req("gated"));
-    const err = await hub.create("anonymous", req("gated")).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    const err = await hub.create("anonymous", req("gated")).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
     expect(err?.code).toBe(Code.ResourceExhausted);
     expect(err?.metadata.get("airwave-reason")).toBe("OWNER_STREAM_LIMIT");
     await expect(hub.create("key:other", req("gated"))).resolves.toBeTypeOf("string");
@@ -479,7 +485,10 @@ describe("Hub", () => {
     await hub.close();
     hub = new Hub(up.client, { ...opts, ownerStartsPerS: 2, ownerStartsBurst: 3 });
     for (let i = 0; i < 3; i++) await hub.create("alice", req("ok"));
-    const err = await hub.create("alice", req("ok")).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    const err = await hub.create("alice", req("ok")).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
     expect(err?.code).toBe(Code.ResourceExhausted);
     expect(err?.metadata.get("airwave-reason")).toBe("OWNER_RATE_LIMITED");
     const retry = Number(err?.metadata.get("retry-after-ms"));

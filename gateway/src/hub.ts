@@ -332,13 +332,7 @@ export class Hub {
    * gateway shuts down), or the signal's reason when `signal` aborts (the
    * watcher left; the generation goes on as its on_detach policy says).
    */
-  async *watch(
-    owner: string,
-    streamId: string,
-    cursor: string,
-    signal: AbortSignal,
-    o: WatchOptions = {},
-  ): AsyncGenerator<StreamEvent> {
+  async *watch(owner: string, streamId: string, cursor: string, signal: AbortSignal, o: WatchOptions = {}): AsyncGenerator<StreamEvent> {
     const pass = agentFilter(o.agentIds);
     if (this.#closing.signal.aborted) throw shuttingDown();
     const rec = this.#find(owner, streamId);
@@ -599,7 +593,8 @@ function checkAnswer(asked: InputRequested, text: string): string {
   switch (asked.kind) {
     case InputKind.CONFIRM: {
       const t = text.trim().toLowerCase();
-      if (t !== "yes" && t !== "no") throw new ConnectError('text: this input is a confirmation; answer "yes" or "no"', Code.InvalidArgument);
+      if (t !== "yes" && t !== "no")
+        throw new ConnectError('text: this input is a confirmation; answer "yes" or "no"', Code.InvalidArgument);
       return t;
     }
     case InputKind.CHOICE: {

@@ -2,7 +2,11 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { OwnerLimits } from "./owner-limits.js";
 
-const refusal = (p: Promise<void>) => p.then(() => undefined, (e: unknown) => ConnectError.from(e));
+const refusal = (p: Promise<void>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
 
 describe("OwnerLimits", () => {
   beforeEach(() => vi.useFakeTimers());
@@ -45,7 +49,8 @@ describe("OwnerLimits", () => {
   it("refuses a start at the running limit without spending the owner's rate", async () => {
     const limits = new OwnerLimits({ maxStreams: 1, startsPerS: 1, startsBurst: 2 });
     await limits.admit("anonymous");
-    for (let i = 0; i < 5; i++) expect((await refusal(limits.admit("anonymous")))?.metadata.get("airwave-reason")).toBe("OWNER_STREAM_LIMIT");
+    for (let i = 0; i < 5; i++)
+      expect((await refusal(limits.admit("anonymous")))?.metadata.get("airwave-reason")).toBe("OWNER_STREAM_LIMIT");
     limits.ended("anonymous");
     await expect(limits.admit("anonymous")).resolves.toBeUndefined();
   });

@@ -64,17 +64,13 @@ function checkingIntervalMs(headersTimeoutMs: number, requestTimeoutMs: number):
  *
  * Raises when the port cannot be bound.
  */
-export async function startGateway(
-  cfg: GatewayConfig & { inferenceUrl: string; webDir?: string; logger?: Logger },
-): Promise<Gateway> {
+export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; webDir?: string; logger?: Logger }): Promise<Gateway> {
   const logger = cfg.logger ?? pino({ level: cfg.logLevel, name: "airwave-gateway" });
   // gRPC keepalive to the inference service: HTTP/2 PINGs while calls are
   // open, so a dead connection fails its calls (their streams end with
   // failed(UNAVAILABLE)) within interval + timeout instead of hanging.
   const keepalive =
-    cfg.inferencePingIntervalMs > 0
-      ? { pingIntervalMs: cfg.inferencePingIntervalMs, pingTimeoutMs: cfg.inferencePingTimeoutMs }
-      : {};
+    cfg.inferencePingIntervalMs > 0 ? { pingIntervalMs: cfg.inferencePingIntervalMs, pingTimeoutMs: cfg.inferencePingTimeoutMs } : {};
   // @grpc/grpc-js for the hop from the inference service: about half the CPU
   // per received event of the connect-node client (bench/src/ingress-hop.ts).
   const upstream = createGrpcInferenceClient({ baseUrl: cfg.inferenceUrl, ...keepalive });
@@ -88,29 +84,31 @@ export async function startGateway(
   const webDir = cfg.webDir ?? fileURLToPath(new URL("../../web/dist/", import.meta.url));
 
   // grpc-message encoded as the gRPC spec asks (grpc-js clients decode it exactly; see withSpecGrpcMessage).
-  const connect = withSpecGrpcMessage(connectNodeAdapter({
-    routes: (router: ConnectRouter) => {
-      router.service(StreamService, createStreamService(hub, { ...cfg, auth }));
-      router.service(health.Health, createHealthService(healthState));
-      // Malformed Protobuf is invalid_argument with a fixed message, not connect-es's internal parser text.
-      refuseMalformedProtobuf(router);
-    },
-    requireConnectProtocolHeader: true,
-    readMaxBytes: cfg.maxRequestBytes,
-    fallback(req, res) {
-      const r = res as http.ServerResponse;
-      const q = req as http.IncomingMessage;
-      // A page load gives a browser without one its own anonymous identity
-      // (embedded dev default); API calls only read the cookie.
-      const cookie = q.method === "GET" ? auth.browserCookie({ cookie: q.headers.cookie }, isHttps(q)) : undefined;
-      if (cookie) r.setHeader("set-cookie", cookie);
-      serveStatic(webDir, q, r)
-        .then((served) => {
-          if (!served) writeError(r, new ConnectError(`no route for ${(q.url ?? "/").split("?")[0]?.slice(0, 200)}`, Code.NotFound));
-        })
-        .catch(() => writeError(r, new ConnectError("malformed path", Code.InvalidArgument)));
-    },
-  }));
+  const connect = withSpecGrpcMessage(
+    connectNodeAdapter({
+      routes: (router: ConnectRouter) => {
+        router.service(StreamService, createStreamService(hub, { ...cfg, auth }));
+        router.service(health.Health, createHealthService(healthState));
+        // Malformed Protobuf is invalid_argument with a fixed message, not connect-es's internal parser text.
+        refuseMalformedProtobuf(router);
+      },
+      requireConnectProtocolHeader: true,
+      readMaxBytes: cfg.maxRequestBytes,
+      fallback(req, res) {
+        const r = res as http.ServerResponse;
+        const q = req as http.IncomingMessage;
+        // A page load gives a browser without one its own anonymous identity
+        // (embedded dev default); API calls only read the cookie.
+        const cookie = q.method === "GET" ? auth.browserCookie({ cookie: q.headers.cookie }, isHttps(q)) : undefined;
+        if (cookie) r.setHeader("set-cookie", cookie);
+        serveStatic(webDir, q, r)
+          .then((served) => {
+            if (!served) writeError(r, new ConnectError(`no route for ${(q.url ?? "/").split("?")[0]?.slice(0, 200)}`, Code.NotFound));
+          })
+          .catch(() => writeError(r, new ConnectError("malformed path", Code.InvalidArgument)));
+      },
+    }),
+  );
 
   // The HTTP/2 compatibility API mirrors http's request/response for
   // everything used here, so one handler serves both.

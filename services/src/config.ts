@@ -134,4 +134,3 @@ function ollamaHost(env: Env): string | undefined {
   if (raw === undefined) return undefined;
   return envUrl({ OLLAMA_HOST: /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}` }, "OLLAMA_HOST");
 }
-

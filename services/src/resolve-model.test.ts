@@ -62,7 +62,9 @@ describe("resolveModel", () => {
       expect.unreachable();
     } catch (e) {
       expect((e as ConnectError).code).toBe(Code.NotFound);
-      expect((e as ConnectError).rawMessage).toBe('unknown provider "fastest" in model "fastest"; available providers: simulator; aliases: fast');
+      expect((e as ConnectError).rawMessage).toBe(
+        'unknown provider "fastest" in model "fastest"; available providers: simulator; aliases: fast',
+      );
     }
   });
 

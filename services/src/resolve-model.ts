@@ -36,19 +36,14 @@ const setupHints: Readonly<Record<string, string>> = {
  *
  * @param aliases - bare model name → `"<provider>/<model>"`; default none.
  */
-export function resolveModel(
-  spec: string,
-  providers: readonly Provider[],
-  aliases: Readonly<Record<string, string>> = {},
-): ResolvedModel {
+export function resolveModel(spec: string, providers: readonly Provider[], aliases: Readonly<Record<string, string>> = {}): ResolvedModel {
   if (!spec.includes("/") && Object.hasOwn(aliases, spec)) return resolveModel(aliases[spec] as string, providers);
   const slash = spec.indexOf("/");
   const name = slash < 0 ? spec : spec.slice(0, slash);
   const provider = providers.find((p) => p.name === name);
   const aliasNames = Object.keys(aliases);
   const available =
-    (providers.map((p) => p.name).join(", ") || "none") +
-    (aliasNames.length > 0 ? `; aliases: ${aliasNames.slice(0, 32).join(", ")}` : "");
+    (providers.map((p) => p.name).join(", ") || "none") + (aliasNames.length > 0 ? `; aliases: ${aliasNames.slice(0, 32).join(", ")}` : "");
   if (!provider) {
     const hint = setupHints[name];
     throw new ConnectError(
@@ -60,17 +55,11 @@ export function resolveModel(
   }
   const model = slash < 0 ? provider.defaultModel : spec.slice(slash + 1);
   if (model === undefined) {
-    throw new ConnectError(
-      `provider "${name}" has no default model: use "${name}/<model>"`,
-      Code.InvalidArgument,
-    );
+    throw new ConnectError(`provider "${name}" has no default model: use "${name}/<model>"`, Code.InvalidArgument);
   }
   if (model === "") throw new ConnectError(`model "${spec}": the model after "/" is empty`, Code.InvalidArgument);
   if (provider.models && !provider.models.includes(model)) {
-    throw new ConnectError(
-      `unknown model "${spec.slice(0, 128)}"; ${name} models: ${provider.models.join(", ")}`,
-      Code.NotFound,
-    );
+    throw new ConnectError(`unknown model "${spec.slice(0, 128)}"; ${name} models: ${provider.models.join(", ")}`, Code.NotFound);
   }
   return { provider, model };
 }

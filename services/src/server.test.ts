@@ -83,7 +83,9 @@ describe("startInferenceServer", () => {
     const seen: StreamEvent[] = [];
     const err = await errorOf(
       (async () => {
-        for await (const r of client.generate(request({ "simulator.tokens_per_s": "20", "simulator.output_tokens": "400" }), { signal: ac.signal })) {
+        for await (const r of client.generate(request({ "simulator.tokens_per_s": "20", "simulator.output_tokens": "400" }), {
+          signal: ac.signal,
+        })) {
           seen.push(r.event!);
           if (seen.length === 3) ac.abort();
         }
@@ -109,7 +111,10 @@ describe("startInferenceServer", () => {
       const ac = new AbortController();
       await errorOf(
         (async () => {
-          for await (const _ of client.generate(request({ "simulator.tokens_per_s": "20", "simulator.output_tokens": "400" }), { signal: ac.signal })) ac.abort();
+          for await (const _ of client.generate(request({ "simulator.tokens_per_s": "20", "simulator.output_tokens": "400" }), {
+            signal: ac.signal,
+          }))
+            ac.abort();
         })(),
       );
     };

@@ -8,8 +8,14 @@ function run(deltas: readonly string[], startInside = false): { text: string; re
   for (const d of deltas) pieces.push(...splitThinkTags(s, d));
   pieces.push(...flushThinkTags(s));
   return {
-    text: pieces.filter((p) => !p.reasoning).map((p) => p.text).join(""),
-    reasoning: pieces.filter((p) => p.reasoning).map((p) => p.text).join(""),
+    text: pieces
+      .filter((p) => !p.reasoning)
+      .map((p) => p.text)
+      .join(""),
+    reasoning: pieces
+      .filter((p) => p.reasoning)
+      .map((p) => p.text)
+      .join(""),
   };
 }
 

@@ -122,13 +122,22 @@ describe("SendInput over Connect and gRPC", () => {
     const run = async (input: string, answer: string) => {
       const events: StreamEvent[] = [];
       const stream = client.createStream(
-        { request: { model: "simulator/agent", messages: [{ role: 2, parts: [{ part: { case: "text", value: prompt } }] }], metadata: { "simulator.input": input } } },
+        {
+          request: {
+            model: "simulator/agent",
+            messages: [{ role: 2, parts: [{ part: { case: "text", value: prompt } }] }],
+            metadata: { "simulator.input": input },
+          },
+        },
         { headers: alice },
       );
       for await (const { event } of stream) {
         events.push(event!);
         if (event!.event.case === "inputRequested") {
-          const res = await client.sendInput({ streamId: event!.streamId, inputId: event!.event.value.inputId, text: answer }, { headers: alice });
+          const res = await client.sendInput(
+            { streamId: event!.streamId, inputId: event!.event.value.inputId, text: answer },
+            { headers: alice },
+          );
           expect(res.inputId).toBe(event!.event.value.inputId);
         }
       }
@@ -148,16 +157,19 @@ describe("a watcher with an agent filter", () => {
     for await (const m of sse(await postCreate(agentBody({ "simulator.input": "none" })))) all.push(m.data);
     const id = all[0]!.streamId;
     const streamWide = new Set(["started", "usage", "completed", "failed"]);
-    const want = (agents: string[]) => all.filter((e) => streamWide.has(e.event.case ?? "") || agents.includes(e.agentId)).map((e) => e.seq);
+    const want = (agents: string[]) =>
+      all.filter((e) => streamWide.has(e.event.case ?? "") || agents.includes(e.agentId)).map((e) => e.seq);
 
     const viaSse: StreamEvent[] = [];
-    for await (const m of sse(await fetch(`${aw.url}/v1/streams/${id}/events?agent=planner&agent=writer`, { headers: alice }))) viaSse.push(m.data);
+    for await (const m of sse(await fetch(`${aw.url}/v1/streams/${id}/events?agent=planner&agent=writer`, { headers: alice })))
+      viaSse.push(m.data);
     expect(viaSse.map((e) => e.seq)).toEqual(want(["planner", "writer"]));
     expect(viaSse.length).toBeLessThan(all.length);
 
     const client = createClient(StreamService, createConnectTransport({ baseUrl: aw.url, httpVersion: "1.1" }));
     const viaConnect: StreamEvent[] = [];
-    for await (const { event } of client.watchStream({ streamId: id, agentIds: ["researcher"] }, { headers: alice })) viaConnect.push(event!);
+    for await (const { event } of client.watchStream({ streamId: id, agentIds: ["researcher"] }, { headers: alice }))
+      viaConnect.push(event!);
     expect(viaConnect.map((e) => e.seq)).toEqual(want(["researcher"]));
 
     // Resume from the middle with the same filter (Last-Event-ID): exactly the rest.
@@ -182,7 +194,9 @@ describe("bad inputs get their documented errors and disturb nothing", () => {
     const otherText = (async () => {
       let text = "";
       let last: StreamEvent | undefined;
-      for await (const m of sse(await postCreate(createBody("Tell me about lighthouses", {}, { metadata: { "simulator.output_tokens": "80" } }))))
+      for await (const m of sse(
+        await postCreate(createBody("Tell me about lighthouses", {}, { metadata: { "simulator.output_tokens": "80" } })),
+      ))
         if (m.data.event.case === "textDelta") text += m.data.event.value.text;
         else last = m.data;
       return { text, last };
@@ -201,12 +215,16 @@ describe("bad inputs get their documented errors and disturb nothing", () => {
       checked.push(await httpError(await postInput(streamId, { inputId, text: "short" }, alice, "text/plain")));
       checked.push(await httpError(await postInput(streamId, "{not json", alice)));
       checked.push(await httpError(await postInput(streamId, { streamId: "another-stream-id-0123456789", inputId, text: "short" })));
-      const wrong = await connect.sendInput({ streamId, inputId, text: "medium" }, { headers: alice }).catch((e: unknown) => ConnectError.from(e));
+      const wrong = await connect
+        .sendInput({ streamId, inputId, text: "medium" }, { headers: alice })
+        .catch((e: unknown) => ConnectError.from(e));
       expect(wrong).toMatchObject({ code: Code.InvalidArgument });
       // Now the right answer; the second one loses, over HTTP and over Connect.
       expect((await postInput(streamId, { inputId, text: "short" })).status).toBe(200);
       checked.push(await httpError(await postInput(streamId, { inputId, text: "detailed" })));
-      const twice = await connect.sendInput({ streamId, inputId: "", text: "short" }, { headers: alice }).catch((e: unknown) => ConnectError.from(e));
+      const twice = await connect
+        .sendInput({ streamId, inputId: "", text: "short" }, { headers: alice })
+        .catch((e: unknown) => ConnectError.from(e));
       expect(twice).toBeInstanceOf(ConnectError);
       expect((twice as ConnectError).code).toBe(Code.FailedPrecondition);
       expect((twice as ConnectError).metadata.get("airwave-reason")).toBe("INPUT_NOT_PENDING");

@@ -69,11 +69,11 @@ describe.each(runs)("an agent run over $transport ($preset)", ({ transport, pres
 
       await waitForBody(page, "state", ["done"]);
       await screenshot(page, `agents-${transport}-3-completed`);
-      expect(await page.locator("#agents .lane").evaluateAll((ls) => ls.map((l) => (l as unknown as { dataset: { agent: string } }).dataset.agent))).toEqual([
-        "planner",
-        "researcher",
-        "writer",
-      ]);
+      expect(
+        await page
+          .locator("#agents .lane")
+          .evaluateAll((ls) => ls.map((l) => (l as unknown as { dataset: { agent: string } }).dataset.agent)),
+      ).toEqual(["planner", "researcher", "writer"]);
       expect(await page.textContent("#status")).toMatch(/completed: stop/);
       const streamId = await demoStreamId(page);
       const log = await answerFromLog(page, streamId, "writer");

@@ -47,12 +47,14 @@ function cancellers(baseUrl: string): Record<string, Canceller> {
     "grpc-web CancelStream": (id) => grpcWeb.cancelStream({ streamId: id, reason: "test" }),
     "grpc CancelStream": (id) => grpc.cancelStream({ streamId: id, reason: "test" }),
     "POST :cancel (sendBeacon body)": (id) =>
-      fetch(`${baseUrl}/v1/streams/${id}:cancel`, { method: "POST", headers: { "content-type": "text/plain;charset=UTF-8" }, body: "" }).then(
-        (r) => {
-          if (!r.ok) throw new Error(`cancel answered ${r.status}`);
-          return r.body?.cancel();
-        },
-      ),
+      fetch(`${baseUrl}/v1/streams/${id}:cancel`, {
+        method: "POST",
+        headers: { "content-type": "text/plain;charset=UTF-8" },
+        body: "",
+      }).then((r) => {
+        if (!r.ok) throw new Error(`cancel answered ${r.status}`);
+        return r.body?.cancel();
+      }),
     "DELETE /v1/streams/{id}": (id) =>
       fetch(`${baseUrl}/v1/streams/${id}`, { method: "DELETE" }).then((r) => {
         if (!r.ok) throw new Error(`DELETE answered ${r.status}`);

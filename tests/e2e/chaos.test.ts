@@ -142,7 +142,9 @@ describe(`${streams} concurrent streams, each cut 3 times, over ${transports.joi
     for (const o of outcomes) {
       const ref = await logText(direct, o.streamId);
       const seen = new Set<number>();
-      for (const s of o.seqs) if (seen.has(s)) duplicated++; else seen.add(s);
+      for (const s of o.seqs)
+        if (seen.has(s)) duplicated++;
+        else seen.add(s);
       // Lost: an event that is not a text delta missing, or text that differs (text deltas may be
       // coalesced for a lagging watcher: same text, fewer events).
       for (const s of ref.others) if (!seen.has(s)) lost++;
@@ -151,7 +153,9 @@ describe(`${streams} concurrent streams, each cut 3 times, over ${transports.joi
       // Seqs only grow; a gap is a coalesced text delta (same text, checked below) or a loss.
       const inOrder = o.seqs.every((s, k) => k === 0 || s > o.seqs[k - 1]!);
       if (!o.terminal || !inOrder || o.text !== ref.text || o.cuts !== 3) {
-        failures.push(`${o.transport} ${o.streamId}: terminal=${o.terminal?.event.case} inOrder=${inOrder} sameText=${o.text === ref.text} cuts=${o.cuts}`);
+        failures.push(
+          `${o.transport} ${o.streamId}: terminal=${o.terminal?.event.case} inOrder=${inOrder} sameText=${o.text === ref.text} cuts=${o.cuts}`,
+        );
       }
     }
     const all = outcomes.flatMap((o) => o.resumeMs);
@@ -164,7 +168,10 @@ describe(`${streams} concurrent streams, each cut 3 times, over ${transports.joi
         `  retries by the client's resume loop: ${outcomes.reduce((n, o) => n + o.retries, 0)} (streams that had to resume: ${outcomes.filter((o) => o.retries > 0).length})`,
         `  broken attempt noticed → first message of the next attempt (resume latency incl. backoff, ms): p50 ${p[50]?.toFixed(1)}, p90 ${p[90]?.toFixed(1)}, p99 ${p[99]?.toFixed(1)}, max ${Math.max(...all).toFixed(1)} (n=${all.length})`,
         ...transports.map((t) => {
-          const q = percentiles(outcomes.filter((o) => o.transport === t).flatMap((o) => o.resumeMs), [50, 99]);
+          const q = percentiles(
+            outcomes.filter((o) => o.transport === t).flatMap((o) => o.resumeMs),
+            [50, 99],
+          );
           return `    ${t.padEnd(8)} p50 ${q[50]?.toFixed(1)} ms, p99 ${q[99]?.toFixed(1)} ms`;
         }),
       ].join("\n"),

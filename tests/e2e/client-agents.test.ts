@@ -54,7 +54,9 @@ describe("createAirwaveClient: agents on every transport", () => {
       for await (const e of client.watch(s.streamId, undefined, { agentIds: ["writer"] })) writer.push(e);
       const logged = writer.filter((e) => e.seq > 0);
       expect(new Set(logged.map((e) => e.agentId))).toEqual(new Set(["", "writer"]));
-      expect(logged.map((e) => e.seq)).toEqual(events.filter((e) => e.seq > 0 && (e.agentId === "" || e.agentId === "writer")).map((e) => e.seq));
+      expect(logged.map((e) => e.seq)).toEqual(
+        events.filter((e) => e.seq > 0 && (e.agentId === "" || e.agentId === "writer")).map((e) => e.seq),
+      );
     } finally {
       client.close();
     }

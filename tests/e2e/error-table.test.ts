@@ -86,19 +86,66 @@ interface UpstreamRow {
   readonly shows?: string;
 }
 
-const openAIError = (message: string, type: string, code: string | null = null) => JSON.stringify({ error: { message, type, param: null, code } });
+const openAIError = (message: string, type: string, code: string | null = null) =>
+  JSON.stringify({ error: { message, type, param: null, code } });
 const secretText = "upstream-internal-detail";
 
 /** Retries configured for the provider: 1, so a retried row makes 2 requests. */
 const retries = 1;
 const upstreamRows: UpstreamRow[] = [
-  { name: "HTTP 400", answer: { status: 400, body: openAIError(tricky, "invalid_request_error") }, code: Code.InvalidArgument, reason: "UPSTREAM_INVALID_REQUEST", attempts: 1, shows: trickyOneLine },
-  { name: "HTTP 413", answer: { status: 413, body: openAIError("too big", "invalid_request_error") }, code: Code.InvalidArgument, reason: "UPSTREAM_INVALID_REQUEST", attempts: 1, shows: "too big" },
-  { name: "HTTP 422", answer: { status: 422, body: openAIError("unprocessable", "invalid_request_error") }, code: Code.InvalidArgument, reason: "UPSTREAM_INVALID_REQUEST", attempts: 1, shows: "unprocessable" },
-  { name: "HTTP 401", answer: { status: 401, body: openAIError(secretText, "invalid_api_key") }, code: Code.FailedPrecondition, reason: "UPSTREAM_AUTH", attempts: 1 },
-  { name: "HTTP 403", answer: { status: 403, body: openAIError(secretText, "permission") }, code: Code.FailedPrecondition, reason: "UPSTREAM_AUTH", attempts: 1 },
-  { name: "HTTP 404", answer: { status: 404, body: openAIError("no such model", "invalid_request_error", "model_not_found") }, code: Code.NotFound, reason: "UPSTREAM_NOT_FOUND", attempts: 1, shows: "no such model" },
-  { name: "HTTP 409", answer: { status: 409, body: openAIError(secretText, "conflict") }, code: Code.Aborted, reason: "UPSTREAM_CONFLICT", attempts: 1 },
+  {
+    name: "HTTP 400",
+    answer: { status: 400, body: openAIError(tricky, "invalid_request_error") },
+    code: Code.InvalidArgument,
+    reason: "UPSTREAM_INVALID_REQUEST",
+    attempts: 1,
+    shows: trickyOneLine,
+  },
+  {
+    name: "HTTP 413",
+    answer: { status: 413, body: openAIError("too big", "invalid_request_error") },
+    code: Code.InvalidArgument,
+    reason: "UPSTREAM_INVALID_REQUEST",
+    attempts: 1,
+    shows: "too big",
+  },
+  {
+    name: "HTTP 422",
+    answer: { status: 422, body: openAIError("unprocessable", "invalid_request_error") },
+    code: Code.InvalidArgument,
+    reason: "UPSTREAM_INVALID_REQUEST",
+    attempts: 1,
+    shows: "unprocessable",
+  },
+  {
+    name: "HTTP 401",
+    answer: { status: 401, body: openAIError(secretText, "invalid_api_key") },
+    code: Code.FailedPrecondition,
+    reason: "UPSTREAM_AUTH",
+    attempts: 1,
+  },
+  {
+    name: "HTTP 403",
+    answer: { status: 403, body: openAIError(secretText, "permission") },
+    code: Code.FailedPrecondition,
+    reason: "UPSTREAM_AUTH",
+    attempts: 1,
+  },
+  {
+    name: "HTTP 404",
+    answer: { status: 404, body: openAIError("no such model", "invalid_request_error", "model_not_found") },
+    code: Code.NotFound,
+    reason: "UPSTREAM_NOT_FOUND",
+    attempts: 1,
+    shows: "no such model",
+  },
+  {
+    name: "HTTP 409",
+    answer: { status: 409, body: openAIError(secretText, "conflict") },
+    code: Code.Aborted,
+    reason: "UPSTREAM_CONFLICT",
+    attempts: 1,
+  },
   {
     name: "HTTP 429 (rate limit)",
     answer: { status: 429, body: openAIError("slow down", "requests", "rate_limit_exceeded"), headers: { "retry-after-ms": "1" } },
@@ -109,14 +156,31 @@ const upstreamRows: UpstreamRow[] = [
   },
   {
     name: "HTTP 429 insufficient_quota",
-    answer: { status: 429, body: openAIError("You exceeded your current quota", "insufficient_quota", "insufficient_quota"), headers: { "retry-after-ms": "1" } },
+    answer: {
+      status: 429,
+      body: openAIError("You exceeded your current quota", "insufficient_quota", "insufficient_quota"),
+      headers: { "retry-after-ms": "1" },
+    },
     code: Code.ResourceExhausted,
     reason: "UPSTREAM_QUOTA_EXHAUSTED",
     attempts: 1,
     shows: "You exceeded your current quota",
   },
-  { name: "HTTP 402", answer: { status: 402, body: openAIError("no credits left", "billing_error") }, code: Code.ResourceExhausted, reason: "UPSTREAM_QUOTA_EXHAUSTED", attempts: 1, shows: "no credits left" },
-  { name: "HTTP 503", answer: { status: 503, body: openAIError(secretText, "server_error") }, code: Code.Unavailable, reason: "UPSTREAM_UNAVAILABLE", attempts: 1 + retries },
+  {
+    name: "HTTP 402",
+    answer: { status: 402, body: openAIError("no credits left", "billing_error") },
+    code: Code.ResourceExhausted,
+    reason: "UPSTREAM_QUOTA_EXHAUSTED",
+    attempts: 1,
+    shows: "no credits left",
+  },
+  {
+    name: "HTTP 503",
+    answer: { status: 503, body: openAIError(secretText, "server_error") },
+    code: Code.Unavailable,
+    reason: "UPSTREAM_UNAVAILABLE",
+    attempts: 1 + retries,
+  },
 ];
 
 /** A row of an error inside a 200 stream: after `started`, the terminal `failed` event. */
@@ -133,7 +197,12 @@ interface InStreamRow {
 const inStreamRows: InStreamRow[] = [
   {
     name: "an invalid-request error chunk that carries usage",
-    body: firstChunk + sse({ error: { message: tricky, type: "invalid_request_error" }, usage: { prompt_tokens: 3, completion_tokens: 7, total_tokens: 10 } }),
+    body:
+      firstChunk +
+      sse({
+        error: { message: tricky, type: "invalid_request_error" },
+        usage: { prompt_tokens: 3, completion_tokens: 7, total_tokens: 10 },
+      }),
     code: Code.InvalidArgument,
     reason: "UPSTREAM_REJECTED",
     retryable: false,
@@ -175,9 +244,21 @@ beforeAll(async () => {
     res.end(a.body);
     void req;
   });
-  const provider = createHttpProvider({ name: "up", spec: openAIChatSpec, endpoint: { baseUrl: up.baseUrl, apiKey: "k" }, limits: { retries } });
+  const provider = createHttpProvider({
+    name: "up",
+    spec: openAIChatSpec,
+    endpoint: { baseUrl: up.baseUrl, apiKey: "k" },
+    limits: { retries },
+  });
   services = await startInferenceServer({ port: 0, providers: [provider] });
-  gateway = await startGateway({ ...loadGatewayConfig({}), ...unlimitedOwners, port: 0, logLevel: "silent", corsOrigins: ["*"], inferenceUrl: services.url });
+  gateway = await startGateway({
+    ...loadGatewayConfig({}),
+    ...unlimitedOwners,
+    port: 0,
+    logLevel: "silent",
+    corsOrigins: ["*"],
+    inferenceUrl: services.url,
+  });
 });
 afterAll(async () => {
   await gateway?.close();
@@ -190,7 +271,10 @@ let serial = 0;
 function requestFor(rowName: string, answer: UpstreamAnswer) {
   const key = `${rowName.replace(/[^A-Za-z0-9]/g, "_")}-${++serial}`;
   answers.set(key, answer);
-  return { key, request: { model: "up/m", messages: [{ role: Role.USER, parts: [{ part: { case: "text" as const, value: `row=${key}##` } }] }] } };
+  return {
+    key,
+    request: { model: "up/m", messages: [{ role: Role.USER, parts: [{ part: { case: "text" as const, value: `row=${key}##` } }] }] },
+  };
 }
 const requestsFor = (key: string) => up.requests.filter((r) => r.body.includes(`row=${key}##`)).length;
 
@@ -234,7 +318,9 @@ describe.each(upstreamRows)("upstream $name", (row) => {
     const res = await fetch(`${gateway.url}/v1/streams`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "text/event-stream" },
-      body: JSON.stringify({ request: { model: request.model, messages: [{ role: "ROLE_USER", parts: [{ text: request.messages[0]?.parts[0]?.part.value }] }] } }),
+      body: JSON.stringify({
+        request: { model: request.model, messages: [{ role: "ROLE_USER", parts: [{ text: request.messages[0]?.parts[0]?.part.value }] }] },
+      }),
     });
     const body = (await res.json()) as { code: string; message: string };
     expect(res.status).toBe(codeToHttpStatus(row.code));
@@ -292,7 +378,9 @@ describe.each(Object.entries(malformedMessages))("malformed Protobuf (%s)", (_na
     });
     const body = new Uint8Array(await res.arrayBuffer());
     expect(body[0]).toBe(0x02);
-    expect(JSON.parse(new TextDecoder().decode(body.subarray(5)))).toMatchObject({ error: { code: "invalid_argument", message: malformedProtobufMessage } });
+    expect(JSON.parse(new TextDecoder().decode(body.subarray(5)))).toMatchObject({
+      error: { code: "invalid_argument", message: malformedProtobufMessage },
+    });
   });
 
   it("is INVALID_ARGUMENT with the fixed message on gRPC-Web", async () => {
@@ -347,7 +435,9 @@ describe("an envelope flagged compressed without a negotiated encoding", () => {
       });
       const body = new Uint8Array(await res.arrayBuffer());
       expect(body[0], ct).toBe(0x02);
-      expect(JSON.parse(new TextDecoder().decode(body.subarray(5))), ct).toMatchObject({ error: { code: "invalid_argument", message: compressedEnvelopeMessage } });
+      expect(JSON.parse(new TextDecoder().decode(body.subarray(5))), ct).toMatchObject({
+        error: { code: "invalid_argument", message: compressedEnvelopeMessage },
+      });
     }
   });
 
@@ -491,7 +581,10 @@ describe("per-owner limits", () => {
       // The same client-chosen id from another owner is another stream (no existence oracle).
       expect((await startOverHttp({ key: aliceKey, streamId: ids[0], answer: shortAnswer })).status).toBe(200);
       expect((await fetch(`${aw.url}/v1/streams/${ids[0]}`, { method: "DELETE" })).status).toBe(200);
-      await vi.waitFor(async () => expect((await startOverHttp({ answer: shortAnswer })).status).toBe(200), { timeout: 10_000, interval: 20 });
+      await vi.waitFor(async () => expect((await startOverHttp({ answer: shortAnswer })).status).toBe(200), {
+        timeout: 10_000,
+        interval: 20,
+      });
     });
   });
 
@@ -499,7 +592,13 @@ describe("per-owner limits", () => {
     const burst = 3;
     beforeAll(async () => {
       aw = await startAirwave({
-        gateway: { apiKeys: [{ name: "alice", key: aliceKey }], authMode: "optional", ownerMaxStreams: 0, ownerStartsPerS: 1, ownerStartsBurst: burst },
+        gateway: {
+          apiKeys: [{ name: "alice", key: aliceKey }],
+          authMode: "optional",
+          ownerMaxStreams: 0,
+          ownerStartsPerS: 1,
+          ownerStartsBurst: burst,
+        },
       });
     });
     afterAll(async () => {
@@ -550,22 +649,40 @@ describe("the gateway's own refusals", () => {
   /** A long stream on `full` from another client, for the whole describe: it holds the one slot. */
   async function holdTheOneSlot() {
     const ac = new AbortController();
-    const it = transportFor("connect", full.url).create(simulatorRequest({ metadata: { "simulator.output_tokens": "100000", "simulator.tokens_per_s": "1" } }), ac.signal)[Symbol.asyncIterator]();
+    const it = transportFor("connect", full.url)
+      .create(simulatorRequest({ metadata: { "simulator.output_tokens": "100000", "simulator.tokens_per_s": "1" } }), ac.signal)
+      [Symbol.asyncIterator]();
     expect((await it.next()).value?.event.case).toBe("started");
     return ac;
   }
   beforeAll(async () => {
     sim = await startAirwave({ gateway: { maxRequestBytes: 64 * 1024, wsMaxMessageBytes: 64 * 1024 } });
-    keyed = await startAirwave({ gateway: { apiKeys: [{ name: "alice", key: aliceKey }, { name: "bob", key: bobKey }], authMode: "required" } });
+    keyed = await startAirwave({
+      gateway: {
+        apiKeys: [
+          { name: "alice", key: aliceKey },
+          { name: "bob", key: bobKey },
+        ],
+        authMode: "required",
+      },
+    });
     full = await startAirwave({ gateway: { maxStreams: 1 } });
     held = await holdTheOneSlot();
-    knownId = (await collect(transportFor("connect", sim.url).create(simulatorRequest(), AbortSignal.timeout(15_000)))).events[0]?.streamId ?? "";
+    knownId =
+      (await collect(transportFor("connect", sim.url).create(simulatorRequest(), AbortSignal.timeout(15_000)))).events[0]?.streamId ?? "";
     // An inference service that is not there: a port nothing listens on.
     const closed = net.createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const port = (closed.address() as net.AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    down = await startGateway({ ...loadGatewayConfig({}), ...unlimitedOwners, port: 0, logLevel: "silent", corsOrigins: ["*"], inferenceUrl: `http://127.0.0.1:${port}` });
+    down = await startGateway({
+      ...loadGatewayConfig({}),
+      ...unlimitedOwners,
+      port: 0,
+      logLevel: "silent",
+      corsOrigins: ["*"],
+      inferenceUrl: `http://127.0.0.1:${port}`,
+    });
   });
   afterAll(async () => {
     held?.abort();
@@ -576,7 +693,8 @@ describe("the gateway's own refusals", () => {
   function transportFor(t: TransportName, baseUrl: string, key?: string): StreamTransport {
     if (key === undefined) return transports[t](baseUrl);
     const authorization = `Bearer ${key}`;
-    const fetchWithKey: typeof fetch = (input, init) => fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization } });
+    const fetchWithKey: typeof fetch = (input, init) =>
+      fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization } });
     switch (t) {
       case "connect":
         return createConnectStreamTransport({ baseUrl, fetch: fetchWithKey });
@@ -606,7 +724,12 @@ describe("the gateway's own refusals", () => {
   }
 
   /** Runs `call` on a fresh transport and returns the ConnectError it raised (undefined: none). */
-  async function refusal(t: TransportName, baseUrl: string, call: (tr: StreamTransport, signal: AbortSignal) => AsyncIterable<StreamEvent> | Promise<unknown>, key?: string) {
+  async function refusal(
+    t: TransportName,
+    baseUrl: string,
+    call: (tr: StreamTransport, signal: AbortSignal) => AsyncIterable<StreamEvent> | Promise<unknown>,
+    key?: string,
+  ) {
     const tr = transportFor(t, baseUrl, key);
     try {
       const r = call(tr, AbortSignal.timeout(15_000));
@@ -620,7 +743,9 @@ describe("the gateway's own refusals", () => {
     }
   }
 
-  const simulatorRequest = (o: { model?: string; streamId?: string; messages?: boolean; prompt?: string; metadata?: Record<string, string> } = {}) =>
+  const simulatorRequest = (
+    o: { model?: string; streamId?: string; messages?: boolean; prompt?: string; metadata?: Record<string, string> } = {},
+  ) =>
     create(CreateStreamRequestSchema, {
       onDetach: OnDetach.CONTINUE,
       ...(o.streamId !== undefined ? { streamId: o.streamId } : {}),
@@ -647,7 +772,11 @@ describe("the gateway's own refusals", () => {
   const rows: Row[] = [
     { name: "a missing model", code: Code.InvalidArgument, call: (tr, s) => tr.create(simulatorRequest({ model: "" }), s) },
     { name: "no messages", code: Code.InvalidArgument, call: (tr, s) => tr.create(simulatorRequest({ messages: false }), s) },
-    { name: "a bad stream id on create", code: Code.InvalidArgument, call: (tr, s) => tr.create(simulatorRequest({ streamId: "short" }), s) },
+    {
+      name: "a bad stream id on create",
+      code: Code.InvalidArgument,
+      call: (tr, s) => tr.create(simulatorRequest({ streamId: "short" }), s),
+    },
     // An id of the wrong shape names no stream: on watch, cancel and input it is an unknown id.
     { name: "a bad stream id on watch", code: Code.NotFound, call: (tr, s) => tr.watch("short", undefined, s) },
     { name: "an unknown model", code: Code.NotFound, call: (tr, s) => tr.create(simulatorRequest({ model: "simulator/nope" }), s) },
@@ -655,11 +784,34 @@ describe("the gateway's own refusals", () => {
     { name: "an unknown stream on watch", code: Code.NotFound, call: (tr, s) => tr.watch(unknownId(), undefined, s) },
     { name: "an unknown stream on cancel", code: Code.NotFound, call: (tr) => tr.cancel(unknownId()) },
     { name: "an unknown stream on input", code: Code.NotFound, call: (tr) => tr.sendInput(unknownId(), "", "yes") },
-    { name: "a body over the size limit", code: Code.ResourceExhausted, call: (tr, s) => tr.create(simulatorRequest({ prompt: "x".repeat(80 * 1024) }), s) },
+    {
+      name: "a body over the size limit",
+      code: Code.ResourceExhausted,
+      call: (tr, s) => tr.create(simulatorRequest({ prompt: "x".repeat(80 * 1024) }), s),
+    },
     { name: "no key when keys are required", code: Code.Unauthenticated, on: "keyed", call: (tr, s) => tr.create(simulatorRequest(), s) },
-    { name: "a wrong key", code: Code.Unauthenticated, on: "keyed", key: "wrong-key-0123456789abcdef", wsUpgrade: 401, call: (tr, s) => tr.create(simulatorRequest(), s) },
-    { name: "a key when none are configured", code: Code.Unauthenticated, key: aliceKey, wsUpgrade: 401, call: (tr, s) => tr.create(simulatorRequest(), s) },
-    { name: "too many streams", code: Code.ResourceExhausted, reason: "GATEWAY_STREAM_LIMIT", on: "full", call: (tr, s) => tr.create(simulatorRequest(), s) },
+    {
+      name: "a wrong key",
+      code: Code.Unauthenticated,
+      on: "keyed",
+      key: "wrong-key-0123456789abcdef",
+      wsUpgrade: 401,
+      call: (tr, s) => tr.create(simulatorRequest(), s),
+    },
+    {
+      name: "a key when none are configured",
+      code: Code.Unauthenticated,
+      key: aliceKey,
+      wsUpgrade: 401,
+      call: (tr, s) => tr.create(simulatorRequest(), s),
+    },
+    {
+      name: "too many streams",
+      code: Code.ResourceExhausted,
+      reason: "GATEWAY_STREAM_LIMIT",
+      on: "full",
+      call: (tr, s) => tr.create(simulatorRequest(), s),
+    },
     { name: "the inference service down", code: Code.Unavailable, on: "down", call: (tr, s) => tr.create(simulatorRequest(), s) },
   ];
 
@@ -688,7 +840,11 @@ describe("the gateway's own refusals", () => {
     const events = (await collect(owner.create(simulatorRequest(), AbortSignal.timeout(15_000)))).events;
     const streamId = events[0]?.streamId ?? "";
     expect(streamId).not.toBe("");
-    for (const call of [(tr: StreamTransport, s: AbortSignal) => tr.watch(streamId, undefined, s), (tr: StreamTransport) => tr.cancel(streamId), (tr: StreamTransport) => tr.sendInput(streamId, "", "yes")]) {
+    for (const call of [
+      (tr: StreamTransport, s: AbortSignal) => tr.watch(streamId, undefined, s),
+      (tr: StreamTransport) => tr.cancel(streamId),
+      (tr: StreamTransport) => tr.sendInput(streamId, "", "yes"),
+    ]) {
       const error = await refusal(t, keyed.url, call, bobKey);
       expect(error?.code, error?.rawMessage).toBe(Code.NotFound);
     }
@@ -699,7 +855,11 @@ describe("the gateway's own refusals", () => {
     try {
       const req = create(CreateStreamRequestSchema, {
         onDetach: OnDetach.CONTINUE,
-        request: { model: "simulator/agent", metadata: { "simulator.tokens_per_s": "0", "simulator.input": "choice" }, messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "How do heat pumps work?" } }] }] },
+        request: {
+          model: "simulator/agent",
+          metadata: { "simulator.tokens_per_s": "0", "simulator.input": "choice" },
+          messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "How do heat pumps work?" } }] }],
+        },
       });
       let streamId = "";
       const reasons: (string | null | undefined)[] = [];
@@ -724,37 +884,94 @@ describe("the gateway's own refusals", () => {
     }
   });
 
-  it.each(["connect", "grpc-web", "grpc"] as const)("a client deadline ends the watch on %s as deadline_exceeded, and the generation goes on", async (t) => {
-    const holder = transportFor("connect", sim.url);
-    const ac = new AbortController();
-    const it = holder.create(simulatorRequest({ metadata: { "simulator.output_tokens": "20", "simulator.tokens_per_s": "20" } }), ac.signal)[Symbol.asyncIterator]();
-    const first = await it.next();
-    const streamId = first.value?.streamId ?? "";
-    ac.abort();
-    await it.return?.();
-    const o = { baseUrl: sim.url, httpVersion: "1.1" as const };
-    const transport = t === "grpc" ? createGrpcTransport({ baseUrl: sim.url }) : t === "connect" ? createConnectTransport(o) : createGrpcWebTransport(o);
-    const client = createClient(StreamService, transport as Transport);
-    const watched = await collect(client.watchStream({ streamId }, { timeoutMs: 200 }) as AsyncIterable<StreamEvent>);
-    expect(watched.error?.code).toBe(Code.DeadlineExceeded);
-    // Detach is not cancel: the stream still completes.
-    const rest = await collect(transportFor("connect", sim.url).watch(streamId, undefined, AbortSignal.timeout(15_000)));
-    expect(rest.events.at(-1)?.event.case).toBe("completed");
-  });
+  it.each(["connect", "grpc-web", "grpc"] as const)(
+    "a client deadline ends the watch on %s as deadline_exceeded, and the generation goes on",
+    async (t) => {
+      const holder = transportFor("connect", sim.url);
+      const ac = new AbortController();
+      const it = holder
+        .create(simulatorRequest({ metadata: { "simulator.output_tokens": "20", "simulator.tokens_per_s": "20" } }), ac.signal)
+        [Symbol.asyncIterator]();
+      const first = await it.next();
+      const streamId = first.value?.streamId ?? "";
+      ac.abort();
+      await it.return?.();
+      const o = { baseUrl: sim.url, httpVersion: "1.1" as const };
+      const transport =
+        t === "grpc" ? createGrpcTransport({ baseUrl: sim.url }) : t === "connect" ? createConnectTransport(o) : createGrpcWebTransport(o);
+      const client = createClient(StreamService, transport as Transport);
+      const watched = await collect(client.watchStream({ streamId }, { timeoutMs: 200 }) as AsyncIterable<StreamEvent>);
+      expect(watched.error?.code).toBe(Code.DeadlineExceeded);
+      // Detach is not cancel: the stream still completes.
+      const rest = await collect(transportFor("connect", sim.url).watch(streamId, undefined, AbortSignal.timeout(15_000)));
+      expect(rest.events.at(-1)?.event.case).toBe("completed");
+    },
+  );
 
   describe("the HTTP routes", () => {
     const json = { "content-type": "application/json" };
-    const rows: { name: string; path: string | (() => string); init: RequestInit; status: number; code: string; header?: [string, RegExp] }[] = [
-      { name: "malformed JSON", path: "/v1/streams", init: { method: "POST", headers: json, body: "{" }, status: 400, code: "invalid_argument" },
-      { name: "an unknown field", path: "/v1/streams", init: { method: "POST", headers: json, body: JSON.stringify({ ...createBody("hi"), nope: 1 }) }, status: 400, code: "invalid_argument" },
-      { name: "a malformed cursor", path: () => `/v1/streams/${knownId}/events?after=garbage`, init: {}, status: 400, code: "invalid_argument" },
+    const rows: {
+      name: string;
+      path: string | (() => string);
+      init: RequestInit;
+      status: number;
+      code: string;
+      header?: [string, RegExp];
+    }[] = [
+      {
+        name: "malformed JSON",
+        path: "/v1/streams",
+        init: { method: "POST", headers: json, body: "{" },
+        status: 400,
+        code: "invalid_argument",
+      },
+      {
+        name: "an unknown field",
+        path: "/v1/streams",
+        init: { method: "POST", headers: json, body: JSON.stringify({ ...createBody("hi"), nope: 1 }) },
+        status: 400,
+        code: "invalid_argument",
+      },
+      {
+        name: "a malformed cursor",
+        path: () => `/v1/streams/${knownId}/events?after=garbage`,
+        init: {},
+        status: 400,
+        code: "invalid_argument",
+      },
       { name: "a bad mode", path: () => `/v1/streams/${knownId}/events?mode=sideways`, init: {}, status: 400, code: "invalid_argument" },
-      { name: "a bad wait_ms", path: () => `/v1/streams/${knownId}/events?wait_ms=-1`, init: { headers: { accept: "application/json" } }, status: 400, code: "invalid_argument" },
-      { name: "no JSON content type", path: "/v1/streams", init: { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" }, status: 415, code: "invalid_argument", header: ["accept-post", /application\/json/] },
-      { name: "a wrong method", path: "/v1/streams", init: { method: "PUT" }, status: 405, code: "unimplemented", header: ["allow", /POST/] },
+      {
+        name: "a bad wait_ms",
+        path: () => `/v1/streams/${knownId}/events?wait_ms=-1`,
+        init: { headers: { accept: "application/json" } },
+        status: 400,
+        code: "invalid_argument",
+      },
+      {
+        name: "no JSON content type",
+        path: "/v1/streams",
+        init: { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" },
+        status: 415,
+        code: "invalid_argument",
+        header: ["accept-post", /application\/json/],
+      },
+      {
+        name: "a wrong method",
+        path: "/v1/streams",
+        init: { method: "PUT" },
+        status: 405,
+        code: "unimplemented",
+        header: ["allow", /POST/],
+      },
       { name: "an unknown path", path: "/v1/nothing-here", init: {}, status: 404, code: "not_found" },
       { name: "an unknown stream", path: "/v1/streams/unknown-0123456789abcdefghij", init: {}, status: 404, code: "not_found" },
-      { name: "a body over the size limit", path: "/v1/streams", init: { method: "POST", headers: json, body: JSON.stringify(createBody("x".repeat(80 * 1024))) }, status: 429, code: "resource_exhausted" },
+      {
+        name: "a body over the size limit",
+        path: "/v1/streams",
+        init: { method: "POST", headers: json, body: JSON.stringify(createBody("x".repeat(80 * 1024))) },
+        status: 429,
+        code: "resource_exhausted",
+      },
     ];
     it.each(rows)("$name is $status $code with the Connect JSON error", async (row) => {
       const res = await fetch(`${sim.url}${typeof row.path === "string" ? row.path : row.path()}`, row.init);

@@ -106,7 +106,9 @@ describe("the event loop under one huge answer and a 1 MB body flood", () => {
         url: aw.url,
         flooders,
         // One anonymous request: 5,000,000 tokens, unpaced, one token per event.
-        hugeBody: JSON.stringify(createBody("tell me everything", {}, { metadata: { "simulator.output_tokens": hugeTokens, "simulator.tokens_per_s": "0" } })),
+        hugeBody: JSON.stringify(
+          createBody("tell me everything", {}, { metadata: { "simulator.output_tokens": hugeTokens, "simulator.tokens_per_s": "0" } }),
+        ),
         // The flood: 1 MB CreateStreamRequest bodies (a 1 MB prompt).
         floodBody: JSON.stringify(createBody(prompt, {}, { metadata: { "simulator.output_tokens": "10" } })),
       },

@@ -38,7 +38,14 @@ const DOCUMENTED = new Set([
   "unauthenticated",
 ]);
 /** The same codes as gRPC status numbers, and 0 (OK: the generated request was valid). */
-const DOCUMENTED_GRPC = new Set<number>([0, Code.InvalidArgument, Code.NotFound, Code.Unimplemented, Code.ResourceExhausted, Code.FailedPrecondition]);
+const DOCUMENTED_GRPC = new Set<number>([
+  0,
+  Code.InvalidArgument,
+  Code.NotFound,
+  Code.Unimplemented,
+  Code.ResourceExhausted,
+  Code.FailedPrecondition,
+]);
 /** Texts that must never reach a client (parser internals). */
 const LEAKY = /premature EOF|illegal tag|invalid wire type|parse binary|\bTypeError\b|stack/i;
 
@@ -80,9 +87,13 @@ function fcParams(): { numRuns: number; seed?: number; endOnFailure: boolean } {
  */
 async function withControlStream(run: () => Promise<void>): Promise<void> {
   const res = await post(
-    createBody("control stream", { onDetach: "ON_DETACH_CONTINUE" }, {
-      metadata: { "simulator.output_tokens": "100000", "simulator.tokens_per_s": "50" },
-    }),
+    createBody(
+      "control stream",
+      { onDetach: "ON_DETACH_CONTINUE" },
+      {
+        metadata: { "simulator.output_tokens": "100000", "simulator.tokens_per_s": "50" },
+      },
+    ),
   );
   expect(res.status).toBe(200);
   let streamId = "";
@@ -173,8 +184,32 @@ const validRequest = () => createBody("fuzz", {}, { metadata: { "simulator.outpu
 /** A valid body with one field somewhere replaced by an arbitrary JSON value (or removed). */
 const mutatedBody = fc
   .tuple(
-    fc.constantFrom("", "request", "request.messages", "request.messages.0", "request.messages.0.parts", "request.messages.0.parts.0", "request.metadata", "request.sampling"),
-    fc.oneof(fc.string(), fc.constantFrom("model", "streamId", "onDetach", "role", "text", "tools", "reasoning", "maxOutputTokens", "simulator.output_tokens", "__proto__", "constructor")),
+    fc.constantFrom(
+      "",
+      "request",
+      "request.messages",
+      "request.messages.0",
+      "request.messages.0.parts",
+      "request.messages.0.parts.0",
+      "request.metadata",
+      "request.sampling",
+    ),
+    fc.oneof(
+      fc.string(),
+      fc.constantFrom(
+        "model",
+        "streamId",
+        "onDetach",
+        "role",
+        "text",
+        "tools",
+        "reasoning",
+        "maxOutputTokens",
+        "simulator.output_tokens",
+        "__proto__",
+        "constructor",
+      ),
+    ),
     fc.oneof(fc.jsonValue(), fc.constant(undefined)),
   )
   .map(([path, key, value]) => {
@@ -211,11 +246,7 @@ const headerBytes = fc.oneof(
   cursorText.map((s) => Buffer.from(s, "utf8")),
 );
 
-const streamIdText = fc.oneof(
-  fc.string({ maxLength: 140 }),
-  fc.stringMatching(/^[A-Za-z0-9_-]{0,140}$/),
-  fc.constant("ENDED"),
-);
+const streamIdText = fc.oneof(fc.string({ maxLength: 140 }), fc.stringMatching(/^[A-Za-z0-9_-]{0,140}$/), fc.constant("ENDED"));
 
 function resolveCursor(c: string): string {
   return c === "ENDED" ? endedCursor : c;
@@ -240,7 +271,11 @@ describe("fuzz: every bad input gets a documented answer within 1 s, a control s
             async (body, contentType, accept, query) => {
               const headers: Record<string, string> = { accept };
               if (contentType) headers["content-type"] = contentType;
-              await probe(`${aw.url}/v1/streams${query}`, { method: "POST", headers, body }, `POST ${query} ${contentType} ${String(body).slice(0, 120)}`);
+              await probe(
+                `${aw.url}/v1/streams${query}`,
+                { method: "POST", headers, body },
+                `POST ${query} ${contentType} ${String(body).slice(0, 120)}`,
+              );
             },
           ),
           fcParams(),
@@ -264,7 +299,11 @@ describe("fuzz: every bad input gets a documented answer within 1 s, a control s
             async (id, suffix, cursor, method, extra) => {
               const query = cursor === null ? extra.replace(/^&/, "?") : `?after=${encodeURIComponent(resolveCursor(cursor))}${extra}`;
               const path = `/v1/streams/${encodeURIComponent(resolveId(id))}${suffix}${query}`;
-              await probe(`${aw.url}${path}`, { method, headers: { accept: "application/x-ndjson" }, body: method === "POST" ? "{}" : undefined }, `${method} ${path}`);
+              await probe(
+                `${aw.url}${path}`,
+                { method, headers: { accept: "application/x-ndjson" }, body: method === "POST" ? "{}" : undefined },
+                `${method} ${path}`,
+              );
             },
           ),
           fcParams(),
@@ -283,14 +322,26 @@ describe("fuzz: every bad input gets a documented answer within 1 s, a control s
           fc.asyncProperty(
             headerBytes,
             fc.constantFrom("Last-Event-ID", "Accept", "X-Fuzz", "Content-Length", "Transfer-Encoding", "Bad Header", "Auth\u0000"),
-            fc.constantFrom("GET /v1/streams/ENDED/events HTTP/1.1", "GET /v1/streams/ENDED/events?after=%ZZ HTTP/1.1", "GET /v1/streams/%E0%A4%A/events HTTP/1.1", "POST /v1/streams HTTP/1.1", "GET /healthz HTTP/1.0", "BREW / HTTP/1.1", "GET / HTTP/9.9"),
+            fc.constantFrom(
+              "GET /v1/streams/ENDED/events HTTP/1.1",
+              "GET /v1/streams/ENDED/events?after=%ZZ HTTP/1.1",
+              "GET /v1/streams/%E0%A4%A/events HTTP/1.1",
+              "POST /v1/streams HTTP/1.1",
+              "GET /healthz HTTP/1.0",
+              "BREW / HTTP/1.1",
+              "GET / HTTP/9.9",
+            ),
             async (value, name, requestLine) => {
               const head = Buffer.concat([
                 Buffer.from(`${requestLine.replace("ENDED", endedId)}\r\nHost: ${hostname}\r\nConnection: close\r\n${name}: `, "latin1"),
                 value,
                 Buffer.from("\r\n\r\n", "latin1"),
               ]);
-              const answer = await within(CASE_MS, rawHttp(hostname, Number(port), head), `${requestLine} ${name}: ${value.toString("hex")}`);
+              const answer = await within(
+                CASE_MS,
+                rawHttp(hostname, Number(port), head),
+                `${requestLine} ${name}: ${value.toString("hex")}`,
+              );
               const m = /^HTTP\/1\.[01] (\d{3})/.exec(answer.head);
               expect(m, answer.head.slice(0, 200)).not.toBeNull();
               const status = Number(m![1]);
@@ -316,7 +367,10 @@ describe("fuzz: every bad input gets a documented answer within 1 s, a control s
           fc.asyncProperty(
             fc.oneof(
               { weight: 3, arbitrary: wsJsonMessage.map((text) => ({ proto: "airwave.v1.json", data: text, binary: false })) },
-              { weight: 2, arbitrary: fc.uint8Array({ maxLength: 200 }).map((data) => ({ proto: "airwave.v1.proto", data, binary: true })) },
+              {
+                weight: 2,
+                arbitrary: fc.uint8Array({ maxLength: 200 }).map((data) => ({ proto: "airwave.v1.proto", data, binary: true })),
+              },
             ),
             async ({ proto, data, binary }) => {
               const s = (sockets[proto] ??= await WsProbe.open(wsUrl, proto));
@@ -368,8 +422,11 @@ describe("fuzz: every bad input gets a documented answer within 1 s, a control s
       // (Node's 1,000 burst, then 33 per second: GOAWAY), which is right
       // for a public port and not what this surface probes.
       await withControlStream(() =>
-          fc.assert(
-            fc.asyncProperty(fc.constantFrom("CreateStream", "WatchStream", "GetStream", "CancelStream", "SendInput"), envelopeBody, async (method, body) => {
+        fc.assert(
+          fc.asyncProperty(
+            fc.constantFrom("CreateStream", "WatchStream", "GetStream", "CancelStream", "SendInput"),
+            envelopeBody,
+            async (method, body) => {
               const what = `grpc ${method} ${Buffer.from(body).toString("hex").slice(0, 120)}`;
               const session = http2.connect(aw.url);
               session.on("error", () => {}); // surfaces on the case's request
@@ -380,10 +437,11 @@ describe("fuzz: every bad input gets a documented answer within 1 s, a control s
               } finally {
                 session.close();
               }
-            }),
-            fcParams(),
+            },
           ),
-        );
+          fcParams(),
+        ),
+      );
     },
     SURFACE_TIMEOUT_MS,
   );
@@ -403,7 +461,10 @@ const wsJsonMessage = fc.oneof(
         fc.option(fc.oneof(fc.string({ maxLength: 80 }), fc.integer())),
       )
       .map(([kind, value, requestId]) => {
-        const v = value !== null && typeof value === "object" && "streamId" in value ? { ...value, streamId: resolveId(String(value.streamId)) } : value;
+        const v =
+          value !== null && typeof value === "object" && "streamId" in value
+            ? { ...value, streamId: resolveId(String(value.streamId)) }
+            : value;
         return JSON.stringify(requestId === null ? { [kind]: v } : { requestId, [kind]: v });
       }),
   },
@@ -454,9 +515,7 @@ class WsProbe {
     while (this.closed === undefined && !this.seen.slice(from).some((m) => m.error?.requestId === probeId)) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
-    const errors = this.seen
-      .slice(from)
-      .flatMap((m) => (m.error && m.error.requestId !== probeId ? [m.error] : []));
+    const errors = this.seen.slice(from).flatMap((m) => (m.error && m.error.requestId !== probeId ? [m.error] : []));
     return { errors, closed: this.closed };
   }
 }
@@ -511,12 +570,14 @@ function readFields(buf: Buffer): Map<number, Buffer> {
 /** Enveloped bodies: random bytes, truncated or lying envelopes, and valid-looking messages. */
 const envelopeBody = fc.oneof(
   fc.uint8Array({ maxLength: 200 }),
-  fc.tuple(fc.constantFrom(0, 1, 2, 0x80, 0xff), fc.uint8Array({ maxLength: 150 }), fc.integer({ min: -5, max: 5 })).map(([flags, payload, lie]) => {
-    const head = Buffer.alloc(5);
-    head[0] = flags;
-    head.writeUInt32BE(Math.max(0, payload.length + lie), 1);
-    return new Uint8Array(Buffer.concat([head, payload]));
-  }),
+  fc
+    .tuple(fc.constantFrom(0, 1, 2, 0x80, 0xff), fc.uint8Array({ maxLength: 150 }), fc.integer({ min: -5, max: 5 }))
+    .map(([flags, payload, lie]) => {
+      const head = Buffer.alloc(5);
+      head[0] = flags;
+      head.writeUInt32BE(Math.max(0, payload.length + lie), 1);
+      return new Uint8Array(Buffer.concat([head, payload]));
+    }),
   fc.json().map((j) => {
     const payload = Buffer.from(j);
     const head = Buffer.alloc(5);

@@ -69,7 +69,10 @@ describe(`a proxy that cuts connections idle for ${idleCutMs / 1000} s`, () => {
     ]);
     console.log(
       names
-        .map((n, i) => `${n.padEnd(8)} heartbeats ${heartbeatMs} ms: terminal=${on[i]!.terminal} cuts=${on[i]!.cuts} | off: terminal=${off[i]!.terminal} cuts=${off[i]!.cuts} (${off[i]!.error ?? ""})`)
+        .map(
+          (n, i) =>
+            `${n.padEnd(8)} heartbeats ${heartbeatMs} ms: terminal=${on[i]!.terminal} cuts=${on[i]!.cuts} | off: terminal=${off[i]!.terminal} cuts=${off[i]!.cuts} (${off[i]!.error ?? ""})`,
+        )
         .join("\n"),
     );
     for (const [i, n] of names.entries()) {

@@ -53,9 +53,13 @@ async function cutStream(n = 4, headers: Record<string, string> = {}, tokens = "
     method: "POST",
     headers: { "content-type": "application/json", accept: "text/event-stream", ...headers },
     body: JSON.stringify(
-      createBody("A long answer about rivers", { streamId: id, onDetach: "ON_DETACH_CONTINUE" }, {
-        metadata: { "simulator.tokens_per_s": "100", "simulator.output_tokens": tokens },
-      }),
+      createBody(
+        "A long answer about rivers",
+        { streamId: id, onDetach: "ON_DETACH_CONTINUE" },
+        {
+          metadata: { "simulator.tokens_per_s": "100", "simulator.output_tokens": tokens },
+        },
+      ),
     ),
   });
   expect(res.status).toBe(200);
@@ -66,7 +70,15 @@ async function cutStream(n = 4, headers: Record<string, string> = {}, tokens = "
   const first = buf
     .split("\n\n")
     .slice(0, n)
-    .map((b) => JSON.parse(b.split("\n").find((l) => l.startsWith("data: "))!.slice(6)) as Ev);
+    .map(
+      (b) =>
+        JSON.parse(
+          b
+            .split("\n")
+            .find((l) => l.startsWith("data: "))!
+            .slice(6),
+        ) as Ev,
+    );
   return { id, first };
 }
 
@@ -118,7 +130,8 @@ describe("POST /v1/streams", () => {
   });
 
   it("is deterministic for a seed and answers from the prompt", async () => {
-    const read = async (prompt: string) => textOf((await readSse(await post(createBody(prompt, {}, { seed: "7" })))).map((m) => JSON.parse(m.data)));
+    const read = async (prompt: string) =>
+      textOf((await readSse(await post(createBody(prompt, {}, { seed: "7" })))).map((m) => JSON.parse(m.data)));
     const a = await read("Tell me about volcanoes");
     expect(await read("Tell me about volcanoes")).toBe(a);
     expect(await read("Tell me about glaciers")).not.toBe(a);
@@ -129,9 +142,13 @@ describe("GET /v1/streams/{id}/events with EventSource", () => {
   async function slowStream(): Promise<{ id: string; first: Ev[] }> {
     const id = `es-${crypto.randomUUID().replaceAll("-", "")}`;
     const res = await post(
-      createBody("A long answer about rivers", { streamId: id, onDetach: "ON_DETACH_CONTINUE" }, {
-        metadata: { "simulator.tokens_per_s": "100", "simulator.output_tokens": "40" },
-      }),
+      createBody(
+        "A long answer about rivers",
+        { streamId: id, onDetach: "ON_DETACH_CONTINUE" },
+        {
+          metadata: { "simulator.tokens_per_s": "100", "simulator.output_tokens": "40" },
+        },
+      ),
     );
     // Read a few events, then drop the connection like a network cut.
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -141,7 +158,15 @@ describe("GET /v1/streams/{id}/events with EventSource", () => {
     const first = buf
       .split("\n\n")
       .slice(0, 4)
-      .map((b) => JSON.parse(b.split("\n").find((l) => l.startsWith("data: "))!.slice(6)) as Ev);
+      .map(
+        (b) =>
+          JSON.parse(
+            b
+              .split("\n")
+              .find((l) => l.startsWith("data: "))!
+              .slice(6),
+          ) as Ev,
+      );
     return { id, first };
   }
 
@@ -277,7 +302,9 @@ describe("resume on every HTTP transport with one cursor", () => {
     let polls = 0;
     let resumedEach = 0;
     for (let done = false; !done; ) {
-      const res = await fetch(`${aw.url}/v1/streams/${id}/events?after=${cursor}&wait_ms=1000`, { headers: { accept: "application/json" } });
+      const res = await fetch(`${aw.url}/v1/streams/${id}/events?after=${cursor}&wait_ms=1000`, {
+        headers: { accept: "application/json" },
+      });
       expect(res.status).toBe(200);
       const b = (await res.json()) as Batch;
       polls++;
@@ -425,7 +452,11 @@ describe("owners", () => {
     const { id } = await cutStream(2, { cookie: a });
     const client = createClient(StreamService, createConnectTransport({ baseUrl: aw.url, httpVersion: "1.1" }));
     expect((await client.getStream({ streamId: id }, { headers: { cookie: a } })).stream?.streamId).toBe(id);
-    const code = (p: Promise<unknown>) => p.then(() => "ok", (e: unknown) => Code[ConnectError.from(e).code]);
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => "ok",
+        (e: unknown) => Code[ConnectError.from(e).code],
+      );
     const drain = async (it: AsyncIterable<unknown>) => {
       for await (const _ of it);
     };
@@ -474,9 +505,11 @@ describe("owners", () => {
         expect(err.message).not.toContain("wrong-key");
       }
       const client = createClient(StreamService, createConnectTransport({ baseUrl: keyed.url, httpVersion: "1.1" }));
-      await expect(client.getStream({ streamId: id }, { headers: { authorization: "Bearer wrong-key-0000000000" } })).rejects.toMatchObject({
-        code: Code.Unauthenticated,
-      });
+      await expect(client.getStream({ streamId: id }, { headers: { authorization: "Bearer wrong-key-0000000000" } })).rejects.toMatchObject(
+        {
+          code: Code.Unauthenticated,
+        },
+      );
       // The page and health stay open.
       expect((await fetch(`${keyed.url}/healthz`)).status).toBe(200);
     });
@@ -517,7 +550,9 @@ describe("liveness at the edge", () => {
       const res = await fetch(`${aw.url}/v1/streams`, {
         method: "POST",
         headers: { "content-type": "application/json", accept },
-        body: JSON.stringify(createBody("slow start", { streamId: id, onDetach: "ON_DETACH_CONTINUE" }, { metadata: { "simulator.ttft_ms": String(ttft) } })),
+        body: JSON.stringify(
+          createBody("slow start", { streamId: id, onDetach: "ON_DETACH_CONTINUE" }, { metadata: { "simulator.ttft_ms": String(ttft) } }),
+        ),
       });
       const headersMs = performance.now() - t0;
       const w0 = performance.now();
@@ -527,7 +562,9 @@ describe("liveness at the edge", () => {
       expect(watch.status).toBe(200);
       const text = await res.text();
       const totalMs = performance.now() - t0;
-      console.log(`${accept}: headers after ${headersMs.toFixed(0)} ms, watch headers after ${watchMs.toFixed(0)} ms, body done after ${totalMs.toFixed(0)} ms (ttft ${ttft} ms)`);
+      console.log(
+        `${accept}: headers after ${headersMs.toFixed(0)} ms, watch headers after ${watchMs.toFixed(0)} ms, body done after ${totalMs.toFixed(0)} ms (ttft ${ttft} ms)`,
+      );
       expect(headersMs).toBeLessThan(ttft / 2);
       expect(watchMs).toBeLessThan(ttft / 2);
       expect(totalMs).toBeGreaterThanOrEqual(ttft * 0.9); // the first token really was slow
@@ -590,9 +627,27 @@ describe("bad input: one error format, a documented code, nothing else disturbed
     live = (await cutStream(1)).id;
   });
   it.each([
-    ["a wrong content type", "POST", "/v1/streams", { "content-type": "text/plain" }, "hello", 415, "invalid_argument", { "accept-post": "application/json" }],
+    [
+      "a wrong content type",
+      "POST",
+      "/v1/streams",
+      { "content-type": "text/plain" },
+      "hello",
+      415,
+      "invalid_argument",
+      { "accept-post": "application/json" },
+    ],
     ["no content type", "POST", "/v1/streams", {}, "{}", 415, "invalid_argument", {}],
-    ["a declared body over the limit", "POST", "/v1/streams", { "content-type": "application/json" }, "x".repeat(1_048_577), 429, "resource_exhausted", {}],
+    [
+      "a declared body over the limit",
+      "POST",
+      "/v1/streams",
+      { "content-type": "application/json" },
+      "x".repeat(1_048_577),
+      429,
+      "resource_exhausted",
+      {},
+    ],
     ["a malformed cursor", "GET", "/v1/streams/{live}/events?after=not-a-cursor", {}, undefined, 400, "invalid_argument", {}],
     ["a malformed cursor, NDJSON", "GET", "/v1/streams/{live}/events?mode=ndjson&after=1:2:3", {}, undefined, 400, "invalid_argument", {}],
     ["a malformed cursor, long-poll", "GET", "/v1/streams/{live}/events?mode=poll&after=%00", {}, undefined, 400, "invalid_argument", {}],
@@ -607,7 +662,16 @@ describe("bad input: one error format, a documented code, nothing else disturbed
     ["PUT on a stream", "PUT", `/v1/streams/${id}`, {}, "x", 405, "unimplemented", { allow: "GET, DELETE" }],
     ["DELETE on events", "DELETE", `/v1/streams/${id}/events`, {}, undefined, 405, "unimplemented", { allow: "GET" }],
     ["GET on cancel", "GET", `/v1/streams/${id}:cancel`, {}, undefined, 405, "unimplemented", { allow: "POST" }],
-    ["an API key when none are configured", "GET", `/v1/streams/${id}`, { authorization: "Bearer whatever-whatever-1" }, undefined, 401, "unauthenticated", {}],
+    [
+      "an API key when none are configured",
+      "GET",
+      `/v1/streams/${id}`,
+      { authorization: "Bearer whatever-whatever-1" },
+      undefined,
+      401,
+      "unauthenticated",
+      {},
+    ],
   ] as const)("%s", async (_name, method, pathTemplate, headers, body, status, code, extra) => {
     const other = post(createBody("An answer that must survive", {}, { metadata: { "simulator.tokens_per_s": "200" } }));
     const path = pathTemplate.replace("{live}", live);

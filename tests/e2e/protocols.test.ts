@@ -75,10 +75,10 @@ describe("@grpc/grpc-js client over HTTP/2", () => {
     defaults: false,
     oneofs: true,
   });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: grpc-js clients made from a loaded .proto are untyped
   const pkg = grpc.loadPackageDefinition(def) as any;
   // Clients made from a loaded .proto are untyped, as for any grpc-js user.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: grpc-js clients made from a loaded .proto are untyped
   let client: any;
   beforeAll(() => {
     client = new pkg.airwave.v1.StreamService(new URL(aw.url).host, grpc.credentials.createInsecure());
@@ -99,7 +99,10 @@ describe("@grpc/grpc-js client over HTTP/2", () => {
     const events = await collect(client.CreateStream(createBody("Explain tides")) as grpc.ClientReadableStream<{ event: Ev }>);
     expect(events[0]?.event).toBe("started");
     expect(events.at(-1)?.event).toBe("completed");
-    const text = events.filter((e) => e.event === "textDelta").map((e) => (e.textDelta as { text: string }).text).join("");
+    const text = events
+      .filter((e) => e.event === "textDelta")
+      .map((e) => (e.textDelta as { text: string }).text)
+      .join("");
     expect(text.length).toBeGreaterThan(10);
 
     const mid = events[3] as Ev;
@@ -111,9 +114,9 @@ describe("@grpc/grpc-js client over HTTP/2", () => {
   });
 
   it("gets NOT_FOUND as a gRPC status for an unknown stream", async () => {
-    const err = await collect(
-      client.WatchStream({ streamId: "x".repeat(22) }) as grpc.ClientReadableStream<{ event: Ev }>,
-    ).catch((e: grpc.ServiceError) => e);
+    const err = await collect(client.WatchStream({ streamId: "x".repeat(22) }) as grpc.ClientReadableStream<{ event: Ev }>).catch(
+      (e: grpc.ServiceError) => e,
+    );
     expect((err as grpc.ServiceError).code).toBe(grpc.status.NOT_FOUND);
   });
 

@@ -102,7 +102,7 @@ describe.skipIf(!haveFixtures(provider))("openai-compatible provider on recorded
     const grpcOptions = { includeDirs: [resolve(root, "proto")], longs: String, enums: String, defaults: false, oneofs: true };
 
     it("a cancelled InferenceService.Generate call closes the upstream socket", async () => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      // biome-ignore lint/suspicious/noExplicitAny: grpc-js clients made from a loaded .proto are untyped
       const pkg = grpc.loadPackageDefinition(protoLoader.loadSync("airwave/v1/inference_service.proto", grpcOptions)) as any;
       const client = new pkg.airwave.v1.InferenceService(new URL(aw.inferenceUrl).host, grpc.credentials.createInsecure());
       const before = replay.requests.length;
@@ -116,7 +116,7 @@ describe.skipIf(!haveFixtures(provider))("openai-compatible provider on recorded
     });
 
     describe("a cancelled gateway CreateStream call (grpc-js)", () => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      // biome-ignore lint/suspicious/noExplicitAny: grpc-js clients made from a loaded .proto are untyped
       const pkg = grpc.loadPackageDefinition(protoLoader.loadSync("airwave/v1/stream_service.proto", grpcOptions)) as any;
 
       it.each([["ON_DETACH_CANCEL"], ["ON_DETACH_UNSPECIFIED"]])("with on_detach %s closes the upstream socket", async (onDetach) => {

@@ -31,7 +31,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create, toJsonString } from "@bufbuild/protobuf";
-import { type Interceptor, type Transport } from "@connectrpc/connect";
+import type { Interceptor, Transport } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { CreateStreamRequestSchema, OnDetach, Role, type StreamEvent, StreamEventSchema } from "@airwave/proto";
@@ -58,7 +58,10 @@ type Kind = (typeof kinds)[number];
 /** Kinds whose spec reads a request-id header. */
 const kindsWithRequestId = new Set<Kind>(["openai-chat", "openai-responses", "anthropic", "tgi"]);
 
-const upstreamKeys: Record<string, string> = Object.fromEntries([["openai-compatible", canary()], ...kinds.map((k) => [`p-${k}`, canary()])]);
+const upstreamKeys: Record<string, string> = Object.fromEntries([
+  ["openai-compatible", canary()],
+  ...kinds.map((k) => [`p-${k}`, canary()]),
+]);
 const extraHeader = canary();
 const airwaveKey = canary();
 const cookieSecret = canary(20);
@@ -84,7 +87,13 @@ const shownStatuses = new Set<number>([400, 404, 413, 422, 429]);
 /** The echoed text, shown with the key removed (issue 13 item 2 is about the `%3A` some transports still add). */
 const shownAndScrubbed = /Incorrect API key provided(?::|%3A) \[redacted\]/;
 type Scenario = `status-${number}` | "stream-error" | "ok-bearer-id" | "ok-plain-id" | "ok-good-id";
-const scenarios: Scenario[] = [...statuses.map((s): Scenario => `status-${s}`), "stream-error", "ok-bearer-id", "ok-plain-id", "ok-good-id"];
+const scenarios: Scenario[] = [
+  ...statuses.map((s): Scenario => `status-${s}`),
+  "stream-error",
+  "ok-bearer-id",
+  "ok-plain-id",
+  "ok-good-id",
+];
 
 // ---------------------------------------------------------------------------
 // The echoing upstream.
@@ -129,13 +138,31 @@ const sse = (data: unknown, event?: string) => `${event ? `event: ${event}\n` : 
 function streamErrorBody(kind: Kind, text: string): string {
   switch (kind) {
     case "openai-chat":
-      return sse({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "" } }] }) + sse({ error: { message: text, type: "invalid_request_error" } });
+      return (
+        sse({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "" } }] }) +
+        sse({ error: { message: text, type: "invalid_request_error" } })
+      );
     case "openai-responses":
-      return sse({ type: "response.created", response: { id: "resp_1", status: "in_progress" } }, "response.created") + sse({ type: "error", code: "invalid_prompt", message: text, param: null }, "error");
+      return (
+        sse({ type: "response.created", response: { id: "resp_1", status: "in_progress" } }, "response.created") +
+        sse({ type: "error", code: "invalid_prompt", message: text, param: null }, "error")
+      );
     case "anthropic":
       return (
-        sse({ type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", content: [], model: "m", usage: { input_tokens: 1, output_tokens: 0 } } }, "message_start") +
-        sse({ type: "error", error: { type: "invalid_request_error", message: text } }, "error")
+        sse(
+          {
+            type: "message_start",
+            message: {
+              id: "msg_1",
+              type: "message",
+              role: "assistant",
+              content: [],
+              model: "m",
+              usage: { input_tokens: 1, output_tokens: 0 },
+            },
+          },
+          "message_start",
+        ) + sse({ type: "error", error: { type: "invalid_request_error", message: text } }, "error")
       );
     case "gemini":
       return sse({ error: { code: 400, message: text, status: "INVALID_ARGUMENT" } });
@@ -151,19 +178,44 @@ function okBody(kind: Kind, key: string): string {
   switch (kind) {
     case "openai-chat":
       return (
-        sse({ id: "c1", object: "chat.completion.chunk", model: "m", system_fingerprint: `fp ${key}`, choices: [{ index: 0, delta: { role: "assistant", content: "hi" }, finish_reason: null }] }) +
+        sse({
+          id: "c1",
+          object: "chat.completion.chunk",
+          model: "m",
+          system_fingerprint: `fp ${key}`,
+          choices: [{ index: 0, delta: { role: "assistant", content: "hi" }, finish_reason: null }],
+        }) +
         sse({ id: "c1", object: "chat.completion.chunk", model: "m", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }) +
         "data: [DONE]\n\n"
       );
     case "openai-responses":
       return (
         sse({ type: "response.created", response: { id: "resp_1", status: "in_progress" } }, "response.created") +
-        sse({ type: "response.output_text.delta", item_id: "m1", output_index: 0, content_index: 0, delta: "hi" }, "response.output_text.delta") +
-        sse({ type: "response.completed", response: { id: "resp_1", status: "completed", usage: { input_tokens: 1, output_tokens: 1 } } }, "response.completed")
+        sse(
+          { type: "response.output_text.delta", item_id: "m1", output_index: 0, content_index: 0, delta: "hi" },
+          "response.output_text.delta",
+        ) +
+        sse(
+          { type: "response.completed", response: { id: "resp_1", status: "completed", usage: { input_tokens: 1, output_tokens: 1 } } },
+          "response.completed",
+        )
       );
     case "anthropic":
       return (
-        sse({ type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", content: [], model: "m", usage: { input_tokens: 1, output_tokens: 0 } } }, "message_start") +
+        sse(
+          {
+            type: "message_start",
+            message: {
+              id: "msg_1",
+              type: "message",
+              role: "assistant",
+              content: [],
+              model: "m",
+              usage: { input_tokens: 1, output_tokens: 0 },
+            },
+          },
+          "message_start",
+        ) +
         sse({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }, "content_block_start") +
         sse({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "hi" } }, "content_block_delta") +
         sse({ type: "content_block_stop", index: 0 }, "content_block_stop") +
@@ -171,11 +223,19 @@ function okBody(kind: Kind, key: string): string {
         sse({ type: "message_stop" }, "message_stop")
       );
     case "gemini":
-      return sse({ candidates: [{ content: { role: "model", parts: [{ text: "hi" }] }, finishReason: "STOP", index: 0 }], usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 1 } });
+      return sse({
+        candidates: [{ content: { role: "model", parts: [{ text: "hi" }] }, finishReason: "STOP", index: 0 }],
+        usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 1 },
+      });
     case "tgi":
       return (
         sse({ index: 1, token: { id: 1, text: "hi", logprob: 0, special: false }, generated_text: null, details: null }) +
-        sse({ index: 2, token: { id: 2, text: "", logprob: 0, special: true }, generated_text: "hi", details: { finish_reason: "eos_token", generated_tokens: 2 } })
+        sse({
+          index: 2,
+          token: { id: 2, text: "", logprob: 0, special: true },
+          generated_text: "hi",
+          details: { finish_reason: "eos_token", generated_tokens: 2 },
+        })
       );
     case "ollama":
       return (
@@ -277,7 +337,8 @@ const transports: Record<string, (baseUrl: string) => StreamTransport & { close?
   grpc: (baseUrl) => createRpcTransport(createGrpcTransport({ baseUrl, interceptors: [authInterceptor] }) as Transport),
   ndjson: (baseUrl) => createNdjsonTransport({ baseUrl, fetch: authFetch }),
   "long-poll": (baseUrl) => createLongPollTransport({ baseUrl, fetch: authFetch, waitMs: 5000 }),
-  websocket: (baseUrl) => createWebSocketTransport({ baseUrl, WebSocket: WebSocket as unknown as WebSocketConstructor, apiKey: airwaveKey }),
+  websocket: (baseUrl) =>
+    createWebSocketTransport({ baseUrl, WebSocket: WebSocket as unknown as WebSocketConstructor, apiKey: airwaveKey }),
 };
 
 /** What one client call received, decoded: events (canonical JSON) and the error, if any. */
@@ -310,7 +371,9 @@ const createRequest = (streamId: string, provider: string, scenario: Scenario) =
     request: {
       model: `${provider}/m`,
       // The prompt carries the gateway's secrets (a careless client could), which the upstream echoes back.
-      messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: `scenario=${scenario} echo=${airwaveKey} echo=${cookieSecret}` } }] }],
+      messages: [
+        { role: Role.USER, parts: [{ part: { case: "text", value: `scenario=${scenario} echo=${airwaveKey} echo=${cookieSecret}` } }] },
+      ],
     },
   });
 
@@ -411,7 +474,7 @@ describe("secret canaries", () => {
 
     // Replay every stream from its start, on every transport.
     let replays = 0;
-    for (const [name, make] of Object.entries(transports)) {
+    for (const [_name, make] of Object.entries(transports)) {
       const t = make(proxy.url);
       for (let i = 0; i < created.length; i += 25) {
         await Promise.all(

@@ -96,7 +96,12 @@ describe(`${slowCount} watchers that never read beside ${normalCount} that do`, 
         request: {
           model: "simulator",
           messages: [{ role: "ROLE_USER", parts: [{ text: "slow readers" }] }],
-          metadata: { "simulator.output_tokens": "1000000", "simulator.delta_tokens": "200", "simulator.tokens_per_s": "2000", "simulator.ttft_ms": "200" },
+          metadata: {
+            "simulator.output_tokens": "1000000",
+            "simulator.delta_tokens": "200",
+            "simulator.tokens_per_s": "2000",
+            "simulator.ttft_ms": "200",
+          },
         },
       }),
     });

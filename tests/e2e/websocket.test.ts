@@ -8,7 +8,16 @@
  * shutdown, and answering an agent's input request.
  */
 import { create, fromBinary, fromJsonString, type MessageInitShape, toBinary, toJsonString } from "@bufbuild/protobuf";
-import { FinishReason, ResumeOutcome, Role, type StreamEvent, StreamState, WsClientMessageSchema, type WsServerMessage, WsServerMessageSchema } from "@airwave/proto";
+import {
+  FinishReason,
+  ResumeOutcome,
+  Role,
+  type StreamEvent,
+  StreamState,
+  WsClientMessageSchema,
+  type WsServerMessage,
+  WsServerMessageSchema,
+} from "@airwave/proto";
 import { loadGatewayConfig } from "@airwave/gateway";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
@@ -32,9 +41,7 @@ class Client {
     readonly format: Format,
   ) {
     ws.on("message", (data: Buffer, isBinary) => {
-      this.messages.push(
-        isBinary ? fromBinary(WsServerMessageSchema, data) : fromJsonString(WsServerMessageSchema, data.toString("utf8")),
-      );
+      this.messages.push(isBinary ? fromBinary(WsServerMessageSchema, data) : fromJsonString(WsServerMessageSchema, data.toString("utf8")));
     });
     this.closed = new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
   }
@@ -92,21 +99,29 @@ class Client {
   /** The events of `streamId` received so far (heartbeats left out). */
   events(streamId: string): StreamEvent[] {
     return this.messages.flatMap((m) =>
-      m.message.case === "event" && m.message.value.streamId === streamId && m.message.value.event.case !== "heartbeat" ? [m.message.value] : [],
+      m.message.case === "event" && m.message.value.streamId === streamId && m.message.value.event.case !== "heartbeat"
+        ? [m.message.value]
+        : [],
     );
   }
 
   /** Waits for the terminal event of `streamId`; returns the stream's events. */
   async finished(streamId: string, timeout = 20_000): Promise<StreamEvent[]> {
     await this.waitFor(
-      (m) => m.message.case === "event" && m.message.value.streamId === streamId && ["completed", "failed"].includes(m.message.value.event.case ?? ""),
+      (m) =>
+        m.message.case === "event" &&
+        m.message.value.streamId === streamId &&
+        ["completed", "failed"].includes(m.message.value.event.case ?? ""),
       timeout,
     );
     return this.events(streamId);
   }
 
   /** Sends a create and waits for its ack; returns the stream id. */
-  async create(requestId: string, o: { model?: string; meta?: Record<string, string>; onDetach?: number; streamId?: string } = {}): Promise<string> {
+  async create(
+    requestId: string,
+    o: { model?: string; meta?: Record<string, string>; onDetach?: number; streamId?: string } = {},
+  ): Promise<string> {
     this.send({
       requestId,
       message: {
@@ -183,7 +198,11 @@ describe("WebSocket session", () => {
     ]);
     expect(new Set([s1, s2, s3]).size).toBe(3);
     // Each create is acked before the first event of its stream.
-    for (const [rid, id] of [["one", s1], ["two", s2], ["three", s3]] as const) {
+    for (const [rid, id] of [
+      ["one", s1],
+      ["two", s2],
+      ["three", s3],
+    ] as const) {
       const ackAt = a.messages.findIndex((m) => m.message.case === "ack" && m.message.value.requestId === rid);
       const firstAt = a.messages.findIndex((m) => m.message.case === "event" && m.message.value.streamId === id);
       expect(firstAt === -1 || ackAt < firstAt).toBe(true);
@@ -193,7 +212,8 @@ describe("WebSocket session", () => {
     const asked = await a.waitFor(
       (m) => m.message.case === "event" && m.message.value.streamId === s1 && m.message.value.event.case === "inputRequested",
     );
-    const inputId = asked.message.case === "event" && asked.message.value.event.case === "inputRequested" ? asked.message.value.event.value.inputId : "";
+    const inputId =
+      asked.message.case === "event" && asked.message.value.event.case === "inputRequested" ? asked.message.value.event.value.inputId : "";
     a.send({ requestId: "answer-one", message: { case: "input", value: { streamId: s1, inputId, text: "no" } } });
     expect((await a.ack("answer-one")).message.value).toMatchObject({ streamId: s1, inputId });
 
@@ -286,7 +306,13 @@ describe("WebSocket session", () => {
     await c.ack("w-2");
     const w2At = c.messages.findIndex((m) => m.message.case === "ack" && m.message.value.requestId === "w-2");
     await c.finished(id);
-    const afterW2 = c.messages.slice(w2At + 1).flatMap((m) => (m.message.case === "event" && m.message.value.streamId === id && m.message.value.event.case !== "heartbeat" ? [m.message.value] : []));
+    const afterW2 = c.messages
+      .slice(w2At + 1)
+      .flatMap((m) =>
+        m.message.case === "event" && m.message.value.streamId === id && m.message.value.event.case !== "heartbeat"
+          ? [m.message.value]
+          : [],
+      );
     expectWhole(afterW2, id);
     expect(terminalOf(afterW2)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
     c.ws.close();
@@ -295,7 +321,13 @@ describe("WebSocket session", () => {
   it("refuses a stream beyond AIRWAVE_WS_MAX_STREAMS with RESOURCE_EXHAUSTED for that message only", async () => {
     const c = await Client.open(aw.url);
     const ids = await Promise.all([1, 2, 3, 4].map((i) => c.create(`cap-${i}`, { meta: paced(40, 40), onDetach: 3 })));
-    c.send({ requestId: "cap-5", message: { case: "create", value: { request: { model: "simulator/fast", messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "x" } }] }] } } } });
+    c.send({
+      requestId: "cap-5",
+      message: {
+        case: "create",
+        value: { request: { model: "simulator/fast", messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "x" } }] }] } },
+      },
+    });
     expect((await c.error("cap-5")).message.value).toMatchObject({ code: "resource_exhausted" });
     for (const id of ids) expect(terminalOf(await c.finished(id))?.case).toBe("completed");
     // Slots free up as streams end.
@@ -312,7 +344,10 @@ describe("WebSocket session", () => {
     dead.ws.on("ping", () => pings++);
     // The live socket gets heartbeat events of its idle stream (with its stream id) and stays open.
     await live.waitFor(
-      () => live.messages.filter((m) => m.message.case === "event" && m.message.value.event.case === "heartbeat" && m.message.value.streamId === idle).length >= 3,
+      () =>
+        live.messages.filter(
+          (m) => m.message.case === "event" && m.message.value.event.case === "heartbeat" && m.message.value.streamId === idle,
+        ).length >= 3,
     );
     // The dead one was pinged and then cut (1006: no close frame).
     const closed = await dead.closed;
@@ -395,19 +430,28 @@ describe("WebSocket session", () => {
     const asked = await c.waitFor(
       (m) => m.message.case === "event" && m.message.value.streamId === id && m.message.value.event.case === "inputRequested",
     );
-    const inputId = asked.message.case === "event" && asked.message.value.event.case === "inputRequested" ? asked.message.value.event.value.inputId : "";
+    const inputId =
+      asked.message.case === "event" && asked.message.value.event.case === "inputRequested" ? asked.message.value.event.value.inputId : "";
     expect(inputId).not.toBe("");
     c.send({ requestId: "answer", message: { case: "input", value: { streamId: id, inputId, text: "yes" } } });
     expect((await c.ack("answer")).message.value).toMatchObject({ streamId: id, inputId });
     const events = await c.finished(id);
-    expect(events.some((e) => e.event.case === "inputAnswered" && e.event.value.inputId === inputId && e.event.value.text === "yes")).toBe(true);
+    expect(events.some((e) => e.event.case === "inputAnswered" && e.event.value.inputId === inputId && e.event.value.text === "yes")).toBe(
+      true,
+    );
     expect(terminalOf(events)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
     // A watch of one agent gets that agent's events and the whole stream's, in the log's order.
     c.send({ requestId: "writer-only", message: { case: "watch", value: { streamId: id, agentIds: ["writer"] } } });
     await c.ack("writer-only");
     const at = c.messages.findIndex((m) => m.message.case === "ack" && m.message.value.requestId === "writer-only");
-    await vi.waitFor(() => expect(terminalOf(c.messages.slice(at).flatMap((m) => (m.message.case === "event" ? [m.message.value] : [])))?.case).toBe("completed"));
-    const writer = c.messages.slice(at + 1).flatMap((m) => (m.message.case === "event" && m.message.value.event.case !== "heartbeat" ? [m.message.value] : []));
+    await vi.waitFor(() =>
+      expect(terminalOf(c.messages.slice(at).flatMap((m) => (m.message.case === "event" ? [m.message.value] : [])))?.case).toBe(
+        "completed",
+      ),
+    );
+    const writer = c.messages
+      .slice(at + 1)
+      .flatMap((m) => (m.message.case === "event" && m.message.value.event.case !== "heartbeat" ? [m.message.value] : []));
     expect(new Set(writer.map((e) => e.agentId))).toEqual(new Set(["", "writer"]));
     expect(writer.some((e) => e.event.case === "textDelta")).toBe(true);
     const seqs = seqsOf(writer);
@@ -459,7 +503,10 @@ describe("WebSocket authentication (keys required)", () => {
 
   it("refuses a wrong key on the upgrade with 401", async () => {
     await withBystanderAuth(async () => {
-      for (const o of [{ headers: { authorization: "Bearer wrong-key-0123456789" } }, { protocols: ["airwave.v1.json", "airwave.bearer.wrong-key-0123456789"] }]) {
+      for (const o of [
+        { headers: { authorization: "Bearer wrong-key-0123456789" } },
+        { protocols: ["airwave.v1.json", "airwave.bearer.wrong-key-0123456789"] },
+      ]) {
         const refused = await Client.open(aw.url, o).catch((e: Refusal) => e);
         expect(refused).toMatchObject({ status: 401 });
         expect(JSON.parse((refused as Refusal).body)).toMatchObject({ code: "unauthenticated" });
@@ -507,7 +554,9 @@ describe("WebSocket sockets cap and shutdown", () => {
       await closing;
       expect(closed.code).toBe(1012);
       // The stream's last message before the close: its end (GATEWAY_SHUTDOWN, retryable) or a retryable WsError.
-      const lastOfStream = c.messages.filter((m) => m.message.case === "error" || (m.message.case === "event" && m.message.value.streamId === id)).at(-1);
+      const lastOfStream = c.messages
+        .filter((m) => m.message.case === "error" || (m.message.case === "event" && m.message.value.streamId === id))
+        .at(-1);
       if (lastOfStream?.message.case === "event") {
         expect(lastOfStream.message.value.event).toMatchObject({ case: "failed", value: { reason: "GATEWAY_SHUTDOWN", retryable: true } });
       } else {

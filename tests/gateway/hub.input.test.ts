@@ -44,7 +44,7 @@ function scriptedUpstream() {
   const inputsSeen: { inputId: string; text: string }[] = [];
   const transport = createRouterTransport(({ service }) => {
     service(InferenceService, {
-      // eslint-disable-next-line require-yield
+      // biome-ignore lint/correctness/useYield: an upstream that fails before its first event
       async *generate() {
         throw new ConnectError("use Interact", Code.Unimplemented);
       },

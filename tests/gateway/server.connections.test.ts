@@ -53,7 +53,11 @@ function parseResponse(raw: Buffer): { status: number; headers: Record<string, s
   const end = text.indexOf("\r\n\r\n");
   const [statusLine = "", ...lines] = text.slice(0, end).split("\r\n");
   const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
-  return { status: Number(statusLine.split(" ")[1]), headers, body: raw.subarray(Buffer.byteLength(text.slice(0, end + 4), "latin1")).toString("utf8") };
+  return {
+    status: Number(statusLine.split(" ")[1]),
+    headers,
+    body: raw.subarray(Buffer.byteLength(text.slice(0, end + 4), "latin1")).toString("utf8"),
+  };
 }
 
 /** The frame types in a run of HTTP/2 frames (RFC 9113 §4.1), after the server's preface-less start. */
@@ -171,89 +175,86 @@ describe("gateway client connections", () => {
 
   const inOrder = (seqs: number[]) => seqs.every((s, i) => i === 0 || s === (seqs[i - 1] as number) + 1);
 
-  it(
-    "closes 100 slowloris sockets, one-byte and silent sockets and 120 idle h2c sessions within their timeout + 1 s; the fd count returns to its baseline; SSE and WebSocket streams started before run on past the request timeout, every event in order",
-    async () => {
-      // Warm up (the first stream opens the gateway's connection to the
-      // inference service, the first WebSocket loads its code), then the baseline.
-      await controlSse(1);
-      await controlWs(1);
-      const fdBefore = fdCount();
+  it("closes 100 slowloris sockets, one-byte and silent sockets and 120 idle h2c sessions within their timeout + 1 s; the fd count returns to its baseline; SSE and WebSocket streams started before run on past the request timeout, every event in order", async () => {
+    // Warm up (the first stream opens the gateway's connection to the
+    // inference service, the first WebSocket loads its code), then the baseline.
+    await controlSse(1);
+    await controlWs(1);
+    const fdBefore = fdCount();
 
-      // Control streams: 250 tokens at 50/s ≈ 5 s, longer than the request timeout (3 s) and the attack.
-      const sse = controlSse(250);
-      const wsStream = controlWs(250);
+    // Control streams: 250 tokens at 50/s ≈ 5 s, longer than the request timeout (3 s) and the attack.
+    const sse = controlSse(250);
+    const wsStream = controlWs(250);
 
-      // 100 slowloris sockets: a request line, then one header byte every 250 ms, never the blank line.
-      const slowloris = await Promise.all(Array.from({ length: 100 }, () => connectRaw(gw.port)));
-      for (const c of slowloris) {
-        c.socket.write("GET /healthz HTTP/1.1\r\nhost: x\r\nx-slow: ");
-        const drip = setInterval(() => c.socket.writable && c.socket.write("a"), 250);
-        void c.closed.then(() => clearInterval(drip));
-      }
-      // Sockets that send one byte, or the start of the preface, or nothing, and stop.
-      const oneByte = await Promise.all(
-        ["G", "P", "PRI * HTTP/2.0\r\n", ""].flatMap((hello) =>
-          Array.from({ length: 10 }, async () => {
-            const c = await connectRaw(gw.port);
-            if (hello) c.socket.write(hello);
-            return { hello, c };
-          }),
-        ),
-      );
-      // 120 h2c sessions that send the preface and SETTINGS and nothing else.
-      const idleH2 = await Promise.all(Array.from({ length: 120 }, () => connectRaw(gw.port)));
-      for (const c of idleH2) c.socket.write(Buffer.concat([h2Preface, emptySettings]));
-      const opened = slowloris.length + oneByte.length + idleH2.length;
-      // Both ends of every attacking connection are in this process: the gateway holds them all.
-      await vi.waitFor(() => expect(fdCount()).toBeGreaterThanOrEqual(fdBefore + 2 * opened), { timeout: 2_000, interval: 10 });
-      const fdDuring = fdCount();
+    // 100 slowloris sockets: a request line, then one header byte every 250 ms, never the blank line.
+    const slowloris = await Promise.all(Array.from({ length: 100 }, () => connectRaw(gw.port)));
+    for (const c of slowloris) {
+      c.socket.write("GET /healthz HTTP/1.1\r\nhost: x\r\nx-slow: ");
+      const drip = setInterval(() => c.socket.writable && c.socket.write("a"), 250);
+      void c.closed.then(() => clearInterval(drip));
+    }
+    // Sockets that send one byte, or the start of the preface, or nothing, and stop.
+    const oneByte = await Promise.all(
+      ["G", "P", "PRI * HTTP/2.0\r\n", ""].flatMap((hello) =>
+        Array.from({ length: 10 }, async () => {
+          const c = await connectRaw(gw.port);
+          if (hello) c.socket.write(hello);
+          return { hello, c };
+        }),
+      ),
+    );
+    // 120 h2c sessions that send the preface and SETTINGS and nothing else.
+    const idleH2 = await Promise.all(Array.from({ length: 120 }, () => connectRaw(gw.port)));
+    for (const c of idleH2) c.socket.write(Buffer.concat([h2Preface, emptySettings]));
+    const opened = slowloris.length + oneByte.length + idleH2.length;
+    // Both ends of every attacking connection are in this process: the gateway holds them all.
+    await vi.waitFor(() => expect(fdCount()).toBeGreaterThanOrEqual(fdBefore + 2 * opened), { timeout: 2_000, interval: 10 });
+    const fdDuring = fdCount();
 
-      const deadline = headersTimeoutMs + lateMs;
-      const slowClosed = await Promise.all(slowloris.map((c) => c.closed));
-      const oneClosed = await Promise.all(oneByte.map(({ c }) => c.closed));
-      const h2Closed = await Promise.all(idleH2.map((c) => c.closed));
-      const all = [...slowClosed, ...oneClosed, ...h2Closed];
-      const [sseResult, wsResult] = await Promise.all([sse, wsStream]);
-      // The server's side of each socket closes with it (and the control
-      // streams' connections once they are done); the fd count is back once it has.
-      await vi.waitFor(() => expect(fdCount()).toBeLessThanOrEqual(fdBefore), { timeout: 3_000, interval: 20 });
-      const fdAfter = fdCount();
-      const range = (xs: number[]) => `${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))} ms`;
-      console.log(
-        `opened ${opened} sockets, closed ${all.length}: slowloris ${range(slowClosed)}, one-byte/silent ${range(oneClosed)}, idle h2c ${range(h2Closed)} ` +
-          `(headers timeout ${headersTimeoutMs} ms); fd ${fdBefore} before, ${fdDuring} during, ${fdAfter} after; ` +
-          `control SSE ${sseResult.seqs.length} events, WebSocket ${wsResult.seqs.length} events in ${Math.round(wsResult.ms)} ms`,
-      );
+    const deadline = headersTimeoutMs + lateMs;
+    const slowClosed = await Promise.all(slowloris.map((c) => c.closed));
+    const oneClosed = await Promise.all(oneByte.map(({ c }) => c.closed));
+    const h2Closed = await Promise.all(idleH2.map((c) => c.closed));
+    const all = [...slowClosed, ...oneClosed, ...h2Closed];
+    const [sseResult, wsResult] = await Promise.all([sse, wsStream]);
+    // The server's side of each socket closes with it (and the control
+    // streams' connections once they are done); the fd count is back once it has.
+    await vi.waitFor(() => expect(fdCount()).toBeLessThanOrEqual(fdBefore), { timeout: 3_000, interval: 20 });
+    const fdAfter = fdCount();
+    const range = (xs: number[]) => `${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))} ms`;
+    console.log(
+      `opened ${opened} sockets, closed ${all.length}: slowloris ${range(slowClosed)}, one-byte/silent ${range(oneClosed)}, idle h2c ${range(h2Closed)} ` +
+        `(headers timeout ${headersTimeoutMs} ms); fd ${fdBefore} before, ${fdDuring} during, ${fdAfter} after; ` +
+        `control SSE ${sseResult.seqs.length} events, WebSocket ${wsResult.seqs.length} events in ${Math.round(wsResult.ms)} ms`,
+    );
 
-      for (const ms of all) {
-        expect(ms).toBeGreaterThanOrEqual(headersTimeoutMs - 50);
-        expect(ms).toBeLessThanOrEqual(deadline);
-      }
-      // Slowloris and a lone "G" are HTTP/1.1 requests past their headers timeout: 408, the Connect JSON error.
-      for (const c of [...slowloris, ...oneByte.filter((o) => o.hello === "G").map((o) => o.c)]) {
-        const res = parseResponse(c.received());
-        expect(res.status).toBe(408);
-        expect(res.headers["content-type"]).toBe("application/json");
-        expect(JSON.parse(res.body)).toMatchObject({ code: "deadline_exceeded" });
-      }
-      // Undecided ones (a prefix of the preface, or nothing) are closed without a word.
-      for (const { c } of oneByte.filter((o) => o.hello !== "G")) expect(c.received().length).toBe(0);
-      // Idle sessions get GOAWAY (type 7) before the close.
-      for (const c of idleH2) expect(frameTypes(c.received())).toContain(7);
-      expect(fdAfter).toBeLessThanOrEqual(fdBefore);
+    for (const ms of all) {
+      expect(ms).toBeGreaterThanOrEqual(headersTimeoutMs - 50);
+      expect(ms).toBeLessThanOrEqual(deadline);
+    }
+    // Slowloris and a lone "G" are HTTP/1.1 requests past their headers timeout: 408, the Connect JSON error.
+    for (const c of [...slowloris, ...oneByte.filter((o) => o.hello === "G").map((o) => o.c)]) {
+      const res = parseResponse(c.received());
+      expect(res.status).toBe(408);
+      expect(res.headers["content-type"]).toBe("application/json");
+      expect(JSON.parse(res.body)).toMatchObject({ code: "deadline_exceeded" });
+    }
+    // Undecided ones (a prefix of the preface, or nothing) are closed without a word.
+    for (const { c } of oneByte.filter((o) => o.hello !== "G")) expect(c.received().length).toBe(0);
+    // Idle sessions get GOAWAY (type 7) before the close.
+    for (const c of idleH2) expect(frameTypes(c.received())).toContain(7);
+    expect(fdAfter).toBeLessThanOrEqual(fdBefore);
 
-      // The control streams ran through it all, longer than the request timeout.
-      expect(sseResult.completed).toBe(true);
-      expect(sseResult.deltas).toBe(250);
-      expect(sseResult.seqs.length).toBeGreaterThan(250);
-      expect(inOrder(sseResult.seqs)).toBe(true);
-      expect(wsResult.completed).toBe(true);
-      expect(wsResult.ms).toBeGreaterThan(requestTimeoutMs);
-      expect(wsResult.seqs.length).toBeGreaterThan(250);
-      expect(inOrder(wsResult.seqs)).toBe(true);
-    },
-  );
+    // The control streams ran through it all, longer than the request timeout.
+    expect(sseResult.completed).toBe(true);
+    expect(sseResult.deltas).toBe(250);
+    expect(sseResult.seqs.length).toBeGreaterThan(250);
+    expect(inOrder(sseResult.seqs)).toBe(true);
+    expect(wsResult.completed).toBe(true);
+    expect(wsResult.ms).toBeGreaterThan(requestTimeoutMs);
+    expect(wsResult.seqs.length).toBeGreaterThan(250);
+    expect(inOrder(wsResult.seqs)).toBe(true);
+  });
 
   it("closes an HTTP/1.1 request whose body is too slow with 408 deadline_exceeded at the request timeout", async () => {
     const c = await connectRaw(gw.port);

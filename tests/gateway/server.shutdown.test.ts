@@ -33,7 +33,14 @@ describe("gateway shutdown", () => {
   async function start() {
     services = await startInferenceServer({ port: 0, config: { simTtftMs: 0, simTokensPerS: 50 } });
     // 200 streams from one owner: its limits off.
-    gw = await startGateway({ ...loadGatewayConfig({}), port: 0, logLevel: "silent", inferenceUrl: services.url, ownerMaxStreams: 0, ownerStartsPerS: 0 });
+    gw = await startGateway({
+      ...loadGatewayConfig({}),
+      port: 0,
+      logLevel: "silent",
+      inferenceUrl: services.url,
+      ownerMaxStreams: 0,
+      ownerStartsPerS: 0,
+    });
     const transport = createConnectTransport({ baseUrl: gw.url, httpVersion: "1.1" });
     return { gw, client: createClient(StreamService, transport), healthClient: createClient(health.Health, transport) };
   }

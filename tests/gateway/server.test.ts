@@ -38,7 +38,9 @@ describe("gateway connections", () => {
       await once(client, "connect");
       client.write(hello);
       await once(client, "data");
-      const onServerSide = setNoDelay.mock.contexts.flatMap((s, i) => ((s as net.Socket).remotePort === client.localPort ? [setNoDelay.mock.calls[i]?.[0]] : []));
+      const onServerSide = setNoDelay.mock.contexts.flatMap((s, i) =>
+        (s as net.Socket).remotePort === client.localPort ? [setNoDelay.mock.calls[i]?.[0]] : [],
+      );
       expect(onServerSide.length).toBeGreaterThan(0);
       expect(onServerSide.every((on) => on !== false)).toBe(true);
     } finally {

@@ -50,7 +50,16 @@ interface Side {
 
 async function readWithSdk(origin: string, file: string): Promise<Side> {
   const client = new Anthropic({ baseURL: origin, apiKey: "test", maxRetries: 0 });
-  const side: Side = { text: "", reasoning: "", signatures: [], calls: [], results: new Map(), stopReason: undefined, usage: undefined, error: undefined };
+  const side: Side = {
+    text: "",
+    reasoning: "",
+    signatures: [],
+    calls: [],
+    results: new Map(),
+    stopReason: undefined,
+    usage: undefined,
+    error: undefined,
+  };
   try {
     const stream = client.beta.messages.stream({ model: file, max_tokens: 1024, messages: [{ role: "user", content: "hi" }] });
     const m = await stream.finalMessage();
@@ -69,7 +78,8 @@ async function readWithSdk(origin: string, file: string): Promise<Side> {
     side.stopReason = m.stop_reason;
     const u = m.usage;
     const usage: Record<string, number> = {};
-    if (typeof u.input_tokens === "number") usage["inputTokens"] = u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
+    if (typeof u.input_tokens === "number")
+      usage["inputTokens"] = u.input_tokens + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
     if (typeof u.output_tokens === "number") usage["outputTokens"] = u.output_tokens;
     const thinking = (u as { output_tokens_details?: { thinking_tokens?: number } | null }).output_tokens_details?.thinking_tokens;
     if (typeof thinking === "number") usage["reasoningTokens"] = thinking;
@@ -83,7 +93,10 @@ async function readWithSdk(origin: string, file: string): Promise<Side> {
 }
 
 async function readWithAirwave(origin: string, file: string): Promise<StreamEvent[]> {
-  const req = create(GenerateRequestSchema, { model: `anthropic/${file}`, messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }] });
+  const req = create(GenerateRequestSchema, {
+    model: `anthropic/${file}`,
+    messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }],
+  });
   const r = anthropicSpec.request(req, file, { baseUrl: origin, apiKey: "test" });
   const res = await fetch(r.url, { method: r.method ?? "POST", headers: r.headers, body: r.body });
   expect(res.status).toBe(200);
@@ -98,11 +111,13 @@ function compare(sdk: Side, events: StreamEvent[]): void {
   expect(a.failed).toBeUndefined();
   expect(a.text).toBe(sdk.text);
   expect(a.reasoning).toBe(sdk.reasoning);
-  const signatures = events.flatMap((e) => (e.event.case === "reasoningDelta" && e.event.value.signature !== "" ? [e.event.value.signature] : []));
-  expect(signatures).toEqual(sdk.signatures);
-  expect(a.toolCalls.map((c) => ({ id: c.id, name: c.name, input: JSON.parse(c.arguments ?? "null"), providerExecuted: c.providerExecuted }))).toEqual(
-    sdk.calls,
+  const signatures = events.flatMap((e) =>
+    e.event.case === "reasoningDelta" && e.event.value.signature !== "" ? [e.event.value.signature] : [],
   );
+  expect(signatures).toEqual(sdk.signatures);
+  expect(
+    a.toolCalls.map((c) => ({ id: c.id, name: c.name, input: JSON.parse(c.arguments ?? "null"), providerExecuted: c.providerExecuted })),
+  ).toEqual(sdk.calls);
   expect(a.toolCalls.every((c) => !c.incomplete && c.arguments === (c.streamedArguments === "" ? "{}" : c.streamedArguments))).toBe(true);
   expect(new Map([...a.toolResults].map(([id, r]) => [id, JSON.parse(r)]))).toEqual(sdk.results);
   expect(a.rawFinishReason).toBe(sdk.stopReason);
@@ -117,7 +132,11 @@ function plain(u: object | undefined): Record<string, unknown> | undefined {
 
 function upstreamDirs(): string[] {
   const root = join(fixturesRoot(), "upstream");
-  return existsSync(root) ? readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : ["anthropic"];
+  return existsSync(root)
+    ? readdirSync(root, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+    : ["anthropic"];
 }
 
 describeUpstreamFixtures("anthropic: official SDK vs Airwave on every transcript", upstreamDirs(), (all) => {
@@ -155,7 +174,10 @@ describe("anthropic: where the SDK throws, Airwave fails the same way", () => {
     'event: content_block_start\ndata: {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}\n\n' +
     'event: ping\ndata: {"type": "ping"}\n\n' +
     'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hello"}}\n\n';
-  writeFileSync(join(dir, "overloaded.sse"), `${start}event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}\n\n`);
+  writeFileSync(
+    join(dir, "overloaded.sse"),
+    `${start}event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}\n\n`,
+  );
   writeFileSync(
     join(dir, "truncated.sse"),
     `${start}event: content_block_stop\ndata: {"type": "content_block_stop", "index": 0}\n\n` +
@@ -169,7 +191,10 @@ describe("anthropic: where the SDK throws, Airwave fails the same way", () => {
 
   it("an overloaded_error event: the SDK throws an APIError of that type; Airwave fails UNAVAILABLE, retryable", async () => {
     server ??= await startReplayServer(dir, { paceMs: 0 });
-    const [sdk, events] = await Promise.all([readWithSdk(server.origin, "overloaded.sse"), readWithAirwave(server.origin, "overloaded.sse")]);
+    const [sdk, events] = await Promise.all([
+      readWithSdk(server.origin, "overloaded.sse"),
+      readWithAirwave(server.origin, "overloaded.sse"),
+    ]);
     expect(sdk.error).toBeInstanceOf(Anthropic.APIError);
     expect((sdk.error as InstanceType<typeof Anthropic.APIError>).type).toBe("overloaded_error");
     const a = accumulate(events);

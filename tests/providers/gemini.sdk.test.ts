@@ -56,7 +56,11 @@ async function readWithSdk(origin: string, file: string): Promise<SdkSide> {
     for (const p of cand?.content?.parts ?? []) {
       if (p.thought && typeof p.text === "string") out.reasoning += p.text;
       if (p.executableCode) {
-        out.calls.push({ name: "code_execution", args: { language: p.executableCode.language ?? null, code: p.executableCode.code ?? "" }, providerExecuted: true });
+        out.calls.push({
+          name: "code_execution",
+          args: { language: p.executableCode.language ?? null, code: p.executableCode.code ?? "" },
+          providerExecuted: true,
+        });
       }
       const fc = p.functionCall;
       if (!fc) continue;
@@ -68,7 +72,13 @@ async function readWithSdk(origin: string, file: string): Promise<SdkSide> {
       for (const pa of fc.partialArgs ?? []) {
         if (!streaming || !pa.jsonPath) throw new Error("partial arguments without a call");
         const value =
-          pa.stringValue !== undefined ? pa.stringValue : pa.numberValue !== undefined ? pa.numberValue : pa.boolValue !== undefined ? pa.boolValue : null;
+          pa.stringValue !== undefined
+            ? pa.stringValue
+            : pa.numberValue !== undefined
+              ? pa.numberValue
+              : pa.boolValue !== undefined
+                ? pa.boolValue
+                : null;
         const continues = lastPath.open && lastPath.path === pa.jsonPath && typeof value === "string";
         setAt(streaming.args, pa.jsonPath, value, continues);
         lastPath.path = pa.jsonPath;
@@ -148,7 +158,10 @@ describeUpstreamFixtures("gemini: @google/genai and Airwave read the same stream
       }
 
       const req = geminiSpec.request(
-        create(GenerateRequestSchema, { model: `gemini/${file}`, messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }] }),
+        create(GenerateRequestSchema, {
+          model: `gemini/${file}`,
+          messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }],
+        }),
         file,
         { baseUrl: replay.origin, apiKey: "test", headers: { "x-replay-fixture": file } },
       );
@@ -164,7 +177,9 @@ describeUpstreamFixtures("gemini: @google/genai and Airwave read the same stream
       }
       expect(a.text).toBe(sdk.text);
       expect(a.reasoning).toBe(sdk.reasoning);
-      expect(a.toolCalls.map((c) => ({ name: c.name, args: JSON.parse(c.arguments ?? "null"), providerExecuted: c.providerExecuted }))).toEqual(sdk.calls);
+      expect(
+        a.toolCalls.map((c) => ({ name: c.name, args: JSON.parse(c.arguments ?? "null"), providerExecuted: c.providerExecuted })),
+      ).toEqual(sdk.calls);
       for (const c of a.toolCalls) {
         expect(c.incomplete).toBe(false);
         expect(c.streamedArguments).toBe(c.arguments);

@@ -83,7 +83,10 @@ async function readWithSdk(origin: string, file: string, api: "generate" | "chat
 
 async function readWithAirwave(origin: string, file: string, options: Record<string, unknown>) {
   const req = ollamaSpec.request(
-    create(GenerateRequestSchema, { model: `ollama/${file}`, messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }] }),
+    create(GenerateRequestSchema, {
+      model: `ollama/${file}`,
+      messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }],
+    }),
     file,
     { baseUrl: origin, options },
   );
@@ -155,10 +158,27 @@ describe("ollama: the ollama SDK and Airwave read the same /api/chat streams ali
   const at = "2023-08-04T08:52:19.385406455-07:00";
   const line = (o: object) => `${JSON.stringify({ model: "qwen3", created_at: at, ...o })}\n`;
   const msg = (m: object, done = false) => ({ message: { role: "assistant", content: "", ...m }, done });
-  const final = { done_reason: "stop", total_duration: 4883583458, load_duration: 1334875, prompt_eval_count: 26, prompt_eval_duration: 342546000, eval_count: 282, eval_duration: 4535599000 };
+  const final = {
+    done_reason: "stop",
+    total_duration: 4883583458,
+    load_duration: 1334875,
+    prompt_eval_count: 26,
+    prompt_eval_duration: 342546000,
+    eval_count: 282,
+    eval_duration: 4535599000,
+  };
   const transcripts: Record<string, string> = {
-    "chat-text.ndjson": [msg({ content: "The" }), msg({ content: " sky is" }), msg({ content: " blue." }), { ...msg({}, true), ...final }].map(line).join(""),
-    "chat-thinking.ndjson": [msg({ thinking: "The user asks" }), msg({ thinking: " about colour." }), msg({ content: "Blue." }), { ...msg({}, true), ...final }].map(line).join(""),
+    "chat-text.ndjson": [msg({ content: "The" }), msg({ content: " sky is" }), msg({ content: " blue." }), { ...msg({}, true), ...final }]
+      .map(line)
+      .join(""),
+    "chat-thinking.ndjson": [
+      msg({ thinking: "The user asks" }),
+      msg({ thinking: " about colour." }),
+      msg({ content: "Blue." }),
+      { ...msg({}, true), ...final },
+    ]
+      .map(line)
+      .join(""),
     "chat-tool-calls.ndjson": [
       msg({ thinking: "Need the weather." }),
       msg({ tool_calls: [{ function: { name: "get_current_weather", arguments: { format: "celsius", location: "Toronto" } } }] }),
@@ -188,14 +208,17 @@ describe("ollama: the ollama SDK and Airwave read the same /api/chat streams ali
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(["chat-text.ndjson", "chat-thinking.ndjson", "chat-tool-calls.ndjson", "chat-length.ndjson"])("%s accumulates to what the SDK reads", async (file) => {
-    const sdk = await readWithSdk(replay.origin, file, "chat");
-    expect(sdk.text.length + sdk.calls.length).toBeGreaterThan(0);
-    if (file === "chat-tool-calls.ndjson") expect(sdk.calls).toHaveLength(3);
-    const a = await readWithAirwave(replay.origin, file, {});
-    expectSame(a, sdk);
-    if (file === "chat-tool-calls.ndjson") expect(new Set(a.toolCalls.map((c) => c.id)).size).toBe(3);
-  });
+  it.each(["chat-text.ndjson", "chat-thinking.ndjson", "chat-tool-calls.ndjson", "chat-length.ndjson"])(
+    "%s accumulates to what the SDK reads",
+    async (file) => {
+      const sdk = await readWithSdk(replay.origin, file, "chat");
+      expect(sdk.text.length + sdk.calls.length).toBeGreaterThan(0);
+      if (file === "chat-tool-calls.ndjson") expect(sdk.calls).toHaveLength(3);
+      const a = await readWithAirwave(replay.origin, file, {});
+      expectSame(a, sdk);
+      if (file === "chat-tool-calls.ndjson") expect(new Set(a.toolCalls.map((c) => c.id)).size).toBe(3);
+    },
+  );
 
   it("the SDK throws on an error line; Airwave ends with failed UNAVAILABLE (retryable) after the same text", async () => {
     const sdk = await readWithSdk(replay.origin, "chat-error.ndjson", "chat");

@@ -70,7 +70,14 @@ async function readWithSdk(baseURL: string, file: string): Promise<Side> {
       const u = extra.usage ?? extra.x_groq?.usage;
       if (u) side.usage = usageOf(u);
       for (const c of chunk.choices) {
-        const ch = side.choices.get(c.index) ?? { text: "", reasoning: "", calls: new Map(), executed: new Map(), finish: undefined, refused: false };
+        const ch = side.choices.get(c.index) ?? {
+          text: "",
+          reasoning: "",
+          calls: new Map(),
+          executed: new Map(),
+          finish: undefined,
+          refused: false,
+        };
         side.choices.set(c.index, ch);
         const d = (c.delta ?? {}) as Loose;
         const content: unknown = d["content"];
@@ -125,7 +132,10 @@ function usageOf(u: Loose): Record<string, number> {
 }
 
 async function readWithAirwave(baseUrl: string, file: string, options?: Record<string, unknown>): Promise<StreamEvent[]> {
-  const req = create(GenerateRequestSchema, { model: `openai-chat/${file}`, messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }] });
+  const req = create(GenerateRequestSchema, {
+    model: `openai-chat/${file}`,
+    messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }],
+  });
   const endpoint = { baseUrl, apiKey: "test", headers: { "x-replay-fixture": file }, options };
   const r = openAIChatSpec.request(req, "model-from-header", endpoint);
   const res = await fetch(r.url, { method: r.method ?? "POST", headers: r.headers, body: r.body });
@@ -173,7 +183,11 @@ function compare(sdk: Side, events: StreamEvent[]): void {
 
 function upstreamDirs(): string[] {
   const root = join(fixturesRoot(), "upstream");
-  return existsSync(root) ? readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : ["openai-chat"];
+  return existsSync(root)
+    ? readdirSync(root, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+    : ["openai-chat"];
 }
 
 describeUpstreamFixtures("openai-chat: official SDK vs Airwave on every transcript", upstreamDirs(), (all) => {
@@ -202,10 +216,14 @@ describeUpstreamFixtures("openai-chat: official SDK vs Airwave on every transcri
     compare(sdk, events);
   });
 
-  const thinking = fixtures.filter((f) => new TextDecoder().decode(f.bytes).includes("\\u003cthink\\u003e") || new TextDecoder().decode(f.bytes).includes("<think>"));
+  const thinking = fixtures.filter(
+    (f) => new TextDecoder().decode(f.bytes).includes("\\u003cthink\\u003e") || new TextDecoder().decode(f.bytes).includes("<think>"),
+  );
 
   it("finds the transcripts with <think> in their content", () => {
-    expect(thinking.map((f) => f.name)).toEqual(expect.arrayContaining(["groq/think-tags-in-content.sse", "openai-compatible/fireworks-deepseek-r1-think-in-content.sse"]));
+    expect(thinking.map((f) => f.name)).toEqual(
+      expect.arrayContaining(["groq/think-tags-in-content.sse", "openai-compatible/fireworks-deepseek-r1-think-in-content.sse"]),
+    );
   });
 
   it.each(thinking.map((f) => [f.name]))("%s with thinkTags: reasoning + text are the SDK's content without the tags", async (name) => {

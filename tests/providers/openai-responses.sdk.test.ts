@@ -33,7 +33,19 @@ import { startReplayServer } from "../support/replay-server.js";
  *   counterpart in the accumulated comparison beyond the response `id`.
  */
 
-const allDirs = ["openai-chat", "openai-compatible", "openai-responses", "groq", "mistral", "deepseek", "vllm", "tgi", "anthropic", "gemini", "ollama"];
+const allDirs = [
+  "openai-chat",
+  "openai-compatible",
+  "openai-responses",
+  "groq",
+  "mistral",
+  "deepseek",
+  "vllm",
+  "tgi",
+  "anthropic",
+  "gemini",
+  "ollama",
+];
 const clientItems = new Set(["function_call", "custom_tool_call", "apply_patch_call", "shell_call", "local_shell_call", "computer_call"]);
 const builtinArgs: Record<string, string[]> = {
   web_search_call: ["action"],
@@ -69,7 +81,8 @@ async function readWithSdk(baseURL: string, model: string): Promise<SdkResult> {
   let eventReasoning = "";
   const doneSignatures: string[] = [];
   for await (const e of stream) {
-    if (e.type === "response.output_item.done" && e.item.type === "reasoning" && e.item.encrypted_content) doneSignatures.push(e.item.encrypted_content);
+    if (e.type === "response.output_item.done" && e.item.type === "reasoning" && e.item.encrypted_content)
+      doneSignatures.push(e.item.encrypted_content);
     if (e.type === "response.output_text.delta" || e.type === "response.refusal.delta") eventText += e.delta;
     if (e.type === "response.reasoning_summary_text.delta" || e.type === "response.reasoning_text.delta") eventReasoning += e.delta;
   }
@@ -110,7 +123,17 @@ const helperRejects: Record<string, RegExp> = {
 async function readWithSdkEvents(baseURL: string, model: string): Promise<SdkResult> {
   const client = new OpenAI({ apiKey: "test-key", baseURL, maxRetries: 0 });
   const stream = await client.responses.create({ model, input: "hi", stream: true });
-  const r: SdkResult = { text: "", reasoning: "", items: [], status: "", incompleteReason: undefined, usage: undefined, id: "", eventText: "", doneSignatures: [] };
+  const r: SdkResult = {
+    text: "",
+    reasoning: "",
+    items: [],
+    status: "",
+    incompleteReason: undefined,
+    usage: undefined,
+    id: "",
+    eventText: "",
+    doneSignatures: [],
+  };
   for await (const e of stream) {
     if (e.type === "response.output_text.delta" || e.type === "response.refusal.delta") r.eventText += e.delta;
     if (e.type === "response.reasoning_summary_text.delta" || e.type === "response.reasoning_text.delta") r.reasoning += e.delta;
@@ -133,7 +156,10 @@ async function readWithSdkEvents(baseURL: string, model: string): Promise<SdkRes
 }
 
 async function readWithAirwave(baseUrl: string, model: string): Promise<{ events: StreamEvent[]; acc: Accumulated }> {
-  const req = create(GenerateRequestSchema, { model: `openai-responses/${model}`, messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }] });
+  const req = create(GenerateRequestSchema, {
+    model: `openai-responses/${model}`,
+    messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }],
+  });
   const up = openAIResponsesSpec.request(req, model, { baseUrl, apiKey: "test-key" });
   const res = await fetch(up.url, { method: up.method ?? "POST", headers: up.headers, body: up.body });
   expect(res.status).toBe(200);
@@ -145,7 +171,11 @@ async function readWithAirwave(baseUrl: string, model: string): Promise<{ events
 function reasoningOfItems(items: Item[]): string {
   return items
     .filter((i) => i["type"] === "reasoning")
-    .map((i) => [...((i["summary"] as Item[] | undefined) ?? []), ...((i["content"] as Item[] | undefined) ?? [])].map((p) => p["text"] as string).join(""))
+    .map((i) =>
+      [...((i["summary"] as Item[] | undefined) ?? []), ...((i["content"] as Item[] | undefined) ?? [])]
+        .map((p) => p["text"] as string)
+        .join(""),
+    )
     .join("");
 }
 
@@ -197,7 +227,9 @@ describeUpstreamFixtures("openai-responses against the official openai SDK", all
       expect(a.reasoning).toBe(reasoningOfItems(sdk.items));
 
       // Tool calls: one per call item, in order, never merged.
-      const callItems = sdk.items.filter((i) => clientItems.has(i["type"] as string) || (i["type"] as string) in builtinArgs || i["type"] === "mcp_call");
+      const callItems = sdk.items.filter(
+        (i) => clientItems.has(i["type"] as string) || (i["type"] as string) in builtinArgs || i["type"] === "mcp_call",
+      );
       expect(a.toolCalls.map((c) => c.id)).toEqual(callItems.map((i) => (i["call_id"] ?? i["id"]) as string));
       callItems.forEach((item, n) => {
         const c = a.toolCalls[n]!;
@@ -216,12 +248,15 @@ describeUpstreamFixtures("openai-responses against the official openai SDK", all
         }
         if (type === "mcp_call") expect(a.toolResults.get(c.id)).toBe(item["output"]);
         if (type === "mcp_list_tools") expect(JSON.parse(a.toolResults.get(c.id)!)).toEqual({ tools: item["tools"] });
-        if (type === "code_interpreter_call") expect(JSON.parse(a.toolResults.get(c.id)!)).toEqual({ status: item["status"], outputs: item["outputs"] });
+        if (type === "code_interpreter_call")
+          expect(JSON.parse(a.toolResults.get(c.id)!)).toEqual({ status: item["status"], outputs: item["outputs"] });
       });
 
       // Reasoning signatures are the reasoning items' encrypted content as each item finished. (The copy in
       // the final response is a fresh encryption of the same state: Fernet tokens differ per serialization.)
-      const signatures = airwave.events.flatMap((e) => (e.event.case === "reasoningDelta" && e.event.value.signature ? [e.event.value.signature] : []));
+      const signatures = airwave.events.flatMap((e) =>
+        e.event.case === "reasoningDelta" && e.event.value.signature ? [e.event.value.signature] : [],
+      );
       expect(signatures).toEqual(sdk.doneSignatures);
       expect(signatures).toHaveLength(sdk.items.filter((i) => i["type"] === "reasoning" && i["encrypted_content"]).length);
 
@@ -265,8 +300,17 @@ describeUpstreamFixtures("openai-responses against the official openai SDK", all
  * inside a function call, and a stream cut before its terminal event.
  */
 describe("openai-responses against the official openai SDK: endings the recordings lack", () => {
-  const sse = (...events: object[]) => events.map((e, i) => `event: ${(e as { type: string }).type}\ndata: ${JSON.stringify({ ...e, sequence_number: i })}\n\n`).join("");
-  const response = (status: string, extra: object = {}) => ({ id: "resp_hand", object: "response", created_at: 1, status, model: "m", output: [], ...extra });
+  const sse = (...events: object[]) =>
+    events.map((e, i) => `event: ${(e as { type: string }).type}\ndata: ${JSON.stringify({ ...e, sequence_number: i })}\n\n`).join("");
+  const response = (status: string, extra: object = {}) => ({
+    id: "resp_hand",
+    object: "response",
+    created_at: 1,
+    status,
+    model: "m",
+    output: [],
+    ...extra,
+  });
   const fc = { id: "fc_1", type: "function_call", status: "in_progress", call_id: "call_1", name: "get_weather", arguments: "" };
   const head = [
     { type: "response.created", response: response("in_progress") },
@@ -274,16 +318,26 @@ describe("openai-responses against the official openai SDK: endings the recordin
     { type: "response.function_call_arguments.delta", item_id: "fc_1", output_index: 0, delta: '{"city":"Os' },
   ];
   const files: Record<string, string> = {
-    "error-event.sse": sse(...head, { type: "error", code: "rate_limit_exceeded", message: "Rate limit reached", param: null }, {
-      type: "response.failed",
-      response: response("failed", { error: { code: "rate_limit_exceeded", message: "Rate limit reached" } }),
-    }),
+    "error-event.sse": sse(
+      ...head,
+      { type: "error", code: "rate_limit_exceeded", message: "Rate limit reached", param: null },
+      {
+        type: "response.failed",
+        response: response("failed", { error: { code: "rate_limit_exceeded", message: "Rate limit reached" } }),
+      },
+    ),
     "incomplete-in-call.sse": sse(...head, {
       type: "response.incomplete",
       response: response("incomplete", {
         incomplete_details: { reason: "max_output_tokens" },
         output: [{ ...fc, status: "incomplete", arguments: '{"city":"Os' }],
-        usage: { input_tokens: 5, input_tokens_details: { cached_tokens: 0 }, output_tokens: 9, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 14 },
+        usage: {
+          input_tokens: 5,
+          input_tokens_details: { cached_tokens: 0 },
+          output_tokens: 9,
+          output_tokens_details: { reasoning_tokens: 0 },
+          total_tokens: 14,
+        },
       }),
     }),
     "cut.sse": sse(...head),

@@ -98,7 +98,10 @@ describeUpstreamFixtures("tgi: @huggingface/inference and Airwave read the same 
       if (file.includes("details")) expect(sdk.finishRaw).toBe("length");
 
       const req = tgiSpec.request(
-        create(GenerateRequestSchema, { model: `tgi/${file}`, messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }] }),
+        create(GenerateRequestSchema, {
+          model: `tgi/${file}`,
+          messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }],
+        }),
         file,
         { baseUrl: replay.origin, headers: { "x-replay-fixture": file } },
       );

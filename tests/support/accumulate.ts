@@ -26,7 +26,9 @@ export interface Accumulated {
   /** Tool results by call id. */
   toolResults: Map<string, string>;
   /** The last `usage` event's counts (the terminal's usage wins when present). */
-  usage: { inputTokens?: number; outputTokens?: number; reasoningTokens?: number; cachedInputTokens?: number; cacheWriteInputTokens?: number } | undefined;
+  usage:
+    | { inputTokens?: number; outputTokens?: number; reasoningTokens?: number; cachedInputTokens?: number; cacheWriteInputTokens?: number }
+    | undefined;
   /** Set when the stream ended with `completed`. */
   finishReason?: FinishReason;
   rawFinishReason?: string;
@@ -113,14 +115,21 @@ export function accumulate(events: Iterable<StreamEvent>): Accumulated {
         break;
     }
   }
-  if (a.usage) for (const key of Object.keys(a.usage) as (keyof NonNullable<Accumulated["usage"]>)[]) {
-    if (a.usage[key] === undefined) delete a.usage[key];
-  }
+  if (a.usage)
+    for (const key of Object.keys(a.usage) as (keyof NonNullable<Accumulated["usage"]>)[]) {
+      if (a.usage[key] === undefined) delete a.usage[key];
+    }
   return a;
 }
 
 /** The token counts of a Usage message as a plain object (no `$typeName`), unset counts left out. */
-function counts(u: { inputTokens?: number; outputTokens?: number; reasoningTokens?: number; cachedInputTokens?: number; cacheWriteInputTokens?: number }): Accumulated["usage"] {
+function counts(u: {
+  inputTokens?: number;
+  outputTokens?: number;
+  reasoningTokens?: number;
+  cachedInputTokens?: number;
+  cacheWriteInputTokens?: number;
+}): Accumulated["usage"] {
   const { inputTokens, outputTokens, reasoningTokens, cachedInputTokens, cacheWriteInputTokens } = u;
   return { inputTokens, outputTokens, reasoningTokens, cachedInputTokens, cacheWriteInputTokens } as Accumulated["usage"];
 }

@@ -32,7 +32,15 @@ export interface AirwaveProcessOptions {
  * @private test support
  */
 export async function startAirwaveProcess(env: Record<string, string> = {}, o: AirwaveProcessOptions = {}): Promise<AirwaveProcess> {
-  const common = { ...process.env, AIRWAVE_HOST: "127.0.0.1", AIRWAVE_SERVICES_HOST: "127.0.0.1", AIRWAVE_SERVICES_PORT: "0", AIRWAVE_LOG_LEVEL: "warn", ...unlimitedOwnersEnv, ...env };
+  const common = {
+    ...process.env,
+    AIRWAVE_HOST: "127.0.0.1",
+    AIRWAVE_SERVICES_HOST: "127.0.0.1",
+    AIRWAVE_SERVICES_PORT: "0",
+    AIRWAVE_LOG_LEVEL: "warn",
+    ...unlimitedOwnersEnv,
+    ...env,
+  };
   let out = "";
   let inference: { child: ChildProcess; url: string } | undefined;
   if (o.separateInference) {

@@ -26,9 +26,7 @@ export const unlimitedOwnersEnv = { AIRWAVE_OWNER_MAX_STREAMS: "0", AIRWAVE_OWNE
  * timing), JSON logs silenced and the per-owner limits off
  * ({@link unlimitedOwners}) unless `o.gateway` sets them.
  */
-export async function startAirwave(
-  o: { services?: Partial<ServicesConfig>; gateway?: Partial<GatewayConfig> } = {},
-): Promise<TestAirwave> {
+export async function startAirwave(o: { services?: Partial<ServicesConfig>; gateway?: Partial<GatewayConfig> } = {}): Promise<TestAirwave> {
   const services = await startInferenceServer({
     port: 0,
     config: { simTtftMs: 5, simTokensPerS: 400, ...o.services },

@@ -40,7 +40,7 @@ export async function launchChromium(): Promise<Browser> {
 
 // Functions passed to page.evaluate run in the browser; the tests are
 // type-checked against Node's lib, so the few DOM names are declared here.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: page functions run in the browser; the DOM is not in this lib
 declare const document: any, window: any, MutationObserver: any;
 
 /** The demo page open in its own browser context (own cookies, own offline switch). */

@@ -7,9 +7,7 @@ import { join, resolve } from "node:path";
  * repository). In CI (env CI set) a missing folder is a failure; elsewhere
  * the suite that needs it is skipped and says why.
  */
-export const fixturesRoot = resolve(
-  process.env.AIRWAVE_FIXTURES ?? resolve(import.meta.dirname, "../../../shared/fixtures"),
-);
+export const fixturesRoot = resolve(process.env.AIRWAVE_FIXTURES ?? resolve(import.meta.dirname, "../../../shared/fixtures"));
 
 /** Files of one provider folder, sorted; [] when the folder is missing. */
 export function upstreamFixtures(provider: string): string[] {

@@ -34,7 +34,9 @@ const server = http.createServer((req, res) => {
       res.end();
       return;
     }
-    Readable.fromWeb(body$ as Parameters<typeof Readable.fromWeb>[0]).on("error", () => res.destroy()).pipe(res);
+    Readable.fromWeb(body$ as Parameters<typeof Readable.fromWeb>[0])
+      .on("error", () => res.destroy())
+      .pipe(res);
   });
 });
 server.keepAliveTimeout = 60_000;

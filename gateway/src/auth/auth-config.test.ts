@@ -7,7 +7,13 @@ import { loadGatewayConfig } from "../config.js";
 describe("identity and edge configuration", () => {
   it("defaults: no keys, optional auth, a random cookie secret, documented caps", () => {
     const c = loadGatewayConfig({});
-    expect(c).toMatchObject({ apiKeys: [], authMode: "optional", cookieSecret: undefined, maxDeadlineMs: 600_000, longPollMaxWaitMs: 25_000 });
+    expect(c).toMatchObject({
+      apiKeys: [],
+      authMode: "optional",
+      cookieSecret: undefined,
+      maxDeadlineMs: 600_000,
+      longPollMaxWaitMs: 25_000,
+    });
   });
 
   it("keys from the variable and the file; keys make auth required unless told otherwise", () => {

@@ -43,7 +43,10 @@ export function createBrowserCookies(secret: string | undefined): BrowserCookies
       for (const part of header.split(";")) {
         const eq = part.indexOf("=");
         if (eq < 0 || part.slice(0, eq).trim() !== browserCookieName) continue;
-        const [id = "", sig = "", extra] = part.slice(eq + 1).trim().split(".");
+        const [id = "", sig = "", extra] = part
+          .slice(eq + 1)
+          .trim()
+          .split(".");
         if (extra !== undefined || !idPattern.test(id) || !sigPattern.test(sig)) continue;
         const given = Buffer.from(sig, "base64url");
         if (given.length === 32 && timingSafeEqual(given, mac(id))) return id;

@@ -5,7 +5,13 @@ import { describe, expect, it, vi } from "vitest";
 import { ndjsonEncoder, oncePerEvent, sseEncoder, sseRetryMs } from "./encoder.js";
 
 function logged(text: string, seq: number, streamId = "s_AbCdEfGhIjKlMnOpQrStUv"): StreamEvent {
-  return create(StreamEventSchema, { ...ev.textDelta(text), streamId, epoch: "ep1", seq, appendedAt: { $typeName: "google.protobuf.Timestamp", seconds: 1_763_740_800n, nanos: 0 } });
+  return create(StreamEventSchema, {
+    ...ev.textDelta(text),
+    streamId,
+    epoch: "ep1",
+    seq,
+    appendedAt: { $typeName: "google.protobuf.Timestamp", seconds: 1_763_740_800n, nanos: 0 },
+  });
 }
 
 describe("sseEncoder", () => {
@@ -22,7 +28,9 @@ describe("sseEncoder", () => {
 
   it("writes heartbeats as a comment with retry, and errors as event: error", () => {
     expect(sseEncoder.heartbeat()).toBe(`: heartbeat\nretry: ${sseRetryMs}\n\n`);
-    expect(sseEncoder.error(new ConnectError("gone", Code.Unavailable))).toBe(`event: error\ndata: {"code":"unavailable","message":"gone"}\n\n`);
+    expect(sseEncoder.error(new ConnectError("gone", Code.Unavailable))).toBe(
+      `event: error\ndata: {"code":"unavailable","message":"gone"}\n\n`,
+    );
   });
 });
 
@@ -32,7 +40,9 @@ describe("ndjsonEncoder", () => {
     expect(ndjsonEncoder.event(e)).toBe(`{"cursor":"ep1:4","event":${toJsonString(StreamEventSchema, e)}}\n`);
     expect(ndjsonEncoder.event(ev.heartbeat())).toBe(`{"event":{"heartbeat":{}}}\n`);
     expect(ndjsonEncoder.heartbeat()).toBe(`{"heartbeat":{}}\n`);
-    expect(ndjsonEncoder.error(new ConnectError("late", Code.DeadlineExceeded))).toBe(`{"error":{"code":"deadline_exceeded","message":"late"}}\n`);
+    expect(ndjsonEncoder.error(new ConnectError("late", Code.DeadlineExceeded))).toBe(
+      `{"error":{"code":"deadline_exceeded","message":"late"}}\n`,
+    );
   });
 });
 

@@ -13,12 +13,23 @@ function logged(e: StreamEvent, seq: number, o: { seconds?: bigint; nanos?: numb
   return e;
 }
 
-const texts = ["", "plain", 'quote " and backslash \\', "new\nline\ttab\u0000nul\u001f", "é 漢字 🙂", "lone \ud800 surrogate", "</script>\u2028\u2029"];
+const texts = [
+  "",
+  "plain",
+  'quote " and backslash \\',
+  "new\nline\ttab\u0000nul\u001f",
+  "é 漢字 🙂",
+  "lone \ud800 surrogate",
+  "</script>\u2028\u2029",
+];
 
 const kinds: [string, StreamEvent][] = [
   ["started", ev.started("m", "openai", "req-1")],
   ...texts.map((t, i): [string, StreamEvent] => [`text_delta ${JSON.stringify(t)}`, ev.textDelta(t, i % 3)]),
-  ...texts.map((t, i): [string, StreamEvent] => [`reasoning_delta ${JSON.stringify(t)}`, ev.reasoningDelta(t, i % 2, i % 3 ? "sig" : "", i % 2 === 1)]),
+  ...texts.map((t, i): [string, StreamEvent] => [
+    `reasoning_delta ${JSON.stringify(t)}`,
+    ev.reasoningDelta(t, i % 2, i % 3 ? "sig" : "", i % 2 === 1),
+  ]),
   ["reasoning_delta empty", ev.reasoningDelta("")],
   ["tool_call_started", ev.toolCallStarted("c1", "search", 2, { providerExecuted: true })],
   ["tool_call_delta", ev.toolCallDelta("c1", '{"q":')],
@@ -84,8 +95,10 @@ describe("eventJson", () => {
     for (let i = 0; i < 500; i++) {
       const text = Array.from({ length: rnd(12) }, () => pieces[rnd(pieces.length)]).join("");
       const e = rnd(2) ? ev.textDelta(text, rnd(3)) : ev.reasoningDelta(text, rnd(3), rnd(2) ? text : "", rnd(2) === 1);
-      const p = rnd(4) ? logged(e, 1 + rnd(100_000), { seconds: BigInt(rnd(2 ** 31)), nanos: rnd(3) ? rnd(1000) * 1_000_000 : rnd(1_000_000_000) }) : e;
-      if (rnd(5) === 0) p.agentId = "agent-" + text;
+      const p = rnd(4)
+        ? logged(e, 1 + rnd(100_000), { seconds: BigInt(rnd(2 ** 31)), nanos: rnd(3) ? rnd(1000) * 1_000_000 : rnd(1_000_000_000) })
+        : e;
+      if (rnd(5) === 0) p.agentId = `agent-${text}`;
       expect(eventJson(p)).toBe(toJsonString(StreamEventSchema, p));
     }
   });

@@ -48,12 +48,12 @@ const eventOneof = StreamEventSchema.oneofs.find((o) => o.localName === "event")
 
 /** The JSON key and schema of each `event` case, by its localName. */
 const members = new Map<string, { key: string; schema: DescMessage }>();
-for (const f of eventOneof?.fields ?? []) if (f.fieldKind === "message") members.set(f.localName, { key: `"${f.jsonName}":`, schema: f.message });
+for (const f of eventOneof?.fields ?? [])
+  if (f.fieldKind === "message") members.set(f.localName, { key: `"${f.jsonName}":`, schema: f.message });
 
 /** The fields this writer knows, so that a grown contract falls back to protobuf-es. */
 const envelopeKnown =
-  eventOneof !== undefined &&
-  eventOneof.fields.every((f) => f.fieldKind === "message") &&
+  eventOneof?.fields.every((f) => f.fieldKind === "message") &&
   hasShape(
     StreamEventSchema,
     [
@@ -110,7 +110,8 @@ function fastEventJson(e: StreamEvent): string | undefined {
 }
 
 function textDeltaJson(d: TextDelta): string {
-  if (d.blockIndex !== 0) return d.text === "" ? `{"blockIndex":${d.blockIndex}}` : `{"text":${JSON.stringify(d.text)},"blockIndex":${d.blockIndex}}`;
+  if (d.blockIndex !== 0)
+    return d.text === "" ? `{"blockIndex":${d.blockIndex}}` : `{"text":${JSON.stringify(d.text)},"blockIndex":${d.blockIndex}}`;
   return d.text === "" ? "{}" : `{"text":${JSON.stringify(d.text)}}`;
 }
 

@@ -55,7 +55,12 @@ export function parserRefusal(err: Error & { code?: string; reason?: string }, l
       };
     default:
       if (!err.code?.startsWith("HPE_")) return undefined;
-      return { error: new ConnectError(`malformed HTTP request${typeof err.reason === "string" ? `: ${err.reason.slice(0, 100)}` : ""}`, Code.InvalidArgument) };
+      return {
+        error: new ConnectError(
+          `malformed HTTP request${typeof err.reason === "string" ? `: ${err.reason.slice(0, 100)}` : ""}`,
+          Code.InvalidArgument,
+        ),
+      };
   }
 }
 

@@ -35,12 +35,7 @@ export interface ServeOptions {
  * its last cursor. An abort of `o.signal` (the client left, or stopped this
  * watch) ends the loop silently. Never throws.
  */
-export async function serveStream(
-  events: AsyncIterable<StreamEvent>,
-  enc: Encoder,
-  sink: ByteSink,
-  o: ServeOptions,
-): Promise<void> {
+export async function serveStream(events: AsyncIterable<StreamEvent>, enc: Encoder, sink: ByteSink, o: ServeOptions): Promise<void> {
   let looping = false;
   try {
     if (o.first !== undefined) {
@@ -60,7 +55,10 @@ export async function serveStream(
     await sink.write(enc.error(e))?.catch(() => {});
   } finally {
     // withHeartbeats closes `events`; when the first write failed, nothing has yet.
-    if (!looping) void events[Symbol.asyncIterator]().return?.()?.catch(() => {});
+    if (!looping)
+      void events[Symbol.asyncIterator]()
+        .return?.()
+        ?.catch(() => {});
     sink.close();
   }
 }
@@ -72,4 +70,3 @@ export function publicError(e: ConnectError): ConnectError {
   }
   return e;
 }
-

@@ -14,11 +14,7 @@ const types: Record<string, string> = {
  * Serves the built demo page from `dir` (GET/HEAD only; `/` is index.html).
  * Returns false when no file matches, so the caller answers 404.
  */
-export async function serveStatic(
-  dir: string,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<boolean> {
+export async function serveStatic(dir: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   if (req.method !== "GET" && req.method !== "HEAD") return false;
   const path = new URL(req.url ?? "/", "http://x").pathname;
   const rel = normalize(decodeURIComponent(path === "/" ? "/index.html" : path));

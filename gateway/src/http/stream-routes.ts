@@ -7,6 +7,7 @@ import {
   type Cursor,
   GetStreamResponseSchema,
   parseCursor,
+  type SendInputRequest,
   SendInputRequestSchema,
   SendInputResponseSchema,
   type StreamEvent,
@@ -232,7 +233,8 @@ function pickMode(req: Req, url: URL): Mode {
 function pollWait(url: URL, max: number): number {
   const raw = url.searchParams.get("wait_ms");
   if (raw === null) return max;
-  if (!/^\d{1,10}$/.test(raw)) throw new ConnectError(`wait_ms must be a non-negative integer (ms), got "${raw.slice(0, 40)}"`, Code.InvalidArgument);
+  if (!/^\d{1,10}$/.test(raw))
+    throw new ConnectError(`wait_ms must be a non-negative integer (ms), got "${raw.slice(0, 40)}"`, Code.InvalidArgument);
   return Math.min(Number(raw), max);
 }
 
@@ -254,7 +256,7 @@ function parseCreate(req: Req, body: string) {
 function parseInput(req: Req, body: string, streamId: string) {
   const type = header(req, "content-type") ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type)) throw unsupportedMediaType("application/json");
-  let input;
+  let input: SendInputRequest;
   try {
     input = fromJsonString(SendInputRequestSchema, body);
   } catch (e) {

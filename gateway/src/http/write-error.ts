@@ -55,7 +55,9 @@ export function writeError(res: ServerResponse, err: ConnectError, o: { close?: 
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
   };
-  e.metadata.forEach((v, k) => (headers[k] = v));
+  e.metadata.forEach((v, k) => {
+    headers[k] = v;
+  });
   // The inference service's retry hint, also as the standard header (RFC 9110 §10.2.3, seconds).
   const retryMs = Number(e.metadata.get("retry-after-ms") ?? Number.NaN);
   if (Number.isFinite(retryMs) && retryMs >= 0) headers["retry-after"] = String(Math.ceil(retryMs / 1000));
@@ -81,7 +83,9 @@ export function writeUpgradeError(socket: Duplex, err: ConnectError, status?: nu
   const body = errorJson(e);
   status ??= httpStatusOf(e);
   const headers: Record<string, string | number> = {};
-  e.metadata.forEach((v, k) => (headers[k] = v));
+  e.metadata.forEach((v, k) => {
+    headers[k] = v;
+  });
   if (e.code === Code.Unauthenticated) headers["www-authenticate"] ??= 'Bearer realm="airwave"';
   headers["content-type"] = "application/json";
   headers["content-length"] = Buffer.byteLength(body);

@@ -9,11 +9,18 @@ function logged(events: StreamEvent[]): StreamEvent[] {
   return events.map((e) => log.appendNow(e));
 }
 
-const text = (es: StreamEvent[]) => es.map((e) => (e.event.case === "textDelta" || e.event.case === "reasoningDelta" ? e.event.value.text : "")).join("");
+const text = (es: StreamEvent[]) =>
+  es.map((e) => (e.event.case === "textDelta" || e.event.case === "reasoningDelta" ? e.event.value.text : "")).join("");
 
 describe("coalesceDeltas", () => {
   it("merges a run of text deltas into one event with the run's text and its last seq and time", () => {
-    const es = logged([ev.started("m", "p"), ev.textDelta("Hel"), ev.textDelta("lo, "), ev.textDelta("world"), ev.usage({ outputTokens: 3 })]);
+    const es = logged([
+      ev.started("m", "p"),
+      ev.textDelta("Hel"),
+      ev.textDelta("lo, "),
+      ev.textDelta("world"),
+      ev.usage({ outputTokens: 3 }),
+    ]);
     const out = coalesceDeltas(es);
     expect(out.map((e) => [e.event.case, e.seq])).toEqual([
       ["started", 1],

@@ -30,7 +30,9 @@ const payload = fc.oneof(
     .record({ text, blockIndex: u32, signature: text, redacted: fc.boolean() })
     .map((value) => ({ case: "reasoningDelta" as const, value })),
   fc.record({ callId: text, argumentsDelta: text }).map((value) => ({ case: "toolCallDelta" as const, value })),
-  fc.record({ text, progress: fc.option(fc.float({ noNaN: true }), { nil: undefined }) }).map((value) => ({ case: "status" as const, value })),
+  fc
+    .record({ text, progress: fc.option(fc.float({ noNaN: true }), { nil: undefined }) })
+    .map((value) => ({ case: "status" as const, value })),
   fc.constant({ case: undefined, value: undefined }),
 );
 const event = fc

@@ -93,4 +93,3 @@ function int64Size(v: bigint): number {
   }
   return n;
 }
-

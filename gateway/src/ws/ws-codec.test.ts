@@ -10,7 +10,10 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 
 describe("decodeClientMessage", () => {
   it("decodes canonical JSON and binary to the same message", () => {
-    const m = create(WsClientMessageSchema, { requestId: "r1", message: { case: "watch", value: { streamId: "s", cursor: "e:3", agentIds: ["writer"] } } });
+    const m = create(WsClientMessageSchema, {
+      requestId: "r1",
+      message: { case: "watch", value: { streamId: "s", cursor: "e:3", agentIds: ["writer"] } },
+    });
     const fromJson = decodeClientMessage("json", utf8(toJsonString(WsClientMessageSchema, m)));
     const fromBin = decodeClientMessage("proto", toBinary(WsClientMessageSchema, m));
     expect(fromJson).toEqual({ ok: true, message: m });
@@ -34,7 +37,10 @@ describe("decodeClientMessage", () => {
   it("refuses a request_id over 64 characters and truncated binary", () => {
     const long = decodeClientMessage("json", utf8(JSON.stringify({ requestId: "x".repeat(65), unwatch: { streamId: "s" } })));
     expect(long).toMatchObject({ ok: false, requestId: "" });
-    const bin = toBinary(WsClientMessageSchema, create(WsClientMessageSchema, { requestId: "abc", message: { case: "cancel", value: { streamId: "s" } } }));
+    const bin = toBinary(
+      WsClientMessageSchema,
+      create(WsClientMessageSchema, { requestId: "abc", message: { case: "cancel", value: { streamId: "s" } } }),
+    );
     const cut = decodeClientMessage("proto", bin.subarray(0, bin.length - 1));
     expect(cut.ok).toBe(false);
   });

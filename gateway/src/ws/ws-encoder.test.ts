@@ -17,7 +17,10 @@ describe("wsEncoder", () => {
     const resumed = create(StreamEventSchema, { event: { case: "resumed", value: { cursor: "e:4" } } });
     expect(decodeJson(enc.event(resumed)).message).toMatchObject({ case: "event", value: { streamId: "s1", event: { case: "resumed" } } });
     expect(resumed.streamId).toBe(""); // the shared event is not modified
-    expect(decodeJson(enc.heartbeat()).message).toMatchObject({ case: "event", value: { streamId: "s1", seq: 0, event: { case: "heartbeat" } } });
+    expect(decodeJson(enc.heartbeat()).message).toMatchObject({
+      case: "event",
+      value: { streamId: "s1", seq: 0, event: { case: "heartbeat" } },
+    });
     expect(decodeJson(enc.error(new ConnectError("gone", Code.Unavailable))).message).toMatchObject({
       case: "error",
       value: { streamId: "s1", code: "unavailable", requestId: "" },

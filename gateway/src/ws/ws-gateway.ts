@@ -111,7 +111,10 @@ export function createWsGateway(hub: Hub, o: WsGatewayOptions): WsGateway {
         return;
       }
       if (!originAllowed(o.corsOrigins, req.headers)) {
-        writeUpgradeError(socket, new ConnectError(`origin ${String(req.headers.origin).slice(0, 200)} is not allowed`, Code.PermissionDenied));
+        writeUpgradeError(
+          socket,
+          new ConnectError(`origin ${String(req.headers.origin).slice(0, 200)} is not allowed`, Code.PermissionDenied),
+        );
         return;
       }
       const offered = subprotocolsOf(req);

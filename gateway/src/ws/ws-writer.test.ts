@@ -44,7 +44,7 @@ describe("createWsWriter", () => {
     expect(socket.uncork).not.toHaveBeenCalled();
     await new Promise((tick) => process.nextTick(tick));
     expect(socket.uncork).toHaveBeenCalledOnce();
-    a.write("4");
+    void a.write("4");
     expect(socket.cork).toHaveBeenCalledTimes(2); // a new tick, a new cork
   });
 

@@ -30,7 +30,12 @@ export interface NumberBounds {
  * Raises {@link ConfigError} for anything else, naming the variable, the
  * value and the range wanted.
  */
-export function envNumber(env: Env, name: string, fallback: number, bounds: NumberBounds = { min: 0, max: Number.MAX_SAFE_INTEGER }): number {
+export function envNumber(
+  env: Env,
+  name: string,
+  fallback: number,
+  bounds: NumberBounds = { min: 0, max: Number.MAX_SAFE_INTEGER },
+): number {
   const raw = envText(env, name);
   if (raw === undefined) return fallback;
   const integer = bounds.integer ?? true;

@@ -26,7 +26,7 @@ export function encodeGrpcMessage(text: string): string {
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i] as number;
     if (b >= 0x20 && b <= 0x7e && b !== 0x25) continue;
-    out += bytes.toString("latin1", plainFrom, i) + `%${b < 16 ? "0" : ""}${b.toString(16).toUpperCase()}`;
+    out += `${bytes.toString("latin1", plainFrom, i)}%${b < 16 ? "0" : ""}${b.toString(16).toUpperCase()}`;
     plainFrom = i + 1;
   }
   return out + bytes.toString("latin1", plainFrom);

@@ -11,7 +11,12 @@ export { ConfigError, type Env, envNumber, envText, envUrl, type NumberBounds, s
 export { eventLoopSlice, eventLoopSliceMinSteps, eventLoopSliceMs } from "./event-loop-slice.js";
 export { encodeGrpcMessage, reencodeGrpcMessage, withSpecGrpcMessage } from "./grpc-message.js";
 export { createHealthService, createHealthState, type HealthState } from "./health.js";
-export { compressedEnvelopeMessage, malformedProtobufMessage, malformedRequestMessage, refuseMalformedProtobuf } from "./refuse-malformed-protobuf.js";
+export {
+  compressedEnvelopeMessage,
+  malformedProtobufMessage,
+  malformedRequestMessage,
+  refuseMalformedProtobuf,
+} from "./refuse-malformed-protobuf.js";
 export { scrubCause, scrubConnectError, scrubEvent } from "./scrub-event.js";
 export {
   createSecretScrubber,

@@ -128,7 +128,9 @@ function rewriteGrpcWebTrailer(chunk: Uint8Array): Uint8Array {
   }
   if (!rewriteGrpcTrailer(trailer)) return chunk;
   let text = "";
-  trailer.forEach((v, k) => (text += `${k}: ${v}\r\n`));
+  trailer.forEach((v, k) => {
+    text += `${k}: ${v}\r\n`;
+  });
   return envelope(0x80, utf8.encode(text));
 }
 

@@ -13,7 +13,14 @@ describe("createSecretScrubber", () => {
     const key = canary();
     const header = canary();
     const scrub = createSecretScrubber([key, undefined, header]);
-    const forms = [key, header, encodeURIComponent(`${key}/+`), b64(key), b64(key).replace(/=+$/, ""), Buffer.from(key).toString("base64url")];
+    const forms = [
+      key,
+      header,
+      encodeURIComponent(`${key}/+`),
+      b64(key),
+      b64(key).replace(/=+$/, ""),
+      Buffer.from(key).toString("base64url"),
+    ];
     for (const f of forms) {
       const out = scrub(`Incorrect API key provided: ${f}. You can find your key at x${f}y`);
       expect(out).not.toContain(key);

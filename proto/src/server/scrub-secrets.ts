@@ -52,7 +52,13 @@ const credentialShapes: readonly RegExp[] = [
 /** The forms a configured secret can take in echoed text: itself, URL-encoded, base64 and base64url. */
 function secretForms(secret: string): string[] {
   const b64 = btoa(String.fromCharCode(...new TextEncoder().encode(secret)));
-  const forms = [secret, encodeURIComponent(secret), b64, b64.replace(/=+$/, ""), b64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")];
+  const forms = [
+    secret,
+    encodeURIComponent(secret),
+    b64,
+    b64.replace(/=+$/, ""),
+    b64.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""),
+  ];
   return forms.filter((f) => f.length >= minSecretLength);
 }
 
@@ -77,7 +83,13 @@ export function createSecretScrubber(secrets: Iterable<string | undefined> = [])
   for (const s of secrets) if (s !== undefined && s.length >= minSecretLength) for (const f of secretForms(s)) forms.add(f);
   const literal =
     forms.size > 0
-      ? new RegExp([...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|"), "g")
+      ? new RegExp(
+          [...forms]
+            .sort((a, b) => b.length - a.length)
+            .map(escapeRegExp)
+            .join("|"),
+          "g",
+        )
       : undefined;
   return (text) => {
     let out = literal ? text.replace(literal, redactedText) : text;

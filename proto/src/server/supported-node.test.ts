@@ -16,9 +16,17 @@ describe("unsupportedNodeMessage", () => {
   });
 
   it("lets the running (supported) Node import it without a word", () => {
-    const out = execFileSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(resolve(import.meta.dirname, "supported-node.ts"))}); console.log("ok")`], {
-      encoding: "utf8",
-    });
+    const out = execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `await import(${JSON.stringify(resolve(import.meta.dirname, "supported-node.ts"))}); console.log("ok")`,
+      ],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(out.trim()).toBe("ok");
   });
 });

@@ -30,7 +30,13 @@ describe("validateGenerateRequest", () => {
           messages: [
             { role: Role.SYSTEM, parts: [text("be brief")] },
             { role: Role.USER, parts: [text("weather?")], name: "ann" },
-            { role: Role.ASSISTANT, parts: [text(""), { part: { case: "toolCall", value: { callId: "c1", name: "get_weather", argumentsJson: '{"city":"Oslo"}' } } }] },
+            {
+              role: Role.ASSISTANT,
+              parts: [
+                text(""),
+                { part: { case: "toolCall", value: { callId: "c1", name: "get_weather", argumentsJson: '{"city":"Oslo"}' } } },
+              ],
+            },
             { role: Role.TOOL, parts: [{ part: { case: "toolResult", value: { callId: "c1", result: "sunny" } } }] },
           ],
           tools: [tool("get_weather"), tool("search-2")],
@@ -53,7 +59,11 @@ describe("validateGenerateRequest", () => {
     ["no messages", { messages: [] }, "messages: at least one message is required"],
     ["an unspecified role", { messages: [{ parts: [text("x")] }] }, "messages[0].role: is required"],
     ["a message without parts", { messages: [{ role: Role.USER, parts: [] }] }, "messages[0].parts: at least one part is required"],
-    ["a part without its oneof", { messages: [{ role: Role.USER, parts: [{}] }] }, "messages[0].parts[0]: one of text, tool_call or tool_result must be set"],
+    [
+      "a part without its oneof",
+      { messages: [{ role: Role.USER, parts: [{}] }] },
+      "messages[0].parts[0]: one of text, tool_call or tool_result must be set",
+    ],
     [
       "a tool call in a user message",
       { messages: [{ role: Role.USER, parts: [{ part: { case: "toolCall", value: { callId: "c", name: "f" } } }] }] },
@@ -61,7 +71,11 @@ describe("validateGenerateRequest", () => {
     ],
     [
       "tool call arguments that are not JSON",
-      { messages: [{ role: Role.ASSISTANT, parts: [{ part: { case: "toolCall", value: { callId: "c", name: "f", argumentsJson: "{" } } }] }] },
+      {
+        messages: [
+          { role: Role.ASSISTANT, parts: [{ part: { case: "toolCall", value: { callId: "c", name: "f", argumentsJson: "{" } } }] },
+        ],
+      },
       "messages[0].parts[0].tool_call.arguments_json: must be valid JSON",
     ],
     [
@@ -69,13 +83,29 @@ describe("validateGenerateRequest", () => {
       { messages: [{ role: Role.TOOL, parts: [{ part: { case: "toolResult", value: { result: "x" } } }] }] },
       "messages[0].parts[0].tool_result.call_id: is required",
     ],
-    ["text in a tool message", { messages: [{ role: Role.TOOL, parts: [text("x")] }] }, "messages[0].parts[0]: tool messages hold only tool_result parts"],
+    [
+      "text in a tool message",
+      { messages: [{ role: Role.TOOL, parts: [text("x")] }] },
+      "messages[0].parts[0]: tool messages hold only tool_result parts",
+    ],
     ["a bad tool name", { tools: [tool("has space")] }, "tools[0].name: must match [A-Za-z0-9_-]{1,64}"],
     ["a too long tool name", { tools: [tool("x".repeat(65))] }, "tools[0].name: must match [A-Za-z0-9_-]{1,64}"],
     ["duplicate tool names", { tools: [tool("f"), tool("f")] }, 'tools[1].name: duplicate tool name "f"'],
-    ["a non-object schema", { tools: [{ name: "f", parameters: { type: "string" } }] }, 'tools[0].parameters: must be an object schema ("type": "object")'],
-    ["a tool choice naming no tool", { tools: [tool("f")], toolChoice: { choice: { case: "toolName", value: "g" } } }, 'tool_choice.tool_name: "g" is not one of tools'],
-    ["REQUIRED without tools", { toolChoice: { choice: { case: "mode", value: ToolChoiceMode.REQUIRED } } }, "tool_choice.mode: REQUIRED needs at least one tool in tools"],
+    [
+      "a non-object schema",
+      { tools: [{ name: "f", parameters: { type: "string" } }] },
+      'tools[0].parameters: must be an object schema ("type": "object")',
+    ],
+    [
+      "a tool choice naming no tool",
+      { tools: [tool("f")], toolChoice: { choice: { case: "toolName", value: "g" } } },
+      'tool_choice.tool_name: "g" is not one of tools',
+    ],
+    [
+      "REQUIRED without tools",
+      { toolChoice: { choice: { case: "mode", value: ToolChoiceMode.REQUIRED } } },
+      "tool_choice.mode: REQUIRED needs at least one tool in tools",
+    ],
     ["an empty tool choice", { toolChoice: {} }, "tool_choice: one of mode or tool_name must be set"],
     ["temperature above 2", { temperature: 2.5 }, "temperature: must be between 0 and 2"],
     ["negative temperature", { temperature: -0.1 }, "temperature: must be between 0 and 2"],
@@ -84,7 +114,11 @@ describe("validateGenerateRequest", () => {
     ["max_output_tokens 0", { maxOutputTokens: 0 }, "max_output_tokens: must be at least 1"],
     ["5 stop sequences", { stopSequences: ["a", "b", "c", "d", "e"] }, "stop_sequences: at most 4 stop sequences are allowed"],
     ["an empty stop sequence", { stopSequences: [""] }, "stop_sequences[0]: must not be empty"],
-    ["17 metadata entries", { metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, ""])) }, "metadata: at most 16 entries are allowed"],
+    [
+      "17 metadata entries",
+      { metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, ""])) },
+      "metadata: at most 16 entries are allowed",
+    ],
     ["a long metadata key", { metadata: { ["k".repeat(65)]: "v" } }, `metadata["${"k".repeat(64)}"]: keys must have 1 to 64 characters`],
     ["a long metadata value", { metadata: { k: "v".repeat(513) } }, 'metadata["k"]: values must be at most 512 characters'],
     ["an unknown reasoning effort", { reasoning: { effort: 9 as ReasoningEffort } }, "reasoning.effort: unknown value"],

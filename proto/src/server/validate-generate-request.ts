@@ -199,7 +199,6 @@ function parsesAsJson(text: string): boolean {
   }
 }
 
-
 function fail(path: string, what: string): never {
   throw new ConnectError(`${path}: ${what}`, Code.InvalidArgument);
 }

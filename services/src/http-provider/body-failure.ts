@@ -20,10 +20,20 @@ import { FramingError } from "@airwave/proto";
 export function bodyFailure(err: unknown, o: { provider: string; usage?: UsageInit | undefined; totalTimedOut: boolean }): StreamEvent {
   const extra = o.usage ? { usage: o.usage } : {};
   if (o.totalTimedOut) {
-    return ev.failed(Code.DeadlineExceeded, `the ${o.provider} provider took longer than the total time limit`, "UPSTREAM_TOTAL_TIMEOUT", extra);
+    return ev.failed(
+      Code.DeadlineExceeded,
+      `the ${o.provider} provider took longer than the total time limit`,
+      "UPSTREAM_TOTAL_TIMEOUT",
+      extra,
+    );
   }
   if (errorCodes(err).includes("UND_ERR_BODY_TIMEOUT")) {
-    return ev.failed(Code.DeadlineExceeded, `the ${o.provider} provider stalled in the middle of its stream`, "UPSTREAM_IDLE_TIMEOUT", extra);
+    return ev.failed(
+      Code.DeadlineExceeded,
+      `the ${o.provider} provider stalled in the middle of its stream`,
+      "UPSTREAM_IDLE_TIMEOUT",
+      extra,
+    );
   }
   if (isFramingError(err)) {
     return ev.failed(Code.Internal, `the ${o.provider} provider sent a malformed or oversized stream`, "UPSTREAM_MALFORMED", extra);

@@ -19,7 +19,12 @@ describe("quota exhaustion", () => {
     expect(isRetryableResponse(status, body)).toBe(!quota && (status === 429 || status >= 500));
   });
   it("is resource_exhausted UPSTREAM_QUOTA_EXHAUSTED with the upstream text", () => {
-    const e = fromUpstreamHttpError({ provider: "p", status: 429, body: openAI("insufficient_quota", "insufficient_quota"), errorMessage: () => "over quota" });
+    const e = fromUpstreamHttpError({
+      provider: "p",
+      status: 429,
+      body: openAI("insufficient_quota", "insufficient_quota"),
+      errorMessage: () => "over quota",
+    });
     expect(e.code).toBe(Code.ResourceExhausted);
     expect(e.metadata.get("airwave-reason")).toBe("UPSTREAM_QUOTA_EXHAUSTED");
     expect(e.rawMessage).toContain("over quota");

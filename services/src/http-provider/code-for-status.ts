@@ -82,7 +82,8 @@ export const quotaExhaustedReason = "UPSTREAM_QUOTA_EXHAUSTED";
  * @see https://docs.anthropic.com/en/api/errors
  * @see https://openrouter.ai/docs/api-reference/errors
  */
-const quotaCodes = /\b(insufficient_quota|billing_hard_limit_reached|billing_not_active|billing_error|insufficient_credits|payment_required)\b/;
+const quotaCodes =
+  /\b(insufficient_quota|billing_hard_limit_reached|billing_not_active|billing_error|insufficient_credits|payment_required)\b/;
 
 /** True when a provider's error `code` or `type` text (any case) names quota or billing exhaustion (see {@link quotaCodes}). */
 export function isQuotaExhaustedCode(text: string): boolean {

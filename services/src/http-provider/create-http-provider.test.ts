@@ -107,7 +107,12 @@ describe("createHttpProvider: a 2xx stream", () => {
       res.end(sse({ text: "a" }) + sse({ usage: 1 }));
     });
     const { events } = await run(provider().p);
-    expect(failedOf(events)).toMatchObject({ code: ProtoCode.UNAVAILABLE, reason: "UPSTREAM_TRUNCATED", retryable: true, usage: { outputTokens: 1 } });
+    expect(failedOf(events)).toMatchObject({
+      code: ProtoCode.UNAVAILABLE,
+      reason: "UPSTREAM_TRUNCATED",
+      retryable: true,
+      usage: { outputTokens: 1 },
+    });
   });
 
   it("ends a body that breaks mid-stream with failed UNAVAILABLE UPSTREAM_TRUNCATED, never retrying", async () => {
@@ -147,7 +152,7 @@ describe("createHttpProvider: a 2xx stream", () => {
     upstream.handle((_req, res) => {
       res.writeHead(200);
       // an event that never ends: the parser's buffer overflows whatever the TCP reads
-      res.write(sse({ text: "a" }) + `data: ${"x".repeat(4096)}`);
+      res.write(`${sse({ text: "a" })}data: ${"x".repeat(4096)}`);
     });
     const { events } = await run(provider().p);
     expect(failedOf(events)).toMatchObject({ code: ProtoCode.INTERNAL, reason: "UPSTREAM_MALFORMED", retryable: false });
@@ -469,18 +474,25 @@ describe("createHttpProvider: no secret leaves", () => {
   const echo = (status: number) =>
     upstream.handle((r, res) => {
       res.writeHead(status, { "content-type": "application/json", "x-fake-request-id": `Bearer ${key}` });
-      res.end(JSON.stringify({ error: { message: `bad key ${r.headers.authorization} ${r.headers["x-extra"]} sk-proj-abcdefghijklmnop1234` } }));
+      res.end(
+        JSON.stringify({ error: { message: `bad key ${r.headers.authorization} ${r.headers["x-extra"]} sk-proj-abcdefghijklmnop1234` } }),
+      );
     });
 
-  it.each([400, 404, 413, 422, 429])("HTTP %i: the error message shows the upstream's text without the key or a configured header", async (status) => {
-    echo(status);
-    const e = await refusal(provider({ endpoint: { baseUrl: upstream.baseUrl, apiKey: key, headers: { "x-extra": extra } }, limits: { retries: 0 } }).p);
-    expect(e.rawMessage).toMatch(/bad key/);
-    expect(e.rawMessage).not.toContain(key);
-    expect(e.rawMessage).not.toContain(extra);
-    expect(e.rawMessage).not.toContain("sk-proj-");
-    expect(JSON.stringify(e.cause)).not.toContain(key);
-  });
+  it.each([400, 404, 413, 422, 429])(
+    "HTTP %i: the error message shows the upstream's text without the key or a configured header",
+    async (status) => {
+      echo(status);
+      const e = await refusal(
+        provider({ endpoint: { baseUrl: upstream.baseUrl, apiKey: key, headers: { "x-extra": extra } }, limits: { retries: 0 } }).p,
+      );
+      expect(e.rawMessage).toMatch(/bad key/);
+      expect(e.rawMessage).not.toContain(key);
+      expect(e.rawMessage).not.toContain(extra);
+      expect(e.rawMessage).not.toContain("sk-proj-");
+      expect(JSON.stringify(e.cause)).not.toContain(key);
+    },
+  );
 
   it("drops a request id that is not a plain id, and scrubs the decoded stream's texts", async () => {
     upstream.handle((_req, res) => {

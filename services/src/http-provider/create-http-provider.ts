@@ -130,7 +130,13 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
           error = upstreamError(`the ${name} provider sent an empty response (HTTP ${res.status})`, Code.Unavailable, "UPSTREAM_EMPTY");
           retryable = true;
         } else {
-          error = fromUpstreamHttpError({ provider: name, status: res.status, body: text, retryAfterMs, errorMessage: (b) => spec.errorMessage(b) });
+          error = fromUpstreamHttpError({
+            provider: name,
+            status: res.status,
+            body: text,
+            retryAfterMs,
+            errorMessage: (b) => spec.errorMessage(b),
+          });
           retryable = isRetryableResponse(res.status, text);
         }
       } catch (e) {
@@ -167,7 +173,9 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
         try {
           events = spec.decode(res.body, endpoint);
         } catch (e) {
-          throw e instanceof ConnectError ? e : upstreamError(`the ${name} provider's stream cannot be read`, Code.Internal, "PROVIDER_ERROR", { cause: e });
+          throw e instanceof ConnectError
+            ? e
+            : upstreamError(`the ${name} provider's stream cannot be read`, Code.Internal, "PROVIDER_ERROR", { cause: e });
         }
         const requestId = spec.requestIdHeader ? safeRequestId(res.headers.get(spec.requestIdHeader), scrub) : "";
         // A retry hint on the 2xx response itself applies to an error inside the stream.
@@ -252,7 +260,11 @@ class CallScope {
   }
 
   #totalError(): ConnectError {
-    return upstreamError(`the ${this.#provider} provider took longer than the total time limit`, Code.DeadlineExceeded, "UPSTREAM_TOTAL_TIMEOUT");
+    return upstreamError(
+      `the ${this.#provider} provider took longer than the total time limit`,
+      Code.DeadlineExceeded,
+      "UPSTREAM_TOTAL_TIMEOUT",
+    );
   }
 
   /** Ends the scope: clears the timer and aborts whatever upstream request is left. */

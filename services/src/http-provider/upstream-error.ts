@@ -69,16 +69,21 @@ export function fromUpstreamHttpError(f: UpstreamHttpFailure): ConnectError {
         : quota
           ? `the ${provider} provider's quota or credit is exhausted (the operator must check the account's plan and billing)`
           : code === Code.ResourceExhausted
-          ? `the ${provider} provider's rate limit is exhausted`
-          : code === Code.Unavailable
-            ? `the ${provider} provider is unavailable`
-            : code === Code.Aborted
-              ? `the ${provider} provider reported a conflict`
-              : `the ${provider} provider failed`;
-  return upstreamError(`${what} (HTTP ${status})${shown ? `: ${shown}` : ""}`, code, quota ? quotaExhaustedReason : reasonForStatus(status), {
-    retryAfterMs: f.retryAfterMs,
-    cause: auth ? { status } : { status, body: f.body.slice(0, 4096) },
-  });
+            ? `the ${provider} provider's rate limit is exhausted`
+            : code === Code.Unavailable
+              ? `the ${provider} provider is unavailable`
+              : code === Code.Aborted
+                ? `the ${provider} provider reported a conflict`
+                : `the ${provider} provider failed`;
+  return upstreamError(
+    `${what} (HTTP ${status})${shown ? `: ${shown}` : ""}`,
+    code,
+    quota ? quotaExhaustedReason : reasonForStatus(status),
+    {
+      retryAfterMs: f.retryAfterMs,
+      cause: auth ? { status } : { status, body: f.body.slice(0, 4096) },
+    },
+  );
 }
 
 function safeMessage(errorMessage: (body: string) => string | undefined, body: string): string | undefined {
@@ -121,19 +126,28 @@ export function fromUpstreamFetchError(err: unknown, provider: string): FetchFai
   const codes = errorCodes(err);
   if (codes.includes("UND_ERR_CONNECT_TIMEOUT")) {
     return {
-      error: upstreamError(`the ${provider} provider did not accept the connection in time`, Code.Unavailable, "UPSTREAM_CONNECT_TIMEOUT", { cause: err }),
+      error: upstreamError(`the ${provider} provider did not accept the connection in time`, Code.Unavailable, "UPSTREAM_CONNECT_TIMEOUT", {
+        cause: err,
+      }),
       retryable: true,
     };
   }
   if (codes.includes("UND_ERR_HEADERS_TIMEOUT")) {
     return {
-      error: upstreamError(`the ${provider} provider did not start answering in time`, Code.DeadlineExceeded, "UPSTREAM_FIRST_BYTE_TIMEOUT", { cause: err }),
+      error: upstreamError(
+        `the ${provider} provider did not start answering in time`,
+        Code.DeadlineExceeded,
+        "UPSTREAM_FIRST_BYTE_TIMEOUT",
+        { cause: err },
+      ),
       retryable: true,
     };
   }
   const errno = codes.find((c) => /^E[A-Z0-9_]+$/.test(c));
   return {
-    error: upstreamError(`the ${provider} provider is unreachable${errno ? ` (${errno})` : ""}`, Code.Unavailable, "UPSTREAM_UNREACHABLE", { cause: err }),
+    error: upstreamError(`the ${provider} provider is unreachable${errno ? ` (${errno})` : ""}`, Code.Unavailable, "UPSTREAM_UNREACHABLE", {
+      cause: err,
+    }),
     retryable: true,
   };
 }

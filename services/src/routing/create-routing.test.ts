@@ -101,13 +101,20 @@ describe("createRouting", () => {
 
   it("reads the key from the variable apiKeyEnv names, sends the configured headers, and streams through createHttpProvider", async () => {
     const r = routing(
-      { providers: { groq: { kind: "openai-chat", baseUrl: `${upstream.baseUrl}/openai/v1`, apiKeyEnv: "GROQ_API_KEY", headers: { "x-team": "t1" } } } },
+      {
+        providers: {
+          groq: { kind: "openai-chat", baseUrl: `${upstream.baseUrl}/openai/v1`, apiKeyEnv: "GROQ_API_KEY", headers: { "x-team": "t1" } },
+        },
+      },
       { GROQ_API_KEY: "gsk-test-key" },
     );
     upstream.requests.length = 0;
     const { events, error } = await run(byName(r.providers, "groq"), "llama-3.3-70b-versatile");
     expect(error).toBeUndefined();
-    expect(events[0]?.event).toMatchObject({ case: "started", value: { provider: "groq", model: "llama-3.3-70b-versatile", requestId: "req-1" } });
+    expect(events[0]?.event).toMatchObject({
+      case: "started",
+      value: { provider: "groq", model: "llama-3.3-70b-versatile", requestId: "req-1" },
+    });
     expect(events.at(-1)?.event.case).toBe("completed");
     expect(upstream.requests[0]?.url).toBe("/openai/v1/chat/completions");
     expect(upstream.requests[0]?.headers["authorization"]).toBe("Bearer gsk-test-key");
@@ -115,7 +122,10 @@ describe("createRouting", () => {
   });
 
   it("keeps the OPENAI_* shortcut: openai-compatible, kind openai-chat, through createHttpProvider", async () => {
-    const r = createRouting(loadConfig({ OPENAI_BASE_URL: `${upstream.baseUrl}/v1`, OPENAI_API_KEY: "sk-short", OPENAI_DEFAULT_MODEL: "gpt-x" }), { env: {} });
+    const r = createRouting(
+      loadConfig({ OPENAI_BASE_URL: `${upstream.baseUrl}/v1`, OPENAI_API_KEY: "sk-short", OPENAI_DEFAULT_MODEL: "gpt-x" }),
+      { env: {} },
+    );
     const p = byName(r.providers, "openai-compatible");
     expect(p.defaultModel).toBe("gpt-x");
     upstream.requests.length = 0;
@@ -125,7 +135,10 @@ describe("createRouting", () => {
   });
 
   it("lists a provider whose key variable is unset, refusing its requests with FAILED_PRECONDITION naming the variable", async () => {
-    const r = routing({ providers: { anthropic: { kind: "anthropic", apiKeyEnv: "MY_ANTHROPIC_KEY", defaultModel: "claude-haiku-4-5" } } }, { MY_ANTHROPIC_KEY: " " });
+    const r = routing(
+      { providers: { anthropic: { kind: "anthropic", apiKeyEnv: "MY_ANTHROPIC_KEY", defaultModel: "claude-haiku-4-5" } } },
+      { MY_ANTHROPIC_KEY: " " },
+    );
     const p = byName(r.providers, "anthropic");
     expect(p.defaultModel).toBe("claude-haiku-4-5");
     const { events, error } = await run(p, "claude-haiku-4-5");

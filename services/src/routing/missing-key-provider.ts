@@ -20,6 +20,7 @@ export function createMissingKeyProvider(o: {
     name: o.name,
     models: o.models,
     defaultModel: o.defaultModel,
+    // biome-ignore lint/correctness/useYield: it fails before any event, as a provider without its key must
     async *generate(_req: GenerateRequest, _model: string, signal: AbortSignal): AsyncIterable<StreamEvent> {
       signal.throwIfAborted();
       throw upstreamError(

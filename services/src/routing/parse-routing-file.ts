@@ -49,7 +49,7 @@ export function parseRoutingFile(
   } catch (e) {
     return fail("", `not valid JSON (${e instanceof Error ? e.message : "parse error"})`);
   }
-  if (!isObject(root)) return fail("", "want a JSON object with \"providers\" and optionally \"aliases\"");
+  if (!isObject(root)) return fail("", 'want a JSON object with "providers" and optionally "aliases"');
   for (const k of Object.keys(root)) {
     if (k !== "providers" && k !== "aliases" && !k.startsWith("$")) fail(k, 'unknown field (known: "providers", "aliases")');
   }
@@ -67,7 +67,7 @@ export function parseRoutingFile(
   const aliases: Record<string, string> = {};
   for (const [alias, target] of Object.entries(rawAliases as Json)) {
     const path = `aliases.${alias}`;
-    if (!aliasNamePattern.test(alias)) fail(path, "an alias is a bare model name: 1 to 128 characters, no \"/\" or whitespace");
+    if (!aliasNamePattern.test(alias)) fail(path, 'an alias is a bare model name: 1 to 128 characters, no "/" or whitespace');
     if (alias in providers) fail(path, `"${alias}" is also a provider name`);
     if (typeof target !== "string" || !/^[^/]+\/.+$/.test(target)) fail(path, 'want "<provider>/<model>"');
     aliases[alias] = target as string;
@@ -82,7 +82,7 @@ function parseEntry(
   defaultBaseUrls: Readonly<Record<string, string>>,
   fail: (path: string, why: string) => never,
 ): ProviderEntry {
-  if (!isObject(raw)) return fail(path, "want an object with at least \"kind\"");
+  if (!isObject(raw)) return fail(path, 'want an object with at least "kind"');
   for (const k of Object.keys(raw)) {
     if (credentialField.test(k)) fail(`${path}.${k}`, keysFromEnv);
     if (!entryFields.includes(k) && !k.startsWith("$")) fail(`${path}.${k}`, `unknown field (known: ${entryFields.join(", ")})`);
@@ -103,7 +103,7 @@ function parseEntry(
   }
   const apiKeyEnv = raw["apiKeyEnv"];
   if (apiKeyEnv !== undefined && (typeof apiKeyEnv !== "string" || !envNamePattern.test(apiKeyEnv))) {
-    fail(`${path}.apiKeyEnv`, "want the NAME of an environment variable (e.g. \"GROQ_API_KEY\"), not a key");
+    fail(`${path}.apiKeyEnv`, 'want the NAME of an environment variable (e.g. "GROQ_API_KEY"), not a key');
   }
   const headers = raw["headers"];
   if (headers !== undefined) {
@@ -121,7 +121,8 @@ function parseEntry(
     fail(`${path}.models`, "want a non-empty array of model names");
   }
   const defaultModel = raw["defaultModel"];
-  if (defaultModel !== undefined && (typeof defaultModel !== "string" || defaultModel === "")) fail(`${path}.defaultModel`, "want a model name");
+  if (defaultModel !== undefined && (typeof defaultModel !== "string" || defaultModel === ""))
+    fail(`${path}.defaultModel`, "want a model name");
   if (typeof defaultModel === "string" && Array.isArray(models) && !models.includes(defaultModel)) {
     fail(`${path}.defaultModel`, `"${defaultModel}" is not in "models"`);
   }

@@ -27,11 +27,7 @@ export function fixturesRoot(): string {
  * the suite fails if env `CI` is set, and is skipped with a console note
  * saying why otherwise. Fixture files are read in place, never copied.
  */
-export function describeUpstreamFixtures(
-  title: string,
-  dirs: readonly string[],
-  fn: (fixtures: readonly UpstreamFixture[]) => void,
-): void {
+export function describeUpstreamFixtures(title: string, dirs: readonly string[], fn: (fixtures: readonly UpstreamFixture[]) => void): void {
   const root = join(fixturesRoot(), "upstream");
   const missing = dirs.map((d) => join(root, d)).filter((p) => !existsSync(p));
   if (missing.length > 0) {
@@ -47,12 +43,15 @@ export function describeUpstreamFixtures(
     console.warn(`skipping "${title}": ${why}`);
   }
   describe.skipIf(missing.length > 0)(title, () => {
-    const fixtures = missing.length > 0 ? [] : dirs.flatMap((d) =>
-      readdirSync(join(root, d))
-        .filter((f) => f.endsWith(".sse") || f.endsWith(".ndjson"))
-        .sort()
-        .map((f) => ({ name: `${d}/${f}`, path: join(root, d, f), bytes: new Uint8Array(readFileSync(join(root, d, f))) })),
-    );
+    const fixtures =
+      missing.length > 0
+        ? []
+        : dirs.flatMap((d) =>
+            readdirSync(join(root, d))
+              .filter((f) => f.endsWith(".sse") || f.endsWith(".ndjson"))
+              .sort()
+              .map((f) => ({ name: `${d}/${f}`, path: join(root, d, f), bytes: new Uint8Array(readFileSync(join(root, d, f))) })),
+          );
     fn(fixtures);
   });
 }

@@ -38,9 +38,16 @@ function fakeGateway() {
     const headers = new Headers(init?.headers);
     requests.push({ method: init?.method ?? "GET", url, body: String(init?.body ?? ""), auth: headers.get("Authorization") });
     if (url.endsWith("/v1/streams")) {
-      return new Response(sse(at(1, ev.started("m", "p")), at(2, ev.inputRequested("in-1", "ok?", InputKind.CONFIRM)), at(3, ev.completed(FinishReason.STOP))), {
-        headers: { "Content-Type": "text/event-stream" },
-      });
+      return new Response(
+        sse(
+          at(1, ev.started("m", "p")),
+          at(2, ev.inputRequested("in-1", "ok?", InputKind.CONFIRM)),
+          at(3, ev.completed(FinishReason.STOP)),
+        ),
+        {
+          headers: { "Content-Type": "text/event-stream" },
+        },
+      );
     }
     if (url.endsWith(":input")) return Response.json({ inputId: "in-1" });
     if (url.endsWith(":cancel")) return Response.json({});
@@ -101,10 +108,15 @@ describe("createAirwaveClient", () => {
       WebSocket: RefusedSocket as unknown as WebSocketConstructor,
       guard: null,
     });
-    const ws = client.stream({ streamId: "S" }, { transport: "websocket", fallback: [], backoff: { delay: async () => {}, maxAttempts: 2 } });
-    await expect((async () => {
-      for await (const _ of ws);
-    })()).rejects.toMatchObject({ code: Code.Unavailable });
+    const ws = client.stream(
+      { streamId: "S" },
+      { transport: "websocket", fallback: [], backoff: { delay: async () => {}, maxAttempts: 2 } },
+    );
+    await expect(
+      (async () => {
+        for await (const _ of ws);
+      })(),
+    ).rejects.toMatchObject({ code: Code.Unavailable });
     expect(RefusedSocket.opened).toBe(3);
     const kinds: string[] = [];
     for await (const e of client.stream({ streamId: "S" })) kinds.push(eventKindName(e));

@@ -1,5 +1,12 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { type CreateStreamRequest, type CreateStreamRequestSchema, type Cursor, type StreamEvent, type StreamInfo, StreamService } from "@airwave/proto";
+import {
+  type CreateStreamRequest,
+  type CreateStreamRequestSchema,
+  type Cursor,
+  type StreamEvent,
+  type StreamInfo,
+  StreamService,
+} from "@airwave/proto";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { type ConnectionGuard, pageConnectionGuard } from "./connection-guard.js";
@@ -111,10 +118,7 @@ export interface AirwaveClient {
    * const s = client.stream({ request: { model: "simulator", messages } }, { signal, onRetry, onFallback });
    * for await (const e of s) render(e);
    */
-  stream(
-    req: CreateStreamRequest | MessageInitShape<typeof CreateStreamRequestSchema>,
-    opts?: StreamOptions,
-  ): ResumableStream;
+  stream(req: CreateStreamRequest | MessageInitShape<typeof CreateStreamRequestSchema>, opts?: StreamOptions): ResumableStream;
   /**
    * Follows an existing stream ({@link watchWithResume}): after `cursor`
    * (a Cursor or `"<epoch>:<seq>"`), or from its first event without one.
@@ -186,12 +190,18 @@ export function createAirwaveClient(o: AirwaveClientOptions): AirwaveClient {
   function makeTransport(n: TransportName): StreamTransport {
     const baseUrl = o.baseUrl;
     switch (n) {
-      case "connect": return createConnectStreamTransport({ baseUrl, ...fetchOpt });
-      case "grpc-web": return createGrpcWebStreamTransport({ baseUrl, ...fetchOpt });
-      case "sse": return createSseTransport({ baseUrl, ...fetchOpt, EventSource: o.EventSource });
-      case "sse-fetch": return createSseTransport({ baseUrl, ...fetchOpt, watchWith: "fetch" });
-      case "ndjson": return createNdjsonTransport({ baseUrl, ...fetchOpt });
-      case "long-poll": return createLongPollTransport({ baseUrl, ...fetchOpt });
+      case "connect":
+        return createConnectStreamTransport({ baseUrl, ...fetchOpt });
+      case "grpc-web":
+        return createGrpcWebStreamTransport({ baseUrl, ...fetchOpt });
+      case "sse":
+        return createSseTransport({ baseUrl, ...fetchOpt, EventSource: o.EventSource });
+      case "sse-fetch":
+        return createSseTransport({ baseUrl, ...fetchOpt, watchWith: "fetch" });
+      case "ndjson":
+        return createNdjsonTransport({ baseUrl, ...fetchOpt });
+      case "long-poll":
+        return createLongPollTransport({ baseUrl, ...fetchOpt });
       case "websocket":
         return createWebSocketTransport({ baseUrl, WebSocket: o.WebSocket, protocol: o.webSocketProtocol, apiKey: o.apiKey });
       default:

@@ -16,7 +16,5 @@ export interface RpcTransportOptions {
  * the decoder instead of failing it.
  */
 export function createConnectStreamTransport(o: RpcTransportOptions): StreamTransport {
-  return createRpcTransport(
-    createConnectTransport({ baseUrl: o.baseUrl, useBinaryFormat: true, ...(o.fetch ? { fetch: o.fetch } : {}) }),
-  );
+  return createRpcTransport(createConnectTransport({ baseUrl: o.baseUrl, useBinaryFormat: true, ...(o.fetch ? { fetch: o.fetch } : {}) }));
 }

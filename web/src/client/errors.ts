@@ -66,17 +66,30 @@ export async function errorFromResponse(res: Response): Promise<ConnectError> {
  */
 export function codeFromHttpStatus(status: number): Code {
   switch (status) {
-    case 400: return Code.InvalidArgument;
-    case 401: return Code.Unauthenticated;
-    case 403: return Code.PermissionDenied;
-    case 404: return Code.NotFound;
-    case 408: return Code.DeadlineExceeded;
-    case 409: return Code.Aborted;
-    case 429: return Code.Unavailable;
-    case 499: return Code.Canceled;
-    case 501: return Code.Unimplemented;
-    case 502: case 503: case 504: return Code.Unavailable;
-    default: return Code.Unknown;
+    case 400:
+      return Code.InvalidArgument;
+    case 401:
+      return Code.Unauthenticated;
+    case 403:
+      return Code.PermissionDenied;
+    case 404:
+      return Code.NotFound;
+    case 408:
+      return Code.DeadlineExceeded;
+    case 409:
+      return Code.Aborted;
+    case 429:
+      return Code.Unavailable;
+    case 499:
+      return Code.Canceled;
+    case 501:
+      return Code.Unimplemented;
+    case 502:
+    case 503:
+    case 504:
+      return Code.Unavailable;
+    default:
+      return Code.Unknown;
   }
 }
 

@@ -5,7 +5,5 @@ import type { StreamTransport } from "./transport.js";
 
 /** `StreamService` over gRPC-Web (connect-web), binary Protobuf. */
 export function createGrpcWebStreamTransport(o: RpcTransportOptions): StreamTransport {
-  return createRpcTransport(
-    createGrpcWebTransport({ baseUrl: o.baseUrl, useBinaryFormat: true, ...(o.fetch ? { fetch: o.fetch } : {}) }),
-  );
+  return createRpcTransport(createGrpcWebTransport({ baseUrl: o.baseUrl, useBinaryFormat: true, ...(o.fetch ? { fetch: o.fetch } : {}) }));
 }

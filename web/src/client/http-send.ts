@@ -6,7 +6,12 @@ import type { WatchFilter } from "./transport.js";
  * `fetch` that raises a ConnectError: for a network failure
  * (Code.Unavailable), an abort (Code.Canceled), and a non-2xx response.
  */
-export async function send(doFetch: typeof globalThis.fetch, url: string, signal: AbortSignal | undefined, init: RequestInit): Promise<Response> {
+export async function send(
+  doFetch: typeof globalThis.fetch,
+  url: string,
+  signal: AbortSignal | undefined,
+  init: RequestInit,
+): Promise<Response> {
   let res: Response;
   try {
     res = await doFetch(url, signal ? { ...init, signal } : init);
@@ -80,7 +85,9 @@ export async function postInput(
   try {
     body = await res.json();
   } catch (e) {
-    throw signal?.aborted ? abortError(signal) : new ConnectError("SendInput: the answer is not JSON", Code.Internal, undefined, undefined, e);
+    throw signal?.aborted
+      ? abortError(signal)
+      : new ConnectError("SendInput: the answer is not JSON", Code.Internal, undefined, undefined, e);
   }
   const answered = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["inputId"] : undefined;
   // Canonical proto JSON omits an empty string; the gateway always names the input, but accept the request's.

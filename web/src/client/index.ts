@@ -44,6 +44,12 @@ export {
 } from "./websocket-transport.js";
 export { codeFromCloseCode } from "./close-code.js";
 export { type ConnectionGuard, type ConnectionLease, createConnectionGuard, pageConnectionGuard } from "./connection-guard.js";
-export { createPageStreams, type PageHidePolicy, type PageStreams, type PageStreamsOptions, type PageWindow, type SavedStream } from "./page-streams.js";
+export {
+  createPageStreams,
+  type PageHidePolicy,
+  type PageStreams,
+  type PageStreamsOptions,
+  type PageWindow,
+  type SavedStream,
+} from "./page-streams.js";
 export type { StreamTransport, WatchFilter } from "./transport.js";
-

@@ -48,7 +48,8 @@ describe("createLongPollTransport", () => {
     );
     const t = createLongPollTransport({ baseUrl: "http://gw", fetch });
     const got: string[] = [];
-    for await (const e of t.create(create(CreateStreamRequestSchema, { streamId: "s" }), new AbortController().signal)) got.push(describeEvent(e));
+    for await (const e of t.create(create(CreateStreamRequestSchema, { streamId: "s" }), new AbortController().signal))
+      got.push(describeEvent(e));
     expect(got).toEqual(["1 started", "2 textDelta"]);
   });
 

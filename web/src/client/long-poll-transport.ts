@@ -1,5 +1,13 @@
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
-import { type CreateStreamRequest, CreateStreamRequestSchema, type Cursor, formatCursor, ResumeOutcome, type StreamEvent, StreamEventSchema } from "@airwave/proto";
+import {
+  type CreateStreamRequest,
+  CreateStreamRequestSchema,
+  type Cursor,
+  formatCursor,
+  ResumeOutcome,
+  type StreamEvent,
+  StreamEventSchema,
+} from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, toConnectError } from "./errors.js";
 import { eventsUrl, postCancel, postInput, send } from "./http-send.js";

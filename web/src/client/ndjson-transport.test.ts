@@ -34,7 +34,7 @@ async function watch(fetch: typeof globalThis.fetch, maxLineChars?: number) {
 
 describe("createNdjsonTransport", () => {
   it("reads lines however the body is split, CRLF and blank lines included", async () => {
-    const text = line(at(1, ev.started("m", "p"))).replace("\n", "\r\n") + "\n" + line(at(2, ev.textDelta("héllo 🦜"))) + line(at(3, ev.completed(FinishReason.STOP)));
+    const text = `${line(at(1, ev.started("m", "p"))).replace("\n", "\r\n")}\n${line(at(2, ev.textDelta("héllo 🦜")))}${line(at(3, ev.completed(FinishReason.STOP)))}`;
     const whole = await watch(answering([text]));
     const bytewise = await watch(answering([...text]));
     expect(whole).toEqual({ events: ["1 started", "2 textDelta", "3 completed"], error: undefined });

@@ -108,7 +108,12 @@ describe("createPageStreams", () => {
     const { storage, win, page } = setup();
     const { stream, push } = scripted("s1");
     const it = page.track(stream)[Symbol.asyncIterator]();
-    push(create(StreamEventSchema, { streamId: "s1", event: { case: "resumed", value: { outcome: ResumeOutcome.EPOCH_CHANGED, cursor: "F:0" } } }));
+    push(
+      create(StreamEventSchema, {
+        streamId: "s1",
+        event: { case: "resumed", value: { outcome: ResumeOutcome.EPOCH_CHANGED, cursor: "F:0" } },
+      }),
+    );
     await it.next();
     win.fire("pagehide");
     expect(saved(storage)).toEqual([{ streamId: "s1", cursor: "F:0" }]);

@@ -103,13 +103,7 @@ describe("streamWithResume", () => {
     const { backoff, delays } = recordedBackoff();
     const retries: unknown[] = [];
     const s = streamWithResume(transport, req, { streamId: "fixed-id-0000000000000000", backoff, onRetry: (r) => retries.push(r) });
-    expect(await collect(s)).toEqual([
-      "E:1 started",
-      "E:2 text a",
-      "resumed RECOVERED E:2",
-      "E:3 text b",
-      "E:4 completed",
-    ]);
+    expect(await collect(s)).toEqual(["E:1 started", "E:2 text a", "resumed RECOVERED E:2", "E:3 text b", "E:4 completed"]);
     expect(calls.map((c) => [c.method, c.streamId, c.cursor])).toEqual([
       ["create", "fixed-id-0000000000000000", undefined],
       ["watch", "fixed-id-0000000000000000", { epoch: "E", seq: 2 }],
@@ -242,7 +236,10 @@ describe("streamWithResume", () => {
   });
 
   it("announces an epoch change the transport did not", async () => {
-    const { transport } = fakeTransport([{ events: [started(1), text(2, "old")], error: unavailable() }, { events: [started(1, "F"), done(2, "F")] }]);
+    const { transport } = fakeTransport([
+      { events: [started(1), text(2, "old")], error: unavailable() },
+      { events: [started(1, "F"), done(2, "F")] },
+    ]);
     const { backoff } = recordedBackoff();
     expect(await collect(streamWithResume(transport, req, { backoff }))).toEqual([
       "E:1 started",
@@ -369,13 +366,19 @@ describe("adaptive fallback", () => {
 
   it("moves to the next transport after fallbackAfter failures in a row, keeping the cursor", async () => {
     stepsFor = {
-      ws: [{ events: [started(1), text(2, "a")], error: cut() }, { events: [], error: cut() }, { events: [], error: cut() }],
+      ws: [
+        { events: [started(1), text(2, "a")], error: cut() },
+        { events: [], error: cut() },
+        { events: [], error: cut() },
+      ],
       sse: [{ events: [text(2, "a"), text(3, "b"), done(4)] }],
     };
     const { lanes, fakes } = chainOf("ws", "sse");
     const fallbacks: FallbackInfo[] = [];
     const { backoff, delays } = recordedBackoff();
-    const out = await collect(streamWithResume(lanes, { streamId: "s" }, { backoff, fallbackAfter: 3, onFallback: (f) => fallbacks.push(f) }));
+    const out = await collect(
+      streamWithResume(lanes, { streamId: "s" }, { backoff, fallbackAfter: 3, onFallback: (f) => fallbacks.push(f) }),
+    );
     expect(out).toEqual(["E:1 started", "E:2 text a", "E:3 text b", "E:4 completed"]);
     expect(fakes[0]?.fake.calls.map((c) => c.method)).toEqual(["create", "watch", "watch"]);
     expect(fakes[1]?.fake.calls.map((c) => [c.method, c.cursor])).toEqual([["watch", { epoch: "E", seq: 2 }]]);
@@ -396,7 +399,13 @@ describe("adaptive fallback", () => {
     };
     const { lanes, fakes } = chainOf("ws", "sse");
     const fallbacks: FallbackInfo[] = [];
-    const out = await collect(streamWithResume(lanes, { streamId: "s" }, { backoff: recordedBackoff().backoff, fallbackAfter: 2, onFallback: (f) => fallbacks.push(f) }));
+    const out = await collect(
+      streamWithResume(
+        lanes,
+        { streamId: "s" },
+        { backoff: recordedBackoff().backoff, fallbackAfter: 2, onFallback: (f) => fallbacks.push(f) },
+      ),
+    );
     expect(out).toHaveLength(5);
     expect(fallbacks).toEqual([]);
     expect(fakes[1]?.fake.calls).toHaveLength(0);
@@ -410,7 +419,13 @@ describe("adaptive fallback", () => {
     };
     const { lanes, fakes } = chainOf("ws", "sse", "poll");
     const fallbacks: string[] = [];
-    const out = await collect(streamWithResume(lanes, { streamId: "s" }, { backoff: recordedBackoff().backoff, fallbackAfter: 1, onFallback: (f) => fallbacks.push(`${f.from}>${f.to}`) }));
+    const out = await collect(
+      streamWithResume(
+        lanes,
+        { streamId: "s" },
+        { backoff: recordedBackoff().backoff, fallbackAfter: 1, onFallback: (f) => fallbacks.push(`${f.from}>${f.to}`) },
+      ),
+    );
     expect(out).toEqual(["E:1 started", "E:2 completed"]);
     expect(fallbacks).toEqual(["ws>sse", "sse>poll"]);
     expect(fakes.map((f) => f.fake.calls.map((c) => `${c.method} ${c.streamId}`))).toEqual([["create s"], ["create s"], ["create s"]]);
@@ -418,11 +433,16 @@ describe("adaptive fallback", () => {
 
   it("stays on the last transport and gives up after maxAttempts over the whole chain", async () => {
     stepsFor = {
-      ws: [{ events: [], error: cut() }, { events: [], error: cut() }],
+      ws: [
+        { events: [], error: cut() },
+        { events: [], error: cut() },
+      ],
       sse: Array.from({ length: 10 }, () => ({ events: [], error: cut() })),
     };
     const { lanes, fakes } = chainOf("ws", "sse");
-    const err = await collect(streamWithResume(lanes, {}, { backoff: recordedBackoff({ maxAttempts: 5 }).backoff, fallbackAfter: 2 })).catch((e: unknown) => e);
+    const err = await collect(
+      streamWithResume(lanes, {}, { backoff: recordedBackoff({ maxAttempts: 5 }).backoff, fallbackAfter: 2 }),
+    ).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: Code.Unavailable });
     expect(fakes.map((f) => f.fake.calls.length)).toEqual([2, 4]); // 1 + 5 retries = 6 attempts
   });

@@ -254,7 +254,10 @@ async function* resume(
       signal.addEventListener("abort", onAbort, { once: true });
       let error: ConnectError;
       try {
-        const events = req !== undefined && cursor === undefined ? t.create(req, attempt.signal) : t.watch(streamId, cursor, attempt.signal, { agentIds: o.agentIds });
+        const events =
+          req !== undefined && cursor === undefined
+            ? t.create(req, attempt.signal)
+            : t.watch(streamId, cursor, attempt.signal, { agentIds: o.agentIds });
         for await (const e of events) {
           switch (e.event.case) {
             case "heartbeat":

@@ -22,10 +22,11 @@ const enc = new TextEncoder();
 function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let i = 0;
-  for (const p of parts) (out.set(p, i), (i += p.length));
+  for (const p of parts) out.set(p, i), (i += p.length);
   return out;
 }
-const message = (e: StreamEvent) => encodeEnvelope(0, toBinary(CreateStreamResponseSchema, create(CreateStreamResponseSchema, { event: e })));
+const message = (e: StreamEvent) =>
+  encodeEnvelope(0, toBinary(CreateStreamResponseSchema, create(CreateStreamResponseSchema, { event: e })));
 const connectEnd = (json: object) => encodeEnvelope(2, enc.encode(JSON.stringify(json)));
 const grpcWebTrailer = (text: string) => encodeEnvelope(0x80, enc.encode(text));
 

@@ -42,7 +42,7 @@ const events = [
   at(4, ev.reasoningDelta("thinking…")),
   at(5, ev.completed(FinishReason.STOP, { inputTokens: 3, outputTokens: 7 })),
 ];
-const wire = new TextEncoder().encode(": heartbeat\n\n" + events.map(frame).join(": hb\n\n").replace(/\n/g, "\r\n"));
+const wire = new TextEncoder().encode(`: heartbeat\n\n${events.map(frame).join(": hb\n\n").replace(/\n/g, "\r\n")}`);
 
 describe("readSseEvents", () => {
   it.each([1, 2, 3, 7, 64, wire.length])("is independent of chunk boundaries (%i-byte chunks)", async (size) => {
@@ -52,7 +52,7 @@ describe("readSseEvents", () => {
   });
 
   it("raises an `event: error` as a ConnectError with its code, after the events before it", async () => {
-    const text = frame(events[0]!) + `event: error\ndata: {"code":"resource_exhausted","message":"too many streams"}\n\n` + frame(events[1]!);
+    const text = `${frame(events[0]!)}event: error\ndata: {"code":"resource_exhausted","message":"too many streams"}\n\n${frame(events[1]!)}`;
     const got = await read(body(new TextEncoder().encode(text), 5));
     expect(got.events).toEqual([events[0]]);
     expect(got.error?.code).toBe(Code.ResourceExhausted);
@@ -60,7 +60,7 @@ describe("readSseEvents", () => {
   });
 
   it("raises Code.Unavailable when the body breaks off", async () => {
-    const got = await read(body(new TextEncoder().encode(frame(events[0]!) + "data: {\"seq"), 4, new TypeError("network error")));
+    const got = await read(body(new TextEncoder().encode(`${frame(events[0]!)}data: {"seq`), 4, new TypeError("network error")));
     expect(got.events).toEqual([events[0]]);
     expect(got.error?.code).toBe(Code.Unavailable);
   });

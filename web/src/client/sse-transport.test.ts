@@ -57,7 +57,6 @@ const sse = (text: string) => new Response(text, { headers: { "Content-Type": "t
 const jsonError = (status: number, code: string, message: string) =>
   new Response(JSON.stringify({ code, message }), { status, headers: { "Content-Type": "application/json" } });
 
-
 const req = create(CreateStreamRequestSchema, { streamId: "abcdefghijklmnopqrstuv", request: { model: "simulator" } });
 
 beforeEach(() => {
@@ -66,7 +65,7 @@ beforeEach(() => {
 
 describe("createSseTransport().create", () => {
   it("POSTs the request as canonical JSON and reads the SSE answer", async () => {
-    const { fetch, sent } = fakeFetch(sse(frame(started) + ": hb\n\n" + frame(hello) + frame(done)));
+    const { fetch, sent } = fakeFetch(sse(`${frame(started)}: hb\n\n${frame(hello)}${frame(done)}`));
     const t = createSseTransport({ baseUrl: "http://gw.test/", fetch });
     expect(await drain(t.create(req, new AbortController().signal))).toEqual({ kinds: ["started", "text_delta", "completed"] });
     expect(sent[0]?.url).toBe("http://gw.test/v1/streams");
@@ -95,7 +94,7 @@ describe("createSseTransport().create", () => {
   });
 
   it("raises an in-stream `event: error`", async () => {
-    const { fetch } = fakeFetch(sse(frame(started) + `event: error\ndata: {"code":"unavailable","message":"owner lost"}\n\n`));
+    const { fetch } = fakeFetch(sse(`${frame(started)}event: error\ndata: {"code":"unavailable","message":"owner lost"}\n\n`));
     const got = await drain(createSseTransport({ baseUrl: "", fetch }).create(req, new AbortController().signal));
     expect(got.kinds).toEqual(["started"]);
     expect(got.error?.code).toBe(Code.Unavailable);

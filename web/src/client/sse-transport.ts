@@ -103,7 +103,6 @@ export function createSseFetchTransport(o: Omit<SseTransportOptions, "watchWith"
   return createSseTransport({ ...o, watchWith: "fetch" });
 }
 
-
 /** The SSE `event:` names the gateway sends: every event kind, in snake_case. @private */
 const eventNames: readonly string[] = StreamEventSchema.fields.filter((f) => f.oneof !== undefined).map((f) => f.name);
 

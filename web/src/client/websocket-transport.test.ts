@@ -59,7 +59,9 @@ class FakeSocket extends EventTarget {
   /** What the client sent, decoded. */
   received(format: "json" | "proto" = "json"): WsClientMessage[] {
     return this.sent.map((d) =>
-      format === "json" ? fromJson(WsClientMessageSchema, JSON.parse(d as string) as JsonValue) : fromBinary(WsClientMessageSchema, d as Uint8Array),
+      format === "json"
+        ? fromJson(WsClientMessageSchema, JSON.parse(d as string) as JsonValue)
+        : fromBinary(WsClientMessageSchema, d as Uint8Array),
     );
   }
   last(): WsClientMessage {
@@ -77,7 +79,8 @@ const at = (streamId: string, seq: number, e: StreamEvent): StreamEvent => ({ ..
 const text = (id: string, seq: number, t: string) => at(id, seq, ev.textDelta(t));
 const done = (id: string, seq: number) => at(id, seq, ev.completed(FinishReason.STOP));
 const req = (streamId: string) => create(CreateStreamRequestSchema, { streamId, request: { model: "simulator" } });
-const textOf = (r: IteratorResult<StreamEvent>): string => (r.done ? "done" : r.value.event.case === "textDelta" ? r.value.event.value.text : (r.value.event.case ?? "unknown"));
+const textOf = (r: IteratorResult<StreamEvent>): string =>
+  r.done ? "done" : r.value.event.case === "textDelta" ? r.value.event.value.text : (r.value.event.case ?? "unknown");
 
 afterEach(() => {
   FakeSocket.all = [];
@@ -155,7 +158,9 @@ describe("createWebSocketTransport", () => {
     const second = t.watch("A", { epoch: "E", seq: 1 }, new AbortController().signal)[Symbol.asyncIterator]();
     const n2 = second.next();
     await expect(n1).rejects.toMatchObject({ code: Code.Canceled });
-    s.reply({ message: { case: "error", value: { requestId: s.last().requestId, streamId: "A", code: "invalid_argument", message: "bad cursor" } } });
+    s.reply({
+      message: { case: "error", value: { requestId: s.last().requestId, streamId: "A", code: "invalid_argument", message: "bad cursor" } },
+    });
     await expect(n2).rejects.toMatchObject({ code: Code.InvalidArgument });
     expect(s.received().map((m) => m.message.case)).toEqual(["watch", "watch", "unwatch"]);
   });
@@ -188,7 +193,12 @@ describe("createWebSocketTransport", () => {
     const s = socket();
     s.accept();
     const requestId = s.last().requestId;
-    s.reply({ message: { case: "error", value: { requestId, streamId: "A", code: "resource_exhausted", message: "busy", reason: "TOO_MANY_WATCHES", retryAfterMs: 1200 } } });
+    s.reply({
+      message: {
+        case: "error",
+        value: { requestId, streamId: "A", code: "resource_exhausted", message: "busy", reason: "TOO_MANY_WATCHES", retryAfterMs: 1200 },
+      },
+    });
     const err = (await na.catch((e: unknown) => e)) as ConnectError;
     expect(err).toBeInstanceOf(ConnectError);
     expect([err.code, err.rawMessage, err.metadata.get("airwave-reason"), err.metadata.get("retry-after-ms")]).toEqual([
@@ -261,7 +271,12 @@ describe("createWebSocketTransport", () => {
     s.reply({ message: { case: "ack", value: { requestId: s.last().requestId, streamId: "A", inputId: "in-1" } } });
     expect(await input).toBe("in-1");
     const refused = t.sendInput("A", "in-1", "yes");
-    s.reply({ message: { case: "error", value: { requestId: s.last().requestId, code: "failed_precondition", message: "answered", reason: "INPUT_NOT_PENDING" } } });
+    s.reply({
+      message: {
+        case: "error",
+        value: { requestId: s.last().requestId, code: "failed_precondition", message: "answered", reason: "INPUT_NOT_PENDING" },
+      },
+    });
     await expect(refused).rejects.toMatchObject({ code: Code.FailedPrecondition });
     const lost = t.cancel("B");
     s.drop(1006);

@@ -115,7 +115,8 @@ export function createWebSocketTransport(o: WebSocketTransportOptions): WebSocke
     ws.binaryType = "arraybuffer";
     const s: Session = { ws, open: false, closed: false, outbox: [], watches: new Map(), requests: new Map(), lastMessageAt: Date.now() };
     current = s;
-    if (o.apiKey !== undefined && !bearerInProtocol) send(s, create(WsClientMessageSchema, { message: { case: "auth", value: { bearer: o.apiKey } } }));
+    if (o.apiKey !== undefined && !bearerInProtocol)
+      send(s, create(WsClientMessageSchema, { message: { case: "auth", value: { bearer: o.apiKey } } }));
     ws.addEventListener("open", () => {
       s.open = true;
       for (const frame of s.outbox.splice(0)) ws.send(frame);
@@ -168,7 +169,14 @@ export function createWebSocketTransport(o: WebSocketTransportOptions): WebSocke
           w.ended = true; // the gateway ends the watch after the terminal event
           s.watches.delete(w.streamId);
         } else if (w.queue.length > maxQueued) {
-          detach(s, w, new ConnectError(`more than ${maxQueued} events of stream ${w.streamId} unread: resume from the cursor`, Code.ResourceExhausted));
+          detach(
+            s,
+            w,
+            new ConnectError(
+              `more than ${maxQueued} events of stream ${w.streamId} unread: resume from the cursor`,
+              Code.ResourceExhausted,
+            ),
+          );
         }
         w.wake?.();
         return;

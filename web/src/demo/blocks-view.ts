@@ -126,7 +126,6 @@ export function createBlocksView(container: HTMLElement, o: BlocksViewOptions): 
     else text.data = textOf(b);
     r.shown = b.count;
   }
-
 }
 
 function sameArray(a: TextChunks, b: TextChunks): boolean {
@@ -147,7 +146,9 @@ function toolCallNode(b: ToolCallBlock): HTMLElement {
     if (!parsed.ok || b.completed.incomplete) {
       const warn = document.createElement("p");
       warn.className = "warning";
-      warn.textContent = b.completed.incomplete ? "The call was cut before its arguments were complete." : `Arguments are not JSON: ${parsed.ok ? "" : parsed.error}`;
+      warn.textContent = b.completed.incomplete
+        ? "The call was cut before its arguments were complete."
+        : `Arguments are not JSON: ${parsed.ok ? "" : parsed.error}`;
       figure.append(warn);
     }
   } else {

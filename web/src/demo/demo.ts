@@ -146,7 +146,7 @@ function render(v: MessageState): void {
     mainToolsView.update(main.blocks);
   }
   for (const a of v.agents) if (a.id !== "") renderLane(a);
-  const answerAgent = main && main.blocks.some(isText) ? main : v.agents.filter((a) => a.id !== "").at(-1);
+  const answerAgent = main?.blocks.some(isText) ? main : v.agents.filter((a) => a.id !== "").at(-1);
   if (answerAgent && answerAgent.id !== outputAgent) {
     outputAgent = answerAgent.id;
     outputView.clear();
@@ -417,7 +417,8 @@ function loadSettings(): { transport?: string; preset?: string } | undefined {
     const v: unknown = JSON.parse(sessionStorage.getItem(settingsKey) ?? "null");
     if (typeof v !== "object" || v === null) return undefined;
     const r = v as Record<string, unknown>;
-    const transport = typeof r["transport"] === "string" && [...transportNames, "auto"].includes(r["transport"]) ? r["transport"] : undefined;
+    const transport =
+      typeof r["transport"] === "string" && [...transportNames, "auto"].includes(r["transport"]) ? r["transport"] : undefined;
     const preset = typeof r["preset"] === "string" ? r["preset"] : undefined;
     return { ...(transport ? { transport } : {}), ...(preset ? { preset } : {}) };
   } catch {

@@ -58,7 +58,11 @@ export function createFrameBatcher<T>(apply: (items: readonly T[]) => void, o: F
     o.requestFrame ?? (raf ? (cb) => raf.call(globalThis, cb) : (cb) => setTimeout(cb, delayMs));
   const cancelFrame: (h: unknown) => void =
     o.cancelFrame ??
-    (o.requestFrame ? () => {} : raf && caf ? (h) => caf.call(globalThis, h as number) : (h) => clearTimeout(h as ReturnType<typeof setTimeout>));
+    (o.requestFrame
+      ? () => {}
+      : raf && caf
+        ? (h) => caf.call(globalThis, h as number)
+        : (h) => clearTimeout(h as ReturnType<typeof setTimeout>));
   let queue: T[] = [];
   let scheduled = false;
   let handle: unknown;

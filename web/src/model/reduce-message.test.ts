@@ -91,7 +91,11 @@ describe("reduceMessage", () => {
   it("maps a failure to a Connect code and keeps the last usage", () => {
     const s = reduceMessages(
       createMessageState(),
-      logOf([ev.textDelta("par"), ev.usage({ outputTokens: 1 }), ev.failed(Code.ResourceExhausted, "slow down", "UPSTREAM_RATE_LIMITED", { retryAfterMs: 1500 })]),
+      logOf([
+        ev.textDelta("par"),
+        ev.usage({ outputTokens: 1 }),
+        ev.failed(Code.ResourceExhausted, "slow down", "UPSTREAM_RATE_LIMITED", { retryAfterMs: 1500 }),
+      ]),
     );
     expect(s.finish).toEqual({
       type: "failed",

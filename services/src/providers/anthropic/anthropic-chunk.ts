@@ -22,6 +22,8 @@ export interface AnthropicSseEvent {
  * `message_stop`, `ping`, `error`, or a type added later (ignored).
  *
  * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming
+ *
+ * @public the provider's wire shape, for readers and the typed parse stage to come; the mapper reads it through `asRecord`.
  */
 export interface AnthropicStreamEvent {
   readonly type?: unknown;
@@ -45,6 +47,8 @@ export interface AnthropicStreamEvent {
  * The `usage` object of `message_start.message` and `message_delta`.
  *
  * @see https://docs.anthropic.com/en/api/messages#response-usage
+ *
+ * @public the provider's wire shape, for readers and the typed parse stage to come; the mapper reads it through `asRecord`.
  */
 export interface AnthropicUsage {
   /** Input tokens that were neither read from nor written to the prompt cache. */

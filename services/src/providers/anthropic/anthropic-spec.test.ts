@@ -34,6 +34,8 @@ describe("anthropicSpec", () => {
   });
 
   it("reads the caller-safe message of an error body", () => {
-    expect(anthropicSpec.errorMessage(JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: "bad" } }))).toBe("bad");
+    expect(anthropicSpec.errorMessage(JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: "bad" } }))).toBe(
+      "bad",
+    );
   });
 });

@@ -25,7 +25,11 @@ const binary = (evs: StreamEvent[]) => evs.map((e) => Buffer.from(toBinary(Strea
 
 function upstreamDirs(): string[] {
   const root = join(fixturesRoot(), "upstream");
-  return existsSync(root) ? readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : ["anthropic"];
+  return existsSync(root)
+    ? readdirSync(root, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+    : ["anthropic"];
 }
 
 /** Lines a broken or hostile upstream might interleave: comments, stray fields, junk data, unknown events. */
@@ -34,7 +38,10 @@ const garbageLine = fc.oneof(
   fc.string({ maxLength: 40 }).map((s) => s.replace(/[\r\n]/g, " ")),
   fc.string({ maxLength: 40 }).map((s) => `data: ${s.replace(/[\r\n]/g, " ")}`),
   fc.jsonValue({ maxDepth: 2 }).map((v) => `data: ${JSON.stringify(v)}`),
-  fc.constantFrom('data: {"type": "content_block_delta", "index": 99, "delta": {"type": "text_delta", "text": "x"}}', 'data: {"type": "future_event"}'),
+  fc.constantFrom(
+    'data: {"type": "content_block_delta", "index": 99, "delta": {"type": "text_delta", "text": "x"}}',
+    'data: {"type": "future_event"}',
+  ),
 );
 
 describeUpstreamFixtures("anthropic decoding, properties over the recorded transcripts", upstreamDirs(), (all) => {
@@ -44,14 +51,10 @@ describeUpstreamFixtures("anthropic decoding, properties over the recorded trans
     const wholes = new Map<string, string[]>();
     for (const f of fixtures) wholes.set(f.name, binary(await decodeChunked(f.bytes)));
     await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(...fixtures),
-        fc.array(fc.nat(), { maxLength: 40 }),
-        async (f, raw) => {
-          const cuts = [...new Set(raw.map((n) => n % (f.bytes.byteLength + 1)))].sort((a, b) => a - b);
-          expect(binary(await decodeCut(f.bytes, cuts))).toEqual(wholes.get(f.name));
-        },
-      ),
+      fc.asyncProperty(fc.constantFrom(...fixtures), fc.array(fc.nat(), { maxLength: 40 }), async (f, raw) => {
+        const cuts = [...new Set(raw.map((n) => n % (f.bytes.byteLength + 1)))].sort((a, b) => a - b);
+        expect(binary(await decodeCut(f.bytes, cuts))).toEqual(wholes.get(f.name));
+      }),
       { numRuns: 60 },
     );
   });
@@ -110,7 +113,10 @@ it("never merges parallel tool calls, whatever the interleaving of their fragmen
       const done = new Map(ofKind(evs, "toolCallCompleted").map((c) => [c.callId, c]));
       calls.forEach((c, i) => {
         const id = `toolu_${i}`;
-        const streamed = ofKind(evs, "toolCallDelta").filter((d) => d.callId === id).map((d) => d.argumentsDelta).join("");
+        const streamed = ofKind(evs, "toolCallDelta")
+          .filter((d) => d.callId === id)
+          .map((d) => d.argumentsDelta)
+          .join("");
         expect(streamed).toBe(c.json);
         expect(done.get(id)?.argumentsJson).toBe(c.json);
         expect(done.get(id)?.name).toBe(`tool_${i}`);

@@ -11,7 +11,11 @@ import { describeUpstreamFixtures, fixturesRoot } from "../../testing/upstream-f
 /** Every upstream folder (the kind of each file decides whether it is ours). */
 function upstreamDirs(): string[] {
   const root = join(fixturesRoot(), "upstream");
-  return existsSync(root) ? readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name) : ["anthropic"];
+  return existsSync(root)
+    ? readdirSync(root, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+    : ["anthropic"];
 }
 
 /**
@@ -39,7 +43,8 @@ function expectations(bytes: Uint8Array) {
     const d = JSON.parse(line.slice(5));
     const usage = d.type === "message_start" ? d.message.usage : d.type === "message_delta" ? d.usage : undefined;
     for (const [k, v] of Object.entries(usage ?? {})) if (typeof v === "number") out.usage[k] = v;
-    if (typeof usage?.output_tokens_details?.thinking_tokens === "number") out.usage["thinking_tokens"] = usage.output_tokens_details.thinking_tokens;
+    if (typeof usage?.output_tokens_details?.thinking_tokens === "number")
+      out.usage["thinking_tokens"] = usage.output_tokens_details.thinking_tokens;
     if (d.type === "content_block_start") {
       const b = d.content_block;
       if (["tool_use", "server_tool_use", "mcp_tool_use"].includes(b.type)) {
@@ -76,7 +81,7 @@ describeUpstreamFixtures("anthropic: every recorded transcript", upstreamDirs(),
     expect(fixtures.length).toBeGreaterThanOrEqual(15);
   });
 
-  describe.each(fixtures.map((f) => [f.name, f] as const))("%s", (name, f) => {
+  describe.each(fixtures.map((f) => [f.name, f] as const))("%s", (_name, f) => {
     it("gives identical events fed in 1, 7, 64 bytes and whole, ending with exactly one terminal", async () => {
       const whole = await decodeChunked(f.bytes);
       terminalOf(whole);
@@ -89,7 +94,11 @@ describeUpstreamFixtures("anthropic: every recorded transcript", upstreamDirs(),
       expect(textOf(evs)).toBe(x.text);
       expect(reasoningOf(evs)).toBe(x.thinking);
       for (const [index, sig] of x.signatures) {
-        expect(ofKind(evs, "reasoningDelta").filter((r) => r.blockIndex === index && r.signature !== "").map((r) => r.signature)).toEqual([sig]);
+        expect(
+          ofKind(evs, "reasoningDelta")
+            .filter((r) => r.blockIndex === index && r.signature !== "")
+            .map((r) => r.signature),
+        ).toEqual([sig]);
       }
       // Every call stays separate, in start order, and completes with its own input.
       const started = ofKind(evs, "toolCallStarted");
@@ -97,7 +106,9 @@ describeUpstreamFixtures("anthropic: every recorded transcript", upstreamDirs(),
         x.calls.map((c, i) => [c.id, c.name, i, c.serverSide]),
       );
       for (const c of x.calls) {
-        const deltas = ofKind(evs, "toolCallDelta").filter((d) => d.callId === c.id).map((d) => d.argumentsDelta);
+        const deltas = ofKind(evs, "toolCallDelta")
+          .filter((d) => d.callId === c.id)
+          .map((d) => d.argumentsDelta);
         expect(deltas.join("")).toBe(c.json);
         expect(deltas.every((d) => d !== "")).toBe(true);
         const done = ofKind(evs, "toolCallCompleted").filter((d) => d.callId === c.id);

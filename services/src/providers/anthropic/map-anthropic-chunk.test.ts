@@ -97,8 +97,16 @@ describe("anthropicChunkMapper", () => {
   });
 
   it("maps redacted thinking to a redacted reasoning delta carrying its data as the signature", () => {
-    const evs = run(messageStart(), blockStart(0, { type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix/LafPsn4a" }), blockStop(0), messageDelta("end_turn"), messageStop);
-    expect(ofKind(evs, "reasoningDelta")).toEqual([expect.objectContaining({ text: "", signature: "EmwKAhgBEgy3va3pzix/LafPsn4a", redacted: true, blockIndex: 0 })]);
+    const evs = run(
+      messageStart(),
+      blockStart(0, { type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix/LafPsn4a" }),
+      blockStop(0),
+      messageDelta("end_turn"),
+      messageStop,
+    );
+    expect(ofKind(evs, "reasoningDelta")).toEqual([
+      expect.objectContaining({ text: "", signature: "EmwKAhgBEgy3va3pzix/LafPsn4a", redacted: true, blockIndex: 0 }),
+    ]);
   });
 
   it("streams a tool_use input: the empty first fragment gives no delta, the call completes with parsed JSON, TOOL_CALLS", () => {
@@ -120,12 +128,18 @@ describe("anthropicChunkMapper", () => {
     expect(ofKind(evs, "toolCallStarted")).toEqual([
       expect.objectContaining({ callId: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", name: "get_weather", index: 0, providerExecuted: false }),
     ]);
-    expect(ofKind(evs, "toolCallDelta").map((d) => d.argumentsDelta)).toEqual(['{"location":', ' "San Francisc', 'o, CA", "unit": "fahrenheit"}']);
+    expect(ofKind(evs, "toolCallDelta").map((d) => d.argumentsDelta)).toEqual([
+      '{"location":',
+      ' "San Francisc',
+      'o, CA", "unit": "fahrenheit"}',
+    ]);
     const [done] = ofKind(evs, "toolCallCompleted");
     expect(JSON.parse(done?.argumentsJson ?? "")).toEqual({ location: "San Francisco, CA", unit: "fahrenheit" });
     expect(done?.incomplete).toBe(false);
     // The call completes at its block's stop, before the stop reason arrives.
-    expect(evs.findIndex((e) => e.event.case === "toolCallCompleted")).toBeLessThan(evs.findIndex((e) => e.event.case === "usage" && e !== evs[0]));
+    expect(evs.findIndex((e) => e.event.case === "toolCallCompleted")).toBeLessThan(
+      evs.findIndex((e) => e.event.case === "usage" && e !== evs[0]),
+    );
     expect(completed(evs).finishReason).toBe(FinishReason.TOOL_CALLS);
   });
 
@@ -152,12 +166,25 @@ describe("anthropicChunkMapper", () => {
   });
 
   it("completes a tool call without input as {}", () => {
-    const evs = run(messageStart(), blockStart(0, { type: "tool_use", id: "toolu_x", name: "now", input: {} }), blockDelta(0, { type: "input_json_delta", partial_json: "" }), blockStop(0), messageDelta("tool_use"), messageStop);
+    const evs = run(
+      messageStart(),
+      blockStart(0, { type: "tool_use", id: "toolu_x", name: "now", input: {} }),
+      blockDelta(0, { type: "input_json_delta", partial_json: "" }),
+      blockStop(0),
+      messageDelta("tool_use"),
+      messageStop,
+    );
     expect(ofKind(evs, "toolCallCompleted")).toEqual([expect.objectContaining({ argumentsJson: "{}", incomplete: false })]);
   });
 
   it("passes on an input sent whole at the block's start as its one fragment", () => {
-    const evs = run(messageStart(), blockStart(0, { type: "tool_use", id: "toolu_x", name: "f", input: { a: 1 } }), blockStop(0), messageDelta("tool_use"), messageStop);
+    const evs = run(
+      messageStart(),
+      blockStart(0, { type: "tool_use", id: "toolu_x", name: "f", input: { a: 1 } }),
+      blockStop(0),
+      messageDelta("tool_use"),
+      messageStop,
+    );
     expect(ofKind(evs, "toolCallDelta").map((d) => d.argumentsDelta)).toEqual(['{"a":1}']);
     expect(ofKind(evs, "toolCallCompleted")).toEqual([expect.objectContaining({ argumentsJson: '{"a":1}' })]);
   });
@@ -179,7 +206,13 @@ describe("anthropicChunkMapper", () => {
   });
 
   it("marks an empty tool input at max_tokens incomplete, and one cut by model_context_window_exceeded too", () => {
-    const empty = run(messageStart(), blockStart(0, { type: "tool_use", id: "t", name: "f", input: {} }), blockStop(0), messageDelta("max_tokens"), messageStop);
+    const empty = run(
+      messageStart(),
+      blockStart(0, { type: "tool_use", id: "t", name: "f", input: {} }),
+      blockStop(0),
+      messageDelta("max_tokens"),
+      messageStop,
+    );
     expect(ofKind(empty, "toolCallCompleted")).toEqual([expect.objectContaining({ argumentsJson: "", incomplete: true })]);
     const ctx = run(
       messageStart(),
@@ -225,7 +258,11 @@ describe("anthropicChunkMapper", () => {
       blockStart(0, { type: "server_tool_use", id: "srvtoolu_01", name: "web_search", input: {} }),
       blockDelta(0, { type: "input_json_delta", partial_json: '{"query": "weather"}' }),
       blockStop(0),
-      blockStart(1, { type: "web_search_tool_result", tool_use_id: "srvtoolu_01", content: { type: "web_search_tool_result_error", error_code: "max_uses_exceeded" } }),
+      blockStart(1, {
+        type: "web_search_tool_result",
+        tool_use_id: "srvtoolu_01",
+        content: { type: "web_search_tool_result_error", error_code: "max_uses_exceeded" },
+      }),
       blockStop(1),
       blockStart(2, { type: "mcp_tool_use", id: "mcptoolu_01", name: "echo", server_name: "example", input: {} }),
       blockStop(2),
@@ -246,7 +283,13 @@ describe("anthropicChunkMapper", () => {
   });
 
   it("attaches citations to the block's next text delta, or to an empty one at its stop", () => {
-    const citation = { type: "char_location", cited_text: "The grass is green.", document_index: 0, start_char_index: 0, end_char_index: 20 };
+    const citation = {
+      type: "char_location",
+      cited_text: "The grass is green.",
+      document_index: 0,
+      start_char_index: 0,
+      end_char_index: 20,
+    };
     const evs = run(
       messageStart(),
       blockStart(0, { type: "text", text: "", citations: [] }),
@@ -288,7 +331,11 @@ describe("anthropicChunkMapper", () => {
   it("maps pause_turn to STOP, refusal to CONTENT_FILTER with stop_details, keeping the raw reasons", () => {
     const paused = completed(run(messageStart(), messageDelta("pause_turn"), messageStop));
     expect([paused.finishReason, paused.rawFinishReason]).toEqual([FinishReason.STOP, "pause_turn"]);
-    const evs = run(messageStart(), messageDelta("refusal", { output_tokens: 3 }, { stop_details: { type: "refusal", category: "cyber" } }), messageStop);
+    const evs = run(
+      messageStart(),
+      messageDelta("refusal", { output_tokens: 3 }, { stop_details: { type: "refusal", category: "cyber" } }),
+      messageStop,
+    );
     expect([completed(evs).finishReason, completed(evs).rawFinishReason]).toEqual([FinishReason.CONTENT_FILTER, "refusal"]);
     expect(evs.at(-1)?.providerMetadata).toEqual({ stop_details: { type: "refusal", category: "cyber" } });
   });
@@ -343,7 +390,9 @@ describe("anthropicChunkMapper", () => {
   it("ignores everything after the terminal event", () => {
     const s = anthropicChunkMapper.init();
     for (const e of basic) anthropicChunkMapper.map(s, { event: undefined, data: { success: true, value: e } });
-    expect(anthropicChunkMapper.map(s, { event: undefined, data: { success: true, value: blockDelta(0, { type: "text_delta", text: "x" }) } })).toEqual([]);
+    expect(
+      anthropicChunkMapper.map(s, { event: undefined, data: { success: true, value: blockDelta(0, { type: "text_delta", text: "x" }) } }),
+    ).toEqual([]);
     expect(anthropicChunkMapper.end(s)).toEqual([]);
   });
 });

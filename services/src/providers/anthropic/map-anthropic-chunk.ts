@@ -3,16 +3,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { Mapper } from "../../adapt.js";
 import { type AnthropicSseEvent, asRecord, nonEmpty } from "./anthropic-chunk.js";
-import {
-  type Block,
-  extras,
-  isErrorResult,
-  isToolResultType,
-  isToolUseType,
-  json,
-  parses,
-  type ToolBlock,
-} from "./anthropic-blocks.js";
+import { type Block, extras, isErrorResult, isToolResultType, isToolUseType, json, parses, type ToolBlock } from "./anthropic-blocks.js";
 import { mapAnthropicError } from "./map-anthropic-error.js";
 import { mapAnthropicStopReason } from "./map-anthropic-stop-reason.js";
 import { type AnthropicUsageCounts, foldAnthropicUsage, mapAnthropicUsage } from "./map-anthropic-usage.js";
@@ -326,10 +317,15 @@ function closeTool(s: AnthropicChunkState, block: ToolBlock, cut: boolean): Stre
     out.push(
       ...end(
         s,
-        ev.failed(Code.Internal, `the model produced input for tool "${block.name}" that is not valid JSON`, "UPSTREAM_INVALID_TOOL_ARGUMENTS", {
-          retryable: true,
-          usage: mapAnthropicUsage(s.counts),
-        }),
+        ev.failed(
+          Code.Internal,
+          `the model produced input for tool "${block.name}" that is not valid JSON`,
+          "UPSTREAM_INVALID_TOOL_ARGUMENTS",
+          {
+            retryable: true,
+            usage: mapAnthropicUsage(s.counts),
+          },
+        ),
       ),
     );
   }

@@ -39,7 +39,11 @@ describe("mapAnthropicError", () => {
 describe("errorBodyMessage", () => {
   it("reads error.message from Anthropic's error shape, one line, bounded", () => {
     // https://docs.anthropic.com/en/api/errors#error-shapes
-    const body = JSON.stringify({ type: "error", error: { type: "not_found_error", message: "The requested resource could not be found." }, request_id: "req_1" });
+    const body = JSON.stringify({
+      type: "error",
+      error: { type: "not_found_error", message: "The requested resource could not be found." },
+      request_id: "req_1",
+    });
     expect(errorBodyMessage(body)).toBe("The requested resource could not be found.");
     expect(errorBodyMessage(JSON.stringify({ error: { message: "x".repeat(1000) } }))?.length).toBe(300);
     expect(errorBodyMessage("")).toBeUndefined();

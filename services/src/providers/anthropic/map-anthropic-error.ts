@@ -49,9 +49,24 @@ const table: Readonly<Record<string, Row>> = {
     what: "the inference provider's rate limit is exhausted",
     show: true,
   },
-  invalid_request_error: { code: Code.InvalidArgument, reason: "UPSTREAM_REJECTED", what: "the inference provider refused the request", show: true },
-  request_too_large: { code: Code.InvalidArgument, reason: "UPSTREAM_REJECTED", what: "the request is too large for the inference provider", show: true },
-  not_found_error: { code: Code.NotFound, reason: "UPSTREAM_REJECTED", what: "the inference provider does not know this model or resource", show: true },
+  invalid_request_error: {
+    code: Code.InvalidArgument,
+    reason: "UPSTREAM_REJECTED",
+    what: "the inference provider refused the request",
+    show: true,
+  },
+  request_too_large: {
+    code: Code.InvalidArgument,
+    reason: "UPSTREAM_REJECTED",
+    what: "the request is too large for the inference provider",
+    show: true,
+  },
+  not_found_error: {
+    code: Code.NotFound,
+    reason: "UPSTREAM_REJECTED",
+    what: "the inference provider does not know this model or resource",
+    show: true,
+  },
   authentication_error: {
     code: Code.FailedPrecondition,
     reason: "UPSTREAM_AUTH",
@@ -97,4 +112,3 @@ export function mapAnthropicError(error: unknown): MappedAnthropicError {
     retryable: row.code === Code.Unavailable || (row.code === Code.ResourceExhausted && row.reason !== quotaExhaustedReason),
   };
 }
-

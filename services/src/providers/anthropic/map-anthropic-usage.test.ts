@@ -5,7 +5,9 @@ describe("Anthropic usage", () => {
   it("sums input, cache read and cache write into the input tokens, and keeps each cache count", () => {
     // https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching#tracking-cache-performance
     const c: AnthropicUsageCounts = {};
-    expect(foldAnthropicUsage(c, { input_tokens: 50, cache_creation_input_tokens: 248, cache_read_input_tokens: 1000, output_tokens: 1 })).toBe(true);
+    expect(
+      foldAnthropicUsage(c, { input_tokens: 50, cache_creation_input_tokens: 248, cache_read_input_tokens: 1000, output_tokens: 1 }),
+    ).toBe(true);
     expect(mapAnthropicUsage(c)).toEqual({ inputTokens: 1298, cachedInputTokens: 1000, cacheWriteInputTokens: 248, outputTokens: 1 });
   });
 
@@ -22,7 +24,9 @@ describe("Anthropic usage", () => {
     const c: AnthropicUsageCounts = {};
     expect(foldAnthropicUsage(c, { output_tokens: 0 })).toBe(true);
     expect(mapAnthropicUsage(c)).toEqual({ outputTokens: 0 });
-    expect(foldAnthropicUsage(c, { input_tokens: -1, cache_read_input_tokens: 1.5, output_tokens: "3", service_tier: "standard" })).toBe(false);
+    expect(foldAnthropicUsage(c, { input_tokens: -1, cache_read_input_tokens: 1.5, output_tokens: "3", service_tier: "standard" })).toBe(
+      false,
+    );
     expect(mapAnthropicUsage(c)).toEqual({ outputTokens: 0 });
     expect(foldAnthropicUsage({}, null)).toBe(false);
     expect(mapAnthropicUsage({})).toBeUndefined();

@@ -5,8 +5,12 @@ import { describe, expect, it } from "vitest";
 import { toAnthropicRequest } from "./to-anthropic-request.js";
 
 const text = (value: string) => ({ part: { case: "text" as const, value } });
-const call = (callId: string, name: string, argumentsJson: string) => ({ part: { case: "toolCall" as const, value: { callId, name, argumentsJson } } });
-const result = (callId: string, r: string, isError = false) => ({ part: { case: "toolResult" as const, value: { callId, result: r, isError } } });
+const call = (callId: string, name: string, argumentsJson: string) => ({
+  part: { case: "toolCall" as const, value: { callId, name, argumentsJson } },
+});
+const result = (callId: string, r: string, isError = false) => ({
+  part: { case: "toolResult" as const, value: { callId, result: r, isError } },
+});
 
 describe("toAnthropicRequest", () => {
   it("maps system, messages, tool calls and results, tools, tool choice and sampling", () => {
@@ -15,12 +19,18 @@ describe("toAnthropicRequest", () => {
       messages: [
         { role: Role.SYSTEM, parts: [text("be brief")] },
         { role: Role.USER, parts: [text("weather in"), text(""), text("Oslo?")], name: "ann" },
-        { role: Role.ASSISTANT, parts: [text("Checking."), call("toolu_1", "get_weather", '{"city":"Oslo"}'), call("toolu_2", "get_time", "")] },
+        {
+          role: Role.ASSISTANT,
+          parts: [text("Checking."), call("toolu_1", "get_weather", '{"city":"Oslo"}'), call("toolu_2", "get_time", "")],
+        },
         { role: Role.TOOL, parts: [result("toolu_1", "sunny"), result("toolu_2", "clock broken", true)] },
         { role: Role.SYSTEM, parts: [text("answer in French")] },
         { role: Role.USER, parts: [text("and tomorrow?")] },
       ],
-      tools: [{ name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } }, { name: "get_time" }],
+      tools: [
+        { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+        { name: "get_time" },
+      ],
       toolChoice: { choice: { case: "mode", value: ToolChoiceMode.REQUIRED } },
       temperature: 0.5,
       topP: 0.25,
@@ -35,7 +45,13 @@ describe("toAnthropicRequest", () => {
       stream: true,
       system: "be brief\n\nanswer in French",
       messages: [
-        { role: "user", content: [{ type: "text", text: "weather in" }, { type: "text", text: "Oslo?" }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "weather in" },
+            { type: "text", text: "Oslo?" },
+          ],
+        },
         {
           role: "assistant",
           content: [
@@ -79,8 +95,10 @@ describe("toAnthropicRequest", () => {
 
   it("maps each tool choice, and leaves it out without tools", () => {
     const choice = (c: { case: "mode"; value: ToolChoiceMode } | { case: "toolName"; value: string }, tools = [{ name: "f" }]) =>
-      toAnthropicRequest(create(GenerateRequestSchema, { messages: [{ role: Role.USER, parts: [text("hi")] }], tools, toolChoice: { choice: c } }), "m")
-        .tool_choice;
+      toAnthropicRequest(
+        create(GenerateRequestSchema, { messages: [{ role: Role.USER, parts: [text("hi")] }], tools, toolChoice: { choice: c } }),
+        "m",
+      ).tool_choice;
     expect(choice({ case: "mode", value: ToolChoiceMode.AUTO })).toEqual({ type: "auto" });
     expect(choice({ case: "mode", value: ToolChoiceMode.NONE })).toEqual({ type: "none" });
     expect(choice({ case: "mode", value: ToolChoiceMode.UNSPECIFIED })).toBeUndefined();
@@ -98,7 +116,11 @@ describe("toAnthropicRequest", () => {
   it("maps reasoning effort to a thinking budget below max_tokens", () => {
     const req = (effort: ReasoningEffort, maxOutputTokens?: number) =>
       toAnthropicRequest(
-        create(GenerateRequestSchema, { messages: [{ role: Role.USER, parts: [text("hi")] }], reasoning: { effort }, ...(maxOutputTokens ? { maxOutputTokens } : {}) }),
+        create(GenerateRequestSchema, {
+          messages: [{ role: Role.USER, parts: [text("hi")] }],
+          reasoning: { effort },
+          ...(maxOutputTokens ? { maxOutputTokens } : {}),
+        }),
         "m",
       );
     expect(req(ReasoningEffort.LOW)).toMatchObject({ thinking: { type: "enabled", budget_tokens: 2048 }, max_tokens: 4096 + 2048 });
@@ -123,7 +145,12 @@ describe("toAnthropicRequest", () => {
   });
 
   it("drops messages left without content", () => {
-    const req = create(GenerateRequestSchema, { messages: [{ role: Role.USER, parts: [text("")] }, { role: Role.USER, parts: [text("hi")] }] });
+    const req = create(GenerateRequestSchema, {
+      messages: [
+        { role: Role.USER, parts: [text("")] },
+        { role: Role.USER, parts: [text("hi")] },
+      ],
+    });
     expect(toAnthropicRequest(req, "m").messages).toEqual([{ role: "user", content: [{ type: "text", text: "hi" }] }]);
   });
 });

@@ -29,11 +29,18 @@ const oneTerminalLast = (evs: StreamEvent[]) => {
 };
 const ofKind = <K extends StreamEvent["event"]["case"]>(evs: StreamEvent[], k: K) =>
   evs.flatMap((e) => (e.event.case === k ? [e.event.value as Extract<StreamEvent["event"], { case: K }>["value"]] : []));
-const meta = (evs: StreamEvent[], key: string) => evs.flatMap((e) => (e.providerMetadata?.[key] !== undefined ? [e.providerMetadata[key]] : []));
+const meta = (evs: StreamEvent[], key: string) =>
+  evs.flatMap((e) => (e.providerMetadata?.[key] !== undefined ? [e.providerMetadata[key]] : []));
 
 /** What a transcript's `data:` chunks say, read directly from its text (independent of the mapper). */
 function expectations(text: string) {
-  const out = { text: "", reasoning: "", calls: [] as string[], finish: undefined as string | undefined, usage: undefined as Record<string, number> | undefined };
+  const out = {
+    text: "",
+    reasoning: "",
+    calls: [] as string[],
+    finish: undefined as string | undefined,
+    usage: undefined as Record<string, number> | undefined,
+  };
   for (const line of text.split(/\r?\n/)) {
     if (!line.startsWith("data:")) continue;
     const j = JSON.parse(line.slice(5));
@@ -69,15 +76,29 @@ describeUpstreamFixtures(
         const evs = await decode(f.bytes);
         const want = expectations(new TextDecoder().decode(f.bytes));
         const end = oneTerminalLast(evs);
-        expect(ofKind(evs, "textDelta").filter((_, i) => evs.filter((e) => e.event.case === "textDelta")[i]?.choiceIndex === 0).map((t) => t.text).join("")).toBe(want.text);
-        expect(ofKind(evs, "reasoningDelta").map((t) => t.text).join("")).toBe(want.reasoning);
+        expect(
+          ofKind(evs, "textDelta")
+            .filter((_, i) => evs.filter((e) => e.event.case === "textDelta")[i]?.choiceIndex === 0)
+            .map((t) => t.text)
+            .join(""),
+        ).toBe(want.text);
+        expect(
+          ofKind(evs, "reasoningDelta")
+            .map((t) => t.text)
+            .join(""),
+        ).toBe(want.reasoning);
         expect(ofKind(evs, "toolCallStarted").map((c) => c.name)).toEqual(want.calls);
         const completed = ofKind(evs, "toolCallCompleted");
         expect(new Set(completed.map((c) => c.callId)).size).toBe(completed.length);
         for (const c of completed) {
           expect(c.incomplete).toBe(false);
           expect(() => JSON.parse(c.argumentsJson)).not.toThrow();
-          expect(ofKind(evs, "toolCallDelta").filter((d) => d.callId === c.callId).map((d) => d.argumentsDelta).join("")).toBe(c.argumentsJson);
+          expect(
+            ofKind(evs, "toolCallDelta")
+              .filter((d) => d.callId === c.callId)
+              .map((d) => d.argumentsDelta)
+              .join(""),
+          ).toBe(c.argumentsJson);
         }
         if (name.endsWith("vertex-error-object-mid-stream.sse") || want.finish === undefined) {
           expect(end.case).toBe("failed");
@@ -102,11 +123,18 @@ describeUpstreamFixtures(
 
     it("text-basic (CRLF CRLF): the whole answer, usage first without output then with it", async () => {
       const evs = await file("text-basic.sse");
-      expect(ofKind(evs, "textDelta").map((t) => t.text).join("")).toBe("The capital of France is Paris.\n");
+      expect(
+        ofKind(evs, "textDelta")
+          .map((t) => t.text)
+          .join(""),
+      ).toBe("The capital of France is Paris.\n");
       const usage = ofKind(evs, "usage");
       expect(usage[0]).toMatchObject({ inputTokens: 15 });
       expect(usage[0]?.outputTokens).toBeUndefined();
-      expect(oneTerminalLast(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP, usage: { inputTokens: 13, outputTokens: 8 } } });
+      expect(oneTerminalLast(evs)).toMatchObject({
+        case: "completed",
+        value: { finishReason: FinishReason.STOP, usage: { inputTokens: 13, outputTokens: 8 } },
+      });
       expect(meta(evs, "responseId")).toEqual(["w1peaMz6INOvnvgPgYfPiQY"]);
     });
 
@@ -124,7 +152,10 @@ describeUpstreamFixtures(
       expect(ofKind(await file("code-execution-parts.sse"), "reasoningDelta").map((r) => r.signature.slice(0, 10))).toEqual(["EoECCv4BAQ"]);
       const call = await file("function-call-with-thought-signature.sse");
       expect(String(meta(call, "thoughtSignature")[0])).toMatch(/^EpwICpkIAXLI2nx/);
-      expect(oneTerminalLast(call)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS, usage: { reasoningTokens: 202 } } });
+      expect(oneTerminalLast(call)).toMatchObject({
+        case: "completed",
+        value: { finishReason: FinishReason.TOOL_CALLS, usage: { reasoningTokens: 202 } },
+      });
     });
 
     it("thought-text-then-streamed-function-calls: four calls, never merged, each with its own arguments", async () => {
@@ -165,19 +196,33 @@ describeUpstreamFixtures(
 
     it("vertex-error-object-mid-stream: the bare error object ends the stream with the mapped failure", async () => {
       const evs = await file("vertex-error-object-mid-stream.sse");
-      expect(ofKind(evs, "textDelta").map((t) => t.text).join("")).toBe("First Second ");
-      expect(oneTerminalLast(evs)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR", retryable: true } });
+      expect(
+        ofKind(evs, "textDelta")
+          .map((t) => t.text)
+          .join(""),
+      ).toBe("First Second ");
+      expect(oneTerminalLast(evs)).toMatchObject({
+        case: "failed",
+        value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR", retryable: true },
+      });
     });
 
     it("vertex-finish-reason-safety: CONTENT_FILTER with the blocking safety ratings kept", async () => {
       const evs = await file("vertex-finish-reason-safety.sse");
-      expect(oneTerminalLast(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.CONTENT_FILTER, rawFinishReason: "SAFETY" } });
+      expect(oneTerminalLast(evs)).toMatchObject({
+        case: "completed",
+        value: { finishReason: FinishReason.CONTENT_FILTER, rawFinishReason: "SAFETY" },
+      });
       expect(JSON.stringify(meta(evs, "safetyRatings"))).toContain('"blocked":true');
     });
 
     it("vertex-escaped-quotes: quotes survive; a recording without finishReason is truncated, not a normal stop", async () => {
       const evs = await file("vertex-escaped-quotes.sse");
-      expect(ofKind(evs, "textDelta").map((t) => t.text).join("")).toContain('"');
+      expect(
+        ofKind(evs, "textDelta")
+          .map((t) => t.text)
+          .join(""),
+      ).toContain('"');
       expect(oneTerminalLast(evs)).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_TRUNCATED" } });
     });
 
@@ -223,14 +268,19 @@ describeUpstreamFixtures(
 );
 
 describe("decodeGeminiStream framing", () => {
-  const chunk = (text: string, finish?: string) => JSON.stringify({ candidates: [{ content: { parts: [{ text }] }, ...(finish ? { finishReason: finish } : {}) }] });
+  const chunk = (text: string, finish?: string) =>
+    JSON.stringify({ candidates: [{ content: { parts: [{ text }] }, ...(finish ? { finishReason: finish } : {}) }] });
 
   it("reads LF, CRLF and CR separators alike, also when a CRLF is split between chunks", async () => {
     for (const nl of ["\n", "\r\n", "\r"]) {
       const body = enc(`data: ${chunk("a")}${nl}${nl}data: ${chunk("b", "STOP")}${nl}${nl}`);
       for (const size of [0, 1, 2, 3]) {
         const evs = await decode(body, size);
-        expect(ofKind(evs, "textDelta").map((t) => t.text).join("")).toBe("ab");
+        expect(
+          ofKind(evs, "textDelta")
+            .map((t) => t.text)
+            .join(""),
+        ).toBe("ab");
         expect(oneTerminalLast(evs).case).toBe("completed");
       }
     }
@@ -245,12 +295,18 @@ describe("decodeGeminiStream framing", () => {
     const err = JSON.stringify({ error: { code: 503, message: "The model is overloaded.", status: "UNAVAILABLE" } });
     const evs = await decode(enc(`: keep-alive\nfoo: bar\ndata: ${chunk("a")}\n\n${err}\n`), 5);
     expect(ofKind(evs, "textDelta").map((t) => t.text)).toEqual(["a"]);
-    expect(oneTerminalLast(evs)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR" } });
+    expect(oneTerminalLast(evs)).toMatchObject({
+      case: "failed",
+      value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR" },
+    });
   });
 
   it("fails non-SSE text that is not JSON as malformed", async () => {
     const evs = await decode(enc(`data: ${chunk("a", "STOP")}\n\n<html>502 Bad Gateway</html>\n`));
-    expect(oneTerminalLast(evs)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" } });
+    expect(oneTerminalLast(evs)).toMatchObject({
+      case: "failed",
+      value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" },
+    });
   });
 
   it("errors the body with a FramingError when a line exceeds its bound", async () => {

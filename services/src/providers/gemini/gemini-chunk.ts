@@ -6,6 +6,8 @@
  *
  * @see https://ai.google.dev/api/generate-content#v1beta.GenerateContentResponse
  * @see https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest/v1/GenerateContentResponse
+ *
+ * @public the provider's wire shape, for readers and the typed parse stage to come; the mapper reads it through `asRecord`.
  */
 export interface GeminiChunk {
   /** `Candidate[]`: one per requested candidate, identified by `index` (absent = 0). */

@@ -24,7 +24,10 @@ describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content
   it("maps text, thought summaries and their signature, with block indexes per run of parts", () => {
     const evs = run(
       cand([{ text: "Let me think", thought: true }]),
-      cand([{ text: " more", thought: true }, { text: "", thoughtSignature: "c2ln" }]),
+      cand([
+        { text: " more", thought: true },
+        { text: "", thoughtSignature: "c2ln" },
+      ]),
       cand([{ text: "Answer" }], { finishReason: "STOP" }),
     );
     const reasoning = ofKind(evs, "reasoningDelta");
@@ -42,14 +45,21 @@ describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content
 
   it("maps a whole function call to started, one delta and completed, with a derived id when Gemini sends none", () => {
     const evs = run(
-      cand([
-        { functionCall: { name: "get_weather", args: { city: "Paris" } }, thoughtSignature: "c2ln" },
-        { functionCall: { name: "get_time", args: {} } },
-        { functionCall: { name: "get_news", args: { q: "x" }, id: "abc" } },
-      ], { finishReason: "STOP" }),
+      cand(
+        [
+          { functionCall: { name: "get_weather", args: { city: "Paris" } }, thoughtSignature: "c2ln" },
+          { functionCall: { name: "get_time", args: {} } },
+          { functionCall: { name: "get_news", args: { q: "x" }, id: "abc" } },
+        ],
+        { finishReason: "STOP" },
+      ),
     );
     const started = ofKind(evs, "toolCallStarted");
-    expect(started.map((c) => [c.callId, c.name, c.index])).toEqual([["call_0", "get_weather", 0], ["call_1", "get_time", 1], ["abc", "get_news", 2]]);
+    expect(started.map((c) => [c.callId, c.name, c.index])).toEqual([
+      ["call_0", "get_weather", 0],
+      ["call_1", "get_time", 1],
+      ["abc", "get_news", 2],
+    ]);
     expect(evs.find((e) => e.event.case === "toolCallStarted")?.providerMetadata).toEqual({ thoughtSignature: "c2ln" });
     expect(ofKind(evs, "toolCallCompleted").map((c) => [c.callId, JSON.parse(c.argumentsJson)])).toEqual([
       ["call_0", { city: "Paris" }],
@@ -64,14 +74,28 @@ describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content
       cand([{ functionCall: { name: "plan", willContinue: true } }]),
       cand([{ functionCall: { partialArgs: [{ jsonPath: "$.steps[0]", stringValue: "Boil", willContinue: true }], willContinue: true } }]),
       cand([{ functionCall: { partialArgs: [{ jsonPath: "$.steps[0]", stringValue: " water" }], willContinue: true } }]),
-      cand([{ functionCall: { partialArgs: [{ jsonPath: "$.minutes", numberValue: 10 }, { jsonPath: "$.salt", boolValue: true }], willContinue: true } }]),
+      cand([
+        {
+          functionCall: {
+            partialArgs: [
+              { jsonPath: "$.minutes", numberValue: 10 },
+              { jsonPath: "$.salt", boolValue: true },
+            ],
+            willContinue: true,
+          },
+        },
+      ]),
       cand([{ functionCall: { partialArgs: [{ jsonPath: "$.note", nullValue: "NULL_VALUE" }] } }]),
       cand([{ text: "" }], { finishReason: "STOP" }),
     );
     expect(ofKind(evs, "toolCallStarted")).toHaveLength(1);
     const [done] = ofKind(evs, "toolCallCompleted");
     expect(JSON.parse(done!.argumentsJson)).toEqual({ steps: ["Boil water"], minutes: 10, salt: true, note: null });
-    expect(ofKind(evs, "toolCallDelta").map((d) => d.argumentsDelta).join("")).toBe(done!.argumentsJson);
+    expect(
+      ofKind(evs, "toolCallDelta")
+        .map((d) => d.argumentsDelta)
+        .join(""),
+    ).toBe(done!.argumentsJson);
   });
 
   it("marks a streamed call cut by MAX_TOKENS incomplete, with its raw partial text", () => {
@@ -87,7 +111,18 @@ describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content
 
   it("fails partial arguments out of document order, or without a call, as malformed", () => {
     const back = run(
-      cand([{ functionCall: { name: "f", willContinue: true, partialArgs: [{ jsonPath: "$.a.x", numberValue: 1 }, { jsonPath: "$.b", numberValue: 2 }] } }]),
+      cand([
+        {
+          functionCall: {
+            name: "f",
+            willContinue: true,
+            partialArgs: [
+              { jsonPath: "$.a.x", numberValue: 1 },
+              { jsonPath: "$.b", numberValue: 2 },
+            ],
+          },
+        },
+      ]),
       cand([{ functionCall: { partialArgs: [{ jsonPath: "$.a.y", numberValue: 3 }] } }]),
     );
     expect(terminal(back)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" } });
@@ -110,11 +145,19 @@ describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content
 
   it("passes parts it does not model (inlineData, …) on as metadata of an empty text delta", () => {
     const evs = run(cand([{ inlineData: { mimeType: "image/png", data: "iVBO" } }], { finishReason: "STOP" }));
-    expect(evs[0]).toMatchObject({ event: { case: "textDelta", value: { text: "" } }, providerMetadata: { inlineData: { mimeType: "image/png" } } });
+    expect(evs[0]).toMatchObject({
+      event: { case: "textDelta", value: { text: "" } },
+      providerMetadata: { inlineData: { mimeType: "image/png" } },
+    });
   });
 
   it("gives the events of other candidates their choice_index, and completes only when every candidate finished", () => {
-    const two = (a: object, b: object) => ({ candidates: [{ index: 0, ...a }, { index: 1, ...b }] });
+    const two = (a: object, b: object) => ({
+      candidates: [
+        { index: 0, ...a },
+        { index: 1, ...b },
+      ],
+    });
     const evs = run(
       two({ content: { parts: [{ text: "A" }] } }, { content: { parts: [{ text: "B" }] } }),
       two({ finishReason: "STOP" }, { finishReason: "MAX_TOKENS" }),
@@ -129,8 +172,14 @@ describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content
 
 describe("geminiChunkMapper: finish, usage, metadata and errors", () => {
   it("completes a blocked prompt (promptFeedback.blockReason) with CONTENT_FILTER and the block reason", () => {
-    const evs = run({ promptFeedback: { blockReason: "SAFETY", safetyRatings: [{ category: "HARM_CATEGORY_HARASSMENT", probability: "HIGH" }] }, usageMetadata: { promptTokenCount: 9 } });
-    expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.CONTENT_FILTER, rawFinishReason: "SAFETY" } });
+    const evs = run({
+      promptFeedback: { blockReason: "SAFETY", safetyRatings: [{ category: "HARM_CATEGORY_HARASSMENT", probability: "HIGH" }] },
+      usageMetadata: { promptTokenCount: 9 },
+    });
+    expect(terminal(evs)).toMatchObject({
+      case: "completed",
+      value: { finishReason: FinishReason.CONTENT_FILTER, rawFinishReason: "SAFETY" },
+    });
     expect(evs.some((e) => e.providerMetadata?.["promptFeedback"] !== undefined)).toBe(true);
   });
 
@@ -148,10 +197,14 @@ describe("geminiChunkMapper: finish, usage, metadata and errors", () => {
   it("emits usage only when it changed, never 0 for what was not reported, and ends with the last one", () => {
     const u1 = { promptTokenCount: 15, totalTokenCount: 15 };
     const u2 = { promptTokenCount: 13, candidatesTokenCount: 8, totalTokenCount: 21 };
-    const evs = run({ ...cand([{ text: "a" }]), usageMetadata: u1 }, { ...cand([{ text: "b" }]), usageMetadata: u1 }, {
-      ...cand([{ text: "c" }], { finishReason: "STOP" }),
-      usageMetadata: u2,
-    });
+    const evs = run(
+      { ...cand([{ text: "a" }]), usageMetadata: u1 },
+      { ...cand([{ text: "b" }]), usageMetadata: u1 },
+      {
+        ...cand([{ text: "c" }], { finishReason: "STOP" }),
+        usageMetadata: u2,
+      },
+    );
     const usage = ofKind(evs, "usage");
     expect(usage).toHaveLength(2);
     expect(usage[0]?.inputTokens).toBe(15);
@@ -194,7 +247,10 @@ describe("geminiChunkMapper: finish, usage, metadata and errors", () => {
       });
     }
     for (const evs of [run(), run(cand([{ text: "cut" }]))]) {
-      expect(terminal(evs)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_TRUNCATED", retryable: true } });
+      expect(terminal(evs)).toMatchObject({
+        case: "failed",
+        value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_TRUNCATED", retryable: true },
+      });
     }
   });
 
@@ -211,40 +267,61 @@ describe("geminiChunkMapper: parallel calls (property)", () => {
   // streams one call's partial arguments at a time; however the calls are spread over chunks, none merge.
   it("keeps every call apart with its own arguments, however calls are spread over chunks and parts", async () => {
     const fc = (await import("fast-check")).default;
-    const args = fc.dictionary(fc.string({ minLength: 1, maxLength: 5 }), fc.oneof(fc.string(), fc.integer(), fc.boolean()), { maxKeys: 3 });
-    const call = fc.record({ name: fc.constantFrom("a", "b", "c"), args, streamed: fc.boolean(), id: fc.option(fc.uuid(), { nil: undefined }) });
+    const args = fc.dictionary(fc.string({ minLength: 1, maxLength: 5 }), fc.oneof(fc.string(), fc.integer(), fc.boolean()), {
+      maxKeys: 3,
+    });
+    const call = fc.record({
+      name: fc.constantFrom("a", "b", "c"),
+      args,
+      streamed: fc.boolean(),
+      id: fc.option(fc.uuid(), { nil: undefined }),
+    });
     fc.assert(
-      fc.property(fc.array(call, { minLength: 1, maxLength: 6 }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), (calls, breaks) => {
-        // Parts of all calls in order; a streamed call becomes a name part, one part per argument, and a closing `{}`.
-        const parts: object[] = calls.flatMap((c) =>
-          c.streamed
-            ? [
-                { functionCall: { name: c.name, willContinue: true, ...(c.id ? { id: c.id } : {}) } },
-                ...Object.entries(c.args).map(([k, v]) => ({
-                  functionCall: {
-                    willContinue: true,
-                    partialArgs: [{ jsonPath: `$['${k.replace(/['\\]/g, "\\$&")}']`, ...(typeof v === "string" ? { stringValue: v } : typeof v === "number" ? { numberValue: v } : { boolValue: v }) }],
-                  },
-                })),
-                { functionCall: {} },
-              ]
-            : [{ functionCall: { name: c.name, args: c.args, ...(c.id ? { id: c.id } : {}) } }],
-        );
-        const chunks: object[][] = [[]];
-        parts.forEach((p, i) => {
-          if (i > 0 && breaks[i % breaks.length]) chunks.push([]);
-          chunks.at(-1)!.push(p);
-        });
-        const evs = run(...chunks.map((ps) => cand(ps)), cand([], { finishReason: "STOP" }));
-        const done = ofKind(evs, "toolCallCompleted");
-        expect(done.map((d) => [d.name, JSON.parse(d.argumentsJson)])).toEqual(calls.map((c) => [c.name, c.args]));
-        const ids = ofKind(evs, "toolCallStarted").map((s) => s.callId);
-        expect(done.map((d) => d.callId)).toEqual(ids);
-        for (const d of done) {
-          expect(ofKind(evs, "toolCallDelta").filter((x) => x.callId === d.callId).map((x) => x.argumentsDelta).join("")).toBe(d.argumentsJson);
-        }
-        expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
-      }),
+      fc.property(
+        fc.array(call, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+        (calls, breaks) => {
+          // Parts of all calls in order; a streamed call becomes a name part, one part per argument, and a closing `{}`.
+          const parts: object[] = calls.flatMap((c) =>
+            c.streamed
+              ? [
+                  { functionCall: { name: c.name, willContinue: true, ...(c.id ? { id: c.id } : {}) } },
+                  ...Object.entries(c.args).map(([k, v]) => ({
+                    functionCall: {
+                      willContinue: true,
+                      partialArgs: [
+                        {
+                          jsonPath: `$['${k.replace(/['\\]/g, "\\$&")}']`,
+                          ...(typeof v === "string" ? { stringValue: v } : typeof v === "number" ? { numberValue: v } : { boolValue: v }),
+                        },
+                      ],
+                    },
+                  })),
+                  { functionCall: {} },
+                ]
+              : [{ functionCall: { name: c.name, args: c.args, ...(c.id ? { id: c.id } : {}) } }],
+          );
+          const chunks: object[][] = [[]];
+          parts.forEach((p, i) => {
+            if (i > 0 && breaks[i % breaks.length]) chunks.push([]);
+            chunks.at(-1)!.push(p);
+          });
+          const evs = run(...chunks.map((ps) => cand(ps)), cand([], { finishReason: "STOP" }));
+          const done = ofKind(evs, "toolCallCompleted");
+          expect(done.map((d) => [d.name, JSON.parse(d.argumentsJson)])).toEqual(calls.map((c) => [c.name, c.args]));
+          const ids = ofKind(evs, "toolCallStarted").map((s) => s.callId);
+          expect(done.map((d) => d.callId)).toEqual(ids);
+          for (const d of done) {
+            expect(
+              ofKind(evs, "toolCallDelta")
+                .filter((x) => x.callId === d.callId)
+                .map((x) => x.argumentsDelta)
+                .join(""),
+            ).toBe(d.argumentsJson);
+          }
+          expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -226,7 +226,12 @@ export const geminiChunkMapper: Mapper<ParseResult<unknown>, GeminiChunkState> =
     if (!first || all.some((c) => c.finishRaw === undefined)) {
       return end(
         s,
-        ev.failed(Code.Unavailable, "the inference provider's stream ended before the answer was complete", "UPSTREAM_TRUNCATED", withUsage(s)),
+        ev.failed(
+          Code.Unavailable,
+          "the inference provider's stream ended before the answer was complete",
+          "UPSTREAM_TRUNCATED",
+          withUsage(s),
+        ),
       );
     }
     const raw = first.finishRaw ?? "";
@@ -271,7 +276,10 @@ function mapPart(s: GeminiChunkState, c: CandidateState, p: GeminiPart, out: Str
     const args = JSON.stringify({ language: code["language"] ?? null, code: code["code"] ?? "" });
     block(c, "other");
     out.push(
-      attach(ev.toolCallStarted(id, codeExecutionToolName, c.calls++, { providerExecuted: true }), signature ? { thoughtSignature: signature } : {}),
+      attach(
+        ev.toolCallStarted(id, codeExecutionToolName, c.calls++, { providerExecuted: true }),
+        signature ? { thoughtSignature: signature } : {},
+      ),
       ev.toolCallDelta(id, args),
       ev.toolCallCompleted(id, codeExecutionToolName, args, { providerExecuted: true }),
     );
@@ -341,7 +349,8 @@ function mapFunctionCall(
 
 function partialLeaf(pa: GeminiPartialArg): PartialLeaf | undefined {
   if (typeof pa.stringValue === "string") return { kind: "string", text: pa.stringValue, willContinue: pa.willContinue === true };
-  if (typeof pa.numberValue === "number") return { kind: "json", json: Number.isFinite(pa.numberValue) ? JSON.stringify(pa.numberValue) : "null" };
+  if (typeof pa.numberValue === "number")
+    return { kind: "json", json: Number.isFinite(pa.numberValue) ? JSON.stringify(pa.numberValue) : "null" };
   if (typeof pa.boolValue === "boolean") return { kind: "json", json: String(pa.boolValue) };
   if (pa.nullValue !== undefined) return { kind: "json", json: "null" };
   return undefined;

@@ -88,4 +88,3 @@ export function fromGeminiStreamError(error: unknown): MappedGeminiError {
           : "UPSTREAM_ERROR",
   };
 }
-

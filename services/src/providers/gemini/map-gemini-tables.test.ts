@@ -1,7 +1,7 @@
 import { FinishReason } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { fromGeminiStreamError} from "./map-gemini-error.js";
+import { fromGeminiStreamError } from "./map-gemini-error.js";
 import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
 import { mapGeminiUsage } from "./map-gemini-usage.js";
@@ -23,7 +23,13 @@ describe("mapGeminiFinishReason", () => {
 
 describe("mapGeminiUsage", () => {
   it("counts thoughts in the output and tool-use prompt tokens in the input", () => {
-    const u = { promptTokenCount: 147, candidatesTokenCount: 108, toolUsePromptTokenCount: 360, thoughtsTokenCount: 168, totalTokenCount: 783 };
+    const u = {
+      promptTokenCount: 147,
+      candidatesTokenCount: 108,
+      toolUsePromptTokenCount: 360,
+      thoughtsTokenCount: 168,
+      totalTokenCount: 783,
+    };
     const m = mapGeminiUsage(u);
     expect(m).toEqual({ inputTokens: 507, outputTokens: 276, reasoningTokens: 168 });
     expect((m?.inputTokens ?? 0) + (m?.outputTokens ?? 0)).toBe(u.totalTokenCount);

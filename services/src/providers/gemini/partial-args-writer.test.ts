@@ -71,21 +71,26 @@ describe("PartialArgsWriter", () => {
   })).v;
   it("rebuilds any arguments object from its leaves, with strings split at random (property)", () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), value, { maxKeys: 5 }), fc.array(fc.nat(), { maxLength: 8 }), (args, cuts) => {
-        const w = new PartialArgsWriter();
-        let text = "";
-        for (const { path, leaf } of flattenArgs(args)) {
-          const pieces = leaf.kind === "json" && leaf.json.startsWith('"') ? split(JSON.parse(leaf.json) as string, cuts) : undefined;
-          if (!pieces) {
-            text += ok(w.apply(path, leaf));
-            continue;
+      fc.property(
+        fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), value, { maxKeys: 5 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (args, cuts) => {
+          const w = new PartialArgsWriter();
+          let text = "";
+          for (const { path, leaf } of flattenArgs(args)) {
+            const pieces = leaf.kind === "json" && leaf.json.startsWith('"') ? split(JSON.parse(leaf.json) as string, cuts) : undefined;
+            if (!pieces) {
+              text += ok(w.apply(path, leaf));
+              continue;
+            }
+            for (const [i, p] of pieces.entries())
+              text += ok(w.apply(path, { kind: "string", text: p, willContinue: i < pieces.length - 1 }));
           }
-          pieces.forEach((p, i) => (text += ok(w.apply(path, { kind: "string", text: p, willContinue: i < pieces.length - 1 }))));
-        }
-        text += w.finish();
-        expect(text).toBe(w.text);
-        expect(JSON.parse(text)).toEqual(args);
-      }),
+          text += w.finish();
+          expect(text).toBe(w.text);
+          expect(JSON.parse(text)).toEqual(args);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -60,7 +60,10 @@ describe("toGeminiRequest (https://ai.google.dev/api/generate-content#request-bo
   it("maps tools, tool choice, sampling and reasoning", () => {
     const base = {
       messages: [text(Role.USER, "hi")],
-      tools: [{ name: "weather", description: "Weather now", parameters: { type: "object", properties: { city: { type: "string" } } } }, { name: "ping" }],
+      tools: [
+        { name: "weather", description: "Weather now", parameters: { type: "object", properties: { city: { type: "string" } } } },
+        { name: "ping" },
+      ],
       temperature: 0.5,
       topP: 0.9,
       maxOutputTokens: 100,
@@ -68,11 +71,17 @@ describe("toGeminiRequest (https://ai.google.dev/api/generate-content#request-bo
       seed: 7n,
       reasoning: { effort: ReasoningEffort.HIGH },
     };
-    const body = toGeminiRequest(request({ ...base, toolChoice: { choice: { case: "mode", value: ToolChoiceMode.REQUIRED } } }), { callIds: true });
+    const body = toGeminiRequest(request({ ...base, toolChoice: { choice: { case: "mode", value: ToolChoiceMode.REQUIRED } } }), {
+      callIds: true,
+    });
     expect(body.tools).toEqual([
       {
         functionDeclarations: [
-          { name: "weather", description: "Weather now", parametersJsonSchema: { type: "object", properties: { city: { type: "string" } } } },
+          {
+            name: "weather",
+            description: "Weather now",
+            parametersJsonSchema: { type: "object", properties: { city: { type: "string" } } },
+          },
           { name: "ping" },
         ],
       },
@@ -88,10 +97,20 @@ describe("toGeminiRequest (https://ai.google.dev/api/generate-content#request-bo
     });
     const named = toGeminiRequest(request({ ...base, toolChoice: { choice: { case: "toolName", value: "ping" } } }), { callIds: true });
     expect(named.toolConfig).toEqual({ functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["ping"] } });
-    const none = toGeminiRequest(request({ ...base, toolChoice: { choice: { case: "mode", value: ToolChoiceMode.NONE } }, reasoning: { effort: ReasoningEffort.NONE } }), { callIds: true });
+    const none = toGeminiRequest(
+      request({
+        ...base,
+        toolChoice: { choice: { case: "mode", value: ToolChoiceMode.NONE } },
+        reasoning: { effort: ReasoningEffort.NONE },
+      }),
+      { callIds: true },
+    );
     expect(none.toolConfig).toEqual({ functionCallingConfig: { mode: "NONE" } });
     expect(none.generationConfig?.thinkingConfig).toBeUndefined();
-    const bare = toGeminiRequest(request({ messages: [text(Role.USER, "hi")], toolChoice: { choice: { case: "mode", value: ToolChoiceMode.REQUIRED } } }), { callIds: true });
+    const bare = toGeminiRequest(
+      request({ messages: [text(Role.USER, "hi")], toolChoice: { choice: { case: "mode", value: ToolChoiceMode.REQUIRED } } }),
+      { callIds: true },
+    );
     expect(bare).toEqual({ contents: [{ role: "user", parts: [{ text: "hi" }] }] });
   });
 
@@ -99,7 +118,11 @@ describe("toGeminiRequest (https://ai.google.dev/api/generate-content#request-bo
     const bad = [
       request({ messages: [text(Role.USER, "hi")], seed: 2n ** 31n }),
       request({ messages: [{ role: Role.TOOL, parts: [{ part: { case: "toolResult", value: { callId: "nope", result: "x" } } }] }] }),
-      request({ messages: [{ role: Role.ASSISTANT, parts: [{ part: { case: "toolCall", value: { callId: "c", name: "f", argumentsJson: "{oops" } } }] }] }),
+      request({
+        messages: [
+          { role: Role.ASSISTANT, parts: [{ part: { case: "toolCall", value: { callId: "c", name: "f", argumentsJson: "{oops" } } }] },
+        ],
+      }),
     ];
     for (const r of bad) {
       expect(() => toGeminiRequest(r, { callIds: true })).toThrow(ConnectError);
@@ -135,7 +158,11 @@ describe("geminiSpec.request", () => {
   });
 
   it("keeps a model resource path with a slash, and escapes other model names", () => {
-    expect(geminiSpec.request(req, "tunedModels/mine", { baseUrl: "http://h" }).url).toBe("http://h/v1beta/tunedModels/mine:streamGenerateContent?alt=sse");
-    expect(geminiSpec.request(req, "a b?", { baseUrl: "http://h" }).url).toBe("http://h/v1beta/models/a%20b%3F:streamGenerateContent?alt=sse");
+    expect(geminiSpec.request(req, "tunedModels/mine", { baseUrl: "http://h" }).url).toBe(
+      "http://h/v1beta/tunedModels/mine:streamGenerateContent?alt=sse",
+    );
+    expect(geminiSpec.request(req, "a b?", { baseUrl: "http://h" }).url).toBe(
+      "http://h/v1beta/models/a%20b%3F:streamGenerateContent?alt=sse",
+    );
   });
 });

@@ -9,7 +9,19 @@ import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
 import { decodeOllamaStream } from "./decode-ollama-stream.js";
 
 /** Every folder of recorded upstream bodies: the Ollama ones are picked by `fixtureKind`. */
-const allDirs = ["anthropic", "deepseek", "gemini", "groq", "mistral", "ollama", "openai-chat", "openai-compatible", "openai-responses", "tgi", "vllm"];
+const allDirs = [
+  "anthropic",
+  "deepseek",
+  "gemini",
+  "groq",
+  "mistral",
+  "ollama",
+  "openai-chat",
+  "openai-compatible",
+  "openai-responses",
+  "tgi",
+  "vllm",
+];
 
 /** Feeds `pieces` as the body and collects the events. */
 function decodePieces(pieces: readonly Uint8Array[], thinkTags = false): Promise<StreamEvent[]> {
@@ -46,9 +58,28 @@ const terminal = (evs: StreamEvent[]) => {
 // Lines in the shapes of https://github.com/ollama/ollama/blob/main/docs/api.md (chat) and
 // https://ollama.com/blog/streaming-tool (tool calls).
 const at = "2023-08-04T08:52:19.385406455-07:00";
-const chat = (message: object, extra: object = {}) => ({ model: "llama3.2", created_at: at, message: { role: "assistant", content: "", ...message }, done: false, ...extra });
+const chat = (message: object, extra: object = {}) => ({
+  model: "llama3.2",
+  created_at: at,
+  message: { role: "assistant", content: "", ...message },
+  done: false,
+  ...extra,
+});
 const chatDone = (extra: object = {}) =>
-  chat({}, { done: true, done_reason: "stop", total_duration: 4883583458, load_duration: 1334875, prompt_eval_count: 26, prompt_eval_duration: 342546000, eval_count: 282, eval_duration: 4535599000, ...extra });
+  chat(
+    {},
+    {
+      done: true,
+      done_reason: "stop",
+      total_duration: 4883583458,
+      load_duration: 1334875,
+      prompt_eval_count: 26,
+      prompt_eval_duration: 342546000,
+      eval_count: 282,
+      eval_duration: 4535599000,
+      ...extra,
+    },
+  );
 const call = (name: string, args: unknown) => ({ function: { name, arguments: args } });
 
 describe("decodeOllamaStream, /api/chat", () => {
@@ -61,7 +92,12 @@ describe("decodeOllamaStream, /api/chat", () => {
       case: "completed",
       value: { finishReason: FinishReason.STOP, rawFinishReason: "stop", usage: { inputTokens: 26, outputTokens: 282 } },
     });
-    expect(end.providerMetadata).toEqual({ total_duration: 4883583458, load_duration: 1334875, prompt_eval_duration: 342546000, eval_duration: 4535599000 });
+    expect(end.providerMetadata).toEqual({
+      total_duration: 4883583458,
+      load_duration: 1334875,
+      prompt_eval_duration: 342546000,
+      eval_duration: 4535599000,
+    });
   });
 
   it("streams message.thinking as reasoning before the answer", async () => {
@@ -92,14 +128,24 @@ describe("decodeOllamaStream, /api/chat", () => {
       ["call_2", "get_time", 2],
     ]);
     const done = evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [e.event.value] : []));
-    expect(done.map((d) => JSON.parse(d.argumentsJson))).toEqual([{ format: "celsius", location: "Toronto" }, { format: "celsius", location: "Paris" }, {}]);
-    expect(terminal(evs).event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS, rawFinishReason: "stop" } });
+    expect(done.map((d) => JSON.parse(d.argumentsJson))).toEqual([
+      { format: "celsius", location: "Toronto" },
+      { format: "celsius", location: "Paris" },
+      {},
+    ]);
+    expect(terminal(evs).event).toMatchObject({
+      case: "completed",
+      value: { finishReason: FinishReason.TOOL_CALLS, rawFinishReason: "stop" },
+    });
   });
 
   it("uses Ollama's call id when it sends one, {} for absent arguments, and text arguments when they parse", async () => {
     const evs = await decodeText(ndjson(chat({ tool_calls: [{ id: "abc", function: { name: "f" } }, call("g", '{"a":1}')] }), chatDone()));
     const done = evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [[e.event.value.callId, e.event.value.argumentsJson]] : []));
-    expect(done).toEqual([["abc", "{}"], ["call_1", '{"a":1}']]);
+    expect(done).toEqual([
+      ["abc", "{}"],
+      ["call_1", '{"a":1}'],
+    ]);
   });
 
   it("fails UPSTREAM_INVALID_TOOL_ARGUMENTS on text arguments that are not JSON", async () => {
@@ -109,7 +155,15 @@ describe("decodeOllamaStream, /api/chat", () => {
   });
 
   it("maps done_reason length, and leaves unreported usage unset", async () => {
-    const evs = await decodeText(ndjson(chat({ content: "a" }), { model: "m", created_at: at, message: { role: "assistant", content: "" }, done: true, done_reason: "length" }));
+    const evs = await decodeText(
+      ndjson(chat({ content: "a" }), {
+        model: "m",
+        created_at: at,
+        message: { role: "assistant", content: "" },
+        done: true,
+        done_reason: "length",
+      }),
+    );
     expect(kinds(evs)).toEqual(["textDelta", "completed"]);
     const end = terminal(evs);
     expect(end.event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.LENGTH, rawFinishReason: "length" } });
@@ -129,16 +183,27 @@ describe("decodeOllamaStream, errors and framing", () => {
   });
 
   it("maps an error line (https://docs.ollama.com/api/errors), keeping the text before it", async () => {
-    const evs = await decodeText(ndjson({ model: "gemma3", created_at: at, response: " Yes", done: false }, { error: "an error was encountered while running the model" }));
+    const evs = await decodeText(
+      ndjson(
+        { model: "gemma3", created_at: at, response: " Yes", done: false },
+        { error: "an error was encountered while running the model" },
+      ),
+    );
     expect(kinds(evs)).toEqual(["textDelta", "failed"]);
-    expect(terminal(evs).event).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR", retryable: true } });
+    expect(terminal(evs).event).toMatchObject({
+      case: "failed",
+      value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR", retryable: true },
+    });
   });
 
   it("turns a line that is not a JSON object into failed INTERNAL UPSTREAM_MALFORMED, and stops there", async () => {
     for (const bad of ["{nope", "[1,2]", '"text"']) {
       const evs = await decodeText(ndjson(chat({ content: "a" }), bad, chatDone()));
       expect(kinds(evs)).toEqual(["textDelta", "failed"]);
-      expect(terminal(evs).event).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" } });
+      expect(terminal(evs).event).toMatchObject({
+        case: "failed",
+        value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" },
+      });
     }
   });
 
@@ -159,7 +224,13 @@ describe("decodeOllamaStream, errors and framing", () => {
 describe("decodeOllamaStream, thinkTags", () => {
   it("extracts <think>…</think> split across lines as reasoning, and flushes a held partial tag at the end", async () => {
     const gen = (response: string) => ({ model: "deepseek-r1", created_at: at, response, done: false });
-    const body = ndjson(gen("<thi"), gen("nk>\nplan"), gen("</th"), gen("ink>\n\nAnswer <"), { model: "deepseek-r1", created_at: at, response: "", done: true, done_reason: "stop" });
+    const body = ndjson(gen("<thi"), gen("nk>\nplan"), gen("</th"), gen("ink>\n\nAnswer <"), {
+      model: "deepseek-r1",
+      created_at: at,
+      response: "",
+      done: true,
+      done_reason: "stop",
+    });
     const evs = await decodeText(body, 0, true);
     expect(reasoningOf(evs)).toBe("\nplan");
     expect(textOf(evs)).toBe("\n\nAnswer <");
@@ -177,7 +248,9 @@ describe("decodeOllamaStream, thinkTags", () => {
 
 describe("decodeOllamaStream, properties", () => {
   it("never merges whole tool calls, however the lines are split or grouped", async () => {
-    const args = fc.dictionary(fc.string({ maxLength: 5 }), fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean()), { maxKeys: 3 });
+    const args = fc.dictionary(fc.string({ maxLength: 5 }), fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean()), {
+      maxKeys: 3,
+    });
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.array(fc.tuple(fc.constantFrom("a", "b", "c"), args), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }),
@@ -190,7 +263,9 @@ describe("decodeOllamaStream, properties", () => {
           expect(done.map((d) => d.callId)).toEqual(flat.map((_, i) => `call_${i}`));
           expect(done.map((d) => [d.name, JSON.parse(d.argumentsJson)])).toEqual(flat.map(([n, a]) => [n, a]));
           for (const d of done) {
-            const deltas = evs.flatMap((e) => (e.event.case === "toolCallDelta" && e.event.value.callId === d.callId ? [e.event.value.argumentsDelta] : []));
+            const deltas = evs.flatMap((e) =>
+              e.event.case === "toolCallDelta" && e.event.value.callId === d.callId ? [e.event.value.argumentsDelta] : [],
+            );
             expect(deltas).toEqual([d.argumentsJson]);
           }
           terminal(evs);
@@ -275,11 +350,14 @@ describeUpstreamFixtures("decodeOllamaStream over recorded NDJSON bodies", allDi
     it("never throws and ends with exactly one terminal when garbage lines are inserted", async () => {
       const lines = new TextDecoder().decode(f.bytes).split(/(?<=\n)/);
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.tuple(fc.nat(), fc.oneof(fc.string(), fc.json(), fc.constant("{}"))), { maxLength: 4 }), async (inserts) => {
-          const out = [...lines];
-          for (const [i, g] of inserts) out.splice(i % (out.length + 1), 0, `${g}\n`);
-          terminal(await decodeText(out.join(""), 0, thinkTags));
-        }),
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.nat(), fc.oneof(fc.string(), fc.json(), fc.constant("{}"))), { maxLength: 4 }),
+          async (inserts) => {
+            const out = [...lines];
+            for (const [i, g] of inserts) out.splice(i % (out.length + 1), 0, `${g}\n`);
+            terminal(await decodeText(out.join(""), 0, thinkTags));
+          },
+        ),
         { numRuns: 30 },
       );
     });

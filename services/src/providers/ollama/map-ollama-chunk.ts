@@ -105,7 +105,10 @@ export function createOllamaChunkMapper(o: OllamaChunkMapperOptions = {}): Mappe
       if (s.ended) return [];
       return [
         ...flush(s),
-        ...end(s, ev.failed(Code.Unavailable, "the inference provider's stream ended before the answer was complete", "UPSTREAM_TRUNCATED")),
+        ...end(
+          s,
+          ev.failed(Code.Unavailable, "the inference provider's stream ended before the answer was complete", "UPSTREAM_TRUNCATED"),
+        ),
       ];
     },
   };
@@ -136,9 +139,14 @@ function toolCall(s: OllamaChunkState, tc: OllamaToolCall): StreamEvent[] {
       ...started,
       ...end(
         s,
-        ev.failed(Code.Internal, `the model produced arguments for tool "${name}" that are not valid JSON`, "UPSTREAM_INVALID_TOOL_ARGUMENTS", {
-          retryable: true,
-        }),
+        ev.failed(
+          Code.Internal,
+          `the model produced arguments for tool "${name}" that are not valid JSON`,
+          "UPSTREAM_INVALID_TOOL_ARGUMENTS",
+          {
+            retryable: true,
+          },
+        ),
       ),
     ];
   }

@@ -30,7 +30,8 @@ export interface MappedOllamaError {
  * @see https://docs.ollama.com/api/errors
  */
 export function mapOllamaError(error: unknown): MappedOllamaError {
-  const text = typeof error === "string" ? error : typeof asRecord(error)?.["message"] === "string" ? String(asRecord(error)?.["message"]) : "";
+  const text =
+    typeof error === "string" ? error : typeof asRecord(error)?.["message"] === "string" ? String(asRecord(error)?.["message"]) : "";
   const t = text.toLowerCase();
   const [code, reason] = /not found/.test(t)
     ? [Code.NotFound, "UPSTREAM_REJECTED"]
@@ -42,4 +43,3 @@ export function mapOllamaError(error: unknown): MappedOllamaError {
   const upstream = reason === "UPSTREAM_REJECTED" && text !== "" ? oneLine(text) : "";
   return { code, reason, message: `the inference provider reported an error during the stream${upstream ? `: ${upstream}` : ""}` };
 }
-

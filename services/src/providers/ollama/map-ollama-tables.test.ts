@@ -1,7 +1,7 @@
 import { FinishReason } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { mapOllamaError} from "./map-ollama-error.js";
+import { mapOllamaError } from "./map-ollama-error.js";
 import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { mapOllamaFinishReason } from "./map-ollama-finish-reason.js";
 import { mapOllamaUsage } from "./map-ollama-usage.js";
@@ -23,7 +23,10 @@ describe("mapOllamaFinishReason", () => {
 
 describe("mapOllamaUsage", () => {
   it("maps prompt_eval_count and eval_count, keeping reported zeros", () => {
-    expect(mapOllamaUsage({ done: true, prompt_eval_count: 26, eval_count: 0, eval_duration: 5 })).toEqual({ inputTokens: 26, outputTokens: 0 });
+    expect(mapOllamaUsage({ done: true, prompt_eval_count: 26, eval_count: 0, eval_duration: 5 })).toEqual({
+      inputTokens: 26,
+      outputTokens: 0,
+    });
   });
 
   it("leaves unreported counts unset, never 0", () => {

@@ -73,20 +73,28 @@ describe("toOllamaChatRequest", () => {
       "m",
     );
     expect(body).toMatchObject({ think: true, options: { temperature: 0, top_p: 0.9, num_predict: 100, stop: ["END"], seed: -7 } });
-    expect(toOllamaChatRequest(request({ messages: [msg(Role.USER, "Hi")], reasoning: { effort: ReasoningEffort.NONE } }), "m").think).toBe(false);
+    expect(toOllamaChatRequest(request({ messages: [msg(Role.USER, "Hi")], reasoning: { effort: ReasoningEffort.NONE } }), "m").think).toBe(
+      false,
+    );
     const plain = toOllamaChatRequest(request({ messages: [msg(Role.USER, "Hi")] }), "m");
     expect(plain).not.toHaveProperty("think");
     expect(plain).not.toHaveProperty("options");
   });
 
   it("sends no tools for tool choice NONE", () => {
-    const body = toOllamaChatRequest(request({ messages: [msg(Role.USER, "Hi")], tools: [weather], toolChoice: { choice: { case: "mode", value: ToolChoiceMode.NONE } } }), "m");
+    const body = toOllamaChatRequest(
+      request({ messages: [msg(Role.USER, "Hi")], tools: [weather], toolChoice: { choice: { case: "mode", value: ToolChoiceMode.NONE } } }),
+      "m",
+    );
     expect(body).not.toHaveProperty("tools");
   });
 
   it("refuses tool arguments that are not a JSON object, and huge seeds", () => {
     const bad = request({
-      messages: [msg(Role.USER, "x"), { role: Role.ASSISTANT, parts: [{ part: { case: "toolCall", value: { callId: "c", name: "f", argumentsJson: "[1]" } } }] }],
+      messages: [
+        msg(Role.USER, "x"),
+        { role: Role.ASSISTANT, parts: [{ part: { case: "toolCall", value: { callId: "c", name: "f", argumentsJson: "[1]" } } }] },
+      ],
     });
     expect(() => toOllamaChatRequest(bad, "m")).toThrow(expect.objectContaining({ code: Code.InvalidArgument }));
     expect(() => toOllamaChatRequest(request({ messages: [msg(Role.USER, "x")], seed: 2n ** 60n }), "m")).toThrow(/seed/);
@@ -95,8 +103,20 @@ describe("toOllamaChatRequest", () => {
 
 describe("toOllamaGenerateRequest", () => {
   it("puts system text in system and user text in prompt", () => {
-    const body = toOllamaGenerateRequest(request({ messages: [msg(Role.SYSTEM, "Rhyme."), msg(Role.USER, "Why is the sky blue?"), msg(Role.USER, "Briefly.")], maxOutputTokens: 5 }), "llama3.2");
-    expect(body).toEqual({ model: "llama3.2", prompt: "Why is the sky blue?\n\nBriefly.", system: "Rhyme.", stream: true, options: { num_predict: 5 } });
+    const body = toOllamaGenerateRequest(
+      request({
+        messages: [msg(Role.SYSTEM, "Rhyme."), msg(Role.USER, "Why is the sky blue?"), msg(Role.USER, "Briefly.")],
+        maxOutputTokens: 5,
+      }),
+      "llama3.2",
+    );
+    expect(body).toEqual({
+      model: "llama3.2",
+      prompt: "Why is the sky blue?\n\nBriefly.",
+      system: "Rhyme.",
+      stream: true,
+      options: { num_predict: 5 },
+    });
   });
 
   it("refuses conversations, tools and prompts without a user message", () => {

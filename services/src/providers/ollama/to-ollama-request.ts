@@ -94,13 +94,20 @@ export function toOllamaChatRequest(req: GenerateRequest, model: string): Ollama
  */
 export function toOllamaGenerateRequest(req: GenerateRequest, model: string): OllamaGenerateRequest {
   const refuse = (what: string) => {
-    throw new ConnectError(`${what}: Ollama's /api/generate takes one prompt; configure the endpoint with api "chat"`, Code.InvalidArgument);
+    throw new ConnectError(
+      `${what}: Ollama's /api/generate takes one prompt; configure the endpoint with api "chat"`,
+      Code.InvalidArgument,
+    );
   };
   if (req.tools.length > 0) refuse("tools");
   req.messages.forEach((m, i) => {
     if (m.role !== Role.SYSTEM && m.role !== Role.USER) refuse(`messages[${i}]`);
   });
-  const textOf = (role: Role) => req.messages.filter((m) => m.role === role).map(text).join("\n\n");
+  const textOf = (role: Role) =>
+    req.messages
+      .filter((m) => m.role === role)
+      .map(text)
+      .join("\n\n");
   if (!req.messages.some((m) => m.role === Role.USER)) refuse("messages");
   const system = textOf(Role.SYSTEM);
   const body: OllamaGenerateRequest = { model, prompt: textOf(Role.USER), ...(system ? { system } : {}), stream: true };
@@ -155,7 +162,11 @@ function toMessages(m: Message, i: number, names: Map<string, string>): OllamaCh
         if (p.part.case !== "toolCall") return [];
         const c = p.part.value;
         names.set(c.callId, c.name);
-        return [{ function: { name: c.name, arguments: argumentsObject(c.argumentsJson, `messages[${i}].parts[${j}].tool_call.arguments_json`) } }];
+        return [
+          {
+            function: { name: c.name, arguments: argumentsObject(c.argumentsJson, `messages[${i}].parts[${j}].tool_call.arguments_json`) },
+          },
+        ];
       });
       return [{ role: "assistant", content: text(m), ...(calls.length > 0 ? { tool_calls: calls } : {}) }];
     }

@@ -25,8 +25,10 @@ const chunk = (delta: object, finish: string | null = null, extra: object = {}) 
 });
 
 /** Choice 0's answer text. */
-const textOf = (evs: StreamEvent[]) => evs.map((e) => (e.event.case === "textDelta" && e.choiceIndex === 0 ? e.event.value.text : "")).join("");
-const reasoningOf = (evs: StreamEvent[]) => evs.map((e) => (e.event.case === "reasoningDelta" && e.choiceIndex === 0 ? e.event.value.text : "")).join("");
+const textOf = (evs: StreamEvent[]) =>
+  evs.map((e) => (e.event.case === "textDelta" && e.choiceIndex === 0 ? e.event.value.text : "")).join("");
+const reasoningOf = (evs: StreamEvent[]) =>
+  evs.map((e) => (e.event.case === "reasoningDelta" && e.choiceIndex === 0 ? e.event.value.text : "")).join("");
 const kinds = (evs: StreamEvent[]) => evs.map((e) => e.event.case);
 const terminal = (evs: StreamEvent[]) => {
   expect(evs.filter(isTerminal)).toHaveLength(1);
@@ -110,11 +112,19 @@ describe("decodeOpenAIStream edge cases", () => {
 
   it("gives each choice its own tool calls", async () => {
     const tc = (choice: number, id: string) => ({
-      choices: [{ index: choice, delta: { tool_calls: [{ index: 0, id, function: { name: `f${choice}`, arguments: "{}" } }] }, finish_reason: null }],
+      choices: [
+        {
+          index: choice,
+          delta: { tool_calls: [{ index: 0, id, function: { name: `f${choice}`, arguments: "{}" } }] },
+          finish_reason: null,
+        },
+      ],
     });
     const fin = (choice: number) => ({ choices: [{ index: choice, delta: {}, finish_reason: "tool_calls" }] });
     const evs = await decodeText(sse(tc(0, "a"), tc(1, "b"), fin(1), fin(0)));
-    const done = evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [[e.choiceIndex, e.event.value.callId, e.event.value.name]] : []));
+    const done = evs.flatMap((e) =>
+      e.event.case === "toolCallCompleted" ? [[e.choiceIndex, e.event.value.callId, e.event.value.name]] : [],
+    );
     expect(done).toEqual([
       [1, "b", "f1"],
       [0, "a", "f0"],
@@ -136,7 +146,8 @@ describe("decodeOpenAIStream edge cases", () => {
   });
 
   it("streams tool calls by index and completes each when the choice finishes", async () => {
-    const tc = (index: number, f: object, id?: string) => chunk({ tool_calls: [{ index, ...(id ? { id, type: "function" } : {}), function: f }] });
+    const tc = (index: number, f: object, id?: string) =>
+      chunk({ tool_calls: [{ index, ...(id ? { id, type: "function" } : {}), function: f }] });
     const evs = await decodeText(
       sse(
         tc(0, { name: "get_weather", arguments: "" }, "call_a"),
@@ -147,8 +158,13 @@ describe("decodeOpenAIStream edge cases", () => {
       ),
     );
     expect(kinds(evs)).toEqual([
-      "toolCallStarted", "toolCallDelta", "toolCallStarted", "toolCallDelta",
-      "toolCallCompleted", "toolCallCompleted", "completed",
+      "toolCallStarted",
+      "toolCallDelta",
+      "toolCallStarted",
+      "toolCallDelta",
+      "toolCallCompleted",
+      "toolCallCompleted",
+      "completed",
     ]);
     const done = evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [e.event.value] : []));
     expect(done.map((d) => [d.callId, d.name, d.argumentsJson])).toEqual([
@@ -183,7 +199,10 @@ describe("decodeOpenAIStream edge cases", () => {
   it("fails on OpenRouter's finish_reason error and DeepSeek's insufficient_system_resource", async () => {
     for (const raw of ["error", "insufficient_system_resource"]) {
       const evs = await decodeText(sse(chunk({ content: "a" }), chunk({}, raw)));
-      expect(terminal(evs)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR", retryable: true } });
+      expect(terminal(evs)).toMatchObject({
+        case: "failed",
+        value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR", retryable: true },
+      });
     }
   });
 
@@ -204,7 +223,9 @@ describe("decodeOpenAIStream edge cases", () => {
         chunk({}, "tool_calls"),
       ),
     );
-    const done = evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [[e.event.value.callId, e.event.value.name, e.event.value.argumentsJson]] : []));
+    const done = evs.flatMap((e) =>
+      e.event.case === "toolCallCompleted" ? [[e.event.value.callId, e.event.value.name, e.event.value.argumentsJson]] : [],
+    );
     expect(done).toEqual([
       ["a", "f", '{"x":1}'],
       ["b", "g", '{"y":2}'],
@@ -213,7 +234,9 @@ describe("decodeOpenAIStream edge cases", () => {
   });
 
   it("synthesizes ids for calls without one, unique per choice", async () => {
-    const tc = (choice: number) => ({ choices: [{ index: choice, delta: { tool_calls: [{ index: 0, function: { name: "f", arguments: "{}" } }] } }] });
+    const tc = (choice: number) => ({
+      choices: [{ index: choice, delta: { tool_calls: [{ index: 0, function: { name: "f", arguments: "{}" } }] } }],
+    });
     const fin = (choice: number) => ({ choices: [{ index: choice, delta: {}, finish_reason: "stop" }] });
     const evs = await decodeText(sse(tc(0), tc(1), fin(0), fin(1)));
     expect(evs.flatMap((e) => (e.event.case === "toolCallStarted" ? [e.event.value.callId] : []))).toEqual(["call_0", "choice1_call_0"]);
@@ -222,11 +245,18 @@ describe("decodeOpenAIStream edge cases", () => {
   it("reads usage on every chunk (null ignored, repeats skipped) and Groq's x_groq.usage", async () => {
     const u = (n: number) => ({ prompt_tokens: 3, completion_tokens: n });
     const evs = await decodeText(
-      sse(chunk({ content: "a" }, null, { usage: null }), chunk({ content: "b" }, null, { usage: u(1) }), chunk({}, null, { usage: u(1) }), chunk({}, "stop", { usage: u(2) })),
+      sse(
+        chunk({ content: "a" }, null, { usage: null }),
+        chunk({ content: "b" }, null, { usage: u(1) }),
+        chunk({}, null, { usage: u(1) }),
+        chunk({}, "stop", { usage: u(2) }),
+      ),
     );
     expect(kinds(evs)).toEqual(["textDelta", "textDelta", "usage", "usage", "completed"]);
     expect(terminal(evs)).toMatchObject({ case: "completed", value: { usage: { inputTokens: 3, outputTokens: 2 } } });
-    const groq = await decodeText(sse(chunk({ content: "a" }), chunk({}, "stop", { x_groq: { id: "req", usage: { ...u(4), queue_time: 0.1 } } })));
+    const groq = await decodeText(
+      sse(chunk({ content: "a" }), chunk({}, "stop", { x_groq: { id: "req", usage: { ...u(4), queue_time: 0.1 } } })),
+    );
     const usage = groq.find((e) => e.event.case === "usage");
     expect(usage?.event.value).toMatchObject({ outputTokens: 4 });
     expect(usage?.providerMetadata).toEqual({ usage: { queue_time: 0.1 } });
@@ -266,7 +296,10 @@ describe("decodeOpenAIStream edge cases", () => {
 
   it("reads Mistral content arrays: thinking parts are reasoning", async () => {
     const evs = await decodeText(
-      sse(chunk({ content: [{ type: "thinking", thinking: [{ type: "text", text: "hmm" }] }] }), chunk({ content: [{ type: "text", text: "ok" }] }, "stop")),
+      sse(
+        chunk({ content: [{ type: "thinking", thinking: [{ type: "text", text: "hmm" }] }] }),
+        chunk({ content: [{ type: "text", text: "ok" }] }, "stop"),
+      ),
     );
     expect(reasoningOf(evs)).toBe("hmm");
     expect(textOf(evs)).toBe("ok");
@@ -280,7 +313,9 @@ describe("decodeOpenAIStream edge cases", () => {
     expect(reasoningOf(on)).toBe("why");
     expect(textOf(on)).toBe("so <");
     expect(kinds(on).at(-2)).toBe("textDelta");
-    const inside = await Array.fromAsync(decodeOpenAIStream(new Response(sse(chunk({ content: "a</think>b" }, "stop"))).body!, { thinkTags: { startInside: true } }));
+    const inside = await Array.fromAsync(
+      decodeOpenAIStream(new Response(sse(chunk({ content: "a</think>b" }, "stop"))).body!, { thinkTags: { startInside: true } }),
+    );
     expect([reasoningOf(inside), textOf(inside)]).toEqual(["a", "b"]);
   });
 
@@ -288,9 +323,22 @@ describe("decodeOpenAIStream edge cases", () => {
     const lp = { content: [{ token: "a", logprob: -0.1, bytes: [97], top_logprobs: [] }], refusal: null };
     const evs = await decodeText(
       sse(
-        { choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: { content: [], refusal: null }, content_filter_results: { hate: { filtered: false } } }] },
+        {
+          choices: [
+            {
+              index: 0,
+              delta: { role: "assistant", content: "" },
+              logprobs: { content: [], refusal: null },
+              content_filter_results: { hate: { filtered: false } },
+            },
+          ],
+        },
         { choices: [{ index: 0, delta: { content: "a" }, logprobs: lp }] },
-        { choices: [{ index: 0, delta: {}, finish_reason: "stop", stop_reason: "###", logprobs: null }], system_fingerprint: "fp", obfuscation: "xx" },
+        {
+          choices: [{ index: 0, delta: {}, finish_reason: "stop", stop_reason: "###", logprobs: null }],
+          system_fingerprint: "fp",
+          obfuscation: "xx",
+        },
       ),
     );
     expect(evs[0]?.providerMetadata).toEqual({ logprobs: lp, content_filter_results: { hate: { filtered: false } } });
@@ -301,13 +349,20 @@ describe("decodeOpenAIStream edge cases", () => {
 
   it("maps TGI's string error with error_type", async () => {
     const evs = await decodeText(sse(chunk({ content: "a" }), { error: "Input validation error: too long", error_type: "validation" }));
-    expect(terminal(evs)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.InvalidArgument), reason: "UPSTREAM_REJECTED" } });
+    expect(terminal(evs)).toMatchObject({
+      case: "failed",
+      value: { code: toProtoCode(Code.InvalidArgument), reason: "UPSTREAM_REJECTED" },
+    });
     const over = await decodeText(sse({ error: "Model is overloaded", error_type: "overloaded" }));
     expect(terminal(over)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable), retryable: true } });
   });
 
   it("attaches the usage so far to a mid-stream failure", async () => {
-    const evs = await decodeText(sse(chunk({ content: "a" }, null, { usage: { prompt_tokens: 2, completion_tokens: 1 } }), { error: { message: "boom", type: "server_error" } }));
+    const evs = await decodeText(
+      sse(chunk({ content: "a" }, null, { usage: { prompt_tokens: 2, completion_tokens: 1 } }), {
+        error: { message: "boom", type: "server_error" },
+      }),
+    );
     expect(terminal(evs)).toMatchObject({ case: "failed", value: { usage: { inputTokens: 2, outputTokens: 1 } } });
   });
 });

@@ -140,7 +140,11 @@ function mapChunk(s: OpenAIChatChunkState, parsed: ParseResult<unknown>): Stream
     // OpenAI-compatible servers (vLLM, OpenRouter) may send the usage in the error chunk itself.
     const usage = mapOpenAIUsage(chunk["usage"] ?? asRecord(chunk["x_groq"])?.["usage"]);
     if (usage) s.usage = usage;
-    return end(s, flushUnfinished(s), ev.failed(e.code, e.message, e.reason, { ...withUsage(s), ...(e.retryable === undefined ? {} : { retryable: e.retryable }) }));
+    return end(
+      s,
+      flushUnfinished(s),
+      ev.failed(e.code, e.message, e.reason, { ...withUsage(s), ...(e.retryable === undefined ? {} : { retryable: e.retryable }) }),
+    );
   }
   s.terminalMetadata = mergeMetadata(s.terminalMetadata, chunkMetadata(chunk));
   const out: StreamEvent[] = [];
@@ -157,10 +161,15 @@ function mapChunk(s: OpenAIChatChunkState, parsed: ParseResult<unknown>): Stream
       return end(
         s,
         out,
-        ev.failed(Code.Internal, `the model produced arguments for tool "${r.invalid.name}" that are not valid JSON`, "UPSTREAM_INVALID_TOOL_ARGUMENTS", {
-          retryable: true,
-          ...withUsage(s),
-        }),
+        ev.failed(
+          Code.Internal,
+          `the model produced arguments for tool "${r.invalid.name}" that are not valid JSON`,
+          "UPSTREAM_INVALID_TOOL_ARGUMENTS",
+          {
+            retryable: true,
+            ...withUsage(s),
+          },
+        ),
       );
     }
     if (r === "failure-finish") failure = true;
@@ -246,7 +255,12 @@ function endStream(s: OpenAIChatChunkState): StreamEvent[] {
     return end(
       s,
       flushUnfinished(s),
-      ev.failed(Code.Unavailable, "the inference provider's stream ended before the answer was complete", "UPSTREAM_TRUNCATED", withUsage(s)),
+      ev.failed(
+        Code.Unavailable,
+        "the inference provider's stream ended before the answer was complete",
+        "UPSTREAM_TRUNCATED",
+        withUsage(s),
+      ),
     );
   }
   const raw = primary.finishRaw ?? "";
@@ -257,7 +271,10 @@ function endStream(s: OpenAIChatChunkState): StreamEvent[] {
     .filter((c) => c !== primary)
     .sort((a, b) => a.index - b.index)
     .map((c): JsonObject => ({ index: c.index, finish_reason: c.finishRaw ?? null, ...c.finishMetadata }));
-  const meta = mergeMetadata(mergeMetadata(s.terminalMetadata, primary.finishMetadata), others.length > 0 ? { choices: others } : undefined);
+  const meta = mergeMetadata(
+    mergeMetadata(s.terminalMetadata, primary.finishMetadata),
+    others.length > 0 ? { choices: others } : undefined,
+  );
   const done = ev.completed(finish, s.usage, raw);
   return end(s, [], meta ? withMetadata(done, meta) : done);
 }

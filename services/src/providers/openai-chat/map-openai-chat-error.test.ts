@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { fromOpenAIStreamError} from "./map-openai-chat-error.js";
+import { fromOpenAIStreamError } from "./map-openai-chat-error.js";
 import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 
 describe("fromOpenAIStreamError", () => {
@@ -35,7 +35,10 @@ describe("fromOpenAIStreamError", () => {
 describe("errorBodyMessage", () => {
   it.each([
     [JSON.stringify({ error: { message: "The model `x` does not exist", type: "invalid_request_error" } }), "The model `x` does not exist"],
-    [JSON.stringify({ error: "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096", error_type: "validation" }), "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096"],
+    [
+      JSON.stringify({ error: "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096", error_type: "validation" }),
+      "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096",
+    ],
     [JSON.stringify({ detail: "Not Found" }), "Not Found"],
     [JSON.stringify({ message: "multi\n  line" }), "multi line"],
     ["", undefined],

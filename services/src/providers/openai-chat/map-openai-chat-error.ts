@@ -77,4 +77,3 @@ export function fromOpenAIStreamError(error: unknown, errorType?: unknown): Mapp
           : "UPSTREAM_ERROR",
   };
 }
-

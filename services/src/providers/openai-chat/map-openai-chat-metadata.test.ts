@@ -3,12 +3,25 @@ import { choiceMetadata, chunkMetadata, isPresent, mergeMetadata, usageMetadata 
 
 describe("openai-chat metadata", () => {
   it("keeps only present values", () => {
-    expect([null, undefined, "", [], {}, { content: [], refusal: null }].map(isPresent)).toEqual([false, false, false, false, false, false]);
+    expect([null, undefined, "", [], {}, { content: [], refusal: null }].map(isPresent)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect([0, false, "x", [1], { a: { b: 1 } }].map(isPresent)).toEqual([true, true, true, true, true]);
   });
 
   it("picks a choice's and its delta's extras by the provider's field names", () => {
-    const choice = { index: 0, finish_reason: null, logprobs: null, stop_reason: 7, content_filter_results: { hate: { filtered: true, severity: "high" } } };
+    const choice = {
+      index: 0,
+      finish_reason: null,
+      logprobs: null,
+      stop_reason: 7,
+      content_filter_results: { hate: { filtered: true, severity: "high" } },
+    };
     expect(choiceMetadata(choice, { content: "x", token_id: 9, role: "assistant" })).toEqual({
       stop_reason: 7,
       content_filter_results: { hate: { filtered: true, severity: "high" } },
@@ -26,7 +39,9 @@ describe("openai-chat metadata", () => {
   });
 
   it("keeps the usage fields that are not counts", () => {
-    expect(usageMetadata({ prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, cost: 0.5, cost_details: { x: null } })).toEqual({ usage: { cost: 0.5 } });
+    expect(usageMetadata({ prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, cost: 0.5, cost_details: { x: null } })).toEqual({
+      usage: { cost: 0.5 },
+    });
     expect(usageMetadata({ prompt_tokens: 1, prompt_tokens_details: { cached_tokens: 0 } })).toBeUndefined();
     expect(usageMetadata(null)).toBeUndefined();
   });

@@ -28,7 +28,16 @@ import { asRecord } from "./openai-chat-chunk.js";
 export const openAIChatMetadataFields = {
   choice: ["logprobs", "content_filter_results", "stop_reason", "token_ids", "native_finish_reason"],
   delta: ["token_id"],
-  chunk: ["system_fingerprint", "service_tier", "provider", "moderation", "prompt_filter_results", "prompt_token_ids", "citations", "search_results"],
+  chunk: [
+    "system_fingerprint",
+    "service_tier",
+    "provider",
+    "moderation",
+    "prompt_filter_results",
+    "prompt_token_ids",
+    "citations",
+    "search_results",
+  ],
 } as const;
 
 /** Usage fields that become `UsageInit` counts (or are derived from them), so are not repeated as metadata. */
@@ -42,7 +51,10 @@ const mappedUsageFields = new Set([
 ]);
 
 /** The extras of one choice entry of a chunk (its own fields and its delta's); undefined when none is present. */
-export function choiceMetadata(choice: Readonly<Record<string, unknown>>, delta: Readonly<Record<string, unknown>>): JsonObject | undefined {
+export function choiceMetadata(
+  choice: Readonly<Record<string, unknown>>,
+  delta: Readonly<Record<string, unknown>>,
+): JsonObject | undefined {
   return pick(delta, openAIChatMetadataFields.delta, pick(choice, openAIChatMetadataFields.choice));
 }
 

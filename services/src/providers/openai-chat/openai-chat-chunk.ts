@@ -7,6 +7,8 @@
  * so an odd chunk is ignored or becomes a `failed` event, never a crash.
  *
  * @see https://platform.openai.com/docs/api-reference/chat-streaming/streaming
+ *
+ * @public the provider's wire shape, for readers and the typed parse stage to come; the mapper reads it through `asRecord`.
  */
 export interface OpenAIChatChunk {
   readonly id?: unknown;
@@ -26,7 +28,11 @@ export interface OpenAIChatChunk {
   readonly prompt_filter_results?: unknown;
 }
 
-/** One entry of `choices`. */
+/**
+ * One entry of `choices`.
+ *
+ * @public the provider's wire shape, for readers and the typed parse stage to come; the mapper reads it through `asRecord`.
+ */
 export interface OpenAIChatChoice {
   /** The choice (candidate) index, 0-based; with `n > 1` the choices' chunks interleave. Absent on some servers: the array position then. */
   readonly index?: unknown;
@@ -66,7 +72,11 @@ export interface OpenAIChatDelta {
   readonly token_id?: unknown;
 }
 
-/** `choices[].delta.tool_calls[]`: the first fragment of a call carries `id` and `function.name`. */
+/**
+ * `choices[].delta.tool_calls[]`: the first fragment of a call carries `id` and `function.name`.
+ *
+ * @public the provider's wire shape, for readers and the typed parse stage to come; the mapper reads it through `asRecord`.
+ */
 export interface OpenAIToolCallDelta {
   readonly index?: unknown;
   readonly id?: unknown;

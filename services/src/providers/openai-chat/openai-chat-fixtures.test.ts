@@ -6,7 +6,19 @@ import { fixtureKind } from "../../testing/fixture-kind.js";
 import { describeUpstreamFixtures, type UpstreamFixture } from "../../testing/upstream-fixtures.js";
 import { openAIChatSpec } from "./openai-chat-spec.js";
 
-const dirs = ["openai-chat", "openai-compatible", "groq", "mistral", "deepseek", "vllm", "tgi", "openai-responses", "anthropic", "gemini", "ollama"];
+const dirs = [
+  "openai-chat",
+  "openai-compatible",
+  "groq",
+  "mistral",
+  "deepseek",
+  "vllm",
+  "tgi",
+  "openai-responses",
+  "anthropic",
+  "gemini",
+  "ollama",
+];
 
 /**
  * Bodies up to this size are fed 1 byte at a time whole; larger ones (up to
@@ -41,8 +53,16 @@ async function decode(bytes: Uint8Array, size: number, options?: Record<string, 
 const binary = (evs: StreamEvent[]) => evs.map((e) => Buffer.from(toBinary(StreamEventSchema, e)).toString("base64"));
 const of = <K extends NonNullable<StreamEvent["event"]["case"]>>(evs: StreamEvent[], k: K) =>
   evs.flatMap((e) => (e.event.case === k ? [e as StreamEvent & { event: Extract<StreamEvent["event"], { case: K }> }] : []));
-const textOf = (evs: StreamEvent[], choice = 0) => of(evs, "textDelta").filter((e) => e.choiceIndex === choice).map((e) => e.event.value.text).join("");
-const reasoningOf = (evs: StreamEvent[]) => of(evs, "reasoningDelta").filter((e) => e.choiceIndex === 0).map((e) => e.event.value.text).join("");
+const textOf = (evs: StreamEvent[], choice = 0) =>
+  of(evs, "textDelta")
+    .filter((e) => e.choiceIndex === choice)
+    .map((e) => e.event.value.text)
+    .join("");
+const reasoningOf = (evs: StreamEvent[]) =>
+  of(evs, "reasoningDelta")
+    .filter((e) => e.choiceIndex === 0)
+    .map((e) => e.event.value.text)
+    .join("");
 
 /** What a transcript says, read from its text independently of the mapper (assumes its tool calls never reuse an index). */
 function expectations(text: string) {
@@ -143,7 +163,9 @@ describeUpstreamFixtures("openai-chat spec over every recorded Chat Completions 
       for (const done of of(evs, "toolCallCompleted")) {
         const v = done.event.value;
         if (!v.incomplete) expect(() => JSON.parse(v.argumentsJson)).not.toThrow();
-        const deltas = of(evs, "toolCallDelta").filter((d) => d.event.value.callId === v.callId).map((d) => d.event.value.argumentsDelta);
+        const deltas = of(evs, "toolCallDelta")
+          .filter((d) => d.event.value.callId === v.callId)
+          .map((d) => d.event.value.argumentsDelta);
         if (v.incomplete) expect(v.argumentsJson).toBe(deltas.join(""));
         else expect(deltas.join("") || "{}").toBe(v.argumentsJson);
       }
@@ -210,9 +232,12 @@ describeUpstreamFixtures("openai-chat spec over every recorded Chat Completions 
       expect(texts.length).toBeGreaterThan(0);
       for (const e of texts) {
         expect(e.providerMetadata?.["refusal"]).toBe(true);
-        expect((e.providerMetadata?.["logprobs"] as { refusal: unknown[] }).refusal.length).toBeGreaterThan(0);
+        expect((e.providerMetadata!["logprobs"] as { refusal: unknown[] }).refusal.length).toBeGreaterThan(0);
       }
-      expect(evs.at(-1)!.event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.CONTENT_FILTER, rawFinishReason: "stop" } });
+      expect(evs.at(-1)!.event).toMatchObject({
+        case: "completed",
+        value: { finishReason: FinishReason.CONTENT_FILTER, rawFinishReason: "stop" },
+      });
     });
 
     it("moderation-chunk-and-obfuscation: moderation kept on the terminal, obfuscation dropped, duplicate finish ignored", async () => {
@@ -234,7 +259,9 @@ describeUpstreamFixtures("openai-chat spec over every recorded Chat Completions 
       const redacted = of(evs, "reasoningDelta").filter((e) => e.event.value.redacted);
       expect(redacted).toHaveLength(1);
       expect(redacted[0]!.event.value.text).toBe("");
-      expect(redacted[0]!.providerMetadata?.["reasoning_details"]).toMatchObject([{ type: "reasoning.encrypted", format: "openai-responses-v1" }]);
+      expect(redacted[0]!.providerMetadata?.["reasoning_details"]).toMatchObject([
+        { type: "reasoning.encrypted", format: "openai-responses-v1" },
+      ]);
       expect(evs.at(-1)!.providerMetadata).toMatchObject({ native_finish_reason: "completed", provider: "OpenAI" });
       expect(of(evs, "usage")[0]!.providerMetadata?.["usage"]).toMatchObject({ cost: 0.00085 });
     });
@@ -269,13 +296,13 @@ describeUpstreamFixtures("openai-chat spec over every recorded Chat Completions 
       expect(evs.at(-1)!.event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
     });
 
-    it.each([["tgi/chat-v1.4.3-finish-length-no-done.sse", "length"], ["tgi/chat-v2.0.1-object-text-completion.sse", "eos_token"]])(
-      "%s: completes without [DONE] (finish_reason is the marker)",
-      async (name, raw) => {
-        const evs = await decode(byName(name).bytes, 0);
-        expect(evs.at(-1)!.event).toMatchObject({ case: "completed", value: { rawFinishReason: raw } });
-      },
-    );
+    it.each([
+      ["tgi/chat-v1.4.3-finish-length-no-done.sse", "length"],
+      ["tgi/chat-v2.0.1-object-text-completion.sse", "eos_token"],
+    ])("%s: completes without [DONE] (finish_reason is the marker)", async (name, raw) => {
+      const evs = await decode(byName(name).bytes, 0);
+      expect(evs.at(-1)!.event).toMatchObject({ case: "completed", value: { rawFinishReason: raw } });
+    });
 
     it("together-finish-eos-token-id: eos is STOP, the raw reason kept, token ids in metadata", async () => {
       const evs = await decode(byName("openai-compatible/together-finish-eos-token-id.sse").bytes, 0);

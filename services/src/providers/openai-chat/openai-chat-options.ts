@@ -32,10 +32,10 @@ export interface OpenAIChatOptions {
  */
 export function parseOpenAIChatOptions(options: Readonly<Record<string, unknown>> | undefined): OpenAIChatOptions {
   const o = options ?? {};
-  const bad = (name: string, want: string) =>
-    new ConnectError(`openai-chat endpoint option ${name}: must be ${want}`, Code.Internal);
+  const bad = (name: string, want: string) => new ConnectError(`openai-chat endpoint option ${name}: must be ${want}`, Code.Internal);
   const think = o["thinkTags"];
-  if (think !== undefined && think !== true && think !== false && think !== "start-inside") throw bad("thinkTags", 'true, false or "start-inside"');
+  if (think !== undefined && think !== true && think !== false && think !== "start-inside")
+    throw bad("thinkTags", 'true, false or "start-inside"');
   const streamOptions = o["streamOptions"];
   if (streamOptions !== undefined && typeof streamOptions !== "boolean") throw bad("streamOptions", "a boolean");
   const maxTokensField = o["maxTokensField"];

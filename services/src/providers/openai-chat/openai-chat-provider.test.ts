@@ -28,8 +28,7 @@ const request = (model: string) =>
     maxOutputTokens: 50,
   });
 
-const sseChunk = (content: string) =>
-  `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+const sseChunk = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
 
 interface Seen {
   headers: IncomingMessage["headers"];
@@ -67,7 +66,9 @@ class FakeUpstream {
         res.end();
         return;
       case "missing":
-        return json(404, { error: { message: "The model `missing` does not exist", type: "invalid_request_error", code: "model_not_found" } });
+        return json(404, {
+          error: { message: "The model `missing` does not exist", type: "invalid_request_error", code: "model_not_found" },
+        });
       case "limited":
         return json(429, { error: { message: "Rate limit reached for requests", type: "requests" } });
       case "broken":
@@ -110,8 +111,7 @@ describe("openai-compatible provider over HTTP", () => {
   beforeAll(() => up.start());
   afterAll(() => up.close());
   const provider = () => createOpenAICompatibleProvider({ baseUrl: up.url, apiKey: "sk-test", limits: { retries: 0 } });
-  const run = (model: string, signal = new AbortController().signal) =>
-    Array.fromAsync(provider().generate(request(model), model, signal));
+  const run = (model: string, signal = new AbortController().signal) => Array.fromAsync(provider().generate(request(model), model, signal));
 
   it("maps upstream HTTP errors to codes before anything is yielded", async () => {
     const missing = await codeOf(run("missing"));
@@ -183,7 +183,10 @@ describeUpstreamFixtures("openai-compatible provider serving a recorded stream",
     up.fixture = new Uint8Array(readFileSync(f.path));
     const p = createOpenAICompatibleProvider({ baseUrl: up.url });
     const evs: StreamEvent[] = await Array.fromAsync(p.generate(request("fixture"), "fixture", new AbortController().signal));
-    expect(evs[0]?.event).toMatchObject({ case: "started", value: { model: "fixture", provider: "openai-compatible", requestId: "req_123" } });
+    expect(evs[0]?.event).toMatchObject({
+      case: "started",
+      value: { model: "fixture", provider: "openai-compatible", requestId: "req_123" },
+    });
     expect(up.seen.at(-1)?.headers["authorization"]).toBeUndefined();
     const done = evs.find((e) => e.event.case === "toolCallCompleted");
     expect(done?.event.case === "toolCallCompleted" && JSON.parse(done.event.value.argumentsJson)).toBeTypeOf("object");

@@ -16,7 +16,12 @@ describe("openAIChatSpec.request", () => {
     const r = openAIChatSpec.request(req, "llama3", { baseUrl: "http://127.0.0.1:11434/v1/", apiKey: "sk-1", headers: { "x-extra": "1" } });
     expect(r.url).toBe("http://127.0.0.1:11434/v1/chat/completions");
     expect(r.method).toBe("POST");
-    expect(r.headers).toMatchObject({ authorization: "Bearer sk-1", accept: "text/event-stream", "content-type": "application/json", "x-extra": "1" });
+    expect(r.headers).toMatchObject({
+      authorization: "Bearer sk-1",
+      accept: "text/event-stream",
+      "content-type": "application/json",
+      "x-extra": "1",
+    });
     expect(JSON.parse(r.body)).toMatchObject({ model: "llama3", stream: true, stream_options: { include_usage: true }, max_tokens: 5 });
     expect(openAIChatSpec.requestIdHeader).toBe("x-request-id");
   });
@@ -42,7 +47,13 @@ describe("openAIChatSpec.request", () => {
   });
 
   it("refuses invalid endpoint options with Code.Internal naming the option", () => {
-    for (const options of [{ thinkTags: "yes" }, { streamOptions: "no" }, { maxTokensField: "n" }, { apiKeyHeader: "x" }, { apiVersion: 3 }]) {
+    for (const options of [
+      { thinkTags: "yes" },
+      { streamOptions: "no" },
+      { maxTokensField: "n" },
+      { apiKeyHeader: "x" },
+      { apiVersion: 3 },
+    ]) {
       const e = (() => {
         try {
           openAIChatSpec.request(req, "m", { baseUrl: "http://h/v1", options });

@@ -53,12 +53,16 @@ describeUpstreamFixtures("openai-chat properties over the recorded streams", dir
       fc.constantFrom(": keep-alive", "event: ping", "data: {}", "data: []", 'data: {"choices": 7}', "id: 9", "retry: x", "\u0000\u00ff"),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.nat(), garbage), { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 10 }), async (inserts, cuts) => {
-        const copy = [...lines];
-        for (const [at, line] of inserts) copy.splice(at % (copy.length + 1), 0, line);
-        const evs = await decodeAt(text(copy.join("\n")), cuts);
-        expectOneTerminalLast(evs);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(), garbage), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        async (inserts, cuts) => {
+          const copy = [...lines];
+          for (const [at, line] of inserts) copy.splice(at % (copy.length + 1), 0, line);
+          const evs = await decodeAt(text(copy.join("\n")), cuts);
+          expectOneTerminalLast(evs);
+        },
+      ),
       { numRuns: f.bytes.byteLength > 64 * 1024 ? 5 : 20 },
     );
   });
@@ -67,7 +71,9 @@ describeUpstreamFixtures("openai-chat properties over the recorded streams", dir
 describe("parallel tool calls under random interleavings", () => {
   const call = fc.record({
     name: fc.stringMatching(/^[a-z_]{1,12}$/),
-    args: fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.boolean()), { maxKeys: 4 }),
+    args: fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.boolean()), {
+      maxKeys: 4,
+    }),
     cuts: fc.array(fc.nat(), { maxLength: 6 }),
   });
   /** How a server identifies fragments: OpenAI (index always, id on the first), id on every fragment with index 0 for all, id on every fragment without index. */
@@ -117,7 +123,7 @@ describe("parallel tool calls under random interleavings", () => {
             return { choices: [{ index: 0, delta: { tool_calls: [tc] }, finish_reason: null }] };
           });
           chunks.push({ choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }] } as never);
-          const body = chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n";
+          const body = `${chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("")}data: [DONE]\n\n`;
           const evs = await decodeAt(text(body), cuts);
           expectOneTerminalLast(evs);
           const done = evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [e.event.value] : []));

@@ -28,7 +28,10 @@ describe("toOpenAIRequest", () => {
           ],
         },
       ],
-      tools: [{ name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } }, { name: "get_time" }],
+      tools: [
+        { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+        { name: "get_time" },
+      ],
       toolChoice: { choice: { case: "mode", value: ToolChoiceMode.REQUIRED } },
       temperature: 0.5,
       topP: 0.9,
@@ -57,7 +60,14 @@ describe("toOpenAIRequest", () => {
         { role: "tool", tool_call_id: "c2", content: "failed" },
       ],
       tools: [
-        { type: "function", function: { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } } },
+        {
+          type: "function",
+          function: {
+            name: "get_weather",
+            description: "Weather",
+            parameters: { type: "object", properties: { city: { type: "string" } } },
+          },
+        },
         { type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } },
       ],
       tool_choice: "required",

@@ -124,7 +124,13 @@ function toMessages(m: Message): OpenAIChatMessage[] {
     case Role.ASSISTANT: {
       const calls = m.parts.flatMap((p) =>
         p.part.case === "toolCall"
-          ? [{ id: p.part.value.callId, type: "function" as const, function: { name: p.part.value.name, arguments: p.part.value.argumentsJson || "{}" } }]
+          ? [
+              {
+                id: p.part.value.callId,
+                type: "function" as const,
+                function: { name: p.part.value.name, arguments: p.part.value.argumentsJson || "{}" },
+              },
+            ]
           : [],
       );
       const hasText = m.parts.some((p) => p.part.case === "text");

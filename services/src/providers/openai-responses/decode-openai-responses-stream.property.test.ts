@@ -5,7 +5,19 @@ import { fixtureKind } from "../../testing/fixture-kind.js";
 import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
 import { decodeOpenAIResponsesStream } from "./decode-openai-responses-stream.js";
 
-const allDirs = ["openai-chat", "openai-compatible", "openai-responses", "groq", "mistral", "deepseek", "vllm", "tgi", "anthropic", "gemini", "ollama"];
+const allDirs = [
+  "openai-chat",
+  "openai-compatible",
+  "openai-responses",
+  "groq",
+  "mistral",
+  "deepseek",
+  "vllm",
+  "tgi",
+  "anthropic",
+  "gemini",
+  "ollama",
+];
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -46,7 +58,14 @@ const anyLine = fc.oneof(
   ignorableLine,
   fc.string({ maxLength: 40 }),
   fc.string({ maxLength: 40 }).map((s) => `data: ${s}`),
-  fc.constantFrom("data: {}", 'data: {"type":42}', "data: [1,2]", "data: null", 'data: {"type":"response.output_text.delta","delta":{}}', "data: [DONE]"),
+  fc.constantFrom(
+    "data: {}",
+    'data: {"type":42}',
+    "data: [1,2]",
+    "data: null",
+    'data: {"type":"response.output_text.delta","delta":{}}',
+    "data: [DONE]",
+  ),
 );
 
 describeUpstreamFixtures("decodeOpenAIResponsesStream properties over recorded streams", allDirs, (all) => {
@@ -83,11 +102,15 @@ describeUpstreamFixtures("decodeOpenAIResponsesStream properties over recorded s
     it("garbage lines at event boundaries never throw and leave exactly one terminal, last", async () => {
       const events = dec.decode(f.bytes).split(/\n\n/);
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.tuple(fc.nat(), anyLine), { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 20 }), async (inserts, cuts) => {
-          const out = [...events];
-          for (const [at, line] of inserts) out.splice(at % out.length, 0, line);
-          expectOneTerminalLast(await decodePieces(split(enc.encode(out.join("\n\n")), cuts)));
-        }),
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.nat(), anyLine), { minLength: 1, maxLength: 5 }),
+          fc.array(fc.nat(), { maxLength: 20 }),
+          async (inserts, cuts) => {
+            const out = [...events];
+            for (const [at, line] of inserts) out.splice(at % out.length, 0, line);
+            expectOneTerminalLast(await decodePieces(split(enc.encode(out.join("\n\n")), cuts)));
+          },
+        ),
         { numRuns: 8 },
       );
     });
@@ -98,36 +121,45 @@ describeUpstreamFixtures("decodeOpenAIResponsesStream properties over recorded s
 function parallelCallsBody(calls: { args: string; fragments: string[] }[], schedule: readonly number[], byItemIdOnly: boolean): string {
   let seq = 0;
   const events: object[] = [{ type: "response.created", response: { id: "resp_p", status: "in_progress", output: [] } }];
-  calls.forEach((_, i) =>
+  for (const i of calls.keys()) {
     events.push({
       type: "response.output_item.added",
       output_index: i,
       item: { id: `fc_${i}`, type: "function_call", status: "in_progress", call_id: `call_${i}`, name: `tool_${i}`, arguments: "" },
-    }),
-  );
+    });
+  }
   const next = calls.map(() => 0);
-  const pending = () => calls.map((c, i) => i).filter((i) => next[i]! < calls[i]!.fragments.length);
+  const pending = () => calls.map((_c, i) => i).filter((i) => next[i]! < calls[i]!.fragments.length);
   let step = 0;
   for (let open = pending(); open.length > 0; open = pending()) {
     const i = open[(schedule[step++ % Math.max(schedule.length, 1)] ?? 0) % open.length]!;
     const delta = calls[i]!.fragments[next[i]!++]!;
-    events.push({ type: "response.function_call_arguments.delta", item_id: `fc_${i}`, ...(byItemIdOnly ? {} : { output_index: i }), delta });
+    events.push({
+      type: "response.function_call_arguments.delta",
+      item_id: `fc_${i}`,
+      ...(byItemIdOnly ? {} : { output_index: i }),
+      delta,
+    });
   }
-  calls.forEach((c, i) => events.push({ type: "response.function_call_arguments.done", item_id: `fc_${i}`, output_index: i, arguments: c.args }));
-  events.push({ type: "response.completed", response: { id: "resp_p", status: "completed", usage: { input_tokens: 1, output_tokens: 2 } } });
+  for (const [i, c] of calls.entries())
+    events.push({ type: "response.function_call_arguments.done", item_id: `fc_${i}`, output_index: i, arguments: c.args });
+  events.push({
+    type: "response.completed",
+    response: { id: "resp_p", status: "completed", usage: { input_tokens: 1, output_tokens: 2 } },
+  });
   return events.map((e) => `event: x\ndata: ${JSON.stringify({ ...e, sequence_number: seq++ })}\n\n`).join("");
 }
 
 describe("parallel function calls, randomly interleaved", () => {
-  const argsObject = fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.integer(), fc.string({ maxLength: 12 }), fc.boolean()), { maxKeys: 4 });
-  const call = fc
-    .tuple(argsObject, fc.array(fc.nat(), { maxLength: 8 }))
-    .map(([obj, cuts]) => {
-      const args = JSON.stringify(obj);
-      const points = [...new Set(cuts.map((c) => c % (args.length + 1)))].sort((a, b) => a - b);
-      const fragments = [0, ...points].map((p, i) => args.slice(p, points[i] ?? args.length)).filter((x) => x !== "");
-      return { args, fragments };
-    });
+  const argsObject = fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.integer(), fc.string({ maxLength: 12 }), fc.boolean()), {
+    maxKeys: 4,
+  });
+  const call = fc.tuple(argsObject, fc.array(fc.nat(), { maxLength: 8 })).map(([obj, cuts]) => {
+    const args = JSON.stringify(obj);
+    const points = [...new Set(cuts.map((c) => c % (args.length + 1)))].sort((a, b) => a - b);
+    const fragments = [0, ...points].map((p, i) => args.slice(p, points[i] ?? args.length)).filter((x) => x !== "");
+    return { args, fragments };
+  });
 
   it("never merges calls: each call's deltas are its own fragments and its arguments its own JSON", async () => {
     await fc.assert(
@@ -144,9 +176,13 @@ describe("parallel function calls, randomly interleaved", () => {
           const started = evs.flatMap((e) => (e.event.case === "toolCallStarted" ? [e.event.value] : []));
           expect(started.map((s) => [s.callId, s.name, s.index])).toEqual(calls.map((_, i) => [`call_${i}`, `tool_${i}`, i]));
           calls.forEach((c, i) => {
-            const deltas = evs.flatMap((e) => (e.event.case === "toolCallDelta" && e.event.value.callId === `call_${i}` ? [e.event.value.argumentsDelta] : []));
+            const deltas = evs.flatMap((e) =>
+              e.event.case === "toolCallDelta" && e.event.value.callId === `call_${i}` ? [e.event.value.argumentsDelta] : [],
+            );
             expect(deltas).toEqual(c.fragments.length > 0 ? c.fragments : []);
-            const done = evs.flatMap((e) => (e.event.case === "toolCallCompleted" && e.event.value.callId === `call_${i}` ? [e.event.value] : []));
+            const done = evs.flatMap((e) =>
+              e.event.case === "toolCallCompleted" && e.event.value.callId === `call_${i}` ? [e.event.value] : [],
+            );
             expect(done).toHaveLength(1);
             expect(done[0]?.argumentsJson).toBe(c.args);
             expect(done[0]?.incomplete).toBe(false);

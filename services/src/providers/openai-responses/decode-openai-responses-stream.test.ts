@@ -5,7 +5,19 @@ import { describeUpstreamFixtures, type UpstreamFixture } from "../../testing/up
 import { decodeOpenAIResponsesStream } from "./decode-openai-responses-stream.js";
 
 /** Every upstream folder (SOURCES.md); `fixtureKind` picks the Responses-shaped files among them. */
-const allDirs = ["openai-chat", "openai-compatible", "openai-responses", "groq", "mistral", "deepseek", "vllm", "tgi", "anthropic", "gemini", "ollama"];
+const allDirs = [
+  "openai-chat",
+  "openai-compatible",
+  "openai-responses",
+  "groq",
+  "mistral",
+  "deepseek",
+  "vllm",
+  "tgi",
+  "anthropic",
+  "gemini",
+  "ollama",
+];
 
 /**
  * Feeds `bytes` in chunks of `size` bytes (0 = whole) and collects the
@@ -83,8 +95,22 @@ const end = (evs: StreamEvent[]) => {
   expect(isTerminal(last)).toBe(true);
   return last;
 };
-const clientItemTypes = new Set(["function_call", "custom_tool_call", "apply_patch_call", "shell_call", "local_shell_call", "computer_call"]);
-const providerItemTypes = new Set(["web_search_call", "file_search_call", "code_interpreter_call", "image_generation_call", "mcp_call", "mcp_list_tools"]);
+const clientItemTypes = new Set([
+  "function_call",
+  "custom_tool_call",
+  "apply_patch_call",
+  "shell_call",
+  "local_shell_call",
+  "computer_call",
+]);
+const providerItemTypes = new Set([
+  "web_search_call",
+  "file_search_call",
+  "code_interpreter_call",
+  "image_generation_call",
+  "mcp_call",
+  "mcp_list_tools",
+]);
 
 describeUpstreamFixtures("decodeOpenAIResponsesStream over recorded streams", allDirs, (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-responses");
@@ -118,7 +144,9 @@ describeUpstreamFixtures("decodeOpenAIResponsesStream over recorded streams", al
       for (const c of completedCalls(evs)) {
         expect(c.incomplete).toBe(false);
         expect(() => JSON.parse(c.argumentsJson)).not.toThrow();
-        const deltas = evs.flatMap((e) => (e.event.case === "toolCallDelta" && e.event.value.callId === c.callId ? [e.event.value.argumentsDelta] : []));
+        const deltas = evs.flatMap((e) =>
+          e.event.case === "toolCallDelta" && e.event.value.callId === c.callId ? [e.event.value.argumentsDelta] : [],
+        );
         expect(deltas.join("")).toBe(c.argumentsJson);
       }
       for (const item of callItems.filter((i) => i["type"] === "function_call")) {
@@ -126,8 +154,12 @@ describeUpstreamFixtures("decodeOpenAIResponsesStream over recorded streams", al
         expect(c?.name).toBe(item["name"]);
         expect(c && JSON.parse(c.argumentsJson)).toEqual(JSON.parse(item["arguments"] as string));
       }
-      const signatures = evs.flatMap((e) => (e.event.case === "reasoningDelta" && e.event.value.signature ? [e.event.value.signature] : []));
-      expect(signatures).toEqual(want.items.filter((i) => i["type"] === "reasoning" && i["encrypted_content"]).map((i) => i["encrypted_content"]));
+      const signatures = evs.flatMap((e) =>
+        e.event.case === "reasoningDelta" && e.event.value.signature ? [e.event.value.signature] : [],
+      );
+      expect(signatures).toEqual(
+        want.items.filter((i) => i["type"] === "reasoning" && i["encrypted_content"]).map((i) => i["encrypted_content"]),
+      );
 
       const last = end(evs);
       expect(want.terminalType).toBe("response.completed"); // every recorded stream here completed
@@ -196,7 +228,9 @@ describeUpstreamFixtures("decodeOpenAIResponsesStream over recorded streams", al
 
   it("12 summary parts: each part's first delta names its summary_index, then the signature", async () => {
     const evs = await decode(named("openai-responses/reasoning-12-summary-parts-encrypted.sse").bytes);
-    const indexes = evs.flatMap((e) => (e.event.case === "reasoningDelta" && e.providerMetadata?.["summary_index"] !== undefined ? [e.providerMetadata["summary_index"]] : []));
+    const indexes = evs.flatMap((e) =>
+      e.event.case === "reasoningDelta" && e.providerMetadata?.["summary_index"] !== undefined ? [e.providerMetadata["summary_index"]] : [],
+    );
     expect(indexes).toEqual([...Array(12).keys()]);
   });
 
@@ -215,7 +249,9 @@ describeUpstreamFixtures("decodeOpenAIResponsesStream over recorded streams", al
   it("web search and code interpreter: provider-executed, STOP", async () => {
     const ws = await decode(named("openai-responses/web-search-call-then-text.sse").bytes);
     expect(completedCalls(ws)).toMatchObject([{ name: "web_search", providerExecuted: true }]);
-    expect(JSON.parse(completedCalls(ws)[0]!.argumentsJson)).toMatchObject({ action: { type: "search", query: "weather: San Francisco, CA" } });
+    expect(JSON.parse(completedCalls(ws)[0]!.argumentsJson)).toMatchObject({
+      action: { type: "search", query: "weather: San Francisco, CA" },
+    });
     const ci = await decode(named("openai-responses/reasoning-summary-and-code-interpreter.sse").bytes);
     expect(completedCalls(ci).map((c) => c.name)).toEqual(["code_interpreter", "code_interpreter", "code_interpreter"]);
     expect(JSON.parse(completedCalls(ci)[0]!.argumentsJson).code).toBe("n = pow(123456, 123)\nlen(str(n))");

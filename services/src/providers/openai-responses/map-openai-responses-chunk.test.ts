@@ -32,7 +32,10 @@ const usage = {
   total_tokens: 123,
 };
 const created = { type: "response.created", response: { id: "resp_1", status: "in_progress", output: [], usage: null } };
-const completed = (extra: object = {}) => ({ type: "response.completed", response: { id: "resp_1", status: "completed", usage, ...extra } });
+const completed = (extra: object = {}) => ({
+  type: "response.completed",
+  response: { id: "resp_1", status: "completed", usage, ...extra },
+});
 const message = (outputIndex: number, id = `msg_${outputIndex}`, extra: object = {}) => ({
   type: "response.output_item.added",
   output_index: outputIndex,
@@ -66,7 +69,14 @@ const fnDone = (outputIndex: number, args: string) => ({
 
 describe("openAIResponsesMapper", () => {
   it("maps text deltas at the item's output index, with usage and STOP", () => {
-    const evs = run(created, { type: "response.in_progress", response: { id: "resp_1" } }, message(0), text(0, "Hi"), text(0, " there"), completed());
+    const evs = run(
+      created,
+      { type: "response.in_progress", response: { id: "resp_1" } },
+      message(0),
+      text(0, "Hi"),
+      text(0, " there"),
+      completed(),
+    );
     expect(kinds(evs)).toEqual(["textDelta", "textDelta", "usage", "completed"]);
     expect(textOf(evs)).toBe("Hi there");
     expect(evs[0]?.event.case === "textDelta" && evs[0].event.value.blockIndex).toBe(0);
@@ -84,7 +94,12 @@ describe("openAIResponsesMapper", () => {
 
   it("keeps logprobs and the message phase as provider metadata", () => {
     const lp = [{ token: "Hi", logprob: -0.1, bytes: [72, 105], top_logprobs: [] }];
-    const evs = run(message(0, "msg_0", { phase: "commentary" }), text(0, "Hi", { logprobs: lp }), text(0, "!", { logprobs: [] }), completed());
+    const evs = run(
+      message(0, "msg_0", { phase: "commentary" }),
+      text(0, "Hi", { logprobs: lp }),
+      text(0, "!", { logprobs: [] }),
+      completed(),
+    );
     expect(evs[0]?.providerMetadata).toEqual({ phase: "commentary", logprobs: lp });
     expect(evs[1]?.providerMetadata).toBeUndefined();
   });
@@ -93,7 +108,13 @@ describe("openAIResponsesMapper", () => {
     const rs = { id: "rs_1", type: "reasoning", summary: [] };
     const evs = run(
       { type: "response.output_item.added", output_index: 0, item: rs },
-      { type: "response.reasoning_summary_part.added", item_id: "rs_1", output_index: 0, summary_index: 0, part: { type: "summary_text", text: "" } },
+      {
+        type: "response.reasoning_summary_part.added",
+        item_id: "rs_1",
+        output_index: 0,
+        summary_index: 0,
+        part: { type: "summary_text", text: "" },
+      },
       { type: "response.reasoning_summary_text.delta", item_id: "rs_1", output_index: 0, summary_index: 0, delta: "**Plan**" },
       { type: "response.reasoning_summary_text.delta", item_id: "rs_1", output_index: 0, summary_index: 1, delta: "Then" },
       { type: "response.reasoning_summary_text.delta", item_id: "rs_1", output_index: 0, summary_index: 1, delta: " act" },
@@ -101,7 +122,14 @@ describe("openAIResponsesMapper", () => {
       {
         type: "response.output_item.done",
         output_index: 0,
-        item: { ...rs, encrypted_content: "gAAA-enc", summary: [{ type: "summary_text", text: "**Plan**" }, { type: "summary_text", text: "Then act" }] },
+        item: {
+          ...rs,
+          encrypted_content: "gAAA-enc",
+          summary: [
+            { type: "summary_text", text: "**Plan**" },
+            { type: "summary_text", text: "Then act" },
+          ],
+        },
       },
       message(1),
       text(1, "ok"),
@@ -109,7 +137,13 @@ describe("openAIResponsesMapper", () => {
     );
     expect(reasoningOf(evs)).toBe("**Plan**Then act raw");
     const reasoning = evs.flatMap((e) => (e.event.case === "reasoningDelta" ? [e] : []));
-    expect(reasoning.map((e) => e.providerMetadata)).toEqual([{ summary_index: 0 }, { summary_index: 1 }, undefined, undefined, { id: "rs_1" }]);
+    expect(reasoning.map((e) => e.providerMetadata)).toEqual([
+      { summary_index: 0 },
+      { summary_index: 1 },
+      undefined,
+      undefined,
+      { id: "rs_1" },
+    ]);
     expect(reasoning.at(-1)?.event.value).toMatchObject({ text: "", signature: "gAAA-enc", blockIndex: 0 });
     expect(evs.find((e) => e.event.case === "textDelta")?.event.value).toMatchObject({ blockIndex: 1 });
   });
@@ -137,7 +171,18 @@ describe("openAIResponsesMapper", () => {
       fnDelta(1, '"CET"}'),
       fnDone(1, '{"tz":"CET"}'),
       fnDone(0, '{"city":"Oslo"}'),
-      { type: "response.output_item.done", output_index: 0, item: { id: "fc_0", type: "function_call", call_id: "call_a", name: "get_weather", arguments: '{"city":"Oslo"}', status: "completed" } },
+      {
+        type: "response.output_item.done",
+        output_index: 0,
+        item: {
+          id: "fc_0",
+          type: "function_call",
+          call_id: "call_a",
+          name: "get_weather",
+          arguments: '{"city":"Oslo"}',
+          status: "completed",
+        },
+      },
       completed(),
     );
     expect(evs.filter((e) => e.event.case === "toolCallStarted").map((e) => e.event.value)).toMatchObject([
@@ -148,7 +193,10 @@ describe("openAIResponsesMapper", () => {
       ["call_b", '{"tz":"CET"}', false],
       ["call_a", '{"city":"Oslo"}', false],
     ]);
-    expect(terminal(evs).event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS, rawFinishReason: "completed" } });
+    expect(terminal(evs).event).toMatchObject({
+      case: "completed",
+      value: { finishReason: FinishReason.TOOL_CALLS, rawFinishReason: "completed" },
+    });
   });
 
   it("takes arguments that only came whole (no deltas), and {} for empty ones", () => {
@@ -159,18 +207,26 @@ describe("openAIResponsesMapper", () => {
   });
 
   it("marks a call cut by max_output_tokens as incomplete with its raw arguments, finishing LENGTH", () => {
-    const evs = run(
-      fnAdded(0, "c1", "f"),
-      fnDelta(0, '{"city":"Os'),
-      { type: "response.incomplete", response: { id: "resp_1", status: "incomplete", incomplete_details: { reason: "max_output_tokens" }, usage } },
-    );
+    const evs = run(fnAdded(0, "c1", "f"), fnDelta(0, '{"city":"Os'), {
+      type: "response.incomplete",
+      response: { id: "resp_1", status: "incomplete", incomplete_details: { reason: "max_output_tokens" }, usage },
+    });
     expect(completedCalls(evs)).toMatchObject([{ callId: "c1", argumentsJson: '{"city":"Os', incomplete: true }]);
-    expect(terminal(evs).event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.LENGTH, rawFinishReason: "max_output_tokens" } });
+    expect(terminal(evs).event).toMatchObject({
+      case: "completed",
+      value: { finishReason: FinishReason.LENGTH, rawFinishReason: "max_output_tokens" },
+    });
   });
 
   it("maps incomplete for content_filter to CONTENT_FILTER, keeping the raw reason", () => {
-    const evs = run(message(0), text(0, "a"), { type: "response.incomplete", response: { incomplete_details: { reason: "content_filter" } } });
-    expect(terminal(evs).event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.CONTENT_FILTER, rawFinishReason: "content_filter" } });
+    const evs = run(message(0), text(0, "a"), {
+      type: "response.incomplete",
+      response: { incomplete_details: { reason: "content_filter" } },
+    });
+    expect(terminal(evs).event).toMatchObject({
+      case: "completed",
+      value: { finishReason: FinishReason.CONTENT_FILTER, rawFinishReason: "content_filter" },
+    });
     const end = terminal(evs).event;
     expect(end.case === "completed" && end.value.usage).toBeUndefined();
   });
@@ -184,9 +240,13 @@ describe("openAIResponsesMapper", () => {
     });
   });
 
-  it("streams custom tool input as JSON {\"input\": …} whose deltas concatenate to the arguments", () => {
+  it('streams custom tool input as JSON {"input": …} whose deltas concatenate to the arguments', () => {
     const evs = run(
-      { type: "response.output_item.added", output_index: 0, item: { id: "ctc_1", type: "custom_tool_call", call_id: "call_c", name: "code_exec", input: "" } },
+      {
+        type: "response.output_item.added",
+        output_index: 0,
+        item: { id: "ctc_1", type: "custom_tool_call", call_id: "call_c", name: "code_exec", input: "" },
+      },
       { type: "response.custom_tool_call_input.delta", item_id: "ctc_1", output_index: 0, delta: 'print("hi' },
       { type: "response.custom_tool_call_input.delta", item_id: "ctc_1", output_index: 0, delta: ' 😀")\n' },
       { type: "response.custom_tool_call_input.done", item_id: "ctc_1", output_index: 0, input: 'print("hi 😀")\n' },
@@ -209,11 +269,19 @@ describe("openAIResponsesMapper", () => {
       { type: "response.output_item.done", output_index: 0, item: { ...ws, status: "completed", action: { type: "search", query: "q" } } },
       { type: "response.output_item.added", output_index: 1, item: ci },
       { type: "response.code_interpreter_call_code.delta", output_index: 1, item_id: "ci_1", delta: "1+1" },
-      { type: "response.output_item.done", output_index: 1, item: { ...ci, status: "completed", code: "1+1", outputs: [{ type: "logs", logs: "2" }] } },
+      {
+        type: "response.output_item.done",
+        output_index: 1,
+        item: { ...ci, status: "completed", code: "1+1", outputs: [{ type: "logs", logs: "2" }] },
+      },
       { type: "response.output_item.added", output_index: 2, item: mcp },
       { type: "response.mcp_call_arguments.delta", output_index: 2, item_id: "mcp_1", delta: '{"q":' },
       { type: "response.mcp_call_arguments.delta", output_index: 2, item_id: "mcp_1", delta: "1}" },
-      { type: "response.output_item.done", output_index: 2, item: { ...mcp, arguments: '{"q":1}', error: { type: "http_error", code: 500, message: "down" } } },
+      {
+        type: "response.output_item.done",
+        output_index: 2,
+        item: { ...mcp, arguments: '{"q":1}', error: { type: "http_error", code: 500, message: "down" } },
+      },
       completed(),
     );
     const calls = completedCalls(evs);
@@ -229,16 +297,28 @@ describe("openAIResponsesMapper", () => {
       ["mcp_1", "ask", true],
     ]);
     expect(JSON.parse(results[1]!.result)).toEqual({ status: "completed", outputs: [{ type: "logs", logs: "2" }] });
-    expect(evs.find((e) => e.event.case === "toolCallStarted" && e.event.value.callId === "mcp_1")?.providerMetadata).toEqual({ server_label: "wiki" });
+    expect(evs.find((e) => e.event.case === "toolCallStarted" && e.event.value.callId === "mcp_1")?.providerMetadata).toEqual({
+      server_label: "wiki",
+    });
     expect(terminal(evs).event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
   });
 
   it("treats apply_patch as a client tool call (TOOL_CALLS)", () => {
-    const item = { id: "apc_1", type: "apply_patch_call", call_id: "call_p", status: "in_progress", operation: { type: "create_file", path: "a.md", diff: "" } };
+    const item = {
+      id: "apc_1",
+      type: "apply_patch_call",
+      call_id: "call_p",
+      status: "in_progress",
+      operation: { type: "create_file", path: "a.md", diff: "" },
+    };
     const evs = run(
       { type: "response.output_item.added", output_index: 0, item },
       { type: "response.apply_patch_call_operation_diff.delta", output_index: 0, item_id: "apc_1", delta: "+x" },
-      { type: "response.output_item.done", output_index: 0, item: { ...item, status: "completed", operation: { ...item.operation, diff: "+x\n" } } },
+      {
+        type: "response.output_item.done",
+        output_index: 0,
+        item: { ...item, status: "completed", operation: { ...item.operation, diff: "+x\n" } },
+      },
       completed(),
     );
     expect(completedCalls(evs)).toMatchObject([{ callId: "call_p", name: "apply_patch", providerExecuted: false }]);
@@ -248,9 +328,16 @@ describe("openAIResponsesMapper", () => {
   });
 
   it("maps a refusal to text and CONTENT_FILTER", () => {
-    const evs = run(message(0), { type: "response.refusal.delta", item_id: "msg_0", output_index: 0, content_index: 0, delta: "I can't" }, completed());
+    const evs = run(
+      message(0),
+      { type: "response.refusal.delta", item_id: "msg_0", output_index: 0, content_index: 0, delta: "I can't" },
+      completed(),
+    );
     expect(textOf(evs)).toBe("I can't");
-    expect(terminal(evs).event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.CONTENT_FILTER, rawFinishReason: "completed" } });
+    expect(terminal(evs).event).toMatchObject({
+      case: "completed",
+      value: { finishReason: FinishReason.CONTENT_FILTER, rawFinishReason: "completed" },
+    });
   });
 
   it("ends at an error event with its mapped code, ignoring the response.failed that follows", () => {
@@ -268,9 +355,15 @@ describe("openAIResponsesMapper", () => {
   });
 
   it("maps response.failed alone by response.error, with its usage, without leaking the message", () => {
-    const evs = run(message(0), { type: "response.failed", response: { status: "failed", error: { code: "server_error", message: "node 7 exploded" }, usage } });
+    const evs = run(message(0), {
+      type: "response.failed",
+      response: { status: "failed", error: { code: "server_error", message: "node 7 exploded" }, usage },
+    });
     const end = terminal(evs).event;
-    expect(end).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR", retryable: true, usage: { outputTokens: 87 } } });
+    expect(end).toMatchObject({
+      case: "failed",
+      value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR", retryable: true, usage: { outputTokens: 87 } },
+    });
     expect(end.case === "failed" && end.value.message).not.toContain("exploded");
   });
 
@@ -299,7 +392,10 @@ describe("openAIResponsesMapper", () => {
     for (const bad of ["{not json", "42", JSON.stringify({ no: "type" }), JSON.stringify(text(0, 7 as unknown as string))]) {
       const evs = run(message(0), text(0, "a"), bad, text(0, "b"), completed());
       expect(kinds(evs)).toEqual(["textDelta", "failed"]);
-      expect(terminal(evs).event).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" } });
+      expect(terminal(evs).event).toMatchObject({
+        case: "failed",
+        value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" },
+      });
     }
   });
 
@@ -314,7 +410,11 @@ describe("openAIResponsesMapper", () => {
       fnAdded(1, "c1", "f"),
       completed({
         output: [
-          { id: "msg_0", type: "message", content: [{ type: "output_text", text: "whole", annotations: [{ type: "url_citation", url: "https://x" }] }] },
+          {
+            id: "msg_0",
+            type: "message",
+            content: [{ type: "output_text", text: "whole", annotations: [{ type: "url_citation", url: "https://x" }] }],
+          },
           { id: "fc_1", type: "function_call", call_id: "c1", name: "f", arguments: '{"a":1}', status: "completed" },
         ],
       }),
@@ -328,7 +428,10 @@ describe("openAIResponsesMapper", () => {
   });
 
   it("keys items by item id when output_index is left out, keeping parallel calls apart", () => {
-    const added = (id: string, callId: string) => ({ type: "response.output_item.added", item: { id, type: "function_call", call_id: callId, name: "f", arguments: "" } });
+    const added = (id: string, callId: string) => ({
+      type: "response.output_item.added",
+      item: { id, type: "function_call", call_id: callId, name: "f", arguments: "" },
+    });
     const delta = (id: string, d: string) => ({ type: "response.function_call_arguments.delta", item_id: id, delta: d });
     const evs = run(
       message(0),
@@ -350,11 +453,14 @@ describe("openAIResponsesMapper", () => {
   });
 
   it("maps a call announced only by its output_item.done", () => {
-    const evs = run({
-      type: "response.output_item.done",
-      output_index: 0,
-      item: { id: "fc_0", type: "function_call", call_id: "c9", name: "g", arguments: '{"x":true}', status: "completed" },
-    }, completed());
+    const evs = run(
+      {
+        type: "response.output_item.done",
+        output_index: 0,
+        item: { id: "fc_0", type: "function_call", call_id: "c9", name: "g", arguments: '{"x":true}', status: "completed" },
+      },
+      completed(),
+    );
     expect(kinds(evs)).toEqual(["toolCallStarted", "toolCallDelta", "toolCallCompleted", "usage", "completed"]);
     expect(completedCalls(evs)).toMatchObject([{ callId: "c9", name: "g", argumentsJson: '{"x":true}' }]);
   });

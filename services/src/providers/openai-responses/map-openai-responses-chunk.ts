@@ -5,10 +5,18 @@ import type { Mapper } from "../../adapt.js";
 import type { ParseResult } from "../../safe-parse-json.js";
 import { fromOpenAIResponsesError } from "./map-openai-responses-error.js";
 import { mapOpenAIResponsesFinishReason } from "./map-openai-responses-finish-reason.js";
-import { catchUp, emitText, messageDone, reasoningDone, reasoningEvent, summaryEvent, textDelta, textEvent } from "./map-openai-responses-text.js";
+import {
+  catchUp,
+  emitText,
+  messageDone,
+  reasoningDone,
+  reasoningEvent,
+  summaryEvent,
+  textDelta,
+  textEvent,
+} from "./map-openai-responses-text.js";
 import {
   argsDelta,
-  close,
   closeIncomplete,
   completeCall,
   customInputDelta,
@@ -26,7 +34,16 @@ import {
   type OpenAIResponsesItem,
   type OpenAIResponsesResponse,
 } from "./openai-responses-chunk.js";
-import { findItem, freeIndex, initialState, item, type OpenAIResponsesState, register, terminate, withUsage } from "./openai-responses-state.js";
+import {
+  findItem,
+  freeIndex,
+  initialState,
+  item,
+  type OpenAIResponsesState,
+  register,
+  terminate,
+  withUsage,
+} from "./openai-responses-state.js";
 
 export type { OpenAIResponsesState } from "./openai-responses-state.js";
 
@@ -106,7 +123,10 @@ export const openAIResponsesMapper: Mapper<ParseResult<unknown>, OpenAIResponses
     const type = e.type;
     if (type === "error" || (type === undefined && e.error !== undefined && e.error !== null)) {
       const m = fromOpenAIResponsesError(e);
-      return terminate(s, ev.failed(m.code, m.message, m.reason, { ...withUsage(s), ...(m.retryable === false ? { retryable: false } : {}) }));
+      return terminate(
+        s,
+        ev.failed(m.code, m.message, m.reason, { ...withUsage(s), ...(m.retryable === false ? { retryable: false } : {}) }),
+      );
     }
     if (typeof type !== "string") return terminate(s, ev.failed(Code.Internal, malformed, "UPSTREAM_MALFORMED"));
     if (type.endsWith(".delta") && deltaTypes.has(type) && typeof e.delta !== "string") {
@@ -303,4 +323,3 @@ function terminalMetadata(s: OpenAIResponsesState, response: OpenAIResponsesResp
   }
   return md;
 }
-

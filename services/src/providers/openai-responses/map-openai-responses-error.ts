@@ -98,4 +98,3 @@ function classify(text: string): readonly [Code, string] {
   if (/invalid|not_found|too_large|unsupported/.test(text)) return [Code.InvalidArgument, "UPSTREAM_REJECTED"];
   return [Code.Unavailable, "UPSTREAM_ERROR"];
 }
-

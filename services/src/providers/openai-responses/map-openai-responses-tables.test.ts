@@ -1,7 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { FinishReason } from "@airwave/proto";
 import { describe, expect, it } from "vitest";
-import { fromOpenAIResponsesError} from "./map-openai-responses-error.js";
+import { fromOpenAIResponsesError } from "./map-openai-responses-error.js";
 import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { mapOpenAIResponsesFinishReason } from "./map-openai-responses-finish-reason.js";
 import { mapOpenAIResponsesUsage } from "./map-openai-responses-usage.js";
@@ -53,14 +53,18 @@ describe("fromOpenAIResponsesError", () => {
     expect(fromOpenAIResponsesError({ type: "error", code, message: "m" })).toMatchObject({ code: want, reason });
   });
   it("reads the fields of an error event, of a wrapped error, and of response.error", () => {
-    expect(fromOpenAIResponsesError({ type: "error", error: { type: "invalid_request_error", code: null, message: "bad" } })).toMatchObject({
-      code: Code.InvalidArgument,
-    });
+    expect(fromOpenAIResponsesError({ type: "error", error: { type: "invalid_request_error", code: null, message: "bad" } })).toMatchObject(
+      {
+        code: Code.InvalidArgument,
+      },
+    );
     expect(fromOpenAIResponsesError({ code: "rate_limit_exceeded", message: "later" }).message).toContain("later");
     expect(fromOpenAIResponsesError({})).toMatchObject({ code: Code.Unavailable, reason: "UPSTREAM_ERROR" });
   });
   it("shows the upstream message only for the caller's own errors", () => {
-    expect(fromOpenAIResponsesError({ code: "invalid_prompt", message: "Your prompt\n was flagged" }).message).toContain("Your prompt was flagged");
+    expect(fromOpenAIResponsesError({ code: "invalid_prompt", message: "Your prompt\n was flagged" }).message).toContain(
+      "Your prompt was flagged",
+    );
     expect(fromOpenAIResponsesError({ code: "server_error", message: "shard 12 at 10.0.0.3 died" }).message).not.toContain("shard");
   });
 });

@@ -82,13 +82,12 @@ export function messageDone(s: OpenAIResponsesState, it: ItemState, item: OpenAI
 /** A finished reasoning item: text not streamed yet, then its `encrypted_content` as the signature of an empty `reasoning_delta`. */
 export function reasoningDone(it: ItemState, item: OpenAIResponsesItem, out: StreamEvent[]): void {
   const summary = Array.isArray(item.summary) ? item.summary : [];
-  summary.forEach((p, i) => catchUp(it, `s:${i}`, asRecord(p)?.["text"], out, summaryEvent({ summary_index: i })));
+  for (const [i, p] of summary.entries()) catchUp(it, `s:${i}`, asRecord(p)?.["text"], out, summaryEvent({ summary_index: i }));
   const content = Array.isArray(item.content) ? item.content : [];
-  content.forEach((p, i) => catchUp(it, `c:${i}`, asRecord(p)?.["text"], out, reasoningEvent));
+  for (const [i, p] of content.entries()) catchUp(it, `c:${i}`, asRecord(p)?.["text"], out, reasoningEvent);
   const signature = nonEmpty(item.encrypted_content);
   if (signature) {
     const id = nonEmpty(item.id);
     out.push(withExtras(ev.reasoningDelta("", it.outputIndex, signature), { metadata: id ? { id } : undefined }));
   }
 }
-

@@ -75,18 +75,21 @@ export function completeCall(call: CallState, whole: unknown, cut: boolean, out:
     if (typeof whole === "string" && whole.length > call.input.length && whole.startsWith(call.input)) {
       inputDelta(call, whole.slice(call.input.length), out);
     }
-    if (cut) return closeIncomplete(call, out);
-    argsDelta(call, call.streamed === "" ? '{"input":""}' : '"}', out);
-    return close(call, call.streamed, out);
+    if (cut) closeIncomplete(call, out);
+    else {
+      argsDelta(call, call.streamed === "" ? '{"input":""}' : '"}', out);
+      close(call, call.streamed, out);
+    }
+    return;
   }
   if (typeof whole === "string" && whole.length > call.streamed.length && whole.startsWith(call.streamed)) {
     argsDelta(call, whole.slice(call.streamed.length), out);
   }
-  if (cut) return closeIncomplete(call, out);
   const args = call.streamed.trim() === "" ? "{}" : call.streamed;
-  if (parsesAsJson(args)) return close(call, args, out);
-  if (call.providerExecuted) return closeIncomplete(call, out);
-  call.invalid = args; // a cut response closes it as incomplete, a completed one fails
+  if (cut) closeIncomplete(call, out);
+  else if (parsesAsJson(args)) close(call, args, out);
+  else if (call.providerExecuted) closeIncomplete(call, out);
+  else call.invalid = args; // a cut response closes it as incomplete, a completed one fails
 }
 
 /** Emits `tool_call_completed` with `args`. */
@@ -102,13 +105,7 @@ export function closeIncomplete(call: CallState, out: StreamEvent[]): void {
 }
 
 /** A finished tool item of `toolItemKinds`: its whole arguments, completion, and for provider-executed tools its `tool_result`. */
-export function finishToolItem(
-  call: CallState,
-  type: string,
-  item: OpenAIResponsesItem,
-  cut: boolean,
-  out: StreamEvent[],
-): void {
+export function finishToolItem(call: CallState, type: string, item: OpenAIResponsesItem, cut: boolean, out: StreamEvent[]): void {
   const kind = toolItemKinds[type];
   if (!kind) return;
   if (call.kind === "mcp") {

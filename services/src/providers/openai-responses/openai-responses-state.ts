@@ -119,4 +119,3 @@ export function withUsage(s: OpenAIResponsesState, latest?: UsageInit): { usage?
   if (latest) s.usage = latest;
   return s.usage ? { usage: s.usage } : {};
 }
-

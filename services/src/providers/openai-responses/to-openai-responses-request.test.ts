@@ -30,7 +30,10 @@ describe("toOpenAIResponsesRequest", () => {
           ],
         },
       ],
-      tools: [{ name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } }, { name: "get_time" }],
+      tools: [
+        { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+        { name: "get_time" },
+      ],
       toolChoice: { choice: { case: "mode", value: ToolChoiceMode.REQUIRED } },
       temperature: 0.5,
       maxOutputTokens: 100,
@@ -51,7 +54,13 @@ describe("toOpenAIResponsesRequest", () => {
         { type: "function_call_output", call_id: "c2", output: "failed" },
       ],
       tools: [
-        { type: "function", name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } }, strict: false },
+        {
+          type: "function",
+          name: "get_weather",
+          description: "Weather",
+          parameters: { type: "object", properties: { city: { type: "string" } } },
+          strict: false,
+        },
         { type: "function", name: "get_time", parameters: { type: "object", properties: {} }, strict: false },
       ],
       tool_choice: "required",

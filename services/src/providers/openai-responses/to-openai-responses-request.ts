@@ -13,10 +13,7 @@ export interface OpenAIResponsesRequest {
   model: string;
   input: OpenAIResponsesInputItem[];
   stream: true;
-  tools?: (
-    | { type: "function"; name: string; description?: string; parameters: JsonObject; strict: false }
-    | JsonObject
-  )[];
+  tools?: ({ type: "function"; name: string; description?: string; parameters: JsonObject; strict: false } | JsonObject)[];
   tool_choice?: "auto" | "none" | "required" | { type: "function"; name: string };
   temperature?: number;
   top_p?: number;

@@ -12,12 +12,7 @@ export interface TextStyle {
 
 /** The style of answers. */
 export const answerStyle: TextStyle = {
-  openers: [
-    "Let's start with {a}.",
-    "{a} is worth looking at closely.",
-    "Here is a short overview of {a}.",
-    "Good question about {a}.",
-  ],
+  openers: ["Let's start with {a}.", "{a} is worth looking at closely.", "Here is a short overview of {a}.", "Good question about {a}."],
   sentences: [
     "At its core, {a} is about {b}.",
     "A useful way to think about {a} is through {b}.",
@@ -32,8 +27,17 @@ export const answerStyle: TextStyle = {
     "The details of {a} matter less than the overall picture of {b}.",
   ],
   connectives: [
-    "First,", "Moreover,", "In practice,", "On the other hand,", "As a result,", "For example,",
-    "That said,", "In other words,", "Also,", "Still,", "Finally,",
+    "First,",
+    "Moreover,",
+    "In practice,",
+    "On the other hand,",
+    "As a result,",
+    "For example,",
+    "That said,",
+    "In other words,",
+    "Also,",
+    "Still,",
+    "Finally,",
   ],
 };
 
@@ -152,7 +156,7 @@ export function* composeTokenStream(
       const token = lead + sentenceWords[i];
       n++;
       // The last token of an exact length ends the text with a period.
-      yield length === "exact" && n === count && !/[.!?]$/.test(token) ? token.replace(/[,;:]$/, "") + "." : token;
+      yield length === "exact" && n === count && !/[.!?]$/.test(token) ? `${token.replace(/[,;:]$/, "")}.` : token;
     }
   }
 }

@@ -65,7 +65,9 @@ describe("simulateAgent", () => {
   });
 
   it("reports status with progress that rises from 0 to 1", () => {
-    const progress = run().flatMap((e) => (e.event.case === "status" && e.event.value.progress !== undefined ? [e.event.value.progress] : []));
+    const progress = run().flatMap((e) =>
+      e.event.case === "status" && e.event.value.progress !== undefined ? [e.event.value.progress] : [],
+    );
     expect(progress.length).toBeGreaterThanOrEqual(5);
     expect(progress[0]).toBeGreaterThan(0);
     expect(progress.at(-1)).toBe(1);
@@ -80,7 +82,9 @@ describe("simulateAgent", () => {
     for (const c of calls) {
       expect(c.name).toBe("web_search");
       expect(c.providerExecuted).toBe(true);
-      const deltas = evs.flatMap((e) => (e.event.case === "toolCallDelta" && e.event.value.callId === c.callId ? [e.event.value.argumentsDelta] : []));
+      const deltas = evs.flatMap((e) =>
+        e.event.case === "toolCallDelta" && e.event.value.callId === c.callId ? [e.event.value.argumentsDelta] : [],
+      );
       expect(deltas.join("")).toBe(c.argumentsJson);
       const done = evs.findIndex((e) => e.event.case === "toolCallCompleted" && e.event.value.callId === c.callId);
       const result = evs.findIndex((e) => e.event.case === "toolResult" && e.event.value.callId === c.callId);
@@ -117,8 +121,18 @@ describe("simulateAgent", () => {
   });
 
   it("a confirmation answered no gives a shorter answer without sources", () => {
-    const yes = text(of(run(req(), () => "yes"), "writer"));
-    const no = text(of(run(req(), () => "NO"), "writer"));
+    const yes = text(
+      of(
+        run(req(), () => "yes"),
+        "writer",
+      ),
+    );
+    const no = text(
+      of(
+        run(req(), () => "NO"),
+        "writer",
+      ),
+    );
     expect(no).not.toMatch(/Sources:/);
     expect(no.length).toBeLessThan(yes.length);
   });
@@ -159,7 +173,10 @@ describe("simulateAgent", () => {
     expect(capped.filter((e) => e.event.case === "textDelta" || e.event.case === "toolCallDelta")).toHaveLength(5);
     expect(capped.at(-1)?.event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.LENGTH } });
     const failed = run(req({ "simulator.fail_after_tokens": "3", "simulator.fail_code": "internal" }));
-    expect(failed.at(-1)?.event).toMatchObject({ case: "failed", value: { reason: "SIMULATED_FAILURE", code: toProtoCode(Code.Internal) } });
+    expect(failed.at(-1)?.event).toMatchObject({
+      case: "failed",
+      value: { reason: "SIMULATED_FAILURE", code: toProtoCode(Code.Internal) },
+    });
   });
 
   it("refuses a bad simulator.input with InvalidArgument naming the key", () => {

@@ -38,7 +38,11 @@ const weatherTool = {
     required: ["city", "unit", "days"],
   },
 };
-const searchTool = { name: "search_docs", description: "Search", parameters: { type: "object", properties: { query: { type: "string" } }, required: ["query"] } };
+const searchTool = {
+  name: "search_docs",
+  description: "Search",
+  parameters: { type: "object", properties: { query: { type: "string" } }, required: ["query"] },
+};
 
 /** Every stream: `started` first, exactly one terminal event, last. */
 function expectWellFormed(evs: StreamEvent[]): void {
@@ -151,8 +155,14 @@ describe("simulate", () => {
         tools: [weatherTool],
         messages: [
           user("What is the weather in Paris? use get_weather"),
-          { role: Role.ASSISTANT, parts: [{ part: { case: "toolCall", value: { callId: "c1", name: "get_weather", argumentsJson: "{}" } } }] },
-          { role: Role.TOOL, parts: [{ part: { case: "toolResult", value: { callId: "c1", result: '{"sky":"sunny","temperature":21}' } } }] },
+          {
+            role: Role.ASSISTANT,
+            parts: [{ part: { case: "toolCall", value: { callId: "c1", name: "get_weather", argumentsJson: "{}" } } }],
+          },
+          {
+            role: Role.TOOL,
+            parts: [{ part: { case: "toolResult", value: { callId: "c1", result: '{"sky":"sunny","temperature":21}' } } }],
+          },
         ],
       });
       const evs = run(r);
@@ -232,7 +242,10 @@ describe("simulator.delta_tokens", () => {
     const text = (es: typeof a) => es.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join("");
     expect(text(b)).toBe(text(a));
     expect(b.filter((e) => e.event.case === "textDelta")).toHaveLength(Math.ceil(1000 / 64));
-    const usage = (es: typeof a) => es.at(-1)?.event.case === "completed" ? (es.at(-1)!.event.value as { usage?: { outputTokens?: number } }).usage?.outputTokens : undefined;
+    const usage = (es: typeof a) =>
+      es.at(-1)?.event.case === "completed"
+        ? (es.at(-1)!.event.value as { usage?: { outputTokens?: number } }).usage?.outputTokens
+        : undefined;
     expect(usage(b)).toBe(1000);
     expect(usage(a)).toBe(1000);
   });

@@ -11,7 +11,15 @@ import {
 } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { buildToolArguments } from "./build-tool-arguments.js";
-import { answerStyle, composeTokens, composeTokenStream, countTokens, maxScannedChars, promptKeywords, reasoningStyle } from "./compose-text.js";
+import {
+  answerStyle,
+  composeTokens,
+  composeTokenStream,
+  countTokens,
+  maxScannedChars,
+  promptKeywords,
+  reasoningStyle,
+} from "./compose-text.js";
 import { cutAtStopSequence } from "./cut-at-stop-sequence.js";
 import { fnv1a32, mulberry32, type Rng } from "./prng.js";
 import { parseSimulatorMetadata } from "./simulator-metadata.js";

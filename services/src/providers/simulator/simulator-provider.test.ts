@@ -42,7 +42,9 @@ describe("simulator provider", () => {
   it("lets metadata override the pacing, and the fast model is unpaced", async () => {
     const { waits, sleep } = recordingSleep();
     const p = createSimulatorProvider({ sleep });
-    await Array.fromAsync(p.generate(req({ "simulator.ttft_ms": "5", "simulator.tokens_per_s": "1000" }), "default", new AbortController().signal));
+    await Array.fromAsync(
+      p.generate(req({ "simulator.ttft_ms": "5", "simulator.tokens_per_s": "1000" }), "default", new AbortController().signal),
+    );
     expect(waits).toEqual([5, ...Array(9).fill(1)]);
     waits.length = 0;
     await Array.fromAsync(p.generate(req(), "fast", new AbortController().signal));
@@ -83,7 +85,9 @@ describe("simulator provider", () => {
 
   it("refuses malformed simulator metadata before yielding anything", async () => {
     const p = createSimulatorProvider();
-    const e = await Array.fromAsync(p.generate(req({ "simulator.ttft_ms": "soon" }), "default", new AbortController().signal)).catch((x: unknown) => x);
+    const e = await Array.fromAsync(p.generate(req({ "simulator.ttft_ms": "soon" }), "default", new AbortController().signal)).catch(
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(ConnectError);
     expect((e as ConnectError).code).toBe(Code.InvalidArgument);
   });

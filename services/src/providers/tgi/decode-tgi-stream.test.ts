@@ -8,7 +8,19 @@ import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
 import { decodeTgiStream } from "./decode-tgi-stream.js";
 
 /** Every folder of recorded upstream bodies: the TGI ones are picked by `fixtureKind`. */
-const allDirs = ["anthropic", "deepseek", "gemini", "groq", "mistral", "ollama", "openai-chat", "openai-compatible", "openai-responses", "tgi", "vllm"];
+const allDirs = [
+  "anthropic",
+  "deepseek",
+  "gemini",
+  "groq",
+  "mistral",
+  "ollama",
+  "openai-chat",
+  "openai-compatible",
+  "openai-responses",
+  "tgi",
+  "vllm",
+];
 
 /** Feeds `pieces` as the body and collects the events. */
 function decodePieces(pieces: readonly Uint8Array[]): Promise<StreamEvent[]> {
@@ -49,7 +61,13 @@ const terminal = (evs: StreamEvent[]) => {
 
 /** What a /generate_stream transcript says, read from its text independently of the mapper. */
 function expectations(text: string) {
-  const out = { text: "", specials: [] as string[], generated: undefined as string | undefined, details: undefined as Record<string, unknown> | undefined, error: undefined as { error: string; error_type: string } | undefined };
+  const out = {
+    text: "",
+    specials: [] as string[],
+    generated: undefined as string | undefined,
+    details: undefined as Record<string, unknown> | undefined,
+    error: undefined as { error: string; error_type: string } | undefined,
+  };
   for (const line of text.split(/\r?\n/)) {
     if (!line.startsWith("data:")) continue;
     const j = JSON.parse(line.slice(5));
@@ -76,7 +94,7 @@ describeUpstreamFixtures("decodeTgiStream over recorded /generate_stream bodies"
     for (const f of fixtures) expect(f.name).toMatch(/^tgi\/(generate-stream|error)-/);
   });
 
-  describe.each(fixtures.map((f) => [f.name, f] as const))("%s", (name, f) => {
+  describe.each(fixtures.map((f) => [f.name, f] as const))("%s", (_name, f) => {
     it("gives identical events for 1-byte, 7-byte, 64-byte and whole chunks", async () => {
       const [whole, ...rest] = await Promise.all([0, 1, 7, 64].map((n) => decode(f.bytes, n)));
       for (const r of rest) expect(binary(r)).toEqual(binary(whole!));
@@ -86,11 +104,14 @@ describeUpstreamFixtures("decodeTgiStream over recorded /generate_stream bodies"
     it("gives the same events for random splits of the body", async () => {
       const whole = binary(await decode(f.bytes));
       await fc.assert(
-        fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, f.bytes.byteLength - 1) }), { maxLength: 20 }), async (cuts) => {
-          const at = [0, ...cuts.sort((a, b) => a - b), f.bytes.byteLength];
-          const pieces = at.slice(1).map((end, i) => f.bytes.slice(at[i], end));
-          expect(binary(await decodePieces(pieces))).toEqual(whole);
-        }),
+        fc.asyncProperty(
+          fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, f.bytes.byteLength - 1) }), { maxLength: 20 }),
+          async (cuts) => {
+            const at = [0, ...cuts.sort((a, b) => a - b), f.bytes.byteLength];
+            const pieces = at.slice(1).map((end, i) => f.bytes.slice(at[i], end));
+            expect(binary(await decodePieces(pieces))).toEqual(whole);
+          },
+        ),
         { numRuns: 25 },
       );
     });
@@ -116,7 +137,9 @@ describeUpstreamFixtures("decodeTgiStream over recorded /generate_stream bodies"
       if (end.event.case !== "completed") return;
       const raw = (want.details?.["finish_reason"] as string | undefined) ?? "";
       expect(end.event.value.rawFinishReason).toBe(raw);
-      expect(end.event.value.finishReason).toBe(raw === "length" ? FinishReason.LENGTH : raw === "" ? FinishReason.UNSPECIFIED : FinishReason.STOP);
+      expect(end.event.value.finishReason).toBe(
+        raw === "length" ? FinishReason.LENGTH : raw === "" ? FinishReason.UNSPECIFIED : FinishReason.STOP,
+      );
       if (want.details) {
         expect(end.event.value.usage?.outputTokens).toBe(want.details["generated_tokens"]);
         expect(end.event.value.usage?.inputTokens).toBe(want.details["input_length"]);
@@ -127,7 +150,7 @@ describeUpstreamFixtures("decodeTgiStream over recorded /generate_stream bodies"
         expect(evs.some((e) => e.event.case === "usage")).toBe(false);
       }
       if (want.specials.length > 0) {
-        expect((end.providerMetadata?.["special_tokens"] as { text: string }[]).map((t) => t.text)).toEqual(want.specials);
+        expect((end.providerMetadata!["special_tokens"] as { text: string }[]).map((t) => t.text)).toEqual(want.specials);
       }
       // Every text delta keeps its token's logprob.
       for (const e of evs.filter((x) => x.event.case === "textDelta")) expect(e.providerMetadata?.["token"]).toHaveProperty("logprob");
@@ -137,10 +160,21 @@ describeUpstreamFixtures("decodeTgiStream over recorded /generate_stream bodies"
       const events = new TextDecoder().decode(f.bytes).split(/(?<=\n\n)/);
       await fc.assert(
         fc.asyncProperty(
-          fc.array(fc.tuple(fc.nat(), fc.oneof(fc.string(), fc.json(), fc.constantFrom(": ping", "event: x", "data: {}", "data: [1]", "retry: 5"))), { maxLength: 4 }),
+          fc.array(
+            fc.tuple(
+              fc.nat(),
+              fc.oneof(fc.string(), fc.json(), fc.constantFrom(": ping", "event: x", "data: {}", "data: [1]", "retry: 5")),
+            ),
+            { maxLength: 4 },
+          ),
           async (inserts) => {
             const out = [...events];
-            for (const [at, g] of inserts) out.splice(at % (out.length + 1), 0, g.startsWith("data:") || g.startsWith(":") || g.includes(": ") ? `${g}\n\n` : `data: ${g}\n\n`);
+            for (const [at, g] of inserts)
+              out.splice(
+                at % (out.length + 1),
+                0,
+                g.startsWith("data:") || g.startsWith(":") || g.includes(": ") ? `${g}\n\n` : `data: ${g}\n\n`,
+              );
             const evs = await decodeText(out.join(""));
             terminal(evs);
           },
@@ -213,12 +247,19 @@ describe("decodeTgiStream", () => {
     for (const bad of ["{nope", "42", "null"]) {
       const evs = await decodeText(sse(tok(1, "a"), bad, tok(2, "b", { final: {} })));
       expect(kinds(evs)).toEqual(["textDelta", "failed"]);
-      expect(terminal(evs).event).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" } });
+      expect(terminal(evs).event).toMatchObject({
+        case: "failed",
+        value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" },
+      });
     }
   });
 
   it("ignores events after the last one, odd tokens, SSE comments and CRLF framing", async () => {
-    const body = `: keep-alive\r\n\r\n${sse({ index: 1, token: "odd" }, { index: 2, token: { text: 5 } }, tok(3, "ok", { final: {} }), tok(4, "late"))}`.replaceAll("\n\n", "\r\n\r\n");
+    const body =
+      `: keep-alive\r\n\r\n${sse({ index: 1, token: "odd" }, { index: 2, token: { text: 5 } }, tok(3, "ok", { final: {} }), tok(4, "late"))}`.replaceAll(
+        "\n\n",
+        "\r\n\r\n",
+      );
     const evs = await decodeText(body, 3);
     expect(kinds(evs)).toEqual(["textDelta", "completed"]);
     expect(textOf(evs)).toBe("ok");

@@ -58,4 +58,3 @@ export function mapTgiError(error: unknown, errorType: unknown): MappedTgiError 
     message: `the inference provider reported ${type === "overloaded" ? "that it is overloaded" : "an error during the stream"}${upstream ? `: ${upstream}` : ""}`,
   };
 }
-

@@ -1,7 +1,7 @@
 import { FinishReason } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { mapTgiError} from "./map-tgi-error.js";
+import { mapTgiError } from "./map-tgi-error.js";
 import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { mapTgiFinishReason } from "./map-tgi-finish-reason.js";
 import { mapTgiUsage } from "./map-tgi-usage.js";

@@ -37,7 +37,11 @@ export interface TgiToken {
   readonly special?: unknown;
 }
 
-/** `details` of the last {@link TgiStreamEvent} (`StreamDetails`). */
+/**
+ * `details` of the last {@link TgiStreamEvent} (`StreamDetails`).
+ *
+ * @public the provider's wire shape, for readers and the typed parse stage to come; the mapper reads it through `asRecord`.
+ */
 export interface TgiStreamDetails {
   /** `length`, `eos_token` or `stop_sequence`. */
   readonly finish_reason?: unknown;

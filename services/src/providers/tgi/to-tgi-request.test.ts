@@ -17,7 +17,9 @@ describe("renderTgiPrompt", () => {
   });
 
   it("renders a conversation as a labelled transcript that ends with the assistant's turn", () => {
-    const messages = request({ messages: [msg(Role.SYSTEM, "Be brief."), msg(Role.USER, "Hi"), msg(Role.ASSISTANT, "Hello."), msg(Role.USER, "Why?")] }).messages;
+    const messages = request({
+      messages: [msg(Role.SYSTEM, "Be brief."), msg(Role.USER, "Hi"), msg(Role.ASSISTANT, "Hello."), msg(Role.USER, "Why?")],
+    }).messages;
     expect(renderTgiPrompt(messages)).toBe("System: Be brief.\n\nUser: Hi\n\nAssistant: Hello.\n\nUser: Why?\n\nAssistant:");
   });
 
