@@ -34,63 +34,67 @@ export function httpStatusOf(err: ConnectError): number {
   return codeToHttpStatus(err.code);
 }
 
-/**
- * Ends a response that has not started with an error: the status of
- * {@link httpStatusOf}, the error's metadata as headers (`Allow`,
- * `Accept-Post`, `airwave-reason`, `retry-after-ms` and from it `Retry-After`
- * in seconds; `WWW-Authenticate: Bearer` for unauthenticated, RFC 6750 §3), and the Connect JSON error body `{"code":"not_found","message":"…"}`:
- * one error format for every HTTP route and the Connect protocol. Internal
- * errors lose their text (README "Errors"). A response already started is
- * destroyed instead. `close` asks the client to drop the connection (an
- * unread oversized body).
- */
-export function writeError(res: ServerResponse, err: ConnectError, o: { close?: boolean } = {}): void {
-  const e = publicError(err);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = errorJson(e);
-  const headers: Record<string, string | number> = {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-  };
-  e.metadata.forEach((v, k) => {
-    headers[k] = v;
-  });
-  // The inference service's retry hint, also as the standard header (RFC 9110 §10.2.3, seconds).
-  const retryMs = Number(e.metadata.get("retry-after-ms") ?? Number.NaN);
-  if (Number.isFinite(retryMs) && retryMs >= 0) headers["retry-after"] = String(Math.ceil(retryMs / 1000));
-  if (e.code === Code.Unauthenticated) headers["www-authenticate"] ??= 'Bearer realm="airwave"';
-  // HTTP/2 forbids connection-specific headers (RFC 9113 §8.2.2).
-  if (o.close && res.req?.httpVersionMajor === 1) headers.connection = "close";
-  res.writeHead(httpStatusOf(e), headers);
-  res.end(body);
+/** An error answered before its response started: what {@link writeError} and {@link writeUpgradeError} send. */
+export interface ErrorResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | number>;
+  /** The Connect JSON error, `{"code":"not_found","message":"…"}`. */
+  readonly body: string;
 }
 
 /**
- * Refuses an HTTP/1.1 upgrade (a WebSocket handshake) before it happens, in
- * the format of {@link writeError}: the status of {@link httpStatusOf}
- * (401 with `WWW-Authenticate: Bearer`, 403, 404, 400, 503, …), the error's
- * metadata as headers, the Connect JSON error body, and `Connection: close`;
- * then the socket is closed once the answer is written (as `ws` aborts a
- * handshake). Internal errors lose their text (README "Errors"). Also answers the
- * HTTP/1.1 parser's refusals (`parserRefusal`), whose `status` (408, 413,
- * 431) is not one of Connect's table.
+ * The one error table of the HTTP edge: the status ({@link httpStatusOf},
+ * or `status` for the parser's own 408/413/431), the error's metadata as
+ * headers (`Allow`, `Accept-Post`, `airwave-reason`, `retry-after-ms` and
+ * from it `Retry-After` in seconds, RFC 9110 §10.2.3; `WWW-Authenticate:
+ * Bearer` for unauthenticated, RFC 6750 §3), and the Connect JSON error
+ * body. Internal errors lose their text (README "Errors").
  */
-export function writeUpgradeError(socket: Duplex, err: ConnectError, status?: number): void {
+export function errorResponse(err: ConnectError, status?: number): ErrorResponse {
   const e = publicError(err);
   const body = errorJson(e);
-  status ??= httpStatusOf(e);
   const headers: Record<string, string | number> = {};
   e.metadata.forEach((v, k) => {
     headers[k] = v;
   });
+  const retryMs = Number(e.metadata.get("retry-after-ms") ?? Number.NaN);
+  if (Number.isFinite(retryMs) && retryMs >= 0) headers["retry-after"] = String(Math.ceil(retryMs / 1000));
   if (e.code === Code.Unauthenticated) headers["www-authenticate"] ??= 'Bearer realm="airwave"';
   headers["content-type"] = "application/json";
   headers["content-length"] = Buffer.byteLength(body);
+  return { status: status ?? httpStatusOf(e), headers, body };
+}
+
+/**
+ * Ends a response that has not started with {@link errorResponse}: one
+ * error format for every HTTP route and the Connect protocol. A response
+ * already started is destroyed instead. `close` asks the client to drop the
+ * connection (an unread oversized body).
+ */
+export function writeError(res: ServerResponse, err: ConnectError, o: { close?: boolean } = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const { status, headers, body } = errorResponse(err);
+  // HTTP/2 forbids connection-specific headers (RFC 9113 §8.2.2).
+  if (o.close && res.req?.httpVersionMajor === 1) headers.connection = "close";
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+/**
+ * Refuses an HTTP/1.1 upgrade (a WebSocket handshake) before it happens
+ * with {@link errorResponse} (401 with `WWW-Authenticate: Bearer`, 403, 404,
+ * 400, 503 or 429 with `Retry-After`, …) and `Connection: close`; then the
+ * socket is closed once the answer is written (as `ws` aborts a handshake).
+ * Also answers the HTTP/1.1 parser's refusals (`parserRefusal`), whose
+ * `status` (408, 413, 431) is not one of Connect's table.
+ */
+export function writeUpgradeError(socket: Duplex, err: ConnectError, status?: number): void {
+  const { status: code, headers, body } = errorResponse(err, status);
   headers.connection = "close";
-  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  const head = [`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ""}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
   if (!socket.writable) {
     socket.destroy();
     return;
