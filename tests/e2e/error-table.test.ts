@@ -27,22 +27,13 @@ import { CreateStreamRequestSchema, OnDetach, Role, type StreamEvent, StreamServ
 import { compressedEnvelopeMessage, malformedProtobufMessage } from "@airwave/proto/server";
 import { createHttpProvider, startInferenceServer, type InferenceServer } from "@airwave/services";
 import { loadGatewayConfig, startGateway } from "@airwave/gateway";
-import {
-  createConnectStreamTransport,
-  createGrpcWebStreamTransport,
-  createLongPollTransport,
-  createNdjsonTransport,
-  createRpcTransport,
-  createSseFetchTransport,
-  createWebSocketTransport,
-  type StreamTransport,
-  type WebSocketConstructor,
-} from "@airwave/web";
+import type { StreamTransport } from "@airwave/web";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { openAIChatSpec } from "../../services/src/providers/openai-chat/openai-chat-spec.js";
 import { startFakeUpstream } from "../../services/src/testing/fake-upstream.js";
 import { createBody, startAirwave, type TestAirwave, unlimitedOwners } from "../support/airwave.js";
+import { type EdgeTransportName, edgeTransport, edgeTransportNames, rpcTransportNames } from "../support/transports.js";
 
 /** 300 characters: every character that percent-encoding, JSON, SSE or HTTP could mangle. */
 const trickyCore = `a/b:c;d,e?f=g%h%3A"i'j\nk 日本語 🦜 `;
@@ -50,19 +41,9 @@ const tricky = trickyCore.repeat(Math.ceil(300 / trickyCore.length)).slice(0, 30
 /** What the one-line rule makes of it (README: "one line, ≤ 300 characters"). */
 const trickyOneLine = tricky.replace(/\s+/g, " ").trim();
 
-type TransportName = "connect" | "grpc-web" | "sse" | "grpc" | "ndjson" | "long-poll" | "websocket";
-const transports: Record<TransportName, (baseUrl: string) => StreamTransport> = {
-  connect: (baseUrl) => createConnectStreamTransport({ baseUrl }),
-  "grpc-web": (baseUrl) => createGrpcWebStreamTransport({ baseUrl }),
-  sse: (baseUrl) => createSseFetchTransport({ baseUrl }),
-  grpc: (baseUrl) => createRpcTransport(createGrpcTransport({ baseUrl }) as Transport),
-  ndjson: (baseUrl) => createNdjsonTransport({ baseUrl }),
-  "long-poll": (baseUrl) => createLongPollTransport({ baseUrl, waitMs: 5000 }),
-  websocket: (baseUrl) => createWebSocketTransport({ baseUrl, WebSocket: WebSocket as unknown as WebSocketConstructor }),
-};
-const transportNames = Object.keys(transports) as TransportName[];
-/** Transports whose errors carry metadata (`airwave-reason`) to the client. */
-const rpcTransports = new Set<TransportName>(["connect", "grpc-web", "grpc"]);
+type TransportName = EdgeTransportName;
+const transportNames = edgeTransportNames;
+const rpcTransports = rpcTransportNames;
 
 const sse = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
 const firstChunk = sse({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "hi" } }] });
@@ -289,7 +270,7 @@ async function collect(it: AsyncIterable<StreamEvent>): Promise<{ events: Stream
 }
 
 async function drive(t: TransportName, request: ReturnType<typeof requestFor>["request"]) {
-  const transport = transports[t](gateway.url);
+  const transport = edgeTransport(t, gateway.url);
   try {
     const req = create(CreateStreamRequestSchema, { onDetach: OnDetach.CONTINUE, request });
     return await collect(transport.create(req, AbortSignal.timeout(15_000)));
@@ -537,7 +518,7 @@ describe("per-owner limits", () => {
   /** Up to three creates on `t` (a fixed rate window may refill between two); the first refusal. */
   async function refusalOn(t: TransportName, req: ReturnType<typeof simulatorRequest>): Promise<ConnectError | undefined> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const transport = transports[t](aw.url);
+      const transport = edgeTransport(t, aw.url);
       try {
         const { error } = await collect(transport.create(req, AbortSignal.timeout(15_000)));
         if (error) return error;
@@ -649,7 +630,7 @@ describe("the gateway's own refusals", () => {
   /** A long stream on `full` from another client, for the whole describe: it holds the one slot. */
   async function holdTheOneSlot() {
     const ac = new AbortController();
-    const it = transportFor("connect", full.url)
+    const it = edgeTransport("connect", full.url)
       .create(simulatorRequest({ metadata: { "simulator.output_tokens": "100000", "simulator.tokens_per_s": "1" } }), ac.signal)
       [Symbol.asyncIterator]();
     expect((await it.next()).value?.event.case).toBe("started");
@@ -669,7 +650,7 @@ describe("the gateway's own refusals", () => {
     full = await startAirwave({ gateway: { maxStreams: 1 } });
     held = await holdTheOneSlot();
     knownId =
-      (await collect(transportFor("connect", sim.url).create(simulatorRequest(), AbortSignal.timeout(15_000)))).events[0]?.streamId ?? "";
+      (await collect(edgeTransport("connect", sim.url).create(simulatorRequest(), AbortSignal.timeout(15_000)))).events[0]?.streamId ?? "";
     // An inference service that is not there: a port nothing listens on.
     const closed = net.createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
@@ -689,40 +670,6 @@ describe("the gateway's own refusals", () => {
     await Promise.all([sim?.close(), keyed?.close(), full?.close(), down?.close()]);
   });
 
-  /** Every transport of `baseUrl`, sending `Authorization: Bearer <key>` when `key` is given. */
-  function transportFor(t: TransportName, baseUrl: string, key?: string): StreamTransport {
-    if (key === undefined) return transports[t](baseUrl);
-    const authorization = `Bearer ${key}`;
-    const fetchWithKey: typeof fetch = (input, init) =>
-      fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers)), authorization } });
-    switch (t) {
-      case "connect":
-        return createConnectStreamTransport({ baseUrl, fetch: fetchWithKey });
-      case "grpc-web":
-        return createGrpcWebStreamTransport({ baseUrl, fetch: fetchWithKey });
-      case "sse":
-        return createSseFetchTransport({ baseUrl, fetch: fetchWithKey });
-      case "grpc":
-        return createRpcTransport(
-          createGrpcTransport({
-            baseUrl,
-            interceptors: [
-              (next) => (req) => {
-                req.header.set("authorization", authorization);
-                return next(req);
-              },
-            ],
-          }) as Transport,
-        );
-      case "ndjson":
-        return createNdjsonTransport({ baseUrl, fetch: fetchWithKey });
-      case "long-poll":
-        return createLongPollTransport({ baseUrl, fetch: fetchWithKey, waitMs: 5000 });
-      case "websocket":
-        return createWebSocketTransport({ baseUrl, apiKey: key, WebSocket: WebSocket as unknown as WebSocketConstructor });
-    }
-  }
-
   /** Runs `call` on a fresh transport and returns the ConnectError it raised (undefined: none). */
   async function refusal(
     t: TransportName,
@@ -730,7 +677,7 @@ describe("the gateway's own refusals", () => {
     call: (tr: StreamTransport, signal: AbortSignal) => AsyncIterable<StreamEvent> | Promise<unknown>,
     key?: string,
   ) {
-    const tr = transportFor(t, baseUrl, key);
+    const tr = edgeTransport(t, baseUrl, key);
     try {
       const r = call(tr, AbortSignal.timeout(15_000));
       if (Symbol.asyncIterator in r) return (await collect(r)).error;
@@ -836,7 +783,7 @@ describe("the gateway's own refusals", () => {
   });
 
   it.each(transportNames)("another owner's stream is not_found on %s, like an unknown id", async (t) => {
-    const owner = transportFor("connect", keyed.url, aliceKey);
+    const owner = edgeTransport("connect", keyed.url, aliceKey);
     const events = (await collect(owner.create(simulatorRequest(), AbortSignal.timeout(15_000)))).events;
     const streamId = events[0]?.streamId ?? "";
     expect(streamId).not.toBe("");
@@ -851,7 +798,7 @@ describe("the gateway's own refusals", () => {
   });
 
   it.each(transportNames)("input refusals on %s: an answer not allowed, no such input, the stream ended", async (t) => {
-    const tr = transportFor(t, sim.url);
+    const tr = edgeTransport(t, sim.url);
     try {
       const req = create(CreateStreamRequestSchema, {
         onDetach: OnDetach.CONTINUE,
@@ -887,7 +834,7 @@ describe("the gateway's own refusals", () => {
   it.each(["connect", "grpc-web", "grpc"] as const)(
     "a client deadline ends the watch on %s as deadline_exceeded, and the generation goes on",
     async (t) => {
-      const holder = transportFor("connect", sim.url);
+      const holder = edgeTransport("connect", sim.url);
       const ac = new AbortController();
       const it = holder
         .create(simulatorRequest({ metadata: { "simulator.output_tokens": "20", "simulator.tokens_per_s": "20" } }), ac.signal)
@@ -903,7 +850,7 @@ describe("the gateway's own refusals", () => {
       const watched = await collect(client.watchStream({ streamId }, { timeoutMs: 200 }) as AsyncIterable<StreamEvent>);
       expect(watched.error?.code).toBe(Code.DeadlineExceeded);
       // Detach is not cancel: the stream still completes.
-      const rest = await collect(transportFor("connect", sim.url).watch(streamId, undefined, AbortSignal.timeout(15_000)));
+      const rest = await collect(edgeTransport("connect", sim.url).watch(streamId, undefined, AbortSignal.timeout(15_000)));
       expect(rest.events.at(-1)?.event.case).toBe("completed");
     },
   );

@@ -31,24 +31,11 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create, toJsonString } from "@bufbuild/protobuf";
-import type { Interceptor, Transport } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { CreateStreamRequestSchema, OnDetach, Role, type StreamEvent, StreamEventSchema } from "@airwave/proto";
-import {
-  createConnectStreamTransport,
-  createGrpcWebStreamTransport,
-  createLongPollTransport,
-  createNdjsonTransport,
-  createRpcTransport,
-  createSseFetchTransport,
-  createWebSocketTransport,
-  type StreamTransport,
-  type WebSocketConstructor,
-} from "@airwave/web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { type AirwaveProcess, startAirwaveProcess } from "../support/airwave-process.js";
+import { edgeTransport, edgeTransportNames } from "../support/transports.js";
 
 const canary = (bytes = 16) => `cnry${randomBytes(bytes).toString("hex")}`;
 
@@ -321,25 +308,8 @@ async function startRecordingProxy(targetPort: number) {
 // ---------------------------------------------------------------------------
 // Clients: every transport, authenticated with the Airwave API key.
 
-const authFetch: typeof fetch = (input, init) => {
-  const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-  headers.set("authorization", `Bearer ${airwaveKey}`);
-  return fetch(input, { ...init, headers });
-};
-const authInterceptor: Interceptor = (next) => (req) => {
-  req.header.set("authorization", `Bearer ${airwaveKey}`);
-  return next(req);
-};
-const transports: Record<string, (baseUrl: string) => StreamTransport & { close?: () => void }> = {
-  connect: (baseUrl) => createConnectStreamTransport({ baseUrl, fetch: authFetch }),
-  "grpc-web": (baseUrl) => createGrpcWebStreamTransport({ baseUrl, fetch: authFetch }),
-  sse: (baseUrl) => createSseFetchTransport({ baseUrl, fetch: authFetch }),
-  grpc: (baseUrl) => createRpcTransport(createGrpcTransport({ baseUrl, interceptors: [authInterceptor] }) as Transport),
-  ndjson: (baseUrl) => createNdjsonTransport({ baseUrl, fetch: authFetch }),
-  "long-poll": (baseUrl) => createLongPollTransport({ baseUrl, fetch: authFetch, waitMs: 5000 }),
-  websocket: (baseUrl) =>
-    createWebSocketTransport({ baseUrl, WebSocket: WebSocket as unknown as WebSocketConstructor, apiKey: airwaveKey }),
-};
+/** Every edge transport, each sending the Airwave API key. */
+const transports = Object.fromEntries(edgeTransportNames.map((t) => [t, (baseUrl: string) => edgeTransport(t, baseUrl, airwaveKey)]));
 
 /** What one client call received, decoded: events (canonical JSON) and the error, if any. */
 interface Received {
