@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAIResponsesSpec } from "../../services/src/providers/openai-responses/openai-responses-spec.js";
 import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
-import { describeUpstreamFixtures, fixturesRoot } from "../../services/src/testing/upstream-fixtures.js";
+import { describeUpstreamFixtures, fixturesRoot, upstreamFixtureDirs } from "../../services/src/testing/upstream-fixtures.js";
 import { accumulate, type Accumulated, Code } from "../support/accumulate.js";
 import { startReplayServer } from "../support/replay-server.js";
 
@@ -33,19 +33,6 @@ import { startReplayServer } from "../support/replay-server.js";
  *   counterpart in the accumulated comparison beyond the response `id`.
  */
 
-const allDirs = [
-  "openai-chat",
-  "openai-compatible",
-  "openai-responses",
-  "groq",
-  "mistral",
-  "deepseek",
-  "vllm",
-  "tgi",
-  "anthropic",
-  "gemini",
-  "ollama",
-];
 const clientItems = new Set(["function_call", "custom_tool_call", "apply_patch_call", "shell_call", "local_shell_call", "computer_call"]);
 const builtinArgs: Record<string, string[]> = {
   web_search_call: ["action"],
@@ -183,7 +170,7 @@ function pick(item: Item, fields: string[]): Item {
   return Object.fromEntries(fields.filter((f) => item[f] !== undefined).map((f) => [f, item[f]]));
 }
 
-describeUpstreamFixtures("openai-responses against the official openai SDK", allDirs, (all) => {
+describeUpstreamFixtures("openai-responses against the official openai SDK", upstreamFixtureDirs, (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-responses");
   const dirs = [...new Set(fixtures.map((f) => f.name.split("/")[0]!))];
   const servers = new Map<string, Awaited<ReturnType<typeof startReplayServer>>>();

@@ -13,6 +13,26 @@ export interface UpstreamFixture {
 }
 
 /**
+ * Every folder of recorded upstream bodies (`<fixtures>/upstream/<dir>/`),
+ * for the suites that pick their provider's files from all of them by
+ * content (`fixtureKind`): compatible servers record the same wire formats
+ * under their own names. @private test support
+ */
+export const upstreamFixtureDirs: readonly string[] = [
+  "anthropic",
+  "deepseek",
+  "gemini",
+  "groq",
+  "mistral",
+  "ollama",
+  "openai-chat",
+  "openai-compatible",
+  "openai-responses",
+  "tgi",
+  "vllm",
+];
+
+/**
  * The fixtures folder: env `AIRWAVE_FIXTURES`, default `../shared/fixtures`
  * relative to the repository root.
  */

@@ -5,23 +5,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FramingError } from "@airwave/proto";
 import { fixtureKind } from "../../testing/fixture-kind.js";
-import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
+import { describeUpstreamFixtures, upstreamFixtureDirs } from "../../testing/upstream-fixtures.js";
 import { decodeOllamaStream } from "./decode-ollama-stream.js";
-
-/** Every folder of recorded upstream bodies: the Ollama ones are picked by `fixtureKind`. */
-const allDirs = [
-  "anthropic",
-  "deepseek",
-  "gemini",
-  "groq",
-  "mistral",
-  "ollama",
-  "openai-chat",
-  "openai-compatible",
-  "openai-responses",
-  "tgi",
-  "vllm",
-];
 
 /** Feeds `pieces` as the body and collects the events. */
 function decodePieces(pieces: readonly Uint8Array[], thinkTags = false): Promise<StreamEvent[]> {
@@ -292,7 +277,7 @@ function expectations(text: string) {
   return out;
 }
 
-describeUpstreamFixtures("decodeOllamaStream over recorded NDJSON bodies", allDirs, (all) => {
+describeUpstreamFixtures("decodeOllamaStream over recorded NDJSON bodies", upstreamFixtureDirs, (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "ollama");
 
   it("finds the Ollama transcripts", () => {

@@ -2,22 +2,9 @@ import { FinishReason, isTerminal, type StreamEvent } from "@airwave/proto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fixtureKind } from "../../testing/fixture-kind.js";
-import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
+import { describeUpstreamFixtures, upstreamFixtureDirs } from "../../testing/upstream-fixtures.js";
 import { decodeOpenAIResponsesStream } from "./decode-openai-responses-stream.js";
 
-const allDirs = [
-  "openai-chat",
-  "openai-compatible",
-  "openai-responses",
-  "groq",
-  "mistral",
-  "deepseek",
-  "vllm",
-  "tgi",
-  "anthropic",
-  "gemini",
-  "ollama",
-];
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -68,7 +55,7 @@ const anyLine = fc.oneof(
   ),
 );
 
-describeUpstreamFixtures("decodeOpenAIResponsesStream properties over recorded streams", allDirs, (all) => {
+describeUpstreamFixtures("decodeOpenAIResponsesStream properties over recorded streams", upstreamFixtureDirs, (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-responses");
 
   it("has fixtures to run on", () => {

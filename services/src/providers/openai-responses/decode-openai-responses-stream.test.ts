@@ -1,23 +1,8 @@
 import { FinishReason, isTerminal, type StreamEvent } from "@airwave/proto";
 import { describe, expect, it } from "vitest";
 import { fixtureKind } from "../../testing/fixture-kind.js";
-import { describeUpstreamFixtures, type UpstreamFixture } from "../../testing/upstream-fixtures.js";
+import { describeUpstreamFixtures, type UpstreamFixture, upstreamFixtureDirs } from "../../testing/upstream-fixtures.js";
 import { decodeOpenAIResponsesStream } from "./decode-openai-responses-stream.js";
-
-/** Every upstream folder (SOURCES.md); `fixtureKind` picks the Responses-shaped files among them. */
-const allDirs = [
-  "openai-chat",
-  "openai-compatible",
-  "openai-responses",
-  "groq",
-  "mistral",
-  "deepseek",
-  "vllm",
-  "tgi",
-  "anthropic",
-  "gemini",
-  "ollama",
-];
 
 /**
  * Feeds `bytes` in chunks of `size` bytes (0 = whole) and collects the
@@ -112,7 +97,7 @@ const providerItemTypes = new Set([
   "mcp_list_tools",
 ]);
 
-describeUpstreamFixtures("decodeOpenAIResponsesStream over recorded streams", allDirs, (all) => {
+describeUpstreamFixtures("decodeOpenAIResponsesStream over recorded streams", upstreamFixtureDirs, (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-responses");
   const byName = new Map(fixtures.map((f) => [f.name, f]));
   const named = (name: string) => {

@@ -4,23 +4,8 @@ import { Code } from "@connectrpc/connect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fixtureKind } from "../../testing/fixture-kind.js";
-import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
+import { describeUpstreamFixtures, upstreamFixtureDirs } from "../../testing/upstream-fixtures.js";
 import { decodeTgiStream } from "./decode-tgi-stream.js";
-
-/** Every folder of recorded upstream bodies: the TGI ones are picked by `fixtureKind`. */
-const allDirs = [
-  "anthropic",
-  "deepseek",
-  "gemini",
-  "groq",
-  "mistral",
-  "ollama",
-  "openai-chat",
-  "openai-compatible",
-  "openai-responses",
-  "tgi",
-  "vllm",
-];
 
 /** Feeds `pieces` as the body and collects the events. */
 function decodePieces(pieces: readonly Uint8Array[]): Promise<StreamEvent[]> {
@@ -86,7 +71,7 @@ function expectations(text: string) {
   return out;
 }
 
-describeUpstreamFixtures("decodeTgiStream over recorded /generate_stream bodies", allDirs, (all) => {
+describeUpstreamFixtures("decodeTgiStream over recorded /generate_stream bodies", upstreamFixtureDirs, (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "tgi");
 
   it("finds the /generate_stream transcripts, and only under tgi/", () => {
