@@ -4,8 +4,6 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import {
   type CreateStreamRequest,
   FinishReason,
-  InputKind,
-  type InputRequested,
   isValidStreamId,
   newStreamId,
   OnDetach,
@@ -21,6 +19,8 @@ import { createSecretScrubber, type SecretScrubber, validateGenerateRequest } fr
 import { Generation, type CancelSource } from "./generation.js";
 import type { InferenceClient } from "./grpc-inference-client.js";
 import { LogReader } from "./log/follow-log.js";
+import { agentFilter } from "./agent-filter.js";
+import { checkAnswer, inputLimits, notPending, STREAM_ENDED } from "./input-answer.js";
 import { exhausted, GATEWAY_STREAM_LIMIT, OwnerLimits } from "./owner-limits.js";
 import { MemoryLogStore } from "./log/memory-log-store.js";
 import { resolveResume } from "./log/resume.js";
@@ -86,32 +86,6 @@ export interface WatchOptions {
    */
   readonly agentIds?: readonly string[] | undefined;
 }
-
-/** Bounds of an agent filter ({@link WatchOptions.agentIds}). */
-export const agentFilterLimits = { maxIds: 32, maxIdChars: 64 } as const;
-
-/** Bounds of a {@link Hub.sendInput} answer. */
-export const inputLimits = {
-  /** Longest answer text, in UTF-8 bytes (16 KiB). */
-  maxTextBytes: 16 * 1024,
-  /** Longest input_id, in characters. */
-  maxInputIdChars: 128,
-} as const;
-
-/** The `airwave-reason` of SendInput's FAILED_PRECONDITION when the stream has ended. */
-export const STREAM_ENDED = "STREAM_ENDED";
-/** The `airwave-reason` of SendInput's FAILED_PRECONDITION when no such input is waiting. */
-export const INPUT_NOT_PENDING = "INPUT_NOT_PENDING";
-
-/** Event kinds that belong to the whole stream, not to an agent: they pass every agent filter. */
-const streamWideKinds: ReadonlySet<StreamEvent["event"]["case"]> = new Set([
-  "started",
-  "usage",
-  "completed",
-  "failed",
-  "resumed",
-  "heartbeat",
-] as const);
 
 /** After the generations ended at shutdown, how long watchers may take to read their last events, in ms. */
 const shutdownFlushMs = 1_000;
@@ -563,54 +537,6 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * The predicate of an agent filter: true for the events to deliver.
- * Raises INVALID_ARGUMENT for more than 32 ids or an id over 64 characters.
- */
-function agentFilter(agentIds: readonly string[] | undefined): (e: StreamEvent) => boolean {
-  if (!agentIds || agentIds.length === 0) return () => true;
-  if (agentIds.length > agentFilterLimits.maxIds) {
-    throw new ConnectError(`agent_ids: at most ${agentFilterLimits.maxIds} ids`, Code.InvalidArgument);
-  }
-  if (agentIds.some((a) => a.length > agentFilterLimits.maxIdChars)) {
-    throw new ConnectError(`agent_ids: each at most ${agentFilterLimits.maxIdChars} characters`, Code.InvalidArgument);
-  }
-  const wanted = new Set(agentIds);
-  return (e) => streamWideKinds.has(e.event.case) || wanted.has(e.agentId);
-}
-
-/**
- * The answer text to pass on for `asked`, normalised (a confirm
- * lower-cased, a choice as listed). Raises INVALID_ARGUMENT for an answer the
- * request does not allow or a text over the cap.
- */
-function checkAnswer(asked: InputRequested, text: string): string {
-  if (Buffer.byteLength(text, "utf8") > inputLimits.maxTextBytes) {
-    throw new ConnectError(`text: at most ${inputLimits.maxTextBytes} bytes`, Code.InvalidArgument);
-  }
-  switch (asked.kind) {
-    case InputKind.CONFIRM: {
-      const t = text.trim().toLowerCase();
-      if (t !== "yes" && t !== "no")
-        throw new ConnectError('text: this input is a confirmation; answer "yes" or "no"', Code.InvalidArgument);
-      return t;
-    }
-    case InputKind.CHOICE: {
-      if (asked.choices.includes(text)) return text;
-      const folded = asked.choices.filter((c) => c.toLowerCase() === text.trim().toLowerCase());
-      if (folded.length === 1) return folded[0] as string;
-      throw new ConnectError(`text: answer one of ${JSON.stringify(asked.choices).slice(0, 500)}`, Code.InvalidArgument);
-    }
-    default:
-      if (text.trim() === "") throw new ConnectError("text: an answer is required", Code.InvalidArgument);
-      return text;
-  }
-}
-
-function notPending(message: string): ConnectError {
-  return new ConnectError(message, Code.FailedPrecondition, { "airwave-reason": INPUT_NOT_PENDING });
 }
 
 function shuttingDown(): ConnectError {
