@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GenerateRequestSchema, Role, type StreamEvent } from "@airwave/proto";
@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { anthropicSpec } from "../../services/src/providers/anthropic/anthropic-spec.js";
 import { mapAnthropicStopReason } from "../../services/src/providers/anthropic/map-anthropic-stop-reason.js";
 import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
-import { describeUpstreamFixtures, fixturesRoot } from "../../services/src/testing/upstream-fixtures.js";
+import { describeUpstreamFixtures, fixturesRoot, upstreamFixtureDirs } from "../../services/src/testing/upstream-fixtures.js";
 import { accumulate, Code } from "../support/accumulate.js";
 import { startReplayServer } from "../support/replay-server.js";
 
@@ -130,16 +130,7 @@ function plain(u: object | undefined): Record<string, unknown> | undefined {
   return u && Object.fromEntries(Object.entries(u).filter(([k]) => k !== "$typeName"));
 }
 
-function upstreamDirs(): string[] {
-  const root = join(fixturesRoot(), "upstream");
-  return existsSync(root)
-    ? readdirSync(root, { withFileTypes: true })
-        .filter((d) => d.isDirectory())
-        .map((d) => d.name)
-    : ["anthropic"];
-}
-
-describeUpstreamFixtures("anthropic: official SDK vs Airwave on every transcript", upstreamDirs(), (all) => {
+describeUpstreamFixtures("anthropic: official SDK vs Airwave on every transcript", upstreamFixtureDirs("anthropic"), (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "anthropic");
   const servers = new Map<string, Awaited<ReturnType<typeof startReplayServer>>>();
   const serverFor = async (dir: string) => {

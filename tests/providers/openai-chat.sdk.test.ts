@@ -1,4 +1,3 @@
-import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { GenerateRequestSchema, Role, type StreamEvent } from "@airwave/proto";
 import { create } from "@bufbuild/protobuf";
@@ -8,7 +7,7 @@ import { codeForStatus } from "../../services/src/http-provider/code-for-status.
 import { mapOpenAIFinishReason } from "../../services/src/providers/openai-chat/map-openai-chat-finish-reason.js";
 import { openAIChatSpec } from "../../services/src/providers/openai-chat/openai-chat-spec.js";
 import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
-import { describeUpstreamFixtures, fixturesRoot } from "../../services/src/testing/upstream-fixtures.js";
+import { describeUpstreamFixtures, fixturesRoot, upstreamFixtureDirs } from "../../services/src/testing/upstream-fixtures.js";
 import { accumulate, FinishReason } from "../support/accumulate.js";
 import { startReplayServer } from "../support/replay-server.js";
 
@@ -181,16 +180,7 @@ function compare(sdk: Side, events: StreamEvent[]): void {
   expect(plain(a.usage)).toEqual(sdk.usage);
 }
 
-function upstreamDirs(): string[] {
-  const root = join(fixturesRoot(), "upstream");
-  return existsSync(root)
-    ? readdirSync(root, { withFileTypes: true })
-        .filter((d) => d.isDirectory())
-        .map((d) => d.name)
-    : ["openai-chat"];
-}
-
-describeUpstreamFixtures("openai-chat: official SDK vs Airwave on every transcript", upstreamDirs(), (all) => {
+describeUpstreamFixtures("openai-chat: official SDK vs Airwave on every transcript", upstreamFixtureDirs("openai-chat"), (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-chat");
   const servers = new Map<string, Awaited<ReturnType<typeof startReplayServer>>>();
   const serverFor = async (dir: string) => {

@@ -170,7 +170,7 @@ function pick(item: Item, fields: string[]): Item {
   return Object.fromEntries(fields.filter((f) => item[f] !== undefined).map((f) => [f, item[f]]));
 }
 
-describeUpstreamFixtures("openai-responses against the official openai SDK", upstreamFixtureDirs, (all) => {
+describeUpstreamFixtures("openai-responses against the official openai SDK", upstreamFixtureDirs("openai-responses"), (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-responses");
   const dirs = [...new Set(fixtures.map((f) => f.name.split("/")[0]!))];
   const servers = new Map<string, Awaited<ReturnType<typeof startReplayServer>>>();

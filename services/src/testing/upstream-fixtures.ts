@@ -13,24 +13,21 @@ export interface UpstreamFixture {
 }
 
 /**
- * Every folder of recorded upstream bodies (`<fixtures>/upstream/<dir>/`),
- * for the suites that pick their provider's files from all of them by
- * content (`fixtureKind`): compatible servers record the same wire formats
- * under their own names. @private test support
+ * Every folder of recorded upstream bodies present under
+ * `<fixtures>/upstream/`, sorted, for the suites that pick their provider's
+ * files from all of them by content (`fixtureKind`): compatible servers
+ * record the same wire formats under their own names. Without the fixtures
+ * folder, `[expected]`, so that {@link describeUpstreamFixtures} reports it
+ * missing (a failure in CI). @private test support
  */
-export const upstreamFixtureDirs: readonly string[] = [
-  "anthropic",
-  "deepseek",
-  "gemini",
-  "groq",
-  "mistral",
-  "ollama",
-  "openai-chat",
-  "openai-compatible",
-  "openai-responses",
-  "tgi",
-  "vllm",
-];
+export function upstreamFixtureDirs(expected: string): string[] {
+  const root = join(fixturesRoot(), "upstream");
+  if (!existsSync(root)) return [expected];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+}
 
 /**
  * The fixtures folder: env `AIRWAVE_FIXTURES`, default `../shared/fixtures`

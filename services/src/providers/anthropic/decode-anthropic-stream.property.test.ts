@@ -1,5 +1,3 @@
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { type StreamEvent, StreamEventSchema } from "@airwave/proto";
 import { toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
@@ -19,18 +17,9 @@ import {
   terminalOf,
 } from "../../testing/anthropic-sse.js";
 import { fixtureKind } from "../../testing/fixture-kind.js";
-import { describeUpstreamFixtures, fixturesRoot } from "../../testing/upstream-fixtures.js";
+import { describeUpstreamFixtures, upstreamFixtureDirs } from "../../testing/upstream-fixtures.js";
 
 const binary = (evs: StreamEvent[]) => evs.map((e) => Buffer.from(toBinary(StreamEventSchema, e)).toString("base64"));
-
-function upstreamDirs(): string[] {
-  const root = join(fixturesRoot(), "upstream");
-  return existsSync(root)
-    ? readdirSync(root, { withFileTypes: true })
-        .filter((d) => d.isDirectory())
-        .map((d) => d.name)
-    : ["anthropic"];
-}
 
 /** Lines a broken or hostile upstream might interleave: comments, stray fields, junk data, unknown events. */
 const garbageLine = fc.oneof(
@@ -44,7 +33,7 @@ const garbageLine = fc.oneof(
   ),
 );
 
-describeUpstreamFixtures("anthropic decoding, properties over the recorded transcripts", upstreamDirs(), (all) => {
+describeUpstreamFixtures("anthropic decoding, properties over the recorded transcripts", upstreamFixtureDirs("anthropic"), (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "anthropic");
 
   it("gives the same events however the body is split", async () => {

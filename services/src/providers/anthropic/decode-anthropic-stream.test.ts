@@ -1,22 +1,10 @@
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { FinishReason, type StreamEvent, StreamEventSchema, toProtoCode } from "@airwave/proto";
 import { toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { decodeChunked, ofKind, reasoningOf, terminalOf, textOf } from "../../testing/anthropic-sse.js";
 import { fixtureKind } from "../../testing/fixture-kind.js";
-import { describeUpstreamFixtures, fixturesRoot } from "../../testing/upstream-fixtures.js";
-
-/** Every upstream folder (the kind of each file decides whether it is ours). */
-function upstreamDirs(): string[] {
-  const root = join(fixturesRoot(), "upstream");
-  return existsSync(root)
-    ? readdirSync(root, { withFileTypes: true })
-        .filter((d) => d.isDirectory())
-        .map((d) => d.name)
-    : ["anthropic"];
-}
+import { describeUpstreamFixtures, upstreamFixtureDirs } from "../../testing/upstream-fixtures.js";
 
 /**
  * What a transcript says, read from its SSE data lines independently of the
@@ -74,7 +62,7 @@ function expectations(bytes: Uint8Array) {
 
 const binary = (evs: StreamEvent[]) => evs.map((e) => Buffer.from(toBinary(StreamEventSchema, e)).toString("base64"));
 
-describeUpstreamFixtures("anthropic: every recorded transcript", upstreamDirs(), (all) => {
+describeUpstreamFixtures("anthropic: every recorded transcript", upstreamFixtureDirs("anthropic"), (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "anthropic");
 
   it("has the anthropic transcripts", () => {

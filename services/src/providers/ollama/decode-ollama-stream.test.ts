@@ -277,7 +277,7 @@ function expectations(text: string) {
   return out;
 }
 
-describeUpstreamFixtures("decodeOllamaStream over recorded NDJSON bodies", upstreamFixtureDirs, (all) => {
+describeUpstreamFixtures("decodeOllamaStream over recorded NDJSON bodies", upstreamFixtureDirs("ollama"), (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "ollama");
 
   it("finds the Ollama transcripts", () => {

@@ -55,7 +55,7 @@ const anyLine = fc.oneof(
   ),
 );
 
-describeUpstreamFixtures("decodeOpenAIResponsesStream properties over recorded streams", upstreamFixtureDirs, (all) => {
+describeUpstreamFixtures("decodeOpenAIResponsesStream properties over recorded streams", upstreamFixtureDirs("openai-responses"), (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-responses");
 
   it("has fixtures to run on", () => {

@@ -97,7 +97,7 @@ const providerItemTypes = new Set([
   "mcp_list_tools",
 ]);
 
-describeUpstreamFixtures("decodeOpenAIResponsesStream over recorded streams", upstreamFixtureDirs, (all) => {
+describeUpstreamFixtures("decodeOpenAIResponsesStream over recorded streams", upstreamFixtureDirs("openai-responses"), (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-responses");
   const byName = new Map(fixtures.map((f) => [f.name, f]));
   const named = (name: string) => {

@@ -71,7 +71,7 @@ function expectations(text: string) {
   return out;
 }
 
-describeUpstreamFixtures("decodeTgiStream over recorded /generate_stream bodies", upstreamFixtureDirs, (all) => {
+describeUpstreamFixtures("decodeTgiStream over recorded /generate_stream bodies", upstreamFixtureDirs("tgi"), (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "tgi");
 
   it("finds the /generate_stream transcripts, and only under tgi/", () => {
