@@ -1,5 +1,6 @@
 import { delay, ev, type GenerateRequest, isTerminal, type Sleep, type StreamEvent, type UsageInit } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { createDeadlineSignal, createLinkedAbortController } from "@connectrpc/connect/protocol";
 import { Agent, fetch } from "undici";
 import type { Provider } from "../provider.js";
 import { backoffDelay } from "./backoff-delay.js";
@@ -70,8 +71,8 @@ export interface HttpProvider extends Provider {
  *    the terminal one. Never a retry after that: a body that breaks becomes
  *    a terminal `failed` (`bodyFailure`: UPSTREAM_TRUNCATED,
  *    UPSTREAM_IDLE_TIMEOUT, UPSTREAM_MALFORMED, UPSTREAM_TOTAL_TIMEOUT) with
- *    the usage seen so far; a decoded stream that ends without a terminal
- *    event gets `failed` UNAVAILABLE UPSTREAM_TRUNCATED. A `failed` event of
+ *    the usage seen so far; a body that ends early gets the mapper's own
+ *    terminal event (`adapt`: exactly one, last). A `failed` event of
  *    the spec without `retry_after_ms` gets the 2xx response's
  *    `Retry-After`/`retry-after-ms`, when it had one;
  * 5. the total limit covers all of it: before `started` it throws
@@ -194,10 +195,8 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
               return;
             }
             signal.throwIfAborted();
-            if (r.done) {
-              yield ev.failed(Code.Unavailable, `the ${name} provider's stream ended early`, "UPSTREAM_TRUNCATED", usage ? { usage } : {});
-              return;
-            }
+            // spec.decode ends with its terminal event (adapt holds every mapper to it).
+            if (r.done) return;
             const e = r.value;
             if (e.event.case === "usage") usage = { ...e.event.value };
             if (e.event.case === "failed" && e.event.value.retryAfterMs === 0 && retryAfterMs !== undefined) {
@@ -220,32 +219,24 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
 
 /**
  * One generation's abort scope: aborts the upstream request on the caller's
- * abort, on the total limit, or when the generation ends. @private
+ * abort, on the total limit, or when the generation ends (connect's
+ * `createLinkedAbortController` over the caller's signal and a
+ * `createDeadlineSignal` of the total limit). @private
  */
 class CallScope {
-  readonly #controller = new AbortController();
+  readonly #deadline: { signal: AbortSignal; cleanup(): void };
+  readonly #controller: AbortController;
   readonly #caller: AbortSignal;
-  readonly #onAbort: () => void;
-  readonly #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #provider: string;
   /** When the call began, in ms since the epoch (the caller's clock). */
   readonly startedAt: number;
-  /** True once the total limit fired. */
-  totalTimedOut = false;
 
   constructor(caller: AbortSignal, totalTimeoutMs: number, startedAt: number, provider: string) {
     this.#caller = caller;
     this.#provider = provider;
     this.startedAt = startedAt;
-    this.#onAbort = () => this.#controller.abort(caller.reason);
-    caller.addEventListener("abort", this.#onAbort, { once: true });
-    this.#timer =
-      totalTimeoutMs > 0
-        ? setTimeout(() => {
-            this.totalTimedOut = true;
-            this.#controller.abort(this.#totalError());
-          }, totalTimeoutMs)
-        : undefined;
+    this.#deadline = createDeadlineSignal(totalTimeoutMs > 0 ? totalTimeoutMs : undefined);
+    this.#controller = createLinkedAbortController(caller, this.#deadline.signal);
   }
 
   /** Aborts on the caller's abort, the total limit, or {@link CallScope.dispose}. */
@@ -253,24 +244,22 @@ class CallScope {
     return this.#controller.signal;
   }
 
+  /** True once the total limit fired. */
+  get totalTimedOut(): boolean {
+    return this.#deadline.signal.aborted;
+  }
+
   /** Throws the caller's abort reason, or the total-limit ConnectError, when either happened. */
   throwIfEnded(): void {
     this.#caller.throwIfAborted();
-    if (this.totalTimedOut) throw this.#totalError();
-  }
-
-  #totalError(): ConnectError {
-    return upstreamError(
-      `the ${this.#provider} provider took longer than the total time limit`,
-      Code.DeadlineExceeded,
-      "UPSTREAM_TOTAL_TIMEOUT",
-    );
+    if (this.totalTimedOut) {
+      throw upstreamError(`the ${this.#provider} provider took longer than the total time limit`, Code.DeadlineExceeded, "UPSTREAM_TOTAL_TIMEOUT");
+    }
   }
 
   /** Ends the scope: clears the timer and aborts whatever upstream request is left. */
   dispose(): void {
-    clearTimeout(this.#timer);
-    this.#caller.removeEventListener("abort", this.#onAbort);
+    this.#deadline.cleanup();
     if (!this.#controller.signal.aborted) this.#controller.abort(new ConnectError("the generation ended", Code.Canceled));
   }
 }

@@ -61,9 +61,10 @@ export interface HttpProviderSpec {
   /**
    * Decodes a 2xx streaming body into airwave.v1 events, without `started`
    * (the runtime emits it). The result does not depend on how the body is
-   * split into chunks; it ends with exactly one terminal event, unless the
-   * body stream itself errors (network loss, abort) or a frame exceeds its
-   * bound (`FramingError` from ./framing-error.ts, or eventsource-parser's
+   * split into chunks; it ends with exactly one terminal event (pipe the
+   * frames through `adapt(mapper)`, services/src/adapt.ts, which holds the
+   * mapper to it), unless the body stream itself errors (network loss,
+   * abort) or a frame exceeds its bound (`FramingError` of `@airwave/proto`, or eventsource-parser's
    * `ParseError`), which the runtime turns into `failed`: let such errors
    * propagate (see `bodyFailure` for the table).
    */

@@ -1,11 +1,11 @@
 import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { ev, type StreamEvent } from "@airwave/proto";
-import { FinishReason } from "@airwave/proto";
+import { ev, FinishReason, FramingError, type StreamEvent, type UsageInit } from "@airwave/proto";
+import { Code } from "@connectrpc/connect";
 import { EventSourceParserStream } from "eventsource-parser/stream";
+import { adapt, type Mapper } from "../adapt.js";
 import type { HttpProviderSpec } from "../http-provider/http-provider-spec.js";
-import { FramingError } from "@airwave/proto";
 
 /**
  * A small made-up provider protocol for testing the HTTP runtime without
@@ -14,11 +14,28 @@ import { FramingError } from "@airwave/proto";
  * `{"text": "…"}` (a text delta), `{"usage": n}` (output tokens),
  * `{"done": true}` (completed STOP) or `{"framing": true}` (the spec throws a
  * FramingError). Events are bounded to 1 KiB (eventsource-parser ParseError
- * beyond). A body that ends without `done` ends the decoded stream WITHOUT a
- * terminal event (so the runtime's guard is exercised). Error bodies are
+ * beyond). A body that ends without `done` ends with `failed` UNAVAILABLE
+ * UPSTREAM_TRUNCATED and the usage so far, as every real mapper does. Error bodies are
  * `{"error": {"message": "…"}}`. Request id header: `x-fake-request-id`.
  * @private test support
  */
+/** The fake protocol's mapper: one SSE message's JSON to events; the usage so far in its state. */
+const fakeMapper: Mapper<{ data: string }, { usage: UsageInit | undefined }> = {
+  init: () => ({ usage: undefined }),
+  map(s, m) {
+    const d = JSON.parse(m.data) as { text?: string; usage?: number; done?: boolean; framing?: boolean };
+    if (d.framing) throw new FramingError("bad frame");
+    const out: StreamEvent[] = [];
+    if (d.text !== undefined) out.push(ev.textDelta(d.text));
+    if (d.usage !== undefined) out.push(ev.usage((s.usage = { outputTokens: d.usage })));
+    if (d.done) out.push(ev.completed(FinishReason.STOP, undefined, "done"));
+    return out;
+  },
+  end: (s) => [
+    ev.failed(Code.Unavailable, "the fake provider's stream ended early", "UPSTREAM_TRUNCATED", s.usage ? { usage: s.usage } : {}),
+  ],
+};
+
 export const fakeSpec: HttpProviderSpec = {
   kind: "fake",
   requestIdHeader: "x-fake-request-id",
@@ -37,20 +54,7 @@ export const fakeSpec: HttpProviderSpec = {
     return body
       .pipeThrough(new TextDecoderStream())
       .pipeThrough(new EventSourceParserStream({ onError: "terminate", maxBufferSize: 1024 }))
-      .pipeThrough(
-        new TransformStream<{ data: string }, StreamEvent>({
-          transform(m, out) {
-            const d = JSON.parse(m.data) as { text?: string; usage?: number; done?: boolean; framing?: boolean };
-            if (d.framing) throw new FramingError("bad frame");
-            if (d.text !== undefined) out.enqueue(ev.textDelta(d.text));
-            if (d.usage !== undefined) out.enqueue(ev.usage({ outputTokens: d.usage }));
-            if (d.done) {
-              out.enqueue(ev.completed(FinishReason.STOP, undefined, "done"));
-              out.terminate();
-            }
-          },
-        }),
-      );
+      .pipeThrough(adapt(fakeMapper));
   },
   errorMessage(body) {
     try {

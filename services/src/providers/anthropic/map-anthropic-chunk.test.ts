@@ -17,19 +17,18 @@ import {
   terminalOf,
   textOf,
 } from "../../testing/anthropic-sse.js";
+import { mapChunks, mapStream } from "../../adapt.js";
 import { anthropicChunkMapper } from "./map-anthropic-chunk.js";
 
 /** Runs the mapper over events given as objects (or raw data text), then ends the stream. */
 function run(...events: (object | string)[]): StreamEvent[] {
-  const s = anthropicChunkMapper.init();
-  const out: StreamEvent[] = [];
-  for (const e of events) {
-    const data = typeof e === "string" ? safeParseJson(e) : { success: true as const, value: e };
-    const name = typeof e === "string" ? undefined : String((e as { type?: unknown }).type);
-    out.push(...anthropicChunkMapper.map(s, { event: name, data }));
-  }
-  out.push(...anthropicChunkMapper.end(s));
-  return out;
+  return mapChunks(
+    anthropicChunkMapper,
+    events.map((e) => ({
+      event: typeof e === "string" ? undefined : String((e as { type?: unknown }).type),
+      data: typeof e === "string" ? safeParseJson(e) : { success: true as const, value: e },
+    })),
+  );
 }
 
 const completed = (evs: StreamEvent[]) => {
@@ -388,11 +387,9 @@ describe("anthropicChunkMapper", () => {
   });
 
   it("ignores everything after the terminal event", () => {
-    const s = anthropicChunkMapper.init();
-    for (const e of basic) anthropicChunkMapper.map(s, { event: undefined, data: { success: true, value: e } });
-    expect(
-      anthropicChunkMapper.map(s, { event: undefined, data: { success: true, value: blockDelta(0, { type: "text_delta", text: "x" }) } }),
-    ).toEqual([]);
-    expect(anthropicChunkMapper.end(s)).toEqual([]);
+    const s = mapStream(anthropicChunkMapper);
+    for (const e of basic) s.push({ event: undefined, data: { success: true, value: e } });
+    expect(s.push({ event: undefined, data: { success: true, value: blockDelta(0, { type: "text_delta", text: "x" }) } })).toEqual([]);
+    expect(s.end()).toEqual([]);
   });
 });

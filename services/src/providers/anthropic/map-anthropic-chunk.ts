@@ -10,8 +10,6 @@ import { type AnthropicUsageCounts, foldAnthropicUsage, mapAnthropicUsage } from
 
 /** State of {@link anthropicChunkMapper} for one stream. */
 export interface AnthropicChunkState {
-  /** True once the terminal event was emitted; later events are ignored. */
-  ended: boolean;
   /** True once `message_start` was seen. */
   started: boolean;
   /** The raw token counts so far. */
@@ -92,7 +90,6 @@ const malformed = "the inference provider sent a malformed event";
  */
 export const anthropicChunkMapper: Mapper<AnthropicSseEvent, AnthropicChunkState> = {
   init: () => ({
-    ended: false,
     started: false,
     counts: {},
     stopReason: undefined,
@@ -103,12 +100,11 @@ export const anthropicChunkMapper: Mapper<AnthropicSseEvent, AnthropicChunkState
   }),
 
   map(s, { event, data }) {
-    if (s.ended) return [];
     const e = data.success ? asRecord(data.value) : undefined;
     const type = e?.["type"];
     if (event === "error" || type === "error") {
       const m = mapAnthropicError(e?.["error"]);
-      return end(s, ev.failed(m.code, m.message, m.reason, { retryable: m.retryable, usage: mapAnthropicUsage(s.counts) }));
+      return [ev.failed(m.code, m.message, m.reason, { retryable: m.retryable, usage: mapAnthropicUsage(s.counts) })];
     }
     if (!e || typeof type !== "string") return fail(s);
     switch (type) {
@@ -130,13 +126,11 @@ export const anthropicChunkMapper: Mapper<AnthropicSseEvent, AnthropicChunkState
   },
 
   end(s) {
-    if (s.ended) return [];
-    return end(
-      s,
+    return [
       ev.failed(Code.Unavailable, "the inference provider's stream ended before the answer was complete", "UPSTREAM_TRUNCATED", {
         usage: mapAnthropicUsage(s.counts),
       }),
-    );
+    ];
   },
 };
 
@@ -260,7 +254,6 @@ function messageDelta(s: AnthropicChunkState, e: Readonly<Record<string, unknown
   if (nonEmpty(d["stop_reason"])) {
     s.stopReason = d["stop_reason"] as string;
     out.push(...closeAll(s));
-    if (s.ended) return out;
   }
   Object.assign(s.stopExtras, extras(d, ["stop_reason"]));
   if (e["context_management"] !== undefined && e["context_management"] !== null) {
@@ -276,10 +269,9 @@ function messageDelta(s: AnthropicChunkState, e: Readonly<Record<string, unknown
 
 function messageStop(s: AnthropicChunkState): StreamEvent[] {
   const out = closeAll(s);
-  if (s.ended) return out;
   const raw = s.stopReason ?? "";
   const done = ev.completed(mapAnthropicStopReason(raw), mapAnthropicUsage(s.counts), raw);
-  out.push(...end(s, withExtras(done, { metadata: s.stopExtras })));
+  out.push(withExtras(done, { metadata: s.stopExtras }));
   return out;
 }
 
@@ -290,7 +282,6 @@ function closeAll(s: AnthropicChunkState): StreamEvent[] {
   for (const [index, block] of s.blocks) {
     if (block.kind === "tool") {
       if (!block.done) out.push(...closeTool(s, block, cut));
-      if (s.ended) return out;
     } else {
       out.push(...flush(index, block));
     }
@@ -315,17 +306,14 @@ function closeTool(s: AnthropicChunkState, block: ToolBlock, cut: boolean): Stre
     out.push(ev.toolCallCompleted(block.id, block.name, args, { ...o, incomplete: true }));
   } else {
     out.push(
-      ...end(
-        s,
-        ev.failed(
-          Code.Internal,
-          `the model produced input for tool "${block.name}" that is not valid JSON`,
-          "UPSTREAM_INVALID_TOOL_ARGUMENTS",
-          {
-            retryable: true,
-            usage: mapAnthropicUsage(s.counts),
-          },
-        ),
+      ev.failed(
+        Code.Internal,
+        `the model produced input for tool "${block.name}" that is not valid JSON`,
+        "UPSTREAM_INVALID_TOOL_ARGUMENTS",
+        {
+          retryable: true,
+          usage: mapAnthropicUsage(s.counts),
+        },
       ),
     );
   }
@@ -358,10 +346,5 @@ function indexOf(e: Readonly<Record<string, unknown>>): number | undefined {
 }
 
 function fail(s: AnthropicChunkState): StreamEvent[] {
-  return end(s, ev.failed(Code.Internal, malformed, "UPSTREAM_MALFORMED", { usage: mapAnthropicUsage(s.counts) }));
-}
-
-function end(s: AnthropicChunkState, terminal: StreamEvent): StreamEvent[] {
-  s.ended = true;
-  return [terminal];
+  return [ev.failed(Code.Internal, malformed, "UPSTREAM_MALFORMED", { usage: mapAnthropicUsage(s.counts) })];
 }

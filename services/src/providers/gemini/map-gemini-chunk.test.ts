@@ -2,13 +2,15 @@ import { FinishReason, isTerminal, type StreamEvent, toProtoCode } from "@airwav
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { safeParseJson } from "../../safe-parse-json.js";
+import { mapChunks, mapStream } from "../../adapt.js";
 import { geminiChunkMapper } from "./map-gemini-chunk.js";
 
 /** Runs the mapper over chunks (objects are JSON-encoded first, strings are raw data text). */
 function run(...chunks: unknown[]): StreamEvent[] {
-  const s = geminiChunkMapper.init();
-  const out = chunks.flatMap((c) => geminiChunkMapper.map(s, safeParseJson(typeof c === "string" ? c : JSON.stringify(c))));
-  return [...out, ...geminiChunkMapper.end(s)];
+  return mapChunks(
+    geminiChunkMapper,
+    chunks.map((c) => safeParseJson(typeof c === "string" ? c : JSON.stringify(c))),
+  );
 }
 
 const cand = (parts: object[], extra: object = {}) => ({ candidates: [{ content: { role: "model", parts }, ...extra }] });
@@ -255,10 +257,10 @@ describe("geminiChunkMapper: finish, usage, metadata and errors", () => {
   });
 
   it("ignores everything after its terminal event", () => {
-    const s = geminiChunkMapper.init();
-    geminiChunkMapper.map(s, safeParseJson('{"error": {"code": 500, "status": "INTERNAL"}}'));
-    expect(geminiChunkMapper.map(s, safeParseJson(JSON.stringify(cand([{ text: "x" }], { finishReason: "STOP" }))))).toEqual([]);
-    expect(geminiChunkMapper.end(s)).toEqual([]);
+    const s = mapStream(geminiChunkMapper);
+    s.push(safeParseJson('{"error": {"code": 500, "status": "INTERNAL"}}'));
+    expect(s.push(safeParseJson(JSON.stringify(cand([{ text: "x" }], { finishReason: "STOP" }))))).toEqual([]);
+    expect(s.end()).toEqual([]);
   });
 });
 

@@ -68,8 +68,6 @@ interface CandidateState {
 
 /** State of {@link geminiChunkMapper} for one stream. */
 export interface GeminiChunkState {
-  /** True once the terminal event was emitted; later chunks are ignored. */
-  ended: boolean;
   /** The latest usage reported, and its JSON (a usage event goes out only when it changes). */
   usage: UsageInit | undefined;
   usageKey: string;
@@ -152,7 +150,6 @@ export interface GeminiChunkState {
  */
 export const geminiChunkMapper: Mapper<ParseResult<unknown>, GeminiChunkState> = {
   init: () => ({
-    ended: false,
     usage: undefined,
     usageKey: "",
     usageMetadata: undefined,
@@ -164,7 +161,6 @@ export const geminiChunkMapper: Mapper<ParseResult<unknown>, GeminiChunkState> =
   }),
 
   map(s, parsed) {
-    if (s.ended) return [];
     const chunk = parsed.success ? asRecord(parsed.value) : undefined;
     if (!chunk) return malformed(s);
     if (chunk["error"] !== undefined && chunk["error"] !== null) {
@@ -217,7 +213,6 @@ export const geminiChunkMapper: Mapper<ParseResult<unknown>, GeminiChunkState> =
   },
 
   end(s) {
-    if (s.ended) return [];
     const all = [...s.candidates.values()].sort((a, b) => a.index - b.index);
     const first = all[0];
     if (s.blockReason !== undefined && (all.length === 0 || all.some((c) => c.finishRaw === undefined))) {
@@ -440,7 +435,6 @@ function malformed(s: GeminiChunkState): StreamEvent[] {
 
 /** Emits the terminal event, with the extras still waiting. */
 function end(s: GeminiChunkState, terminal: StreamEvent): StreamEvent[] {
-  s.ended = true;
   const others: JsonObject[] = [];
   let meta: JsonObject = { ...s.pending, ...(s.usageMetadata ? { usageMetadata: s.usageMetadata } : {}) };
   for (const c of [...s.candidates.values()].sort((a, b) => a.index - b.index)) {

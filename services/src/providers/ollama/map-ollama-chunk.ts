@@ -22,8 +22,6 @@ export interface OllamaChunkMapperOptions {
 
 /** State of the mapper for one stream. */
 export interface OllamaChunkState {
-  /** True once the terminal event was emitted; later lines are ignored. */
-  ended: boolean;
   /** Tool calls started so far (their ids are `call_<n>` when Ollama sends none). */
   calls: number;
   /** The `<think>` splitter, when `thinkTags` is on. */
@@ -73,17 +71,16 @@ const durations = ["total_duration", "load_duration", "prompt_eval_duration", "e
  */
 export function createOllamaChunkMapper(o: OllamaChunkMapperOptions = {}): Mapper<ParseResult<unknown>, OllamaChunkState> {
   return {
-    init: () => ({ ended: false, calls: 0, think: o.thinkTags ? createThinkTagState() : undefined }),
+    init: () => ({ calls: 0, think: o.thinkTags ? createThinkTagState() : undefined }),
 
     map(s, parsed) {
-      if (s.ended) return [];
       const chunk: OllamaChunk | undefined = parsed.success ? asRecord(parsed.value) : undefined;
       if (!chunk) {
-        return end(s, ev.failed(Code.Internal, "the inference provider sent a malformed line", "UPSTREAM_MALFORMED"));
+        return [ev.failed(Code.Internal, "the inference provider sent a malformed line", "UPSTREAM_MALFORMED")];
       }
       if (chunk.error !== undefined && chunk.error !== null) {
         const e = mapOllamaError(chunk.error);
-        return [...flush(s), ...end(s, ev.failed(e.code, e.message, e.reason))];
+        return [...flush(s), ev.failed(e.code, e.message, e.reason)];
       }
       const out: StreamEvent[] = [];
       const message: OllamaChatMessage = asRecord(chunk.message) ?? {};
@@ -94,7 +91,6 @@ export function createOllamaChunkMapper(o: OllamaChunkMapperOptions = {}): Mappe
       if (Array.isArray(message.tool_calls)) {
         for (const tc of message.tool_calls) {
           out.push(...toolCall(s, asRecord(tc) ?? {}));
-          if (s.ended) return out;
         }
       }
       if (chunk.done === true) out.push(...finish(s, chunk));
@@ -102,13 +98,9 @@ export function createOllamaChunkMapper(o: OllamaChunkMapperOptions = {}): Mappe
     },
 
     end(s) {
-      if (s.ended) return [];
       return [
         ...flush(s),
-        ...end(
-          s,
-          ev.failed(Code.Unavailable, "the inference provider's stream ended before the answer was complete", "UPSTREAM_TRUNCATED"),
-        ),
+        ev.failed(Code.Unavailable, "the inference provider's stream ended before the answer was complete", "UPSTREAM_TRUNCATED"),
       ];
     },
   };
@@ -137,16 +129,13 @@ function toolCall(s: OllamaChunkState, tc: OllamaToolCall): StreamEvent[] {
   if (typeof raw === "string" && !parsesAsJson(args)) {
     return [
       ...started,
-      ...end(
-        s,
-        ev.failed(
-          Code.Internal,
-          `the model produced arguments for tool "${name}" that are not valid JSON`,
-          "UPSTREAM_INVALID_TOOL_ARGUMENTS",
-          {
-            retryable: true,
-          },
-        ),
+      ev.failed(
+        Code.Internal,
+        `the model produced arguments for tool "${name}" that are not valid JSON`,
+        "UPSTREAM_INVALID_TOOL_ARGUMENTS",
+        {
+          retryable: true,
+        },
       ),
     ];
   }
@@ -164,13 +153,8 @@ function finish(s: OllamaChunkState, chunk: OllamaChunk): StreamEvent[] {
   return [
     ...flush(s),
     ...(usage ? [ev.usage(usage)] : []),
-    ...end(s, withExtras(ev.completed(mapOllamaFinishReason(raw, s.calls > 0), usage, raw), { metadata })),
+    withExtras(ev.completed(mapOllamaFinishReason(raw, s.calls > 0), usage, raw), { metadata }),
   ];
-}
-
-function end(s: OllamaChunkState, terminal: StreamEvent): StreamEvent[] {
-  s.ended = true;
-  return [terminal];
 }
 
 function nonEmpty(v: unknown): string | undefined {

@@ -39,8 +39,6 @@ export interface OpenAIChatChoiceState {
 
 /** State of the mapper for one stream. */
 export interface OpenAIChatChunkState {
-  /** True once the terminal event was emitted; later chunks are ignored. */
-  ended: boolean;
   /** The latest usage reported. */
   usage: UsageInit | undefined;
   /** The last usage event's content, to skip repeats of the same counts. */
@@ -114,7 +112,6 @@ export interface OpenAIChatChunkMapperOptions {
 export function createOpenAIChatChunkMapper(o: OpenAIChatChunkMapperOptions = {}): Mapper<ParseResult<unknown>, OpenAIChatChunkState> {
   return {
     init: () => ({
-      ended: false,
       usage: undefined,
       lastUsage: undefined,
       choices: new Map(),
@@ -130,21 +127,19 @@ export function createOpenAIChatChunkMapper(o: OpenAIChatChunkMapperOptions = {}
 export const openAIChatChunkMapper = createOpenAIChatChunkMapper();
 
 function mapChunk(s: OpenAIChatChunkState, parsed: ParseResult<unknown>): StreamEvent[] {
-  if (s.ended) return [];
   const chunk = parsed.success ? asRecord(parsed.value) : undefined;
   if (!chunk) {
-    return end(s, [], ev.failed(Code.Internal, "the inference provider sent a malformed event", "UPSTREAM_MALFORMED", withUsage(s)));
+    return [ev.failed(Code.Internal, "the inference provider sent a malformed event", "UPSTREAM_MALFORMED", withUsage(s))];
   }
   if (chunk["error"] !== undefined && chunk["error"] !== null) {
     const e = fromOpenAIStreamError(chunk["error"], chunk["error_type"]);
     // OpenAI-compatible servers (vLLM, OpenRouter) may send the usage in the error chunk itself.
     const usage = mapOpenAIUsage(chunk["usage"] ?? asRecord(chunk["x_groq"])?.["usage"]);
     if (usage) s.usage = usage;
-    return end(
-      s,
-      flushUnfinished(s),
+    return [
+      ...flushUnfinished(s),
       ev.failed(e.code, e.message, e.reason, { ...withUsage(s), ...(e.retryable === undefined ? {} : { retryable: e.retryable }) }),
-    );
+    ];
   }
   s.terminalMetadata = mergeMetadata(s.terminalMetadata, chunkMetadata(chunk));
   const out: StreamEvent[] = [];
@@ -158,9 +153,8 @@ function mapChunk(s: OpenAIChatChunkState, parsed: ParseResult<unknown>): Stream
     if (c.finishRaw !== undefined) continue;
     const r = mapChoice(c, rec, out);
     if (typeof r === "object") {
-      return end(
-        s,
-        out,
+      return [
+        ...out,
         ev.failed(
           Code.Internal,
           `the model produced arguments for tool "${r.invalid.name}" that are not valid JSON`,
@@ -170,7 +164,7 @@ function mapChunk(s: OpenAIChatChunkState, parsed: ParseResult<unknown>): Stream
             ...withUsage(s),
           },
         ),
-      );
+      ];
     }
     if (r === "failure-finish") failure = true;
   }
@@ -186,7 +180,7 @@ function mapChunk(s: OpenAIChatChunkState, parsed: ParseResult<unknown>): Stream
     }
   }
   if (failure) {
-    return end(s, out, ev.failed(Code.Unavailable, "the inference provider failed during the stream", "UPSTREAM_ERROR", withUsage(s)));
+    return [...out, ev.failed(Code.Unavailable, "the inference provider failed during the stream", "UPSTREAM_ERROR", withUsage(s))];
   }
   return out;
 }
@@ -248,20 +242,18 @@ function mapChoice(c: OpenAIChatChoiceState, rec: Readonly<Record<string, unknow
 }
 
 function endStream(s: OpenAIChatChunkState): StreamEvent[] {
-  if (s.ended) return [];
   const all = [...s.choices.values()];
   const primary = s.choices.get(0) ?? all.reduce<OpenAIChatChoiceState | undefined>((a, c) => (a && a.index < c.index ? a : c), undefined);
   if (!primary || all.some((c) => c.finishRaw === undefined)) {
-    return end(
-      s,
-      flushUnfinished(s),
+    return [
+      ...flushUnfinished(s),
       ev.failed(
         Code.Unavailable,
         "the inference provider's stream ended before the answer was complete",
         "UPSTREAM_TRUNCATED",
         withUsage(s),
       ),
-    );
+    ];
   }
   const raw = primary.finishRaw ?? "";
   let finish = mapOpenAIFinishReason(raw);
@@ -276,7 +268,7 @@ function endStream(s: OpenAIChatChunkState): StreamEvent[] {
     others.length > 0 ? { choices: others } : undefined,
   );
   const done = ev.completed(finish, s.usage, raw);
-  return end(s, [], meta ? withMetadata(done, meta) : done);
+  return [meta ? withMetadata(done, meta) : done];
 }
 
 function choiceState(s: OpenAIChatChunkState, index: number): OpenAIChatChoiceState {
@@ -315,12 +307,6 @@ function flushUnfinished(s: OpenAIChatChunkState): StreamEvent[] {
 function withMetadata(e: StreamEvent, m: JsonObject): StreamEvent {
   e.providerMetadata = { ...e.providerMetadata, ...m };
   return e;
-}
-
-function end(s: OpenAIChatChunkState, before: StreamEvent[], terminal: StreamEvent): StreamEvent[] {
-  s.ended = true;
-  before.push(terminal);
-  return before;
 }
 
 function withUsage(s: OpenAIChatChunkState): { usage?: UsageInit } {

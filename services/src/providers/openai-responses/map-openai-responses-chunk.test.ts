@@ -2,15 +2,17 @@ import { Code } from "@connectrpc/connect";
 import { FinishReason, isTerminal, type StreamEvent, toProtoCode } from "@airwave/proto";
 import { describe, expect, it } from "vitest";
 import { safeParseJson } from "../../safe-parse-json.js";
+import { mapChunks } from "../../adapt.js";
 import { openAIResponsesMapper } from "./map-openai-responses-chunk.js";
 
 // Hand-written events shaped after https://platform.openai.com/docs/api-reference/responses-streaming.
 
 /** Runs the mapper over events (objects, or raw data text) and returns all events, including `end`. */
 function run(...chunks: (object | string)[]): StreamEvent[] {
-  const s = openAIResponsesMapper.init();
-  const out = chunks.flatMap((c) => openAIResponsesMapper.map(s, safeParseJson(typeof c === "string" ? c : JSON.stringify(c))));
-  return [...out, ...openAIResponsesMapper.end(s)];
+  return mapChunks(
+    openAIResponsesMapper,
+    chunks.map((c) => safeParseJson(typeof c === "string" ? c : JSON.stringify(c))),
+  );
 }
 
 const kinds = (evs: StreamEvent[]) => evs.map((e) => e.event.case);

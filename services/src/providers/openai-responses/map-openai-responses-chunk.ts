@@ -34,16 +34,7 @@ import {
   type OpenAIResponsesItem,
   type OpenAIResponsesResponse,
 } from "./openai-responses-chunk.js";
-import {
-  findItem,
-  freeIndex,
-  initialState,
-  item,
-  type OpenAIResponsesState,
-  register,
-  terminate,
-  withUsage,
-} from "./openai-responses-state.js";
+import { findItem, freeIndex, initialState, item, type OpenAIResponsesState, register, withUsage } from "./openai-responses-state.js";
 
 export type { OpenAIResponsesState } from "./openai-responses-state.js";
 
@@ -112,9 +103,8 @@ export const openAIResponsesMapper: Mapper<ParseResult<unknown>, OpenAIResponses
   init: initialState,
 
   map(s, parsed) {
-    if (s.ended) return [];
     const e: OpenAIResponsesEvent | undefined = parsed.success ? asRecord(parsed.value) : undefined;
-    if (!e) return terminate(s, ev.failed(Code.Internal, malformed, "UPSTREAM_MALFORMED"));
+    if (!e) return [ev.failed(Code.Internal, malformed, "UPSTREAM_MALFORMED")];
     const seq = index(e.sequence_number);
     if (seq !== undefined) {
       if (s.lastSeq !== undefined && seq <= s.lastSeq) return [];
@@ -123,14 +113,11 @@ export const openAIResponsesMapper: Mapper<ParseResult<unknown>, OpenAIResponses
     const type = e.type;
     if (type === "error" || (type === undefined && e.error !== undefined && e.error !== null)) {
       const m = fromOpenAIResponsesError(e);
-      return terminate(
-        s,
-        ev.failed(m.code, m.message, m.reason, { ...withUsage(s), ...(m.retryable === false ? { retryable: false } : {}) }),
-      );
+      return [ev.failed(m.code, m.message, m.reason, { ...withUsage(s), ...(m.retryable === false ? { retryable: false } : {}) })];
     }
-    if (typeof type !== "string") return terminate(s, ev.failed(Code.Internal, malformed, "UPSTREAM_MALFORMED"));
+    if (typeof type !== "string") return [ev.failed(Code.Internal, malformed, "UPSTREAM_MALFORMED")];
     if (type.endsWith(".delta") && deltaTypes.has(type) && typeof e.delta !== "string") {
-      return terminate(s, ev.failed(Code.Internal, malformed, "UPSTREAM_MALFORMED"));
+      return [ev.failed(Code.Internal, malformed, "UPSTREAM_MALFORMED")];
     }
     const out: StreamEvent[] = [];
     switch (type) {
@@ -188,7 +175,7 @@ export const openAIResponsesMapper: Mapper<ParseResult<unknown>, OpenAIResponses
       case "response.failed": {
         const m = fromOpenAIResponsesError(asRecord(asRecord(e.response)?.["error"]) ?? {});
         const usage = withUsage(s, mapOpenAIResponsesUsage(asRecord(e.response)?.["usage"]));
-        return terminate(s, ev.failed(m.code, m.message, m.reason, { ...usage, ...(m.retryable === false ? { retryable: false } : {}) }));
+        return [ev.failed(m.code, m.message, m.reason, { ...usage, ...(m.retryable === false ? { retryable: false } : {}) })];
       }
       default:
         break;
@@ -197,16 +184,14 @@ export const openAIResponsesMapper: Mapper<ParseResult<unknown>, OpenAIResponses
   },
 
   end(s) {
-    if (s.ended) return [];
-    return terminate(
-      s,
+    return [
       ev.failed(
         Code.Unavailable,
         "the inference provider's stream ended before the response was complete",
         "UPSTREAM_TRUNCATED",
         withUsage(s),
       ),
-    );
+    ];
   },
 };
 
@@ -270,21 +255,18 @@ function finish(s: OpenAIResponsesState, e: OpenAIResponsesEvent, status: "compl
     for (const call of calls) closeIncomplete(call, out);
     const reason = nonEmpty(asRecord(response.incomplete_details)?.["reason"]);
     const terminal = ev.completed(mapOpenAIResponsesFinishReason("incomplete", reason), s.usage, reason ?? "incomplete");
-    return [...out, ...terminate(s, withExtras(terminal, { metadata: terminalMetadata(s, response) }))];
+    return [...out, withExtras(terminal, { metadata: terminalMetadata(s, response) })];
   }
   for (const call of calls) {
     if (call.invalid === undefined) completeCall(call, undefined, false, out);
     if (!call.done && !call.providerExecuted) {
       return [
         ...out,
-        ...terminate(
-          s,
-          ev.failed(
-            Code.Internal,
-            `the model produced arguments for tool "${call.name}" that are not valid JSON`,
-            "UPSTREAM_INVALID_TOOL_ARGUMENTS",
-            { retryable: true, ...withUsage(s) },
-          ),
+        ev.failed(
+          Code.Internal,
+          `the model produced arguments for tool "${call.name}" that are not valid JSON`,
+          "UPSTREAM_INVALID_TOOL_ARGUMENTS",
+          { retryable: true, ...withUsage(s) },
         ),
       ];
     }
@@ -293,7 +275,7 @@ function finish(s: OpenAIResponsesState, e: OpenAIResponsesEvent, status: "compl
   if (s.clientCalls > 0) reason = FinishReason.TOOL_CALLS;
   else if (s.refused) reason = FinishReason.CONTENT_FILTER;
   const terminal = ev.completed(reason, s.usage, "completed");
-  return [...out, ...terminate(s, withExtras(terminal, { metadata: terminalMetadata(s, response) }))];
+  return [...out, withExtras(terminal, { metadata: terminalMetadata(s, response) })];
 }
 
 /**

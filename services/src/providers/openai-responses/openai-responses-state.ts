@@ -39,8 +39,6 @@ export interface ItemState {
 
 /** State of `openAIResponsesMapper` for one stream. */
 export interface OpenAIResponsesState {
-  /** True once the terminal event was emitted; later events are ignored. */
-  ended: boolean;
   /** The highest `sequence_number` seen. */
   lastSeq: number | undefined;
   /** The latest usage reported. */
@@ -62,7 +60,6 @@ export interface OpenAIResponsesState {
 /** A fresh state. */
 export function initialState(): OpenAIResponsesState {
   return {
-    ended: false,
     lastSeq: undefined,
     usage: undefined,
     items: new Map(),
@@ -106,12 +103,6 @@ export function register(
   s.items.set(outputIndex, it);
   if (id !== undefined) s.byId.set(id, it);
   return it;
-}
-
-/** Emits the terminal event `terminal` and ends the stream. */
-export function terminate(s: OpenAIResponsesState, terminal: StreamEvent): StreamEvent[] {
-  s.ended = true;
-  return [terminal];
 }
 
 /** The `usage` option of a `failed` event: `latest` (which becomes the state's usage) or the last usage seen. */

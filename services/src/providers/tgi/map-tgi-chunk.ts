@@ -10,8 +10,6 @@ import { asRecord, type TgiStreamEvent, type TgiToken } from "./tgi-chunk.js";
 
 /** State of {@link tgiChunkMapper} for one stream. */
 export interface TgiChunkState {
-  /** True once the terminal event was emitted; later events are ignored. */
-  ended: boolean;
   /** Special tokens seen (not answer text), for the terminal's metadata. */
   readonly specialTokens: JsonObject[];
 }
@@ -50,17 +48,16 @@ export interface TgiChunkState {
  * @see https://github.com/huggingface/huggingface.js/blob/main/packages/inference/src/tasks/nlp/textGenerationStream.ts
  */
 export const tgiChunkMapper: Mapper<ParseResult<unknown>, TgiChunkState> = {
-  init: () => ({ ended: false, specialTokens: [] }),
+  init: () => ({ specialTokens: [] }),
 
   map(s, parsed) {
-    if (s.ended) return [];
     const chunk: TgiStreamEvent | undefined = parsed.success ? asRecord(parsed.value) : undefined;
     if (!chunk) {
-      return end(s, ev.failed(Code.Internal, "the inference provider sent a malformed event", "UPSTREAM_MALFORMED"));
+      return [ev.failed(Code.Internal, "the inference provider sent a malformed event", "UPSTREAM_MALFORMED")];
     }
     if (chunk.error !== undefined && chunk.error !== null) {
       const e = mapTgiError(chunk.error, chunk.error_type);
-      return end(s, ev.failed(e.code, e.message, e.reason, { retryable: e.retryable }));
+      return [ev.failed(e.code, e.message, e.reason, { retryable: e.retryable })];
     }
     const out: StreamEvent[] = [];
     const token: TgiToken | undefined = asRecord(chunk.token);
@@ -79,11 +76,7 @@ export const tgiChunkMapper: Mapper<ParseResult<unknown>, TgiChunkState> = {
   },
 
   end(s) {
-    if (s.ended) return [];
-    return end(
-      s,
-      ev.failed(Code.Unavailable, "the inference provider's stream ended before the answer was complete", "UPSTREAM_TRUNCATED"),
-    );
+    return [ev.failed(Code.Unavailable, "the inference provider's stream ended before the answer was complete", "UPSTREAM_TRUNCATED")];
   },
 };
 
@@ -96,12 +89,7 @@ function finish(s: TgiChunkState, details: unknown): StreamEvent[] {
   if (d) metadata["details"] = d as JsonObject;
   if (s.specialTokens.length > 0) metadata["special_tokens"] = s.specialTokens;
   const out = usage ? [ev.usage(usage)] : [];
-  return [...out, ...end(s, withExtras(ev.completed(reason, usage, raw), { metadata }))];
-}
-
-function end(s: TgiChunkState, terminal: StreamEvent): StreamEvent[] {
-  s.ended = true;
-  return [terminal];
+  return [...out, withExtras(ev.completed(reason, usage, raw), { metadata })];
 }
 
 /** The entries of `o` whose values are numbers or strings (JSON-safe scalars TGI sent). */
