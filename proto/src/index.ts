@@ -15,5 +15,6 @@ export * from "./delay.js";
 export * from "./events.js";
 export * from "./framing-error.js";
 export * from "./ndjson-lines.js";
+export * from "./push-queue.js";
 export * from "./stream-id.js";
 export * from "./utf8-length.js";

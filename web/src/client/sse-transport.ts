@@ -5,6 +5,7 @@ import {
   type Cursor,
   formatCursor,
   isTerminal,
+  PushQueue,
   type StreamEvent,
   StreamEventSchema,
 } from "@airwave/proto";
@@ -119,54 +120,47 @@ async function* watchEventSource(
   signal: AbortSignal,
 ): AsyncGenerator<StreamEvent, void, undefined> {
   if (signal.aborted) throw abortError(signal);
-  const queue: StreamEvent[] = [];
-  let failure: ConnectError | "refused" | undefined;
-  let wake: (() => void) | undefined;
+  const queue = new PushQueue<StreamEvent>();
   const es = new ES(url);
-  const fail = (f: ConnectError | "refused") => {
-    failure ??= f;
+  const fail = (f: ConnectError | typeof refused, o?: { drop: boolean }) => {
+    queue.fail(f, o);
     es.close();
-    wake?.();
   };
   const onEvent = (e: Event) => {
-    if (failure !== undefined) return;
+    if (queue.ended) return;
     const data: unknown = (e as MessageEvent).data;
     if (typeof data !== "string") {
       // The EventSource's own `error`: CLOSED means it refused the response
       // (an HTTP error status), anything else a dropped connection that it
       // would retry by itself. Either way the resume loop decides.
-      fail(es.readyState === 2 ? "refused" : new ConnectError("event stream interrupted", Code.Unavailable));
+      fail(es.readyState === 2 ? refused : new ConnectError("event stream interrupted", Code.Unavailable));
       return;
     }
     try {
       queue.push(decodeSseEvent(e.type, data));
-      wake?.();
     } catch (err) {
       fail(toConnectError(err));
     }
   };
-  const onAbort = () => fail(abortError(signal));
+  const onAbort = () => fail(abortError(signal), { drop: true });
   for (const name of [...eventNames, "message", "error"]) es.addEventListener(name, onEvent);
   signal.addEventListener("abort", onAbort, { once: true });
   try {
-    for (;;) {
-      if (signal.aborted) throw abortError(signal);
-      const e = queue.shift();
-      if (e !== undefined) {
-        yield e;
-        if (isTerminal(e)) return;
-        continue;
-      }
-      if (failure === "refused") throw await refusalError(url, doFetch, signal);
-      if (failure !== undefined) throw failure;
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
+    for await (const e of queue) {
+      yield e;
+      if (isTerminal(e)) return;
     }
+  } catch (f) {
+    if (f === refused) throw await refusalError(url, doFetch, signal);
+    throw f;
   } finally {
     es.close();
     signal.removeEventListener("abort", onAbort);
   }
 }
+
+/** The EventSource refused the response (closed without saying why): {@link refusalError} asks. @private */
+const refused = Symbol("refused");
 
 /**
  * An EventSource does not expose why it refused a response, so ask once with

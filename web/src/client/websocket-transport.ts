@@ -6,6 +6,7 @@ import {
   formatCursor,
   isTerminal,
   newStreamId,
+  PushQueue,
   type StreamEvent,
   type WsAck,
   type WsClientMessage,
@@ -167,6 +168,7 @@ export function createWebSocketTransport(o: WebSocketTransportOptions): WebSocke
         w.queue.push(e);
         if (isTerminal(e)) {
           w.ended = true; // the gateway ends the watch after the terminal event
+          w.queue.close();
           s.watches.delete(w.streamId);
         } else if (w.queue.length > maxQueued) {
           detach(
@@ -178,7 +180,6 @@ export function createWebSocketTransport(o: WebSocketTransportOptions): WebSocke
             ),
           );
         }
-        w.wake?.();
         return;
       }
       case "ack": {
@@ -270,7 +271,7 @@ export function createWebSocketTransport(o: WebSocketTransportOptions): WebSocke
       s.watches.delete(streamId);
       fail(previous, new ConnectError(`replaced by a newer watch of stream ${streamId} on this WebSocket`, Code.Canceled));
     }
-    const w: Watch = { streamId, requestId, acked: false, ended: false, replaced: previous !== undefined, queue: new Queue() };
+    const w: Watch = { streamId, requestId, acked: false, ended: false, replaced: previous !== undefined, queue: new PushQueue() };
     s.watches.set(streamId, w);
     s.requests.set(requestId, { kind: "watch", watch: w });
     const onAbort = () => detach(s, w, abortError(signal));
@@ -278,18 +279,9 @@ export function createWebSocketTransport(o: WebSocketTransportOptions): WebSocke
     send(s, create(WsClientMessageSchema, { requestId, message }));
     watchIdle(s);
     try {
-      for (;;) {
-        if (w.failure?.code === Code.Canceled) throw w.failure; // abort and replacement drop what is queued
-        const e = w.queue.shift();
-        if (e !== undefined) {
-          yield e;
-          if (isTerminal(e)) return;
-          continue;
-        }
-        if (w.failure !== undefined) throw w.failure;
-        if (w.ended) return;
-        await new Promise<void>((resolve) => (w.wake = resolve));
-        w.wake = undefined;
+      for await (const e of w.queue) {
+        yield e;
+        if (isTerminal(e)) return;
       }
     } finally {
       signal.removeEventListener("abort", onAbort);
@@ -394,37 +386,13 @@ interface Watch {
    * gateway keeps the old watch going, so the client unwatches it.
    */
   readonly replaced: boolean;
-  readonly queue: Queue<StreamEvent>;
-  failure?: ConnectError | undefined;
-  wake?: (() => void) | undefined;
+  /** Its events, closed after the terminal one; a failure drains it first, except a cancel (abort, replacement), which drops it. */
+  readonly queue: PushQueue<StreamEvent>;
 }
 
 /** @private */
 function fail(w: Watch, err: ConnectError): void {
-  w.failure ??= err;
-  w.wake?.();
-}
-
-/** A FIFO with O(1) push and shift. @private */
-class Queue<T> {
-  #items: (T | undefined)[] = [];
-  #head = 0;
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-  push(x: T): void {
-    this.#items.push(x);
-  }
-  shift(): T | undefined {
-    if (this.#head === this.#items.length) return undefined;
-    const x = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    if (this.#head === this.#items.length || this.#head > 1024) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return x;
-  }
+  w.queue.fail(err, { drop: err.code === Code.Canceled });
 }
 
 /** RFC 9110 §5.6.2 `token`: what a subprotocol entry may contain. @private */
