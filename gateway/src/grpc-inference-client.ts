@@ -8,6 +8,7 @@ import {
   type InteractResponse,
   InteractResponseSchema,
 } from "@airwave/proto";
+import { PausableQueue } from "./pausable-queue.js";
 
 /**
  * What the gateway calls on the inference service: `Interact` only, in the
@@ -109,9 +110,13 @@ function startCall(
   const call = client.makeBidiStreamRequest("/airwave.v1.InferenceService/Interact", serialize, deserialize, metadata, {
     ...(o.timeoutMs !== undefined && o.timeoutMs > 0 ? { deadline: Date.now() + o.timeoutMs } : {}),
   });
-  const queue: InteractResponse[] = [];
-  let head = 0;
-  let paused = false;
+  // Resumed once the reader emptied it: HTTP/2 flow control holds the rest meanwhile.
+  const queue = new PausableQueue<InteractResponse>({
+    highWater,
+    lowWater: 1,
+    pause: () => call.pause(),
+    resume: () => call.resume(),
+  });
   let ended = false;
   /** The request side was half-closed (`end()`), by the writer or by `return()`. */
   let halfClosed = false;
@@ -119,40 +124,14 @@ function startCall(
   let left = false;
   let grace: ReturnType<typeof setTimeout> | undefined;
   let error: ConnectError | undefined;
-  let waiter: { resolve(r: IteratorResult<InteractResponse>): void; reject(e: unknown): void } | undefined;
 
-  const settle = () => {
-    const w = waiter;
-    if (!w) return;
-    if (head < queue.length) {
-      waiter = undefined;
-      w.resolve({ value: take(), done: false });
-    } else if (ended) {
-      waiter = undefined;
-      if (error) w.reject(error);
-      else w.resolve({ value: undefined, done: true });
-    }
-  };
-  const take = (): InteractResponse => {
-    const m = queue[head] as InteractResponse;
-    queue[head++] = undefined as unknown as InteractResponse;
-    if (head === queue.length) {
-      queue.length = 0;
-      head = 0;
-      if (paused) {
-        paused = false;
-        call.resume();
-      }
-    }
-    return m;
-  };
   const finish = (e?: ConnectError) => {
     if (ended) return;
     ended = true;
     error ??= e;
     signal?.removeEventListener("abort", onAbort);
     if (grace) clearTimeout(grace);
-    settle();
+    queue.end(error);
   };
   const halfClose = () => {
     if (ended || halfClosed) return;
@@ -166,15 +145,7 @@ function startCall(
 
   call.on("metadata", (m: grpc.Metadata) => o.onHeader?.(toHeaders(m)));
   call.on("status", (s: grpc.StatusObject) => o.onTrailer?.(toHeaders(s.metadata)));
-  call.on("data", (m: InteractResponse) => {
-    if (left) return;
-    queue.push(m);
-    if (queue.length - head >= highWater && !paused) {
-      paused = true;
-      call.pause();
-    }
-    settle();
-  });
+  call.on("data", (m: InteractResponse) => queue.push(m)); // dropped once the reader left
   call.on("error", (e: grpc.ServiceError) => {
     error ??= new ConnectError(e.details, transportCode(e), toHeaders(e.metadata), undefined, e);
   });
@@ -199,29 +170,17 @@ function startCall(
   })();
 
   return {
-    next() {
-      if (left) return Promise.resolve({ value: undefined, done: true });
-      if (head < queue.length) return Promise.resolve({ value: take(), done: false });
-      if (ended) return error ? Promise.reject(error) : Promise.resolve({ value: undefined, done: true });
-      return new Promise((resolve, reject) => (waiter = { resolve, reject }));
-    },
+    next: () => queue.next(),
     return() {
       if (!ended && !left) {
         left = true;
         signal?.removeEventListener("abort", onAbort);
         halfClose();
-        if (paused) {
-          paused = false;
-          call.resume();
-        }
         grace = setTimeout(() => call.cancel(), drainGraceMs);
         grace.unref();
       }
-      queue.length = head = 0;
-      const w = waiter;
-      waiter = undefined;
-      w?.resolve({ value: undefined, done: true });
-      return Promise.resolve({ value: undefined, done: true });
+      // Drops what is buffered and resumes a paused call, so its remaining messages are read and dropped.
+      return queue.return();
     },
   };
 }

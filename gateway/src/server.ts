@@ -10,18 +10,17 @@ import { createHealthService, createHealthState, refuseMalformedProtobuf, withSp
 import { pino, type Logger } from "pino";
 import { createAuthenticator } from "./auth/authenticator.js";
 import type { GatewayConfig } from "./config.js";
-import { Hub } from "./hub.js";
+import { Hub } from "./hub/hub.js";
 import { corsHeaders } from "./http/cors.js";
 import { serveStatic } from "./http/static-files.js";
 import { createStreamRoutes } from "./http/stream-routes.js";
-import { writeError } from "./http/write-error.js";
-import { answerClientError, type ParserLimits } from "./http/parser-refusal.js";
+import { writeError } from "./errors/write-error.js";
+import { answerClientError, type ParserLimits } from "./errors/parser-refusal.js";
 import { detectProtocol } from "./detect-protocol.js";
 import { limitH2Session } from "./h2-session-limits.js";
 import { createStreamService } from "./stream-service.js";
 import { createGrpcInferenceClient } from "./grpc-inference-client.js";
 import { createWsGateway, wsPath } from "./ws/ws-gateway.js";
-import { errorJson } from "./http/encoder.js";
 
 /** A running gateway. */
 export interface Gateway {
@@ -129,7 +128,7 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
       // A plain request to the WebSocket endpoint (upgrades never reach this
       // handler): 426 Upgrade Required (RFC 9110 §15.5.22), the Connect JSON error.
       const e = new ConnectError(`${wsPath} is a WebSocket endpoint: send an Upgrade: websocket request`, Code.FailedPrecondition);
-      res.writeHead(426, { upgrade: "websocket", connection: "Upgrade", "content-type": "application/json" }).end(errorJson(e));
+      writeError(res, e, { status: 426, headers: { upgrade: "websocket", connection: "Upgrade" } });
       return;
     }
     if (path === "/healthz") {

@@ -1,8 +1,9 @@
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { createDeadlineSignal, createLinkedAbortController } from "@connectrpc/connect/protocol";
 import { ev, type StreamEvent, type StreamService } from "@airwave/proto";
 import type { Authenticator } from "./auth/authenticator.js";
-import { HEARTBEAT, withHeartbeats } from "./heartbeat.js";
-import type { Hub, WatchOptions } from "./hub.js";
+import type { Hub, WatchOptions } from "./hub/hub.js";
+import { HEARTBEAT, withHeartbeats } from "./stream/heartbeat.js";
 
 /** Options of {@link createStreamService}; see GatewayConfig for units. */
 export interface StreamServiceOptions {
@@ -50,6 +51,10 @@ export function createStreamService(hub: Hub, o: StreamServiceOptions): ServiceI
       for await (const x of withHeartbeats(hub.watch(owner, id, cursor, cap.signal, w), o.heartbeatIdleMs, cap.signal)) {
         yield { event: x === HEARTBEAT ? ev.heartbeat() : x };
       }
+    } catch (e) {
+      throw cap.capped()
+        ? new ConnectError(`deadline capped at ${o.maxDeadlineMs} ms (AIRWAVE_MAX_DEADLINE_MS)`, Code.DeadlineExceeded)
+        : e;
     } finally {
       cap.dispose();
     }
@@ -75,27 +80,32 @@ export function createStreamService(hub: Hub, o: StreamServiceOptions): ServiceI
   };
 }
 
+/** The signal of one watch: `ctx.signal`, or it linked with the capped deadline. */
+interface WatchSignal {
+  readonly signal: AbortSignal;
+  /** True when the cap, not the client or the client's own deadline, ended the watch. */
+  capped(): boolean;
+  /** Stops the cap's timer and unlinks from `ctx.signal`. */
+  dispose(): void;
+}
+
 /**
  * `ctx.signal`, plus an abort with DEADLINE_EXCEEDED after `maxMs` when the
  * client asked for a longer deadline than that (connect-node enforces the
- * client's own deadline on `ctx.signal`).
+ * client's own deadline on `ctx.signal`): connect's `createDeadlineSignal`
+ * linked with `ctx.signal` by `createLinkedAbortController`.
  */
-function cappedDeadline(ctx: HandlerContext, maxMs: number): { signal: AbortSignal; dispose(): void } {
+function cappedDeadline(ctx: HandlerContext, maxMs: number): WatchSignal {
   const asked = ctx.timeoutMs();
-  if (maxMs <= 0 || asked === undefined || asked <= maxMs) return { signal: ctx.signal, dispose() {} };
-  const ac = new AbortController();
-  const onAbort = () => ac.abort(ctx.signal.reason);
-  if (ctx.signal.aborted) onAbort();
-  else ctx.signal.addEventListener("abort", onAbort, { once: true });
-  const timer = setTimeout(
-    () => ac.abort(new ConnectError(`deadline capped at ${maxMs} ms (AIRWAVE_MAX_DEADLINE_MS)`, Code.DeadlineExceeded)),
-    maxMs,
-  );
+  if (maxMs <= 0 || asked === undefined || asked <= maxMs) return { signal: ctx.signal, capped: () => false, dispose() {} };
+  const deadline = createDeadlineSignal(maxMs);
+  const linked = createLinkedAbortController(ctx.signal, deadline.signal);
   return {
-    signal: ac.signal,
+    signal: linked.signal,
+    capped: () => deadline.signal.aborted && linked.signal.reason === deadline.signal.reason,
     dispose() {
-      clearTimeout(timer);
-      ctx.signal.removeEventListener("abort", onAbort);
+      deadline.cleanup();
+      linked.abort(); // removes the link's listener on ctx.signal
     },
   };
 }

@@ -21,8 +21,8 @@ import {
 } from "@airwave/proto";
 import { createInferenceService, createSimulatorProvider } from "@airwave/services";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Hub } from "../../gateway/src/hub.js";
-import { INPUT_NOT_PENDING, STREAM_ENDED } from "../../gateway/src/input-answer.js";
+import { Hub } from "../../gateway/src/hub/hub.js";
+import { INPUT_NOT_PENDING, STREAM_ENDED } from "../../gateway/src/hub/input-answer.js";
 
 const opts = { detachGraceMs: 1000, streamTtlMs: 60_000, logMaxEvents: 1000, maxStreams: 10, generationTimeoutMs: 60_000 };
 const never = new AbortController().signal;

@@ -1,5 +1,5 @@
 import { isTerminal, type StreamEvent } from "@airwave/proto";
-import { cursorOf, jsonOf } from "./encoder.js";
+import { cursorOf, jsonOf } from "../stream/encoder.js";
 
 /** Most logged events in one long-poll answer. */
 export const pollMaxEvents = 1000;

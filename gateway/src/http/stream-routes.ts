@@ -15,12 +15,14 @@ import {
   StreamState,
 } from "@airwave/proto";
 import type { Authenticator } from "../auth/authenticator.js";
-import type { Hub } from "../hub.js";
-import { nodeSink } from "./byte-sink.js";
-import { type Encoder, ndjsonEncoder, sseEncoder } from "./encoder.js";
+import { methodNotAllowed, unsupportedMediaType } from "../errors/http-status.js";
+import { publicError } from "../errors/public-error.js";
+import { writeError } from "../errors/write-error.js";
+import type { Hub } from "../hub/hub.js";
+import { nodeSink } from "../stream/byte-sink.js";
+import { type Encoder, ndjsonEncoder, sseEncoder } from "../stream/encoder.js";
+import { serveStream } from "../stream/serve-stream.js";
 import { batchJson, collectBatch } from "./long-poll.js";
-import { publicError, serveStream } from "./serve-stream.js";
-import { methodNotAllowed, unsupportedMediaType, writeError } from "./write-error.js";
 
 type Req = IncomingMessage;
 type Res = ServerResponse;

@@ -2,7 +2,6 @@ import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { WsClientMessageSchema } from "@airwave/proto";
 import { describe, expect, it } from "vitest";
-import { closeCodeOf, closeReason, wsClose } from "./close-codes.js";
 import { originAllowed } from "./origin-allowed.js";
 import { decodeClientMessage, errorMessage } from "./ws-codec.js";
 
@@ -78,20 +77,5 @@ describe("originAllowed", () => {
   });
   it("allows any origin with *", () => {
     expect(originAllowed(["*"], { origin: "http://evil.example", host: "gw" })).toBe(true);
-  });
-});
-
-describe("close codes", () => {
-  it("maps the socket-ending codes", () => {
-    expect(closeCodeOf(Code.Unauthenticated)).toBe(wsClose.policy);
-    expect(closeCodeOf(Code.ResourceExhausted)).toBe(wsClose.tryLater);
-    expect(closeCodeOf(Code.Unavailable)).toBe(wsClose.restart);
-    expect(closeCodeOf(Code.Internal)).toBe(wsClose.internal);
-  });
-  it("cuts a reason to 123 bytes on a character boundary", () => {
-    expect(closeReason("short")).toBe("short");
-    const cut = closeReason("é".repeat(100));
-    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(123);
-    expect(cut).toBe("é".repeat(61));
   });
 });

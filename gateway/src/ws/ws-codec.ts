@@ -1,18 +1,16 @@
 import { create, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
 import {
   type StreamEvent,
   type WsAck,
   WsAckSchema,
   type WsClientMessage,
   WsClientMessageSchema,
-  WsErrorSchema,
   type WsServerMessage,
   WsServerMessageSchema,
 } from "@airwave/proto";
 import { malformedProtobufMessage } from "@airwave/proto/server";
-import { publicError } from "../http/serve-stream.js";
+import { wsErrorOf } from "../errors/stream-error-frame.js";
 
 /** The two encodings of a session: canonical Protobuf JSON in text frames, or binary Protobuf in binary frames. */
 export type WsFormat = "json" | "proto";
@@ -106,31 +104,14 @@ export function ackMessage(init: Partial<Pick<WsAck, "requestId" | "streamId" | 
 }
 
 /**
- * `WsServerMessage.error`, the WebSocket form of the Connect error (one
- * format with every transport, README "Errors"): `code` the Connect code name as in
- * the Connect JSON error (`codeToString`: "not_found", …), `message` safe to
- * show (internal errors become "internal error", see {@link publicError}),
- * `reason` the `airwave-reason` metadata and `retry_after_ms` the
- * `retry-after-ms` metadata when the error carries them.
+ * `WsServerMessage.error` carrying {@link wsErrorOf}: the WebSocket form of
+ * the Connect error (code name, a message safe to show, `airwave-reason`,
+ * `retry-after-ms`).
  *
  * @param o.requestId the request_id of the message this error answers; empty
  *   for a watch that broke off after its ack.
  * @param o.streamId the stream concerned, when known.
  */
 export function errorMessage(err: ConnectError, o: { requestId?: string; streamId?: string } = {}): WsServerMessage {
-  const e = publicError(err);
-  const retryAfterMs = Number(e.metadata.get("retry-after-ms") ?? Number.NaN);
-  return create(WsServerMessageSchema, {
-    message: {
-      case: "error",
-      value: create(WsErrorSchema, {
-        requestId: o.requestId ?? "",
-        streamId: o.streamId ?? "",
-        code: codeToString(e.code),
-        message: e.rawMessage,
-        reason: e.metadata.get("airwave-reason") ?? "",
-        retryAfterMs: Number.isSafeInteger(retryAfterMs) && retryAfterMs >= 0 && retryAfterMs <= 0xffffffff ? retryAfterMs : 0,
-      }),
-    },
-  });
+  return create(WsServerMessageSchema, { message: { case: "error", value: wsErrorOf(err, o) } });
 }

@@ -2,7 +2,7 @@ import { create, fromBinary, fromJsonString, toJsonString } from "@bufbuild/prot
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ev, StreamEventSchema, WsServerMessageSchema } from "@airwave/proto";
 import { describe, expect, it } from "vitest";
-import type { Frame } from "../http/byte-sink.js";
+import type { Frame } from "../stream/byte-sink.js";
 import { encodeServerMessage, eventMessage } from "./ws-codec.js";
 import { wsEncoder } from "./ws-encoder.js";
 

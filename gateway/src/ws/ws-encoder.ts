@@ -1,6 +1,6 @@
 import { ev, type StreamEvent, WsServerMessageSchema } from "@airwave/proto";
-import type { Frame } from "../http/byte-sink.js";
-import { type Encoder, jsonOf, oncePerEvent } from "../http/encoder.js";
+import type { Frame } from "../stream/byte-sink.js";
+import { type Encoder, jsonOf, oncePerEvent } from "../stream/encoder.js";
 import { encodeServerMessage, errorMessage, eventMessage, type WsFormat } from "./ws-codec.js";
 
 /** `"event":`, the JSON key of `WsServerMessage.event`. */

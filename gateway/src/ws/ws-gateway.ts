@@ -3,9 +3,10 @@ import type { Duplex } from "node:stream";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { WebSocketServer } from "ws";
 import type { Authenticator, Identity } from "../auth/authenticator.js";
-import { writeUpgradeError } from "../http/write-error.js";
-import type { Hub } from "../hub.js";
-import { closeReason, wsClose } from "./close-codes.js";
+import { writeUpgradeError } from "../errors/write-error.js";
+import { closeReason, wsClose } from "../errors/ws-close.js";
+import type { Hub } from "../hub/hub.js";
+import { within } from "../within.js";
 import { originAllowed } from "./origin-allowed.js";
 import { bearerSubprotocolPrefix, type WsFormat, wsSubprotocols } from "./ws-codec.js";
 import { startWsSession, type WsSession } from "./ws-session.js";
@@ -170,14 +171,4 @@ function pickFormat(offered: Set<string>): { protocol: string; format: WsFormat 
     if (Object.hasOwn(wsSubprotocols, p)) return { protocol: p, format: wsSubprotocols[p] as WsFormat };
   }
   return undefined;
-}
-
-/** Resolves when `p` settles or after `ms`, whichever is first; leaves no timer. */
-async function within(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,12 +1,15 @@
 import type { Duplex } from "node:stream";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { createLinkedAbortController } from "@connectrpc/connect/protocol";
 import type { StreamEvent, WsClientMessage, WsServerMessage } from "@airwave/proto";
 import type { RawData, WebSocket } from "ws";
 import type { Authenticator, Identity } from "../auth/authenticator.js";
-import { HEARTBEAT, withHeartbeats } from "../heartbeat.js";
-import { publicError, serveStream } from "../http/serve-stream.js";
-import type { Hub } from "../hub.js";
-import { closeCodeOf, closeReason, wsClose } from "./close-codes.js";
+import { publicError } from "../errors/public-error.js";
+import { closeCodeOf, closeReason, wsClose } from "../errors/ws-close.js";
+import type { Hub } from "../hub/hub.js";
+import { PausableQueue } from "../pausable-queue.js";
+import { HEARTBEAT, withHeartbeats } from "../stream/heartbeat.js";
+import { serveStream } from "../stream/serve-stream.js";
 import { ackMessage, decodeClientMessage, encodeServerMessage, errorMessage, type WsFormat } from "./ws-codec.js";
 import { wsEncoder } from "./ws-encoder.js";
 import { createWsWriter } from "./ws-writer.js";
@@ -112,16 +115,14 @@ export function startWsSession(ws: WebSocket, socket: Duplex, o: WsSessionOption
    * has sent its last event before the new one's ack.
    */
   async function startWatch(owner: string, streamId: string, cursor: string, agentIds: readonly string[], requestId: string) {
-    const ac = new AbortController();
-    const onLife = () => ac.abort(life.signal.reason);
-    life.signal.addEventListener("abort", onLife, { once: true });
-    if (life.signal.aborted) onLife();
+    // Aborted when the socket closes; aborting it at the end removes its listener on `life`.
+    const ac = createLinkedAbortController(life.signal);
     const events = hub.watch(owner, streamId, cursor, ac.signal, { agentIds });
     let first: IteratorResult<StreamEvent>;
     try {
       first = await events.next();
     } catch (err) {
-      life.signal.removeEventListener("abort", onLife);
+      ac.abort();
       const e = ConnectError.from(err);
       if (publicError(e).code === Code.Internal) o.onError?.(e);
       if (!life.signal.aborted) await send(errorMessage(e, { requestId, streamId }));
@@ -146,7 +147,6 @@ export function startWsSession(ws: WebSocket, socket: Duplex, o: WsSessionOption
       } catch {
         // The ack could not be sent: the socket is gone.
       } finally {
-        life.signal.removeEventListener("abort", onLife);
         if (watches.get(streamId) === w) watches.delete(streamId);
         ac.abort(new ConnectError("watch ended", Code.Canceled));
         void events.return(undefined).catch(() => {});
@@ -336,36 +336,23 @@ function streamIdOf(m: WsClientMessage): string {
 /**
  * The messages of a socket as an async iterable, for the read loop: at most
  * `highWater` are buffered, then the socket is paused (TCP backpressure) until
- * the loop catches up. Ends when the socket closes (messages still buffered
- * then are dropped: nobody could receive their answers).
+ * the loop brought them under half of it. Ends when the socket closes
+ * (messages still buffered then are dropped: nobody could receive their
+ * answers).
  */
 async function* socketMessages(ws: WebSocket, highWater: number): AsyncGenerator<{ data: Uint8Array; isBinary: boolean }> {
-  const queue: { data: Uint8Array; isBinary: boolean }[] = [];
-  let wake: (() => void) | undefined;
-  let closed = false;
-  const onMessage = (data: RawData, isBinary: boolean) => {
-    queue.push({ data: toBytes(data), isBinary });
-    if (queue.length >= highWater) ws.pause();
-    wake?.();
-  };
-  const onClose = () => {
-    closed = true;
-    wake?.();
-  };
+  const queue = new PausableQueue<{ data: Uint8Array; isBinary: boolean }>({
+    highWater,
+    lowWater: highWater / 2,
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
+  });
+  const onMessage = (data: RawData, isBinary: boolean) => queue.push({ data: toBytes(data), isBinary });
+  const onClose = () => void queue.return();
   ws.on("message", onMessage);
   ws.on("close", onClose);
   try {
-    for (;;) {
-      if (closed) return;
-      const m = queue.shift();
-      if (m) {
-        if (ws.isPaused && queue.length < highWater / 2) ws.resume();
-        yield m;
-        continue;
-      }
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-    }
+    yield* queue;
   } finally {
     ws.off("message", onMessage);
     ws.off("close", onClose);

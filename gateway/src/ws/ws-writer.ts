@@ -1,7 +1,7 @@
 import type { Duplex } from "node:stream";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { WebSocket } from "ws";
-import type { ByteSink, Frame } from "../http/byte-sink.js";
+import type { ByteSink, Frame } from "../stream/byte-sink.js";
 
 /**
  * Sends the messages of one socket, for all its watches and answers, with

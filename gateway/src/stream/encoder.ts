@@ -1,12 +1,12 @@
 import type { ConnectError } from "@connectrpc/connect";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { eventKindName, formatCursor, type StreamEvent } from "@airwave/proto";
+import { ndjsonErrorFrame, sseErrorFrame } from "../errors/stream-error-frame.js";
 import type { Frame } from "./byte-sink.js";
 import { eventJson } from "./event-json.js";
 
 /**
  * Turns watch output into frames for one streaming format: SSE, NDJSON, or
- * the WebSocket messages of one watch (gateway/src/ws/ws-encoder.ts).
+ * the WebSocket messages of one watch (`ws/ws-encoder.ts`).
  * Transports differ only in their Encoder; ordering, heartbeats, errors and
  * cleanup live once in `serveStream`. A frame is text (written
  * as UTF-8; a WebSocket text message) or bytes (a binary message); sinks
@@ -57,15 +57,6 @@ function slotOf(e: StreamEvent): number {
   return (e.seq + h * 97) & (memoSlots - 1);
 }
 
-/**
- * The Connect JSON error shape, `{"code":"unavailable","message":"…"}`
- * (https://connectrpc.com/docs/protocol#error-end-stream). Internal errors
- * are reduced to "internal error" before they get here.
- */
-export function errorJson(err: ConnectError): string {
-  return JSON.stringify({ code: codeToString(err.code), message: err.rawMessage });
-}
-
 /** The reconnection delay an SSE heartbeat asks EventSource for, in ms (WHATWG HTML §9.2.6 `retry`). */
 export const sseRetryMs = 1000;
 
@@ -78,7 +69,8 @@ const sseHeartbeat = `: heartbeat\nretry: ${sseRetryMs}\n\n`;
  * `Last-Event-ID` alone resumes), `event:` the kind in snake_case, `data:` the
  * StreamEvent in canonical Protobuf JSON (one line). A heartbeat is a
  * comment plus `retry:` {@link sseRetryMs} (which dispatches no event).
- * An error after the start is `event: error` with the Connect JSON error.
+ * An error after the start is `event: error` with the Connect JSON error
+ * ({@link sseErrorFrame}).
  */
 export const sseEncoder: Encoder = {
   contentType: "text/event-stream; charset=utf-8",
@@ -88,7 +80,7 @@ export const sseEncoder: Encoder = {
     return `${id}event: ${kindName(e)}\ndata: ${jsonOf(e)}\n\n`;
   }),
   heartbeat: () => sseHeartbeat,
-  error: (err) => `event: error\ndata: ${errorJson(err)}\n\n`,
+  error: sseErrorFrame,
 };
 
 /**
@@ -110,7 +102,7 @@ export function cursorOf(e: StreamEvent): string | undefined {
  *   canonical Protobuf JSON; `cursor` is what `?after=` takes;
  * - `{"heartbeat":{}}` after an idle period;
  * - `{"error":{"code":…,"message":…}}`: an error after the start (Connect
- *   JSON error), the last line.
+ *   JSON error, {@link ndjsonErrorFrame}), the last line.
  */
 export const ndjsonEncoder: Encoder = {
   contentType: "application/x-ndjson",
@@ -120,7 +112,7 @@ export const ndjsonEncoder: Encoder = {
     return `{${head}"event":${jsonOf(e)}}\n`;
   }),
   heartbeat: () => `{"heartbeat":{}}\n`,
-  error: (err) => `{"error":${errorJson(err)}}\n`,
+  error: ndjsonErrorFrame,
 };
 
 /**

@@ -21,10 +21,10 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Hub } from "./hub.js";
-import { MemoryLogStore } from "./log/memory-log-store.js";
-import type { MemoryStreamLog } from "./log/memory-stream-log.js";
-import type { StreamLog, StreamLogStore } from "./log/stream-log.js";
-import { interactWith } from "./testing/interact-with.js";
+import { MemoryLogStore } from "../log/memory-log-store.js";
+import type { MemoryStreamLog } from "../log/memory-stream-log.js";
+import type { StreamLog, StreamLogStore } from "../log/stream-log.js";
+import { interactWith } from "../testing/interact-with.js";
 
 type Action = "cancel" | "watch" | "resume" | "disconnect";
 

@@ -1,9 +1,6 @@
-import { type ServerResponse, STATUS_CODES } from "node:http";
-import type { Duplex } from "node:stream";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
-import { errorJson } from "./encoder.js";
-import { publicError } from "./serve-stream.js";
+import { errorJson, publicError } from "./public-error.js";
 
 /** A wrong HTTP method: 405 with `Allow` (RFC 9110 §15.5.6), Connect code `unimplemented`. */
 export function methodNotAllowed(method: string | undefined, allowed: readonly string[]): ConnectError {
@@ -34,7 +31,7 @@ export function httpStatusOf(err: ConnectError): number {
   return codeToHttpStatus(err.code);
 }
 
-/** An error answered before its response started: what {@link writeError} and {@link writeUpgradeError} send. */
+/** An error answered before its response started: what the error writer (`write-error.ts`) sends. */
 export interface ErrorResponse {
   readonly status: number;
   readonly headers: Record<string, string | number>;
@@ -44,11 +41,12 @@ export interface ErrorResponse {
 
 /**
  * The one error table of the HTTP edge: the status ({@link httpStatusOf},
- * or `status` for the parser's own 408/413/431), the error's metadata as
- * headers (`Allow`, `Accept-Post`, `airwave-reason`, `retry-after-ms` and
- * from it `Retry-After` in seconds, RFC 9110 §10.2.3; `WWW-Authenticate:
- * Bearer` for unauthenticated, RFC 6750 §3), and the Connect JSON error
- * body. Internal errors lose their text (README "Errors").
+ * or `status` for the parser's own 408/413/431 and the 426 of the
+ * WebSocket path), the error's metadata as headers (`Allow`, `Accept-Post`,
+ * `airwave-reason`, `retry-after-ms` and from it `Retry-After` in seconds,
+ * RFC 9110 §10.2.3; `WWW-Authenticate: Bearer` for unauthenticated, RFC
+ * 6750 §3), and the Connect JSON error body. Internal errors lose their
+ * text ({@link publicError}).
  */
 export function errorResponse(err: ConnectError, status?: number): ErrorResponse {
   const e = publicError(err);
@@ -63,42 +61,4 @@ export function errorResponse(err: ConnectError, status?: number): ErrorResponse
   headers["content-type"] = "application/json";
   headers["content-length"] = Buffer.byteLength(body);
   return { status: status ?? httpStatusOf(e), headers, body };
-}
-
-/**
- * Ends a response that has not started with {@link errorResponse}: one
- * error format for every HTTP route and the Connect protocol. A response
- * already started is destroyed instead. `close` asks the client to drop the
- * connection (an unread oversized body).
- */
-export function writeError(res: ServerResponse, err: ConnectError, o: { close?: boolean } = {}): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const { status, headers, body } = errorResponse(err);
-  // HTTP/2 forbids connection-specific headers (RFC 9113 §8.2.2).
-  if (o.close && res.req?.httpVersionMajor === 1) headers.connection = "close";
-  res.writeHead(status, headers);
-  res.end(body);
-}
-
-/**
- * Refuses an HTTP/1.1 upgrade (a WebSocket handshake) before it happens
- * with {@link errorResponse} (401 with `WWW-Authenticate: Bearer`, 403, 404,
- * 400, 503 or 429 with `Retry-After`, …) and `Connection: close`; then the
- * socket is closed once the answer is written (as `ws` aborts a handshake).
- * Also answers the HTTP/1.1 parser's refusals (`parserRefusal`), whose
- * `status` (408, 413, 431) is not one of Connect's table.
- */
-export function writeUpgradeError(socket: Duplex, err: ConnectError, status?: number): void {
-  const { status: code, headers, body } = errorResponse(err, status);
-  headers.connection = "close";
-  const head = [`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ""}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  socket.once("finish", () => socket.destroy());
-  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
 }

@@ -13,7 +13,7 @@ import {
 } from "@airwave/proto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Hub } from "./hub.js";
-import { interactWith } from "./testing/interact-with.js";
+import { interactWith } from "../testing/interact-with.js";
 
 /** A scripted in-memory inference service; `release()` lets the next event go. */
 function fakeUpstream() {

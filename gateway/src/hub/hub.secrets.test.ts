@@ -4,7 +4,7 @@ import { Code, ConnectError, createClient, createRouterTransport, type HandlerCo
 import { CreateStreamRequestSchema, ev, type GenerateRequest, InferenceService, type StreamEvent } from "@airwave/proto";
 import { afterEach, describe, expect, it } from "vitest";
 import { Hub } from "./hub.js";
-import { interactWith } from "./testing/interact-with.js";
+import { interactWith } from "../testing/interact-with.js";
 
 const apiKey = `key${randomBytes(12).toString("hex")}`;
 const cookieSecret = `cookie${randomBytes(16).toString("hex")}`;

@@ -1,9 +1,8 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { createLinkedAbortController } from "@connectrpc/connect/protocol";
 import {
   type CreateStreamRequest,
-  FinishReason,
   isValidStreamId,
   newStreamId,
   OnDetach,
@@ -12,19 +11,20 @@ import {
   type StreamEvent,
   StreamEventSchema,
   type StreamInfo,
-  StreamInfoSchema,
-  StreamState,
 } from "@airwave/proto";
 import { createSecretScrubber, type SecretScrubber, validateGenerateRequest } from "@airwave/proto/server";
-import { Generation, type CancelSource } from "./generation.js";
-import type { InferenceClient } from "./grpc-inference-client.js";
-import { LogReader } from "./log/follow-log.js";
+import { Generation, type CancelSource } from "../generation/generation.js";
+import type { InferenceClient } from "../grpc-inference-client.js";
+import { LogReader } from "../log/follow-log.js";
+import { MemoryLogStore } from "../log/memory-log-store.js";
+import { resolveResume } from "../log/resume.js";
+import type { StreamLog, StreamLogStore } from "../log/stream-log.js";
+import { exhausted, GATEWAY_STREAM_LIMIT, OwnerLimits } from "../owner-limits.js";
+import { within } from "../within.js";
 import { agentFilter } from "./agent-filter.js";
-import { checkAnswer, inputLimits, notPending, STREAM_ENDED } from "./input-answer.js";
-import { exhausted, GATEWAY_STREAM_LIMIT, OwnerLimits } from "./owner-limits.js";
-import { MemoryLogStore } from "./log/memory-log-store.js";
-import { resolveResume } from "./log/resume.js";
-import type { StreamLog, StreamLogStore } from "./log/stream-log.js";
+import { answerInput } from "./input-answer.js";
+import { Lifetimes } from "./lifetimes.js";
+import { type StreamRecord, streamInfo, streamKey } from "./stream-record.js";
 
 /**
  * Limits and timings of the hub, in ms, events and bytes; see GatewayConfig
@@ -90,19 +90,6 @@ export interface WatchOptions {
 /** After the generations ended at shutdown, how long watchers may take to read their last events, in ms. */
 const shutdownFlushMs = 1_000;
 
-interface StreamRecord {
-  readonly id: string;
-  readonly owner: string;
-  readonly model: string;
-  readonly createdAtMs: number;
-  readonly onDetach: OnDetach;
-  readonly log: StreamLog;
-  readonly generation: Generation;
-  watchers: number;
-  graceTimer?: ReturnType<typeof setTimeout>;
-  expiryTimer?: ReturnType<typeof setTimeout>;
-}
-
 /** Counts of what the hub holds, for metrics and tests. */
 export interface HubStats {
   /** Streams held and not expired. */
@@ -125,6 +112,12 @@ export interface HubStats {
  * {@link sendInput} and {@link get}: one resume lookup, one watch loop, one
  * input check, for every transport.
  *
+ * A facade over small parts: the stream's record and info
+ * (`stream-record.ts`), its lifetimes (`lifetimes.ts`: detach policy,
+ * grace, TTL, expiry), the input rules (`input-answer.ts`), the agent
+ * filter (`agent-filter.ts`), the owner limits (`owner-limits.ts`), the log
+ * and its resume (`log/`) and the generation (`generation/`).
+ *
  * A foreign stream id and an unknown one get the same NOT_FOUND (README "Owners").
  */
 export class Hub {
@@ -133,8 +126,7 @@ export class Hub {
   /** Generations running (what `maxStreams` bounds; ended streams do not count). */
   #running = 0;
   readonly #limits: OwnerLimits;
-  /** Expired records, oldest first (bounded by maxStreams). */
-  readonly #expired = new Set<StreamRecord>();
+  readonly #lifetimes: Lifetimes;
   readonly #logs: StreamLogStore;
   /** Aborts the generations still running at the shutdown deadline. */
   readonly #shutdown = new AbortController();
@@ -151,6 +143,17 @@ export class Hub {
     private readonly o: HubOptions,
   ) {
     this.#scrub = createSecretScrubber(o.secrets);
+    this.#lifetimes = new Lifetimes(
+      { detachGraceMs: o.detachGraceMs, streamTtlMs: o.streamTtlMs, expiredTtlMs: o.expiredTtlMs ?? 0, maxExpired: o.maxStreams },
+      {
+        isHeld: (rec) => this.#streams.get(streamKey(rec.owner, rec.id)) === rec,
+        forget: (rec) => {
+          if (this.#streams.get(streamKey(rec.owner, rec.id)) !== rec) return;
+          this.#streams.delete(streamKey(rec.owner, rec.id));
+          this.#logs.release(rec.log);
+        },
+      },
+    );
     this.#limits = new OwnerLimits({
       maxStreams: o.ownerMaxStreams ?? 0,
       startsPerS: o.ownerStartsPerS ?? 0,
@@ -167,7 +170,7 @@ export class Hub {
 
   /** Number of streams held (running or ended, not yet expired). */
   get size(): number {
-    return this.#streams.size - this.#expired.size;
+    return this.#streams.size - this.#lifetimes.expiredCount;
   }
 
   /** What the hub holds now. */
@@ -176,12 +179,11 @@ export class Hub {
     let timers = 0;
     for (const r of this.#streams.values()) {
       if (r.generation.running) running++;
-      if (r.graceTimer) timers++;
-      if (r.expiryTimer) timers++;
+      timers += this.#lifetimes.timersOf(r);
     }
     return {
       streams: this.size,
-      expired: this.#expired.size,
+      expired: this.#lifetimes.expiredCount,
       running,
       watchers: this.#watchers,
       timers,
@@ -262,19 +264,19 @@ export class Hub {
     void generation.done.then(() => {
       this.#running--;
       this.#limits.ended(owner);
-      this.#ended(rec);
+      this.#lifetimes.ended(rec);
     });
     try {
       await generation.accepted;
     } catch (e) {
       await generation.done;
-      this.#remove(rec);
+      this.#lifetimes.remove(rec);
       throw e;
     }
     // A creator that never attaches (it left before the first event) must
     // not leave an orphan generation: it gets the grace period like any
     // detach. The creator's watch, attaching right after, clears it.
-    if (rec.watchers === 0 && rec.onDetach !== OnDetach.CONTINUE) this.#armGrace(rec);
+    if (rec.watchers === 0 && rec.onDetach !== OnDetach.CONTINUE) this.#lifetimes.armGrace(rec);
     return id;
   }
 
@@ -312,14 +314,10 @@ export class Hub {
     const rec = this.#find(owner, streamId);
     const start = resolveResume(rec.log, cursor);
     this.#attach(rec);
-    // The watcher leaving or the hub closing ends a wait; listeners are
-    // removed at the end, so the hub's long-lived signal collects nothing.
-    const stop = new AbortController();
-    const onLeave = () => stop.abort(signal.reason);
-    const onClose = () => stop.abort(this.#closing.signal.reason);
-    signal.addEventListener("abort", onLeave, { once: true });
-    this.#closing.signal.addEventListener("abort", onClose, { once: true });
-    if (signal.aborted) onLeave();
+    // The watcher leaving or the hub closing ends a wait (with that
+    // signal's reason). Aborting `stop` at the end removes its listeners,
+    // so the hub's long-lived signal collects nothing.
+    const stop = createLinkedAbortController(signal, this.#closing.signal);
     try {
       if (start.notice) yield resumed(start.notice.outcome, start.notice.cursor);
       // followLog, a batch at a time: one generator step per event (this one), not two.
@@ -328,8 +326,7 @@ export class Hub {
         for (const e of batch) if (pass(e)) yield e;
       }
     } finally {
-      signal.removeEventListener("abort", onLeave);
-      this.#closing.signal.removeEventListener("abort", onClose);
+      stop.abort();
       this.#detach(rec);
     }
   }
@@ -343,7 +340,7 @@ export class Hub {
     const rec = this.#find(owner, streamId);
     rec.generation.cancel(source);
     await rec.generation.done;
-    return info(rec);
+    return streamInfo(rec);
   }
 
   /**
@@ -355,7 +352,7 @@ export class Hub {
    * the request: CONFIRM "yes" or "no" (any case; passed on lower-case),
    * CHOICE one of `choices` (exact, or the only one equal ignoring case;
    * passed on as listed), TEXT (and unspecified) any non-empty text. At most
-   * {@link inputLimits}.maxTextBytes bytes.
+   * `inputLimits.maxTextBytes` bytes (`input-answer.ts`).
    *
    * Pending inputs are derived from the logged events (Generation
    * tracks `input_requested` / `input_answered` as it appends them) and an
@@ -371,34 +368,12 @@ export class Hub {
    */
   async sendInput(owner: string, req: SendInputRequest): Promise<string> {
     const rec = this.#find(owner, req.streamId);
-    const g = rec.generation;
-    if (rec.log.ended || !g.running) {
-      throw new ConnectError("the stream has ended; no input can reach it", Code.FailedPrecondition, {
-        "airwave-reason": STREAM_ENDED,
-      });
-    }
-    if (req.inputId.length > inputLimits.maxInputIdChars) {
-      throw new ConnectError(`input_id: at most ${inputLimits.maxInputIdChars} characters`, Code.InvalidArgument);
-    }
-    const pending = g.pendingInputs;
-    let inputId = req.inputId;
-    if (inputId === "") {
-      if (pending.size > 1) {
-        throw new ConnectError(`input_id: required, ${pending.size} inputs are pending`, Code.InvalidArgument);
-      }
-      inputId = pending.keys().next().value ?? "";
-      if (inputId === "") throw notPending("no input is pending");
-    }
-    const asked = pending.get(inputId);
-    if (!asked) throw notPending(g.wasAnswered(inputId) ? "this input was already answered" : "no such input is pending");
-    const text = checkAnswer(asked, req.text);
-    if (!g.sendInput(inputId, text)) throw notPending("no such input is pending");
-    return inputId;
+    return answerInput(rec.generation, rec.log.ended, req);
   }
 
   /** The stream's state. Raises NOT_FOUND for an unknown or foreign stream. */
   get(owner: string, streamId: string): StreamInfo {
-    return info(this.#find(owner, streamId));
+    return streamInfo(this.#find(owner, streamId));
   }
 
   /**
@@ -432,11 +407,7 @@ export class Hub {
     );
     if (idle) this.#onIdle.delete(idle);
     if (!this.#closing.signal.aborted) this.#closing.abort(shuttingDown());
-    for (const r of this.#streams.values()) {
-      clearTimeout(r.graceTimer);
-      clearTimeout(r.expiryTimer);
-      r.graceTimer = r.expiryTimer = undefined;
-    }
+    this.#lifetimes.close(this.#streams.values());
   }
 
   /** Shuts down at once: every running generation ends now (see {@link shutdown}). */
@@ -453,89 +424,14 @@ export class Hub {
   #attach(rec: StreamRecord): void {
     rec.watchers++;
     this.#watchers++;
-    clearTimeout(rec.graceTimer);
-    rec.graceTimer = undefined;
+    this.#lifetimes.attached(rec);
   }
 
   /** The last watcher leaving applies the stream's on_detach policy (README "Lifetimes"). */
   #detach(rec: StreamRecord): void {
     rec.watchers--;
     if (--this.#watchers === 0) for (const resolve of this.#onIdle) resolve();
-    if (rec.watchers > 0 || rec.log.ended) return;
-    switch (rec.onDetach) {
-      case OnDetach.CONTINUE:
-        return;
-      case OnDetach.CANCEL:
-        rec.generation.cancel("detach");
-        return;
-      default:
-        this.#armGrace(rec);
-    }
-  }
-
-  /** Cancels the generation unless a watcher attaches within the grace period. */
-  #armGrace(rec: StreamRecord): void {
-    clearTimeout(rec.graceTimer);
-    if (this.#closing.signal.aborted) return;
-    rec.graceTimer = setTimeout(() => {
-      rec.graceTimer = undefined;
-      if (rec.watchers === 0) rec.generation.cancel("detach");
-    }, this.o.detachGraceMs);
-  }
-
-  /** The generation ended: the log is kept for the TTL, then expires. */
-  #ended(rec: StreamRecord): void {
-    clearTimeout(rec.graceTimer);
-    rec.graceTimer = undefined;
-    if (this.#streams.get(streamKey(rec.owner, rec.id)) !== rec || this.#closing.signal.aborted) return;
-    rec.expiryTimer = setTimeout(() => this.#expire(rec), this.o.streamTtlMs);
-    rec.expiryTimer.unref?.();
-  }
-
-  /** The TTL passed: drop the events, keep the terminal event for `expiredTtlMs`. */
-  #expire(rec: StreamRecord): void {
-    rec.expiryTimer = undefined;
-    const keepMs = this.o.expiredTtlMs ?? 0;
-    if (keepMs <= 0) {
-      this.#remove(rec);
-      return;
-    }
-    rec.log.expire();
-    this.#expired.add(rec);
-    rec.expiryTimer = setTimeout(() => this.#remove(rec), keepMs);
-    rec.expiryTimer.unref?.();
-    // Bounded: the oldest expired streams are forgotten first.
-    for (const old of this.#expired) {
-      if (this.#expired.size <= this.o.maxStreams) break;
-      this.#remove(old);
-    }
-  }
-
-  #remove(rec: StreamRecord): void {
-    clearTimeout(rec.graceTimer);
-    clearTimeout(rec.expiryTimer);
-    rec.graceTimer = rec.expiryTimer = undefined;
-    this.#expired.delete(rec);
-    if (this.#streams.get(streamKey(rec.owner, rec.id)) === rec) {
-      this.#streams.delete(streamKey(rec.owner, rec.id));
-      this.#logs.release(rec.log);
-    }
-  }
-}
-
-/** The map key of a stream: client-chosen ids are scoped to their owner. */
-function streamKey(owner: string, id: string): string {
-  return `${owner}\u0000${id}`;
-}
-
-/** Resolves when `p` settles or after `ms`, whichever is first; leaves no timer. */
-async function within(p: Promise<unknown>, ms: number): Promise<void> {
-  if (ms <= 0) return;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  } finally {
-    clearTimeout(timer);
+    this.#lifetimes.detached(rec);
   }
 }
 
@@ -545,26 +441,4 @@ function shuttingDown(): ConnectError {
 
 function resumed(outcome: ResumeOutcome, cursor: string): StreamEvent {
   return create(StreamEventSchema, { event: { case: "resumed", value: { outcome, cursor } } });
-}
-
-function info(rec: StreamRecord): StreamInfo {
-  return create(StreamInfoSchema, {
-    streamId: rec.id,
-    state: stateOf(rec),
-    epoch: rec.log.epoch,
-    lastSeq: rec.log.top,
-    model: rec.model,
-    createdAt: timestampFromMs(rec.createdAtMs),
-    watchers: rec.watchers,
-  });
-}
-
-function stateOf(rec: StreamRecord): StreamState {
-  const last = rec.log.terminal;
-  if (!last) return StreamState.RUNNING;
-  if (last.event.case === "failed") return StreamState.FAILED;
-  if (last.event.case === "completed" && last.event.value.finishReason === FinishReason.CANCELLED) {
-    return StreamState.CANCELLED;
-  }
-  return StreamState.COMPLETED;
 }

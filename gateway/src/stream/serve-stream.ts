@@ -1,8 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { StreamEvent } from "@airwave/proto";
-import { HEARTBEAT, withHeartbeats } from "../heartbeat.js";
+import { publicError } from "../errors/public-error.js";
 import type { ByteSink } from "./byte-sink.js";
 import type { Encoder } from "./encoder.js";
+import { HEARTBEAT, withHeartbeats } from "./heartbeat.js";
 
 /** Options of {@link serveStream}. */
 export interface ServeOptions {
@@ -61,12 +62,4 @@ export async function serveStream(events: AsyncIterable<StreamEvent>, enc: Encod
         ?.catch(() => {});
     sink.close();
   }
-}
-
-/** Internal errors never leak their text (README "Errors"). */
-export function publicError(e: ConnectError): ConnectError {
-  if (e.code === Code.Internal || e.code === Code.Unknown) {
-    return new ConnectError("internal error", Code.Internal, undefined, undefined, e);
-  }
-  return e;
 }

@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { createWritableIterable } from "@connectrpc/connect/protocol";
 import {
   ev,
   FinishReason,
@@ -12,40 +13,16 @@ import {
   type Usage,
 } from "@airwave/proto";
 import { createSecretScrubber, eventLoopSlice, scrubConnectError, scrubEvent, type SecretScrubber } from "@airwave/proto/server";
-import type { InferenceClient } from "./grpc-inference-client.js";
-import type { StreamLog } from "./log/stream-log.js";
+import { refusalForClient } from "../errors/upstream-refusal.js";
+import type { InferenceClient } from "../grpc-inference-client.js";
+import type { StreamLog } from "../log/stream-log.js";
+import { type GenerationLimits, type LivenessReason, LivenessTimers } from "./liveness-timers.js";
 
 /** The default scrubber of {@link Generation}: credential shapes, no configured secret. */
 const credentialShapesOnly = createSecretScrubber();
 
 /** Why a generation was cancelled, for logs and metrics. */
 export type CancelSource = "client" | "detach" | "shutdown";
-
-/** Liveness limits of one generation, in ms; 0 disables a limit. */
-export interface GenerationLimits {
-  /**
-   * Total time from the request to the terminal event; also sent as the gRPC
-   * deadline of the upstream call. Ends with `failed(DEADLINE_EXCEEDED,
-   * GENERATION_TIMEOUT)`.
-   */
-  readonly timeoutMs: number;
-  /**
-   * Time from the request to the first content event (anything but
-   * `started` and `usage`: text, reasoning, tool call, status, …), so it
-   * covers connecting, queueing at the provider and its first token. Ends
-   * with `failed(DEADLINE_EXCEEDED, FIRST_TOKEN_TIMEOUT)`.
-   */
-  readonly firstTokenTimeoutMs?: number;
-  /**
-   * Longest silence between two logged events after the first content
-   * event. Heartbeats from the inference service do not count: this limit
-   * measures the model's progress. It is paused while an input is pending
-   * (an `input_requested` is logged and its `input_answered` is not):
-   * waiting for a human is not a stall. Ends with `failed(DEADLINE_EXCEEDED,
-   * STALL_TIMEOUT)`.
-   */
-  readonly stallTimeoutMs?: number;
-}
 
 /**
  * One upstream call (InferenceService.Interact) pumped into a stream's log.
@@ -60,34 +37,35 @@ export interface GenerationLimits {
  * - `failed(UNAVAILABLE, GATEWAY_SHUTDOWN, retryable)` when the gateway shuts
  *   down before the end;
  * - `failed(DEADLINE_EXCEEDED)` with reason FIRST_TOKEN_TIMEOUT,
- *   STALL_TIMEOUT or GENERATION_TIMEOUT (see {@link GenerationLimits}); the
- *   upstream call is aborted;
+ *   STALL_TIMEOUT or GENERATION_TIMEOUT (see {@link GenerationLimits},
+ *   {@link LivenessTimers}); the upstream call is aborted;
  * - `failed(UNAVAILABLE)` when the upstream breaks off
  *   (`INFERENCE_STREAM_BROKEN`) or ends without a terminal event
  *   (`UPSTREAM_TRUNCATED`).
  * Failures carry the last usage reported. Internal error text never reaches
  * the log, and the upstream's text that does (the `started` request id, the
  * terminal event's message, refusal messages) is scrubbed of the gateway's
- * secrets first (see the constructor's `scrub`).
+ * secrets first (see the constructor's `scrub`). A refusal before the
+ * first event becomes the client's error by {@link refusalForClient}.
  */
 export class Generation {
   readonly #life = new AbortController();
   readonly #shutdown: AbortSignal;
-  readonly #limits: GenerationLimits;
+  readonly #timers: LivenessTimers;
   readonly #scrub: SecretScrubber;
   #cancelSource: CancelSource | undefined;
-  #timeout: { reason: string; message: string } | undefined;
+  #timeout: { reason: LivenessReason; message: string } | undefined;
   #lastUsage: Usage | undefined;
   #sawContent = false;
-  /** The first-token or stall timer (one at a time). */
-  #livenessTimer: ReturnType<typeof setTimeout> | undefined;
-  /** What {@link #livenessTimer} is armed for. */
-  #livenessReason: string | undefined;
-  #livenessMs = 0;
-  #totalTimer: ReturnType<typeof setTimeout> | undefined;
   #running = true;
-  /** The request side of the Interact call. */
-  readonly #requests = new RequestQueue();
+  /**
+   * The request side of the Interact call, in order: one `start`, then at
+   * most one answer per logged `input_requested` (so unbounded is bounded
+   * in use). Ends once closed and drained.
+   */
+  readonly #requests = createWritableIterable<InteractRequest>();
+  /** Set when {@link #requests} is closed: nothing more is sent. */
+  #requestsClosed = false;
   /** Inputs requested in the log and not yet answered there, by input_id. */
   readonly #requested = new Map<string, InputRequested>();
   /** Of those, the ones whose answer was passed on (its `input_answered` is awaited). */
@@ -130,16 +108,12 @@ export class Generation {
     });
     this.accepted.catch(() => {});
     this.#shutdown = shutdown;
-    this.#limits = limits;
     this.#scrub = scrub;
     const signal = AbortSignal.any([this.#life.signal, shutdown]);
-    this.#arm("FIRST_TOKEN_TIMEOUT", limits.firstTokenTimeoutMs ?? 0);
-    if (limits.timeoutMs > 0) {
-      this.#totalTimer = setTimeout(() => this.#expire("GENERATION_TIMEOUT", "the generation took too long"), limits.timeoutMs);
-    }
-    this.#requests.push(create(InteractRequestSchema, { message: { case: "start", value: request } }));
-    if (signal.aborted) this.#requests.close();
-    else signal.addEventListener("abort", () => this.#requests.close(), { once: true });
+    this.#timers = new LivenessTimers(limits, (reason, message) => this.#expire(reason, message));
+    this.#send(create(InteractRequestSchema, { message: { case: "start", value: request } }));
+    if (signal.aborted) this.#closeRequests();
+    else signal.addEventListener("abort", () => this.#closeRequests(), { once: true });
     const call = upstream.interact(this.#requests, { signal, ...(limits.timeoutMs > 0 ? { timeoutMs: limits.timeoutMs } : {}) });
     this.done = this.#pump(call, accept, refuse);
   }
@@ -174,11 +148,27 @@ export class Generation {
    * exactly one answer per input is passed on.
    */
   sendInput(inputId: string, text: string): boolean {
-    if (!this.#running || this.log.ended || this.#requests.closed) return false;
+    if (!this.#running || this.log.ended || this.#requestsClosed) return false;
     if (!this.#requested.has(inputId) || this.#forwarded.has(inputId)) return false;
     this.#forwarded.add(inputId);
-    this.#requests.push(create(InteractRequestSchema, { message: { case: "input", value: { inputId, text } } }));
+    this.#send(create(InteractRequestSchema, { message: { case: "input", value: { inputId, text } } }));
     return true;
+  }
+
+  /**
+   * Queues a message on the request side. The write's promise (settled
+   * when the call reads the message, rejected once the call stopped
+   * reading) is not awaited: a call that left has no use for the message.
+   */
+  #send(m: InteractRequest): void {
+    if (this.#requestsClosed) return;
+    this.#requests.write(m).catch(() => {});
+  }
+
+  /** Ends the request side once the call has read what was queued. */
+  #closeRequests(): void {
+    this.#requestsClosed = true;
+    this.#requests.close();
   }
 
   /** Why the generation was cancelled, once it was. */
@@ -197,39 +187,11 @@ export class Generation {
     this.#life.abort(new ConnectError(`cancelled (${source})`, Code.Canceled));
   }
 
-  /**
-   * (Re)arms the liveness timer: first token before content, stall after.
-   * Re-arming the same limit refreshes the one timer (no new timer per
-   * event).
-   */
-  #arm(reason: "FIRST_TOKEN_TIMEOUT" | "STALL_TIMEOUT", ms: number): void {
-    if (this.#livenessTimer && ms > 0 && this.#livenessReason === reason && this.#livenessMs === ms) {
-      this.#livenessTimer.refresh();
-      return;
-    }
-    clearTimeout(this.#livenessTimer);
-    this.#livenessTimer = undefined;
-    if (ms <= 0) return;
-    this.#livenessReason = reason;
-    this.#livenessMs = ms;
-    const message = reason === "FIRST_TOKEN_TIMEOUT" ? `no answer from the model within ${ms} ms` : `the model stalled for ${ms} ms`;
-    this.#livenessTimer = setTimeout(() => {
-      this.#livenessTimer = undefined; // fired: never refreshed back to life
-      this.#expire(reason, message);
-    }, ms);
-  }
-
   /** A liveness limit passed: abort the upstream; the pump logs the failure. */
-  #expire(reason: string, message: string): void {
+  #expire(reason: LivenessReason, message: string): void {
     if (this.log.ended || this.#life.signal.aborted) return;
     this.#timeout = { reason, message };
     this.#life.abort(new ConnectError(message, Code.DeadlineExceeded));
-  }
-
-  #clearTimers(): void {
-    clearTimeout(this.#livenessTimer);
-    clearTimeout(this.#totalTimer);
-    this.#livenessTimer = this.#totalTimer = undefined;
   }
 
   async #pump(
@@ -263,7 +225,7 @@ export class Generation {
         }
         if (kind !== "started" && kind !== "usage") this.#sawContent = true;
         // Waiting for a human is not a stall: no stall timer while an input is pending.
-        if (this.#sawContent) this.#arm("STALL_TIMEOUT", this.#requested.size > 0 ? 0 : (this.#limits.stallTimeoutMs ?? 0));
+        if (this.#sawContent) this.#timers.progressed(this.#requested.size > 0);
         await slice();
       }
       if (!this.#life.signal.aborted && !this.#shutdown.aborted) {
@@ -278,8 +240,8 @@ export class Generation {
     } catch (err) {
       await this.#endAborted(first, refuse, ConnectError.from(err));
     } finally {
-      this.#requests.close();
-      this.#clearTimers();
+      this.#closeRequests();
+      this.#timers.clear();
       if (first && !this.log.ended) {
         // Refused before any event; nothing is logged. Keep the log consistent
         // for anyone who raced to watch it.
@@ -327,95 +289,5 @@ export class Generation {
 
   async #endWith(e: StreamEvent): Promise<void> {
     if (!this.log.ended) await this.log.append(e);
-  }
-}
-
-/**
- * The request side of an Interact call: an async iterable of the messages
- * pushed, in order, that ends once {@link close}d and drained. Unbounded by
- * design but bounded in use: one `start`, then at most one answer per
- * logged `input_requested`.
- * @private
- */
-class RequestQueue implements AsyncIterable<InteractRequest> {
-  readonly #items: InteractRequest[] = [];
-  #wake: (() => void) | undefined;
-  #closed = false;
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  push(m: InteractRequest): void {
-    if (this.#closed) return;
-    this.#items.push(m);
-    this.#wakeUp();
-  }
-
-  close(): void {
-    this.#closed = true;
-    this.#wakeUp();
-  }
-
-  #wakeUp(): void {
-    const w = this.#wake;
-    this.#wake = undefined;
-    w?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<InteractRequest> {
-    for (;;) {
-      const m = this.#items.shift();
-      if (m) yield m;
-      else if (this.#closed) return;
-      else await new Promise<void>((resolve) => (this.#wake = resolve));
-    }
-  }
-}
-
-/** Metadata of an inference-service refusal that reaches the client: the reason and the retry hint (ms). */
-const forwardedMetadata = ["airwave-reason", "retry-after-ms"] as const;
-
-/**
- * The error a client may see for an upstream refusal: validation and
- * not-found messages come from our own services and are kept, with the
- * service's `airwave-reason` and `retry-after-ms` metadata; other codes keep
- * the service's message only when it carries `airwave-reason`, and are
- * otherwise reduced to a generic text (never leak internals).
- */
-function refusalForClient(e: ConnectError): ConnectError {
-  // The inference service marks the errors it wrote for clients (the upstream
-  // provider's refusal, already made safe) with `airwave-reason`; those pass
-  // on with their retry hint. Others (e.g. the connection to the service
-  // failed) get a generic message.
-  const meta = new Headers();
-  for (const k of forwardedMetadata) {
-    const v = e.metadata.get(k);
-    if (v !== null) meta.set(k, v);
-  }
-  const fromService = meta.has("airwave-reason");
-  switch (e.code) {
-    case Code.InvalidArgument:
-    case Code.NotFound:
-    case Code.ResourceExhausted:
-    case Code.FailedPrecondition:
-    case Code.PermissionDenied:
-    case Code.OutOfRange:
-      return new ConnectError(e.rawMessage, e.code, meta);
-    case Code.Aborted:
-      // An upstream conflict (HTTP 409, UPSTREAM_CONFLICT) is the service's own text.
-      return new ConnectError(fromService ? e.rawMessage : "the inference call was aborted", Code.Aborted, meta, undefined, e);
-    case Code.Unavailable:
-      return new ConnectError(fromService ? e.rawMessage : "the inference service is unavailable", Code.Unavailable, meta, undefined, e);
-    case Code.DeadlineExceeded:
-      return new ConnectError(
-        fromService ? e.rawMessage : "the inference service did not answer in time",
-        Code.DeadlineExceeded,
-        meta,
-        undefined,
-        e,
-      );
-    default:
-      return new ConnectError("internal error", Code.Internal, undefined, undefined, e);
   }
 }

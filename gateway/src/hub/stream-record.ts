@@ -1,0 +1,52 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { FinishReason, type OnDetach, type StreamInfo, StreamInfoSchema, StreamState } from "@airwave/proto";
+import type { Generation } from "../generation/generation.js";
+import type { StreamLog } from "../log/stream-log.js";
+
+/** One stream the hub holds: its log, its generation, its watchers and its timers. */
+export interface StreamRecord {
+  readonly id: string;
+  readonly owner: string;
+  readonly model: string;
+  /** When the stream was created, in ms since the epoch. */
+  readonly createdAtMs: number;
+  readonly onDetach: OnDetach;
+  readonly log: StreamLog;
+  readonly generation: Generation;
+  /** Open watches of this stream. */
+  watchers: number;
+  /** The detach grace period (set by `Lifetimes` only). */
+  graceTimer?: ReturnType<typeof setTimeout>;
+  /** The TTL of the ended stream, then of its expired record (set by `Lifetimes` only). */
+  expiryTimer?: ReturnType<typeof setTimeout>;
+}
+
+/** The map key of a stream: client-chosen ids are scoped to their owner. */
+export function streamKey(owner: string, id: string): string {
+  return `${owner}\u0000${id}`;
+}
+
+/** The stream's `StreamInfo` (what GetStream and CancelStream answer). */
+export function streamInfo(rec: StreamRecord): StreamInfo {
+  return create(StreamInfoSchema, {
+    streamId: rec.id,
+    state: stateOf(rec),
+    epoch: rec.log.epoch,
+    lastSeq: rec.log.top,
+    model: rec.model,
+    createdAt: timestampFromMs(rec.createdAtMs),
+    watchers: rec.watchers,
+  });
+}
+
+/** RUNNING until the terminal event; then FAILED, CANCELLED (completed with FINISH_REASON_CANCELLED) or COMPLETED. */
+function stateOf(rec: StreamRecord): StreamState {
+  const last = rec.log.terminal;
+  if (!last) return StreamState.RUNNING;
+  if (last.event.case === "failed") return StreamState.FAILED;
+  if (last.event.case === "completed" && last.event.value.finishReason === FinishReason.CANCELLED) {
+    return StreamState.CANCELLED;
+  }
+  return StreamState.COMPLETED;
+}
