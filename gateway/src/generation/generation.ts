@@ -61,7 +61,10 @@ export class Generation {
   /**
    * The request side of the Interact call, in order: one `start`, then at
    * most one answer per logged `input_requested` (so unbounded is bounded
-   * in use). Ends once closed and drained.
+   * in use). Ends once closed and drained. connect's own writable iterable,
+   * not the `PushQueue` of `@airwave/proto`: connect transports (the
+   * `InferenceClient` may be a connect-es client) call `throw()` on a
+   * request iterator, which `PushQueue`'s does not have.
    */
   readonly #requests = createWritableIterable<InteractRequest>();
   /** Set when {@link #requests} is closed: nothing more is sent. */
