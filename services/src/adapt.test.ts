@@ -1,4 +1,5 @@
-import { Code, ev, FinishReason, isTerminal, type StreamEvent } from "@airwave/proto";
+import { ev, FinishReason, isTerminal, type StreamEvent } from "@airwave/proto";
+import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { adapt, type Mapper, mapChunks, mapStream } from "./adapt.js";
 

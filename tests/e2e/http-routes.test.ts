@@ -139,37 +139,6 @@ describe("POST /v1/streams", () => {
 });
 
 describe("GET /v1/streams/{id}/events with EventSource", () => {
-  async function slowStream(): Promise<{ id: string; first: Ev[] }> {
-    const id = `es-${crypto.randomUUID().replaceAll("-", "")}`;
-    const res = await post(
-      createBody(
-        "A long answer about rivers",
-        { streamId: id, onDetach: "ON_DETACH_CONTINUE" },
-        {
-          metadata: { "simulator.tokens_per_s": "100", "simulator.output_tokens": "40" },
-        },
-      ),
-    );
-    // Read a few events, then drop the connection like a network cut.
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buf = "";
-    while ((buf.match(/\n\n/g) ?? []).length < 4) buf += (await reader.read()).value ?? "";
-    await reader.cancel();
-    const first = buf
-      .split("\n\n")
-      .slice(0, 4)
-      .map(
-        (b) =>
-          JSON.parse(
-            b
-              .split("\n")
-              .find((l) => l.startsWith("data: "))!
-              .slice(6),
-          ) as Ev,
-      );
-    return { id, first };
-  }
-
   function watch(url: string, lastEventId?: string): Promise<{ events: { type: string; id: string; data: Ev }[]; es: EventSource }> {
     return new Promise((ok, fail) => {
       const es = new EventSource(url, {
@@ -193,7 +162,7 @@ describe("GET /v1/streams/{id}/events with EventSource", () => {
   }
 
   it("resumes after Last-Event-ID exactly: no gap, no duplicate", async () => {
-    const { id, first } = await slowStream();
+    const { id, first } = await cutStream();
     const last = first.at(-1)!;
     const { events } = await watch(`${aw.url}/v1/streams/${id}/events`, `${last.epoch}:${last.seq}`);
     expect(events[0]?.type).toBe("resumed");
@@ -208,14 +177,14 @@ describe("GET /v1/streams/{id}/events with EventSource", () => {
   });
 
   it("resumes with ?after= the same way", async () => {
-    const { id, first } = await slowStream();
+    const { id, first } = await cutStream();
     const last = first.at(-1)!;
     const { events } = await watch(`${aw.url}/v1/streams/${id}/events?after=${last.epoch}:${last.seq}`);
     expect(events[1]?.data.seq).toBe((last.seq as number) + 1);
   });
 
   it("answers 204 once the cursor is at the end, so EventSource stops reconnecting", async () => {
-    const { id } = await slowStream();
+    const { id } = await cutStream();
     const { events } = await watch(`${aw.url}/v1/streams/${id}/events`);
     const end = events.at(-1)!;
     const res = await fetch(`${aw.url}/v1/streams/${id}/events`, { headers: { "Last-Event-ID": end.id } });
@@ -226,7 +195,7 @@ describe("GET /v1/streams/{id}/events with EventSource", () => {
     const unknown = await fetch(`${aw.url}/v1/streams/${"u".repeat(22)}/events`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ code: "not_found" });
-    const { id } = await slowStream();
+    const { id } = await cutStream();
     const bad = await fetch(`${aw.url}/v1/streams/${id}/events?after=garbage`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ code: "invalid_argument" });

@@ -122,6 +122,15 @@ function errorBody(kind: Kind, status: number, text: string): string {
 const sse = (data: unknown, event?: string) => `${event ? `event: ${event}\n` : ""}data: ${JSON.stringify(data)}\n\n`;
 
 /** A 200 body of `kind` whose error event carries `text` (a type whose message is shown). */
+/** Anthropic's first event of a stream. */
+const anthropicMessageStart = sse(
+  {
+    type: "message_start",
+    message: { id: "msg_1", type: "message", role: "assistant", content: [], model: "m", usage: { input_tokens: 1, output_tokens: 0 } },
+  },
+  "message_start",
+);
+
 function streamErrorBody(kind: Kind, text: string): string {
   switch (kind) {
     case "openai-chat":
@@ -135,22 +144,7 @@ function streamErrorBody(kind: Kind, text: string): string {
         sse({ type: "error", code: "invalid_prompt", message: text, param: null }, "error")
       );
     case "anthropic":
-      return (
-        sse(
-          {
-            type: "message_start",
-            message: {
-              id: "msg_1",
-              type: "message",
-              role: "assistant",
-              content: [],
-              model: "m",
-              usage: { input_tokens: 1, output_tokens: 0 },
-            },
-          },
-          "message_start",
-        ) + sse({ type: "error", error: { type: "invalid_request_error", message: text } }, "error")
-      );
+      return anthropicMessageStart + sse({ type: "error", error: { type: "invalid_request_error", message: text } }, "error");
     case "gemini":
       return sse({ error: { code: 400, message: text, status: "INVALID_ARGUMENT" } });
     case "tgi":
@@ -189,20 +183,7 @@ function okBody(kind: Kind, key: string): string {
       );
     case "anthropic":
       return (
-        sse(
-          {
-            type: "message_start",
-            message: {
-              id: "msg_1",
-              type: "message",
-              role: "assistant",
-              content: [],
-              model: "m",
-              usage: { input_tokens: 1, output_tokens: 0 },
-            },
-          },
-          "message_start",
-        ) +
+        anthropicMessageStart +
         sse({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }, "content_block_start") +
         sse({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "hi" } }, "content_block_delta") +
         sse({ type: "content_block_stop", index: 0 }, "content_block_stop") +

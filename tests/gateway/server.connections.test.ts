@@ -12,11 +12,9 @@ import { readdirSync } from "node:fs";
 import http2 from "node:http2";
 import net from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
-import { type InferenceServer, startInferenceServer } from "@airwave/services";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { loadGatewayConfig } from "../../gateway/src/config.js";
 import { h2Preface } from "../../gateway/src/detect-protocol.js";
-import { type Gateway, startGateway } from "../../gateway/src/server.js";
+import { startAirwave, type TestAirwave } from "../support/airwave.js";
 
 const headersTimeoutMs = 2_000;
 const requestTimeoutMs = 3_000;
@@ -101,24 +99,17 @@ async function oneByteProxy(port: number): Promise<net.Server> {
 }
 
 describe("gateway client connections", () => {
-  let services: InferenceServer;
-  let gw: Gateway;
+  let aw: TestAirwave;
+  let gw: TestAirwave["gateway"];
   beforeAll(async () => {
-    services = await startInferenceServer({ port: 0, config: { simTtftMs: 0, simTokensPerS: 50 } });
-    gw = await startGateway({
-      ...loadGatewayConfig({}),
-      port: 0,
-      logLevel: "silent",
-      inferenceUrl: services.url,
-      headersTimeoutMs,
-      requestTimeoutMs,
-      keepAliveTimeoutMs,
-      h2IdleTimeoutMs,
+    aw = await startAirwave({
+      services: { simTtftMs: 0, simTokensPerS: 50 },
+      gateway: { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, h2IdleTimeoutMs },
     });
+    gw = aw.gateway;
   });
   afterAll(async () => {
-    await gw?.close();
-    await services?.close();
+    await aw?.close();
   });
 
   /** A stream of `tokens` simulator tokens (50 per second) watched over SSE: every event's seq, and how it ended. */

@@ -7,10 +7,8 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { FinishReason, health, Role, type StreamEvent, StreamService } from "@airwave/proto";
-import { type InferenceServer, startInferenceServer } from "@airwave/services";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { loadGatewayConfig } from "../../gateway/src/config.js";
-import { type Gateway, startGateway } from "../../gateway/src/server.js";
+import { startAirwave, type TestAirwave } from "../support/airwave.js";
 
 function request(outputTokens: number) {
   return {
@@ -23,24 +21,15 @@ function request(outputTokens: number) {
 }
 
 describe("gateway shutdown", () => {
-  let services: InferenceServer | undefined;
-  let gw: Gateway | undefined;
+  let aw: TestAirwave | undefined;
   afterEach(async () => {
-    await gw?.close();
-    await services?.close();
+    await aw?.close();
   });
 
   async function start() {
-    services = await startInferenceServer({ port: 0, config: { simTtftMs: 0, simTokensPerS: 50 } });
-    // 200 streams from one owner: its limits off.
-    gw = await startGateway({
-      ...loadGatewayConfig({}),
-      port: 0,
-      logLevel: "silent",
-      inferenceUrl: services.url,
-      ownerMaxStreams: 0,
-      ownerStartsPerS: 0,
-    });
+    // 200 streams from one owner: startAirwave turns its limits off.
+    aw = await startAirwave({ services: { simTtftMs: 0, simTokensPerS: 50 } });
+    const gw = aw.gateway;
     const transport = createConnectTransport({ baseUrl: gw.url, httpVersion: "1.1" });
     return { gw, client: createClient(StreamService, transport), healthClient: createClient(health.Health, transport) };
   }

@@ -1,5 +1,5 @@
 import { type ServicesConfig, startInferenceServer } from "@airwave/services";
-import { type GatewayConfig, loadGatewayConfig, startGateway } from "@airwave/gateway";
+import { type Gateway, type GatewayConfig, loadGatewayConfig, startGateway } from "@airwave/gateway";
 
 /** A running Airwave (inference service + gateway) on ephemeral ports. */
 export interface TestAirwave {
@@ -7,6 +7,8 @@ export interface TestAirwave {
   readonly url: string;
   /** The inference service's base URL (gRPC). */
   readonly inferenceUrl: string;
+  /** The gateway itself (its port, hub, and `close(graceMs)` for shutdown tests). */
+  readonly gateway: Gateway;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startAirwave(o: { services?: Partial<ServicesConfig>; gate
   return {
     url: gateway.url,
     inferenceUrl: services.url,
+    gateway,
     async close() {
       await gateway.close();
       await services.close();

@@ -90,7 +90,14 @@ function rewrite(protocol: RewrittenProtocol, res: UniversalServerResponse): Uni
         rewriteGrpcTrailer(trailer);
         return res;
       }
-      return { ...res, body: onEnd(res.body, () => rewriteGrpcTrailer(trailer)) };
+      return {
+        ...res,
+        body: mapChunks(
+          res.body,
+          (c) => c,
+          () => rewriteGrpcTrailer(trailer),
+        ),
+      };
     }
   }
 }
@@ -179,32 +186,25 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
 }
 
-/** `body` with each chunk passed through `f` (connect-es yields one whole envelope per chunk). */
-function mapChunks(body: AsyncIterable<Uint8Array>, f: (c: Uint8Array) => Uint8Array): AsyncIterable<Uint8Array> {
+/**
+ * `body` with each chunk passed through `f` (connect-es yields one whole
+ * envelope per chunk), and `end` called once it is exhausted, before its
+ * final `done` is returned. `return` and `throw` reach `body`'s iterator, so
+ * a cancelled response still ends the handler.
+ */
+function mapChunks(
+  body: AsyncIterable<Uint8Array>,
+  f: (c: Uint8Array) => Uint8Array,
+  end: () => void = () => {},
+): AsyncIterable<Uint8Array> {
   return {
     [Symbol.asyncIterator]() {
       const it = body[Symbol.asyncIterator]();
       return {
         next: async () => {
           const r = await it.next();
-          return r.done ? r : { done: false, value: f(r.value) };
-        },
-        return: (v?: unknown) => it.return?.(v) ?? Promise.resolve({ done: true, value: undefined }),
-        throw: (e?: unknown) => it.throw?.(e) ?? Promise.reject(e),
-      };
-    },
-  };
-}
-
-/** `body`, calling `end` once it is exhausted (before its final `done` is returned). */
-function onEnd(body: AsyncIterable<Uint8Array>, end: () => void): AsyncIterable<Uint8Array> {
-  return {
-    [Symbol.asyncIterator]() {
-      const it = body[Symbol.asyncIterator]();
-      return {
-        next: async () => {
-          const r = await it.next();
-          if (r.done) end();
+          if (!r.done) return { done: false, value: f(r.value) };
+          end();
           return r;
         },
         return: (v?: unknown) => it.return?.(v) ?? Promise.resolve({ done: true, value: undefined }),

@@ -1,14 +1,9 @@
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { createRpcTransport } from "./rpc-transport.js";
-import type { StreamTransport } from "./transport.js";
+import type { GatewayHttpOptions, StreamTransport } from "./transport.js";
 
 /** Options of {@link createConnectStreamTransport} and {@link createGrpcWebStreamTransport}. */
-export interface RpcTransportOptions {
-  /** The gateway's origin (and path prefix, if any), e.g. `"http://127.0.0.1:8080"`. */
-  readonly baseUrl: string;
-  /** The `fetch` to use. @defaultValue `globalThis.fetch` */
-  readonly fetch?: typeof globalThis.fetch | undefined;
-}
+export type RpcTransportOptions = GatewayHttpOptions;
 
 /**
  * `StreamService` over the Connect protocol (connect-web), in the binary

@@ -65,33 +65,23 @@ export async function errorFromResponse(res: Response): Promise<ConnectError> {
  * except that 404 is `NotFound`: the HTTP routes name resources.
  */
 export function codeFromHttpStatus(status: number): Code {
-  switch (status) {
-    case 400:
-      return Code.InvalidArgument;
-    case 401:
-      return Code.Unauthenticated;
-    case 403:
-      return Code.PermissionDenied;
-    case 404:
-      return Code.NotFound;
-    case 408:
-      return Code.DeadlineExceeded;
-    case 409:
-      return Code.Aborted;
-    case 429:
-      return Code.Unavailable;
-    case 499:
-      return Code.Canceled;
-    case 501:
-      return Code.Unimplemented;
-    case 502:
-    case 503:
-    case 504:
-      return Code.Unavailable;
-    default:
-      return Code.Unknown;
-  }
+  return codeByHttpStatus[status] ?? Code.Unknown;
 }
+
+const codeByHttpStatus: Readonly<Record<number, Code>> = {
+  400: Code.InvalidArgument,
+  401: Code.Unauthenticated,
+  403: Code.PermissionDenied,
+  404: Code.NotFound,
+  408: Code.DeadlineExceeded,
+  409: Code.Aborted,
+  429: Code.Unavailable,
+  499: Code.Canceled,
+  501: Code.Unimplemented,
+  502: Code.Unavailable,
+  503: Code.Unavailable,
+  504: Code.Unavailable,
+};
 
 /** The ConnectError for an aborted signal: its reason when that is one, else `Code.Canceled`. */
 export function abortError(signal: AbortSignal): ConnectError {

@@ -52,4 +52,4 @@ export {
   type PageWindow,
   type SavedStream,
 } from "./page-streams.js";
-export type { StreamTransport, WatchFilter } from "./transport.js";
+export type { GatewayHttpOptions, StreamTransport, WatchFilter } from "./transport.js";

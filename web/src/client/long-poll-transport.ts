@@ -11,14 +11,10 @@ import {
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, toConnectError } from "./errors.js";
 import { eventsUrl, postCancel, postInput, send } from "./http-send.js";
-import type { StreamTransport, WatchFilter } from "./transport.js";
+import type { GatewayHttpOptions, StreamTransport, WatchFilter } from "./transport.js";
 
 /** Options of {@link createLongPollTransport}. */
-export interface LongPollTransportOptions {
-  /** The gateway's origin (and path prefix, if any). */
-  readonly baseUrl: string;
-  /** The `fetch` to use. @defaultValue `globalThis.fetch` */
-  readonly fetch?: typeof globalThis.fetch | undefined;
+export interface LongPollTransportOptions extends GatewayHttpOptions {
   /** How long one poll may wait for an event, in ms (the gateway caps it). @defaultValue 20000 */
   readonly waitMs?: number | undefined;
 }

@@ -13,14 +13,10 @@ import {
 import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, errorFromJson, toConnectError } from "./errors.js";
 import { eventsUrl, postCancel, postInput, send } from "./http-send.js";
-import type { StreamTransport, WatchFilter } from "./transport.js";
+import type { GatewayHttpOptions, StreamTransport, WatchFilter } from "./transport.js";
 
 /** Options of {@link createNdjsonTransport}. */
-export interface NdjsonTransportOptions {
-  /** The gateway's origin (and path prefix, if any). */
-  readonly baseUrl: string;
-  /** The `fetch` to use. @defaultValue `globalThis.fetch` */
-  readonly fetch?: typeof globalThis.fetch | undefined;
+export interface NdjsonTransportOptions extends GatewayHttpOptions {
   /** Bound on one line, in characters; a longer one is Code.ResourceExhausted. @defaultValue 16 MiB */
   readonly maxLineChars?: number | undefined;
 }

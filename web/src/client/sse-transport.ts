@@ -13,17 +13,13 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { abortError, toConnectError } from "./errors.js";
 import { eventsUrl, postCancel, postInput, send } from "./http-send.js";
 import { decodeSseEvent, defaultMaxEventChars, readSseEvents } from "./sse-events.js";
-import type { StreamTransport, WatchFilter } from "./transport.js";
+import type { GatewayHttpOptions, StreamTransport, WatchFilter } from "./transport.js";
 
 /** A constructor with the shape of the DOM's `EventSource`. */
 export type EventSourceConstructor = new (url: string) => EventSource;
 
 /** Options of {@link createSseTransport}. */
-export interface SseTransportOptions {
-  /** The gateway's origin (and path prefix, if any), e.g. `"http://127.0.0.1:8080"`. */
-  readonly baseUrl: string;
-  /** The `fetch` to use for create and cancel. @defaultValue `globalThis.fetch` */
-  readonly fetch?: typeof globalThis.fetch | undefined;
+export interface SseTransportOptions extends GatewayHttpOptions {
   /** The `EventSource` to use for watch. @defaultValue `globalThis.EventSource` */
   readonly EventSource?: EventSourceConstructor | undefined;
   /** Bound on one SSE event read by fetch, in characters. @defaultValue {@link defaultMaxEventChars} */

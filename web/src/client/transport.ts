@@ -1,5 +1,13 @@
 import type { CreateStreamRequest, Cursor, StreamEvent } from "@airwave/proto";
 
+/** Where a transport reaches the gateway, and with which `fetch`: the options every HTTP-based transport shares. */
+export interface GatewayHttpOptions {
+  /** The gateway's origin (and path prefix, if any), e.g. `"http://127.0.0.1:8080"` or `location.origin`. */
+  readonly baseUrl: string;
+  /** The `fetch` to use. @defaultValue `globalThis.fetch` */
+  readonly fetch?: typeof globalThis.fetch | undefined;
+}
+
 /**
  * One way of carrying a stream to the browser (Connect, gRPC-Web, SSE,
  * NDJSON, long-poll, WebSocket).
