@@ -285,6 +285,12 @@ export function airwaveTargets(gatewayUrl: string, prefix = "airwave"): Record<s
   const json = (model: string) => toJsonString(CreateStreamRequestSchema, createStreamRequest(model));
   const bin = (model: string) => grpcFrame(toBinary(CreateStreamRequestSchema, createStreamRequest(model)));
   const path = "/airwave.v1.StreamService/CreateStream";
+  const connect = {
+    baseUrl: gatewayUrl,
+    path,
+    headers: { "content-type": "application/connect+proto", "connect-protocol-version": "1" },
+    body: bin,
+  };
   return {
     sse: httpTarget({
       name: `${prefix} SSE`,
@@ -300,20 +306,8 @@ export function airwaveTargets(gatewayUrl: string, prefix = "airwave"): Record<s
       headers: { ...jsonHeaders, accept: "application/x-ndjson" },
       body: json,
     }),
-    "connect-h1": httpTarget({
-      name: `${prefix} Connect HTTP/1.1`,
-      baseUrl: gatewayUrl,
-      path,
-      headers: { "content-type": "application/connect+proto", "connect-protocol-version": "1" },
-      body: bin,
-    }),
-    "connect-h2": h2Target({
-      name: `${prefix} Connect HTTP/2`,
-      baseUrl: gatewayUrl,
-      path,
-      headers: { "content-type": "application/connect+proto", "connect-protocol-version": "1" },
-      body: bin,
-    }),
+    "connect-h1": httpTarget({ name: `${prefix} Connect HTTP/1.1`, ...connect }),
+    "connect-h2": h2Target({ name: `${prefix} Connect HTTP/2`, ...connect }),
     grpc: h2Target({
       name: `${prefix} gRPC`,
       baseUrl: gatewayUrl,
