@@ -1,15 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GenerateRequestSchema, Role, type StreamEvent } from "@airwave/proto";
-import { create } from "@bufbuild/protobuf";
+import type { StreamEvent } from "@airwave/proto";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { anthropicSpec } from "../../services/src/providers/anthropic/anthropic-spec.js";
 import { mapAnthropicStopReason } from "../../services/src/providers/anthropic/map-anthropic-stop-reason.js";
 import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
-import { describeUpstreamFixtures, fixturesRoot, upstreamFixtureDirs } from "../../services/src/testing/upstream-fixtures.js";
+import { describeUpstreamFixtures } from "../../services/src/testing/upstream-fixtures.js";
 import { accumulate, Code } from "../support/accumulate.js";
+import { airwaveEvents, plainUsage, replayServers } from "../support/fixtures.js";
 import { startReplayServer } from "../support/replay-server.js";
 
 /**
@@ -92,17 +92,7 @@ async function readWithSdk(origin: string, file: string): Promise<Side> {
   return side;
 }
 
-async function readWithAirwave(origin: string, file: string): Promise<StreamEvent[]> {
-  const req = create(GenerateRequestSchema, {
-    model: `anthropic/${file}`,
-    messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }],
-  });
-  const r = anthropicSpec.request(req, file, { baseUrl: origin, apiKey: "test" });
-  const res = await fetch(r.url, { method: r.method ?? "POST", headers: r.headers, body: r.body });
-  expect(res.status).toBe(200);
-  if (!res.body) throw new Error("no body");
-  return Array.fromAsync(anthropicSpec.decode(res.body, { baseUrl: origin }));
-}
+const readWithAirwave = (origin: string, file: string) => airwaveEvents(anthropicSpec, file, { baseUrl: origin, apiKey: "test" });
 
 function compare(sdk: Side, events: StreamEvent[]): void {
   const a = accumulate(events);
@@ -122,31 +112,15 @@ function compare(sdk: Side, events: StreamEvent[]): void {
   expect(new Map([...a.toolResults].map(([id, r]) => [id, JSON.parse(r)]))).toEqual(sdk.results);
   expect(a.rawFinishReason).toBe(sdk.stopReason);
   expect(a.finishReason).toBe(mapAnthropicStopReason(sdk.stopReason ?? ""));
-  expect(plain(a.usage)).toEqual(sdk.usage);
+  expect(plainUsage(a.usage)).toEqual(sdk.usage);
 }
 
-/** The counts of an accumulated usage, without protobuf-es's `$typeName`. */
-function plain(u: object | undefined): Record<string, unknown> | undefined {
-  return u && Object.fromEntries(Object.entries(u).filter(([k]) => k !== "$typeName"));
-}
-
-describeUpstreamFixtures("anthropic: official SDK vs Airwave on every transcript", upstreamFixtureDirs("anthropic"), (all) => {
+describeUpstreamFixtures("anthropic: official SDK vs Airwave on every transcript", "every", (all, source) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "anthropic");
-  const servers = new Map<string, Awaited<ReturnType<typeof startReplayServer>>>();
-  const serverFor = async (dir: string) => {
-    let s = servers.get(dir);
-    if (!s) {
-      s = await startReplayServer(join(fixturesRoot(), "upstream", dir), { paceMs: 0 });
-      servers.set(dir, s);
-    }
-    return s;
-  };
-  afterAll(async () => {
-    for (const s of servers.values()) await s.close();
-  });
+  const serverFor = replayServers(source.upstream);
 
   it("has the anthropic transcripts", () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(15);
+    expect(fixtures.length).toBeGreaterThanOrEqual(source.name === "shared" ? 15 : 4);
   });
 
   it.each(fixtures.map((f) => [f.name]))("%s: same text, thinking, tool calls, results, stop reason and usage", async (name) => {
@@ -201,6 +175,6 @@ describe("anthropic: where the SDK throws, Airwave fails the same way", () => {
     const a = accumulate(events);
     expect(a.terminals).toBe(1);
     expect(a.failed).toMatchObject({ code: Code.Unavailable, reason: "UPSTREAM_TRUNCATED", retryable: true });
-    expect(plain(a.usage)).toEqual({ inputTokens: 25, outputTokens: 15 });
+    expect(plainUsage(a.usage)).toEqual({ inputTokens: 25, outputTokens: 15 });
   });
 });

@@ -1,13 +1,10 @@
-import { join } from "node:path";
-import { create } from "@bufbuild/protobuf";
-import { GenerateRequestSchema, Role } from "@airwave/proto";
 import { type GenerateContentResponse, GoogleGenAI } from "@google/genai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { geminiSpec } from "../../services/src/providers/gemini/gemini-spec.js";
-import { describeUpstreamFixtures, fixturesRoot } from "../../services/src/testing/upstream-fixtures.js";
+import { describeUpstreamFixtures } from "../../services/src/testing/upstream-fixtures.js";
 import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
 import { accumulate, Code, FinishReason } from "../support/accumulate.js";
-import { startReplayServer } from "../support/replay-server.js";
+import { airwaveEvents, plainUsage, type ReplayServer, replayServers } from "../support/fixtures.js";
 
 /**
  * Differential test: every `gemini` transcript is read by the official SDK
@@ -116,11 +113,6 @@ function setAt(root: Record<string, unknown>, path: string, value: unknown, appe
   }
 }
 
-/** The counts of an accumulated usage, without protobuf-es's `$typeName`. */
-function plain(u: object | undefined): Record<string, number> | undefined {
-  return u && Object.fromEntries(Object.entries(u).filter(([k, v]) => k !== "$typeName" && typeof v === "number"));
-}
-
 /** The FinishReason the SDK's raw finish reason stands for (Gemini's documented enum, read independently of the mapper's table). */
 const finishTable: Record<string, FinishReason> = {
   STOP: FinishReason.STOP,
@@ -128,21 +120,20 @@ const finishTable: Record<string, FinishReason> = {
   SAFETY: FinishReason.CONTENT_FILTER,
 };
 
-describeUpstreamFixtures("gemini: @google/genai and Airwave read the same streams alike", ["gemini"], (fixtures) => {
-  const dir = join(fixturesRoot(), "upstream", "gemini");
-  let replay: Awaited<ReturnType<typeof startReplayServer>>;
+describeUpstreamFixtures("gemini: @google/genai and Airwave read the same streams alike", ["gemini"], (fixtures, source) => {
+  const serverFor = replayServers(source.upstream);
+  let replay: ReplayServer;
   beforeAll(async () => {
-    replay = await startReplayServer(dir, { paceMs: 0 });
+    replay = await serverFor("gemini");
     vi.spyOn(console, "warn").mockImplementation(() => {}); // the SDK warns about non-text parts
   });
-  afterAll(async () => {
+  afterAll(() => {
     vi.restoreAllMocks();
-    await replay.close();
   });
 
   const mine = fixtures.filter((f) => fixtureKind(f.name, f.bytes) === "gemini");
   it("finds the transcripts", () => {
-    expect(mine.length).toBeGreaterThanOrEqual(21);
+    expect(mine.length).toBeGreaterThanOrEqual(source.name === "shared" ? 21 : 5);
   });
 
   describe.each(mine.map((f) => [f.name] as const))("%s", (name) => {
@@ -157,17 +148,9 @@ describeUpstreamFixtures("gemini: @google/genai and Airwave read the same stream
         expect(sdk.calls[0]?.args).toMatchObject({ recipe: { name: "Lasagna" } });
       }
 
-      const req = geminiSpec.request(
-        create(GenerateRequestSchema, {
-          model: `gemini/${file}`,
-          messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }],
-        }),
-        file,
-        { baseUrl: replay.origin, apiKey: "test", headers: { "x-replay-fixture": file } },
+      const a = accumulate(
+        await airwaveEvents(geminiSpec, file, { baseUrl: replay.origin, apiKey: "test", headers: { "x-replay-fixture": file } }),
       );
-      const res = await fetch(req.url, { method: req.method ?? "POST", headers: req.headers, body: req.body });
-      expect(res.status).toBe(200);
-      const a = accumulate(await Array.fromAsync(geminiSpec.decode(res.body!, { baseUrl: replay.origin })));
       expect(a.terminals).toBe(1);
 
       if (sdk.error !== undefined) {
@@ -184,7 +167,7 @@ describeUpstreamFixtures("gemini: @google/genai and Airwave read the same stream
         expect(c.incomplete).toBe(false);
         expect(c.streamedArguments).toBe(c.arguments);
       }
-      expect(plain(a.usage)).toEqual(sdk.usage);
+      expect(plainUsage(a.usage)).toEqual(sdk.usage);
       if (sdk.finishRaw === undefined) {
         // A recording cut before any finishReason (vertex-escaped-quotes): the SDK just stops; Airwave says it was truncated.
         expect(a.failed).toMatchObject({ code: Code.Unavailable, reason: "UPSTREAM_TRUNCATED", retryable: true });

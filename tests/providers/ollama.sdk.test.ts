@@ -1,14 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { create } from "@bufbuild/protobuf";
-import { GenerateRequestSchema, Role } from "@airwave/proto";
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ollamaSpec } from "../../services/src/providers/ollama/ollama-spec.js";
 import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
-import { describeUpstreamFixtures, fixturesRoot } from "../../services/src/testing/upstream-fixtures.js";
+import { describeUpstreamFixtures } from "../../services/src/testing/upstream-fixtures.js";
 import { accumulate, Code, FinishReason } from "../support/accumulate.js";
+import { airwaveEvents, plainUsage, type ReplayServer, replayServers } from "../support/fixtures.js";
 import { startReplayServer } from "../support/replay-server.js";
 
 /**
@@ -82,25 +81,10 @@ async function readWithSdk(origin: string, file: string, api: "generate" | "chat
 }
 
 async function readWithAirwave(origin: string, file: string, options: Record<string, unknown>) {
-  const req = ollamaSpec.request(
-    create(GenerateRequestSchema, {
-      model: `ollama/${file}`,
-      messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }],
-    }),
-    file,
-    { baseUrl: origin, options },
-  );
-  expect(new URL(req.url).pathname).toBe(`/api/${String(options["api"] ?? "chat")}`);
-  const res = await fetch(req.url, { method: req.method ?? "POST", headers: req.headers, body: req.body });
-  expect(res.status).toBe(200);
-  const a = accumulate(await Array.fromAsync(ollamaSpec.decode(res.body!, { baseUrl: origin, options })));
+  const path = `/api/${String(options["api"] ?? "chat")}`;
+  const a = accumulate(await airwaveEvents(ollamaSpec, file, { baseUrl: origin, options }, { path }));
   expect(a.terminals).toBe(1);
   return a;
-}
-
-/** The counts of an accumulated usage, without protobuf-es's `$typeName`. */
-function plain(u: object | undefined): Record<string, number> | undefined {
-  return u && Object.fromEntries(Object.entries(u).filter(([k, v]) => k !== "$typeName" && typeof v === "number"));
 }
 
 /** Compares a completed Airwave stream with the SDK's reading. */
@@ -111,26 +95,23 @@ function expectSame(a: ReturnType<typeof accumulate>, sdk: SdkSide) {
   expect(a.reasoning).toBe(sdk.reasoning);
   expect(a.toolCalls.map((c) => ({ name: c.name, args: JSON.parse(c.arguments ?? "null") }))).toEqual(sdk.calls);
   for (const c of a.toolCalls) expect(c.streamedArguments).toBe(c.arguments);
-  expect(plain(a.usage)).toEqual(sdk.usage);
+  expect(plainUsage(a.usage)).toEqual(sdk.usage);
   expect(a.rawFinishReason).toBe(sdk.finishRaw);
   // Ollama's documented done_reason values, read independently of the mapper's table.
   const want = sdk.finishRaw === "length" ? FinishReason.LENGTH : sdk.calls.length > 0 ? FinishReason.TOOL_CALLS : FinishReason.STOP;
   expect(a.finishReason).toBe(want);
 }
 
-describeUpstreamFixtures("ollama: the ollama SDK and Airwave read the same /api/generate streams alike", ["ollama"], (fixtures) => {
-  const dir = join(fixturesRoot(), "upstream", "ollama");
-  let replay: Awaited<ReturnType<typeof startReplayServer>>;
+describeUpstreamFixtures("ollama: the ollama SDK and Airwave read the same /api/generate streams alike", ["ollama"], (fixtures, source) => {
+  const serverFor = replayServers(source.upstream);
+  let replay: ReplayServer;
   beforeAll(async () => {
-    replay = await startReplayServer(dir, { paceMs: 0 });
-  });
-  afterAll(async () => {
-    await replay.close();
+    replay = await serverFor("ollama");
   });
 
   const mine = fixtures.filter((f) => fixtureKind(f.name, f.bytes) === "ollama");
   it("finds the transcripts", () => {
-    expect(mine.length).toBeGreaterThanOrEqual(5);
+    expect(mine.length).toBeGreaterThanOrEqual(source.name === "shared" ? 5 : 4);
   });
 
   describe.each(mine.map((f) => [f.name] as const))("%s", (name) => {
@@ -141,7 +122,7 @@ describeUpstreamFixtures("ollama: the ollama SDK and Airwave read the same /api/
       expect(sdk.text.length).toBeGreaterThan(0);
       if (file.includes("thinking-field")) expect(sdk.reasoning.length).toBeGreaterThan(0);
       if (file.includes("think-tags")) expect(sdk.text.startsWith("<think>")).toBe(true);
-      expect(sdk.finishRaw).toBe("stop");
+      expect(sdk.finishRaw).toBe(file.endsWith("-length.ndjson") ? "length" : "stop");
 
       expectSame(await readWithAirwave(replay.origin, file, { api: "generate" }), sdk);
       if (file.includes("think-tags")) {

@@ -1,15 +1,13 @@
-import { join } from "node:path";
-import { GenerateRequestSchema, Role, type StreamEvent } from "@airwave/proto";
-import { create } from "@bufbuild/protobuf";
+import type { StreamEvent } from "@airwave/proto";
 import OpenAI from "openai";
-import { afterAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { codeForStatus } from "../../services/src/http-provider/code-for-status.js";
 import { mapOpenAIFinishReason } from "../../services/src/providers/openai-chat/map-openai-chat-finish-reason.js";
 import { openAIChatSpec } from "../../services/src/providers/openai-chat/openai-chat-spec.js";
 import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
-import { describeUpstreamFixtures, fixturesRoot, upstreamFixtureDirs } from "../../services/src/testing/upstream-fixtures.js";
+import { describeUpstreamFixtures } from "../../services/src/testing/upstream-fixtures.js";
 import { accumulate, FinishReason } from "../support/accumulate.js";
-import { startReplayServer } from "../support/replay-server.js";
+import { airwaveEvents, plainUsage, replayServers } from "../support/fixtures.js";
 
 /**
  * Differential test: every `openai-chat` transcript (the Chat Completions
@@ -130,23 +128,14 @@ function usageOf(u: Loose): Record<string, number> {
   return out;
 }
 
-async function readWithAirwave(baseUrl: string, file: string, options?: Record<string, unknown>): Promise<StreamEvent[]> {
-  const req = create(GenerateRequestSchema, {
-    model: `openai-chat/${file}`,
-    messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }],
-  });
-  const endpoint = { baseUrl, apiKey: "test", headers: { "x-replay-fixture": file }, options };
-  const r = openAIChatSpec.request(req, "model-from-header", endpoint);
-  const res = await fetch(r.url, { method: r.method ?? "POST", headers: r.headers, body: r.body });
-  expect(res.status).toBe(200);
-  if (!res.body) throw new Error("no body");
-  return Array.fromAsync(openAIChatSpec.decode(res.body, endpoint));
-}
-
-/** The counts of an accumulated usage, without protobuf-es's `$typeName`. */
-function plain(u: object | undefined): Record<string, unknown> | undefined {
-  return u && Object.fromEntries(Object.entries(u).filter(([k]) => k !== "$typeName"));
-}
+/** Airwave's reading; the upstream model is a placeholder, the `x-replay-fixture` header names the file. */
+const readWithAirwave = (baseUrl: string, file: string, options?: Record<string, unknown>): Promise<StreamEvent[]> =>
+  airwaveEvents(
+    openAIChatSpec,
+    file,
+    { baseUrl, apiKey: "test", headers: { "x-replay-fixture": file }, options },
+    { upstreamModel: "model-from-header" },
+  );
 
 function compare(sdk: Side, events: StreamEvent[]): void {
   const a = accumulate(events);
@@ -177,26 +166,15 @@ function compare(sdk: Side, events: StreamEvent[]): void {
   if (finish === FinishReason.STOP && zero.calls.size > 0) finish = FinishReason.TOOL_CALLS;
   if (finish === FinishReason.STOP && zero.refused) finish = FinishReason.CONTENT_FILTER;
   expect(a.finishReason).toBe(finish);
-  expect(plain(a.usage)).toEqual(sdk.usage);
+  expect(plainUsage(a.usage)).toEqual(sdk.usage);
 }
 
-describeUpstreamFixtures("openai-chat: official SDK vs Airwave on every transcript", upstreamFixtureDirs("openai-chat"), (all) => {
+describeUpstreamFixtures("openai-chat: official SDK vs Airwave on every transcript", "every", (all, source) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-chat");
-  const servers = new Map<string, Awaited<ReturnType<typeof startReplayServer>>>();
-  const serverFor = async (dir: string) => {
-    let s = servers.get(dir);
-    if (!s) {
-      s = await startReplayServer(join(fixturesRoot(), "upstream", dir), { paceMs: 0 });
-      servers.set(dir, s);
-    }
-    return s;
-  };
-  afterAll(async () => {
-    for (const s of servers.values()) await s.close();
-  });
+  const serverFor = replayServers(source.upstream);
 
   it("has the Chat Completions transcripts of every dialect folder", () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(40);
+    expect(fixtures.length).toBeGreaterThanOrEqual(source.name === "shared" ? 40 : 5);
   });
 
   it.each(fixtures.map((f) => [f.name]))("%s: same text, reasoning, tool calls, finish reason and usage", async (name) => {
@@ -211,9 +189,11 @@ describeUpstreamFixtures("openai-chat: official SDK vs Airwave on every transcri
   );
 
   it("finds the transcripts with <think> in their content", () => {
-    expect(thinking.map((f) => f.name)).toEqual(
-      expect.arrayContaining(["groq/think-tags-in-content.sse", "openai-compatible/fireworks-deepseek-r1-think-in-content.sse"]),
-    );
+    const want =
+      source.name === "shared"
+        ? ["groq/think-tags-in-content.sse", "openai-compatible/fireworks-deepseek-r1-think-in-content.sse"]
+        : ["tgi/chat-completions-think-tags.sse"];
+    expect(thinking.map((f) => f.name)).toEqual(expect.arrayContaining(want));
   });
 
   it.each(thinking.map((f) => [f.name]))("%s with thinkTags: reasoning + text are the SDK's content without the tags", async (name) => {

@@ -1,5 +1,4 @@
-import { create } from "@bufbuild/protobuf";
-import { FinishReason, GenerateRequestSchema, Role, type StreamEvent } from "@airwave/proto";
+import { FinishReason, type StreamEvent } from "@airwave/proto";
 import OpenAI from "openai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,8 +6,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAIResponsesSpec } from "../../services/src/providers/openai-responses/openai-responses-spec.js";
 import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
-import { describeUpstreamFixtures, fixturesRoot, upstreamFixtureDirs } from "../../services/src/testing/upstream-fixtures.js";
+import { describeUpstreamFixtures } from "../../services/src/testing/upstream-fixtures.js";
 import { accumulate, type Accumulated, Code } from "../support/accumulate.js";
+import { airwaveEvents, replayServers } from "../support/fixtures.js";
 import { startReplayServer } from "../support/replay-server.js";
 
 /**
@@ -143,14 +143,7 @@ async function readWithSdkEvents(baseURL: string, model: string): Promise<SdkRes
 }
 
 async function readWithAirwave(baseUrl: string, model: string): Promise<{ events: StreamEvent[]; acc: Accumulated }> {
-  const req = create(GenerateRequestSchema, {
-    model: `openai-responses/${model}`,
-    messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }],
-  });
-  const up = openAIResponsesSpec.request(req, model, { baseUrl, apiKey: "test-key" });
-  const res = await fetch(up.url, { method: up.method ?? "POST", headers: up.headers, body: up.body });
-  expect(res.status).toBe(200);
-  const events = await Array.fromAsync(openAIResponsesSpec.decode(res.body!, { baseUrl }));
+  const events = await airwaveEvents(openAIResponsesSpec, model, { baseUrl, apiKey: "test-key" });
   return { events, acc: accumulate(events) };
 }
 
@@ -170,27 +163,20 @@ function pick(item: Item, fields: string[]): Item {
   return Object.fromEntries(fields.filter((f) => item[f] !== undefined).map((f) => [f, item[f]]));
 }
 
-describeUpstreamFixtures("openai-responses against the official openai SDK", upstreamFixtureDirs("openai-responses"), (all) => {
+describeUpstreamFixtures("openai-responses against the official openai SDK", "every", (all, source) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-responses");
   const dirs = [...new Set(fixtures.map((f) => f.name.split("/")[0]!))];
-  const servers = new Map<string, Awaited<ReturnType<typeof startReplayServer>>>();
+  const serverFor = replayServers(source.upstream);
 
-  beforeAll(async () => {
-    for (const d of dirs) servers.set(d, await startReplayServer(`${fixturesRoot()}/upstream/${d}`, { paceMs: 0 }));
-  });
-  afterAll(async () => {
-    for (const s of servers.values()) await s.close();
-  });
-
-  it("has Responses fixtures in more than one folder", () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(17);
-    expect(dirs.length).toBeGreaterThan(1);
+  it("has Responses fixtures (the shared recordings: in more than one folder)", () => {
+    expect(fixtures.length).toBeGreaterThanOrEqual(source.name === "shared" ? 17 : 4);
+    expect(dirs.length).toBeGreaterThan(source.name === "shared" ? 1 : 0);
   });
 
   describe.each(fixtures.map((f) => [f.name] as const))("%s", (name) => {
     it("accumulates to what the SDK reads", async () => {
       const [dir, file] = name.split("/") as [string, string];
-      const server = servers.get(dir)!;
+      const server = await serverFor(dir);
       const airwave = await readWithAirwave(server.url, file);
       const a = airwave.acc;
       expect(a.terminals).toBe(1);

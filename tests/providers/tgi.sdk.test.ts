@@ -1,13 +1,10 @@
-import { join } from "node:path";
-import { create } from "@bufbuild/protobuf";
-import { GenerateRequestSchema, Role } from "@airwave/proto";
 import { InferenceClient } from "@huggingface/inference";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { tgiSpec } from "../../services/src/providers/tgi/tgi-spec.js";
 import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
-import { describeUpstreamFixtures, fixturesRoot } from "../../services/src/testing/upstream-fixtures.js";
+import { describeUpstreamFixtures } from "../../services/src/testing/upstream-fixtures.js";
 import { accumulate, Code, FinishReason } from "../support/accumulate.js";
-import { startReplayServer } from "../support/replay-server.js";
+import { airwaveEvents, plainUsage, type ReplayServer, replayServers } from "../support/fixtures.js";
 
 /**
  * Differential test: every TGI `/generate_stream` transcript is read by the
@@ -58,11 +55,6 @@ async function readWithSdk(origin: string, file: string): Promise<SdkSide> {
   return out;
 }
 
-/** The counts of an accumulated usage, without protobuf-es's `$typeName`. */
-function plain(u: object | undefined): Record<string, number> | undefined {
-  return u && Object.fromEntries(Object.entries(u).filter(([k, v]) => k !== "$typeName" && typeof v === "number"));
-}
-
 /** The FinishReason TGI's documented finish reasons stand for (read independently of the mapper's table). */
 const finishTable: Record<string, FinishReason> = {
   eos_token: FinishReason.STOP,
@@ -70,19 +62,16 @@ const finishTable: Record<string, FinishReason> = {
   length: FinishReason.LENGTH,
 };
 
-describeUpstreamFixtures("tgi: @huggingface/inference and Airwave read the same streams alike", ["tgi"], (fixtures) => {
-  const dir = join(fixturesRoot(), "upstream", "tgi");
-  let replay: Awaited<ReturnType<typeof startReplayServer>>;
+describeUpstreamFixtures("tgi: @huggingface/inference and Airwave read the same streams alike", ["tgi"], (fixtures, source) => {
+  const serverFor = replayServers(source.upstream);
+  let replay: ReplayServer;
   beforeAll(async () => {
-    replay = await startReplayServer(dir, { paceMs: 0 });
-  });
-  afterAll(async () => {
-    await replay.close();
+    replay = await serverFor("tgi");
   });
 
   const mine = fixtures.filter((f) => fixtureKind(f.name, f.bytes) === "tgi");
   it("finds the transcripts", () => {
-    expect(mine.length).toBeGreaterThanOrEqual(5);
+    expect(mine.length).toBeGreaterThanOrEqual(source.name === "shared" ? 5 : 4);
   });
 
   describe.each(mine.map((f) => [f.name] as const))("%s", (name) => {
@@ -97,18 +86,8 @@ describeUpstreamFixtures("tgi: @huggingface/inference and Airwave read the same 
       }
       if (file.includes("details")) expect(sdk.finishRaw).toBe("length");
 
-      const req = tgiSpec.request(
-        create(GenerateRequestSchema, {
-          model: `tgi/${file}`,
-          messages: [{ role: Role.USER, parts: [{ part: { case: "text", value: "hi" } }] }],
-        }),
-        file,
-        { baseUrl: replay.origin, headers: { "x-replay-fixture": file } },
-      );
-      expect(new URL(req.url).pathname).toBe("/generate_stream");
-      const res = await fetch(req.url, { method: req.method ?? "POST", headers: req.headers, body: req.body });
-      expect(res.status).toBe(200);
-      const a = accumulate(await Array.fromAsync(tgiSpec.decode(res.body!, { baseUrl: replay.origin })));
+      const endpoint = { baseUrl: replay.origin, headers: { "x-replay-fixture": file } };
+      const a = accumulate(await airwaveEvents(tgiSpec, file, endpoint, { path: "/generate_stream" }));
       expect(a.terminals).toBe(1);
       expect(a.reasoning).toBe("");
       expect(a.toolCalls).toEqual([]);
@@ -122,7 +101,7 @@ describeUpstreamFixtures("tgi: @huggingface/inference and Airwave read the same 
       }
       expect(a.failed).toBeUndefined();
       expect(a.text).toBe(sdk.text);
-      expect(plain(a.usage)).toEqual(sdk.usage);
+      expect(plainUsage(a.usage)).toEqual(sdk.usage);
       // Without details (recordings made without `details: true`) there is no finish reason: raw "" and UNSPECIFIED.
       expect(a.rawFinishReason).toBe(sdk.finishRaw ?? "");
       expect(a.finishReason).toBe(sdk.finishRaw === undefined ? FinishReason.UNSPECIFIED : finishTable[sdk.finishRaw]);

@@ -1,4 +1,4 @@
-import { isTerminal, type StreamEvent } from "@airwave/proto";
+import type { StreamEvent } from "@airwave/proto";
 import { decodeAnthropicStream } from "../providers/anthropic/decode-anthropic-stream.js";
 
 /**
@@ -6,6 +6,9 @@ import { decodeAnthropicStream } from "../providers/anthropic/decode-anthropic-s
  * surface): feeding bodies to the decoder and writing SSE events the way
  * Anthropic frames them. @private
  */
+
+// The generic readers, for the anthropic tests that import them from here.
+export { ofKind, reasoningOf, terminalOf, textOf } from "./stream-events.js";
 
 /** Feeds `bytes` to {@link decodeAnthropicStream} in pieces cut at `cuts` (sorted byte offsets) and collects the events. */
 export async function decodeCut(bytes: Uint8Array, cuts: readonly number[]): Promise<StreamEvent[]> {
@@ -45,32 +48,6 @@ export function decodeText(text: string): Promise<StreamEvent[]> {
 /** One SSE event as Anthropic sends it: `event: <data.type>` then the JSON data. */
 export function sse(...events: object[]): string {
   return events.map((d) => `event: ${String((d as { type?: unknown }).type)}\ndata: ${JSON.stringify(d)}\n\n`).join("");
-}
-
-/** The terminal event of `evs`, after checking there is exactly one and it is last. */
-export function terminalOf(evs: readonly StreamEvent[]): StreamEvent["event"] {
-  const terminals = evs.filter(isTerminal);
-  if (terminals.length !== 1) throw new Error(`expected exactly one terminal event, got ${terminals.length}`);
-  const last = evs.at(-1);
-  if (!last || !isTerminal(last)) throw new Error("the terminal event is not last");
-  return last.event;
-}
-
-/** The concatenated text deltas. */
-export const textOf = (evs: readonly StreamEvent[]) => evs.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join("");
-
-/** The concatenated reasoning deltas. */
-export const reasoningOf = (evs: readonly StreamEvent[]) =>
-  evs.map((e) => (e.event.case === "reasoningDelta" ? e.event.value.text : "")).join("");
-
-/** The value of an event of kind `K`. */
-type ValueOf<K extends NonNullable<StreamEvent["event"]["case"]>> = Extract<StreamEvent["event"], { case: K }>["value"];
-
-/** The events of one kind, with their values. */
-export function ofKind<K extends NonNullable<StreamEvent["event"]["case"]>>(evs: readonly StreamEvent[], kind: K): ValueOf<K>[] {
-  const out: ValueOf<K>[] = [];
-  for (const e of evs) if (e.event.case === kind) out.push(e.event.value as ValueOf<K>);
-  return out;
 }
 
 /** The `message_start` event of Anthropic's documentation example. */

@@ -1,5 +1,3 @@
-import { type StreamEvent, StreamEventSchema } from "@airwave/proto";
-import { toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import {
@@ -12,14 +10,11 @@ import {
   messageDelta,
   messageStart,
   messageStop,
-  ofKind,
   sse,
-  terminalOf,
 } from "../../testing/anthropic-sse.js";
 import { fixtureKind } from "../../testing/fixture-kind.js";
-import { describeUpstreamFixtures, upstreamFixtureDirs } from "../../testing/upstream-fixtures.js";
-
-const binary = (evs: StreamEvent[]) => evs.map((e) => Buffer.from(toBinary(StreamEventSchema, e)).toString("base64"));
+import { binary, ofKind, terminalOf } from "../../testing/stream-events.js";
+import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
 
 /** Lines a broken or hostile upstream might interleave: comments, stray fields, junk data, unknown events. */
 const garbageLine = fc.oneof(
@@ -33,7 +28,7 @@ const garbageLine = fc.oneof(
   ),
 );
 
-describeUpstreamFixtures("anthropic decoding, properties over the recorded transcripts", upstreamFixtureDirs("anthropic"), (all) => {
+describeUpstreamFixtures("anthropic decoding, properties", "every", (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "anthropic");
 
   it("gives the same events however the body is split", async () => {

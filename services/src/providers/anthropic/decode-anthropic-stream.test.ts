@@ -1,10 +1,10 @@
-import { FinishReason, type StreamEvent, StreamEventSchema, toProtoCode } from "@airwave/proto";
-import { toBinary } from "@bufbuild/protobuf";
+import { FinishReason, type StreamEvent, toProtoCode } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { decodeChunked, ofKind, reasoningOf, terminalOf, textOf } from "../../testing/anthropic-sse.js";
+import { decodeChunked } from "../../testing/anthropic-sse.js";
 import { fixtureKind } from "../../testing/fixture-kind.js";
-import { describeUpstreamFixtures, upstreamFixtureDirs } from "../../testing/upstream-fixtures.js";
+import { binary, ofKind, reasoningOf, terminalOf, textOf } from "../../testing/stream-events.js";
+import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
 
 /**
  * What a transcript says, read from its SSE data lines independently of the
@@ -60,13 +60,11 @@ function expectations(bytes: Uint8Array) {
   return out;
 }
 
-const binary = (evs: StreamEvent[]) => evs.map((e) => Buffer.from(toBinary(StreamEventSchema, e)).toString("base64"));
-
-describeUpstreamFixtures("anthropic: every recorded transcript", upstreamFixtureDirs("anthropic"), (all) => {
+describeUpstreamFixtures("anthropic: every transcript", "every", (all, source) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "anthropic");
 
   it("has the anthropic transcripts", () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(15);
+    expect(fixtures.length).toBeGreaterThanOrEqual(source.name === "shared" ? 15 : 4);
   });
 
   describe.each(fixtures.map((f) => [f.name, f] as const))("%s", (_name, f) => {
@@ -148,97 +146,146 @@ describeUpstreamFixtures("anthropic: every recorded transcript", upstreamFixture
     return t.value;
   };
 
-  it("client-tool-use-input-json-delta: the empty first fragment gives no delta; get_weather completes with its parsed input; TOOL_CALLS", async () => {
-    const evs = await byName("client-tool-use-input-json-delta.sse");
-    const deltas = ofKind(evs, "toolCallDelta").map((d) => d.argumentsDelta);
-    expect(deltas).toEqual(['{"locati', 'on": "P', "ar", 'is"}']);
-    const [call] = ofKind(evs, "toolCallCompleted");
-    expect(call?.name).toBe("get_weather");
-    expect(JSON.parse(call?.argumentsJson ?? "")).toEqual({ location: "Paris" });
-    expect(call?.providerExecuted).toBe(false);
-    expect(completed(evs).finishReason).toBe(FinishReason.TOOL_CALLS);
-    // message_delta reported only output_tokens: input comes from message_start; no thinking count → reasoning unset.
-    expect(completed(evs).usage).toMatchObject({ inputTokens: 377, outputTokens: 65 });
-    expect(completed(evs).usage?.reasoningTokens).toBeUndefined();
-  });
+  if (source.name === "project") {
+    it("text-end-turn: the documentation's basic stream, ping ignored; STOP with message_start's input and message_delta's output", async () => {
+      const evs = await byName("text-end-turn.sse");
+      expect(textOf(evs)).toBe("Hello! How can I help you today?");
+      expect(completed(evs)).toMatchObject({
+        finishReason: FinishReason.STOP,
+        rawFinishReason: "end_turn",
+        usage: { inputTokens: 12, outputTokens: 12 },
+      });
+    });
 
-  it("tool-input-long-nested-json: the nested input split at arbitrary points parses whole", async () => {
-    const [call] = ofKind(await byName("tool-input-long-nested-json.sse"), "toolCallCompleted");
-    const input = JSON.parse(call?.argumentsJson ?? "");
-    expect(input.website_path).toBe("/home/user/pace-landing");
-    expect(input.tasks[0].passes).toBe(false);
-    expect(input.tasks[0].description).toContain('\\"What should I do next after this run?\\"'.replaceAll("\\", ""));
-  });
+    it("tool-use-input-json-delta: text then get_weather; the empty first fragment gives no delta; TOOL_CALLS", async () => {
+      const evs = await byName("tool-use-input-json-delta.sse");
+      expect(textOf(evs)).toBe("Okay, let's check the weather for San Francisco, CA:");
+      expect(ofKind(evs, "toolCallDelta").map((d) => d.argumentsDelta)).toEqual([
+        '{"location": ',
+        '"San Fra',
+        'ncisco, CA"',
+        ', "unit": "fah',
+        'renheit"}',
+      ]);
+      const [call, ...more] = ofKind(evs, "toolCallCompleted");
+      expect(more).toHaveLength(0);
+      expect([call?.callId, call?.name, call?.providerExecuted]).toEqual(["toolu_01T1x1fJ34qAmk2tNTrN7Up6", "get_weather", false]);
+      expect(JSON.parse(call?.argumentsJson ?? "")).toEqual({ location: "San Francisco, CA", unit: "fahrenheit" });
+      expect(completed(evs)).toMatchObject({ finishReason: FinishReason.TOOL_CALLS, usage: { inputTokens: 472, outputTokens: 89 } });
+    });
 
-  it("thinking-delta-signature-delta: reasoning in block 0 with its signature, text in block 1, STOP", async () => {
-    const evs = await byName("thinking-delta-signature-delta.sse");
-    expect(new Set(ofKind(evs, "reasoningDelta").map((r) => r.blockIndex))).toEqual(new Set([0]));
-    expect(new Set(ofKind(evs, "textDelta").map((r) => r.blockIndex))).toEqual(new Set([1]));
-    expect(reasoningOf(evs)).toMatch(/^This is a straightforward question about pedestrian safety/);
-    expect(ofKind(evs, "reasoningDelta").at(-1)?.signature).toMatch(/^EvMCCkYICxgCKkCHP2cS/);
-    expect(completed(evs).finishReason).toBe(FinishReason.STOP);
-  });
+    it("extended-thinking-signature: reasoning in block 0 ending with its signature, the answer in block 1, STOP", async () => {
+      const evs = await byName("extended-thinking-signature.sse");
+      expect(new Set(ofKind(evs, "reasoningDelta").map((r) => r.blockIndex))).toEqual(new Set([0]));
+      expect(new Set(ofKind(evs, "textDelta").map((r) => r.blockIndex))).toEqual(new Set([1]));
+      expect(reasoningOf(evs)).toMatch(/^I need to find the GCD[\s\S]*So the GCD is 21\.$/);
+      expect(ofKind(evs, "reasoningDelta").at(-1)?.signature).toMatch(/^EqQBCgIYAhIM/);
+      expect(completed(evs).finishReason).toBe(FinishReason.STOP);
+    });
 
-  it("stop-reason-pause-turn: STOP with the raw pause_turn kept; the last search paused without result still completes", async () => {
-    const evs = await byName("stop-reason-pause-turn.sse");
-    const done = completed(evs);
-    expect([done.finishReason, done.rawFinishReason]).toEqual([FinishReason.STOP, "pause_turn"]);
-    const calls = ofKind(evs, "toolCallStarted");
-    expect(calls.every((c) => c.providerExecuted && c.name === "web_search")).toBe(true);
-    expect(ofKind(evs, "toolResult")).toHaveLength(calls.length - 1);
-    expect(ofKind(evs, "toolCallCompleted").map((c) => c.callId)).toEqual(calls.map((c) => c.callId));
-    expect(done.usage?.reasoningTokens).toBe(261);
-  });
+    it("max-tokens-cache-usage: LENGTH; cache reads and writes count in the input and on their own", async () => {
+      const done = completed(await byName("max-tokens-cache-usage.sse"));
+      expect([done.finishReason, done.rawFinishReason]).toEqual([FinishReason.LENGTH, "max_tokens"]);
+      expect(done.usage).toMatchObject({
+        inputTokens: 21 + 1310 + 2048,
+        cachedInputTokens: 2048,
+        cacheWriteInputTokens: 1310,
+        outputTokens: 32,
+      });
+    });
+  } else {
+    it("client-tool-use-input-json-delta: the empty first fragment gives no delta; get_weather completes with its parsed input; TOOL_CALLS", async () => {
+      const evs = await byName("client-tool-use-input-json-delta.sse");
+      const deltas = ofKind(evs, "toolCallDelta").map((d) => d.argumentsDelta);
+      expect(deltas).toEqual(['{"locati', 'on": "P', "ar", 'is"}']);
+      const [call] = ofKind(evs, "toolCallCompleted");
+      expect(call?.name).toBe("get_weather");
+      expect(JSON.parse(call?.argumentsJson ?? "")).toEqual({ location: "Paris" });
+      expect(call?.providerExecuted).toBe(false);
+      expect(completed(evs).finishReason).toBe(FinishReason.TOOL_CALLS);
+      // message_delta reported only output_tokens: input comes from message_start; no thinking count → reasoning unset.
+      expect(completed(evs).usage).toMatchObject({ inputTokens: 377, outputTokens: 65 });
+      expect(completed(evs).usage?.reasoningTokens).toBeUndefined();
+    });
 
-  it("refusal-after-thinking and refusal-during-tool-use: CONTENT_FILTER with stop_details kept", async () => {
-    for (const file of ["refusal-after-thinking.sse", "refusal-during-tool-use.sse"]) {
-      const evs = await byName(file);
-      const t = evs.at(-1);
+    it("tool-input-long-nested-json: the nested input split at arbitrary points parses whole", async () => {
+      const [call] = ofKind(await byName("tool-input-long-nested-json.sse"), "toolCallCompleted");
+      const input = JSON.parse(call?.argumentsJson ?? "");
+      expect(input.website_path).toBe("/home/user/pace-landing");
+      expect(input.tasks[0].passes).toBe(false);
+      expect(input.tasks[0].description).toContain('\\"What should I do next after this run?\\"'.replaceAll("\\", ""));
+    });
+
+    it("thinking-delta-signature-delta: reasoning in block 0 with its signature, text in block 1, STOP", async () => {
+      const evs = await byName("thinking-delta-signature-delta.sse");
+      expect(new Set(ofKind(evs, "reasoningDelta").map((r) => r.blockIndex))).toEqual(new Set([0]));
+      expect(new Set(ofKind(evs, "textDelta").map((r) => r.blockIndex))).toEqual(new Set([1]));
+      expect(reasoningOf(evs)).toMatch(/^This is a straightforward question about pedestrian safety/);
+      expect(ofKind(evs, "reasoningDelta").at(-1)?.signature).toMatch(/^EvMCCkYICxgCKkCHP2cS/);
+      expect(completed(evs).finishReason).toBe(FinishReason.STOP);
+    });
+
+    it("stop-reason-pause-turn: STOP with the raw pause_turn kept; the last search paused without result still completes", async () => {
+      const evs = await byName("stop-reason-pause-turn.sse");
       const done = completed(evs);
-      expect([done.finishReason, done.rawFinishReason]).toEqual([FinishReason.CONTENT_FILTER, "refusal"]);
-      expect(t?.providerMetadata?.["stop_details"]).toMatchObject({ type: "refusal", fallback_credit_token: "tok_synthetic_fixture_a" });
-    }
-  });
+      expect([done.finishReason, done.rawFinishReason]).toEqual([FinishReason.STOP, "pause_turn"]);
+      const calls = ofKind(evs, "toolCallStarted");
+      expect(calls.every((c) => c.providerExecuted && c.name === "web_search")).toBe(true);
+      expect(ofKind(evs, "toolResult")).toHaveLength(calls.length - 1);
+      expect(ofKind(evs, "toolCallCompleted").map((c) => c.callId)).toEqual(calls.map((c) => c.callId));
+      expect(done.usage?.reasoningTokens).toBe(261);
+    });
 
-  it("cache-read-usage-max-tokens: LENGTH; cache reads count in the input and as cached", async () => {
-    const done = completed(await byName("cache-read-usage-max-tokens.sse"));
-    expect(done.finishReason).toBe(FinishReason.LENGTH);
-    expect(done.usage).toMatchObject({ inputTokens: 3 + 18639, cachedInputTokens: 18639, cacheWriteInputTokens: 0, outputTokens: 1 });
-  });
+    it("refusal-after-thinking and refusal-during-tool-use: CONTENT_FILTER with stop_details kept", async () => {
+      for (const file of ["refusal-after-thinking.sse", "refusal-during-tool-use.sse"]) {
+        const evs = await byName(file);
+        const t = evs.at(-1);
+        const done = completed(evs);
+        expect([done.finishReason, done.rawFinishReason]).toEqual([FinishReason.CONTENT_FILTER, "refusal"]);
+        expect(t?.providerMetadata?.["stop_details"]).toMatchObject({ type: "refusal", fallback_credit_token: "tok_synthetic_fixture_a" });
+      }
+    });
 
-  it("compaction-block-cache-usage: the compaction block is kept in metadata with its delta; usage from message_delta wins", async () => {
-    const evs = await byName("compaction-block-cache-usage.sse");
-    const kept = evs.find((e) => e.providerMetadata?.["content_block"] !== undefined);
-    expect(kept?.event.case).toBe("textDelta");
-    expect(kept?.providerMetadata?.["content_block"]).toEqual({ type: "compaction", content: null });
-    const deltas = kept?.providerMetadata?.["deltas"];
-    expect(Array.isArray(deltas) && deltas[0]).toMatchObject({ type: "compaction_delta" });
-    expect(textOf(evs)).toBe("Hello! 👋");
-    expect(completed(evs).usage).toMatchObject({ inputTokens: 181, cachedInputTokens: 0, outputTokens: 8 });
-  });
+    it("cache-read-usage-max-tokens: LENGTH; cache reads count in the input and as cached", async () => {
+      const done = completed(await byName("cache-read-usage-max-tokens.sse"));
+      expect(done.finishReason).toBe(FinishReason.LENGTH);
+      expect(done.usage).toMatchObject({ inputTokens: 3 + 18639, cachedInputTokens: 18639, cacheWriteInputTokens: 0, outputTokens: 1 });
+    });
 
-  it("mcp-tool-use-and-result: provider-executed MCP call with its server_name, and its result", async () => {
-    const evs = await byName("mcp-tool-use-and-result.sse");
-    const evStarted = evs.find((e) => e.event.case === "toolCallStarted");
-    expect(evStarted?.providerMetadata?.["server_name"]).toBe("deepwiki");
-    const [r] = ofKind(evs, "toolResult");
-    expect([r?.name, r?.isError]).toEqual(["ask_question", false]);
-  });
+    it("compaction-block-cache-usage: the compaction block is kept in metadata with its delta; usage from message_delta wins", async () => {
+      const evs = await byName("compaction-block-cache-usage.sse");
+      const kept = evs.find((e) => e.providerMetadata?.["content_block"] !== undefined);
+      expect(kept?.event.case).toBe("textDelta");
+      expect(kept?.providerMetadata?.["content_block"]).toEqual({ type: "compaction", content: null });
+      const deltas = kept?.providerMetadata?.["deltas"];
+      expect(Array.isArray(deltas) && deltas[0]).toMatchObject({ type: "compaction_delta" });
+      expect(textOf(evs)).toBe("Hello! 👋");
+      expect(completed(evs).usage).toMatchObject({ inputTokens: 181, cachedInputTokens: 0, outputTokens: 8 });
+    });
 
-  it("server-tool-code-execution: bash_code_execution result content as JSON", async () => {
-    const [r] = ofKind(await byName("server-tool-code-execution.sse"), "toolResult");
-    expect(r?.name).toBe("bash_code_execution");
-    expect(JSON.parse(r?.result ?? "")).toMatchObject({ type: "bash_code_execution_result", return_code: 0 });
-  });
+    it("mcp-tool-use-and-result: provider-executed MCP call with its server_name, and its result", async () => {
+      const evs = await byName("mcp-tool-use-and-result.sse");
+      const evStarted = evs.find((e) => e.event.case === "toolCallStarted");
+      expect(evStarted?.providerMetadata?.["server_name"]).toBe("deepwiki");
+      const [r] = ofKind(evs, "toolResult");
+      expect([r?.name, r?.isError]).toEqual(["ask_question", false]);
+    });
 
-  it("tool-search-then-client-tool-use: a server tool search then a separate client call, TOOL_CALLS", async () => {
-    const evs = await byName("tool-search-then-client-tool-use.sse");
-    expect(ofKind(evs, "toolCallStarted").map((c) => [c.name, c.index, c.providerExecuted])).toEqual([
-      ["tool_search_tool_bm25", 0, true],
-      ["get_exchange_rate", 1, false],
-    ]);
-    expect(completed(evs).finishReason).toBe(FinishReason.TOOL_CALLS);
-  });
+    it("server-tool-code-execution: bash_code_execution result content as JSON", async () => {
+      const [r] = ofKind(await byName("server-tool-code-execution.sse"), "toolResult");
+      expect(r?.name).toBe("bash_code_execution");
+      expect(JSON.parse(r?.result ?? "")).toMatchObject({ type: "bash_code_execution_result", return_code: 0 });
+    });
+
+    it("tool-search-then-client-tool-use: a server tool search then a separate client call, TOOL_CALLS", async () => {
+      const evs = await byName("tool-search-then-client-tool-use.sse");
+      expect(ofKind(evs, "toolCallStarted").map((c) => [c.name, c.index, c.providerExecuted])).toEqual([
+        ["tool_search_tool_bm25", 0, true],
+        ["get_exchange_rate", 1, false],
+      ]);
+      expect(completed(evs).finishReason).toBe(FinishReason.TOOL_CALLS);
+    });
+  }
 
   it("a transcript cut before message_stop fails UNAVAILABLE UPSTREAM_TRUNCATED with the usage so far", async () => {
     for (const f of fixtures) {

@@ -1,24 +1,10 @@
-import { FinishReason, isTerminal, type StreamEvent, StreamEventSchema, toProtoCode } from "@airwave/proto";
-import { toBinary } from "@bufbuild/protobuf";
+import { FinishReason, isTerminal, type StreamEvent, toProtoCode } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { fixtureKind } from "../../testing/fixture-kind.js";
+import { binary, eventsOfKind as of } from "../../testing/stream-events.js";
 import { describeUpstreamFixtures, type UpstreamFixture } from "../../testing/upstream-fixtures.js";
 import { openAIChatSpec } from "./openai-chat-spec.js";
-
-const dirs = [
-  "openai-chat",
-  "openai-compatible",
-  "groq",
-  "mistral",
-  "deepseek",
-  "vllm",
-  "tgi",
-  "openai-responses",
-  "anthropic",
-  "gemini",
-  "ollama",
-];
 
 /**
  * Bodies up to this size are fed 1 byte at a time whole; larger ones (up to
@@ -50,9 +36,6 @@ async function decode(bytes: Uint8Array, size: number, options?: Record<string, 
   return Array.fromAsync(openAIChatSpec.decode(body, { baseUrl: "http://x", options }));
 }
 
-const binary = (evs: StreamEvent[]) => evs.map((e) => Buffer.from(toBinary(StreamEventSchema, e)).toString("base64"));
-const of = <K extends NonNullable<StreamEvent["event"]["case"]>>(evs: StreamEvent[], k: K) =>
-  evs.flatMap((e) => (e.event.case === k ? [e as StreamEvent & { event: Extract<StreamEvent["event"], { case: K }> }] : []));
 const textOf = (evs: StreamEvent[], choice = 0) =>
   of(evs, "textDelta")
     .filter((e) => e.choiceIndex === choice)
@@ -124,7 +107,7 @@ const finishTable: Record<string, FinishReason> = {
   tool_calls: FinishReason.TOOL_CALLS,
 };
 
-describeUpstreamFixtures("openai-chat spec over every recorded Chat Completions stream", dirs, (all) => {
+describeUpstreamFixtures("openai-chat spec over every Chat Completions stream", "every", (all, source) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-chat");
   const byName = (name: string): UpstreamFixture => {
     const f = fixtures.find((x) => x.name === name);
@@ -133,10 +116,12 @@ describeUpstreamFixtures("openai-chat spec over every recorded Chat Completions 
   };
 
   it("finds the Chat Completions transcripts of every dialect folder", () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(40);
-    for (const d of ["openai-chat/", "openai-compatible/", "groq/", "mistral/", "deepseek/", "vllm/", "tgi/chat-"]) {
-      expect(fixtures.some((f) => f.name.startsWith(d))).toBe(true);
-    }
+    expect(fixtures.length).toBeGreaterThanOrEqual(source.name === "shared" ? 40 : 6);
+    const folders =
+      source.name === "shared"
+        ? ["openai-chat/", "openai-compatible/", "groq/", "mistral/", "deepseek/", "vllm/", "tgi/chat-"]
+        : ["openai-chat/", "tgi/chat-"];
+    for (const d of folders) expect(fixtures.some((f) => f.name.startsWith(d))).toBe(true);
     expect(fixtures.some((f) => f.name.includes("responses-api"))).toBe(false);
   });
 
@@ -195,6 +180,70 @@ describeUpstreamFixtures("openai-chat spec over every recorded Chat Completions 
       expect(JSON.stringify(evs.map((e) => e.providerMetadata ?? {}))).not.toContain("obfuscation");
     });
   });
+
+  const thinkTagged = (names: readonly string[]) =>
+    it.each(names)("%s: with thinkTags the <think> block is reasoning, chunking-independent, and the tags are gone", async (name) => {
+      const f = byName(name);
+      const content = textOf(await decode(f.bytes, 0));
+      const m = /^([\s\S]*?)<think>([\s\S]*?)<\/think>([\s\S]*)$/.exec(content);
+      expect(m).not.toBeNull();
+      const runs = await Promise.all([0, 1, 7, 64].map((n) => decode(f.bytes, n, { thinkTags: true })));
+      for (const r of runs.slice(1)) expect(binary(r)).toEqual(binary(runs[0]!));
+      expect(reasoningOf(runs[0]!)).toBe(m![2]);
+      expect(textOf(runs[0]!)).toBe(m![1]! + m![3]!);
+    });
+
+  if (source.name === "project") {
+    describe("the project's transcripts", () => {
+      it("text-with-usage-chunk: the text, STOP, usage from the choices-less last chunk, obfuscation dropped", async () => {
+        const evs = await decode(byName("openai-chat/text-with-usage-chunk.sse").bytes, 0);
+        expect(textOf(evs)).toBe("The Eiffel Tower is about 330 metres tall.");
+        expect(evs.at(-1)!.event).toMatchObject({
+          case: "completed",
+          value: { finishReason: FinishReason.STOP, rawFinishReason: "stop", usage: { inputTokens: 14, outputTokens: 9 } },
+        });
+      });
+
+      it("tool-call-get-weather: one call with its id, name and arguments, TOOL_CALLS", async () => {
+        const evs = await decode(byName("openai-chat/tool-call-get-weather.sse").bytes, 0);
+        const done = of(evs, "toolCallCompleted").map((e) => e.event.value);
+        expect(done.map((d) => [d.callId, d.name])).toEqual([["call_Yc4JfQ8s2LwN7tV0bKx1mR3e", "get_weather"]]);
+        expect(JSON.parse(done[0]!.argumentsJson)).toEqual({ location: "Paris, France", unit: "celsius" });
+        expect(evs.at(-1)!.event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
+      });
+
+      it("parallel-tool-calls-weather-time: two separate calls whose arguments parse to their own values", async () => {
+        const evs = await decode(byName("openai-chat/parallel-tool-calls-weather-time.sse").bytes, 0);
+        const done = of(evs, "toolCallCompleted").map((e) => e.event.value);
+        expect(done.map((d) => [d.name, JSON.parse(d.argumentsJson)])).toEqual([
+          ["get_weather", { location: "Tokyo" }],
+          ["get_local_time", { timezone: "Asia/Tokyo" }],
+        ]);
+        expect(done[0]!.callId).not.toBe(done[1]!.callId);
+        expect(of(evs, "toolCallStarted").map((e) => e.event.value.index)).toEqual([0, 1]);
+      });
+
+      it("reasoning-tokens-finish-length: LENGTH, with the hidden reasoning counted", async () => {
+        const evs = await decode(byName("openai-chat/reasoning-tokens-finish-length.sse").bytes, 0);
+        expect(evs.at(-1)!.event).toMatchObject({
+          case: "completed",
+          value: { finishReason: FinishReason.LENGTH, rawFinishReason: "length", usage: { outputTokens: 200, reasoningTokens: 192 } },
+        });
+      });
+
+      it("error-server-error-mid-stream: the error chunk ends the stream UNAVAILABLE (retryable) after the text", async () => {
+        const evs = await decode(byName("openai-chat/error-server-error-mid-stream.sse").bytes, 0);
+        expect(textOf(evs)).toBe("Sure, here");
+        expect(evs.at(-1)!.event).toMatchObject({
+          case: "failed",
+          value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR", retryable: true },
+        });
+      });
+
+      thinkTagged(["tgi/chat-completions-think-tags.sse"]);
+    });
+    return;
+  }
 
   describe("notable transcripts", () => {
     it("multiple-choices-n3: three choices, each tagged, each finished; the others' reasons in the terminal's metadata", async () => {
@@ -310,18 +359,6 @@ describeUpstreamFixtures("openai-chat spec over every recorded Chat Completions 
       expect(of(evs, "textDelta")[0]!.providerMetadata).toEqual({ token_id: 17 });
     });
 
-    it.each(["groq/think-tags-in-content.sse", "openai-compatible/fireworks-deepseek-r1-think-in-content.sse"])(
-      "%s: with thinkTags the <think> block is reasoning, chunking-independent, and the tags are gone",
-      async (name) => {
-        const f = byName(name);
-        const content = textOf(await decode(f.bytes, 0));
-        const m = /^([\s\S]*?)<think>([\s\S]*?)<\/think>([\s\S]*)$/.exec(content);
-        expect(m).not.toBeNull();
-        const runs = await Promise.all([0, 1, 7, 64].map((n) => decode(f.bytes, n, { thinkTags: true })));
-        for (const r of runs.slice(1)) expect(binary(r)).toEqual(binary(runs[0]!));
-        expect(reasoningOf(runs[0]!)).toBe(m![2]);
-        expect(textOf(runs[0]!)).toBe(m![1]! + m![3]!);
-      },
-    );
+    thinkTagged(["groq/think-tags-in-content.sse", "openai-compatible/fireworks-deepseek-r1-think-in-content.sse"]);
   });
 });

@@ -6,6 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { FinishReason, GenerateRequestSchema, isTerminal, Role, type StreamEvent } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codeOf } from "../../testing/stream-events.js";
 import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
 import { createHttpProvider } from "../../http-provider/create-http-provider.js";
 import type { UpstreamLimits } from "../../http-provider/upstream-limits.js";
@@ -97,15 +98,6 @@ class FakeUpstream {
   }
 }
 
-async function codeOf(p: Promise<unknown>): Promise<ConnectError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(ConnectError);
-  return e as ConnectError;
-}
-
 describe("openai-compatible provider over HTTP", () => {
   const up = new FakeUpstream();
   beforeAll(() => up.start());
@@ -173,13 +165,14 @@ describe("openai-compatible provider over HTTP", () => {
   });
 });
 
-describeUpstreamFixtures("openai-compatible provider serving a recorded stream", ["openai-chat"], (fixtures) => {
+describeUpstreamFixtures("openai-compatible provider serving a single tool call stream", ["openai-chat"], (fixtures, source) => {
   const up = new FakeUpstream();
   beforeAll(() => up.start());
   afterAll(() => up.close());
+  const name = source.name === "shared" ? "openai-chat/tool-call-single.sse" : "openai-chat/tool-call-get-weather.sse";
 
   it("streams started, the tool call and completed through fetch", async () => {
-    const f = fixtures.find((x) => x.name === "openai-chat/tool-call-single.sse")!;
+    const f = fixtures.find((x) => x.name === name)!;
     up.fixture = new Uint8Array(readFileSync(f.path));
     const p = createOpenAICompatibleProvider({ baseUrl: up.url });
     const evs: StreamEvent[] = await Array.fromAsync(p.generate(request("fixture"), "fixture", new AbortController().signal));

@@ -1,12 +1,10 @@
-import { isTerminal, type StreamEvent, StreamEventSchema } from "@airwave/proto";
-import { toBinary } from "@bufbuild/protobuf";
+import type { StreamEvent } from "@airwave/proto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fixtureKind } from "../../testing/fixture-kind.js";
+import { binary, terminalOf } from "../../testing/stream-events.js";
 import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
 import { decodeOpenAIStream } from "./decode-openai-chat-stream.js";
-
-const dirs = ["openai-chat", "openai-compatible", "groq", "mistral", "deepseek", "vllm", "tgi"];
 
 /** Decodes `bytes` cut at the given offsets. */
 async function decodeAt(bytes: Uint8Array, cuts: readonly number[]): Promise<StreamEvent[]> {
@@ -24,15 +22,10 @@ async function decodeAt(bytes: Uint8Array, cuts: readonly number[]): Promise<Str
   return Array.fromAsync(decodeOpenAIStream(body));
 }
 
-const binary = (evs: StreamEvent[]) => evs.map((e) => Buffer.from(toBinary(StreamEventSchema, e)).toString("base64"));
 const text = (s: string) => new TextEncoder().encode(s);
 
-function expectOneTerminalLast(evs: StreamEvent[]): void {
-  expect(evs.filter(isTerminal)).toHaveLength(1);
-  expect(isTerminal(evs.at(-1)!)).toBe(true);
-}
-
-describeUpstreamFixtures("openai-chat properties over the recorded streams", dirs, (all) => {
+// Every folder: the Chat Completions bodies of each dialect's folder are picked by content.
+describeUpstreamFixtures("openai-chat properties", "every", (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-chat");
 
   it.each(fixtures.map((f) => [f.name, f] as const))("%s: random splits give the same events", async (_, f) => {
@@ -60,7 +53,7 @@ describeUpstreamFixtures("openai-chat properties over the recorded streams", dir
           const copy = [...lines];
           for (const [at, line] of inserts) copy.splice(at % (copy.length + 1), 0, line);
           const evs = await decodeAt(text(copy.join("\n")), cuts);
-          expectOneTerminalLast(evs);
+          terminalOf(evs);
         },
       ),
       { numRuns: f.bytes.byteLength > 64 * 1024 ? 5 : 20 },
@@ -125,7 +118,7 @@ describe("parallel tool calls under random interleavings", () => {
           chunks.push({ choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }] } as never);
           const body = `${chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("")}data: [DONE]\n\n`;
           const evs = await decodeAt(text(body), cuts);
-          expectOneTerminalLast(evs);
+          terminalOf(evs);
           const done = evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [e.event.value] : []));
           // Calls with no fragments at all ({} → "{}" is one fragment, so every call has one) are started in order of first fragment.
           const firstSeen = [...new Set(seq)];

@@ -1,8 +1,9 @@
-import { FinishReason, isTerminal, type StreamEvent } from "@airwave/proto";
+import { FinishReason, type StreamEvent } from "@airwave/proto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fixtureKind } from "../../testing/fixture-kind.js";
-import { describeUpstreamFixtures, upstreamFixtureDirs } from "../../testing/upstream-fixtures.js";
+import { terminalOf } from "../../testing/stream-events.js";
+import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
 import { decodeOpenAIResponsesStream } from "./decode-openai-responses-stream.js";
 
 const enc = new TextEncoder();
@@ -30,11 +31,6 @@ function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
   return [0, ...points].map((p, i) => bytes.subarray(p, points[i] ?? bytes.byteLength)).filter((p) => p.byteLength > 0);
 }
 
-function expectOneTerminalLast(evs: StreamEvent[]): void {
-  expect(evs.filter(isTerminal)).toHaveLength(1);
-  expect(isTerminal(evs.at(-1)!)).toBe(true);
-}
-
 /** A line the SSE format ignores: a comment, `id:`, `retry:` or an unknown field. Never a line break. */
 const ignorableLine = fc
   .tuple(fc.constantFrom(":", ": ", "id: ", "retry: ", "x-garbage: ", "foo"), fc.string({ maxLength: 30 }))
@@ -55,7 +51,7 @@ const anyLine = fc.oneof(
   ),
 );
 
-describeUpstreamFixtures("decodeOpenAIResponsesStream properties over recorded streams", upstreamFixtureDirs("openai-responses"), (all) => {
+describeUpstreamFixtures("decodeOpenAIResponsesStream properties", "every", (all) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-responses");
 
   it("has fixtures to run on", () => {
@@ -95,7 +91,7 @@ describeUpstreamFixtures("decodeOpenAIResponsesStream properties over recorded s
           async (inserts, cuts) => {
             const out = [...events];
             for (const [at, line] of inserts) out.splice(at % out.length, 0, line);
-            expectOneTerminalLast(await decodePieces(split(enc.encode(out.join("\n\n")), cuts)));
+            terminalOf(await decodePieces(split(enc.encode(out.join("\n\n")), cuts)));
           },
         ),
         { numRuns: 8 },
@@ -158,7 +154,7 @@ describe("parallel function calls, randomly interleaved", () => {
         async (calls, schedule, byItemIdOnly, cuts) => {
           const bytes = enc.encode(parallelCallsBody(calls, schedule, byItemIdOnly));
           const evs = await decodePieces(split(bytes, cuts));
-          expectOneTerminalLast(evs);
+          terminalOf(evs);
           expect(evs.at(-1)?.event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
           const started = evs.flatMap((e) => (e.event.case === "toolCallStarted" ? [e.event.value] : []));
           expect(started.map((s) => [s.callId, s.name, s.index])).toEqual(calls.map((_, i) => [`call_${i}`, `tool_${i}`, i]));

@@ -1,30 +1,18 @@
-import { toBinary } from "@bufbuild/protobuf";
-import { FinishReason, isTerminal, type StreamEvent, StreamEventSchema, toProtoCode } from "@airwave/proto";
+import { FinishReason, type StreamEvent, toProtoCode } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { bodyOf, expectSameEventsForAnySplit, piecesOf } from "../../testing/feed-body.js";
 import { fixtureKind } from "../../testing/fixture-kind.js";
-import { describeUpstreamFixtures, upstreamFixtureDirs } from "../../testing/upstream-fixtures.js";
+import { binary, kinds, terminalEventOf as terminal, textOf } from "../../testing/stream-events.js";
+import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
 import { decodeTgiStream } from "./decode-tgi-stream.js";
 
 /** Feeds `pieces` as the body and collects the events. */
-function decodePieces(pieces: readonly Uint8Array[]): Promise<StreamEvent[]> {
-  const body = new ReadableStream<Uint8Array>({
-    start(c) {
-      for (const p of pieces) c.enqueue(p);
-      c.close();
-    },
-  });
-  return Array.fromAsync(decodeTgiStream(body));
-}
+const decodePieces = (pieces: readonly Uint8Array[]): Promise<StreamEvent[]> => Array.fromAsync(decodeTgiStream(bodyOf(pieces)));
 
 /** Feeds `bytes` in chunks of `size` bytes (0 = whole). */
-function decode(bytes: Uint8Array, size = 0): Promise<StreamEvent[]> {
-  const step = size > 0 ? size : bytes.byteLength || 1;
-  const pieces: Uint8Array[] = [];
-  for (let i = 0; i < bytes.byteLength; i += step) pieces.push(bytes.slice(i, i + step));
-  return decodePieces(pieces);
-}
+const decode = (bytes: Uint8Array, size = 0) => decodePieces(piecesOf(bytes, size));
 
 const decodeText = (text: string, size = 0) => decode(new TextEncoder().encode(text), size);
 const sse = (...events: unknown[]) => events.map((e) => `data:${typeof e === "string" ? e : JSON.stringify(e)}\n\n`).join("");
@@ -34,15 +22,6 @@ const tok = (index: number, text: string, o: { special?: boolean; final?: object
   generated_text: o.final ? "full text" : null,
   details: o.final && Object.keys(o.final).length > 0 ? o.final : null,
 });
-const binary = (evs: StreamEvent[]) => evs.map((e) => toBinary(StreamEventSchema, e));
-const textOf = (evs: StreamEvent[]) => evs.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join("");
-const kinds = (evs: StreamEvent[]) => evs.map((e) => e.event.case);
-const terminal = (evs: StreamEvent[]) => {
-  expect(evs.filter(isTerminal)).toHaveLength(1);
-  const last = evs.at(-1);
-  expect(last && isTerminal(last)).toBe(true);
-  return last!;
-};
 
 /** What a /generate_stream transcript says, read from its text independently of the mapper. */
 function expectations(text: string) {
@@ -71,11 +50,11 @@ function expectations(text: string) {
   return out;
 }
 
-describeUpstreamFixtures("decodeTgiStream over recorded /generate_stream bodies", upstreamFixtureDirs("tgi"), (all) => {
+describeUpstreamFixtures("decodeTgiStream over /generate_stream bodies", "every", (all, source) => {
   const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "tgi");
 
   it("finds the /generate_stream transcripts, and only under tgi/", () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(5);
+    expect(fixtures.length).toBeGreaterThanOrEqual(source.name === "shared" ? 5 : 4);
     for (const f of fixtures) expect(f.name).toMatch(/^tgi\/(generate-stream|error)-/);
   });
 
@@ -87,18 +66,7 @@ describeUpstreamFixtures("decodeTgiStream over recorded /generate_stream bodies"
     });
 
     it("gives the same events for random splits of the body", async () => {
-      const whole = binary(await decode(f.bytes));
-      await fc.assert(
-        fc.asyncProperty(
-          fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, f.bytes.byteLength - 1) }), { maxLength: 20 }),
-          async (cuts) => {
-            const at = [0, ...cuts.sort((a, b) => a - b), f.bytes.byteLength];
-            const pieces = at.slice(1).map((end, i) => f.bytes.slice(at[i], end));
-            expect(binary(await decodePieces(pieces))).toEqual(whole);
-          },
-        ),
-        { numRuns: 25 },
-      );
+      await expectSameEventsForAnySplit(f.bytes, decodePieces, { numRuns: 25, maxCuts: 20 });
     });
 
     it("maps the text, the terminal marker, the finish reason and usage as the transcript says", async () => {
