@@ -3,7 +3,7 @@ import { ev, eventKindName, FinishReason, InputKind, type StreamEvent, StreamEve
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { createConnectionGuard } from "./connection-guard.js";
-import { createAirwaveClient, defaultFallback, transportNames } from "./airwave-client.js";
+import { type AirwaveClientOptions, createAirwaveClient, defaultFallback, transportNames } from "./airwave-client.js";
 import type { FallbackInfo } from "./resume-loop.js";
 import type { WebSocketConstructor } from "./websocket-transport.js";
 
@@ -56,6 +56,18 @@ function fakeGateway() {
   return { fetch, requests };
 }
 
+/** A client of the fake gateway whose WebSocket is always refused (the count of attempts reset). */
+function clientWithRefusedSocket(o: Pick<AirwaveClientOptions, "transport" | "apiKey" | "guard">) {
+  const gw = fakeGateway();
+  RefusedSocket.opened = 0;
+  const client = createAirwaveClient({
+    baseUrl: "http://127.0.0.1:9",
+    fetch: gw.fetch,
+    WebSocket: RefusedSocket as unknown as WebSocketConstructor,
+    ...o,
+  });
+  return { gw, client };
+}
 describe("createAirwaveClient", () => {
   it("offers every transport", () => {
     expect(transportNames).toEqual(["connect", "grpc-web", "sse", "sse-fetch", "ndjson", "websocket", "long-poll"]);
@@ -63,16 +75,7 @@ describe("createAirwaveClient", () => {
   });
 
   it("falls back from a blocked WebSocket to SSE, and then sends input and cancel over SSE's routes", async () => {
-    const gw = fakeGateway();
-    RefusedSocket.opened = 0;
-    const client = createAirwaveClient({
-      baseUrl: "http://127.0.0.1:9",
-      transport: "websocket",
-      fetch: gw.fetch,
-      WebSocket: RefusedSocket as unknown as WebSocketConstructor,
-      apiKey: "k1",
-      guard: createConnectionGuard(),
-    });
+    const { gw, client } = clientWithRefusedSocket({ transport: "websocket", apiKey: "k1", guard: createConnectionGuard() });
     const fallbacks: FallbackInfo[] = [];
     const stream = client.stream(
       { streamId: "S", request: { model: "simulator" } },
@@ -99,15 +102,7 @@ describe("createAirwaveClient", () => {
   });
 
   it("uses no fallback unless the transport has one, and honours an explicit chain", async () => {
-    const gw = fakeGateway();
-    RefusedSocket.opened = 0;
-    const client = createAirwaveClient({
-      baseUrl: "http://127.0.0.1:9",
-      transport: "sse-fetch",
-      fetch: gw.fetch,
-      WebSocket: RefusedSocket as unknown as WebSocketConstructor,
-      guard: null,
-    });
+    const { client } = clientWithRefusedSocket({ transport: "sse-fetch", guard: null });
     const ws = client.stream(
       { streamId: "S" },
       { transport: "websocket", fallback: [], backoff: { delay: async () => {}, maxAttempts: 2 } },
