@@ -12,7 +12,7 @@ import {
   StreamState,
 } from "@airwave/proto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Hub } from "./hub.js";
+import { Hub, type HubOptions } from "./hub.js";
 import { interactWith } from "../testing/interact-with.js";
 
 /** A scripted in-memory inference service; `release()` lets the next event go. */
@@ -359,12 +359,17 @@ describe("Hub", () => {
     });
   });
 
+  /** On fake timers: a hub with `limits`, and one stream of `script` created by alice and watched from its start. */
+  async function watchedStream(limits: Partial<HubOptions>, script: string) {
+    vi.useFakeTimers();
+    hub = new Hub(up.client, { ...opts, ...limits });
+    const id = await hub.create("alice", req(script));
+    return { id, events: collect(hub.watch("alice", id, "", never)) };
+  }
+
   describe("liveness limits", () => {
     it("ends with failed(DEADLINE_EXCEEDED, FIRST_TOKEN_TIMEOUT) when no content comes in time, and aborts upstream", async () => {
-      vi.useFakeTimers();
-      hub = new Hub(up.client, { ...opts, firstTokenTimeoutMs: 500 });
-      const id = await hub.create("alice", req("no-token"));
-      const events = collect(hub.watch("alice", id, "", never));
+      const { events } = await watchedStream({ firstTokenTimeoutMs: 500 }, "no-token");
       await vi.advanceTimersByTimeAsync(499);
       expect(up.calls[0]?.signal.aborted).toBe(false);
       await vi.advanceTimersByTimeAsync(1);
@@ -386,10 +391,7 @@ describe("Hub", () => {
     });
 
     it("ends with failed(STALL_TIMEOUT) and the usage so far when the model stalls after its first token", async () => {
-      vi.useFakeTimers();
-      hub = new Hub(up.client, { ...opts, stallTimeoutMs: 300, firstTokenTimeoutMs: 10_000 });
-      const id = await hub.create("alice", req("stall"));
-      const events = collect(hub.watch("alice", id, "", never));
+      const { id, events } = await watchedStream({ stallTimeoutMs: 300, firstTokenTimeoutMs: 10_000 }, "stall");
       await vi.advanceTimersByTimeAsync(299);
       expect(hub.get("alice", id).state).toBe(StreamState.RUNNING);
       await vi.advanceTimersByTimeAsync(1);
@@ -401,10 +403,7 @@ describe("Hub", () => {
     });
 
     it("ends with failed(GENERATION_TIMEOUT) at the total deadline", async () => {
-      vi.useFakeTimers();
-      hub = new Hub(up.client, { ...opts, generationTimeoutMs: 2000 });
-      const id = await hub.create("alice", req("stall"));
-      const events = collect(hub.watch("alice", id, "", never));
+      const { events } = await watchedStream({ generationTimeoutMs: 2000 }, "stall");
       await vi.advanceTimersByTimeAsync(2000);
       expect((await events).at(-1)?.event).toMatchObject({
         case: "failed",
