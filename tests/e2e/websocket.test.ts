@@ -168,9 +168,9 @@ function expectWhole(events: StreamEvent[], streamId: string): void {
  * stream completed normally and whole: bad input on one socket affects no
  * other.
  */
-async function withBystander(url: string, bad: () => Promise<void>): Promise<void> {
-  const other = await Client.open(url);
-  const id = await other.create("bystander", { meta: paced(80, 60) });
+async function withBystander(url: string, bad: () => Promise<void>, o: { headers?: Record<string, string>; tokens?: number } = {}) {
+  const other = await Client.open(url, o.headers ? { headers: o.headers } : {});
+  const id = await other.create("bystander", { meta: paced(80, o.tokens ?? 60) });
   await bad();
   const events = await other.finished(id);
   expectWhole(events, id);
@@ -528,14 +528,8 @@ describe("WebSocket authentication (keys required)", () => {
   });
 
   /** withBystander with an authenticated bystander. */
-  async function withBystanderAuth(bad: () => Promise<void>) {
-    const other = await Client.open(aw.url, { headers: { authorization: `Bearer ${key}` } });
-    const id = await other.create("bystander", { meta: paced(80, 50) });
-    await bad();
-    const events = await other.finished(id);
-    expectWhole(events, id);
-    expect(terminalOf(events)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
-    other.ws.close();
+  function withBystanderAuth(bad: () => Promise<void>) {
+    return withBystander(aw.url, bad, { headers: { authorization: `Bearer ${key}` }, tokens: 50 });
   }
 });
 
