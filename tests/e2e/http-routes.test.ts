@@ -44,6 +44,22 @@ function ndjsonLines(text: string): Line[] {
 const isTerminalEv = (e: Ev) => "completed" in e || "failed" in e;
 
 /**
+ * Sends a request that must be refused while another stream answers:
+ * asserts HTTP `status` with a Connect JSON error of `code` and a message,
+ * and that the other stream still completes. Returns the refusal (its body read).
+ */
+async function expectRefusedBesideLiveStream(send: () => Promise<Response>, status: number, code: string): Promise<Response> {
+  const other = post(createBody("An answer that must survive", {}, { metadata: { "simulator.tokens_per_s": "200" } }));
+  const res = await send();
+  expect(res.status).toBe(status);
+  const err = (await res.json()) as { code: string; message: string };
+  expect(err.code).toBe(code);
+  expect(err.message.length).toBeGreaterThan(0);
+  expect((await readSse(await other)).at(-1)?.event).toBe("completed");
+  return res;
+}
+
+/**
  * Starts a paced stream over SSE (on_detach CONTINUE), reads `n` events and
  * drops the connection like a network cut. Returns the id and those events.
  */
@@ -228,14 +244,7 @@ describe("bad input gets a documented error and loses nothing else", () => {
     ["an unknown model", 404, "not_found", JSON.stringify(createBody("hi", {}, { model: "nobody/nothing" })), "application/json"],
     ["a bad stream id", 400, "invalid_argument", JSON.stringify(createBody("hi", { streamId: "x" })), "application/json"],
   ])("%s → HTTP %i %s", async (_name, status, code, body, type) => {
-    const other = post(createBody("An answer that must survive", {}, { metadata: { "simulator.tokens_per_s": "200" } }));
-    const res = await post(body, "text/event-stream", type);
-    expect(res.status).toBe(status);
-    const err = (await res.json()) as { code: string; message: string };
-    expect(err.code).toBe(code);
-    expect(err.message.length).toBeGreaterThan(0);
-    const msgs = await readSse(await other);
-    expect(msgs.at(-1)?.event).toBe("completed");
+    await expectRefusedBesideLiveStream(() => post(body, "text/event-stream", type), status, code);
   });
 
   it("refuses a body over the size limit with resource_exhausted", async () => {
@@ -642,17 +651,11 @@ describe("bad input: one error format, a documented code, nothing else disturbed
       {},
     ],
   ] as const)("%s", async (_name, method, pathTemplate, headers, body, status, code, extra) => {
-    const other = post(createBody("An answer that must survive", {}, { metadata: { "simulator.tokens_per_s": "200" } }));
     const path = pathTemplate.replace("{live}", live);
-    const res = await fetch(`${aw.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
-    expect(res.status).toBe(status);
+    const send = () => fetch(`${aw.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+    const res = await expectRefusedBesideLiveStream(send, status, code);
     expect(res.headers.get("content-type")).toBe("application/json");
     for (const [k, v] of Object.entries(extra)) expect(res.headers.get(k)).toBe(v);
-    const err = (await res.json()) as { code: string; message: string };
-    expect(err.code).toBe(code);
-    expect(err.message.length).toBeGreaterThan(0);
-    const msgs = await readSse(await other);
-    expect(msgs.at(-1)?.event).toBe("completed");
   });
 
   it("a chunked body over the limit is refused too, and the gateway keeps serving", async () => {
