@@ -11,6 +11,14 @@ function fill(log: MemoryStreamLog, n: number): void {
   for (let i = 0; i < n; i++) log.appendNow(ev.textDelta(chunk));
 }
 
+/** A store of `maxTotalBytes` (0: no total bound) holding one log per entry of `sizes`, filled with that many 100-byte deltas. */
+function storeWith(maxTotalBytes: number, sizes: Record<string, number>) {
+  const store = new MemoryLogStore({ ...perStream, maxTotalBytes });
+  const logs = Object.fromEntries(Object.entries(sizes).map(([id]) => [id, store.create(id) as MemoryStreamLog]));
+  for (const [id, n] of Object.entries(sizes)) fill(logs[id] as MemoryStreamLog, n);
+  return { store, logs: logs as Record<string, MemoryStreamLog> };
+}
+
 function codeOf(f: () => unknown): Code | undefined {
   try {
     f();
@@ -22,11 +30,8 @@ function codeOf(f: () => unknown): Code | undefined {
 
 describe("MemoryLogStore", () => {
   it("counts every log's bytes and forgets a released log", () => {
-    const store = new MemoryLogStore({ ...perStream, maxTotalBytes: 0 });
-    const a = store.create("a") as MemoryStreamLog;
-    const b = store.create("b") as MemoryStreamLog;
-    fill(a, 3);
-    fill(b, 5);
+    const { store, logs } = storeWith(0, { a: 3, b: 5 });
+    const [a, b] = [logs["a"] as MemoryStreamLog, logs["b"] as MemoryStreamLog];
     expect(store.totalBytes).toBe(a.bytes + b.bytes);
     store.release(a);
     expect(store.totalBytes).toBe(b.bytes);
@@ -57,11 +62,8 @@ describe("MemoryLogStore", () => {
   });
 
   it("trims the largest running stream when ended history is not enough, and then refuses new streams", () => {
-    const store = new MemoryLogStore({ ...perStream, maxTotalBytes: 20_000 });
-    const small = store.create("small") as MemoryStreamLog;
-    const big = store.create("big") as MemoryStreamLog;
-    fill(small, 20);
-    fill(big, 200);
+    const { store, logs } = storeWith(20_000, { small: 20, big: 200 });
+    const [small, big] = [logs["small"] as MemoryStreamLog, logs["big"] as MemoryStreamLog];
     expect(store.totalBytes).toBeLessThanOrEqual(20_000);
     expect(small.first).toBe(1);
     expect(big.first).toBeGreaterThan(1);
