@@ -6,10 +6,8 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, describe, expect, it } from "vitest";
 import { anthropicSpec } from "../../services/src/providers/anthropic/anthropic-spec.js";
 import { mapAnthropicStopReason } from "../../services/src/providers/anthropic/map-anthropic-stop-reason.js";
-import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
-import { describeUpstreamFixtures } from "../../services/src/testing/upstream-fixtures.js";
 import { accumulate, Code } from "../support/accumulate.js";
-import { airwaveEvents, plainUsage, replayServers } from "../support/fixtures.js";
+import { airwaveEvents, describeSdkComparison, plainUsage } from "../support/fixtures.js";
 import { startReplayServer } from "../support/replay-server.js";
 
 /**
@@ -115,21 +113,16 @@ function compare(sdk: Side, events: StreamEvent[]): void {
   expect(plainUsage(a.usage)).toEqual(sdk.usage);
 }
 
-describeUpstreamFixtures("anthropic: official SDK vs Airwave on every transcript", "every", (all, source) => {
-  const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "anthropic");
-  const serverFor = replayServers(source.upstream);
-
-  it("has the anthropic transcripts", () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(source.name === "shared" ? 15 : 4);
-  });
-
-  it.each(fixtures.map((f) => [f.name]))("%s: same text, thinking, tool calls, results, stop reason and usage", async (name) => {
-    const [dir = "", file = ""] = name.split("/");
-    const server = await serverFor(dir);
+describeSdkComparison(
+  "anthropic: official SDK vs Airwave on every transcript (text, thinking, tool calls, results, stop reason, usage)",
+  "anthropic",
+  "every",
+  { project: 4, shared: 15 },
+  async (server, file) => {
     const [sdk, events] = await Promise.all([readWithSdk(server.origin, file), readWithAirwave(server.origin, file)]);
     compare(sdk, events);
-  });
-});
+  },
+);
 
 describe("anthropic: where the SDK throws, Airwave fails the same way", () => {
   // Bodies from https://docs.anthropic.com/en/docs/build-with-claude/streaming (basic example, error event example).

@@ -1,10 +1,8 @@
 import { type GenerateContentResponse, GoogleGenAI } from "@google/genai";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, expect, vi } from "vitest";
 import { geminiSpec } from "../../services/src/providers/gemini/gemini-spec.js";
-import { describeUpstreamFixtures } from "../../services/src/testing/upstream-fixtures.js";
-import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
 import { accumulate, Code, FinishReason } from "../support/accumulate.js";
-import { airwaveEvents, plainUsage, type ReplayServer, replayServers } from "../support/fixtures.js";
+import { airwaveEvents, describeSdkComparison, plainUsage } from "../support/fixtures.js";
 
 /**
  * Differential test: every `gemini` transcript is read by the official SDK
@@ -120,63 +118,56 @@ const finishTable: Record<string, FinishReason> = {
   SAFETY: FinishReason.CONTENT_FILTER,
 };
 
-describeUpstreamFixtures("gemini: @google/genai and Airwave read the same streams alike", ["gemini"], (fixtures, source) => {
-  const serverFor = replayServers(source.upstream);
-  let replay: ReplayServer;
-  beforeAll(async () => {
-    replay = await serverFor("gemini");
-    vi.spyOn(console, "warn").mockImplementation(() => {}); // the SDK warns about non-text parts
-  });
-  afterAll(() => {
-    vi.restoreAllMocks();
-  });
-
-  const mine = fixtures.filter((f) => fixtureKind(f.name, f.bytes) === "gemini");
-  it("finds the transcripts", () => {
-    expect(mine.length).toBeGreaterThanOrEqual(source.name === "shared" ? 21 : 5);
-  });
-
-  describe.each(mine.map((f) => [f.name] as const))("%s", (name) => {
-    it("accumulates to what the SDK reads", async () => {
-      const file = name.split("/")[1] as string;
-      const sdk = await readWithSdk(replay.origin, file);
-      // What the notable recordings exercise, on the SDK side (so neither side can pass by reading nothing).
-      if (file === "vertex-error-object-mid-stream.sse") expect(sdk.error).toBeDefined();
-      else expect(sdk.error).toBeUndefined();
-      if (file.includes("function-call")) expect(sdk.calls.length).toBeGreaterThan(0);
-      if (file === "vertex-streamed-function-call-nested-args.sse") {
-        expect(sdk.calls[0]?.args).toMatchObject({ recipe: { name: "Lasagna" } });
-      }
-
-      const a = accumulate(
-        await airwaveEvents(geminiSpec, file, { baseUrl: replay.origin, apiKey: "test", headers: { "x-replay-fixture": file } }),
-      );
-      expect(a.terminals).toBe(1);
-
-      if (sdk.error !== undefined) {
-        // The SDK throws on the error object in the stream (ApiError 499 CANCELLED): Airwave ends with the mapped failure.
-        expect(a.failed).toMatchObject({ code: Code.Unavailable, reason: "UPSTREAM_ERROR", retryable: true });
-        return;
-      }
-      expect(a.text).toBe(sdk.text);
-      expect(a.reasoning).toBe(sdk.reasoning);
-      expect(
-        a.toolCalls.map((c) => ({ name: c.name, args: JSON.parse(c.arguments ?? "null"), providerExecuted: c.providerExecuted })),
-      ).toEqual(sdk.calls);
-      for (const c of a.toolCalls) {
-        expect(c.incomplete).toBe(false);
-        expect(c.streamedArguments).toBe(c.arguments);
-      }
-      expect(plainUsage(a.usage)).toEqual(sdk.usage);
-      if (sdk.finishRaw === undefined) {
-        // A recording cut before any finishReason (vertex-escaped-quotes): the SDK just stops; Airwave says it was truncated.
-        expect(a.failed).toMatchObject({ code: Code.Unavailable, reason: "UPSTREAM_TRUNCATED", retryable: true });
-        return;
-      }
-      expect(a.failed).toBeUndefined();
-      expect(a.rawFinishReason).toBe(sdk.finishRaw);
-      const clientCalls = sdk.calls.filter((c) => !c.providerExecuted).length;
-      expect(a.finishReason).toBe(sdk.finishRaw === "STOP" && clientCalls > 0 ? FinishReason.TOOL_CALLS : finishTable[sdk.finishRaw]);
-    });
-  });
+beforeAll(() => {
+  vi.spyOn(console, "warn").mockImplementation(() => {}); // the SDK warns about non-text parts
 });
+afterAll(() => {
+  vi.restoreAllMocks();
+});
+
+describeSdkComparison(
+  "gemini: @google/genai and Airwave read the same streams alike",
+  "gemini",
+  ["gemini"],
+  { project: 5, shared: 21 },
+  async (replay, file) => {
+    const sdk = await readWithSdk(replay.origin, file);
+    // What the notable recordings exercise, on the SDK side (so neither side can pass by reading nothing).
+    if (file === "vertex-error-object-mid-stream.sse") expect(sdk.error).toBeDefined();
+    else expect(sdk.error).toBeUndefined();
+    if (file.includes("function-call")) expect(sdk.calls.length).toBeGreaterThan(0);
+    if (file === "vertex-streamed-function-call-nested-args.sse") {
+      expect(sdk.calls[0]?.args).toMatchObject({ recipe: { name: "Lasagna" } });
+    }
+
+    const a = accumulate(
+      await airwaveEvents(geminiSpec, file, { baseUrl: replay.origin, apiKey: "test", headers: { "x-replay-fixture": file } }),
+    );
+    expect(a.terminals).toBe(1);
+
+    if (sdk.error !== undefined) {
+      // The SDK throws on the error object in the stream (ApiError 499 CANCELLED): Airwave ends with the mapped failure.
+      expect(a.failed).toMatchObject({ code: Code.Unavailable, reason: "UPSTREAM_ERROR", retryable: true });
+      return;
+    }
+    expect(a.text).toBe(sdk.text);
+    expect(a.reasoning).toBe(sdk.reasoning);
+    expect(
+      a.toolCalls.map((c) => ({ name: c.name, args: JSON.parse(c.arguments ?? "null"), providerExecuted: c.providerExecuted })),
+    ).toEqual(sdk.calls);
+    for (const c of a.toolCalls) {
+      expect(c.incomplete).toBe(false);
+      expect(c.streamedArguments).toBe(c.arguments);
+    }
+    expect(plainUsage(a.usage)).toEqual(sdk.usage);
+    if (sdk.finishRaw === undefined) {
+      // A recording cut before any finishReason (vertex-escaped-quotes): the SDK just stops; Airwave says it was truncated.
+      expect(a.failed).toMatchObject({ code: Code.Unavailable, reason: "UPSTREAM_TRUNCATED", retryable: true });
+      return;
+    }
+    expect(a.failed).toBeUndefined();
+    expect(a.rawFinishReason).toBe(sdk.finishRaw);
+    const clientCalls = sdk.calls.filter((c) => !c.providerExecuted).length;
+    expect(a.finishReason).toBe(sdk.finishRaw === "STOP" && clientCalls > 0 ? FinishReason.TOOL_CALLS : finishTable[sdk.finishRaw]);
+  },
+);

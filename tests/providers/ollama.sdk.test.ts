@@ -4,10 +4,8 @@ import { join } from "node:path";
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ollamaSpec } from "../../services/src/providers/ollama/ollama-spec.js";
-import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
-import { describeUpstreamFixtures } from "../../services/src/testing/upstream-fixtures.js";
 import { accumulate, Code, FinishReason } from "../support/accumulate.js";
-import { airwaveEvents, plainUsage, type ReplayServer, replayServers } from "../support/fixtures.js";
+import { airwaveEvents, describeSdkComparison, plainUsage } from "../support/fixtures.js";
 import { startReplayServer } from "../support/replay-server.js";
 
 /**
@@ -102,38 +100,28 @@ function expectSame(a: ReturnType<typeof accumulate>, sdk: SdkSide) {
   expect(a.finishReason).toBe(want);
 }
 
-describeUpstreamFixtures("ollama: the ollama SDK and Airwave read the same /api/generate streams alike", ["ollama"], (fixtures, source) => {
-  const serverFor = replayServers(source.upstream);
-  let replay: ReplayServer;
-  beforeAll(async () => {
-    replay = await serverFor("ollama");
-  });
+describeSdkComparison(
+  "ollama: the ollama SDK and Airwave read the same /api/generate streams alike",
+  "ollama",
+  ["ollama"],
+  { project: 4, shared: 5 },
+  async (replay, file) => {
+    const sdk = await readWithSdk(replay.origin, file, "generate");
+    // What the notable recordings exercise, on the SDK side (so neither side can pass by reading nothing).
+    expect(sdk.text.length).toBeGreaterThan(0);
+    if (file.includes("thinking-field")) expect(sdk.reasoning.length).toBeGreaterThan(0);
+    if (file.includes("think-tags")) expect(sdk.text.startsWith("<think>")).toBe(true);
+    expect(sdk.finishRaw).toBe(file.endsWith("-length.ndjson") ? "length" : "stop");
 
-  const mine = fixtures.filter((f) => fixtureKind(f.name, f.bytes) === "ollama");
-  it("finds the transcripts", () => {
-    expect(mine.length).toBeGreaterThanOrEqual(source.name === "shared" ? 5 : 4);
-  });
-
-  describe.each(mine.map((f) => [f.name] as const))("%s", (name) => {
-    it("accumulates to what the SDK reads", async () => {
-      const file = name.split("/")[1] as string;
-      const sdk = await readWithSdk(replay.origin, file, "generate");
-      // What the notable recordings exercise, on the SDK side (so neither side can pass by reading nothing).
-      expect(sdk.text.length).toBeGreaterThan(0);
-      if (file.includes("thinking-field")) expect(sdk.reasoning.length).toBeGreaterThan(0);
-      if (file.includes("think-tags")) expect(sdk.text.startsWith("<think>")).toBe(true);
-      expect(sdk.finishRaw).toBe(file.endsWith("-length.ndjson") ? "length" : "stop");
-
-      expectSame(await readWithAirwave(replay.origin, file, { api: "generate" }), sdk);
-      if (file.includes("think-tags")) {
-        const a = await readWithAirwave(replay.origin, file, { api: "generate", thinkTags: true });
-        expect(a.reasoning.length).toBeGreaterThan(0);
-        expect(a.reasoning + a.text).toBe(sdk.text.replace("<think>", "").replace("</think>", ""));
-        expect(a.rawFinishReason).toBe(sdk.finishRaw);
-      }
-    });
-  });
-});
+    expectSame(await readWithAirwave(replay.origin, file, { api: "generate" }), sdk);
+    if (file.includes("think-tags")) {
+      const a = await readWithAirwave(replay.origin, file, { api: "generate", thinkTags: true });
+      expect(a.reasoning.length).toBeGreaterThan(0);
+      expect(a.reasoning + a.text).toBe(sdk.text.replace("<think>", "").replace("</think>", ""));
+      expect(a.rawFinishReason).toBe(sdk.finishRaw);
+    }
+  },
+);
 
 describe("ollama: the ollama SDK and Airwave read the same /api/chat streams alike (transcripts from Ollama's docs)", () => {
   const at = "2023-08-04T08:52:19.385406455-07:00";

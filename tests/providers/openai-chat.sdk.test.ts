@@ -4,10 +4,8 @@ import { expect, it } from "vitest";
 import { codeForStatus } from "../../services/src/http-provider/code-for-status.js";
 import { mapOpenAIFinishReason } from "../../services/src/providers/openai-chat/map-openai-chat-finish-reason.js";
 import { openAIChatSpec } from "../../services/src/providers/openai-chat/openai-chat-spec.js";
-import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
-import { describeUpstreamFixtures } from "../../services/src/testing/upstream-fixtures.js";
 import { accumulate, FinishReason } from "../support/accumulate.js";
-import { airwaveEvents, plainUsage, replayServers } from "../support/fixtures.js";
+import { airwaveEvents, describeSdkComparison, plainUsage } from "../support/fixtures.js";
 
 /**
  * Differential test: every `openai-chat` transcript (the Chat Completions
@@ -169,44 +167,40 @@ function compare(sdk: Side, events: StreamEvent[]): void {
   expect(plainUsage(a.usage)).toEqual(sdk.usage);
 }
 
-describeUpstreamFixtures("openai-chat: official SDK vs Airwave on every transcript", "every", (all, source) => {
-  const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-chat");
-  const serverFor = replayServers(source.upstream);
-
-  it("has the Chat Completions transcripts of every dialect folder", () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(source.name === "shared" ? 40 : 5);
-  });
-
-  it.each(fixtures.map((f) => [f.name]))("%s: same text, reasoning, tool calls, finish reason and usage", async (name) => {
-    const [dir = "", file = ""] = name.split("/");
-    const server = await serverFor(dir);
+describeSdkComparison(
+  "openai-chat: official SDK vs Airwave on every transcript (text, reasoning, tool calls, finish reason, usage)",
+  "openai-chat",
+  "every",
+  { project: 6, shared: 40 },
+  async (server, file) => {
     const [sdk, events] = await Promise.all([readWithSdk(server.url, file), readWithAirwave(server.url, file)]);
     compare(sdk, events);
-  });
+  },
+  (fixtures, source, serverFor) => {
+    const thinking = fixtures.filter(
+      (f) => new TextDecoder().decode(f.bytes).includes("\\u003cthink\\u003e") || new TextDecoder().decode(f.bytes).includes("<think>"),
+    );
 
-  const thinking = fixtures.filter(
-    (f) => new TextDecoder().decode(f.bytes).includes("\\u003cthink\\u003e") || new TextDecoder().decode(f.bytes).includes("<think>"),
-  );
+    it("finds the transcripts with <think> in their content", () => {
+      const want =
+        source.name === "shared"
+          ? ["groq/think-tags-in-content.sse", "openai-compatible/fireworks-deepseek-r1-think-in-content.sse"]
+          : ["tgi/chat-completions-think-tags.sse"];
+      expect(thinking.map((f) => f.name)).toEqual(expect.arrayContaining(want));
+    });
 
-  it("finds the transcripts with <think> in their content", () => {
-    const want =
-      source.name === "shared"
-        ? ["groq/think-tags-in-content.sse", "openai-compatible/fireworks-deepseek-r1-think-in-content.sse"]
-        : ["tgi/chat-completions-think-tags.sse"];
-    expect(thinking.map((f) => f.name)).toEqual(expect.arrayContaining(want));
-  });
-
-  it.each(thinking.map((f) => [f.name]))("%s with thinkTags: reasoning + text are the SDK's content without the tags", async (name) => {
-    const [dir = "", file = ""] = name.split("/");
-    const server = await serverFor(dir);
-    const [sdk, events] = await Promise.all([readWithSdk(server.url, file), readWithAirwave(server.url, file, { thinkTags: true })]);
-    const content = sdk.choices.get(0)?.text ?? "";
-    const m = /^([\s\S]*?)<think>([\s\S]*?)<\/think>([\s\S]*)$/.exec(content);
-    expect(m).not.toBeNull();
-    const a = accumulate(events);
-    expect(a.terminals).toBe(1);
-    expect(a.reasoning).toBe(m![2]);
-    expect(a.text).toBe(m![1]! + m![3]!);
-    expect(a.failed).toBeUndefined();
-  });
-});
+    it.each(thinking.map((f) => [f.name]))("%s with thinkTags: reasoning + text are the SDK's content without the tags", async (name) => {
+      const [dir = "", file = ""] = name.split("/");
+      const server = await serverFor(dir);
+      const [sdk, events] = await Promise.all([readWithSdk(server.url, file), readWithAirwave(server.url, file, { thinkTags: true })]);
+      const content = sdk.choices.get(0)?.text ?? "";
+      const m = /^([\s\S]*?)<think>([\s\S]*?)<\/think>([\s\S]*)$/.exec(content);
+      expect(m).not.toBeNull();
+      const a = accumulate(events);
+      expect(a.terminals).toBe(1);
+      expect(a.reasoning).toBe(m![2]);
+      expect(a.text).toBe(m![1]! + m![3]!);
+      expect(a.failed).toBeUndefined();
+    });
+  },
+);

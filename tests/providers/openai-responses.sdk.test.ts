@@ -5,10 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAIResponsesSpec } from "../../services/src/providers/openai-responses/openai-responses-spec.js";
-import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
-import { describeUpstreamFixtures } from "../../services/src/testing/upstream-fixtures.js";
 import { accumulate, type Accumulated, Code } from "../support/accumulate.js";
-import { airwaveEvents, replayServers } from "../support/fixtures.js";
+import { airwaveEvents, describeSdkComparison } from "../support/fixtures.js";
 import { startReplayServer } from "../support/replay-server.js";
 
 /**
@@ -163,108 +161,105 @@ function pick(item: Item, fields: string[]): Item {
   return Object.fromEntries(fields.filter((f) => item[f] !== undefined).map((f) => [f, item[f]]));
 }
 
-describeUpstreamFixtures("openai-responses against the official openai SDK", "every", (all, source) => {
-  const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-responses");
-  const dirs = [...new Set(fixtures.map((f) => f.name.split("/")[0]!))];
-  const serverFor = replayServers(source.upstream);
-
-  it("has Responses fixtures (the shared recordings: in more than one folder)", () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(source.name === "shared" ? 17 : 4);
-    expect(dirs.length).toBeGreaterThan(source.name === "shared" ? 1 : 0);
-  });
-
-  describe.each(fixtures.map((f) => [f.name] as const))("%s", (name) => {
-    it("accumulates to what the SDK reads", async () => {
-      const [dir, file] = name.split("/") as [string, string];
-      const server = await serverFor(dir);
-      const airwave = await readWithAirwave(server.url, file);
-      const a = airwave.acc;
-      expect(a.terminals).toBe(1);
-      let sdk: SdkResult;
-      try {
-        sdk = await readWithSdk(server.url, file);
-        expect(helperRejects[name], "the helper now reads this file: drop it from helperRejects").toBeUndefined();
-      } catch (err) {
-        const rejected = helperRejects[name];
-        if (!rejected) {
-          // Where the SDK throws, Airwave must have failed too.
-          expect(a.failed, String(err)).toBeDefined();
-          return;
-        }
-        expect(String(err)).toMatch(rejected);
-        sdk = await readWithSdkEvents(server.url, file);
+describeSdkComparison(
+  "openai-responses against the official openai SDK",
+  "openai-responses",
+  "every",
+  { project: 4, shared: 17 },
+  async (server, file, name) => {
+    const airwave = await readWithAirwave(server.url, file);
+    const a = airwave.acc;
+    expect(a.terminals).toBe(1);
+    let sdk: SdkResult;
+    try {
+      sdk = await readWithSdk(server.url, file);
+      expect(helperRejects[name], "the helper now reads this file: drop it from helperRejects").toBeUndefined();
+    } catch (err) {
+      const rejected = helperRejects[name];
+      if (!rejected) {
+        // Where the SDK throws, Airwave must have failed too.
+        expect(a.failed, String(err)).toBeDefined();
+        return;
       }
-      expect(a.text).toBe(sdk.eventText);
-      expect(a.text).toBe(sdk.text);
-      expect(a.reasoning).toBe(sdk.reasoning);
-      expect(a.reasoning).toBe(reasoningOfItems(sdk.items));
+      expect(String(err)).toMatch(rejected);
+      sdk = await readWithSdkEvents(server.url, file);
+    }
+    expect(a.text).toBe(sdk.eventText);
+    expect(a.text).toBe(sdk.text);
+    expect(a.reasoning).toBe(sdk.reasoning);
+    expect(a.reasoning).toBe(reasoningOfItems(sdk.items));
 
-      // Tool calls: one per call item, in order, never merged.
-      const callItems = sdk.items.filter(
-        (i) => clientItems.has(i["type"] as string) || (i["type"] as string) in builtinArgs || i["type"] === "mcp_call",
-      );
-      expect(a.toolCalls.map((c) => c.id)).toEqual(callItems.map((i) => (i["call_id"] ?? i["id"]) as string));
-      callItems.forEach((item, n) => {
-        const c = a.toolCalls[n]!;
-        const type = item["type"] as string;
-        expect(c.providerExecuted).toBe(!clientItems.has(type));
-        expect(c.incomplete).toBe(false);
-        expect(c.arguments).toBe(c.streamedArguments);
-        const args = JSON.parse(c.arguments!) as unknown;
-        if (type === "function_call" || type === "mcp_call") {
-          expect(c.name).toBe(item["name"]);
-          expect(args).toEqual(JSON.parse(item["arguments"] as string));
-        } else if (type === "custom_tool_call") {
-          expect(args).toEqual({ input: item["input"] });
-        } else {
-          expect(args).toEqual(pick(item, builtinArgs[type]!));
-        }
-        if (type === "mcp_call") expect(a.toolResults.get(c.id)).toBe(item["output"]);
-        if (type === "mcp_list_tools") expect(JSON.parse(a.toolResults.get(c.id)!)).toEqual({ tools: item["tools"] });
-        if (type === "code_interpreter_call")
-          expect(JSON.parse(a.toolResults.get(c.id)!)).toEqual({ status: item["status"], outputs: item["outputs"] });
-      });
-
-      // Reasoning signatures are the reasoning items' encrypted content as each item finished. (The copy in
-      // the final response is a fresh encryption of the same state: Fernet tokens differ per serialization.)
-      const signatures = airwave.events.flatMap((e) =>
-        e.event.case === "reasoningDelta" && e.event.value.signature ? [e.event.value.signature] : [],
-      );
-      expect(signatures).toEqual(sdk.doneSignatures);
-      expect(signatures).toHaveLength(sdk.items.filter((i) => i["type"] === "reasoning" && i["encrypted_content"]).length);
-
-      // Finish reason and usage.
-      expect(["completed", "incomplete"]).toContain(sdk.status);
-      const terminal = airwave.events.at(-1)!;
-      expect(terminal.providerMetadata?.["id"]).toBe(sdk.id);
-      if (sdk.status === "completed") {
-        const hasClientCalls = callItems.some((i) => clientItems.has(i["type"] as string));
-        expect(a.finishReason).toBe(hasClientCalls ? FinishReason.TOOL_CALLS : FinishReason.STOP);
-        expect(a.rawFinishReason).toBe("completed");
+    // Tool calls: one per call item, in order, never merged.
+    const callItems = sdk.items.filter(
+      (i) => clientItems.has(i["type"] as string) || (i["type"] as string) in builtinArgs || i["type"] === "mcp_call",
+    );
+    expect(a.toolCalls.map((c) => c.id)).toEqual(callItems.map((i) => (i["call_id"] ?? i["id"]) as string));
+    callItems.forEach((item, n) => {
+      const c = a.toolCalls[n]!;
+      const type = item["type"] as string;
+      expect(c.providerExecuted).toBe(!clientItems.has(type));
+      expect(c.incomplete).toBe(false);
+      expect(c.arguments).toBe(c.streamedArguments);
+      const args = JSON.parse(c.arguments!) as unknown;
+      if (type === "function_call" || type === "mcp_call") {
+        expect(c.name).toBe(item["name"]);
+        expect(args).toEqual(JSON.parse(item["arguments"] as string));
+      } else if (type === "custom_tool_call") {
+        expect(args).toEqual({ input: item["input"] });
       } else {
-        expect(a.rawFinishReason).toBe(sdk.incompleteReason);
-        expect(a.finishReason).toBe(sdk.incompleteReason === "max_output_tokens" ? FinishReason.LENGTH : FinishReason.CONTENT_FILTER);
+        expect(args).toEqual(pick(item, builtinArgs[type]!));
       }
-      if (!sdk.usage) {
-        expect(a.usage).toBeUndefined();
-      } else {
-        const inDetails = (sdk.usage["input_tokens_details"] ?? {}) as Record<string, unknown>;
-        const outDetails = (sdk.usage["output_tokens_details"] ?? {}) as Record<string, unknown>;
-        const want = Object.fromEntries(
-          Object.entries({
-            inputTokens: sdk.usage["input_tokens"],
-            outputTokens: sdk.usage["output_tokens"],
-            reasoningTokens: outDetails["reasoning_tokens"],
-            cachedInputTokens: inDetails["cached_tokens"],
-            cacheWriteInputTokens: inDetails["cache_write_tokens"],
-          }).filter(([, v]) => typeof v === "number"),
-        );
-        const { $typeName: _, ...usage } = (a.usage ?? {}) as Record<string, unknown>;
-        expect(usage).toEqual(want);
-      }
+      if (type === "mcp_call") expect(a.toolResults.get(c.id)).toBe(item["output"]);
+      if (type === "mcp_list_tools") expect(JSON.parse(a.toolResults.get(c.id)!)).toEqual({ tools: item["tools"] });
+      if (type === "code_interpreter_call")
+        expect(JSON.parse(a.toolResults.get(c.id)!)).toEqual({ status: item["status"], outputs: item["outputs"] });
     });
-  });
-});
+
+    // Reasoning signatures are the reasoning items' encrypted content as each item finished. (The copy in
+    // the final response is a fresh encryption of the same state: Fernet tokens differ per serialization.)
+    const signatures = airwave.events.flatMap((e) =>
+      e.event.case === "reasoningDelta" && e.event.value.signature ? [e.event.value.signature] : [],
+    );
+    expect(signatures).toEqual(sdk.doneSignatures);
+    expect(signatures).toHaveLength(sdk.items.filter((i) => i["type"] === "reasoning" && i["encrypted_content"]).length);
+
+    // Finish reason and usage.
+    expect(["completed", "incomplete"]).toContain(sdk.status);
+    const terminal = airwave.events.at(-1)!;
+    expect(terminal.providerMetadata?.["id"]).toBe(sdk.id);
+    if (sdk.status === "completed") {
+      const hasClientCalls = callItems.some((i) => clientItems.has(i["type"] as string));
+      expect(a.finishReason).toBe(hasClientCalls ? FinishReason.TOOL_CALLS : FinishReason.STOP);
+      expect(a.rawFinishReason).toBe("completed");
+    } else {
+      expect(a.rawFinishReason).toBe(sdk.incompleteReason);
+      expect(a.finishReason).toBe(sdk.incompleteReason === "max_output_tokens" ? FinishReason.LENGTH : FinishReason.CONTENT_FILTER);
+    }
+    if (!sdk.usage) {
+      expect(a.usage).toBeUndefined();
+    } else {
+      const inDetails = (sdk.usage["input_tokens_details"] ?? {}) as Record<string, unknown>;
+      const outDetails = (sdk.usage["output_tokens_details"] ?? {}) as Record<string, unknown>;
+      const want = Object.fromEntries(
+        Object.entries({
+          inputTokens: sdk.usage["input_tokens"],
+          outputTokens: sdk.usage["output_tokens"],
+          reasoningTokens: outDetails["reasoning_tokens"],
+          cachedInputTokens: inDetails["cached_tokens"],
+          cacheWriteInputTokens: inDetails["cache_write_tokens"],
+        }).filter(([, v]) => typeof v === "number"),
+      );
+      const { $typeName: _, ...usage } = (a.usage ?? {}) as Record<string, unknown>;
+      expect(usage).toEqual(want);
+    }
+  },
+  (fixtures, source) => {
+    it("has Responses fixtures (the shared recordings: in more than one folder)", () => {
+      const dirs = new Set(fixtures.map((f) => f.name.split("/")[0]));
+      expect(dirs.size).toBeGreaterThan(source.name === "shared" ? 1 : 0);
+    });
+  },
+);
 
 /**
  * Hand-written streams (shapes from

@@ -1,10 +1,8 @@
 import { InferenceClient } from "@huggingface/inference";
-import { beforeAll, describe, expect, it } from "vitest";
+import { expect } from "vitest";
 import { tgiSpec } from "../../services/src/providers/tgi/tgi-spec.js";
-import { fixtureKind } from "../../services/src/testing/fixture-kind.js";
-import { describeUpstreamFixtures } from "../../services/src/testing/upstream-fixtures.js";
 import { accumulate, Code, FinishReason } from "../support/accumulate.js";
-import { airwaveEvents, plainUsage, type ReplayServer, replayServers } from "../support/fixtures.js";
+import { airwaveEvents, describeSdkComparison, plainUsage } from "../support/fixtures.js";
 
 /**
  * Differential test: every TGI `/generate_stream` transcript is read by the
@@ -62,49 +60,39 @@ const finishTable: Record<string, FinishReason> = {
   length: FinishReason.LENGTH,
 };
 
-describeUpstreamFixtures("tgi: @huggingface/inference and Airwave read the same streams alike", ["tgi"], (fixtures, source) => {
-  const serverFor = replayServers(source.upstream);
-  let replay: ReplayServer;
-  beforeAll(async () => {
-    replay = await serverFor("tgi");
-  });
+describeSdkComparison(
+  "tgi: @huggingface/inference and Airwave read the same streams alike",
+  "tgi",
+  ["tgi"],
+  { project: 4, shared: 5 },
+  async (replay, file) => {
+    const sdk = await readWithSdk(replay.origin, file);
+    // What the notable recordings exercise, on the SDK side (so neither side can pass by reading nothing).
+    if (file.startsWith("error-")) expect(sdk.error?.message).toContain("Input validation error");
+    else {
+      expect(sdk.error).toBeUndefined();
+      expect(sdk.events).toBeGreaterThan(0);
+    }
+    if (file.includes("details")) expect(sdk.finishRaw).toBe("length");
 
-  const mine = fixtures.filter((f) => fixtureKind(f.name, f.bytes) === "tgi");
-  it("finds the transcripts", () => {
-    expect(mine.length).toBeGreaterThanOrEqual(source.name === "shared" ? 5 : 4);
-  });
+    const endpoint = { baseUrl: replay.origin, headers: { "x-replay-fixture": file } };
+    const a = accumulate(await airwaveEvents(tgiSpec, file, endpoint, { path: "/generate_stream" }));
+    expect(a.terminals).toBe(1);
+    expect(a.reasoning).toBe("");
+    expect(a.toolCalls).toEqual([]);
 
-  describe.each(mine.map((f) => [f.name] as const))("%s", (name) => {
-    it("accumulates to what the SDK reads", async () => {
-      const file = name.split("/")[1] as string;
-      const sdk = await readWithSdk(replay.origin, file);
-      // What the notable recordings exercise, on the SDK side (so neither side can pass by reading nothing).
-      if (file.startsWith("error-")) expect(sdk.error?.message).toContain("Input validation error");
-      else {
-        expect(sdk.error).toBeUndefined();
-        expect(sdk.events).toBeGreaterThan(0);
-      }
-      if (file.includes("details")) expect(sdk.finishRaw).toBe("length");
-
-      const endpoint = { baseUrl: replay.origin, headers: { "x-replay-fixture": file } };
-      const a = accumulate(await airwaveEvents(tgiSpec, file, endpoint, { path: "/generate_stream" }));
-      expect(a.terminals).toBe(1);
-      expect(a.reasoning).toBe("");
-      expect(a.toolCalls).toEqual([]);
-
-      if (sdk.error !== undefined) {
-        // The SDK throws on `{"error": …, "error_type": "validation"}`; Airwave ends with INVALID_ARGUMENT and TGI's message.
-        expect(a.failed).toMatchObject({ code: Code.InvalidArgument, reason: "UPSTREAM_REJECTED", retryable: false });
-        expect(sdk.error.message).toContain(a.failed!.message.split(": ").slice(1).join(": "));
-        expect(a.text).toBe(sdk.text);
-        return;
-      }
-      expect(a.failed).toBeUndefined();
+    if (sdk.error !== undefined) {
+      // The SDK throws on `{"error": …, "error_type": "validation"}`; Airwave ends with INVALID_ARGUMENT and TGI's message.
+      expect(a.failed).toMatchObject({ code: Code.InvalidArgument, reason: "UPSTREAM_REJECTED", retryable: false });
+      expect(sdk.error.message).toContain(a.failed!.message.split(": ").slice(1).join(": "));
       expect(a.text).toBe(sdk.text);
-      expect(plainUsage(a.usage)).toEqual(sdk.usage);
-      // Without details (recordings made without `details: true`) there is no finish reason: raw "" and UNSPECIFIED.
-      expect(a.rawFinishReason).toBe(sdk.finishRaw ?? "");
-      expect(a.finishReason).toBe(sdk.finishRaw === undefined ? FinishReason.UNSPECIFIED : finishTable[sdk.finishRaw]);
-    });
-  });
-});
+      return;
+    }
+    expect(a.failed).toBeUndefined();
+    expect(a.text).toBe(sdk.text);
+    expect(plainUsage(a.usage)).toEqual(sdk.usage);
+    // Without details (recordings made without `details: true`) there is no finish reason: raw "" and UNSPECIFIED.
+    expect(a.rawFinishReason).toBe(sdk.finishRaw ?? "");
+    expect(a.finishReason).toBe(sdk.finishRaw === undefined ? FinishReason.UNSPECIFIED : finishTable[sdk.finishRaw]);
+  },
+);

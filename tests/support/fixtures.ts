@@ -2,9 +2,15 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { GenerateRequestSchema, Role, type StreamEvent } from "@airwave/proto";
-import { afterAll, expect } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import type { HttpProviderSpec, ProviderEndpoint } from "../../services/src/http-provider/http-provider-spec.js";
-import { fixturesRoot as sharedFixturesRoot } from "../../services/src/testing/upstream-fixtures.js";
+import {
+  describeKindFixtures,
+  type FixtureDirs,
+  type FixtureSource,
+  fixturesRoot as sharedFixturesRoot,
+  type UpstreamFixture,
+} from "../../services/src/testing/upstream-fixtures.js";
 import { startReplayServer } from "./replay-server.js";
 
 /**
@@ -91,4 +97,29 @@ export function plainUsage(u: object | undefined): Record<string, number> | unde
   return (
     u && Object.fromEntries(Object.entries(u).filter((kv): kv is [string, number] => kv[0] !== "$typeName" && typeof kv[1] === "number"))
   );
+}
+
+/**
+ * A differential suite over the `kind` bodies of `dirs` of each fixture
+ * source (`describeKindFixtures`: at least `least[source]` of them): for
+ * each body, `<dir>/<file> accumulates to what the SDK reads` runs
+ * `compare` against a replay server of the body's folder. `more` declares
+ * further tests in the same suite, with the same servers.
+ */
+export function describeSdkComparison(
+  title: string,
+  kind: string,
+  dirs: FixtureDirs,
+  least: { readonly project: number; readonly shared: number },
+  compare: (server: ReplayServer, file: string, name: string) => Promise<void>,
+  more?: (fixtures: readonly UpstreamFixture[], source: FixtureSource, serverFor: (dir: string) => Promise<ReplayServer>) => void,
+): void {
+  describeKindFixtures(title, kind, dirs, least, (fixtures, source) => {
+    const serverFor = replayServers(source.upstream);
+    it.each(fixtures.map((f) => [f.name]))("%s accumulates to what the SDK reads", async (name) => {
+      const [dir = "", file = ""] = name.split("/");
+      await compare(await serverFor(dir), file, name);
+    });
+    more?.(fixtures, source, serverFor);
+  });
 }

@@ -52,3 +52,18 @@ export async function expectSameEventsForAnySplit(
     { numRuns: o.numRuns },
   );
 }
+
+/**
+ * Checks that `decode` gives the same events (byte for byte) for `bytes`
+ * fed whole and in pieces of each of `sizes` bytes; returns the events of
+ * the whole body.
+ */
+export async function expectSameEventsInPieces(
+  bytes: Uint8Array,
+  decode: (bytes: Uint8Array, size: number) => Promise<StreamEvent[]>,
+  sizes: readonly number[] = [1, 7, 64],
+): Promise<StreamEvent[]> {
+  const [whole = [], ...rest] = await Promise.all([0, ...sizes].map((n) => decode(bytes, n)));
+  for (const [i, r] of rest.entries()) expect(binary(r), `pieces of ${sizes[i]} bytes`).toEqual(binary(whole));
+  return whole;
+}

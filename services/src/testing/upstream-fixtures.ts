@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { fixtureKind } from "../providers/fixture-kind.js";
 
 /** One upstream response body, recorded or written from the provider's documentation. @private test support */
 export interface UpstreamFixture {
@@ -117,4 +118,26 @@ export function describeUpstreamFixtures(
     console.warn(`skipping "${suite}": ${why}`);
     describe.skip(suite, () => fn([], source));
   }
+}
+
+/**
+ * {@link describeUpstreamFixtures} over the bodies of one provider kind
+ * (`fixtureKind`): `fn` gets only those, and each suite first checks that
+ * there are at least `least[source]` of them (so no suite passes by
+ * reading nothing).
+ */
+export function describeKindFixtures(
+  title: string,
+  kind: string,
+  dirs: FixtureDirs,
+  least: { readonly project: number; readonly shared: number },
+  fn: (fixtures: readonly UpstreamFixture[], source: FixtureSource) => void,
+): void {
+  describeUpstreamFixtures(title, dirs, (all, source) => {
+    const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === kind);
+    it(`has at least ${least[source.name]} ${kind} bodies`, () => {
+      expect(fixtures.length).toBeGreaterThanOrEqual(least[source.name]);
+    });
+    fn(fixtures, source);
+  });
 }

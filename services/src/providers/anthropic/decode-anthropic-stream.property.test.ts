@@ -12,9 +12,8 @@ import {
   messageStop,
   sse,
 } from "../../testing/anthropic-sse.js";
-import { fixtureKind } from "../../testing/fixture-kind.js";
 import { binary, ofKind, terminalOf } from "../../testing/stream-events.js";
-import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
+import { describeKindFixtures } from "../../testing/upstream-fixtures.js";
 
 /** Lines a broken or hostile upstream might interleave: comments, stray fields, junk data, unknown events. */
 const garbageLine = fc.oneof(
@@ -28,9 +27,7 @@ const garbageLine = fc.oneof(
   ),
 );
 
-describeUpstreamFixtures("anthropic decoding, properties", "every", (all) => {
-  const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "anthropic");
-
+describeKindFixtures("anthropic decoding, properties", "anthropic", "every", { project: 4, shared: 15 }, (fixtures) => {
   it("gives the same events however the body is split", async () => {
     const wholes = new Map<string, string[]>();
     for (const f of fixtures) wholes.set(f.name, binary(await decodeChunked(f.bytes)));

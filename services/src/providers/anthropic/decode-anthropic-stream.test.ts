@@ -2,9 +2,9 @@ import { FinishReason, type StreamEvent, toProtoCode } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { decodeChunked } from "../../testing/anthropic-sse.js";
-import { fixtureKind } from "../../testing/fixture-kind.js";
-import { binary, ofKind, reasoningOf, terminalOf, textOf } from "../../testing/stream-events.js";
-import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
+import { expectSameEventsInPieces } from "../../testing/feed-body.js";
+import { ofKind, reasoningOf, terminalOf, textOf } from "../../testing/stream-events.js";
+import { describeKindFixtures } from "../../testing/upstream-fixtures.js";
 
 /**
  * What a transcript says, read from its SSE data lines independently of the
@@ -60,18 +60,10 @@ function expectations(bytes: Uint8Array) {
   return out;
 }
 
-describeUpstreamFixtures("anthropic: every transcript", "every", (all, source) => {
-  const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "anthropic");
-
-  it("has the anthropic transcripts", () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(source.name === "shared" ? 15 : 4);
-  });
-
+describeKindFixtures("anthropic: every transcript", "anthropic", "every", { project: 4, shared: 15 }, (fixtures, source) => {
   describe.each(fixtures.map((f) => [f.name, f] as const))("%s", (_name, f) => {
     it("gives identical events fed in 1, 7, 64 bytes and whole, ending with exactly one terminal", async () => {
-      const whole = await decodeChunked(f.bytes);
-      terminalOf(whole);
-      for (const size of [1, 7, 64]) expect(binary(await decodeChunked(f.bytes, size)), `chunks of ${size}`).toEqual(binary(whole));
+      terminalOf(await expectSameEventsInPieces(f.bytes, decodeChunked));
     });
 
     it("carries the transcript's text, thinking, tool calls, results, stop reason and usage", async () => {

@@ -2,10 +2,9 @@ import { FinishReason, FramingError, type StreamEvent, toProtoCode } from "@airw
 import { Code } from "@connectrpc/connect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bodyOf, expectSameEventsForAnySplit, piecesOf } from "../../testing/feed-body.js";
-import { fixtureKind } from "../../testing/fixture-kind.js";
-import { binary, kinds, reasoningOf, terminalEventOf as terminal, textOf } from "../../testing/stream-events.js";
-import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
+import { bodyOf, expectSameEventsForAnySplit, expectSameEventsInPieces, piecesOf } from "../../testing/feed-body.js";
+import { kinds, reasoningOf, terminalEventOf as terminal, textOf } from "../../testing/stream-events.js";
+import { describeKindFixtures } from "../../testing/upstream-fixtures.js";
 import { decodeOllamaStream } from "./decode-ollama-stream.js";
 
 /** Feeds `pieces` as the body and collects the events. */
@@ -255,20 +254,12 @@ function expectations(text: string) {
   return out;
 }
 
-describeUpstreamFixtures("decodeOllamaStream over NDJSON bodies", "every", (all, source) => {
-  const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "ollama");
-
-  it("finds the Ollama transcripts", () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(source.name === "shared" ? 5 : 4);
-  });
-
+describeKindFixtures("decodeOllamaStream over NDJSON bodies", "ollama", "every", { project: 4, shared: 5 }, (fixtures) => {
   describe.each(fixtures.map((f) => [f.name, f] as const))("%s", (name, f) => {
     const thinkTags = name.includes("think-tags");
 
     it("gives identical events for 1-byte, 7-byte, 64-byte and whole chunks", async () => {
-      const [whole, ...rest] = await Promise.all([0, 1, 7, 64].map((n) => decode(f.bytes, n, thinkTags)));
-      for (const r of rest) expect(binary(r)).toEqual(binary(whole!));
-      terminal(whole!);
+      terminal(await expectSameEventsInPieces(f.bytes, (bytes, size) => decode(bytes, size, thinkTags)));
     });
 
     it("gives the same events for random splits of the body", async () => {

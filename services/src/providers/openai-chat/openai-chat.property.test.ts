@@ -1,9 +1,8 @@
 import type { StreamEvent } from "@airwave/proto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fixtureKind } from "../../testing/fixture-kind.js";
 import { binary, terminalOf } from "../../testing/stream-events.js";
-import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
+import { describeKindFixtures } from "../../testing/upstream-fixtures.js";
 import { decodeOpenAIStream } from "./decode-openai-chat-stream.js";
 
 /** Decodes `bytes` cut at the given offsets. */
@@ -25,9 +24,7 @@ async function decodeAt(bytes: Uint8Array, cuts: readonly number[]): Promise<Str
 const text = (s: string) => new TextEncoder().encode(s);
 
 // Every folder: the Chat Completions bodies of each dialect's folder are picked by content.
-describeUpstreamFixtures("openai-chat properties", "every", (all) => {
-  const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-chat");
-
+describeKindFixtures("openai-chat properties", "openai-chat", "every", { project: 6, shared: 40 }, (fixtures) => {
   it.each(fixtures.map((f) => [f.name, f] as const))("%s: random splits give the same events", async (_, f) => {
     const whole = binary(await decodeAt(f.bytes, []));
     await fc.assert(

@@ -1,9 +1,8 @@
 import { FinishReason, type StreamEvent } from "@airwave/proto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fixtureKind } from "../../testing/fixture-kind.js";
 import { terminalOf } from "../../testing/stream-events.js";
-import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
+import { describeKindFixtures } from "../../testing/upstream-fixtures.js";
 import { decodeOpenAIResponsesStream } from "./decode-openai-responses-stream.js";
 
 const enc = new TextEncoder();
@@ -51,13 +50,7 @@ const anyLine = fc.oneof(
   ),
 );
 
-describeUpstreamFixtures("decodeOpenAIResponsesStream properties", "every", (all) => {
-  const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "openai-responses");
-
-  it("has fixtures to run on", () => {
-    expect(fixtures.length).toBeGreaterThan(0);
-  });
-
+describeKindFixtures("decodeOpenAIResponsesStream properties", "openai-responses", "every", { project: 4, shared: 17 }, (fixtures) => {
   describe.each(fixtures.map((f) => [f.name, f] as const))("%s", (_, f) => {
     it("random splits of the bytes give the same events", async () => {
       const whole = await decodePieces([f.bytes]);

@@ -2,10 +2,9 @@ import { FinishReason, type StreamEvent, toProtoCode } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bodyOf, expectSameEventsForAnySplit, piecesOf } from "../../testing/feed-body.js";
-import { fixtureKind } from "../../testing/fixture-kind.js";
-import { binary, kinds, terminalEventOf as terminal, textOf } from "../../testing/stream-events.js";
-import { describeUpstreamFixtures } from "../../testing/upstream-fixtures.js";
+import { bodyOf, expectSameEventsForAnySplit, expectSameEventsInPieces, piecesOf } from "../../testing/feed-body.js";
+import { kinds, terminalEventOf as terminal, textOf } from "../../testing/stream-events.js";
+import { describeKindFixtures } from "../../testing/upstream-fixtures.js";
 import { decodeTgiStream } from "./decode-tgi-stream.js";
 
 /** Feeds `pieces` as the body and collects the events. */
@@ -50,19 +49,14 @@ function expectations(text: string) {
   return out;
 }
 
-describeUpstreamFixtures("decodeTgiStream over /generate_stream bodies", "every", (all, source) => {
-  const fixtures = all.filter((f) => fixtureKind(f.name, f.bytes) === "tgi");
-
-  it("finds the /generate_stream transcripts, and only under tgi/", () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(source.name === "shared" ? 5 : 4);
+describeKindFixtures("decodeTgiStream over /generate_stream bodies", "tgi", "every", { project: 4, shared: 5 }, (fixtures) => {
+  it("finds the /generate_stream transcripts only under tgi/", () => {
     for (const f of fixtures) expect(f.name).toMatch(/^tgi\/(generate-stream|error)-/);
   });
 
   describe.each(fixtures.map((f) => [f.name, f] as const))("%s", (_name, f) => {
     it("gives identical events for 1-byte, 7-byte, 64-byte and whole chunks", async () => {
-      const [whole, ...rest] = await Promise.all([0, 1, 7, 64].map((n) => decode(f.bytes, n)));
-      for (const r of rest) expect(binary(r)).toEqual(binary(whole!));
-      terminal(whole!);
+      terminal(await expectSameEventsInPieces(f.bytes, decode));
     });
 
     it("gives the same events for random splits of the body", async () => {
