@@ -2,15 +2,8 @@ import { GenerateRequestSchema, ReasoningEffort, Role, ToolChoiceMode } from "@a
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
+import { toolCallPart as call, toolResultPart as result, text, weatherTools } from "../../testing/requests.js";
 import { toAnthropicRequest } from "./to-anthropic-request.js";
-
-const text = (value: string) => ({ part: { case: "text" as const, value } });
-const call = (callId: string, name: string, argumentsJson: string) => ({
-  part: { case: "toolCall" as const, value: { callId, name, argumentsJson } },
-});
-const result = (callId: string, r: string, isError = false) => ({
-  part: { case: "toolResult" as const, value: { callId, result: r, isError } },
-});
 
 describe("toAnthropicRequest", () => {
   it("maps system, messages, tool calls and results, tools, tool choice and sampling", () => {
@@ -27,10 +20,7 @@ describe("toAnthropicRequest", () => {
         { role: Role.SYSTEM, parts: [text("answer in French")] },
         { role: Role.USER, parts: [text("and tomorrow?")] },
       ],
-      tools: [
-        { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
-        { name: "get_time" },
-      ],
+      tools: weatherTools,
       toolChoice: { choice: { case: "mode", value: ToolChoiceMode.REQUIRED } },
       temperature: 0.5,
       topP: 0.25,

@@ -2,38 +2,16 @@ import { create } from "@bufbuild/protobuf";
 import { GenerateRequestSchema, ReasoningEffort, Role, ToolChoiceMode } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
+import { text, weatherConversation, weatherTools } from "../../testing/requests.js";
 import { openAIResponsesSpec } from "./openai-responses-spec.js";
 import { readOpenAIResponsesOptions, toOpenAIResponsesRequest } from "./to-openai-responses-request.js";
-
-const text = (value: string) => ({ part: { case: "text" as const, value } });
 
 describe("toOpenAIResponsesRequest", () => {
   it("maps messages to input items, tools, tool choice, sampling and reasoning", () => {
     const req = create(GenerateRequestSchema, {
       model: "openai/gpt-x",
-      messages: [
-        { role: Role.SYSTEM, parts: [text("be brief")] },
-        { role: Role.USER, parts: [text("weather in"), text("Oslo?")], name: "ann" },
-        {
-          role: Role.ASSISTANT,
-          parts: [
-            text("Checking."),
-            { part: { case: "toolCall", value: { callId: "c1", name: "get_weather", argumentsJson: '{"city":"Oslo"}' } } },
-            { part: { case: "toolCall", value: { callId: "c2", name: "get_time", argumentsJson: "" } } },
-          ],
-        },
-        {
-          role: Role.TOOL,
-          parts: [
-            { part: { case: "toolResult", value: { callId: "c1", result: "sunny" } } },
-            { part: { case: "toolResult", value: { callId: "c2", result: "failed", isError: true } } },
-          ],
-        },
-      ],
-      tools: [
-        { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
-        { name: "get_time" },
-      ],
+      messages: weatherConversation([text("Checking.")]),
+      tools: weatherTools,
       toolChoice: { choice: { case: "mode", value: ToolChoiceMode.REQUIRED } },
       temperature: 0.5,
       maxOutputTokens: 100,
