@@ -253,7 +253,11 @@ class CallScope {
   throwIfEnded(): void {
     this.#caller.throwIfAborted();
     if (this.totalTimedOut) {
-      throw upstreamError(`the ${this.#provider} provider took longer than the total time limit`, Code.DeadlineExceeded, "UPSTREAM_TOTAL_TIMEOUT");
+      throw upstreamError(
+        `the ${this.#provider} provider took longer than the total time limit`,
+        Code.DeadlineExceeded,
+        "UPSTREAM_TOTAL_TIMEOUT",
+      );
     }
   }
 

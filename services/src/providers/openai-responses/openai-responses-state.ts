@@ -4,7 +4,7 @@
  * and whether the terminal event was emitted. @private
  */
 import type { JsonValue } from "@bufbuild/protobuf";
-import type { StreamEvent, UsageInit } from "@airwave/proto";
+import type { UsageInit } from "@airwave/proto";
 import { index, nonEmpty, type OpenAIResponsesEvent } from "./openai-responses-chunk.js";
 
 /** One tool call being streamed. @private */

@@ -75,7 +75,7 @@ export const tgiChunkMapper: Mapper<ParseResult<unknown>, TgiChunkState> = {
     return out;
   },
 
-  end(s) {
+  end(_s) {
     return [ev.failed(Code.Unavailable, "the inference provider's stream ended before the answer was complete", "UPSTREAM_TRUNCATED")];
   },
 };
