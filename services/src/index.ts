@@ -23,7 +23,7 @@ export { providerSpecs } from "./providers/specs.js";
 export { createRouting, loadRoutingFile, type CreateRoutingOptions, type Routing } from "./routing/create-routing.js";
 export { defaultBaseUrls } from "./routing/default-base-urls.js";
 export type { ProviderEntry, RoutingFile } from "./routing/routing-file.js";
-export { decodeOpenAIStream } from "./providers/openai-chat/decode-openai-chat-stream.js";
+export { decodeOpenAIChatStream } from "./providers/openai-chat/decode-openai-chat-stream.js";
 export { createOpenAIChatChunkMapper, openAIChatChunkMapper } from "./providers/openai-chat/map-openai-chat-chunk.js";
 export { openAIChatSpec } from "./providers/openai-chat/openai-chat-spec.js";
 export { parseOpenAIChatOptions, type OpenAIChatOptions } from "./providers/openai-chat/openai-chat-options.js";

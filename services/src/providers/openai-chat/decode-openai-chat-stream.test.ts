@@ -1,7 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { FinishReason, isTerminal, type StreamEvent, toProtoCode } from "@airwave/proto";
 import { describe, expect, it } from "vitest";
-import { decodeOpenAIStream } from "./decode-openai-chat-stream.js";
+import { decodeOpenAIChatStream } from "./decode-openai-chat-stream.js";
 
 /** Feeds `bytes` in chunks of `size` bytes (0 = whole) and collects the events. */
 async function decode(bytes: Uint8Array, size = 0): Promise<StreamEvent[]> {
@@ -12,7 +12,7 @@ async function decode(bytes: Uint8Array, size = 0): Promise<StreamEvent[]> {
       c.close();
     },
   });
-  return Array.fromAsync(decodeOpenAIStream(body));
+  return Array.fromAsync(decodeOpenAIChatStream(body));
 }
 
 const decodeText = (text: string, size = 0) => decode(new TextEncoder().encode(text), size);
@@ -37,7 +37,7 @@ const terminal = (evs: StreamEvent[]) => {
   return last!.event;
 };
 
-describe("decodeOpenAIStream edge cases", () => {
+describe("decodeOpenAIChatStream edge cases", () => {
   it("ignores role-only and empty deltas, and keeps text split inside a code point", async () => {
     const body = sse(chunk({ role: "assistant", content: "" }), chunk({}), chunk({ content: "héllo ✓ 😀" }), chunk({}, "stop"), "[DONE]");
     for (const size of [1, 2, 3]) {
@@ -309,12 +309,12 @@ describe("decodeOpenAIStream edge cases", () => {
     const body = sse(chunk({ content: "<thi" }), chunk({ content: "nk>why</th" }), chunk({ content: "ink>so <" }), chunk({}, "stop"));
     const off = await decodeText(body);
     expect(textOf(off)).toBe("<think>why</think>so <");
-    const on = await Array.fromAsync(decodeOpenAIStream(new Response(body).body!, { thinkTags: {} }));
+    const on = await Array.fromAsync(decodeOpenAIChatStream(new Response(body).body!, { thinkTags: {} }));
     expect(reasoningOf(on)).toBe("why");
     expect(textOf(on)).toBe("so <");
     expect(kinds(on).at(-2)).toBe("textDelta");
     const inside = await Array.fromAsync(
-      decodeOpenAIStream(new Response(sse(chunk({ content: "a</think>b" }, "stop"))).body!, { thinkTags: { startInside: true } }),
+      decodeOpenAIChatStream(new Response(sse(chunk({ content: "a</think>b" }, "stop"))).body!, { thinkTags: { startInside: true } }),
     );
     expect([reasoningOf(inside), textOf(inside)]).toEqual(["a", "b"]);
   });

@@ -12,7 +12,7 @@ import { createOpenAIChatChunkMapper } from "./map-openai-chat-chunk.js";
  */
 export const maxSseEventChars = 4 * 1024 * 1024;
 
-/** Options of {@link decodeOpenAIStream}. */
+/** Options of {@link decodeOpenAIChatStream}. */
 export interface DecodeOpenAIChatOptions {
   /** Extract `<think>…</think>` from content; off when undefined. */
   readonly thinkTags?: ThinkTagOptions | undefined;
@@ -29,7 +29,7 @@ export interface DecodeOpenAIChatOptions {
  * unless the body itself errors (network failure, an event over
  * {@link maxSseEventChars}, abort).
  */
-export function decodeOpenAIStream(body: ReadableStream<Uint8Array>, o: DecodeOpenAIChatOptions = {}): ReadableStream<StreamEvent> {
+export function decodeOpenAIChatStream(body: ReadableStream<Uint8Array>, o: DecodeOpenAIChatOptions = {}): ReadableStream<StreamEvent> {
   return body
     .pipeThrough(new TextDecoderStream())
     .pipeThrough(new EventSourceParserStream({ maxBufferSize: maxSseEventChars }))

@@ -1,5 +1,5 @@
 import type { HttpProviderSpec } from "../../http-provider/http-provider-spec.js";
-import { decodeOpenAIStream } from "./decode-openai-chat-stream.js";
+import { decodeOpenAIChatStream } from "./decode-openai-chat-stream.js";
 import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { parseOpenAIChatOptions } from "./openai-chat-options.js";
 import { toOpenAIRequest } from "./to-openai-chat-request.js";
@@ -16,7 +16,7 @@ import { toOpenAIRequest } from "./to-openai-chat-request.js";
  *   {@link toOpenAIRequest} with `stream: true` and, unless the endpoint
  *   option `streamOptions` is false, `stream_options: {include_usage: true}`.
  *   Options: see {@link parseOpenAIChatOptions}.
- * - `decode`: {@link decodeOpenAIStream}, with `<think>` extraction when
+ * - `decode`: {@link decodeOpenAIChatStream}, with `<think>` extraction when
  *   the endpoint option `thinkTags` is `true` or `"start-inside"`.
  * - `errorMessage`: `error.message` (or `error` as a string, `message`,
  *   `detail`) of the error body, one line.
@@ -50,7 +50,7 @@ export const openAIChatSpec: HttpProviderSpec = {
     };
   },
   decode(body, endpoint) {
-    return decodeOpenAIStream(body, { thinkTags: parseOpenAIChatOptions(endpoint.options).thinkTags });
+    return decodeOpenAIChatStream(body, { thinkTags: parseOpenAIChatOptions(endpoint.options).thinkTags });
   },
   errorMessage: errorBodyMessage,
 };

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { binary, terminalOf } from "../../testing/stream-events.js";
 import { describeKindFixtures } from "../../testing/upstream-fixtures.js";
-import { decodeOpenAIStream } from "./decode-openai-chat-stream.js";
+import { decodeOpenAIChatStream } from "./decode-openai-chat-stream.js";
 
 /** Decodes `bytes` cut at the given offsets. */
 async function decodeAt(bytes: Uint8Array, cuts: readonly number[]): Promise<StreamEvent[]> {
@@ -18,7 +18,7 @@ async function decodeAt(bytes: Uint8Array, cuts: readonly number[]): Promise<Str
       c.close();
     },
   });
-  return Array.fromAsync(decodeOpenAIStream(body));
+  return Array.fromAsync(decodeOpenAIChatStream(body));
 }
 
 const text = (s: string) => new TextEncoder().encode(s);
