@@ -1,4 +1,5 @@
 import type { EventSourceMessage } from "eventsource-parser/stream";
+import type { z } from "zod";
 import { type ParseResult, safeParseJson } from "./safe-parse-json.js";
 
 /**
@@ -7,17 +8,20 @@ import { type ParseResult, safeParseJson } from "./safe-parse-json.js";
  * and its compatible servers).
  *
  * - Each message's `data` becomes a {@link ParseResult}: a non-JSON data line
- *   is passed on as `{success: false}` (the mapper turns it into a `failed`
- *   event), never thrown.
+ *   (or, with `schema`, data not of the schema's shape) is passed on as
+ *   `{success: false}` (the mapper turns it into a `failed` event), never thrown.
  * - The sentinel `data: [DONE]` ends the stream: the readable side closes and
  *   the upstream body is cancelled, so nothing after it is read.
  * - Messages with empty data are skipped. The SSE `event:` name is ignored:
  *   an `event: error` message carries an `{"error": …}` object that the mapper
  *   recognises by its shape.
  *
+ * @param schema - the provider's chunk schema (see `safeParseJson`); without it the values are `unknown`.
  * @see https://platform.openai.com/docs/api-reference/chat-streaming
  */
-export function transformSseJson(): TransformStream<EventSourceMessage, ParseResult<unknown>> {
+export function transformSseJson(): TransformStream<EventSourceMessage, ParseResult<unknown>>;
+export function transformSseJson<S extends z.ZodType>(schema: S): TransformStream<EventSourceMessage, ParseResult<z.output<S>>>;
+export function transformSseJson(schema?: z.ZodType): TransformStream<EventSourceMessage, ParseResult<unknown>> {
   return new TransformStream<EventSourceMessage, ParseResult<unknown>>({
     transform(message, out) {
       const data = message.data.trim();
@@ -26,7 +30,7 @@ export function transformSseJson(): TransformStream<EventSourceMessage, ParseRes
         out.terminate();
         return;
       }
-      out.enqueue(safeParseJson(data));
+      out.enqueue(schema === undefined ? safeParseJson(data) : safeParseJson(data, schema));
     },
   });
 }
