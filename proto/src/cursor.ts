@@ -35,3 +35,23 @@ export function parseCursor(text: string): Cursor {
   }
   return { epoch: m[1] as string, seq };
 }
+
+/**
+ * The cursor a watch resumes after when a request names two: `query` (the
+ * URL's `?after=`, fixed for the life of a native EventSource) and `header`
+ * (`Last-Event-ID`, which the EventSource updates to the last `id:` it
+ * received before it reconnects). The later position wins: within one epoch
+ * the higher seq; across epochs the header, since a client learns a new
+ * epoch only from an event it received after the URL was made. With only
+ * one of them (or neither: `""`), that one.
+ *
+ * Raises a ConnectError with Code.InvalidArgument when both are given and
+ * either is not a cursor (see {@link parseCursor}).
+ */
+export function laterCursor(query: string | undefined, header: string | undefined): string {
+  if (!query) return header ?? "";
+  if (!header) return query;
+  const q = parseCursor(query);
+  const h = parseCursor(header);
+  return q.epoch === h.epoch && q.seq > h.seq ? query : header;
+}

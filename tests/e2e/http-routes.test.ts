@@ -199,6 +199,18 @@ describe("GET /v1/streams/{id}/events with EventSource", () => {
     expect(events[1]?.data.seq).toBe((last.seq as number) + 1);
   });
 
+  it("resumes after the later of ?after= and Last-Event-ID (a native EventSource keeps its URL and sends newer positions as the header)", async () => {
+    const { id, first } = await cutStream(6);
+    const earlier = first[2]!;
+    const later = first.at(-1)!;
+    const both = (after: Ev, lastEventId: Ev) =>
+      watch(`${aw.url}/v1/streams/${id}/events?after=${after.epoch}:${after.seq}`, `${lastEventId.epoch}:${lastEventId.seq}`);
+    for (const { events } of [await both(earlier, later), await both(later, earlier)]) {
+      expect(events[0]?.data).toMatchObject({ resumed: { outcome: "RESUME_OUTCOME_RECOVERED" } });
+      expect(events[1]?.data.seq).toBe((later.seq as number) + 1);
+    }
+  });
+
   it("answers 204 once the cursor is at the end, so EventSource stops reconnecting", async () => {
     const { id } = await cutStream();
     const { events } = await watch(`${aw.url}/v1/streams/${id}/events`);

@@ -6,6 +6,7 @@ import {
   CreateStreamRequestSchema,
   type Cursor,
   GetStreamResponseSchema,
+  laterCursor,
   parseCursor,
   type SendInputRequest,
   SendInputRequestSchema,
@@ -56,7 +57,8 @@ const streamPath = new RegExp(`^/v1/streams/${id}$`);
  *   (`Accept: application/x-ndjson`) or a long-poll batch
  *   (`Accept: application/json`), or as `?mode=sse|ndjson|poll` says.
  * - `GET /v1/streams/{id}/events`: watch or resume after `?after=<cursor>`
- *   or `Last-Event-ID`, in the same modes; `?wait_ms=` alone also selects
+ *   or `Last-Event-ID` (both given: the later position wins, see
+ *   `laterCursor`), in the same modes; `?wait_ms=` alone also selects
  *   the long-poll. `?agent=<id>` (repeatable) keeps only those agents'
  *   events plus the whole-stream ones (`WatchStreamRequest.agent_ids`). SSE answers 204 when the cursor is at the end of an ended
  *   stream (EventSource then stops reconnecting).
@@ -98,7 +100,9 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
         const streamId = m[1] as string;
         const mode = pickMode(req, url);
         const waitMs = mode === "poll" ? pollWait(url, o.longPollMaxWaitMs) : 0;
-        const cursor = url.searchParams.get("after") ?? header(req, "last-event-id") ?? "";
+        // A native EventSource keeps its `?after=` URL for life and sends
+        // newer positions only as Last-Event-ID: the later one wins.
+        const cursor = laterCursor(url.searchParams.get("after") ?? undefined, header(req, "last-event-id"));
         const agentIds = url.searchParams.getAll("agent");
         if (mode === "sse" && cursor !== "" && isExhausted(hub.get(owner, streamId), parseCursor(cursor))) {
           // Nothing will ever follow this cursor: 204 tells EventSource to

@@ -1,8 +1,8 @@
 import { create, toJsonString } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ev, type StreamEvent, StreamEventSchema } from "@airwave/proto";
+import { ev, FinishReason, type StreamEvent, StreamEventSchema } from "@airwave/proto";
 import { describe, expect, it, vi } from "vitest";
-import { ndjsonEncoder, oncePerEvent, sseEncoder, sseRetryMs } from "./encoder.js";
+import { ndjsonEncoder, oncePerEvent, sseEndRetryMs, sseEncoder, sseRetryMs } from "./encoder.js";
 
 function logged(text: string, seq: number, streamId = "s_AbCdEfGhIjKlMnOpQrStUv"): StreamEvent {
   return create(StreamEventSchema, {
@@ -24,6 +24,14 @@ describe("sseEncoder", () => {
     const resumed = create(StreamEventSchema, { event: { case: "resumed", value: { cursor: "ep1:9" } } });
     expect(sseEncoder.event(resumed)).toBe(`id: ep1:9\nevent: resumed\ndata: ${toJsonString(StreamEventSchema, resumed)}\n\n`);
     expect(sseEncoder.event(ev.heartbeat())).toBe(`event: heartbeat\ndata: {"heartbeat":{}}\n\n`);
+  });
+
+  it("asks EventSource to come back at once after the terminal event (for its 204)", () => {
+    for (const terminal of [ev.completed(FinishReason.STOP), ev.failed(Code.Canceled, "cancelled by the client", "CLIENT_CANCELLED")]) {
+      const e = create(StreamEventSchema, { ...terminal, streamId: "s_x", epoch: "ep1", seq: 7 });
+      expect(sseEncoder.event(e)).toMatch(new RegExp(`^id: ep1:7\nretry: ${sseEndRetryMs}\nevent: [a-z_]+\n`));
+    }
+    expect(sseEncoder.event(logged("x", 6))).not.toContain("retry:");
   });
 
   it("writes heartbeats as a comment with retry, and errors as event: error", () => {

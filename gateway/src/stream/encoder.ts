@@ -1,5 +1,5 @@
 import type { ConnectError } from "@connectrpc/connect";
-import { eventKindName, formatCursor, type StreamEvent } from "@airwave/proto";
+import { eventKindName, formatCursor, isTerminal, type StreamEvent } from "@airwave/proto";
 import { ndjsonErrorFrame, sseErrorFrame } from "../errors/stream-error-frame.js";
 import type { Frame } from "./byte-sink.js";
 import { eventJson } from "./event-json.js";
@@ -63,12 +63,21 @@ export const sseRetryMs = 1000;
 const sseHeartbeat = `: heartbeat\nretry: ${sseRetryMs}\n\n`;
 
 /**
+ * The reconnection delay the SSE terminal event asks for, in ms: after the
+ * stream's end the response closes, and an EventSource comes back at once
+ * with the terminal's id as `Last-Event-ID`, gets 204 and stops (WHATWG
+ * HTML §9.2.3), instead of waiting its default of about 3 s.
+ */
+export const sseEndRetryMs = 100;
+
+/**
  * Server-Sent Events (https://html.spec.whatwg.org/multipage/server-sent-events.html).
  * Public contract: `id:` the cursor `"<epoch>:<seq>"` of {@link cursorOf}
  * (logged events, and `resumed` with where the watch continues, so
  * `Last-Event-ID` alone resumes), `event:` the kind in snake_case, `data:` the
  * StreamEvent in canonical Protobuf JSON (one line). A heartbeat is a
- * comment plus `retry:` {@link sseRetryMs} (which dispatches no event).
+ * comment plus `retry:` {@link sseRetryMs} (which dispatches no event); the
+ * terminal event carries `retry:` {@link sseEndRetryMs}.
  * An error after the start is `event: error` with the Connect JSON error
  * ({@link sseErrorFrame}).
  */
@@ -77,7 +86,8 @@ export const sseEncoder: Encoder = {
   event: oncePerEvent((e) => {
     const cursor = cursorOf(e);
     const id = cursor === undefined ? "" : `id: ${cursor}\n`;
-    return `${id}event: ${kindName(e)}\ndata: ${jsonOf(e)}\n\n`;
+    const retry = isTerminal(e) ? `retry: ${sseEndRetryMs}\n` : "";
+    return `${id}${retry}event: ${kindName(e)}\ndata: ${jsonOf(e)}\n\n`;
   }),
   heartbeat: () => sseHeartbeat,
   error: sseErrorFrame,
