@@ -6,7 +6,14 @@ import { fileURLToPath } from "node:url";
 import { Code, type ConnectRouter, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { health, StreamService } from "@airwave/proto";
-import { createHealthService, createHealthState, refuseMalformedProtobuf, withSpecGrpcMessage } from "@airwave/proto/server";
+import {
+  answerUnknownGrpcProcedure,
+  createHealthService,
+  createHealthState,
+  refuseMalformedProtobuf,
+  registerReflection,
+  withSpecGrpcMessage,
+} from "@airwave/proto/server";
 import { pino, type Logger } from "pino";
 import { createAuthenticator } from "./auth/authenticator.js";
 import type { GatewayConfig } from "./config.js";
@@ -56,6 +63,9 @@ function checkingIntervalMs(headersTimeoutMs: number, requestTimeoutMs: number):
   return on.length === 0 ? 1_000 : Math.max(100, Math.min(1_000, Math.floor(Math.min(...on) / 4)));
 }
 
+/** A Connect, gRPC or gRPC-Web procedure path: `/<package>.<Service>/<Method>`. */
+const procedurePath = /^\/[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+\/[A-Za-z_]\w*$/;
+
 /**
  * Starts the gateway on one port: HTTP/1.1 (Connect, gRPC-Web, SSE, NDJSON,
  * the WebSocket session at `/v1/ws`, the demo page) and HTTP/2 cleartext with prior knowledge (gRPC, and
@@ -88,6 +98,7 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
       routes: (router: ConnectRouter) => {
         router.service(StreamService, createStreamService(hub, { ...cfg, auth }));
         router.service(health.Health, createHealthService(healthState));
+        registerReflection(router, [StreamService, health.Health]);
         // Malformed Protobuf is invalid_argument with a fixed message, not connect-es's internal parser text.
         refuseMalformedProtobuf(router);
       },
@@ -96,6 +107,14 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
       fallback(req, res) {
         const r = res as http.ServerResponse;
         const q = req as http.IncomingMessage;
+        // An unknown service or method: UNIMPLEMENTED, as each protocol says it.
+        if (answerUnknownGrpcProcedure(q, r)) return;
+        if (procedurePath.test((q.url ?? "/").split("?")[0] ?? "")) {
+          writeError(r, new ConnectError(`unknown procedure ${(q.url ?? "/").split("?")[0]?.slice(0, 200)}`, Code.Unimplemented), {
+            status: 404,
+          });
+          return;
+        }
         // A page load gives a browser without one its own anonymous identity
         // (embedded dev default); API calls only read the cookie.
         const cookie = q.method === "GET" ? auth.browserCookie({ cookie: q.headers.cookie }, isHttps(q)) : undefined;

@@ -4,7 +4,14 @@ import { health, InferenceService } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { loadConfig, type ServicesConfig } from "./config.js";
-import { createHealthService, createHealthState, refuseMalformedProtobuf, withSpecGrpcMessage } from "@airwave/proto/server";
+import {
+  answerUnknownGrpcProcedure,
+  createHealthService,
+  createHealthState,
+  refuseMalformedProtobuf,
+  registerReflection,
+  withSpecGrpcMessage,
+} from "@airwave/proto/server";
 import { createInferenceService } from "./inference-service.js";
 import type { Provider } from "./provider.js";
 import { createRouting } from "./routing/create-routing.js";
@@ -82,7 +89,15 @@ export async function startInferenceServer(o: InferenceServerOptions = {}): Prom
         routes(router) {
           router.service(InferenceService, createInferenceService(providers, { aliases }));
           router.service(health.Health, createHealthService(healthState));
+          registerReflection(router, [InferenceService, health.Health]);
           refuseMalformedProtobuf(router);
+        },
+        // An unknown service or method: UNIMPLEMENTED for gRPC and gRPC-Web
+        // (HTTP 200, grpc-status 12), connect-node's 404 for Connect.
+        fallback(req, res) {
+          if (answerUnknownGrpcProcedure(req, res)) return;
+          res.writeHead(404);
+          res.end();
         },
         shutdownSignal: shutdown.signal,
         readMaxBytes,

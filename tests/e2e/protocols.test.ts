@@ -139,3 +139,83 @@ describe("@grpc/grpc-js client over HTTP/2", () => {
     expect(rest.at(-1)).toMatchObject({ event: "completed", completed: { finishReason: "FINISH_REASON_CANCELLED" } });
   });
 });
+
+describe("gRPC tooling without the .proto files", () => {
+  it.each([
+    ["the gateway", () => aw.url, "airwave.v1.StreamService"],
+    ["the inference service", () => aw.inferenceUrl, "airwave.v1.InferenceService"],
+  ])("buf curl --list-services lists %s's services through reflection", async (_, url, service) => {
+    const { stdout } = await run(buf, ["curl", "--list-services", "--http2-prior-knowledge", url()]);
+    expect(stdout.trim().split("\n")).toEqual(
+      expect.arrayContaining([
+        service,
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+      ]),
+    );
+  });
+
+  it.each(["grpc", "connect"])("buf curl over %s calls a method with the schema fetched by reflection", async (protocol) => {
+    const { stdout } = await run(buf, [
+      "curl",
+      "--http2-prior-knowledge",
+      "--protocol",
+      protocol,
+      "-d",
+      JSON.stringify(createBody("Tell me about lighthouses")),
+      `${aw.url}/airwave.v1.StreamService/CreateStream`,
+    ]);
+    const k = kinds(splitJsonValues(stdout));
+    expect([k[0], k.at(-1)]).toEqual(["started", "completed"]);
+  });
+
+  it.each([
+    ["an unknown method", "/airwave.v1.StreamService/Nope"],
+    ["an unknown service", "/nope.v1.Nothing/Call"],
+  ])("%s answers UNIMPLEMENTED the way each protocol says it", async (_, path) => {
+    // gRPC (h2c, grpc-js) and gRPC-Web: HTTP 200, grpc-status 12.
+    const grpcJs = new grpc.Client(new URL(aw.url).host, grpc.credentials.createInsecure());
+    const err = await new Promise<grpc.ServiceError>((ok) =>
+      grpcJs.makeUnaryRequest(
+        path,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        (e) => ok(e as grpc.ServiceError),
+      ),
+    );
+    grpcJs.close();
+    expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
+    expect(err.details).toContain(path);
+    const web = await fetch(`${aw.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+      body: new Uint8Array(5),
+    });
+    expect([web.status, web.headers.get("content-type"), web.headers.get("grpc-status")]).toEqual([
+      200,
+      "application/grpc-web+proto",
+      "12",
+    ]);
+    // Connect: 404 with the Connect error code unimplemented.
+    const connect = await fetch(`${aw.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(connect.status).toBe(404);
+    expect(await connect.json()).toMatchObject({ code: "unimplemented" });
+  });
+
+  it("the inference service answers an unknown method UNIMPLEMENTED over gRPC too", async () => {
+    const grpcJs = new grpc.Client(new URL(aw.inferenceUrl).host, grpc.credentials.createInsecure());
+    const err = await new Promise<grpc.ServiceError>((ok) =>
+      grpcJs.makeUnaryRequest(
+        "/airwave.v1.InferenceService/Nope",
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        (e) => ok(e as grpc.ServiceError),
+      ),
+    );
+    grpcJs.close();
+    expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
+  });
+});

@@ -27,3 +27,5 @@ export {
   type SecretScrubber,
 } from "./scrub-secrets.js";
 export { generateRequestLimits, toolNamePattern, validateGenerateRequest } from "./validate-generate-request.js";
+export { registerReflection } from "./reflection.js";
+export { answerUnknownGrpcProcedure } from "./unknown-procedure.js";
