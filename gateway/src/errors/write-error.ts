@@ -1,7 +1,7 @@
 import { type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { ConnectError } from "@connectrpc/connect";
-import { errorResponse } from "./http-status.js";
+import { type ErrorResponse, errorResponse } from "./http-status.js";
 
 /** Options of {@link writeError}. */
 export interface WriteErrorOptions {
@@ -11,6 +11,8 @@ export interface WriteErrorOptions {
   readonly status?: number;
   /** Headers added to the error's own (e.g. `Upgrade` with a 426). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The body's shape; default {@link errorResponse} (the Connect JSON error). The OpenAI-compatible routes pass `openaiErrorResponse`. */
+  readonly shape?: (err: ConnectError, status?: number) => ErrorResponse;
 }
 
 /**
@@ -24,7 +26,7 @@ export function writeError(res: ServerResponse, err: ConnectError, o: WriteError
     res.destroy();
     return;
   }
-  const { status, headers, body } = errorResponse(err, o.status);
+  const { status, headers, body } = (o.shape ?? errorResponse)(err, o.status);
   Object.assign(headers, o.headers);
   // HTTP/2 forbids connection-specific headers (RFC 9113 §8.2.2).
   if (o.close && res.req?.httpVersionMajor === 1) headers.connection = "close";

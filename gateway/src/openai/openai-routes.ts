@@ -1,0 +1,282 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { type Cursor, laterCursor, parseCursor, type StreamEvent, type StreamInfo, StreamState } from "@airwave/proto";
+import type { Authenticator } from "../auth/authenticator.js";
+import { methodNotAllowed, unsupportedMediaType } from "../errors/http-status.js";
+import { openaiErrorResponse, withOpenAIParam } from "../errors/openai-error.js";
+import { publicError } from "../errors/public-error.js";
+import { writeError } from "../errors/write-error.js";
+import { readBody } from "../http/read-body.js";
+import type { Hub } from "../hub/hub.js";
+import { nodeSink } from "../stream/byte-sink.js";
+import { serveStream } from "../stream/serve-stream.js";
+import { chatCompletionOf } from "./chat-completion.js";
+import {
+  type ChunkEncoderOptions,
+  chatCompletionChunkEncoder,
+  completionHeaderOf,
+  streamIdOfCompletion,
+} from "./chat-completion-chunks.js";
+import { openaiParamOf, toCreateStreamRequest } from "./to-create-stream-request.js";
+
+type Req = IncomingMessage;
+type Res = ServerResponse;
+
+/** Options of the OpenAI-compatible routes; see GatewayConfig for units (ms, bytes). */
+export interface OpenAIRoutesOptions {
+  heartbeatIdleMs: number;
+  writeTimeoutMs: number;
+  maxRequestBytes: number;
+  /** Decides the caller's owner: the same authenticator as every other route (`Authorization: Bearer <key>`). */
+  auth: Authenticator;
+  onError?: (err: ConnectError) => void;
+}
+
+/**
+ * The models `GET /v1/models` lists: the simulator's, which every inference
+ * service serves (`simulator` and `simulator/default` paced by
+ * AIRWAVE_SIM_*, `fast` unpaced, `slow`, `agent`). The contract has no call
+ * that lists an inference service's configured providers, so their models
+ * (`openai-compatible/gpt-4o-mini`, aliases, …) are not listed, yet
+ * `POST /v1/chat/completions` takes them by name like every other route.
+ */
+export const listedModels = ["simulator", "simulator/default", "simulator/fast", "simulator/slow", "simulator/agent"] as const;
+
+/** The response header naming the stream behind a completion (also on errors once the stream exists). */
+export const streamIdHeader = "airwave-stream-id";
+
+const completionId = "((?:chatcmpl-)?[A-Za-z0-9_-]{1,128})";
+const completionPath = new RegExp(`^/v1/chat/completions/${completionId}$`);
+const cancelPath = new RegExp(`^/v1/chat/completions/${completionId}/cancel$`);
+const modelPath = /^\/v1\/models\/(.+)$/;
+
+/**
+ * OpenAI-compatible egress (README "Already using the OpenAI SDK?"): the
+ * Chat Completions API over the hub, so the OpenAI SDKs, the AI SDK's
+ * `@ai-sdk/openai-compatible` and any OpenAI-compatible client work with
+ * `baseURL` set to `<gateway>/v1`. Every path under `/v1/chat/` and
+ * `/v1/models`; returns false for any other path.
+ *
+ * - `POST /v1/chat/completions`: body a Chat Completions request
+ *   (`Content-Type: application/json`, else 415), mapped by
+ *   {@link toCreateStreamRequest} and created with `Hub.create`. `stream:
+ *   true` answers SSE chunks ({@link chatCompletionChunkEncoder}, served by
+ *   the one serve loop with heartbeats), otherwise one `chat.completion`
+ *   ({@link chatCompletionOf}). Request headers `Airwave-On-Detach`
+ *   (`cancel`, the default: closing the connection cancels the generation
+ *   at once; `cancel_after_grace`; `continue`) and `Airwave-Stream-Id` (a
+ *   client-chosen id: an idempotent create).
+ * - `GET /v1/chat/completions/{id}` (`id` the completion id
+ *   `chatcmpl-<stream id>` or the bare stream id): with `Accept:
+ *   text/event-stream` or `?stream=true`, the chunks again, after
+ *   `Last-Event-ID` or `?after=<cursor>` (both: the later, `laterCursor`), exactly those
+ *   the first response wrote after that position; `?include_usage=true`
+ *   adds the usage chunk; 204 when nothing follows the cursor of an ended
+ *   stream. Otherwise the `chat.completion` (once the stream ended: the
+ *   OpenAI SDK's `chat.completions.retrieve`).
+ * - `POST /v1/chat/completions/{id}/cancel` (any body or none): cancels
+ *   the generation (`Hub.cancel`: the upstream request is aborted at once;
+ *   idempotent) and answers the `chat.completion` as it ended.
+ * - `GET /v1/models`: `{"object":"list","data":[{"id","object":"model","created","owned_by"}]}`
+ *   of {@link listedModels}; `GET /v1/models/{model}` one of them.
+ *
+ * Every response of a stream carries its id in {@link streamIdHeader}. The
+ * caller's owner is the authenticator's (an API key's name, the browser
+ * cookie, or the anonymous owner): a stream created here is also watched,
+ * cancelled and resumed by the `/v1/streams` routes and StreamService.
+ *
+ * Errors before a response started are OpenAI's error shape with the
+ * gateway's HTTP status (`openaiErrorResponse`: 400 with `param` for a
+ * request the contract cannot carry, 401 `invalid_api_key`, 404
+ * `model_not_found` for an unknown model, 429 with `Retry-After`, …);
+ * after, `data: {"error":{…}}`.
+ */
+export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
+  const listedAt = Math.floor(Date.now() / 1000);
+  return async function handle(req: Req, res: Res): Promise<boolean> {
+    const url = new URL(req.url ?? "/", "http://x");
+    const path = url.pathname;
+    if (!path.startsWith("/v1/chat/") && path !== "/v1/models" && !path.startsWith("/v1/models/")) return false;
+    let m: RegExpExecArray | null;
+    try {
+      if (path === "/v1/chat/completions") {
+        allow(req, ["POST"]);
+        await createCompletion(req, res);
+      } else if ((m = cancelPath.exec(path))) {
+        allow(req, ["POST"]);
+        const owner = ownerOf(req);
+        await readBody(req, o.maxRequestBytes);
+        const streamId = streamIdOfCompletion(m[1] as string);
+        await hub.cancel(owner, streamId, "client");
+        await answerCompletion(res, owner, streamId);
+      } else if ((m = completionPath.exec(path))) {
+        allow(req, ["GET"]);
+        await retrieve(req, res, url, streamIdOfCompletion(m[1] as string));
+      } else if (path === "/v1/models") {
+        allow(req, ["GET"]);
+        ownerOf(req);
+        json(res, { object: "list", data: listedModels.map((id) => modelJson(id, listedAt)) });
+      } else if ((m = modelPath.exec(path))) {
+        allow(req, ["GET"]);
+        ownerOf(req);
+        const id = decodeURIComponent(m[1] as string);
+        if (!(listedModels as readonly string[]).includes(id)) {
+          throw withOpenAIParam(
+            new ConnectError(`The model ${JSON.stringify(id.slice(0, 128))} is not listed`, Code.NotFound),
+            "model",
+            "model_not_found",
+          );
+        }
+        json(res, modelJson(id, listedAt));
+      } else {
+        throw new ConnectError(`no route for ${path.slice(0, 200)}`, Code.NotFound);
+      }
+    } catch (err) {
+      const e = ConnectError.from(err);
+      if (publicError(e).code === Code.Internal) o.onError?.(e);
+      // An unread body (too large, or refused before reading) must not be
+      // taken for the next request on this connection.
+      writeError(res, e, { close: !req.readableEnded, shape: openaiErrorResponse });
+    }
+    return true;
+  };
+
+  function ownerOf(req: Req): string {
+    return o.auth.identify({ authorization: header(req, "authorization"), cookie: header(req, "cookie") }).owner;
+  }
+
+  /** `POST /v1/chat/completions`. */
+  async function createCompletion(req: Req, res: Res): Promise<void> {
+    const owner = ownerOf(req);
+    if (!/^application\/json\s*(;|$)/i.test(header(req, "content-type") ?? "")) throw unsupportedMediaType("application/json");
+    const text = await readBody(req, o.maxRequestBytes);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (e) {
+      throw withOpenAIParam(
+        new ConnectError(`the request body is not valid JSON: ${e instanceof Error ? e.message.slice(0, 200) : ""}`, Code.InvalidArgument),
+        null,
+      );
+    }
+    const p = toCreateStreamRequest(body, { onDetach: header(req, "airwave-on-detach"), streamId: header(req, "airwave-stream-id") });
+    let streamId: string;
+    try {
+      streamId = await hub.create(owner, p.create);
+    } catch (err) {
+      throw refusal(ConnectError.from(err));
+    }
+    if (!p.stream) {
+      await answerCompletion(res, owner, streamId);
+      return;
+    }
+    const h = completionHeaderOf(hub.get(owner, streamId));
+    await streamChunks(res, streamId, (signal) => hub.watch(owner, streamId, "", signal), { ...h, includeUsage: p.includeUsage });
+  }
+
+  /** `GET /v1/chat/completions/{id}`: the chunks after a cursor, or the completion. */
+  async function retrieve(req: Req, res: Res, url: URL, streamId: string): Promise<void> {
+    const owner = ownerOf(req);
+    const info = hub.get(owner, streamId);
+    const accept = (header(req, "accept") ?? "").toLowerCase();
+    if (url.searchParams.get("stream") !== "true" && !accept.includes("text/event-stream")) {
+      await answerCompletion(res, owner, streamId);
+      return;
+    }
+    const text = laterCursor(url.searchParams.get("after") ?? undefined, header(req, "last-event-id"));
+    const after = text === "" ? undefined : parseCursor(text);
+    if (after !== undefined && isExhausted(info, after)) {
+      // Nothing follows: 204 also tells an EventSource to stop reconnecting (WHATWG HTML §9.2.3).
+      res.writeHead(204, { [streamIdHeader]: streamId }).end();
+      return;
+    }
+    const includeUsage = url.searchParams.get("include_usage") === "true";
+    await streamChunks(res, streamId, (signal) => hub.watch(owner, streamId, "", signal), {
+      ...completionHeaderOf(info),
+      includeUsage,
+      after,
+    });
+  }
+
+  /**
+   * Serves a stream's chunks: pulls the first event before committing to
+   * 200 (so NOT_FOUND is an HTTP error, not a broken stream), flushes the
+   * headers at once, then the one serve loop. The client closing the
+   * connection ends the watch; the generation then goes on as its detach
+   * policy says.
+   */
+  async function streamChunks(
+    res: Res,
+    streamId: string,
+    watch: (signal: AbortSignal) => AsyncGenerator<StreamEvent>,
+    enc: ChunkEncoderOptions,
+  ): Promise<void> {
+    const stop = leaving(res);
+    const events = watch(stop.signal);
+    const first = await events.next();
+    const encoder = chatCompletionChunkEncoder(enc);
+    res.writeHead(200, {
+      "content-type": encoder.contentType,
+      "cache-control": "no-cache, no-transform",
+      "x-accel-buffering": "no",
+      [streamIdHeader]: streamId,
+    });
+    res.flushHeaders();
+    await serveStream(events, encoder, nodeSink(res, o.writeTimeoutMs), {
+      idleMs: o.heartbeatIdleMs,
+      signal: stop.signal,
+      ...(first.done ? {} : { first: first.value }),
+      ...(o.onError ? { onError: o.onError } : {}),
+    });
+  }
+
+  /** Answers the stream's `chat.completion` once it ended (its failure as an OpenAI error, with the stream id header). */
+  async function answerCompletion(res: Res, owner: string, streamId: string): Promise<void> {
+    res.setHeader(streamIdHeader, streamId);
+    const stop = leaving(res);
+    const completion = await chatCompletionOf(hub.watch(owner, streamId, "", stop.signal), completionHeaderOf(hub.get(owner, streamId)));
+    json(res, completion);
+  }
+}
+
+/**
+ * A create's refusal with its OpenAI `param`: an unknown model is
+ * `model_not_found` on `model`; the contract validator's INVALID_ARGUMENT
+ * names its field ({@link openaiParamOf}).
+ */
+function refusal(e: ConnectError): ConnectError {
+  if (e.code === Code.NotFound) return withOpenAIParam(e, "model", "model_not_found");
+  if (e.code === Code.InvalidArgument) return withOpenAIParam(e, openaiParamOf(e.rawMessage));
+  return e;
+}
+
+/** Aborts when the client goes away (the response closes before its end). */
+function leaving(res: Res): AbortController {
+  const stop = new AbortController();
+  res.once("close", () => stop.abort(new ConnectError("client went away", Code.Canceled)));
+  return stop;
+}
+
+/** True when the stream ended and `c` is at its last event. */
+function isExhausted(info: StreamInfo, c: Cursor): boolean {
+  return info.state !== StreamState.RUNNING && c.epoch === info.epoch && c.seq === info.lastSeq;
+}
+
+function modelJson(id: string, created: number) {
+  return { id, object: "model", created, owned_by: id.split("/")[0] ?? id };
+}
+
+function allow(req: Req, methods: readonly string[]): void {
+  if (!methods.includes(req.method ?? "")) throw methodNotAllowed(req.method, methods);
+}
+
+function header(req: Req, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function json(res: Res, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
+  res.end(text);
+}
