@@ -21,6 +21,7 @@ import { Hub } from "./hub/hub.js";
 import { corsHeaders } from "./http/cors.js";
 import { serveStatic } from "./http/static-files.js";
 import { createStreamRoutes } from "./http/stream-routes.js";
+import { createOpenAIRoutes } from "./openai/openai-routes.js";
 import { writeError } from "./errors/write-error.js";
 import { answerClientError, type ParserLimits } from "./errors/parser-refusal.js";
 import { detectProtocol } from "./detect-protocol.js";
@@ -89,6 +90,7 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
   // One authenticator decides the owner of every call (README "Owners").
   const auth = createAuthenticator(cfg);
   const routes = createStreamRoutes(hub, { ...cfg, auth, onError });
+  const openaiRoutes = createOpenAIRoutes(hub, { ...cfg, auth, onError });
   const healthState = createHealthState([StreamService.typeName, health.Health.typeName]);
   const webDir = cfg.webDir ?? fileURLToPath(new URL("../../web/dist/", import.meta.url));
 
@@ -156,7 +158,8 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
       res.writeHead(serving ? 200 : 503, { "content-type": "text/plain" }).end(serving ? "ok\n" : "shutting down\n");
       return;
     }
-    routes(req, res)
+    openaiRoutes(req, res)
+      .then((handled) => handled || routes(req, res))
       .then((handled) => {
         if (!handled) connect(req, res);
       })
