@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { asRecord } from "./anthropic-chunk.js";
+import { asRecord } from "../../json-shape.js";
+import type { AnthropicToolResultBlock } from "./anthropic-chunk.js";
 
 /** A `text` block: its citations not yet attached to a text delta. */
 export interface TextBlock {
@@ -52,6 +53,17 @@ export function json(v: unknown): JsonValue {
 }
 
 /**
+ * `record` as a JSON object without its keys whose value is undefined (a
+ * field of the wrong type the chunk schema read as absent): a delta kept
+ * whole in metadata.
+ */
+export function definedJson(record: Readonly<Record<string, unknown>>): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(record)) if (v !== undefined) out[k] = json(v);
+  return out;
+}
+
+/**
  * The keys of `record` other than `known` whose value is not null, as a JSON
  * object (the provider's extras for `provider_metadata`); undefined when
  * there are none.
@@ -64,22 +76,6 @@ export function extras(record: Readonly<Record<string, unknown>>, known: readonl
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** True for a tool call block: `tool_use` (client tool) or a tool the provider runs (`server_tool_use`, `mcp_tool_use`). */
-export function isToolUseType(type: string): boolean {
-  return type === "tool_use" || type === "server_tool_use" || type === "mcp_tool_use";
-}
-
-/**
- * True for a server tool's result block: `web_search_tool_result`,
- * `web_fetch_tool_result`, `code_execution_tool_result`,
- * `bash_code_execution_tool_result`, `text_editor_code_execution_tool_result`,
- * `tool_search_tool_result`, `mcp_tool_result`, and later `*_tool_result`
- * types.
- */
-export function isToolResultType(type: string): boolean {
-  return type.endsWith("_tool_result");
-}
-
 /**
  * Whether a result block reports a failure: `is_error: true`
  * (`mcp_tool_result`), or a `content` object whose `type` ends in `_error`
@@ -88,9 +84,9 @@ export function isToolResultType(type: string): boolean {
  *
  * @see https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/web-search-tool#errors
  */
-export function isErrorResult(block: Readonly<Record<string, unknown>>): boolean {
-  if (block["is_error"] === true) return true;
-  const type = asRecord(block["content"])?.["type"];
+export function isErrorResult(block: AnthropicToolResultBlock): boolean {
+  if (block.is_error === true) return true;
+  const type = asRecord(block.content)?.["type"]; // the content is free-form JSON
   return typeof type === "string" && type.endsWith("_error");
 }
 

@@ -2,7 +2,7 @@ import type { StreamEvent } from "@airwave/proto";
 import { type EventSourceMessage, EventSourceParserStream } from "eventsource-parser/stream";
 import { adapt } from "../../adapt.js";
 import { safeParseJson } from "../../safe-parse-json.js";
-import { type AnthropicSseEvent, asRecord } from "./anthropic-chunk.js";
+import { type AnthropicSseEvent, anthropicSseErrorSchema, anthropicStreamEventSchema } from "./anthropic-chunk.js";
 import { anthropicChunkMapper } from "./map-anthropic-chunk.js";
 
 /**
@@ -35,21 +35,32 @@ export function decodeAnthropicStream(body: ReadableStream<Uint8Array>): Readabl
 
 /**
  * A stream stage from parsed SSE messages to {@link AnthropicSseEvent}s:
- * each message's `data` parsed as JSON (a non-JSON data line is passed on as
- * `{success: false}` for the mapper to fail on, never thrown), messages with
- * empty data skipped. After the stream's last event — `message_stop`, or an
- * `error` event — the readable side closes and the upstream body is
- * cancelled, so nothing after it is read.
+ * each message's `data` parsed as JSON and checked by the chunk schema
+ * ({@link toAnthropicSseEvent}; data that is not JSON or not of the shape is
+ * passed on as `{success: false}` for the mapper to fail on, never thrown),
+ * messages with empty data skipped. After the stream's last event —
+ * `message_stop`, or an `error` event — the readable side closes and the
+ * upstream body is cancelled, so nothing after it is read.
  */
 export function transformAnthropicSse(): TransformStream<EventSourceMessage, AnthropicSseEvent> {
   return new TransformStream<EventSourceMessage, AnthropicSseEvent>({
     transform(message, out) {
       const text = message.data.trim();
       if (text === "") return;
-      const data = safeParseJson(text);
-      out.enqueue({ event: message.event, data });
-      const type = data.success ? asRecord(data.value)?.["type"] : undefined;
+      const e = toAnthropicSseEvent(message.event, text);
+      out.enqueue(e);
+      const type = e.data.success ? e.data.value.type : undefined;
       if (type === "message_stop" || type === "error" || message.event === "error") out.terminate();
     },
   });
+}
+
+/**
+ * One SSE message as the mapper reads it: its event name, and its data
+ * parsed by {@link anthropicStreamEventSchema}, or by
+ * {@link anthropicSseErrorSchema} when the event is named `error` (then the
+ * data is an error event whatever its `type` says).
+ */
+export function toAnthropicSseEvent(event: string | undefined, data: string): AnthropicSseEvent {
+  return { event, data: safeParseJson(data, event === "error" ? anthropicSseErrorSchema : anthropicStreamEventSchema) };
 }

@@ -1,7 +1,6 @@
 import { FinishReason, type StreamEvent, toProtoCode } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { safeParseJson } from "../../safe-parse-json.js";
 import {
   blockDelta,
   blockStart,
@@ -18,16 +17,18 @@ import {
   textOf,
 } from "../../testing/anthropic-sse.js";
 import { mapChunks, mapStream } from "../../adapt.js";
+import { toAnthropicSseEvent } from "./decode-anthropic-stream.js";
 import { anthropicChunkMapper } from "./map-anthropic-chunk.js";
 
-/** Runs the mapper over events given as objects (or raw data text), then ends the stream. */
+/** Runs the mapper over events given as objects (or raw data text), parsed as the decoder parses them, then ends the stream. */
 function run(...events: (object | string)[]): StreamEvent[] {
   return mapChunks(
     anthropicChunkMapper,
-    events.map((e) => ({
-      event: typeof e === "string" ? undefined : String((e as { type?: unknown }).type),
-      data: typeof e === "string" ? safeParseJson(e) : { success: true as const, value: e },
-    })),
+    events.map((e) =>
+      typeof e === "string"
+        ? toAnthropicSseEvent(undefined, e)
+        : toAnthropicSseEvent(String((e as { type?: unknown }).type), JSON.stringify(e)),
+    ),
   );
 }
 
@@ -388,8 +389,8 @@ describe("anthropicChunkMapper", () => {
 
   it("ignores everything after the terminal event", () => {
     const s = mapStream(anthropicChunkMapper);
-    for (const e of basic) s.push({ event: undefined, data: { success: true, value: e } });
-    expect(s.push({ event: undefined, data: { success: true, value: blockDelta(0, { type: "text_delta", text: "x" }) } })).toEqual([]);
+    for (const e of basic) s.push(toAnthropicSseEvent(undefined, JSON.stringify(e)));
+    expect(s.push(toAnthropicSseEvent(undefined, JSON.stringify(blockDelta(0, { type: "text_delta", text: "x" }))))).toEqual([]);
     expect(s.end()).toEqual([]);
   });
 });

@@ -2,8 +2,15 @@ import { ev, FinishReason, type StreamEvent, withExtras } from "@airwave/proto";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { Mapper } from "../../adapt.js";
-import { type AnthropicSseEvent, asRecord, nonEmpty } from "./anthropic-chunk.js";
-import { type Block, extras, isErrorResult, isToolResultType, isToolUseType, json, parses, type ToolBlock } from "./anthropic-blocks.js";
+import {
+  type AnthropicError,
+  type AnthropicKnownStreamEvent,
+  type AnthropicSseEvent,
+  isKnownContentBlock,
+  isKnownContentDelta,
+  isKnownStreamEvent,
+} from "./anthropic-chunk.js";
+import { type Block, definedJson, extras, isErrorResult, json, parses, type ToolBlock } from "./anthropic-blocks.js";
 import { mapAnthropicError } from "./map-anthropic-error.js";
 import { mapAnthropicStopReason } from "./map-anthropic-stop-reason.js";
 import { type AnthropicUsageCounts, foldAnthropicUsage, mapAnthropicUsage } from "./map-anthropic-usage.js";
@@ -29,8 +36,9 @@ export interface AnthropicChunkState {
 const malformed = "the inference provider sent a malformed event";
 
 /**
- * Maps Anthropic Messages stream events (SSE event name + JSON `data`) to
- * airwave.v1 events. Deterministic, no I/O.
+ * Maps Anthropic Messages stream events (SSE event name + `data` parsed
+ * by `anthropicStreamEventSchema`, see `anthropic-chunk.ts`) to airwave.v1
+ * events. Deterministic, no I/O.
  *
  * - `message_start` → a `usage` event with the input counts, with the
  *   message's `id` and `model` (and usage extras such as `service_tier`) in
@@ -100,14 +108,12 @@ export const anthropicChunkMapper: Mapper<AnthropicSseEvent, AnthropicChunkState
   }),
 
   map(s, { event, data }) {
-    const e = data.success ? asRecord(data.value) : undefined;
-    const type = e?.["type"];
-    if (event === "error" || type === "error") {
-      const m = mapAnthropicError(e?.["error"]);
-      return [ev.failed(m.code, m.message, m.reason, { retryable: m.retryable, usage: mapAnthropicUsage(s.counts) })];
-    }
-    if (!e || typeof type !== "string") return fail(s);
-    switch (type) {
+    if (!data.success) return event === "error" ? failWith(s, undefined) : fail(s);
+    const e = data.value;
+    if (!isKnownStreamEvent(e)) return e.type === undefined ? fail(s) : []; // event types added later are ignored
+    switch (e.type) {
+      case "error":
+        return failWith(s, e.error);
       case "message_start":
         return messageStart(s, e);
       case "content_block_start":
@@ -120,8 +126,8 @@ export const anthropicChunkMapper: Mapper<AnthropicSseEvent, AnthropicChunkState
         return messageDelta(s, e);
       case "message_stop":
         return messageStop(s);
-      default:
-        return []; // ping, and event types added later
+      case "ping":
+        return [];
     }
   },
 
@@ -134,111 +140,107 @@ export const anthropicChunkMapper: Mapper<AnthropicSseEvent, AnthropicChunkState
   },
 };
 
+/** The known event of type `T`. */
+type EventOf<T extends AnthropicKnownStreamEvent["type"]> = Extract<AnthropicKnownStreamEvent, { type: T }>;
+
 const usageKeys = ["input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens", "output_tokens_details"];
 
-function messageStart(s: AnthropicChunkState, e: Readonly<Record<string, unknown>>): StreamEvent[] {
+function messageStart(s: AnthropicChunkState, e: EventOf<"message_start">): StreamEvent[] {
   if (s.started) return fail(s);
   s.started = true;
-  const message = asRecord(e["message"]) ?? {};
-  const u = asRecord(message["usage"]);
+  const u = e.message?.usage;
   if (!foldAnthropicUsage(s.counts, u)) return [];
   const usage = mapAnthropicUsage(s.counts);
   if (!usage) return [];
   const metadata: JsonObject = { ...(u ? extras(u, usageKeys) : {}) };
-  if (nonEmpty(message["id"])) metadata["id"] = message["id"] as string;
-  if (nonEmpty(message["model"])) metadata["model"] = message["model"] as string;
+  if (e.message?.id) metadata["id"] = e.message.id;
+  if (e.message?.model) metadata["model"] = e.message.model;
   return [withExtras(ev.usage(usage), { metadata })];
 }
 
-function blockStart(s: AnthropicChunkState, e: Readonly<Record<string, unknown>>): StreamEvent[] {
-  const index = indexOf(e);
-  const cb = asRecord(e["content_block"]);
-  const type = cb?.["type"];
-  if (index === undefined || !cb || typeof type !== "string" || s.blocks.has(index)) return fail(s);
-  if (type === "text") {
-    const citations = Array.isArray(cb["citations"]) ? cb["citations"].map(json) : [];
-    s.blocks.set(index, { kind: "text", citations });
-    return nonEmpty(cb["text"]) ? [text(s, index, cb["text"] as string)] : [];
-  }
-  if (type === "thinking") {
-    s.blocks.set(index, { kind: "thinking" });
-    const out: StreamEvent[] = [];
-    if (nonEmpty(cb["thinking"])) out.push(ev.reasoningDelta(cb["thinking"] as string, index));
-    if (nonEmpty(cb["signature"])) out.push(ev.reasoningDelta("", index, cb["signature"] as string));
-    return out;
-  }
-  if (type === "redacted_thinking") {
-    s.blocks.set(index, { kind: "thinking" });
-    return [ev.reasoningDelta("", index, typeof cb["data"] === "string" ? cb["data"] : "", true)];
-  }
-  if (isToolUseType(type)) {
-    const input = asRecord(cb["input"]);
-    const block: ToolBlock = {
-      kind: "tool",
-      id: nonEmpty(cb["id"]) ?? `toolu_${index}`,
-      name: typeof cb["name"] === "string" ? cb["name"] : "",
-      providerExecuted: type !== "tool_use",
-      json: "",
-      startInput: input && Object.keys(input).length > 0 ? JSON.stringify(input) : undefined,
-      done: false,
-    };
-    s.blocks.set(index, block);
-    s.toolNames.set(block.id, block.name);
-    const started = ev.toolCallStarted(block.id, block.name, s.calls++, { providerExecuted: block.providerExecuted });
-    return [withExtras(started, { metadata: extras(cb, ["type", "id", "name", "input"]) })];
-  }
-  if (isToolResultType(type)) {
-    s.blocks.set(index, { kind: "result" });
-    const callId = typeof cb["tool_use_id"] === "string" ? cb["tool_use_id"] : "";
-    const result = ev.toolResult(callId, JSON.stringify(cb["content"] ?? null), {
-      name: s.toolNames.get(callId) ?? "",
-      isError: isErrorResult(cb),
-    });
-    return [withExtras(result, { metadata: extras(cb, ["type", "tool_use_id", "content", "is_error"]) })];
-  }
-  s.blocks.set(index, { kind: "other", block: json(cb) as JsonObject, deltas: [], flushed: false });
-  return [];
-}
-
-function blockDelta(s: AnthropicChunkState, e: Readonly<Record<string, unknown>>): StreamEvent[] {
-  const index = indexOf(e);
-  const block = index === undefined ? undefined : s.blocks.get(index);
-  const d = asRecord(e["delta"]);
-  const type = d?.["type"];
-  if (index === undefined || !block || !d || typeof type !== "string") return fail(s);
-  if (block.kind === "other") {
-    block.deltas.push(json(d));
+function blockStart(s: AnthropicChunkState, { index, content_block: cb }: EventOf<"content_block_start">): StreamEvent[] {
+  if (s.blocks.has(index)) return fail(s);
+  if (!isKnownContentBlock(cb)) {
+    s.blocks.set(index, { kind: "other", block: json(cb) as JsonObject, deltas: [], flushed: false });
     return [];
   }
-  switch (type) {
+  switch (cb.type) {
+    case "text":
+      s.blocks.set(index, { kind: "text", citations: cb.citations ?? [] });
+      return cb.text ? [text(s, index, cb.text)] : [];
+    case "thinking": {
+      s.blocks.set(index, { kind: "thinking" });
+      const out: StreamEvent[] = [];
+      if (cb.thinking) out.push(ev.reasoningDelta(cb.thinking, index));
+      if (cb.signature) out.push(ev.reasoningDelta("", index, cb.signature));
+      return out;
+    }
+    case "redacted_thinking":
+      s.blocks.set(index, { kind: "thinking" });
+      return [ev.reasoningDelta("", index, cb.data ?? "", true)];
+    case "tool_use":
+    case "server_tool_use":
+    case "mcp_tool_use": {
+      const block: ToolBlock = {
+        kind: "tool",
+        id: cb.id || `toolu_${index}`,
+        name: cb.name ?? "",
+        providerExecuted: cb.type !== "tool_use",
+        json: "",
+        startInput: cb.input && Object.keys(cb.input).length > 0 ? JSON.stringify(cb.input) : undefined,
+        done: false,
+      };
+      s.blocks.set(index, block);
+      s.toolNames.set(block.id, block.name);
+      const started = ev.toolCallStarted(block.id, block.name, s.calls++, { providerExecuted: block.providerExecuted });
+      return [withExtras(started, { metadata: extras(cb, ["type", "id", "name", "input"]) })];
+    }
+    default: {
+      // A server tool's result (`*_tool_result`).
+      s.blocks.set(index, { kind: "result" });
+      const callId = cb.tool_use_id ?? "";
+      const result = ev.toolResult(callId, JSON.stringify(cb.content ?? null), {
+        name: s.toolNames.get(callId) ?? "",
+        isError: isErrorResult(cb),
+      });
+      return [withExtras(result, { metadata: extras(cb, ["type", "tool_use_id", "content", "is_error"]) })];
+    }
+  }
+}
+
+function blockDelta(s: AnthropicChunkState, { index, delta: d }: EventOf<"content_block_delta">): StreamEvent[] {
+  const block = s.blocks.get(index);
+  if (!block) return fail(s);
+  if (block.kind === "other") {
+    block.deltas.push(definedJson(d));
+    return [];
+  }
+  if (!isKnownContentDelta(d)) return [withExtras(ev.textDelta("", index), { metadata: { delta: json(d) } })];
+  switch (d.type) {
     case "text_delta":
       if (block.kind !== "text") return fail(s);
-      return nonEmpty(d["text"]) ? [text(s, index, d["text"] as string)] : [];
+      return d.text ? [text(s, index, d.text)] : [];
     case "citations_delta":
       if (block.kind !== "text") return fail(s);
-      if (d["citation"] !== undefined) block.citations.push(json(d["citation"]));
+      if (d.citation !== undefined) block.citations.push(d.citation);
       return [];
     case "thinking_delta":
       if (block.kind !== "thinking") return fail(s);
-      return nonEmpty(d["thinking"]) ? [ev.reasoningDelta(d["thinking"] as string, index)] : [];
+      return d.thinking ? [ev.reasoningDelta(d.thinking, index)] : [];
     case "signature_delta":
       if (block.kind !== "thinking") return fail(s);
-      return nonEmpty(d["signature"]) ? [ev.reasoningDelta("", index, d["signature"] as string)] : [];
+      return d.signature ? [ev.reasoningDelta("", index, d.signature)] : [];
     case "input_json_delta": {
       if (block.kind !== "tool") return fail(s);
-      const partial = nonEmpty(d["partial_json"]);
+      const partial = d.partial_json;
       if (!partial || block.done) return [];
       block.json += partial;
       return [ev.toolCallDelta(block.id, partial)];
     }
-    default:
-      return [withExtras(ev.textDelta("", index), { metadata: { delta: json(d) } })];
   }
 }
 
-function blockStop(s: AnthropicChunkState, e: Readonly<Record<string, unknown>>): StreamEvent[] {
-  const index = indexOf(e);
-  if (index === undefined) return fail(s);
+function blockStop(s: AnthropicChunkState, { index }: EventOf<"content_block_stop">): StreamEvent[] {
   const block = s.blocks.get(index);
   if (block?.kind === "tool" && !block.done) {
     const args = block.json !== "" ? block.json : block.startInput;
@@ -248,18 +250,16 @@ function blockStop(s: AnthropicChunkState, e: Readonly<Record<string, unknown>>)
   return block ? flush(index, block) : [];
 }
 
-function messageDelta(s: AnthropicChunkState, e: Readonly<Record<string, unknown>>): StreamEvent[] {
-  const d = asRecord(e["delta"]) ?? {};
+function messageDelta(s: AnthropicChunkState, e: EventOf<"message_delta">): StreamEvent[] {
+  const d = e.delta;
   const out: StreamEvent[] = [];
-  if (nonEmpty(d["stop_reason"])) {
-    s.stopReason = d["stop_reason"] as string;
+  if (d?.stop_reason) {
+    s.stopReason = d.stop_reason;
     out.push(...closeAll(s));
   }
-  Object.assign(s.stopExtras, extras(d, ["stop_reason"]));
-  if (e["context_management"] !== undefined && e["context_management"] !== null) {
-    s.stopExtras["context_management"] = json(e["context_management"]);
-  }
-  const u = asRecord(e["usage"]);
+  if (d) Object.assign(s.stopExtras, extras(d, ["stop_reason"]));
+  if (e.context_management !== undefined && e.context_management !== null) s.stopExtras["context_management"] = e.context_management;
+  const u = e.usage;
   if (foldAnthropicUsage(s.counts, u)) {
     const usage = mapAnthropicUsage(s.counts);
     if (usage) out.push(withExtras(ev.usage(usage), { metadata: u ? extras(u, usageKeys) : undefined }));
@@ -340,11 +340,12 @@ function text(s: AnthropicChunkState, index: number, t: string): StreamEvent {
   return withExtras(ev.textDelta(t, index), { metadata: citations.length > 0 ? { citations } : undefined });
 }
 
-function indexOf(e: Readonly<Record<string, unknown>>): number | undefined {
-  const i = e["index"];
-  return typeof i === "number" && Number.isInteger(i) && i >= 0 && i <= 0xffffffff ? i : undefined;
-}
-
 function fail(s: AnthropicChunkState): StreamEvent[] {
   return [ev.failed(Code.Internal, malformed, "UPSTREAM_MALFORMED", { usage: mapAnthropicUsage(s.counts) })];
+}
+
+/** The `failed` event of an `error` event, by `mapAnthropicError`, with the usage so far. */
+function failWith(s: AnthropicChunkState, error: AnthropicError | undefined): StreamEvent[] {
+  const m = mapAnthropicError(error);
+  return [ev.failed(m.code, m.message, m.reason, { retryable: m.retryable, usage: mapAnthropicUsage(s.counts) })];
 }

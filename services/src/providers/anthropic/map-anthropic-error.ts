@@ -1,7 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { quotaExhaustedReason } from "../../http-provider/code-for-status.js";
-import { asRecord } from "./anthropic-chunk.js";
 import { oneLine } from "../../json-shape.js";
+import type { AnthropicError } from "./anthropic-chunk.js";
 
 /** An Anthropic error object mapped for a terminal `failed` event. */
 export interface MappedAnthropicError {
@@ -100,11 +100,10 @@ const unknownRow: Row = { code: Code.Unknown, reason: "UPSTREAM_ERROR", what: "t
  * @see https://docs.anthropic.com/en/api/errors
  * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming#error-events
  */
-export function mapAnthropicError(error: unknown): MappedAnthropicError {
-  const e = asRecord(error) ?? {};
-  const type = typeof e["type"] === "string" ? e["type"] : "";
+export function mapAnthropicError(error: AnthropicError | undefined): MappedAnthropicError {
+  const type = error?.type ?? "";
   const row = Object.hasOwn(table, type) ? (table[type] ?? unknownRow) : unknownRow;
-  const upstream = row.show && typeof e["message"] === "string" ? oneLine(e["message"]) : "";
+  const upstream = row.show && error?.message !== undefined ? oneLine(error.message) : "";
   return {
     code: row.code,
     message: `${row.what} during the stream${upstream ? `: ${upstream}` : ""}`,

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { anthropicUsageSchema } from "./anthropic-chunk.js";
 import { type AnthropicUsageCounts, foldAnthropicUsage, mapAnthropicUsage } from "./map-anthropic-usage.js";
+
+/** `v` as the chunk schema hands a `usage` field to the mapper (not an object → absent). */
+const usage = (v: unknown) => anthropicUsageSchema.optional().catch(undefined).parse(v);
 
 describe("Anthropic usage", () => {
   it("sums input, cache read and cache write into the input tokens, and keeps each cache count", () => {
@@ -24,11 +28,11 @@ describe("Anthropic usage", () => {
     const c: AnthropicUsageCounts = {};
     expect(foldAnthropicUsage(c, { output_tokens: 0 })).toBe(true);
     expect(mapAnthropicUsage(c)).toEqual({ outputTokens: 0 });
-    expect(foldAnthropicUsage(c, { input_tokens: -1, cache_read_input_tokens: 1.5, output_tokens: "3", service_tier: "standard" })).toBe(
-      false,
-    );
+    expect(
+      foldAnthropicUsage(c, usage({ input_tokens: -1, cache_read_input_tokens: 1.5, output_tokens: "3", service_tier: "standard" })),
+    ).toBe(false);
     expect(mapAnthropicUsage(c)).toEqual({ outputTokens: 0 });
-    expect(foldAnthropicUsage({}, null)).toBe(false);
+    expect(foldAnthropicUsage({}, usage(null))).toBe(false);
     expect(mapAnthropicUsage({})).toBeUndefined();
   });
 

@@ -1,5 +1,5 @@
 import type { UsageInit } from "@airwave/proto";
-import { asRecord } from "./anthropic-chunk.js";
+import type { AnthropicUsage } from "./anthropic-chunk.js";
 
 /** The raw counts of one stream so far, by Anthropic's field names; a count never reported is absent. */
 export interface AnthropicUsageCounts {
@@ -21,21 +21,20 @@ export interface AnthropicUsageCounts {
  *
  * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming#event-types
  */
-export function foldAnthropicUsage(counts: AnthropicUsageCounts, usage: unknown): boolean {
-  const u = asRecord(usage);
-  if (!u) return false;
+export function foldAnthropicUsage(counts: AnthropicUsageCounts, usage: AnthropicUsage | undefined): boolean {
+  if (!usage) return false;
   let any = false;
-  const set = (k: keyof AnthropicUsageCounts, v: unknown) => {
-    if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) {
+  const set = (k: keyof AnthropicUsageCounts, v: number | undefined) => {
+    if (v !== undefined && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) {
       counts[k] = v;
       any = true;
     }
   };
-  set("input_tokens", u["input_tokens"]);
-  set("cache_read_input_tokens", u["cache_read_input_tokens"]);
-  set("cache_creation_input_tokens", u["cache_creation_input_tokens"]);
-  set("output_tokens", u["output_tokens"]);
-  set("thinking_tokens", asRecord(u["output_tokens_details"])?.["thinking_tokens"]);
+  set("input_tokens", usage.input_tokens);
+  set("cache_read_input_tokens", usage.cache_read_input_tokens);
+  set("cache_creation_input_tokens", usage.cache_creation_input_tokens);
+  set("output_tokens", usage.output_tokens);
+  set("thinking_tokens", usage.output_tokens_details?.thinking_tokens);
   return any;
 }
 

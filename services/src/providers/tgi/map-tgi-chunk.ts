@@ -1,4 +1,4 @@
-import type { JsonObject } from "@bufbuild/protobuf";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { ev, FinishReason, type StreamEvent, type UsageInit, withExtras } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import type { Mapper } from "../../adapt.js";
@@ -6,7 +6,7 @@ import type { ParseResult } from "../../safe-parse-json.js";
 import { mapTgiError } from "./map-tgi-error.js";
 import { mapTgiFinishReason } from "./map-tgi-finish-reason.js";
 import { mapTgiUsage } from "./map-tgi-usage.js";
-import { asRecord, type TgiStreamEvent, type TgiToken } from "./tgi-chunk.js";
+import type { TgiStreamDetails, TgiStreamEvent } from "./tgi-chunk.js";
 
 /** State of {@link tgiChunkMapper} for one stream. */
 export interface TgiChunkState {
@@ -15,8 +15,8 @@ export interface TgiChunkState {
 }
 
 /**
- * Maps the JSON-parsed `data` of TGI's native `/generate_stream` events to
- * airwave.v1 events. Deterministic, no I/O.
+ * Maps the `data` of TGI's native `/generate_stream` events, parsed by
+ * `tgiStreamEventSchema`, to airwave.v1 events. Deterministic, no I/O.
  *
  * Per event:
  * - not JSON, or not a JSON object → `failed` INTERNAL, reason UPSTREAM_MALFORMED;
@@ -35,7 +35,8 @@ export interface TgiChunkState {
  *   `mapTgiUsage`) and `completed` with `details.finish_reason` mapped by
  *   `mapTgiFinishReason` and kept raw; the terminal's metadata holds
  *   `details` as TGI sent it (finish_reason, generated_tokens, input_length,
- *   seed). Without `details` (not requested) the finish reason is
+ *   seed; a read field of the wrong type is left out, as the schema reads it
+ *   as absent). Without `details` (not requested) the finish reason is
  *   UNSPECIFIED with an empty raw reason and usage stays unset.
  *   `generated_text` itself is not passed on: it repeats the streamed tokens
  *   (and, with `return_full_text`, the prompt).
@@ -47,31 +48,31 @@ export interface TgiChunkState {
  * @see https://huggingface.github.io/text-generation-inference/#/Text%20Generation%20Inference/generate_stream
  * @see https://github.com/huggingface/huggingface.js/blob/main/packages/inference/src/tasks/nlp/textGenerationStream.ts
  */
-export const tgiChunkMapper: Mapper<ParseResult<unknown>, TgiChunkState> = {
+export const tgiChunkMapper: Mapper<ParseResult<TgiStreamEvent>, TgiChunkState> = {
   init: () => ({ specialTokens: [] }),
 
   map(s, parsed) {
-    const chunk: TgiStreamEvent | undefined = parsed.success ? asRecord(parsed.value) : undefined;
-    if (!chunk) {
+    if (!parsed.success) {
       return [ev.failed(Code.Internal, "the inference provider sent a malformed event", "UPSTREAM_MALFORMED")];
     }
+    const chunk = parsed.value;
     if (chunk.error !== undefined && chunk.error !== null) {
       const e = mapTgiError(chunk.error, chunk.error_type);
       return [ev.failed(e.code, e.message, e.reason, { retryable: e.retryable })];
     }
     const out: StreamEvent[] = [];
-    const token: TgiToken | undefined = asRecord(chunk.token);
-    if (token && typeof token.text === "string") {
+    const token = chunk.token;
+    if (token?.text !== undefined) {
       if (token.special === true) {
-        s.specialTokens.push(pick({ index: chunk.index, id: token.id, text: token.text, logprob: token.logprob }));
+        s.specialTokens.push(defined({ index: chunk.index, id: token.id, text: token.text, logprob: token.logprob }));
       } else if (token.text !== "") {
-        const meta = pick({ id: token.id, logprob: token.logprob });
+        const meta = defined({ id: token.id, logprob: token.logprob });
         const extras: JsonObject = Object.keys(meta).length > 0 ? { token: meta } : {};
-        if (Array.isArray(chunk.top_tokens) && chunk.top_tokens.length > 0) extras["top_tokens"] = chunk.top_tokens as JsonObject[];
+        if (chunk.top_tokens && chunk.top_tokens.length > 0) extras["top_tokens"] = chunk.top_tokens;
         out.push(withExtras(ev.textDelta(token.text), { metadata: extras }));
       }
     }
-    if (typeof chunk.generated_text === "string") out.push(...finish(s, chunk.details));
+    if (chunk.generated_text !== undefined && chunk.generated_text !== null) out.push(...finish(s, chunk.details));
     return out;
   },
 
@@ -80,23 +81,23 @@ export const tgiChunkMapper: Mapper<ParseResult<unknown>, TgiChunkState> = {
   },
 };
 
-function finish(s: TgiChunkState, details: unknown): StreamEvent[] {
-  const d = asRecord(details);
+function finish(s: TgiChunkState, d: TgiStreamDetails | null | undefined): StreamEvent[] {
   const usage: UsageInit | undefined = mapTgiUsage(d);
-  const raw = typeof d?.["finish_reason"] === "string" ? d["finish_reason"] : "";
+  const raw = d?.finish_reason ?? "";
   const reason = raw === "" ? FinishReason.UNSPECIFIED : mapTgiFinishReason(raw);
   const metadata: JsonObject = {};
-  if (d) metadata["details"] = d as JsonObject;
+  if (d) metadata["details"] = defined(d);
   if (s.specialTokens.length > 0) metadata["special_tokens"] = s.specialTokens;
   const out = usage ? [ev.usage(usage)] : [];
   return [...out, withExtras(ev.completed(reason, usage, raw), { metadata })];
 }
 
-/** The entries of `o` whose values are numbers or strings (JSON-safe scalars TGI sent). */
-function pick(o: Record<string, unknown>): JsonObject {
+/**
+ * The entries of `o` that have a value, as JSON: `undefined` is a field TGI
+ * did not send or sent with the wrong type (the schema read it as absent).
+ */
+function defined(o: Readonly<Record<string, unknown>>): JsonObject {
   const out: JsonObject = {};
-  for (const [k, v] of Object.entries(o)) {
-    if ((typeof v === "number" && Number.isFinite(v)) || typeof v === "string") out[k] = v;
-  }
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v as JsonValue;
   return out;
 }

@@ -1,3 +1,4 @@
+import type { JsonValue } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { oneLine } from "../../json-shape.js";
 
@@ -47,8 +48,8 @@ const table: Readonly<Record<string, Row>> = {
  * about the caller's request; for the others it may describe the server's
  * internals.
  */
-export function mapTgiError(error: unknown, errorType: unknown): MappedTgiError {
-  const type = typeof errorType === "string" ? errorType : "";
+export function mapTgiError(error: JsonValue, errorType: string | undefined): MappedTgiError {
+  const type = errorType ?? "";
   const [code, reason, retryable, show] = table[type] ?? [Code.Unknown, "UPSTREAM_ERROR", false, false];
   const upstream = show && typeof error === "string" ? oneLine(error) : "";
   return {

@@ -5,6 +5,10 @@ import { mapTgiError } from "./map-tgi-error.js";
 import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { mapTgiFinishReason } from "./map-tgi-finish-reason.js";
 import { mapTgiUsage } from "./map-tgi-usage.js";
+import { tgiStreamDetailsSchema } from "./tgi-chunk.js";
+
+/** `v` as the chunk schema hands a `details` field to the mapper (not an object → absent). */
+const details = (v: unknown) => tgiStreamDetailsSchema.nullish().catch(undefined).parse(v);
 
 describe("mapTgiFinishReason", () => {
   it.each([
@@ -28,9 +32,9 @@ describe("mapTgiUsage", () => {
 
   it("leaves unreported counts unset, never 0", () => {
     expect(mapTgiUsage({ finish_reason: "length", generated_tokens: 1, seed: null })).toEqual({ outputTokens: 1 });
-    expect(mapTgiUsage({ generated_tokens: -1, input_length: "3" })).toBeUndefined();
+    expect(mapTgiUsage(details({ generated_tokens: -1, input_length: "3" }))).toBeUndefined();
     expect(mapTgiUsage(null)).toBeUndefined();
-    expect(mapTgiUsage([])).toBeUndefined();
+    expect(mapTgiUsage(details([]))).toBeUndefined();
   });
 });
 
