@@ -1,8 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type Cursor, FinishReason, formatCursor, fromProtoCode, type StreamEvent, type StreamInfo, type Usage } from "@airwave/proto";
 import { openaiErrorFrame } from "../errors/openai-error.js";
-import type { Encoder } from "../stream/encoder.js";
-import { sseEncoder } from "../stream/encoder.js";
+import { type Encoder, sseEncoder } from "../stream/encoder.js";
 
 /**
  * What every chunk and completion of one stream carries. Derived from the
