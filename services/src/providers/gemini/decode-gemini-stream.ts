@@ -8,7 +8,7 @@ import { geminiChunkMapper } from "./map-gemini-chunk.js";
  * Vertex AI) into airwave.v1 events (without `started`): bytes →
  * `TextDecoderStream` (UTF-8, code points split across chunks are joined) →
  * {@link frameGeminiSse} (SSE via eventsource-parser, plus bare JSON error
- * blocks) → {@link geminiChunkMapper}. The output does not depend on how the
+ * blocks; each checked against `geminiChunkSchema`) → {@link geminiChunkMapper}. The output does not depend on how the
  * body is split into chunks, and ends with exactly one terminal event unless
  * the body itself errors (network failure, abort) or a frame exceeds its
  * bound (`FramingError`).

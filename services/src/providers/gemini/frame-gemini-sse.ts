@@ -1,6 +1,7 @@
 import { createParser, type EventSourceParser } from "eventsource-parser";
 import { FramingError } from "@airwave/proto";
 import { type ParseResult, safeParseJson } from "../../safe-parse-json.js";
+import { type GeminiChunk, geminiChunkSchema } from "./gemini-chunk.js";
 
 /** Bound on one buffered line, SSE event or bare JSON block, in characters: 4 MiB. */
 export const maxGeminiFrameChars = 4 * 1024 * 1024;
@@ -11,8 +12,9 @@ const sseLine = /^(?::|(?:data|event|id|retry)(?::|$))/;
 const unknownField = /^[A-Za-z][\w-]*:/;
 
 /**
- * Frames a Gemini `alt=sse` body (decoded text) into the JSON it carries:
- * one {@link ParseResult} per SSE event's `data`, in order.
+ * Frames a Gemini `alt=sse` body (decoded text) into the chunks it carries:
+ * one {@link ParseResult} per SSE event's `data`, in order, parsed as JSON
+ * and checked against {@link geminiChunkSchema} (the typed parse stage).
  *
  * Lines are split here (LF, CRLF or CR, also when a CRLF pair is split
  * across chunks) so that text which is not SSE at all is not lost:
@@ -34,8 +36,8 @@ const unknownField = /^[A-Za-z][\w-]*:/;
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  * @see https://ai.google.dev/api/generate-content#method:-models.streamgeneratecontent
  */
-export function frameGeminiSse(maxChars = maxGeminiFrameChars): TransformStream<string, ParseResult<unknown>> {
-  let out!: TransformStreamDefaultController<ParseResult<unknown>>;
+export function frameGeminiSse(maxChars = maxGeminiFrameChars): TransformStream<string, ParseResult<GeminiChunk>> {
+  let out!: TransformStreamDefaultController<ParseResult<GeminiChunk>>;
   const pending: string[] = [];
   let pendingChars = 0;
   let skipLineFeed = false;
@@ -44,7 +46,7 @@ export function frameGeminiSse(maxChars = maxGeminiFrameChars): TransformStream<
   const parser: EventSourceParser = createParser({
     maxBufferSize: maxChars,
     onEvent(m) {
-      if (m.data.trim() !== "") out.enqueue(safeParseJson(m.data));
+      if (m.data.trim() !== "") out.enqueue(safeParseJson(m.data, geminiChunkSchema));
     },
     onError(e) {
       if ((e as { type?: unknown }).type === "max-buffer-size-exceeded") {
@@ -58,7 +60,7 @@ export function frameGeminiSse(maxChars = maxGeminiFrameChars): TransformStream<
     const text = bare.join("\n");
     bare = [];
     bareChars = 0;
-    if (text.trim() !== "") out.enqueue(safeParseJson(text));
+    if (text.trim() !== "") out.enqueue(safeParseJson(text, geminiChunkSchema));
   };
 
   const line = (text: string) => {
@@ -74,7 +76,7 @@ export function frameGeminiSse(maxChars = maxGeminiFrameChars): TransformStream<
     }
   };
 
-  return new TransformStream<string, ParseResult<unknown>>({
+  return new TransformStream<string, ParseResult<GeminiChunk>>({
     start(controller) {
       out = controller;
     },

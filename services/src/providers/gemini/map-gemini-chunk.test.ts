@@ -3,13 +3,14 @@ import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { safeParseJson } from "../../safe-parse-json.js";
 import { mapChunks, mapStream } from "../../adapt.js";
+import { geminiChunkSchema } from "./gemini-chunk.js";
 import { geminiChunkMapper } from "./map-gemini-chunk.js";
 
-/** Runs the mapper over chunks (objects are JSON-encoded first, strings are raw data text). */
+/** Runs the mapper over chunks (objects are JSON-encoded first, strings are raw data text), each through the parse stage. */
 function run(...chunks: unknown[]): StreamEvent[] {
   return mapChunks(
     geminiChunkMapper,
-    chunks.map((c) => safeParseJson(typeof c === "string" ? c : JSON.stringify(c))),
+    chunks.map((c) => safeParseJson(typeof c === "string" ? c : JSON.stringify(c), geminiChunkSchema)),
   );
 }
 
@@ -258,8 +259,8 @@ describe("geminiChunkMapper: finish, usage, metadata and errors", () => {
 
   it("ignores everything after its terminal event", () => {
     const s = mapStream(geminiChunkMapper);
-    s.push(safeParseJson('{"error": {"code": 500, "status": "INTERNAL"}}'));
-    expect(s.push(safeParseJson(JSON.stringify(cand([{ text: "x" }], { finishReason: "STOP" }))))).toEqual([]);
+    s.push(safeParseJson('{"error": {"code": 500, "status": "INTERNAL"}}', geminiChunkSchema));
+    expect(s.push(safeParseJson(JSON.stringify(cand([{ text: "x" }], { finishReason: "STOP" })), geminiChunkSchema))).toEqual([]);
     expect(s.end()).toEqual([]);
   });
 });

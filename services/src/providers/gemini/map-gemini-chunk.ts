@@ -4,12 +4,11 @@ import { Code } from "@connectrpc/connect";
 import type { Mapper } from "../../adapt.js";
 import type { ParseResult } from "../../safe-parse-json.js";
 import {
-  asRecord,
-  type GeminiCandidate,
+  type GeminiChunk,
   type GeminiFunctionCall,
   type GeminiPart,
   type GeminiPartialArg,
-  nonEmpty,
+  geminiPromptFeedbackSchema,
 } from "./gemini-chunk.js";
 import { fromGeminiStreamError } from "./map-gemini-error.js";
 import { mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
@@ -34,6 +33,9 @@ const candidateExtras = [
 
 /** Response fields kept as `provider_metadata` (when present and changed). */
 const responseExtras = ["modelVersion", "responseId", "createTime", "promptFeedback", "modelStatus"] as const;
+
+/** `promptFeedback` read for its `blockReason`; anything else reads as no feedback. */
+const promptFeedbackSchema = geminiPromptFeedbackSchema.nullish().catch(undefined);
 
 /** Part fields the mapper turns into events; any other part is passed on as metadata. */
 const knownPartFields = new Set(["text", "thought", "thoughtSignature", "functionCall", "executableCode", "codeExecutionResult"]);
@@ -86,7 +88,8 @@ export interface GeminiChunkState {
 
 /**
  * Maps Gemini `GenerateContentResponse` chunks (parsed from the SSE `data`,
- * or from a bare JSON block, see `frameGeminiSse`) to airwave.v1 events.
+ * or from a bare JSON block, and checked against `geminiChunkSchema`, see
+ * `frameGeminiSse`) to airwave.v1 events.
  * Deterministic, no I/O. Every candidate is mapped; events of candidate
  * `index` > 0 carry that `choice_index`.
  *
@@ -148,7 +151,7 @@ export interface GeminiChunkState {
  * @see https://ai.google.dev/gemini-api/docs/code-execution
  * @see https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/function-calling#streaming-function-call-arguments
  */
-export const geminiChunkMapper: Mapper<ParseResult<unknown>, GeminiChunkState> = {
+export const geminiChunkMapper: Mapper<ParseResult<GeminiChunk>, GeminiChunkState> = {
   init: () => ({
     usage: undefined,
     usageKey: "",
@@ -161,29 +164,24 @@ export const geminiChunkMapper: Mapper<ParseResult<unknown>, GeminiChunkState> =
   }),
 
   map(s, parsed) {
-    const chunk = parsed.success ? asRecord(parsed.value) : undefined;
-    if (!chunk) return malformed(s);
-    if (chunk["error"] !== undefined && chunk["error"] !== null) {
-      const e = fromGeminiStreamError(chunk["error"]);
+    if (!parsed.success) return malformed(s);
+    const chunk = parsed.value;
+    if (chunk.error !== undefined && chunk.error !== null) {
+      const e = fromGeminiStreamError(chunk.error);
       return end(s, ev.failed(e.code, e.message, e.reason, withUsage(s)));
     }
     const out: StreamEvent[] = [];
-    const candidates = Array.isArray(chunk["candidates"]) ? (chunk["candidates"] as unknown[]) : [];
-    for (const [i, raw] of candidates.entries()) {
-      const rec = asRecord(raw);
-      if (!rec) continue;
-      const cand: GeminiCandidate = rec;
-      const index = typeof cand.index === "number" && Number.isInteger(cand.index) && cand.index >= 0 ? cand.index : i;
+    for (const [i, cand] of (chunk.candidates ?? []).entries()) {
+      if (!cand) continue;
+      const index = cand.index ?? i;
       const c = candidate(s, index);
-      Object.assign(c.pending, changed(c.seen, rec, candidateExtras));
+      Object.assign(c.pending, changed(c.seen, cand, candidateExtras));
       const events: StreamEvent[] = [];
-      const content = asRecord(cand.content);
-      const parts = Array.isArray(content?.["parts"]) ? (content["parts"] as unknown[]) : [];
-      for (const p of parts) {
-        if (!mapPart(s, c, asRecord(p) ?? {}, events)) return [...out, ...events, ...malformed(s)];
+      for (const p of cand.content?.parts ?? []) {
+        if (!mapPart(s, c, p ?? {}, events)) return [...out, ...events, ...malformed(s)];
       }
-      const finish = nonEmpty(cand.finishReason);
-      if (finish !== undefined) {
+      const finish = cand.finishReason;
+      if (finish) {
         c.finishRaw = finish;
         if (c.open && !closeCall(s, c, finish === "MAX_TOKENS", events)) return [...out, ...events, ...malformed(s)];
       }
@@ -194,11 +192,13 @@ export const geminiChunkMapper: Mapper<ParseResult<unknown>, GeminiChunkState> =
       if (index !== 0) for (const e of events) withExtras(e, { choice: index });
       out.push(...events);
     }
-    const block = nonEmpty(asRecord(chunk["promptFeedback"])?.["blockReason"]);
-    if (block !== undefined) s.blockReason = block;
-    const usage = mapGeminiUsage(chunk["usageMetadata"]);
+    if (chunk.promptFeedback !== undefined) {
+      const block = promptFeedbackSchema.parse(chunk.promptFeedback)?.blockReason;
+      if (block) s.blockReason = block;
+    }
+    const usage = mapGeminiUsage(chunk.usageMetadata);
     const key = JSON.stringify(usage ?? null);
-    if (usage) s.usageMetadata = chunk["usageMetadata"] as JsonObject;
+    if (usage) s.usageMetadata = chunk.usageMetadata;
     if (usage && key !== s.usageKey) {
       s.usage = usage;
       s.usageKey = key;
@@ -247,11 +247,10 @@ export const geminiChunkMapper: Mapper<ParseResult<unknown>, GeminiChunkState> =
 
 /** Maps one part; false when the part is malformed (the caller fails the stream). */
 function mapPart(s: GeminiChunkState, c: CandidateState, p: GeminiPart, out: StreamEvent[]): boolean {
-  const signature = nonEmpty(p.thoughtSignature);
-  const fc: GeminiFunctionCall | undefined = asRecord(p.functionCall);
-  if (fc) return mapFunctionCall(s, c, fc, signature, out);
+  const signature = p.thoughtSignature || undefined;
+  if (p.functionCall) return mapFunctionCall(s, c, p.functionCall, signature, out);
   if (c.open && !closeCall(s, c, false, out)) return false;
-  const text = typeof p.text === "string" ? p.text : undefined;
+  const text = p.text ?? undefined;
   if (text !== undefined && p.thought === true) {
     if (text !== "" || signature) out.push(ev.reasoningDelta(text, block(c, "thought"), signature ?? ""));
     return true;
@@ -264,11 +263,11 @@ function mapPart(s: GeminiChunkState, c: CandidateState, p: GeminiPart, out: Str
     if (signature) out.push(ev.reasoningDelta("", block(c, "thought"), signature));
     return true;
   }
-  const code = asRecord(p.executableCode);
+  const code = p.executableCode;
   if (code) {
-    const id = nonEmpty(code["id"]) ?? `call_${s.nextCallId++}`;
+    const id = code.id || `call_${s.nextCallId++}`;
     c.lastCode = id;
-    const args = JSON.stringify({ language: code["language"] ?? null, code: code["code"] ?? "" });
+    const args = JSON.stringify({ language: code.language ?? null, code: code.code ?? "" });
     block(c, "other");
     out.push(
       attach(
@@ -280,14 +279,14 @@ function mapPart(s: GeminiChunkState, c: CandidateState, p: GeminiPart, out: Str
     );
     return true;
   }
-  const result = asRecord(p.codeExecutionResult);
+  const result = p.codeExecutionResult;
   if (result) {
-    const id = nonEmpty(result["id"]) ?? c.lastCode ?? `call_${s.nextCallId++}`;
-    const outcome = result["outcome"];
+    const id = result.id || (c.lastCode ?? `call_${s.nextCallId++}`);
+    const outcome = result.outcome;
     block(c, "other");
     out.push(
       attach(
-        ev.toolResult(id, JSON.stringify({ outcome: outcome ?? null, output: result["output"] ?? "" }), {
+        ev.toolResult(id, JSON.stringify({ outcome: outcome ?? null, output: result.output ?? "" }), {
           name: codeExecutionToolName,
           isError: outcome !== "OUTCOME_OK",
         }),
@@ -296,8 +295,10 @@ function mapPart(s: GeminiChunkState, c: CandidateState, p: GeminiPart, out: Str
     );
     return true;
   }
-  const extra = Object.fromEntries(Object.entries(p).filter(([k]) => !knownPartFields.has(k) || k === "thoughtSignature"));
-  if (Object.keys(extra).length > 0) out.push(attach(ev.textDelta("", block(c, "other")), extra as JsonObject));
+  // The part as sent: its unknown fields (JSON values), then its signature (last, where Gemini sends it).
+  const extra = Object.fromEntries(Object.entries(p).filter(([k]) => !knownPartFields.has(k))) as JsonObject;
+  if (p.thoughtSignature !== undefined) extra["thoughtSignature"] = p.thoughtSignature;
+  if (Object.keys(extra).length > 0) out.push(attach(ev.textDelta("", block(c, "other")), extra));
   return true;
 }
 
@@ -308,11 +309,12 @@ function mapFunctionCall(
   signature: string | undefined,
   out: StreamEvent[],
 ): boolean {
-  const name = nonEmpty(fc.name);
-  const streamed = fc.willContinue === true || (Array.isArray(fc.partialArgs) && fc.partialArgs.length > 0);
+  const name = fc.name || undefined;
+  const partialArgs = fc.partialArgs ?? [];
+  const streamed = fc.willContinue === true || partialArgs.length > 0;
   if (name !== undefined) {
     if (c.open && !closeCall(s, c, false, out)) return false;
-    const id = nonEmpty(fc.id) ?? `call_${s.nextCallId++}`;
+    const id = fc.id || `call_${s.nextCallId++}`;
     const meta: JsonObject = signature ? { thoughtSignature: signature } : {};
     block(c, "other");
     c.calledFunctions = true;
@@ -328,13 +330,12 @@ function mapFunctionCall(
     }
   } else if (!c.open) {
     // `{}` or `{willContinue: true}` with no call open: nothing to do; arguments without a call are malformed.
-    return !(Array.isArray(fc.partialArgs) && fc.partialArgs.length > 0);
+    return partialArgs.length === 0;
   }
   const call = c.open as StreamedCall;
-  for (const raw of Array.isArray(fc.partialArgs) ? (fc.partialArgs as unknown[]) : []) {
-    const pa: GeminiPartialArg = asRecord(raw) ?? {};
-    const path = typeof pa.jsonPath === "string" ? parseJsonPath(pa.jsonPath) : undefined;
-    const leaf = partialLeaf(pa);
+  for (const pa of partialArgs) {
+    const path = pa?.jsonPath != null ? parseJsonPath(pa.jsonPath) : undefined;
+    const leaf = pa ? partialLeaf(pa) : undefined;
     if (!path) return false;
     if (leaf && !write(call, path, leaf, out)) return false;
   }
@@ -343,10 +344,9 @@ function mapFunctionCall(
 }
 
 function partialLeaf(pa: GeminiPartialArg): PartialLeaf | undefined {
-  if (typeof pa.stringValue === "string") return { kind: "string", text: pa.stringValue, willContinue: pa.willContinue === true };
-  if (typeof pa.numberValue === "number")
-    return { kind: "json", json: Number.isFinite(pa.numberValue) ? JSON.stringify(pa.numberValue) : "null" };
-  if (typeof pa.boolValue === "boolean") return { kind: "json", json: String(pa.boolValue) };
+  if (pa.stringValue != null) return { kind: "string", text: pa.stringValue, willContinue: pa.willContinue === true };
+  if (pa.numberValue != null) return { kind: "json", json: Number.isFinite(pa.numberValue) ? JSON.stringify(pa.numberValue) : "null" };
+  if (pa.boolValue != null) return { kind: "json", json: String(pa.boolValue) };
   if (pa.nullValue !== undefined) return { kind: "json", json: "null" };
   return undefined;
 }

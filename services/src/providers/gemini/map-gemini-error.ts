@@ -1,6 +1,9 @@
 import { Code } from "@connectrpc/connect";
-import { asRecord } from "./gemini-chunk.js";
+import { geminiStreamErrorSchema } from "./gemini-chunk.js";
 import { oneLine } from "../../json-shape.js";
+
+/** The `error` value read as a google.rpc.Status; anything but an object reads as `{}` (no status, no code). */
+const statusSchema = geminiStreamErrorSchema.catch(() => ({}));
 
 /** A Gemini error object, mapped for a terminal `failed` event. */
 export interface MappedGeminiError {
@@ -66,17 +69,18 @@ const showUpstreamMessage = new Set([Code.InvalidArgument, Code.FailedPreconditi
 
 /**
  * Maps the `error` object (google.rpc.Status: `{code, message, status,
- * details}`) found inside a 200 stream to the terminal `failed` it causes,
- * by the table above. The message says an error happened and, only for
+ * details}`, read through `geminiStreamErrorSchema`; any other value reads
+ * as `{}`) found inside a 200 stream to the terminal `failed` it causes, by
+ * the table above. The message says an error happened and, only for
  * InvalidArgument, FailedPrecondition, NotFound and ResourceExhausted, adds
  * the upstream's `message` (one line, at most 300 characters); internals
  * (`details`, debug info) never reach the client.
  */
 export function fromGeminiStreamError(error: unknown): MappedGeminiError {
-  const e = asRecord(error) ?? {};
-  const status = typeof e["status"] === "string" ? byStatus[e["status"]] : undefined;
-  const code = status ?? (typeof e["code"] === "number" ? codeForHttpStatus(e["code"]) : Code.Unknown);
-  const upstream = showUpstreamMessage.has(code) && typeof e["message"] === "string" ? oneLine(e["message"]) : "";
+  const e = statusSchema.parse(error);
+  const status = e.status != null ? byStatus[e.status] : undefined;
+  const code = status ?? (e.code != null ? codeForHttpStatus(e.code) : Code.Unknown);
+  const upstream = showUpstreamMessage.has(code) && e.message != null ? oneLine(e.message) : "";
   return {
     code,
     message: `the inference provider reported an error during the stream${upstream ? `: ${upstream}` : ""}`,

@@ -1,5 +1,8 @@
 import type { UsageInit } from "@airwave/proto";
-import { asRecord } from "./gemini-chunk.js";
+import { geminiUsageMetadataSchema } from "./gemini-chunk.js";
+
+/** `usageMetadata` read for its counts; anything but an object reads as no usage. */
+const usageSchema = geminiUsageMetadataSchema.nullish().catch(undefined);
 
 /**
  * Maps a Gemini `usageMetadata` object to token counts:
@@ -11,27 +14,27 @@ import { asRecord } from "./gemini-chunk.js";
  * | `thoughtsTokenCount` | reasoningTokens |
  * | `cachedContentTokenCount` | cachedInputTokens (part of `promptTokenCount`) |
  *
- * A sum is set when at least one of its terms was reported; a count the
- * upstream did not report at all (absent, null, not a non-negative integer
- * below 2^32) stays unset, never 0. Returns undefined when `usage` is not an
- * object or reports no count (e.g. Vertex's early `{"trafficType": …}`).
+ * The object is read through `geminiUsageMetadataSchema` (the chunk keeps
+ * it as sent, for the terminal's `provider_metadata`). A sum is set
+ * when at least one of its terms was reported; a count the upstream did not
+ * report at all (absent, null, not a non-negative integer below 2^32) stays
+ * unset, never 0. Returns undefined when `usage` is not an object or reports
+ * no count (e.g. Vertex's early `{"trafficType": …}`).
  *
  * @see https://ai.google.dev/api/generate-content#UsageMetadata
  */
 export function mapGeminiUsage(usage: unknown): UsageInit | undefined {
-  const u = asRecord(usage);
+  const u = usageSchema.parse(usage);
   if (!u) return undefined;
-  const count = (k: string): number | undefined => {
-    const v = u[k];
-    return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff ? v : undefined;
-  };
+  const count = (v: number | null | undefined): number | undefined =>
+    v != null && Number.isInteger(v) && v >= 0 && v <= 0xffffffff ? v : undefined;
   const sum = (a: number | undefined, b: number | undefined) =>
     a === undefined && b === undefined ? undefined : Math.min((a ?? 0) + (b ?? 0), 0xffffffff);
-  const thoughts = count("thoughtsTokenCount");
+  const thoughts = count(u.thoughtsTokenCount);
   const out: UsageInit = {};
-  const input = sum(count("promptTokenCount"), count("toolUsePromptTokenCount"));
-  const output = sum(count("candidatesTokenCount"), thoughts);
-  const cached = count("cachedContentTokenCount");
+  const input = sum(count(u.promptTokenCount), count(u.toolUsePromptTokenCount));
+  const output = sum(count(u.candidatesTokenCount), thoughts);
+  const cached = count(u.cachedContentTokenCount);
   if (input !== undefined) out.inputTokens = input;
   if (output !== undefined) out.outputTokens = output;
   if (thoughts !== undefined) out.reasoningTokens = thoughts;

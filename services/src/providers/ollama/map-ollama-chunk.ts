@@ -7,7 +7,7 @@ import { createThinkTagState, flushThinkTags, splitThinkTags, type ThinkPiece, t
 import { mapOllamaError } from "./map-ollama-error.js";
 import { mapOllamaFinishReason } from "./map-ollama-finish-reason.js";
 import { mapOllamaUsage } from "./map-ollama-usage.js";
-import { asRecord, type OllamaChatMessage, type OllamaChunk, type OllamaToolCall } from "./ollama-chunk.js";
+import type { OllamaChunk, OllamaToolCall } from "./ollama-chunk.js";
 import { parsesAsJson } from "../../json-shape.js";
 
 /** Options of {@link createOllamaChunkMapper}. */
@@ -33,7 +33,8 @@ const durations = ["total_duration", "load_duration", "prompt_eval_duration", "e
 
 /**
  * Creates the mapper of Ollama's native NDJSON streams, `/api/chat` and
- * `/api/generate` alike (JSON-parsed lines). Deterministic, no I/O.
+ * `/api/generate` alike (lines parsed as JSON and checked against
+ * `ollamaChunkSchema`). Deterministic, no I/O.
  *
  * Per line:
  * - not JSON, or not a JSON object → `failed` INTERNAL, reason UPSTREAM_MALFORMED;
@@ -69,30 +70,26 @@ const durations = ["total_duration", "load_duration", "prompt_eval_duration", "e
  * @see https://github.com/ollama/ollama/blob/main/docs/api.md
  * @see https://docs.ollama.com/api/errors
  */
-export function createOllamaChunkMapper(o: OllamaChunkMapperOptions = {}): Mapper<ParseResult<unknown>, OllamaChunkState> {
+export function createOllamaChunkMapper(o: OllamaChunkMapperOptions = {}): Mapper<ParseResult<OllamaChunk>, OllamaChunkState> {
   return {
     init: () => ({ calls: 0, think: o.thinkTags ? createThinkTagState() : undefined }),
 
     map(s, parsed) {
-      const chunk: OllamaChunk | undefined = parsed.success ? asRecord(parsed.value) : undefined;
-      if (!chunk) {
+      if (!parsed.success) {
         return [ev.failed(Code.Internal, "the inference provider sent a malformed line", "UPSTREAM_MALFORMED")];
       }
+      const chunk = parsed.value;
       if (chunk.error !== undefined && chunk.error !== null) {
         const e = mapOllamaError(chunk.error);
         return [...flush(s), ev.failed(e.code, e.message, e.reason)];
       }
       const out: StreamEvent[] = [];
-      const message: OllamaChatMessage = asRecord(chunk.message) ?? {};
-      const thinking = nonEmpty(message.thinking) ?? nonEmpty(chunk.thinking);
+      const message = chunk.message;
+      const thinking = message?.thinking || chunk.thinking;
       if (thinking) out.push(ev.reasoningDelta(thinking));
-      const text = nonEmpty(message.content) ?? nonEmpty(chunk.response);
+      const text = message?.content || chunk.response;
       if (text) out.push(...answer(s, text));
-      if (Array.isArray(message.tool_calls)) {
-        for (const tc of message.tool_calls) {
-          out.push(...toolCall(s, asRecord(tc) ?? {}));
-        }
-      }
+      for (const tc of message?.tool_calls ?? []) out.push(...toolCall(s, tc ?? {}));
       if (chunk.done === true) out.push(...finish(s, chunk));
       return out;
     },
@@ -119,11 +116,10 @@ function toEvent(p: ThinkPiece): StreamEvent {
 }
 
 function toolCall(s: OllamaChunkState, tc: OllamaToolCall): StreamEvent[] {
-  const fn = asRecord(tc.function) ?? {};
   const n = s.calls++;
-  const id = nonEmpty(tc.id) ?? `call_${n}`;
-  const name = nonEmpty(fn["name"]) ?? "";
-  const raw = fn["arguments"];
+  const id = tc.id || `call_${n}`;
+  const name = tc.function?.name ?? "";
+  const raw = tc.function?.arguments;
   const args = raw === undefined || raw === null ? "{}" : typeof raw === "string" ? (raw.trim() === "" ? "{}" : raw) : JSON.stringify(raw);
   const started = [ev.toolCallStarted(id, name, n), ev.toolCallDelta(id, args)];
   if (typeof raw === "string" && !parsesAsJson(args)) {
@@ -144,19 +140,15 @@ function toolCall(s: OllamaChunkState, tc: OllamaToolCall): StreamEvent[] {
 
 function finish(s: OllamaChunkState, chunk: OllamaChunk): StreamEvent[] {
   const usage: UsageInit | undefined = mapOllamaUsage(chunk);
-  const raw = typeof chunk.done_reason === "string" ? chunk.done_reason : "";
+  const raw = chunk.done_reason ?? "";
   const metadata: JsonObject = {};
   for (const k of durations) {
     const v = chunk[k];
-    if (typeof v === "number" && Number.isFinite(v)) metadata[k] = v;
+    if (v != null && Number.isFinite(v)) metadata[k] = v;
   }
   return [
     ...flush(s),
     ...(usage ? [ev.usage(usage)] : []),
     withExtras(ev.completed(mapOllamaFinishReason(raw, s.calls > 0), usage, raw), { metadata }),
   ];
-}
-
-function nonEmpty(v: unknown): string | undefined {
-  return typeof v === "string" && v !== "" ? v : undefined;
 }

@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { asRecord } from "./ollama-chunk.js";
+import { ollamaErrorSchema } from "./ollama-chunk.js";
 import { oneLine } from "../../json-shape.js";
 
 /** An Ollama error line, mapped for a terminal `failed` event. */
@@ -14,8 +14,9 @@ export interface MappedOllamaError {
 
 /**
  * Maps the message of an `{"error": "<message>"}` line inside a 200 Ollama
- * stream. Ollama has no error codes in the stream, only text, so the table
- * reads the text (case-insensitive):
+ * stream (read through `ollamaErrorSchema`: a string, or `{message}`).
+ * Ollama has no error codes in the stream, only text, so the table reads
+ * the text (case-insensitive):
  *
  * | message contains | Code | reason | Ollama's message shown |
  * |---|---|---|---|
@@ -30,8 +31,7 @@ export interface MappedOllamaError {
  * @see https://docs.ollama.com/api/errors
  */
 export function mapOllamaError(error: unknown): MappedOllamaError {
-  const text =
-    typeof error === "string" ? error : typeof asRecord(error)?.["message"] === "string" ? String(asRecord(error)?.["message"]) : "";
+  const text = ollamaErrorSchema.parse(error);
   const t = text.toLowerCase();
   const [code, reason] = /not found/.test(t)
     ? [Code.NotFound, "UPSTREAM_REJECTED"]

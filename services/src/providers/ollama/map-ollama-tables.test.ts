@@ -5,6 +5,7 @@ import { mapOllamaError } from "./map-ollama-error.js";
 import { errorBodyMessage } from "../../http-provider/error-body-message.js";
 import { mapOllamaFinishReason } from "./map-ollama-finish-reason.js";
 import { mapOllamaUsage } from "./map-ollama-usage.js";
+import { ollamaChunkSchema } from "./ollama-chunk.js";
 import { readOllamaOptions } from "./ollama-options.js";
 
 describe("mapOllamaFinishReason", () => {
@@ -33,7 +34,8 @@ describe("mapOllamaUsage", () => {
     // Ollama omits prompt_eval_count when the whole prompt came from its cache.
     expect(mapOllamaUsage({ done: true, eval_count: 290 })).toEqual({ outputTokens: 290 });
     expect(mapOllamaUsage({ done: true, prompt_eval_count: null, eval_count: null })).toBeUndefined();
-    expect(mapOllamaUsage({ done: true, prompt_eval_count: 1.5, eval_count: "3" })).toBeUndefined();
+    // A count of the wrong type already reads as absent in the parse stage.
+    expect(mapOllamaUsage(ollamaChunkSchema.parse({ done: true, prompt_eval_count: 1.5, eval_count: "3" }))).toBeUndefined();
   });
 });
 

@@ -18,8 +18,8 @@ import type { OllamaChunk } from "./ollama-chunk.js";
  */
 export function mapOllamaUsage(chunk: OllamaChunk): UsageInit | undefined {
   const out: UsageInit = {};
-  const set = (k: keyof UsageInit, v: unknown) => {
-    if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) out[k] = v;
+  const set = (k: keyof UsageInit, v: number | null | undefined) => {
+    if (v != null && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) out[k] = v;
   };
   set("inputTokens", chunk.prompt_eval_count);
   set("outputTokens", chunk.eval_count);
