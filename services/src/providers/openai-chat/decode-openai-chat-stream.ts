@@ -4,6 +4,7 @@ import { adapt } from "../../adapt.js";
 import type { ThinkTagOptions } from "../../think-tags.js";
 import { transformSseJson } from "../../transform-sse-json.js";
 import { createOpenAIChatChunkMapper } from "./map-openai-chat-chunk.js";
+import { openaiChatChunkSchema } from "./openai-chat-chunk.js";
 
 /**
  * Bound on one buffered SSE event, in characters: 4 MiB. A longer event errors
@@ -23,7 +24,8 @@ export interface DecodeOpenAIChatOptions {
  * `started`): bytes → `TextDecoderStream` (UTF-8, code points split across
  * chunks are joined) → `EventSourceParserStream` (SSE comment lines such as
  * OpenRouter's `: OPENROUTER PROCESSING` are skipped, CRLF accepted) → JSON
- * per `data` until `[DONE]` (`transformSseJson`) → the chunk mapper
+ * per `data` until `[DONE]`, each checked against {@link openaiChatChunkSchema}
+ * (`transformSseJson`) → the chunk mapper
  * ({@link createOpenAIChatChunkMapper}). The output does not depend on how
  * the body is split into chunks, and ends with exactly one terminal event
  * unless the body itself errors (network failure, an event over
@@ -33,6 +35,6 @@ export function decodeOpenAIChatStream(body: ReadableStream<Uint8Array>, o: Deco
   return body
     .pipeThrough(new TextDecoderStream())
     .pipeThrough(new EventSourceParserStream({ maxBufferSize: maxSseEventChars }))
-    .pipeThrough(transformSseJson())
+    .pipeThrough(transformSseJson(openaiChatChunkSchema))
     .pipeThrough(adapt(createOpenAIChatChunkMapper({ thinkTags: o.thinkTags })));
 }

@@ -18,7 +18,7 @@ import {
   type OpenAIChatToolCallState,
 } from "./map-openai-chat-tool-calls.js";
 import { mapOpenAIUsage } from "./map-openai-chat-usage.js";
-import { asRecord, nonEmpty, type OpenAIChatDelta } from "./openai-chat-chunk.js";
+import { nonEmpty, type OpenAIChatChoice, type OpenAIChatChunk, type OpenAIChatDelta } from "./openai-chat-chunk.js";
 
 /** State of one choice (candidate) of the stream. */
 export interface OpenAIChatChoiceState {
@@ -58,12 +58,12 @@ export interface OpenAIChatChunkMapperOptions {
 }
 
 /**
- * Creates the mapper of OpenAI Chat Completions stream chunks (JSON-parsed
- * SSE `data`, see `decodeOpenAIChatStream`) to airwave.v1 events.
+ * Creates the mapper of OpenAI Chat Completions stream chunks (SSE `data`
+ * parsed by `openaiChatChunkSchema`, see `decodeOpenAIChatStream`) to airwave.v1 events.
  * Deterministic, no I/O.
  *
  * Per chunk:
- * - not JSON, or not a JSON object → `failed` INTERNAL UPSTREAM_MALFORMED;
+ * - not JSON, or not a JSON object (the schema failed) → `failed` INTERNAL UPSTREAM_MALFORMED;
  * - `{"error": …}` (with or without `event: error`: Groq, OpenRouter, TGI)
  *   → `failed` by `fromOpenAIStreamError`, with the usage so far — the
  *   chunk's own `usage`, when it carries one next to the error;
@@ -109,7 +109,9 @@ export interface OpenAIChatChunkMapperOptions {
  * @see https://platform.openai.com/docs/api-reference/chat-streaming/streaming
  * @see https://platform.openai.com/docs/api-reference/chat/create#chat-create-n
  */
-export function createOpenAIChatChunkMapper(o: OpenAIChatChunkMapperOptions = {}): Mapper<ParseResult<unknown>, OpenAIChatChunkState> {
+export function createOpenAIChatChunkMapper(
+  o: OpenAIChatChunkMapperOptions = {},
+): Mapper<ParseResult<OpenAIChatChunk>, OpenAIChatChunkState> {
   return {
     init: () => ({
       usage: undefined,
@@ -126,15 +128,18 @@ export function createOpenAIChatChunkMapper(o: OpenAIChatChunkMapperOptions = {}
 /** The mapper without `<think>` extraction. */
 export const openAIChatChunkMapper = createOpenAIChatChunkMapper();
 
-function mapChunk(s: OpenAIChatChunkState, parsed: ParseResult<unknown>): StreamEvent[] {
-  const chunk = parsed.success ? asRecord(parsed.value) : undefined;
-  if (!chunk) {
+/** An absent `delta`. */
+const noDelta: OpenAIChatDelta = {};
+
+function mapChunk(s: OpenAIChatChunkState, parsed: ParseResult<OpenAIChatChunk>): StreamEvent[] {
+  if (!parsed.success) {
     return [ev.failed(Code.Internal, "the inference provider sent a malformed event", "UPSTREAM_MALFORMED", withUsage(s))];
   }
-  if (chunk["error"] !== undefined && chunk["error"] !== null) {
-    const e = fromOpenAIStreamError(chunk["error"], chunk["error_type"]);
+  const chunk = parsed.value;
+  if (chunk.error !== undefined && chunk.error !== null) {
+    const e = fromOpenAIStreamError(chunk.error, chunk.error_type);
     // OpenAI-compatible servers (vLLM, OpenRouter) may send the usage in the error chunk itself.
-    const usage = mapOpenAIUsage(chunk["usage"] ?? asRecord(chunk["x_groq"])?.["usage"]);
+    const usage = mapOpenAIUsage(chunk.usage ?? chunk.x_groq?.usage);
     if (usage) s.usage = usage;
     return [
       ...flushUnfinished(s),
@@ -144,14 +149,11 @@ function mapChunk(s: OpenAIChatChunkState, parsed: ParseResult<unknown>): Stream
   s.terminalMetadata = mergeMetadata(s.terminalMetadata, chunkMetadata(chunk));
   const out: StreamEvent[] = [];
   let failure = false;
-  const choices = Array.isArray(chunk["choices"]) ? (chunk["choices"] as unknown[]) : [];
-  for (const [position, entry] of choices.entries()) {
-    const rec = asRecord(entry);
-    if (!rec) continue;
-    const index = typeof rec["index"] === "number" && Number.isInteger(rec["index"]) && rec["index"] >= 0 ? rec["index"] : position;
-    const c = choiceState(s, index);
+  for (const [position, choice] of (chunk.choices ?? []).entries()) {
+    if (!choice) continue;
+    const c = choiceState(s, choice.index ?? position);
     if (c.finishRaw !== undefined) continue;
-    const r = mapChoice(c, rec, out);
+    const r = mapChoice(c, choice, out);
     if (typeof r === "object") {
       return [
         ...out,
@@ -168,7 +170,7 @@ function mapChunk(s: OpenAIChatChunkState, parsed: ParseResult<unknown>): Stream
     }
     if (r === "failure-finish") failure = true;
   }
-  const raw = chunk["usage"] ?? asRecord(chunk["x_groq"])?.["usage"];
+  const raw = chunk.usage ?? chunk.x_groq?.usage;
   const usage = mapOpenAIUsage(raw);
   if (usage) {
     s.usage = usage;
@@ -189,18 +191,17 @@ function mapChunk(s: OpenAIChatChunkState, parsed: ParseResult<unknown>): Stream
 type ChoiceResult = "ok" | "failure-finish" | { readonly invalid: OpenAIChatToolCall };
 
 /** Maps one choice entry; says whether the stream must fail. */
-function mapChoice(c: OpenAIChatChoiceState, rec: Readonly<Record<string, unknown>>, out: StreamEvent[]): ChoiceResult {
-  const raw = asRecord(rec["delta"]) ?? {};
-  const delta: OpenAIChatDelta = raw;
+function mapChoice(c: OpenAIChatChoiceState, choice: OpenAIChatChoice, out: StreamEvent[]): ChoiceResult {
+  const delta = choice.delta ?? noDelta;
   const evs: StreamEvent[] = [];
   mapReasoning(delta, evs);
   if (mapContent(delta, c.think, evs)) c.refused = true;
   const prefix = c.index === 0 ? "" : `choice${c.index}_`;
-  if (Array.isArray(delta.tool_calls)) for (const tc of delta.tool_calls) mapToolCallDelta(c.tools, tc, prefix, evs);
+  for (const tc of delta.tool_calls ?? []) if (tc) mapToolCallDelta(c.tools, tc, prefix, evs);
   mapExecutedTools(c.executed, c.tools, delta.executed_tools, prefix, evs);
 
-  const meta = choiceMetadata(rec, raw);
-  const finish = nonEmpty(rec["finish_reason"]);
+  const meta = choiceMetadata(choice, delta);
+  const finish = nonEmpty(choice.finish_reason);
   let about: JsonObject | undefined;
   if (finish && meta) {
     for (const k of ["stop_reason", "native_finish_reason"]) {

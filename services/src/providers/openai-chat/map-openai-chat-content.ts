@@ -1,6 +1,6 @@
 import { ev, type StreamEvent, withExtras } from "@airwave/proto";
 import { flushThinkTags, splitThinkTags, type ThinkPiece, type ThinkTagState } from "../../think-tags.js";
-import { asRecord, nonEmpty, type OpenAIChatDelta } from "./openai-chat-chunk.js";
+import { nonEmpty, type OpenAIChatDelta } from "./openai-chat-chunk.js";
 
 /**
  * Maps the answer fields of one delta:
@@ -23,12 +23,12 @@ import { asRecord, nonEmpty, type OpenAIChatDelta } from "./openai-chat-chunk.js
 export function mapContent(delta: OpenAIChatDelta, think: ThinkTagState | undefined, out: StreamEvent[]): boolean {
   const c = delta.content;
   if (typeof c === "string") pushText(c, think, out);
-  if (Array.isArray(c)) {
-    for (const p of c.map(asRecord)) {
-      if (p?.["type"] === "text" && typeof p["text"] === "string") pushText(p["text"], think, out);
-      if (p?.["type"] === "thinking") {
-        const t = p["thinking"];
-        const text = typeof t === "string" ? t : Array.isArray(t) ? t.map((x) => String(asRecord(x)?.["text"] ?? "")).join("") : "";
+  else if (c) {
+    for (const p of c) {
+      if (p?.type === "text" && p.text) pushText(p.text, think, out);
+      if (p?.type === "thinking") {
+        const t = p.thinking;
+        const text = typeof t === "string" ? t : t ? t.map((x) => String(x?.text ?? "")).join("") : "";
         if (text !== "") out.push(ev.reasoningDelta(text));
       }
     }

@@ -1,7 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { codeForStatus, isQuotaExhaustedCode, quotaExhaustedReason } from "../../http-provider/code-for-status.js";
-import { asRecord } from "./openai-chat-chunk.js";
-import { oneLine } from "../../json-shape.js";
+import { asRecord, oneLine } from "../../json-shape.js";
 
 /** Codes whose upstream message is about the caller's request, so it may be shown to the caller. */
 const showUpstreamMessage = new Set([Code.InvalidArgument, Code.NotFound, Code.ResourceExhausted]);

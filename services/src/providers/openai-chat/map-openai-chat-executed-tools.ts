@@ -1,5 +1,5 @@
 import { ev, type StreamEvent } from "@airwave/proto";
-import { asRecord, nonEmpty } from "./openai-chat-chunk.js";
+import { nonEmpty, type OpenAIChatExecutedTool } from "./openai-chat-chunk.js";
 import { type OpenAIChatToolCallState, parses } from "./map-openai-chat-tool-calls.js";
 
 /** Tools the provider ran itself, by their `index`: the call id given and whether the result was passed on. */
@@ -21,29 +21,27 @@ export type ExecutedToolState = Map<number, { readonly id: string; resultSent: b
 export function mapExecutedTools(
   executed: ExecutedToolState,
   calls: OpenAIChatToolCallState,
-  list: unknown,
+  list: readonly (OpenAIChatExecutedTool | undefined)[] | null | undefined,
   idPrefix: string,
   out: StreamEvent[],
 ): void {
-  if (!Array.isArray(list)) return;
-  list.forEach((item, position) => {
-    const t = asRecord(item);
+  list?.forEach((t, position) => {
     if (!t) return;
-    const key = typeof t["index"] === "number" ? t["index"] : position;
-    const name = nonEmpty(t["type"]) ?? nonEmpty(t["name"]) ?? "tool";
+    const key = t.index ?? position;
+    const name = nonEmpty(t.type) ?? nonEmpty(t.name) ?? "tool";
     let known = executed.get(key);
     if (!known) {
       const ordinal = calls.nextOrdinal++;
       known = { id: `${idPrefix}executed_${ordinal}`, resultSent: false };
       executed.set(key, known);
-      const args = nonEmpty(t["arguments"]) ?? "";
+      const args = nonEmpty(t.arguments) ?? "";
       out.push(ev.toolCallStarted(known.id, name, ordinal, { providerExecuted: true }));
       if (args !== "") out.push(ev.toolCallDelta(known.id, args));
       const whole = args.trim() === "" ? "{}" : args;
       const ok = parses(whole);
       out.push(ev.toolCallCompleted(known.id, name, ok ? whole : args, { providerExecuted: true, incomplete: !ok }));
     }
-    const output = t["output"];
+    const output = t.output;
     if (!known.resultSent && output !== undefined && output !== null) {
       known.resultSent = true;
       out.push(ev.toolResult(known.id, typeof output === "string" ? output : JSON.stringify(output), { name }));

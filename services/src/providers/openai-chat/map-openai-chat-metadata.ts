@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { asRecord } from "./openai-chat-chunk.js";
+import { asRecord } from "../../json-shape.js";
+import type { OpenAIChatUsage } from "./openai-chat-chunk.js";
 
 /**
  * Provider extras of a Chat Completions stream that have no event field of
@@ -64,8 +65,7 @@ export function chunkMetadata(chunk: Readonly<Record<string, unknown>>): JsonObj
 }
 
 /** `{usage: {…}}` with the usage object's fields that are not mapped counts; undefined when there are none. */
-export function usageMetadata(usage: unknown): JsonObject | undefined {
-  const u = asRecord(usage);
+export function usageMetadata(u: OpenAIChatUsage | null | undefined): JsonObject | undefined {
   if (!u) return undefined;
   const extra: JsonObject = {};
   for (const [k, v] of Object.entries(u)) if (!mappedUsageFields.has(k) && isPresent(v)) extra[k] = v as JsonValue;

@@ -1,6 +1,6 @@
 import { ev, type StreamEvent, withExtras } from "@airwave/proto";
-import type { JsonValue } from "@bufbuild/protobuf";
-import { asRecord, nonEmpty, type OpenAIChatDelta } from "./openai-chat-chunk.js";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { nonEmpty, type OpenAIChatDelta } from "./openai-chat-chunk.js";
 
 /**
  * Maps the reasoning fields of one delta to `reasoning_delta` events:
@@ -24,19 +24,17 @@ import { asRecord, nonEmpty, type OpenAIChatDelta } from "./openai-chat-chunk.js
 export function mapReasoning(delta: OpenAIChatDelta, out: StreamEvent[]): void {
   const text = nonEmpty(delta.reasoning_content) ?? nonEmpty(delta.reasoning);
   if (text) out.push(ev.reasoningDelta(text));
-  if (!Array.isArray(delta.reasoning_details)) return;
-  for (const item of delta.reasoning_details) {
-    const d = asRecord(item);
+  for (const d of delta.reasoning_details ?? []) {
     if (!d) continue;
-    const block = typeof d["index"] === "number" && d["index"] >= 0 ? d["index"] : 0;
-    const signature = nonEmpty(d["signature"]) ?? "";
-    switch (d["type"]) {
+    const block = d.index !== null && d.index !== undefined && d.index >= 0 ? d.index : 0;
+    const signature = nonEmpty(d.signature) ?? "";
+    switch (d.type) {
       case "reasoning.encrypted":
-        out.push(withExtras(ev.reasoningDelta("", block, signature, true), { metadata: { reasoning_details: [d as JsonValue] } }));
+        out.push(withExtras(ev.reasoningDelta("", block, signature, true), { metadata: { reasoning_details: [present(d)] } }));
         break;
       case "reasoning.text":
       case "reasoning.summary": {
-        const t = text ? undefined : nonEmpty(d["type"] === "reasoning.text" ? d["text"] : d["summary"]);
+        const t = text ? undefined : nonEmpty(d.type === "reasoning.text" ? d.text : d.summary);
         if (t || signature) out.push(ev.reasoningDelta(t ?? "", block, signature));
         break;
       }
@@ -44,4 +42,11 @@ export function mapReasoning(delta: OpenAIChatDelta, out: StreamEvent[]): void {
         break;
     }
   }
+}
+
+/** The entry as JSON: without the fields the schema read as absent (of another type than documented). */
+function present(entry: Readonly<Record<string, unknown>>): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(entry)) if (v !== undefined) out[k] = v as JsonValue;
+  return out;
 }

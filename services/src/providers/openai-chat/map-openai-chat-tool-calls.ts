@@ -1,5 +1,5 @@
 import { ev, type StreamEvent } from "@airwave/proto";
-import { asRecord, nonEmpty } from "./openai-chat-chunk.js";
+import { nonEmpty, type OpenAIToolCallDelta } from "./openai-chat-chunk.js";
 
 /** One tool call of one choice being streamed. */
 export interface OpenAIChatToolCall {
@@ -52,12 +52,10 @@ export function createToolCallState(): OpenAIChatToolCallState {
  * @param idPrefix - prefix of synthesized ids (`""` for choice 0, `choice<N>_` for the others), so ids stay unique across choices.
  * @see https://platform.openai.com/docs/api-reference/chat-streaming/streaming#chat-streaming/streaming-choices-delta-tool_calls
  */
-export function mapToolCallDelta(s: OpenAIChatToolCallState, fragment: unknown, idPrefix: string, out: StreamEvent[]): void {
-  const tc = asRecord(fragment);
-  if (!tc) return;
-  const fn = asRecord(tc["function"]) ?? {};
-  const id = nonEmpty(tc["id"]);
-  const index = typeof tc["index"] === "number" ? tc["index"] : undefined;
+export function mapToolCallDelta(s: OpenAIChatToolCallState, tc: OpenAIToolCallDelta, idPrefix: string, out: StreamEvent[]): void {
+  const fn = tc.function;
+  const id = nonEmpty(tc.id);
+  const index = tc.index ?? undefined;
 
   let call = id !== undefined ? s.byId.get(id) : undefined;
   if (!call && index !== undefined) {
@@ -67,16 +65,16 @@ export function mapToolCallDelta(s: OpenAIChatToolCallState, fragment: unknown, 
   if (!call && index === undefined && id === undefined) call = s.last;
   if (!call) {
     const ordinal = s.nextOrdinal++;
-    call = { id: id ?? `${idPrefix}call_${ordinal}`, name: nonEmpty(fn["name"]) ?? "", ordinal, args: "", providerId: id !== undefined };
+    call = { id: id ?? `${idPrefix}call_${ordinal}`, name: nonEmpty(fn?.name) ?? "", ordinal, args: "", providerId: id !== undefined };
     s.calls.push(call);
     if (id !== undefined) s.byId.set(id, call);
     out.push(ev.toolCallStarted(call.id, call.name, ordinal));
   } else if (call.name === "") {
-    call.name = nonEmpty(fn["name"]) ?? "";
+    call.name = nonEmpty(fn?.name) ?? "";
   }
   if (index !== undefined) s.byIndex.set(index, call);
   s.last = call;
-  const args = nonEmpty(fn["arguments"]);
+  const args = nonEmpty(fn?.arguments);
   if (args) {
     call.args += args;
     out.push(ev.toolCallDelta(call.id, args));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { mapOpenAIUsage } from "./map-openai-chat-usage.js";
+import { openaiChatUsageSchema } from "./openai-chat-chunk.js";
 
 describe("mapOpenAIUsage", () => {
   it("maps every count, keeping reported zeros", () => {
@@ -16,7 +17,9 @@ describe("mapOpenAIUsage", () => {
 
   it("leaves unreported counts unset, never 0", () => {
     expect(mapOpenAIUsage({ prompt_tokens: 7, completion_tokens: 2 })).toEqual({ inputTokens: 7, outputTokens: 2 });
-    expect(mapOpenAIUsage({ prompt_tokens: null, completion_tokens: "3", completion_tokens_details: null })).toBeUndefined();
+    expect(
+      mapOpenAIUsage(openaiChatUsageSchema.parse({ prompt_tokens: null, completion_tokens: "3", completion_tokens_details: null })),
+    ).toBeUndefined();
     expect(mapOpenAIUsage(null)).toBeUndefined();
     expect(mapOpenAIUsage({})).toBeUndefined();
   });

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { safeParseJson } from "../../safe-parse-json.js";
 import { mapChunks } from "../../adapt.js";
 import { openAIResponsesMapper } from "./map-openai-responses-chunk.js";
+import { openaiResponsesChunkSchema } from "./openai-responses-chunk.js";
 
 // Hand-written events shaped after https://platform.openai.com/docs/api-reference/responses-streaming.
 
@@ -11,7 +12,7 @@ import { openAIResponsesMapper } from "./map-openai-responses-chunk.js";
 function run(...chunks: (object | string)[]): StreamEvent[] {
   return mapChunks(
     openAIResponsesMapper,
-    chunks.map((c) => safeParseJson(typeof c === "string" ? c : JSON.stringify(c))),
+    chunks.map((c) => safeParseJson(typeof c === "string" ? c : JSON.stringify(c), openaiResponsesChunkSchema)),
   );
 }
 

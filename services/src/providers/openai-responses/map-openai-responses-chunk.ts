@@ -26,14 +26,7 @@ import {
   startCall,
 } from "./map-openai-responses-tool-calls.js";
 import { mapOpenAIResponsesUsage } from "./map-openai-responses-usage.js";
-import {
-  asRecord,
-  index,
-  nonEmpty,
-  type OpenAIResponsesEvent,
-  type OpenAIResponsesItem,
-  type OpenAIResponsesResponse,
-} from "./openai-responses-chunk.js";
+import { nonEmpty, type OpenAIResponsesChunk, type OpenAIResponsesItem, type OpenAIResponsesResponse } from "./openai-responses-chunk.js";
 import { findItem, freeIndex, initialState, item, type OpenAIResponsesState, register, withUsage } from "./openai-responses-state.js";
 
 export type { OpenAIResponsesState } from "./openai-responses-state.js";
@@ -41,8 +34,8 @@ export type { OpenAIResponsesState } from "./openai-responses-state.js";
 const malformed = "the inference provider sent a malformed event";
 
 /**
- * Maps OpenAI Responses API streaming events (JSON-parsed SSE `data`; the
- * JSON `type` is authoritative, the SSE `event:` line is ignored) to
+ * Maps OpenAI Responses API streaming events (SSE `data` parsed by
+ * `openaiResponsesChunkSchema`; the JSON `type` is authoritative, the SSE `event:` line is ignored) to
  * airwave.v1 events. Deterministic, no I/O.
  *
  * Ordering: an event whose `sequence_number` is not greater than the highest
@@ -99,13 +92,13 @@ const malformed = "the inference provider sent a malformed event";
  * @see https://platform.openai.com/docs/guides/reasoning#reasoning-summaries
  * @see https://platform.openai.com/docs/guides/function-calling#custom-tools
  */
-export const openAIResponsesMapper: Mapper<ParseResult<unknown>, OpenAIResponsesState> = {
+export const openAIResponsesMapper: Mapper<ParseResult<OpenAIResponsesChunk>, OpenAIResponsesState> = {
   init: initialState,
 
   map(s, parsed) {
-    const e: OpenAIResponsesEvent | undefined = parsed.success ? asRecord(parsed.value) : undefined;
-    if (!e) return [ev.failed(Code.Internal, malformed, "UPSTREAM_MALFORMED")];
-    const seq = index(e.sequence_number);
+    if (!parsed.success) return [ev.failed(Code.Internal, malformed, "UPSTREAM_MALFORMED")];
+    const e = parsed.value;
+    const seq = e.sequence_number;
     if (seq !== undefined) {
       if (s.lastSeq !== undefined && seq <= s.lastSeq) return [];
       s.lastSeq = seq;
@@ -131,27 +124,27 @@ export const openAIResponsesMapper: Mapper<ParseResult<unknown>, OpenAIResponses
         textDelta(s, e, out);
         break;
       case "response.output_text.done":
-        catchUp(item(s, e, "message"), `t:${index(e.content_index) ?? 0}`, e.text, out, textEvent);
+        catchUp(item(s, e, "message"), `t:${e.content_index ?? 0}`, e.text, out, textEvent);
         break;
       case "response.refusal.delta":
         s.refused = true;
-        emitText(item(s, e, "message"), `r:${index(e.content_index) ?? 0}`, e.delta as string, out, textEvent);
+        emitText(item(s, e, "message"), `r:${e.content_index ?? 0}`, e.delta as string, out, textEvent);
         break;
       case "response.refusal.done":
         if (nonEmpty(e.refusal)) s.refused = true;
-        catchUp(item(s, e, "message"), `r:${index(e.content_index) ?? 0}`, e.refusal, out, textEvent);
+        catchUp(item(s, e, "message"), `r:${e.content_index ?? 0}`, e.refusal, out, textEvent);
         break;
       case "response.reasoning_summary_text.delta":
-        emitText(item(s, e, "reasoning"), `s:${index(e.summary_index) ?? 0}`, e.delta as string, out, summaryEvent(e));
+        emitText(item(s, e, "reasoning"), `s:${e.summary_index ?? 0}`, e.delta as string, out, summaryEvent(e));
         break;
       case "response.reasoning_summary_text.done":
-        catchUp(item(s, e, "reasoning"), `s:${index(e.summary_index) ?? 0}`, e.text, out, summaryEvent(e));
+        catchUp(item(s, e, "reasoning"), `s:${e.summary_index ?? 0}`, e.text, out, summaryEvent(e));
         break;
       case "response.reasoning_text.delta":
-        emitText(item(s, e, "reasoning"), `c:${index(e.content_index) ?? 0}`, e.delta as string, out, reasoningEvent);
+        emitText(item(s, e, "reasoning"), `c:${e.content_index ?? 0}`, e.delta as string, out, reasoningEvent);
         break;
       case "response.reasoning_text.done":
-        catchUp(item(s, e, "reasoning"), `c:${index(e.content_index) ?? 0}`, e.text, out, reasoningEvent);
+        catchUp(item(s, e, "reasoning"), `c:${e.content_index ?? 0}`, e.text, out, reasoningEvent);
         break;
       case "response.function_call_arguments.delta":
       case "response.mcp_call_arguments.delta":
@@ -173,8 +166,8 @@ export const openAIResponsesMapper: Mapper<ParseResult<unknown>, OpenAIResponses
       case "response.incomplete":
         return [...out, ...finish(s, e, "incomplete")];
       case "response.failed": {
-        const m = fromOpenAIResponsesError(asRecord(asRecord(e.response)?.["error"]) ?? {});
-        const usage = withUsage(s, mapOpenAIResponsesUsage(asRecord(e.response)?.["usage"]));
+        const m = fromOpenAIResponsesError(e.response?.error ?? {});
+        const usage = withUsage(s, mapOpenAIResponsesUsage(e.response?.usage));
         return [ev.failed(m.code, m.message, m.reason, { ...usage, ...(m.retryable === false ? { retryable: false } : {}) })];
       }
       default:
@@ -206,20 +199,26 @@ const deltaTypes = new Set([
   "response.custom_tool_call_input.delta",
 ]);
 
-function itemAdded(s: OpenAIResponsesState, e: OpenAIResponsesEvent, out: StreamEvent[]): void {
-  const item: OpenAIResponsesItem = asRecord(e.item) ?? {};
-  const outputIndex = index(e.output_index) ?? freeIndex(s);
+/** An absent `item`. */
+const noItem: OpenAIResponsesItem = {};
+
+/** An absent `response`. */
+const noResponse: OpenAIResponsesResponse = {};
+
+function itemAdded(s: OpenAIResponsesState, e: OpenAIResponsesChunk, out: StreamEvent[]): void {
+  const item = e.item ?? noItem;
+  const outputIndex = e.output_index ?? freeIndex(s);
   const id = nonEmpty(item.id);
   if (s.items.has(outputIndex) || (id !== undefined && s.byId.has(id))) return; // a repeated announcement
-  const type = typeof item.type === "string" ? item.type : "";
+  const type = item.type ?? "";
   const call = startCall(s, item, type, out);
   register(s, outputIndex, id, { type, call, phase: nonEmpty(item.phase) });
   if (call?.kind === "function" || call?.kind === "mcp") argsDelta(call, nonEmpty(item.arguments) ?? "", out);
   if (call?.kind === "custom") inputDelta(call, nonEmpty(item.input) ?? "", out);
 }
 
-function itemDone(s: OpenAIResponsesState, e: OpenAIResponsesEvent, out: StreamEvent[]): void {
-  const item: OpenAIResponsesItem = asRecord(e.item) ?? {};
+function itemDone(s: OpenAIResponsesState, e: OpenAIResponsesChunk, out: StreamEvent[]): void {
+  const item = e.item ?? noItem;
   let it = findItem(s, { output_index: e.output_index, item_id: item.id });
   if (!it) {
     // Announced only now (a server that skips output_item.added).
@@ -241,8 +240,8 @@ function itemDone(s: OpenAIResponsesState, e: OpenAIResponsesEvent, out: StreamE
 }
 
 /** The terminal of `response.completed` / `response.incomplete`. */
-function finish(s: OpenAIResponsesState, e: OpenAIResponsesEvent, status: "completed" | "incomplete"): StreamEvent[] {
-  const response: OpenAIResponsesResponse = asRecord(e.response) ?? {};
+function finish(s: OpenAIResponsesState, e: OpenAIResponsesChunk, status: "completed" | "incomplete"): StreamEvent[] {
+  const response = e.response ?? noResponse;
   const out: StreamEvent[] = [];
   settleOutput(s, response, out);
   const usage = mapOpenAIResponsesUsage(response.usage);
@@ -253,7 +252,7 @@ function finish(s: OpenAIResponsesState, e: OpenAIResponsesEvent, status: "compl
   const calls = [...s.items.values()].flatMap((it) => (it.call && !it.call.done ? [it.call] : []));
   if (status === "incomplete") {
     for (const call of calls) closeIncomplete(call, out);
-    const reason = nonEmpty(asRecord(response.incomplete_details)?.["reason"]);
+    const reason = nonEmpty(response.incomplete_details?.reason);
     const terminal = ev.completed(mapOpenAIResponsesFinishReason("incomplete", reason), s.usage, reason ?? "incomplete");
     return [...out, withExtras(terminal, { metadata: terminalMetadata(s, response) })];
   }
@@ -284,10 +283,8 @@ function finish(s: OpenAIResponsesState, e: OpenAIResponsesEvent, status: "compl
  * Items the stream never announced are not invented from it.
  */
 function settleOutput(s: OpenAIResponsesState, response: OpenAIResponsesResponse, out: StreamEvent[]): void {
-  const output = asRecord(response)?.["output"];
-  for (const o of Array.isArray(output) ? output : []) {
-    const item = asRecord(o);
-    const id = nonEmpty(item?.["id"]);
+  for (const item of response.output ?? []) {
+    const id = nonEmpty(item?.id);
     const it = id === undefined ? undefined : s.byId.get(id);
     if (it && !it.done) itemDone(s, { output_index: it.outputIndex, item }, out);
   }
@@ -298,9 +295,8 @@ function terminalMetadata(s: OpenAIResponsesState, response: OpenAIResponsesResp
   const id = nonEmpty(response.id);
   if (id) md["id"] = id;
   if (s.annotations.length > 0) md["annotations"] = s.annotations;
-  const rec = asRecord(response) ?? {};
-  for (const k of ["moderation", "content_filters"]) {
-    const v = rec[k];
+  for (const k of ["moderation", "content_filters"] as const) {
+    const v = response[k];
     if (v !== undefined && v !== null) md[k] = v as JsonValue;
   }
   return md;

@@ -1,7 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { isQuotaExhaustedCode, quotaExhaustedReason } from "../../http-provider/code-for-status.js";
-import { asRecord } from "./openai-responses-chunk.js";
-import { oneLine } from "../../json-shape.js";
+import { asRecord, oneLine } from "../../json-shape.js";
 
 /** An upstream error inside a 200 stream, mapped for a terminal `failed` event. */
 export interface MappedResponsesError {

@@ -8,7 +8,7 @@
  */
 import type { JsonValue } from "@bufbuild/protobuf";
 import { ev, type StreamEvent, withExtras } from "@airwave/proto";
-import { asRecord, index, nonEmpty, type OpenAIResponsesEvent, type OpenAIResponsesItem } from "./openai-responses-chunk.js";
+import { nonEmpty, type OpenAIResponsesChunk, type OpenAIResponsesItem } from "./openai-responses-chunk.js";
 import { item, type ItemState, type OpenAIResponsesState } from "./openai-responses-state.js";
 
 /** Makes the event for a text fragment of item `it`; `first` for the first fragment of its part. */
@@ -28,21 +28,21 @@ export const textEvent: MakeEvent = (text, it) => {
 export const reasoningEvent: MakeEvent = (text, it) => ev.reasoningDelta(text, it.outputIndex);
 
 /** `reasoning_delta` of summary part `e.summary_index`; its first fragment carries `summary_index` as metadata. */
-export function summaryEvent(e: OpenAIResponsesEvent): MakeEvent {
+export function summaryEvent(e: OpenAIResponsesChunk): MakeEvent {
   return (text, it, first) => {
     const r = ev.reasoningDelta(text, it.outputIndex);
-    return first ? withExtras(r, { metadata: { summary_index: index(e.summary_index) ?? 0 } }) : r;
+    return first ? withExtras(r, { metadata: { summary_index: e.summary_index ?? 0 } }) : r;
   };
 }
 
 /** `response.output_text.delta` → `text_delta`, with its non-empty `logprobs` as metadata. */
-export function textDelta(s: OpenAIResponsesState, e: OpenAIResponsesEvent, out: StreamEvent[]): void {
-  const logprobs = Array.isArray(e.logprobs) && e.logprobs.length > 0 ? (e.logprobs as JsonValue) : undefined;
+export function textDelta(s: OpenAIResponsesState, e: OpenAIResponsesChunk, out: StreamEvent[]): void {
+  const logprobs = e.logprobs && e.logprobs.length > 0 ? (e.logprobs as JsonValue) : undefined;
   const make: MakeEvent = (text, it, first) => {
     const t = textEvent(text, it, first);
     return logprobs === undefined ? t : withExtras(t, { metadata: { ...(t.providerMetadata ?? {}), logprobs } });
   };
-  emitText(item(s, e, "message"), `t:${index(e.content_index) ?? 0}`, e.delta as string, out, make);
+  emitText(item(s, e, "message"), `t:${e.content_index ?? 0}`, e.delta as string, out, make);
 }
 
 /** Emits `text` (when non-empty) as a delta of part `key` of `it`. */
@@ -54,37 +54,33 @@ export function emitText(it: ItemState, key: string, text: string, out: StreamEv
 }
 
 /** Emits what a `.done` event's whole text has beyond what was streamed of part `key`. */
-export function catchUp(it: ItemState, key: string, full: unknown, out: StreamEvent[], make: MakeEvent): void {
-  if (typeof full !== "string") return;
+export function catchUp(it: ItemState, key: string, full: string | null | undefined, out: StreamEvent[], make: MakeEvent): void {
+  if (!full) return;
   const seen = it.texts.get(key) ?? "";
   if (full.length > seen.length && full.startsWith(seen)) emitText(it, key, full.slice(seen.length), out, make);
 }
 
 /** A finished message item: text not streamed yet, refusals, and non-empty `annotations` (kept for the terminal). */
 export function messageDone(s: OpenAIResponsesState, it: ItemState, item: OpenAIResponsesItem, out: StreamEvent[]): void {
-  const parts = Array.isArray(item.content) ? item.content : [];
-  parts.forEach((p, i) => {
-    const part = asRecord(p);
-    if (part?.["type"] === "output_text") {
-      catchUp(it, `t:${i}`, part["text"], out, textEvent);
-      const ann = part["annotations"];
-      if (Array.isArray(ann) && ann.length > 0) {
+  item.content?.forEach((part, i) => {
+    if (part?.type === "output_text") {
+      catchUp(it, `t:${i}`, part.text, out, textEvent);
+      const ann = part.annotations;
+      if (ann && ann.length > 0) {
         s.annotations.push({ item_id: nonEmpty(item.id) ?? "", content_index: i, annotations: ann as JsonValue });
       }
     }
-    if (part?.["type"] === "refusal") {
-      if (nonEmpty(part["refusal"])) s.refused = true;
-      catchUp(it, `r:${i}`, part["refusal"], out, textEvent);
+    if (part?.type === "refusal") {
+      if (nonEmpty(part.refusal)) s.refused = true;
+      catchUp(it, `r:${i}`, part.refusal, out, textEvent);
     }
   });
 }
 
 /** A finished reasoning item: text not streamed yet, then its `encrypted_content` as the signature of an empty `reasoning_delta`. */
 export function reasoningDone(it: ItemState, item: OpenAIResponsesItem, out: StreamEvent[]): void {
-  const summary = Array.isArray(item.summary) ? item.summary : [];
-  for (const [i, p] of summary.entries()) catchUp(it, `s:${i}`, asRecord(p)?.["text"], out, summaryEvent({ summary_index: i }));
-  const content = Array.isArray(item.content) ? item.content : [];
-  for (const [i, p] of content.entries()) catchUp(it, `c:${i}`, asRecord(p)?.["text"], out, reasoningEvent);
+  for (const [i, p] of (item.summary ?? []).entries()) catchUp(it, `s:${i}`, p?.text, out, summaryEvent({ summary_index: i }));
+  for (const [i, p] of (item.content ?? []).entries()) catchUp(it, `c:${i}`, p?.text, out, reasoningEvent);
   const signature = nonEmpty(item.encrypted_content);
   if (signature) {
     const id = nonEmpty(item.id);

@@ -7,7 +7,7 @@
  * @see https://platform.openai.com/docs/api-reference/responses-streaming/response/custom_tool_call_input/delta
  */
 import { ev, type StreamEvent, withExtras } from "@airwave/proto";
-import { nonEmpty, type OpenAIResponsesEvent, type OpenAIResponsesItem } from "./openai-responses-chunk.js";
+import { nonEmpty, type OpenAIResponsesChunk, type OpenAIResponsesItem } from "./openai-responses-chunk.js";
 import { type CallState, findItem, type OpenAIResponsesState } from "./openai-responses-state.js";
 import { type ToolItemKind, toolItemArguments, toolItemKinds, toolItemName, toolItemResult } from "./openai-responses-tool-items.js";
 import { parsesAsJson } from "../../json-shape.js";
@@ -27,7 +27,8 @@ export function startCall(s: OpenAIResponsesState, item: OpenAIResponsesItem, ty
   }
   const started = ev.toolCallStarted(call.id, call.name, s.calls++, { providerExecuted: call.providerExecuted });
   if (!call.providerExecuted) s.clientCalls++;
-  const label = nonEmpty(item.server_label);
+  // The schema keeps `server_label` as sent (it is also `mcp_list_tools`' arguments): read only a string.
+  const label = typeof item.server_label === "string" ? nonEmpty(item.server_label) : undefined;
   out.push(label ? withExtras(started, { metadata: { server_label: label } }) : started);
   return call;
 }
@@ -37,7 +38,7 @@ function newCall(id: string, name: string, kind: CallState["kind"], providerExec
 }
 
 /** `function_call_arguments.delta` / `mcp_call_arguments.delta` → `tool_call_delta` of the call at that output index (or item id). */
-export function jsonArgsDelta(s: OpenAIResponsesState, e: OpenAIResponsesEvent, out: StreamEvent[]): void {
+export function jsonArgsDelta(s: OpenAIResponsesState, e: OpenAIResponsesChunk, out: StreamEvent[]): void {
   const call = findItem(s, e)?.call;
   // A fragment of a call never announced has no name yet: its output_item.done brings the whole call.
   if (call && !call.done && (call.kind === "function" || call.kind === "mcp")) argsDelta(call, e.delta as string, out);
@@ -51,7 +52,7 @@ export function argsDelta(call: CallState, text: string, out: StreamEvent[]): vo
 }
 
 /** `custom_tool_call_input.delta` → an escaped `tool_call_delta`. */
-export function customInputDelta(s: OpenAIResponsesState, e: OpenAIResponsesEvent, out: StreamEvent[]): void {
+export function customInputDelta(s: OpenAIResponsesState, e: OpenAIResponsesChunk, out: StreamEvent[]): void {
   const call = findItem(s, e)?.call;
   if (call && !call.done && call.kind === "custom") inputDelta(call, e.delta as string, out);
 }
@@ -66,13 +67,13 @@ export function inputDelta(call: CallState, text: string, out: StreamEvent[]): v
 
 /**
  * Completes a function or custom call with its whole arguments/input from a
- * `.done` event or the finished item (`whole`, when a string). `cut` marks an
+ * `.done` event or the finished item (`whole`, when given). `cut` marks an
  * item the provider left `incomplete`.
  */
-export function completeCall(call: CallState, whole: unknown, cut: boolean, out: StreamEvent[]): void {
+export function completeCall(call: CallState, whole: string | null | undefined, cut: boolean, out: StreamEvent[]): void {
   if (call.done) return;
   if (call.kind === "custom") {
-    if (typeof whole === "string" && whole.length > call.input.length && whole.startsWith(call.input)) {
+    if (whole && whole.length > call.input.length && whole.startsWith(call.input)) {
       inputDelta(call, whole.slice(call.input.length), out);
     }
     if (cut) closeIncomplete(call, out);
@@ -82,7 +83,7 @@ export function completeCall(call: CallState, whole: unknown, cut: boolean, out:
     }
     return;
   }
-  if (typeof whole === "string" && whole.length > call.streamed.length && whole.startsWith(call.streamed)) {
+  if (whole && whole.length > call.streamed.length && whole.startsWith(call.streamed)) {
     argsDelta(call, whole.slice(call.streamed.length), out);
   }
   const args = call.streamed.trim() === "" ? "{}" : call.streamed;

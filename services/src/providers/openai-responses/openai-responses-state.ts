@@ -5,7 +5,7 @@
  */
 import type { JsonValue } from "@bufbuild/protobuf";
 import type { UsageInit } from "@airwave/proto";
-import { index, nonEmpty, type OpenAIResponsesEvent } from "./openai-responses-chunk.js";
+import { nonEmpty, type OpenAIResponsesChunk } from "./openai-responses-chunk.js";
 
 /** One tool call being streamed. @private */
 export interface CallState {
@@ -72,10 +72,10 @@ export function initialState(): OpenAIResponsesState {
 }
 
 /** The item an event refers to (by `output_index`, else `item_id`); created on the fly for text without `output_item.added`. */
-export function item(s: OpenAIResponsesState, e: OpenAIResponsesEvent, type: "message" | "reasoning"): ItemState {
+export function item(s: OpenAIResponsesState, e: OpenAIResponsesChunk, type: "message" | "reasoning"): ItemState {
   const found = findItem(s, e);
   if (found) return found;
-  return register(s, index(e.output_index) ?? freeIndex(s), nonEmpty(e.item_id), { type, call: undefined, phase: undefined });
+  return register(s, e.output_index ?? freeIndex(s), nonEmpty(e.item_id), { type, call: undefined, phase: undefined });
 }
 
 /** An output index no item has yet (for a server that leaves `output_index` out): one past the highest. */
@@ -84,8 +84,8 @@ export function freeIndex(s: OpenAIResponsesState): number {
 }
 
 /** The item an event refers to, by `output_index`, else by `item_id`; undefined when unknown. */
-export function findItem(s: OpenAIResponsesState, e: OpenAIResponsesEvent): ItemState | undefined {
-  const i = index(e.output_index);
+export function findItem(s: OpenAIResponsesState, e: OpenAIResponsesChunk): ItemState | undefined {
+  const i = e.output_index;
   const byIndex = i === undefined ? undefined : s.items.get(i);
   if (byIndex) return byIndex;
   const id = nonEmpty(e.item_id);

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { asRecord, nonEmpty, type OpenAIResponsesItem } from "./openai-responses-chunk.js";
+import { nonEmpty, type OpenAIResponsesItem } from "./openai-responses-chunk.js";
 
 /** How an output item that is a tool call (other than `function_call` and `custom_tool_call`) becomes Airwave events. */
 export interface ToolItemKind {
@@ -91,8 +91,7 @@ export function toolItemArguments(kind: ToolItemKind, item: OpenAIResponsesItem)
  */
 export function toolItemResult(kind: ToolItemKind, item: OpenAIResponsesItem): { result: string; isError: boolean } | undefined {
   if (!kind.providerExecuted) return undefined;
-  const rec = asRecord(item) ?? {};
-  const error = rec["error"];
+  const error = item.error;
   const isError = item.status === "failed" || (error !== undefined && error !== null);
   if (isError && error !== undefined && error !== null) {
     return { result: typeof error === "string" ? error : JSON.stringify(error), isError };
@@ -104,10 +103,9 @@ export function toolItemResult(kind: ToolItemKind, item: OpenAIResponsesItem): {
 }
 
 function pick(item: OpenAIResponsesItem, fields: readonly string[]): JsonObject {
-  const rec = asRecord(item) ?? {};
   const out: JsonObject = {};
   for (const f of fields) {
-    const v = rec[f];
+    const v = item[f];
     if (v !== undefined) out[f] = v as JsonValue;
   }
   return out;
