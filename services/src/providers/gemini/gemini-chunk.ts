@@ -124,10 +124,10 @@ export const geminiPartSchema = z.looseObject({
  * @see https://ai.google.dev/api/generate-content#candidate
  */
 export const geminiCandidateSchema = z.looseObject({
-  /** The candidate's index, 0-based (absent = its position). Not a non-negative integer: the position. */
+  /** The candidate's index, 0-based (absent = its position). Not an integer in 0..2^32-1 (`choice_index` is a uint32): the position. */
   index: z
     .number()
-    .refine((n) => Number.isInteger(n) && n >= 0)
+    .refine((n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff)
     .nullish()
     .catch(undefined),
   /** `{role: "model", parts: Part[]}`; `parts` may be absent or empty. */

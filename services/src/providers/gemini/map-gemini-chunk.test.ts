@@ -171,6 +171,12 @@ describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content
     const cut = run(two({ content: { parts: [{ text: "A" }] }, finishReason: "STOP" }, { content: { parts: [{ text: "B" }] } }));
     expect(terminal(cut)).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_TRUNCATED" } });
   });
+
+  it("takes a candidate index outside uint32 (choice_index) for the candidate's position", () => {
+    const evs = run({ candidates: [{ index: 1e300, content: { parts: [{ text: "A" }] }, finishReason: "STOP" }] });
+    expect(evs.filter((e) => e.event.case === "textDelta").map((e) => e.choiceIndex)).toEqual([0]);
+    expect(terminal(evs)).toMatchObject({ case: "completed" });
+  });
 });
 
 describe("geminiChunkMapper: finish, usage, metadata and errors", () => {

@@ -78,7 +78,8 @@ const showUpstreamMessage = new Set([Code.InvalidArgument, Code.FailedPreconditi
  */
 export function fromGeminiStreamError(error: unknown): MappedGeminiError {
   const e = statusSchema.parse(error);
-  const status = e.status != null ? byStatus[e.status] : undefined;
+  // Own keys only: a status such as "toString" is not a canonical status.
+  const status = e.status != null && Object.hasOwn(byStatus, e.status) ? byStatus[e.status] : undefined;
   const code = status ?? (e.code != null ? codeForHttpStatus(e.code) : Code.Unknown);
   const upstream = showUpstreamMessage.has(code) && e.message != null ? oneLine(e.message) : "";
   return {

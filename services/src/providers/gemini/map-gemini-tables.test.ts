@@ -65,6 +65,9 @@ describe("fromGeminiStreamError", () => {
     [{ code: 429 }, Code.ResourceExhausted, "UPSTREAM_RATE_LIMITED"],
     [{ code: 502 }, Code.Unavailable, "UPSTREAM_ERROR"],
     [{ status: "SOMETHING_NEW" }, Code.Unknown, "UPSTREAM_ERROR"],
+    // An inherited property name is not a canonical status.
+    [{ status: "toString" }, Code.Unknown, "UPSTREAM_ERROR"],
+    [{ code: 503, status: "constructor" }, Code.Unavailable, "UPSTREAM_ERROR"],
     ["not an object", Code.Unknown, "UPSTREAM_ERROR"],
   ])("maps %j", (error, code, reason) => {
     expect(fromGeminiStreamError(error)).toMatchObject({ code, reason });
