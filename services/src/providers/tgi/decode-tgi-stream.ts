@@ -1,9 +1,9 @@
 import type { StreamEvent } from "@airwave/proto";
-import { type EventSourceMessage, EventSourceParserStream } from "eventsource-parser/stream";
+import { EventSourceParserStream } from "eventsource-parser/stream";
 import { adapt } from "../../adapt.js";
-import { type ParseResult, safeParseJson } from "../../safe-parse-json.js";
+import { transformSseJson } from "../../transform-sse-json.js";
 import { tgiChunkMapper } from "./map-tgi-chunk.js";
-import { type TgiStreamEvent, tgiStreamEventSchema } from "./tgi-chunk.js";
+import { tgiStreamEventSchema } from "./tgi-chunk.js";
 
 /**
  * Bound on one buffered SSE event, in characters: 4 MiB. TGI's events are
@@ -18,7 +18,7 @@ export const maxTgiEventChars = 4 * 1024 * 1024;
  * `started`): bytes → `TextDecoderStream` (UTF-8, code points split across
  * chunks are joined) → `EventSourceParserStream` (`data:` with or without a
  * space, LF or CRLF) → each `data` parsed and checked by
- * `tgiStreamEventSchema` ({@link transformTgiSse}) → {@link tgiChunkMapper}.
+ * `tgiStreamEventSchema` (`transformSseJson`) → {@link tgiChunkMapper}.
  * The output does not depend on how the body is split into chunks, and ends
  * with exactly one terminal event unless the body itself errors (network
  * failure, oversized event, abort).
@@ -29,29 +29,6 @@ export function decodeTgiStream(body: ReadableStream<Uint8Array>): ReadableStrea
   return body
     .pipeThrough(new TextDecoderStream())
     .pipeThrough(new EventSourceParserStream({ maxBufferSize: maxTgiEventChars }))
-    .pipeThrough(transformTgiSse())
+    .pipeThrough(transformSseJson(tgiStreamEventSchema))
     .pipeThrough(adapt(tgiChunkMapper));
-}
-
-/**
- * A stream stage from parsed SSE messages to their `data` parsed as JSON and
- * checked by `tgiStreamEventSchema`: data that is not JSON or not a JSON
- * object is passed on as `{success: false}` (the mapper turns it into a
- * `failed` event), never thrown. As `transformSseJson`: messages with empty
- * data are skipped, the SSE `event:` name is ignored (an error event is
- * recognised by its `error` field), and `data: [DONE]` ends the stream,
- * cancelling the upstream body.
- */
-export function transformTgiSse(): TransformStream<EventSourceMessage, ParseResult<TgiStreamEvent>> {
-  return new TransformStream<EventSourceMessage, ParseResult<TgiStreamEvent>>({
-    transform(message, out) {
-      const data = message.data.trim();
-      if (data === "") return;
-      if (data === "[DONE]") {
-        out.terminate();
-        return;
-      }
-      out.enqueue(safeParseJson(data, tgiStreamEventSchema));
-    },
-  });
 }
