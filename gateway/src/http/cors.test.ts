@@ -16,6 +16,14 @@ describe("corsHeaders", () => {
     expect(h?.vary).toBe("Origin");
   });
 
+  it("lets scripts read the error reason, Retry-After and the stream id, and send Airwave's request headers", () => {
+    const h = corsHeaders(allow, { origin: "http://app.example" }, true);
+    for (const name of ["Airwave-Reason", "Trailer-Airwave-Reason", "Retry-After", "Airwave-Stream-Id"]) {
+      expect(h?.["access-control-expose-headers"]?.split(", ")).toContain(name);
+    }
+    for (const name of ["Airwave-Stream-Id", "Airwave-On-Detach"]) expect(h?.["access-control-allow-headers"]?.split(", ")).toContain(name);
+  });
+
   it("gives an unlisted origin no CORS headers, so the browser blocks it", () => {
     expect(corsHeaders(allow, { origin: "http://evil.example" }, true)).toBeUndefined();
     expect(corsHeaders(allow, {}, false)).toBeUndefined();

@@ -1,8 +1,15 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { cors as connectCors } from "@connectrpc/connect";
 
-/** Extra request headers the HTTP routes accept from browsers. */
-const routeHeaders = ["Authorization", "Last-Event-ID", "Accept", "traceparent", "tracestate"];
+/** Extra request headers the HTTP routes accept from browsers (the OpenAI-compatible routes read `Airwave-Stream-Id` and `Airwave-On-Detach`). */
+const routeHeaders = ["Authorization", "Last-Event-ID", "Accept", "traceparent", "tracestate", "Airwave-Stream-Id", "Airwave-On-Detach"];
+
+/**
+ * Extra response headers scripts may read: the error reason (as a header,
+ * and as Connect unary's `Trailer-` form), the stream id the OpenAI-compatible
+ * routes answer with, and `Retry-After` of 429/503 refusals.
+ */
+const exposedRouteHeaders = ["Airwave-Reason", "Trailer-Airwave-Reason", "Airwave-Stream-Id", "Retry-After"];
 
 /** True when `origin` is in the allowlist (AIRWAVE_CORS_ORIGINS), or the list holds `*`. */
 export function isListedOrigin(allowlist: readonly string[], origin: string): boolean {
@@ -26,7 +33,7 @@ export function corsHeaders(
   const h: Record<string, string> = {
     "access-control-allow-origin": origin,
     vary: "Origin",
-    "access-control-expose-headers": connectCors.exposedHeaders.join(", "),
+    "access-control-expose-headers": [...connectCors.exposedHeaders, ...exposedRouteHeaders].join(", "),
   };
   if (preflight) {
     h["access-control-allow-methods"] = [...connectCors.allowedMethods, "DELETE"].join(", ");

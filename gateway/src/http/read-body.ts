@@ -7,6 +7,15 @@ function tooLarge(maxBytes: number): ConnectError {
 }
 
 /**
+ * Refuses a declared `Content-Length` over `maxBytes` before anything else
+ * is read (RESOURCE_EXHAUSTED), so a route can refuse a large body before
+ * its other checks.
+ */
+export function checkContentLength(req: IncomingMessage, maxBytes: number): void {
+  if (Number(req.headers["content-length"] ?? 0) > maxBytes) throw tooLarge(maxBytes);
+}
+
+/**
  * Reads a request body as UTF-8, up to `maxBytes` bytes. A declared
  * `Content-Length` over the limit is refused before reading; a body that
  * grows past it while read, too (RESOURCE_EXHAUSTED). Leaves the request
@@ -15,7 +24,11 @@ function tooLarge(maxBytes: number): ConnectError {
  * request). A body that breaks off is CANCELED.
  */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  if (Number(req.headers["content-length"] ?? 0) > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  try {
+    checkContentLength(req, maxBytes);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

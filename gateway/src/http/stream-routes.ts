@@ -24,6 +24,7 @@ import { nodeSink } from "../stream/byte-sink.js";
 import { type Encoder, ndjsonEncoder, sseEncoder } from "../stream/encoder.js";
 import { serveStream } from "../stream/serve-stream.js";
 import { batchJson, collectBatch } from "./long-poll.js";
+import { checkContentLength, readBody } from "./read-body.js";
 
 type Req = IncomingMessage;
 type Res = ServerResponse;
@@ -273,46 +274,6 @@ function parseInput(req: Req, body: string, streamId: string) {
   }
   input.streamId = streamId;
   return input;
-}
-
-/** Refuses a declared body over the limit before reading it. */
-function checkContentLength(req: Req, maxBytes: number): void {
-  const n = Number(header(req, "content-length") ?? 0);
-  if (n > maxBytes) throw tooLarge(maxBytes);
-}
-
-function tooLarge(maxBytes: number): ConnectError {
-  return new ConnectError(`request body larger than ${maxBytes} bytes`, Code.ResourceExhausted);
-}
-
-/**
- * Reads a request body as UTF-8, up to `maxBytes`; more is
- * RESOURCE_EXHAUSTED. Leaves the request (and so the socket) open on
- * refusal, so the error can still be answered; a body that breaks off is
- * CANCELED.
- */
-function readBody(req: Req, maxBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (err?: ConnectError) => {
-      req.off("data", onData).off("end", onEnd).off("close", onClose);
-      if (err) {
-        req.pause();
-        reject(err);
-      } else {
-        resolve(Buffer.concat(chunks).toString("utf8"));
-      }
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) done(tooLarge(maxBytes));
-      else chunks.push(chunk);
-    };
-    const onEnd = () => done();
-    const onClose = () => done(new ConnectError("request body broke off", Code.Canceled));
-    req.on("data", onData).on("end", onEnd).on("close", onClose);
-  });
 }
 
 function json(res: Res, body: unknown, raw = false): void {
