@@ -17,7 +17,8 @@ import type { StreamEvent } from "@airwave/proto";
  * XADD, XRANGE, XREAD BLOCK) can fill the same contract without touching the
  * hub or the transports.
  *
- * Implementations: {@link MemoryStreamLog} (the embedded default). The
+ * Implementations: {@link MemoryStreamLog} (the embedded default) and
+ * {@link RedisStreamLog} (redis-stream-log.ts, shared by replicas). The
  * contract is what `describeStreamLogContract` (stream-log.contract.ts)
  * checks; every implementation runs it.
  */

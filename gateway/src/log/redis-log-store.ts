@@ -1,0 +1,237 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { newEpoch, newStreamId } from "@airwave/proto";
+import type { Redis } from "ioredis";
+import { defineLogScripts, type LogScripts } from "./redis-log-scripts.js";
+import { type RedisLogContext, type RedisLogKeys, type RedisLogLimits, RedisStreamLog } from "./redis-stream-log.js";
+import type { LogLimits, StreamLog, StreamLogStore } from "./stream-log.js";
+
+/** Options of {@link createRedisLogStore}. */
+export interface RedisLogStoreOptions extends LogLimits {
+  /**
+   * The command connection (ioredis). Used as given, never closed here;
+   * the live subscriber is a `duplicate()` of it. Without ioredis's
+   * `keyPrefix`: names are under {@link prefix}.
+   */
+  readonly redis: Redis;
+  /** Prefix of every key and channel; default `airwave:`. */
+  readonly prefix?: string;
+  /**
+   * TTL of a log's keys from its terminal event on, in ms: the backstop
+   * when no process deletes them. The hub's lifetimes come first: set it
+   * above AIRWAVE_STREAM_TTL_MS + AIRWAVE_EXPIRED_TTL_MS.
+   */
+  readonly ttlMs: number;
+  /**
+   * TTL of a running log's keys, renewed by every append, in ms; default
+   * 24 h. Longer than the longest pause between two events of a running
+   * stream (AIRWAVE_GENERATION_TIMEOUT_MS bounds it); a log that outlives
+   * it lost its history and changes epoch.
+   */
+  readonly runningTtlMs?: number;
+  /** Newest events of each log kept in this process for its readers; default 256 (0: none). */
+  readonly cacheEvents?: number;
+  /** Bytes of that cache per log; default 1 MiB. */
+  readonly cacheBytes?: number;
+  /** How long a log's live channel stays subscribed after its last waiter, in ms; default 30000. */
+  readonly lingerMs?: number;
+}
+
+/**
+ * The Redis stream logs of one gateway process: a {@link StreamLogStore}
+ * for the hub, as {@link MemoryLogStore} is (see {@link RedisStreamLog}
+ * for what Redis holds per log).
+ *
+ * Live delivery for logs written by other processes: one subscriber
+ * connection per store (per process), made on first use; a log's channel
+ * is subscribed while a reader here waits on it, and unsubscribed once the
+ * log ended or no reader waited for `lingerMs`. A message wakes that log's
+ * readers here (fan-out in process). After the subscriber reconnects,
+ * every subscribed log is re-read.
+ *
+ * Memory bounds: per log by events and bytes; across logs, Redis's own
+ * `maxmemory` (use `noeviction` or a `volatile-*` policy: an evicted key
+ * is lost history, which is reported, but lost). `totalBytes` counts the
+ * logs this process owns.
+ */
+export class RedisLogStore implements StreamLogStore, RedisLogContext {
+  readonly redis: Redis & LogScripts;
+  readonly #prefix: string;
+  readonly #limits: RedisLogLimits;
+  readonly #lingerMs: number;
+  /** Every log held here, by log id. */
+  readonly #logs = new Map<string, RedisStreamLog>();
+  /** Logs whose live channel is subscribed, by channel. */
+  readonly #live = new Map<string, RedisStreamLog>();
+  #sub: Redis | undefined;
+  #sweep: NodeJS.Timeout | undefined;
+  #total = 0;
+  #closed = false;
+
+  constructor(o: RedisLogStoreOptions) {
+    if (o.redis.options.keyPrefix) throw new Error("RedisLogStore: use the prefix option, not ioredis's keyPrefix");
+    this.redis = defineLogScripts(o.redis);
+    this.#prefix = o.prefix ?? "airwave:";
+    this.#lingerMs = o.lingerMs ?? 30_000;
+    this.#limits = {
+      maxEvents: o.maxEvents,
+      maxBytes: o.maxBytes,
+      ttlMs: o.ttlMs,
+      runningTtlMs: o.runningTtlMs ?? 86_400_000,
+      cacheEvents: o.cacheEvents ?? 256,
+      cacheBytes: o.cacheBytes ?? 1 << 20,
+    };
+  }
+
+  /** Bytes retained by the logs this process owns (its latest view). */
+  get totalBytes(): number {
+    return this.#total;
+  }
+
+  /** The Redis names of log `logId`. */
+  keysOf(logId: string): RedisLogKeys {
+    const base = `${this.#prefix}log:{${logId}}`;
+    return { stream: base, meta: `${base}:meta`, channel: `${base}:live` };
+  }
+
+  /**
+   * Creates the log of a new stream, owned (written) by this process, under
+   * a new random log id (`log.logId`). `limits` overrides the store's
+   * per-stream limits.
+   *
+   * Raises Code.Unavailable (retryable) while the connection to Redis is
+   * not ready.
+   */
+  create(streamId: string, limits?: LogLimits): RedisStreamLog {
+    if (this.redis.status !== "ready" || this.#closed) {
+      throw new ConnectError("the stream log's Redis is not connected; retry later", Code.Unavailable);
+    }
+    const logId = newStreamId();
+    const log = new RedisStreamLog(
+      this,
+      streamId,
+      logId,
+      this.keysOf(logId),
+      limits ? { ...this.#limits, maxEvents: limits.maxEvents, maxBytes: limits.maxBytes } : this.#limits,
+      { epoch: newEpoch(), top: 0, first: 1, bytes: 0, ended: false, expired: false },
+      true,
+    );
+    log.init();
+    this.#logs.set(logId, log);
+    return log;
+  }
+
+  /**
+   * This process's view of log `logId` of stream `streamId`, written
+   * elsewhere (or the owned log itself when it is held here); `undefined`
+   * when Redis has no such log. Its state is read from Redis, with the
+   * terminal event when the log ended.
+   */
+  async open(streamId: string, logId: string): Promise<RedisStreamLog | undefined> {
+    const held = this.#logs.get(logId);
+    if (held) return held;
+    const keys = this.keysOf(logId);
+    const r = await this.redis.airwaveLogReadBuffer(keys.stream, keys.meta, Number.MAX_SAFE_INTEGER, 0, 0, 0);
+    if (r[0]?.toString() !== "ok") return undefined;
+    const s = (i: number) => (r[i] as Buffer).toString();
+    const log = new RedisStreamLog(
+      this,
+      streamId,
+      logId,
+      keys,
+      this.#limits,
+      { epoch: s(1), top: Number(s(2)), first: Number(s(3)), bytes: Number(s(4)), ended: false, expired: s(6) === "1" },
+      false,
+    );
+    const again = this.#logs.get(logId);
+    if (again) return again;
+    this.#logs.set(logId, log);
+    if (s(5) === "1") await log.refresh(); // learns the end, and loads the terminal event
+    return log;
+  }
+
+  /**
+   * Forgets a log: its bytes no longer count; its live channel is dropped.
+   * For a log this process owns, both keys are deleted (the stream was
+   * removed); a view of another process's log only goes from here.
+   */
+  release(log: StreamLog): void {
+    if (!(log instanceof RedisStreamLog) || this.#logs.get(log.logId) !== log || !log.markReleased(log.owned)) return;
+    this.#logs.delete(log.logId);
+    this.#unsubscribe(log);
+    if (log.owned) this.#total -= log.bytes;
+  }
+
+  /** Closes the subscriber connection (not the command connection, which the caller owns). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#sweep);
+    this.#live.clear();
+    const sub = this.#sub;
+    this.#sub = undefined;
+    if (sub) await sub.quit().catch(() => sub.disconnect());
+  }
+
+  /** @private RedisLogContext */
+  bytesChanged(log: RedisStreamLog, delta: number): void {
+    if (this.#logs.get(log.logId) === log) this.#total += delta;
+  }
+
+  /** @private RedisLogContext */
+  watch(log: RedisStreamLog): void {
+    if (this.#closed || this.#live.get(log.keys.channel) === log || this.#logs.get(log.logId) !== log) return;
+    this.#live.set(log.keys.channel, log);
+    const sub = this.#subscriber();
+    sub.subscribe(log.keys.channel).then(
+      () => log.refresh(), // what was appended before the subscription took effect
+      () => {
+        this.#live.delete(log.keys.channel);
+        void log.refresh();
+      },
+    );
+  }
+
+  #subscriber(): Redis {
+    if (this.#sub) return this.#sub;
+    const sub = this.redis.duplicate({ autoResubscribe: true });
+    sub.on("message", (channel: string, message: string) => {
+      const log = this.#live.get(channel);
+      if (log) log.hint(Number.parseInt(message, 10));
+    });
+    let first = true;
+    sub.on("ready", () => {
+      if (first) {
+        first = false;
+        return;
+      }
+      for (const log of this.#live.values()) void log.refresh(); // messages may have been lost meanwhile
+    });
+    sub.on("error", () => {}); // ioredis reconnects; reads report what matters
+    this.#sub = sub;
+    this.#sweep = setInterval(() => this.#sweepIdle(), Math.max(1_000, this.#lingerMs / 2));
+    this.#sweep.unref();
+    return sub;
+  }
+
+  /** Unsubscribes the logs that ended or had no waiter for `lingerMs`. */
+  #sweepIdle(): void {
+    const now = Date.now();
+    for (const log of this.#live.values()) {
+      if (log.waiting === 0 && (log.ended || now - log.lastWaitMs > this.#lingerMs)) this.#unsubscribe(log);
+    }
+  }
+
+  #unsubscribe(log: RedisStreamLog): void {
+    if (this.#live.get(log.keys.channel) !== log) return;
+    this.#live.delete(log.keys.channel);
+    this.#sub?.unsubscribe(log.keys.channel).catch(() => {});
+  }
+}
+
+/**
+ * The Redis stream logs for the hub (`HubOptions.logs`): a
+ * {@link RedisLogStore} on `o.redis` under `o.prefix` (default `airwave:`).
+ * See {@link RedisStreamLog} for what Redis holds per stream.
+ */
+export function createRedisLogStore(o: RedisLogStoreOptions): RedisLogStore {
+  return new RedisLogStore(o);
+}
