@@ -2,6 +2,7 @@ import { ev, FinishReason, isTerminal, type StreamEvent } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { adapt, type Mapper, mapChunks, mapStream } from "./adapt.js";
+import { kinds } from "./testing/stream-events.js";
 
 /** A mapper that does whatever its chunks say, with no guard of its own: `t` text, `c` completed, `f` failed, `x` nothing at the end. */
 const literal: Mapper<string, { calls: number }> = {
@@ -14,8 +15,6 @@ const literal: Mapper<string, { calls: number }> = {
   },
   end: () => [ev.textDelta("tail"), ev.failed(Code.Unavailable, "cut", "UPSTREAM_TRUNCATED")],
 };
-
-const kinds = (evs: StreamEvent[]) => evs.map((e) => e.event.case);
 
 describe("mapStream: exactly one terminal event, last", () => {
   it("drops what a chunk returns after its first terminal event, and every later chunk", () => {

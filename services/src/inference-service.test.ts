@@ -13,6 +13,7 @@ import { Code, ConnectError, createClient, createRouterTransport } from "@connec
 import { describe, expect, it } from "vitest";
 import { createInferenceService, guardProviderStream } from "./inference-service.js";
 import { createSimulatorProvider } from "./providers/simulator/simulator-provider.js";
+import { codeOf, kinds } from "./testing/stream-events.js";
 
 async function* from(events: StreamEvent[], error?: unknown) {
   yield* events;
@@ -20,7 +21,6 @@ async function* from(events: StreamEvent[], error?: unknown) {
 }
 const run = (events: StreamEvent[], error?: unknown, signal = new AbortController().signal) =>
   Array.fromAsync(guardProviderStream(from(events, error), signal));
-const kinds = (evs: StreamEvent[]) => evs.map((e) => e.event.case);
 
 describe("guardProviderStream", () => {
   const started = ev.started("m", "p");
@@ -95,18 +95,9 @@ describe("InferenceService.Interact", () => {
     };
   }
 
-  async function codeOf(p: Promise<unknown>): Promise<Code | undefined> {
-    try {
-      await p;
-      return undefined;
-    } catch (e) {
-      return ConnectError.from(e).code;
-    }
-  }
-
   it("refuses a first message that is not start, and an empty request side, with InvalidArgument", async () => {
-    expect(await codeOf(Array.fromAsync(client().interact(each([input("x", "yes")]))))).toBe(Code.InvalidArgument);
-    expect(await codeOf(Array.fromAsync(client().interact(each([]))))).toBe(Code.InvalidArgument);
+    expect((await codeOf(Array.fromAsync(client().interact(each([input("x", "yes")]))))).code).toBe(Code.InvalidArgument);
+    expect((await codeOf(Array.fromAsync(client().interact(each([]))))).code).toBe(Code.InvalidArgument);
   });
 
   it("carries the answer to the running generation: input_requested, then input_answered and the rest", async () => {
@@ -150,6 +141,6 @@ describe("InferenceService.Interact", () => {
   });
 
   it("refuses an unknown model with NotFound before any event", async () => {
-    expect(await codeOf(Array.fromAsync(client().interact(each([start("simulator/nope")]))))).toBe(Code.NotFound);
+    expect((await codeOf(Array.fromAsync(client().interact(each([start("simulator/nope")]))))).code).toBe(Code.NotFound);
   });
 });

@@ -1,17 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { createInputChannel } from "./input-channel.js";
+import { codeOf } from "./testing/stream-events.js";
 
 const never = () => new AbortController().signal;
-
-async function codeOf(p: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return ConnectError.from(e).code;
-  }
-}
 
 describe("createInputChannel", () => {
   it("resolves a wait with the answer that arrives later, and one that arrived before", async () => {
@@ -78,8 +70,8 @@ describe("createInputChannel", () => {
     ch.close();
     ch.close();
     expect(ch.closed).toBe(true);
-    expect(await codeOf(pending)).toBe(Code.FailedPrecondition);
-    expect(await codeOf(ch.wait("b", never()))).toBe(Code.FailedPrecondition);
+    expect((await codeOf(pending)).code).toBe(Code.FailedPrecondition);
+    expect((await codeOf(ch.wait("b", never()))).code).toBe(Code.FailedPrecondition);
     await expect(ch.wait("kept", never())).resolves.toBe("k");
     expect(ch.answer("c", "after close")).toBe(false);
   });

@@ -5,6 +5,7 @@ import { Code as ProtoCode, ev, GenerateRequestSchema, Role, type StreamEvent } 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fakeSpec, sse, startFakeUpstream } from "../testing/fake-upstream.js";
+import { failedOf, kinds } from "../testing/stream-events.js";
 import { createHttpProvider, type HttpProvider, type HttpProviderOptions } from "./create-http-provider.js";
 import { headerReason, headerRetryAfterMs } from "./upstream-error.js";
 
@@ -59,13 +60,6 @@ async function refusal(p: HttpProvider): Promise<ConnectError> {
   expect(r.error).toBeInstanceOf(ConnectError);
   return r.error as ConnectError;
 }
-
-const kinds = (events: StreamEvent[]) => events.map((e) => e.event.case);
-const failedOf = (events: StreamEvent[]) => {
-  const last = events.at(-1)?.event;
-  if (last?.case !== "failed") throw new Error(`expected failed last, got ${String(last?.case)}`);
-  return last.value;
-};
 
 describe("createHttpProvider: a 2xx stream", () => {
   it("sends the spec's request and yields started (with the request id), then the decoded events", async () => {

@@ -7,9 +7,6 @@ import { decodeAnthropicStream } from "../providers/anthropic/decode-anthropic-s
  * Anthropic frames them. @private
  */
 
-// The generic readers, for the anthropic tests that import them from here.
-export { ofKind, reasoningOf, terminalOf, textOf } from "./stream-events.js";
-
 /** Feeds `bytes` to {@link decodeAnthropicStream} in pieces cut at `cuts` (sorted byte offsets) and collects the events. */
 export async function decodeCut(bytes: Uint8Array, cuts: readonly number[]): Promise<StreamEvent[]> {
   const ends = [...cuts, bytes.byteLength];

@@ -32,6 +32,20 @@ export function terminalEventOf(evs: readonly StreamEvent[]): StreamEvent {
 /** The `event` oneof (`{case: "completed" | "failed", value}`) of {@link terminalEventOf}, with the same checks. */
 export const terminalOf = (evs: readonly StreamEvent[]): StreamEvent["event"] => terminalEventOf(evs).event;
 
+/** The value of the terminal event of `evs` when it is `completed`, with {@link terminalEventOf}'s checks; throws when it is `failed`. */
+export function completedOf(evs: readonly StreamEvent[]): ValueOf<"completed"> {
+  const t = terminalOf(evs);
+  if (t.case !== "completed") throw new Error(`expected completed, got ${t.case}`);
+  return t.value;
+}
+
+/** The value of the terminal event of `evs` when it is `failed`, with {@link terminalEventOf}'s checks; throws when it is `completed`. */
+export function failedOf(evs: readonly StreamEvent[]): ValueOf<"failed"> {
+  const t = terminalOf(evs);
+  if (t.case !== "failed") throw new Error(`expected failed, got ${t.case}`);
+  return t.value;
+}
+
 /** The values of the events of one kind, in order. */
 export function ofKind<K extends Kind>(evs: readonly StreamEvent[], kind: K): ValueOf<K>[] {
   const out: ValueOf<K>[] = [];
@@ -47,16 +61,18 @@ export function eventsOfKind<K extends Kind>(
   return evs.flatMap((e) => (e.event.case === kind ? [e as StreamEvent & { event: Extract<StreamEvent["event"], { case: K }> }] : []));
 }
 
-/** The concatenated text deltas (every choice). */
-export const textOf = (evs: readonly StreamEvent[]) =>
-  ofKind(evs, "textDelta")
-    .map((t) => t.text)
+/** The concatenated text deltas: of every choice, or of choice `choice` only when given. */
+export const textOf = (evs: readonly StreamEvent[], choice?: number) =>
+  eventsOfKind(evs, "textDelta")
+    .filter((e) => choice === undefined || e.choiceIndex === choice)
+    .map((e) => e.event.value.text)
     .join("");
 
-/** The concatenated reasoning deltas (every choice). */
-export const reasoningOf = (evs: readonly StreamEvent[]) =>
-  ofKind(evs, "reasoningDelta")
-    .map((t) => t.text)
+/** The concatenated reasoning deltas: of every choice, or of choice `choice` only when given. */
+export const reasoningOf = (evs: readonly StreamEvent[], choice?: number) =>
+  eventsOfKind(evs, "reasoningDelta")
+    .filter((e) => choice === undefined || e.choiceIndex === choice)
+    .map((e) => e.event.value.text)
     .join("");
 
 /** Each event's protobuf encoding, base64: for comparing two runs byte for byte. */

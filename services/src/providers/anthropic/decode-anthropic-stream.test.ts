@@ -1,9 +1,9 @@
-import { FinishReason, type StreamEvent, toProtoCode } from "@airwave/proto";
+import { FinishReason, toProtoCode } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { decodeChunked } from "../../testing/anthropic-sse.js";
 import { expectSameEventsInPieces } from "../../testing/feed-body.js";
-import { ofKind, reasoningOf, terminalOf, textOf } from "../../testing/stream-events.js";
+import { completedOf, ofKind, reasoningOf, terminalOf, textOf } from "../../testing/stream-events.js";
 import { describeKindFixtures } from "../../testing/upstream-fixtures.js";
 
 /**
@@ -132,17 +132,12 @@ describeKindFixtures("anthropic: every transcript", "anthropic", "every", { proj
     if (!f) throw new Error(`missing fixture anthropic/${file}`);
     return decodeChunked(f.bytes, 7);
   };
-  const completed = (evs: StreamEvent[]) => {
-    const t = terminalOf(evs);
-    if (t.case !== "completed") throw new Error(`expected completed, got ${t.case}`);
-    return t.value;
-  };
 
   if (source.name === "project") {
     it("text-end-turn: the documentation's basic stream, ping ignored; STOP with message_start's input and message_delta's output", async () => {
       const evs = await byName("text-end-turn.sse");
       expect(textOf(evs)).toBe("Hello! How can I help you today?");
-      expect(completed(evs)).toMatchObject({
+      expect(completedOf(evs)).toMatchObject({
         finishReason: FinishReason.STOP,
         rawFinishReason: "end_turn",
         usage: { inputTokens: 12, outputTokens: 12 },
@@ -163,7 +158,7 @@ describeKindFixtures("anthropic: every transcript", "anthropic", "every", { proj
       expect(more).toHaveLength(0);
       expect([call?.callId, call?.name, call?.providerExecuted]).toEqual(["toolu_01T1x1fJ34qAmk2tNTrN7Up6", "get_weather", false]);
       expect(JSON.parse(call?.argumentsJson ?? "")).toEqual({ location: "San Francisco, CA", unit: "fahrenheit" });
-      expect(completed(evs)).toMatchObject({ finishReason: FinishReason.TOOL_CALLS, usage: { inputTokens: 472, outputTokens: 89 } });
+      expect(completedOf(evs)).toMatchObject({ finishReason: FinishReason.TOOL_CALLS, usage: { inputTokens: 472, outputTokens: 89 } });
     });
 
     it("extended-thinking-signature: reasoning in block 0 ending with its signature, the answer in block 1, STOP", async () => {
@@ -172,11 +167,11 @@ describeKindFixtures("anthropic: every transcript", "anthropic", "every", { proj
       expect(new Set(ofKind(evs, "textDelta").map((r) => r.blockIndex))).toEqual(new Set([1]));
       expect(reasoningOf(evs)).toMatch(/^I need to find the GCD[\s\S]*So the GCD is 21\.$/);
       expect(ofKind(evs, "reasoningDelta").at(-1)?.signature).toMatch(/^EqQBCgIYAhIM/);
-      expect(completed(evs).finishReason).toBe(FinishReason.STOP);
+      expect(completedOf(evs).finishReason).toBe(FinishReason.STOP);
     });
 
     it("max-tokens-cache-usage: LENGTH; cache reads and writes count in the input and on their own", async () => {
-      const done = completed(await byName("max-tokens-cache-usage.sse"));
+      const done = completedOf(await byName("max-tokens-cache-usage.sse"));
       expect([done.finishReason, done.rawFinishReason]).toEqual([FinishReason.LENGTH, "max_tokens"]);
       expect(done.usage).toMatchObject({
         inputTokens: 21 + 1310 + 2048,
@@ -194,10 +189,10 @@ describeKindFixtures("anthropic: every transcript", "anthropic", "every", { proj
       expect(call?.name).toBe("get_weather");
       expect(JSON.parse(call?.argumentsJson ?? "")).toEqual({ location: "Paris" });
       expect(call?.providerExecuted).toBe(false);
-      expect(completed(evs).finishReason).toBe(FinishReason.TOOL_CALLS);
+      expect(completedOf(evs).finishReason).toBe(FinishReason.TOOL_CALLS);
       // message_delta reported only output_tokens: input comes from message_start; no thinking count → reasoning unset.
-      expect(completed(evs).usage).toMatchObject({ inputTokens: 377, outputTokens: 65 });
-      expect(completed(evs).usage?.reasoningTokens).toBeUndefined();
+      expect(completedOf(evs).usage).toMatchObject({ inputTokens: 377, outputTokens: 65 });
+      expect(completedOf(evs).usage?.reasoningTokens).toBeUndefined();
     });
 
     it("tool-input-long-nested-json: the nested input split at arbitrary points parses whole", async () => {
@@ -214,12 +209,12 @@ describeKindFixtures("anthropic: every transcript", "anthropic", "every", { proj
       expect(new Set(ofKind(evs, "textDelta").map((r) => r.blockIndex))).toEqual(new Set([1]));
       expect(reasoningOf(evs)).toMatch(/^This is a straightforward question about pedestrian safety/);
       expect(ofKind(evs, "reasoningDelta").at(-1)?.signature).toMatch(/^EvMCCkYICxgCKkCHP2cS/);
-      expect(completed(evs).finishReason).toBe(FinishReason.STOP);
+      expect(completedOf(evs).finishReason).toBe(FinishReason.STOP);
     });
 
     it("stop-reason-pause-turn: STOP with the raw pause_turn kept; the last search paused without result still completes", async () => {
       const evs = await byName("stop-reason-pause-turn.sse");
-      const done = completed(evs);
+      const done = completedOf(evs);
       expect([done.finishReason, done.rawFinishReason]).toEqual([FinishReason.STOP, "pause_turn"]);
       const calls = ofKind(evs, "toolCallStarted");
       expect(calls.every((c) => c.providerExecuted && c.name === "web_search")).toBe(true);
@@ -232,14 +227,14 @@ describeKindFixtures("anthropic: every transcript", "anthropic", "every", { proj
       for (const file of ["refusal-after-thinking.sse", "refusal-during-tool-use.sse"]) {
         const evs = await byName(file);
         const t = evs.at(-1);
-        const done = completed(evs);
+        const done = completedOf(evs);
         expect([done.finishReason, done.rawFinishReason]).toEqual([FinishReason.CONTENT_FILTER, "refusal"]);
         expect(t?.providerMetadata?.["stop_details"]).toMatchObject({ type: "refusal", fallback_credit_token: "tok_synthetic_fixture_a" });
       }
     });
 
     it("cache-read-usage-max-tokens: LENGTH; cache reads count in the input and as cached", async () => {
-      const done = completed(await byName("cache-read-usage-max-tokens.sse"));
+      const done = completedOf(await byName("cache-read-usage-max-tokens.sse"));
       expect(done.finishReason).toBe(FinishReason.LENGTH);
       expect(done.usage).toMatchObject({ inputTokens: 3 + 18639, cachedInputTokens: 18639, cacheWriteInputTokens: 0, outputTokens: 1 });
     });
@@ -252,7 +247,7 @@ describeKindFixtures("anthropic: every transcript", "anthropic", "every", { proj
       const deltas = kept?.providerMetadata?.["deltas"];
       expect(Array.isArray(deltas) && deltas[0]).toMatchObject({ type: "compaction_delta" });
       expect(textOf(evs)).toBe("Hello! 👋");
-      expect(completed(evs).usage).toMatchObject({ inputTokens: 181, cachedInputTokens: 0, outputTokens: 8 });
+      expect(completedOf(evs).usage).toMatchObject({ inputTokens: 181, cachedInputTokens: 0, outputTokens: 8 });
     });
 
     it("mcp-tool-use-and-result: provider-executed MCP call with its server_name, and its result", async () => {
@@ -275,7 +270,7 @@ describeKindFixtures("anthropic: every transcript", "anthropic", "every", { proj
         ["tool_search_tool_bm25", 0, true],
         ["get_exchange_rate", 1, false],
       ]);
-      expect(completed(evs).finishReason).toBe(FinishReason.TOOL_CALLS);
+      expect(completedOf(evs).finishReason).toBe(FinishReason.TOOL_CALLS);
     });
   }
 

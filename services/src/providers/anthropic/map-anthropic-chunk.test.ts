@@ -9,13 +9,10 @@ import {
   messageDelta,
   messageStart,
   messageStop,
-  ofKind,
   ping,
-  reasoningOf,
   sse,
-  terminalOf,
-  textOf,
 } from "../../testing/anthropic-sse.js";
+import { completedOf, failedOf, ofKind, reasoningOf, textOf } from "../../testing/stream-events.js";
 import { mapChunks, mapStream } from "../../adapt.js";
 import { toAnthropicSseEvent } from "./decode-anthropic-stream.js";
 import { anthropicChunkMapper } from "./map-anthropic-chunk.js";
@@ -31,17 +28,6 @@ function run(...events: (object | string)[]): StreamEvent[] {
     ),
   );
 }
-
-const completed = (evs: StreamEvent[]) => {
-  const t = terminalOf(evs);
-  if (t.case !== "completed") throw new Error(`expected completed, got ${t.case}`);
-  return t.value;
-};
-const failed = (evs: StreamEvent[]) => {
-  const t = terminalOf(evs);
-  if (t.case !== "failed") throw new Error(`expected failed, got ${t.case}`);
-  return t.value;
-};
 
 // The basic streaming request example of https://docs.anthropic.com/en/docs/build-with-claude/streaming#basic-streaming-request
 const basic = [
@@ -60,7 +46,7 @@ describe("anthropicChunkMapper", () => {
     const evs = run(...basic);
     expect(evs.map((e) => e.event.case)).toEqual(["usage", "textDelta", "textDelta", "usage", "completed"]);
     expect(textOf(evs)).toBe("Hello!");
-    const done = completed(evs);
+    const done = completedOf(evs);
     expect([done.finishReason, done.rawFinishReason]).toEqual([FinishReason.STOP, "end_turn"]);
     expect(done.usage).toEqual(expect.objectContaining({ inputTokens: 25, outputTokens: 15 }));
     // Not reported: unset, never 0.
@@ -140,7 +126,7 @@ describe("anthropicChunkMapper", () => {
     expect(evs.findIndex((e) => e.event.case === "toolCallCompleted")).toBeLessThan(
       evs.findIndex((e) => e.event.case === "usage" && e !== evs[0]),
     );
-    expect(completed(evs).finishReason).toBe(FinishReason.TOOL_CALLS);
+    expect(completedOf(evs).finishReason).toBe(FinishReason.TOOL_CALLS);
   });
 
   it("keeps parallel tool_use blocks apart by index, even when their deltas interleave", () => {
@@ -201,7 +187,7 @@ describe("anthropicChunkMapper", () => {
     expect(ofKind(evs, "toolCallCompleted")).toEqual([
       expect.objectContaining({ callId: "toolu_cut", argumentsJson: '{"path": "a.txt", "content": "lorem ip', incomplete: true }),
     ]);
-    const done = completed(evs);
+    const done = completedOf(evs);
     expect([done.finishReason, done.rawFinishReason]).toEqual([FinishReason.LENGTH, "max_tokens"]);
   });
 
@@ -222,7 +208,7 @@ describe("anthropicChunkMapper", () => {
       messageStop,
     );
     expect(ofKind(ctx, "toolCallCompleted")).toEqual([expect.objectContaining({ argumentsJson: '{"q": [1, 2', incomplete: true })]);
-    expect(completed(ctx).finishReason).toBe(FinishReason.LENGTH);
+    expect(completedOf(ctx).finishReason).toBe(FinishReason.LENGTH);
   });
 
   it("keeps a complete input complete at max_tokens", () => {
@@ -245,7 +231,7 @@ describe("anthropicChunkMapper", () => {
       messageDelta("tool_use", { output_tokens: 7 }),
       messageStop,
     );
-    const f = failed(evs);
+    const f = failedOf(evs);
     expect([f.code, f.reason, f.retryable]).toEqual([toProtoCode(Code.Internal), "UPSTREAM_INVALID_TOOL_ARGUMENTS", true]);
     expect(ofKind(evs, "toolCallCompleted")).toHaveLength(0);
     expect(f.usage?.inputTokens).toBe(25);
@@ -279,7 +265,7 @@ describe("anthropicChunkMapper", () => {
       ["srvtoolu_01", "web_search", true, { type: "web_search_tool_result_error", error_code: "max_uses_exceeded" }],
       ["mcptoolu_01", "echo", false, [{ type: "text", text: "ok" }]],
     ]);
-    expect(completed(evs).finishReason).toBe(FinishReason.STOP);
+    expect(completedOf(evs).finishReason).toBe(FinishReason.STOP);
   });
 
   it("attaches citations to the block's next text delta, or to an empty one at its stop", () => {
@@ -325,25 +311,25 @@ describe("anthropicChunkMapper", () => {
       { content_block: { type: "compaction", content: null }, deltas: [{ type: "compaction_delta", content: "summary" }] },
       { delta: { type: "future_delta", value: 1 } },
     ]);
-    expect(completed(evs).finishReason).toBe(FinishReason.STOP);
+    expect(completedOf(evs).finishReason).toBe(FinishReason.STOP);
   });
 
   it("maps pause_turn to STOP, refusal to CONTENT_FILTER with stop_details, keeping the raw reasons", () => {
-    const paused = completed(run(messageStart(), messageDelta("pause_turn"), messageStop));
+    const paused = completedOf(run(messageStart(), messageDelta("pause_turn"), messageStop));
     expect([paused.finishReason, paused.rawFinishReason]).toEqual([FinishReason.STOP, "pause_turn"]);
     const evs = run(
       messageStart(),
       messageDelta("refusal", { output_tokens: 3 }, { stop_details: { type: "refusal", category: "cyber" } }),
       messageStop,
     );
-    expect([completed(evs).finishReason, completed(evs).rawFinishReason]).toEqual([FinishReason.CONTENT_FILTER, "refusal"]);
+    expect([completedOf(evs).finishReason, completedOf(evs).rawFinishReason]).toEqual([FinishReason.CONTENT_FILTER, "refusal"]);
     expect(evs.at(-1)?.providerMetadata).toEqual({ stop_details: { type: "refusal", category: "cyber" } });
   });
 
   it("keeps the stop_sequence that ended the answer", () => {
     const evs = run(messageStart(), messageDelta("stop_sequence", { output_tokens: 2 }, { stop_sequence: "###" }), messageStop);
     expect(evs.at(-1)?.providerMetadata).toEqual({ stop_sequence: "###" });
-    expect(completed(evs).finishReason).toBe(FinishReason.STOP);
+    expect(completedOf(evs).finishReason).toBe(FinishReason.STOP);
   });
 
   it("ends an error event (overloaded) with failed UNAVAILABLE, retryable, usage so far, nothing after", () => {
@@ -356,7 +342,7 @@ describe("anthropicChunkMapper", () => {
       blockDelta(0, { type: "text_delta", text: "lo" }),
       messageStop,
     );
-    const f = failed(evs);
+    const f = failedOf(evs);
     expect([f.code, f.reason, f.retryable]).toEqual([toProtoCode(Code.Unavailable), "UPSTREAM_OVERLOADED", true]);
     expect(f.usage?.inputTokens).toBe(25);
     expect(textOf(evs)).toBe("Hel");
@@ -374,17 +360,17 @@ describe("anthropicChunkMapper", () => {
       [messageStart(), messageStart()],
     ];
     for (const c of cases) {
-      const f = failed(run(...c));
+      const f = failedOf(run(...c));
       expect([f.code, f.reason], JSON.stringify(c.at(-1))).toEqual([toProtoCode(Code.Internal), "UPSTREAM_MALFORMED"]);
       expect(f.message).not.toContain("not json");
     }
   });
 
   it("fails UPSTREAM_TRUNCATED (retryable) when the stream ends without message_stop, even after message_delta", () => {
-    const f = failed(run(...basic.slice(0, -1)));
+    const f = failedOf(run(...basic.slice(0, -1)));
     expect([f.code, f.reason, f.retryable]).toEqual([toProtoCode(Code.Unavailable), "UPSTREAM_TRUNCATED", true]);
     expect(f.usage).toEqual(expect.objectContaining({ inputTokens: 25, outputTokens: 15 }));
-    expect(failed(run()).usage).toBeUndefined();
+    expect(failedOf(run()).usage).toBeUndefined();
   });
 
   it("ignores everything after the terminal event", () => {

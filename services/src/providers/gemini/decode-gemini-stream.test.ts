@@ -63,12 +63,7 @@ describeKindFixtures(
         const evs = await decode(f.bytes);
         const want = expectations(new TextDecoder().decode(f.bytes));
         const end = oneTerminalLast(evs);
-        expect(
-          ofKind(evs, "textDelta")
-            .filter((_, i) => evs.filter((e) => e.event.case === "textDelta")[i]?.choiceIndex === 0)
-            .map((t) => t.text)
-            .join(""),
-        ).toBe(want.text);
+        expect(textOf(evs, 0)).toBe(want.text);
         expect(reasoningOf(evs)).toBe(want.reasoning);
         expect(ofKind(evs, "toolCallStarted").map((c) => c.name)).toEqual(want.calls);
         const completed = ofKind(evs, "toolCallCompleted");

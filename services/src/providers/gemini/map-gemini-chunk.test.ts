@@ -1,8 +1,9 @@
-import { FinishReason, isTerminal, type StreamEvent, toProtoCode } from "@airwave/proto";
+import { FinishReason, type StreamEvent, toProtoCode } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { safeParseJson } from "../../safe-parse-json.js";
 import { mapChunks, mapStream } from "../../adapt.js";
+import { eventsOfKind, ofKind, terminalOf } from "../../testing/stream-events.js";
 import { geminiChunkSchema } from "./gemini-chunk.js";
 import { geminiChunkMapper } from "./map-gemini-chunk.js";
 
@@ -15,13 +16,6 @@ function run(...chunks: unknown[]): StreamEvent[] {
 }
 
 const cand = (parts: object[], extra: object = {}) => ({ candidates: [{ content: { role: "model", parts }, ...extra }] });
-const terminal = (evs: StreamEvent[]) => {
-  expect(evs.filter(isTerminal)).toHaveLength(1);
-  expect(isTerminal(evs.at(-1)!)).toBe(true);
-  return evs.at(-1)!.event;
-};
-const ofKind = <K extends StreamEvent["event"]["case"]>(evs: StreamEvent[], k: K) =>
-  evs.flatMap((e) => (e.event.case === k ? [e.event.value as Extract<StreamEvent["event"], { case: K }>["value"]] : []));
 
 describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content)", () => {
   it("maps text, thought summaries and their signature, with block indexes per run of parts", () => {
@@ -38,7 +32,7 @@ describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content
     expect(reasoning.map((r) => r.blockIndex)).toEqual([0, 0, 0]);
     expect(reasoning.at(-1)?.signature).toBe("c2ln");
     expect(ofKind(evs, "textDelta")).toMatchObject([{ text: "Answer", blockIndex: 1 }]);
-    expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP, rawFinishReason: "STOP" } });
+    expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP, rawFinishReason: "STOP" } });
   });
 
   it("keeps a text part's thoughtSignature as metadata", () => {
@@ -69,7 +63,7 @@ describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content
       ["call_1", {}],
       ["abc", { q: "x" }],
     ]);
-    expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS, rawFinishReason: "STOP" } });
+    expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS, rawFinishReason: "STOP" } });
   });
 
   it("assembles streamed partial arguments into one call (Vertex streamFunctionCallArguments)", () => {
@@ -109,7 +103,10 @@ describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content
       }),
     );
     expect(ofKind(evs, "toolCallCompleted")).toMatchObject([{ name: "plan", argumentsJson: '{"steps":["Bo', incomplete: true }]);
-    expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.LENGTH, rawFinishReason: "MAX_TOKENS" } });
+    expect(terminalOf(evs)).toMatchObject({
+      case: "completed",
+      value: { finishReason: FinishReason.LENGTH, rawFinishReason: "MAX_TOKENS" },
+    });
   });
 
   it("fails partial arguments out of document order, or without a call, as malformed", () => {
@@ -128,9 +125,9 @@ describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content
       ]),
       cand([{ functionCall: { partialArgs: [{ jsonPath: "$.a.y", numberValue: 3 }] } }]),
     );
-    expect(terminal(back)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" } });
+    expect(terminalOf(back)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" } });
     const orphan = run(cand([{ functionCall: { partialArgs: [{ jsonPath: "$.a", numberValue: 1 }] } }]));
-    expect(terminal(orphan)).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_MALFORMED" } });
+    expect(terminalOf(orphan)).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_MALFORMED" } });
   });
 
   it("maps code execution to a provider-executed call and its result (https://ai.google.dev/gemini-api/docs/code-execution)", () => {
@@ -143,7 +140,7 @@ describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content
     expect(JSON.parse(ofKind(evs, "toolCallCompleted")[0]!.argumentsJson)).toEqual({ language: "PYTHON", code: "print(1)" });
     expect(ofKind(evs, "toolResult")).toMatchObject([{ callId: started!.callId, name: "code_execution", isError: true }]);
     // Provider-executed calls do not make the finish TOOL_CALLS: the client has nothing to run.
-    expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
+    expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
   });
 
   it("passes parts it does not model (inlineData, …) on as metadata of an empty text delta", () => {
@@ -166,16 +163,16 @@ describe("geminiChunkMapper: content (https://ai.google.dev/api/generate-content
       two({ finishReason: "STOP" }, { finishReason: "MAX_TOKENS" }),
     );
     expect(ofKind(evs, "textDelta").map((t) => t.text)).toEqual(["A", "B"]);
-    expect(evs.filter((e) => e.event.case === "textDelta").map((e) => e.choiceIndex)).toEqual([0, 1]);
-    expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
+    expect(eventsOfKind(evs, "textDelta").map((e) => e.choiceIndex)).toEqual([0, 1]);
+    expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
     const cut = run(two({ content: { parts: [{ text: "A" }] }, finishReason: "STOP" }, { content: { parts: [{ text: "B" }] } }));
-    expect(terminal(cut)).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_TRUNCATED" } });
+    expect(terminalOf(cut)).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_TRUNCATED" } });
   });
 
   it("takes a candidate index outside uint32 (choice_index) for the candidate's position", () => {
     const evs = run({ candidates: [{ index: 1e300, content: { parts: [{ text: "A" }] }, finishReason: "STOP" }] });
-    expect(evs.filter((e) => e.event.case === "textDelta").map((e) => e.choiceIndex)).toEqual([0]);
-    expect(terminal(evs)).toMatchObject({ case: "completed" });
+    expect(eventsOfKind(evs, "textDelta").map((e) => e.choiceIndex)).toEqual([0]);
+    expect(terminalOf(evs)).toMatchObject({ case: "completed" });
   });
 });
 
@@ -185,7 +182,7 @@ describe("geminiChunkMapper: finish, usage, metadata and errors", () => {
       promptFeedback: { blockReason: "SAFETY", safetyRatings: [{ category: "HARM_CATEGORY_HARASSMENT", probability: "HIGH" }] },
       usageMetadata: { promptTokenCount: 9 },
     });
-    expect(terminal(evs)).toMatchObject({
+    expect(terminalOf(evs)).toMatchObject({
       case: "completed",
       value: { finishReason: FinishReason.CONTENT_FILTER, rawFinishReason: "SAFETY" },
     });
@@ -193,11 +190,11 @@ describe("geminiChunkMapper: finish, usage, metadata and errors", () => {
   });
 
   it("keeps unknown finish reasons raw beside UNSPECIFIED, and fails MALFORMED_FUNCTION_CALL", () => {
-    expect(terminal(run(cand([{ text: "x" }], { finishReason: "SOMETHING_NEW" })))).toMatchObject({
+    expect(terminalOf(run(cand([{ text: "x" }], { finishReason: "SOMETHING_NEW" })))).toMatchObject({
       case: "completed",
       value: { finishReason: FinishReason.UNSPECIFIED, rawFinishReason: "SOMETHING_NEW" },
     });
-    expect(terminal(run(cand([], { finishReason: "MALFORMED_FUNCTION_CALL" })))).toMatchObject({
+    expect(terminalOf(run(cand([], { finishReason: "MALFORMED_FUNCTION_CALL" })))).toMatchObject({
       case: "failed",
       value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_INVALID_TOOL_ARGUMENTS", retryable: true },
     });
@@ -218,7 +215,7 @@ describe("geminiChunkMapper: finish, usage, metadata and errors", () => {
     expect(usage).toHaveLength(2);
     expect(usage[0]?.inputTokens).toBe(15);
     expect(usage[0]?.outputTokens).toBeUndefined();
-    expect(terminal(evs)).toMatchObject({ case: "completed", value: { usage: { inputTokens: 13, outputTokens: 8 } } });
+    expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { usage: { inputTokens: 13, outputTokens: 8 } } });
     expect(evs.at(-1)?.providerMetadata?.["usageMetadata"]).toEqual(u2);
   });
 
@@ -242,7 +239,7 @@ describe("geminiChunkMapper: finish, usage, metadata and errors", () => {
       cand([{ text: "ignored" }], { finishReason: "STOP" }),
     );
     expect(ofKind(evs, "textDelta").map((t) => t.text)).toEqual(["a"]);
-    expect(terminal(evs)).toMatchObject({
+    expect(terminalOf(evs)).toMatchObject({
       case: "failed",
       value: { code: toProtoCode(Code.ResourceExhausted), reason: "UPSTREAM_RATE_LIMITED", retryable: true, usage: { inputTokens: 3 } },
     });
@@ -250,13 +247,13 @@ describe("geminiChunkMapper: finish, usage, metadata and errors", () => {
 
   it("fails a chunk that is not JSON or not an object as malformed, and a stream without finish as truncated", () => {
     for (const bad of ["{not json", "42", "[1]"]) {
-      expect(terminal(run(cand([{ text: "a" }]), bad))).toMatchObject({
+      expect(terminalOf(run(cand([{ text: "a" }]), bad))).toMatchObject({
         case: "failed",
         value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" },
       });
     }
     for (const evs of [run(), run(cand([{ text: "cut" }]))]) {
-      expect(terminal(evs)).toMatchObject({
+      expect(terminalOf(evs)).toMatchObject({
         case: "failed",
         value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_TRUNCATED", retryable: true },
       });
@@ -328,7 +325,7 @@ describe("geminiChunkMapper: parallel calls (property)", () => {
                 .join(""),
             ).toBe(d.argumentsJson);
           }
-          expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
+          expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
         },
       ),
       { numRuns: 200 },

@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
-import { FinishReason, isTerminal, type StreamEvent, toProtoCode } from "@airwave/proto";
+import { FinishReason, type StreamEvent, toProtoCode } from "@airwave/proto";
 import { describe, expect, it } from "vitest";
+import { eventsOfKind, kinds, ofKind, reasoningOf, terminalOf, textOf } from "../../testing/stream-events.js";
 import { decodeOpenAIChatStream } from "./decode-openai-chat-stream.js";
 
 /** Feeds `bytes` in chunks of `size` bytes (0 = whole) and collects the events. */
@@ -24,51 +25,38 @@ const chunk = (delta: object, finish: string | null = null, extra: object = {}) 
   ...extra,
 });
 
-/** Choice 0's answer text. */
-const textOf = (evs: StreamEvent[]) =>
-  evs.map((e) => (e.event.case === "textDelta" && e.choiceIndex === 0 ? e.event.value.text : "")).join("");
-const reasoningOf = (evs: StreamEvent[]) =>
-  evs.map((e) => (e.event.case === "reasoningDelta" && e.choiceIndex === 0 ? e.event.value.text : "")).join("");
-const kinds = (evs: StreamEvent[]) => evs.map((e) => e.event.case);
-const terminal = (evs: StreamEvent[]) => {
-  expect(evs.filter(isTerminal)).toHaveLength(1);
-  const last = evs.at(-1);
-  expect(last && isTerminal(last)).toBe(true);
-  return last!.event;
-};
-
 describe("decodeOpenAIChatStream edge cases", () => {
   it("ignores role-only and empty deltas, and keeps text split inside a code point", async () => {
     const body = sse(chunk({ role: "assistant", content: "" }), chunk({}), chunk({ content: "héllo ✓ 😀" }), chunk({}, "stop"), "[DONE]");
     for (const size of [1, 2, 3]) {
       const evs = await decodeText(body, size);
       expect(kinds(evs)).toEqual(["textDelta", "completed"]);
-      expect(textOf(evs)).toBe("héllo ✓ 😀");
+      expect(textOf(evs, 0)).toBe("héllo ✓ 😀");
     }
   });
 
   it("turns a non-JSON data line into failed INTERNAL UPSTREAM_MALFORMED, and stops there", async () => {
     const evs = await decodeText(sse(chunk({ content: "a" }), "{not json", chunk({ content: "b" }, "stop")));
     expect(kinds(evs)).toEqual(["textDelta", "failed"]);
-    const end = terminal(evs);
+    const end = terminalOf(evs);
     expect(end.case === "failed" && end.value).toMatchObject({ code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" });
   });
 
   it("treats a JSON value that is not an object as malformed", async () => {
     const evs = await decodeText(sse("42"));
-    expect(terminal(evs)).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_MALFORMED" } });
+    expect(terminalOf(evs)).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_MALFORMED" } });
   });
 
   it("fails with UNAVAILABLE UPSTREAM_TRUNCATED (retryable) when no finish_reason came", async () => {
     for (const body of [sse(chunk({ content: "cut" })), sse(chunk({ content: "cut" }), "[DONE]")]) {
       const evs = await decodeText(body);
-      expect(textOf(evs)).toBe("cut");
-      expect(terminal(evs)).toMatchObject({
+      expect(textOf(evs, 0)).toBe("cut");
+      expect(terminalOf(evs)).toMatchObject({
         case: "failed",
         value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_TRUNCATED", retryable: true },
       });
     }
-    expect(terminal(await decodeText(""))).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_TRUNCATED" } });
+    expect(terminalOf(await decodeText(""))).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_TRUNCATED" } });
   });
 
   it("maps a mid-stream error chunk, with or without `event: error`", async () => {
@@ -78,13 +66,13 @@ describe("decodeOpenAIChatStream edge cases", () => {
       `${sse(chunk({ content: "a" }))}event: error\ndata: ${JSON.stringify(err)}\n\n`,
     ]) {
       const evs = await decodeText(body);
-      expect(terminal(evs)).toMatchObject({
+      expect(terminalOf(evs)).toMatchObject({
         case: "failed",
         value: { code: toProtoCode(Code.ResourceExhausted), reason: "UPSTREAM_RATE_LIMITED", retryable: true },
       });
     }
     const server = await decodeText(sse({ error: { message: "secret internals", type: "server_error" } }));
-    const end = terminal(server);
+    const end = terminalOf(server);
     expect(end).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR" } });
     expect(end.case === "failed" && end.value.message).not.toContain("secret");
   });
@@ -98,16 +86,16 @@ describe("decodeOpenAIChatStream edge cases", () => {
     const other = { choices: [{ index: 1, delta: { content: "other" }, finish_reason: null }] };
     const otherEnd = { choices: [{ index: 1, delta: {}, finish_reason: "length" }] };
     const evs = await decodeText(sse(other, chunk({ content: "mine" }), otherEnd, chunk({}, "stop")));
-    expect(textOf(evs)).toBe("mine");
+    expect(textOf(evs, 0)).toBe("mine");
     expect(evs.filter((e) => e.choiceIndex === 1).map((e) => e.event.value)).toMatchObject([{ text: "other" }]);
-    expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP, rawFinishReason: "stop" } });
+    expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP, rawFinishReason: "stop" } });
     expect(evs.at(-1)?.providerMetadata).toEqual({ choices: [{ index: 1, finish_reason: "length" }] });
   });
 
   it("is truncated while any choice that appeared has not finished", async () => {
     const other = { choices: [{ index: 1, delta: { content: "other" }, finish_reason: null }] };
     const evs = await decodeText(sse(chunk({ content: "mine" }, "stop"), other, "[DONE]"));
-    expect(terminal(evs)).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_TRUNCATED" } });
+    expect(terminalOf(evs)).toMatchObject({ case: "failed", value: { reason: "UPSTREAM_TRUNCATED" } });
   });
 
   it("gives each choice its own tool calls", async () => {
@@ -122,9 +110,7 @@ describe("decodeOpenAIChatStream edge cases", () => {
     });
     const fin = (choice: number) => ({ choices: [{ index: choice, delta: {}, finish_reason: "tool_calls" }] });
     const evs = await decodeText(sse(tc(0, "a"), tc(1, "b"), fin(1), fin(0)));
-    const done = evs.flatMap((e) =>
-      e.event.case === "toolCallCompleted" ? [[e.choiceIndex, e.event.value.callId, e.event.value.name]] : [],
-    );
+    const done = eventsOfKind(evs, "toolCallCompleted").map((e) => [e.choiceIndex, e.event.value.callId, e.event.value.name]);
     expect(done).toEqual([
       [1, "b", "f1"],
       [0, "a", "f0"],
@@ -137,11 +123,11 @@ describe("decodeOpenAIChatStream edge cases", () => {
       sse(chunk({ content: "hi" }), chunk({ content: "" }, "stop"), chunk({ content: "dup" }, "stop"), { choices: [], usage }, "[DONE]"),
     );
     expect(kinds(evs)).toEqual(["textDelta", "usage", "completed"]);
-    expect(terminal(evs)).toMatchObject({
+    expect(terminalOf(evs)).toMatchObject({
       case: "completed",
       value: { finishReason: FinishReason.STOP, usage: { inputTokens: 5, outputTokens: 2, cachedInputTokens: 0 } },
     });
-    const end = terminal(evs);
+    const end = terminalOf(evs);
     expect(end.case === "completed" && end.value.usage?.reasoningTokens).toBeUndefined();
   });
 
@@ -166,7 +152,7 @@ describe("decodeOpenAIChatStream edge cases", () => {
       "toolCallCompleted",
       "completed",
     ]);
-    const done = evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [e.event.value] : []));
+    const done = ofKind(evs, "toolCallCompleted");
     expect(done.map((d) => [d.callId, d.name, d.argumentsJson])).toEqual([
       ["call_a", "get_weather", '{"city":"Paris"}'],
       ["call_b", "get_time", "{}"],
@@ -176,16 +162,16 @@ describe("decodeOpenAIChatStream edge cases", () => {
   it("accepts tool calls without index (each call whole)", async () => {
     const whole = (id: string) => chunk({ tool_calls: [{ id, function: { name: "f", arguments: '{"a":1}' } }] });
     const evs = await decodeText(sse(whole("c1"), whole("c2"), chunk({}, "stop")));
-    const done = evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [e.event.value.callId] : []));
+    const done = ofKind(evs, "toolCallCompleted").map((c) => c.callId);
     expect(done).toEqual(["c1", "c2"]);
-    expect(terminal(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS, rawFinishReason: "stop" } });
+    expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS, rawFinishReason: "stop" } });
   });
 
   it("never completes a tool call whose arguments are not JSON: incomplete when cut, failed otherwise", async () => {
     const bad = chunk({ tool_calls: [{ index: 0, id: "c", function: { name: "f", arguments: '{"a":' } }] });
     const failed = await decodeText(sse(bad, chunk({}, "tool_calls")));
     expect(kinds(failed)).toEqual(["toolCallStarted", "toolCallDelta", "failed"]);
-    expect(terminal(failed)).toMatchObject({
+    expect(terminalOf(failed)).toMatchObject({
       case: "failed",
       value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_INVALID_TOOL_ARGUMENTS", retryable: true },
     });
@@ -199,7 +185,7 @@ describe("decodeOpenAIChatStream edge cases", () => {
   it("fails on OpenRouter's finish_reason error and DeepSeek's insufficient_system_resource", async () => {
     for (const raw of ["error", "insufficient_system_resource"]) {
       const evs = await decodeText(sse(chunk({ content: "a" }), chunk({}, raw)));
-      expect(terminal(evs)).toMatchObject({
+      expect(terminalOf(evs)).toMatchObject({
         case: "failed",
         value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR", retryable: true },
       });
@@ -208,7 +194,7 @@ describe("decodeOpenAIChatStream edge cases", () => {
 
   it("prefers reasoning_content over the duplicated reasoning field (vLLM)", async () => {
     const evs = await decodeText(sse(chunk({ reasoning_content: "think", reasoning: "think" }), chunk({ content: "ok" }, "stop")));
-    expect(reasoningOf(evs)).toBe("think");
+    expect(reasoningOf(evs, 0)).toBe("think");
   });
 
   it("starts a new call when a known index comes with a new id, and continues by id or index otherwise", async () => {
@@ -223,14 +209,12 @@ describe("decodeOpenAIChatStream edge cases", () => {
         chunk({}, "tool_calls"),
       ),
     );
-    const done = evs.flatMap((e) =>
-      e.event.case === "toolCallCompleted" ? [[e.event.value.callId, e.event.value.name, e.event.value.argumentsJson]] : [],
-    );
+    const done = ofKind(evs, "toolCallCompleted").map((c) => [c.callId, c.name, c.argumentsJson]);
     expect(done).toEqual([
       ["a", "f", '{"x":1}'],
       ["b", "g", '{"y":2}'],
     ]);
-    expect(evs.flatMap((e) => (e.event.case === "toolCallStarted" ? [e.event.value.index] : []))).toEqual([0, 1]);
+    expect(ofKind(evs, "toolCallStarted").map((c) => c.index)).toEqual([0, 1]);
   });
 
   it("synthesizes ids for calls without one, unique per choice", async () => {
@@ -239,7 +223,7 @@ describe("decodeOpenAIChatStream edge cases", () => {
     });
     const fin = (choice: number) => ({ choices: [{ index: choice, delta: {}, finish_reason: "stop" }] });
     const evs = await decodeText(sse(tc(0), tc(1), fin(0), fin(1)));
-    expect(evs.flatMap((e) => (e.event.case === "toolCallStarted" ? [e.event.value.callId] : []))).toEqual(["call_0", "choice1_call_0"]);
+    expect(ofKind(evs, "toolCallStarted").map((c) => c.callId)).toEqual(["call_0", "choice1_call_0"]);
   });
 
   it("reads usage on every chunk (null ignored, repeats skipped) and Groq's x_groq.usage", async () => {
@@ -253,7 +237,7 @@ describe("decodeOpenAIChatStream edge cases", () => {
       ),
     );
     expect(kinds(evs)).toEqual(["textDelta", "textDelta", "usage", "usage", "completed"]);
-    expect(terminal(evs)).toMatchObject({ case: "completed", value: { usage: { inputTokens: 3, outputTokens: 2 } } });
+    expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { usage: { inputTokens: 3, outputTokens: 2 } } });
     const groq = await decodeText(
       sse(chunk({ content: "a" }), chunk({}, "stop", { x_groq: { id: "req", usage: { ...u(4), queue_time: 0.1 } } })),
     );
@@ -264,7 +248,7 @@ describe("decodeOpenAIChatStream edge cases", () => {
 
   it("keeps usage unset, not 0, when the stream reports none", async () => {
     const evs = await decodeText(sse(chunk({ content: "a" }, "stop"), "[DONE]"));
-    const end = terminal(evs);
+    const end = terminalOf(evs);
     expect(end.case === "completed" && end.value.usage).toBeUndefined();
   });
 
@@ -284,7 +268,7 @@ describe("decodeOpenAIChatStream edge cases", () => {
         chunk({}, "stop"),
       ),
     );
-    const r = evs.flatMap((e) => (e.event.case === "reasoningDelta" ? [e.event.value] : []));
+    const r = ofKind(evs, "reasoningDelta");
     expect(r.map((x) => [x.text, x.blockIndex, x.signature, x.redacted])).toEqual([
       ["plan", 0, "", false],
       ["sum", 1, "", false],
@@ -301,22 +285,22 @@ describe("decodeOpenAIChatStream edge cases", () => {
         chunk({ content: [{ type: "text", text: "ok" }] }, "stop"),
       ),
     );
-    expect(reasoningOf(evs)).toBe("hmm");
-    expect(textOf(evs)).toBe("ok");
+    expect(reasoningOf(evs, 0)).toBe("hmm");
+    expect(textOf(evs, 0)).toBe("ok");
   });
 
   it("extracts <think> only when the endpoint enables it, flushing a held tag start at the finish", async () => {
     const body = sse(chunk({ content: "<thi" }), chunk({ content: "nk>why</th" }), chunk({ content: "ink>so <" }), chunk({}, "stop"));
     const off = await decodeText(body);
-    expect(textOf(off)).toBe("<think>why</think>so <");
+    expect(textOf(off, 0)).toBe("<think>why</think>so <");
     const on = await Array.fromAsync(decodeOpenAIChatStream(new Response(body).body!, { thinkTags: {} }));
-    expect(reasoningOf(on)).toBe("why");
-    expect(textOf(on)).toBe("so <");
+    expect(reasoningOf(on, 0)).toBe("why");
+    expect(textOf(on, 0)).toBe("so <");
     expect(kinds(on).at(-2)).toBe("textDelta");
     const inside = await Array.fromAsync(
       decodeOpenAIChatStream(new Response(sse(chunk({ content: "a</think>b" }, "stop"))).body!, { thinkTags: { startInside: true } }),
     );
-    expect([reasoningOf(inside), textOf(inside)]).toEqual(["a", "b"]);
+    expect([reasoningOf(inside, 0), textOf(inside, 0)]).toEqual(["a", "b"]);
   });
 
   it("keeps logprobs, content filter results and vLLM stop details as metadata, only when present", async () => {
@@ -349,12 +333,12 @@ describe("decodeOpenAIChatStream edge cases", () => {
 
   it("maps TGI's string error with error_type", async () => {
     const evs = await decodeText(sse(chunk({ content: "a" }), { error: "Input validation error: too long", error_type: "validation" }));
-    expect(terminal(evs)).toMatchObject({
+    expect(terminalOf(evs)).toMatchObject({
       case: "failed",
       value: { code: toProtoCode(Code.InvalidArgument), reason: "UPSTREAM_REJECTED" },
     });
     const over = await decodeText(sse({ error: "Model is overloaded", error_type: "overloaded" }));
-    expect(terminal(over)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable), retryable: true } });
+    expect(terminalOf(over)).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable), retryable: true } });
   });
 
   it("attaches the usage so far to a mid-stream failure", async () => {
@@ -363,6 +347,6 @@ describe("decodeOpenAIChatStream edge cases", () => {
         error: { message: "boom", type: "server_error" },
       }),
     );
-    expect(terminal(evs)).toMatchObject({ case: "failed", value: { usage: { inputTokens: 2, outputTokens: 1 } } });
+    expect(terminalOf(evs)).toMatchObject({ case: "failed", value: { usage: { inputTokens: 2, outputTokens: 1 } } });
   });
 });

@@ -2,7 +2,7 @@ import { FinishReason, isTerminal, type StreamEvent, toProtoCode } from "@airwav
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { expectSameEventsInPieces } from "../../testing/feed-body.js";
-import { binary, eventsOfKind as of } from "../../testing/stream-events.js";
+import { binary, eventsOfKind as of, reasoningOf, textOf } from "../../testing/stream-events.js";
 import { describeKindFixtures, type UpstreamFixture } from "../../testing/upstream-fixtures.js";
 import { openAIChatSpec } from "./openai-chat-spec.js";
 
@@ -35,17 +35,6 @@ async function decode(bytes: Uint8Array, size: number, options?: Record<string, 
   });
   return Array.fromAsync(openAIChatSpec.decode(body, { baseUrl: "http://x", options }));
 }
-
-const textOf = (evs: StreamEvent[], choice = 0) =>
-  of(evs, "textDelta")
-    .filter((e) => e.choiceIndex === choice)
-    .map((e) => e.event.value.text)
-    .join("");
-const reasoningOf = (evs: StreamEvent[]) =>
-  of(evs, "reasoningDelta")
-    .filter((e) => e.choiceIndex === 0)
-    .map((e) => e.event.value.text)
-    .join("");
 
 /** What a transcript says, read from its text independently of the mapper (assumes its tool calls never reuse an index). */
 function expectations(text: string) {
@@ -139,7 +128,7 @@ describeKindFixtures(
         expect(evs.filter(isTerminal)).toHaveLength(1);
         expect(isTerminal(evs.at(-1)!)).toBe(true);
         for (const [i, t] of want.text) expect(textOf(evs, i)).toBe(t);
-        expect(reasoningOf(evs)).toBe(want.reasoning);
+        expect(reasoningOf(evs, 0)).toBe(want.reasoning);
 
         const client = of(evs, "toolCallStarted").filter((e) => !e.event.value.providerExecuted && e.choiceIndex === 0);
         expect(client.map((e) => [e.event.value.callId, e.event.value.name])).toEqual(
@@ -186,20 +175,20 @@ describeKindFixtures(
     const thinkTagged = (names: readonly string[]) =>
       it.each(names)("%s: with thinkTags the <think> block is reasoning, chunking-independent, and the tags are gone", async (name) => {
         const f = byName(name);
-        const content = textOf(await decode(f.bytes, 0));
+        const content = textOf(await decode(f.bytes, 0), 0);
         const m = /^([\s\S]*?)<think>([\s\S]*?)<\/think>([\s\S]*)$/.exec(content);
         expect(m).not.toBeNull();
         const runs = await Promise.all([0, 1, 7, 64].map((n) => decode(f.bytes, n, { thinkTags: true })));
         for (const r of runs.slice(1)) expect(binary(r)).toEqual(binary(runs[0]!));
-        expect(reasoningOf(runs[0]!)).toBe(m![2]);
-        expect(textOf(runs[0]!)).toBe(m![1]! + m![3]!);
+        expect(reasoningOf(runs[0]!, 0)).toBe(m![2]);
+        expect(textOf(runs[0]!, 0)).toBe(m![1]! + m![3]!);
       });
 
     if (source.name === "project") {
       describe("the project's transcripts", () => {
         it("text-with-usage-chunk: the text, STOP, usage from the choices-less last chunk, obfuscation dropped", async () => {
           const evs = await decode(byName("openai-chat/text-with-usage-chunk.sse").bytes, 0);
-          expect(textOf(evs)).toBe("The Eiffel Tower is about 330 metres tall.");
+          expect(textOf(evs, 0)).toBe("The Eiffel Tower is about 330 metres tall.");
           expect(evs.at(-1)!.event).toMatchObject({
             case: "completed",
             value: { finishReason: FinishReason.STOP, rawFinishReason: "stop", usage: { inputTokens: 14, outputTokens: 9 } },
@@ -235,7 +224,7 @@ describeKindFixtures(
 
         it("error-server-error-mid-stream: the error chunk ends the stream UNAVAILABLE (retryable) after the text", async () => {
           const evs = await decode(byName("openai-chat/error-server-error-mid-stream.sse").bytes, 0);
-          expect(textOf(evs)).toBe("Sure, here");
+          expect(textOf(evs, 0)).toBe("Sure, here");
           expect(evs.at(-1)!.event).toMatchObject({
             case: "failed",
             value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR", retryable: true },
@@ -293,7 +282,7 @@ describeKindFixtures(
 
       it("moderation-chunk-and-obfuscation: moderation kept on the terminal, obfuscation dropped, duplicate finish ignored", async () => {
         const evs = await decode(byName("openai-chat/moderation-chunk-and-obfuscation.sse").bytes, 0);
-        expect(textOf(evs)).toBe("Paris.");
+        expect(textOf(evs, 0)).toBe("Paris.");
         const meta = evs.at(-1)!.providerMetadata;
         expect(meta?.["moderation"]).toMatchObject({ input: { type: "moderation_results" }, output: { type: "moderation_results" } });
         expect(meta?.["service_tier"]).toBe("default");
@@ -322,12 +311,12 @@ describeKindFixtures(
         const evs = await decode(byName("vllm/reasoning-field-include-usage.sse").bytes, 0);
         const once = [...text.matchAll(/"reasoning_content":"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string).join("");
         expect(once.length).toBeGreaterThan(0);
-        expect(reasoningOf(evs)).toBe(once);
+        expect(reasoningOf(evs, 0)).toBe(once);
       });
 
       it("groq midstream-error-after-text: the error event ends the stream with INVALID_ARGUMENT (status_code 400)", async () => {
         const evs = await decode(byName("groq/midstream-error-after-text.sse").bytes, 0);
-        expect(textOf(evs).length).toBeGreaterThan(0);
+        expect(textOf(evs, 0).length).toBeGreaterThan(0);
         expect(evs.at(-1)!.event).toMatchObject({
           case: "failed",
           value: { code: toProtoCode(Code.InvalidArgument), reason: "UPSTREAM_REJECTED", retryable: false },

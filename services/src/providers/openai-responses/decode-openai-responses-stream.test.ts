@@ -70,9 +70,6 @@ function expectations(events: Json[]) {
   return want;
 }
 
-const started = (evs: StreamEvent[]) => ofKind(evs, "toolCallStarted");
-const completedCalls = (evs: StreamEvent[]) => ofKind(evs, "toolCallCompleted");
-const results = (evs: StreamEvent[]) => ofKind(evs, "toolResult");
 const clientItemTypes = new Set([
   "function_call",
   "custom_tool_call",
@@ -118,10 +115,12 @@ describeKindFixtures(
         expect(textOf(evs)).toBe(want.text);
         expect(reasoningOf(evs)).toBe(want.reasoning);
         const callItems = want.items.filter((i) => clientItemTypes.has(i["type"] as string) || providerItemTypes.has(i["type"] as string));
-        expect(started(evs).map((c) => c.callId)).toEqual(callItems.map((i) => (i["call_id"] ?? i["id"]) as string));
-        expect(started(evs).map((c) => c.providerExecuted)).toEqual(callItems.map((i) => providerItemTypes.has(i["type"] as string)));
-        expect(started(evs).map((c) => c.index)).toEqual(callItems.map((_, i) => i));
-        for (const c of completedCalls(evs)) {
+        expect(ofKind(evs, "toolCallStarted").map((c) => c.callId)).toEqual(callItems.map((i) => (i["call_id"] ?? i["id"]) as string));
+        expect(ofKind(evs, "toolCallStarted").map((c) => c.providerExecuted)).toEqual(
+          callItems.map((i) => providerItemTypes.has(i["type"] as string)),
+        );
+        expect(ofKind(evs, "toolCallStarted").map((c) => c.index)).toEqual(callItems.map((_, i) => i));
+        for (const c of ofKind(evs, "toolCallCompleted")) {
           expect(c.incomplete).toBe(false);
           expect(() => JSON.parse(c.argumentsJson)).not.toThrow();
           const deltas = evs.flatMap((e) =>
@@ -130,7 +129,7 @@ describeKindFixtures(
           expect(deltas.join("")).toBe(c.argumentsJson);
         }
         for (const item of callItems.filter((i) => i["type"] === "function_call")) {
-          const c = completedCalls(evs).find((x) => x.callId === item["call_id"]);
+          const c = ofKind(evs, "toolCallCompleted").find((x) => x.callId === item["call_id"]);
           expect(c?.name).toBe(item["name"]);
           expect(c && JSON.parse(c.argumentsJson)).toEqual(JSON.parse(item["arguments"] as string));
         }
@@ -190,7 +189,7 @@ describeKindFixtures(
 
       it("function-call-get-weather: one client call, its arguments streamed across a UTF-8 character, TOOL_CALLS", async () => {
         const evs = await decode(named("openai-responses/function-call-get-weather.sse").bytes, 1);
-        expect(completedCalls(evs).map((c) => [c.callId, c.name, JSON.parse(c.argumentsJson), c.providerExecuted])).toEqual([
+        expect(ofKind(evs, "toolCallCompleted").map((c) => [c.callId, c.name, JSON.parse(c.argumentsJson), c.providerExecuted])).toEqual([
           ["call_Qm3Rt7Vx1Zb5Df9Hj2Lp6Ns0", "get_weather", { city: "Bogotá" }, false],
         ]);
         expect(end(evs).event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
@@ -269,11 +268,11 @@ describeKindFixtures(
 
       it("MCP: list_tools and the call are provider-executed, with their results", async () => {
         const evs = await decode(named("openai-responses/mcp-list-tools-and-call.sse").bytes);
-        expect(started(evs).map((c) => [c.name, c.providerExecuted])).toEqual([
+        expect(ofKind(evs, "toolCallStarted").map((c) => [c.name, c.providerExecuted])).toEqual([
           ["mcp_list_tools", true],
           ["ask_question", true],
         ]);
-        const [list, call] = results(evs);
+        const [list, call] = ofKind(evs, "toolResult");
         expect(JSON.parse(list!.result).tools.map((t: { name: string }) => t.name)).toEqual(["read_wiki_structure", "ask_question"]);
         expect(call?.result).toMatch(/pydantic-ai/);
         expect(call?.isError).toBe(false);
@@ -281,19 +280,19 @@ describeKindFixtures(
 
       it("web search and code interpreter: provider-executed, STOP", async () => {
         const ws = await decode(named("openai-responses/web-search-call-then-text.sse").bytes);
-        expect(completedCalls(ws)).toMatchObject([{ name: "web_search", providerExecuted: true }]);
-        expect(JSON.parse(completedCalls(ws)[0]!.argumentsJson)).toMatchObject({
+        expect(ofKind(ws, "toolCallCompleted")).toMatchObject([{ name: "web_search", providerExecuted: true }]);
+        expect(JSON.parse(ofKind(ws, "toolCallCompleted")[0]!.argumentsJson)).toMatchObject({
           action: { type: "search", query: "weather: San Francisco, CA" },
         });
         const ci = await decode(named("openai-responses/reasoning-summary-and-code-interpreter.sse").bytes);
-        expect(completedCalls(ci).map((c) => c.name)).toEqual(["code_interpreter", "code_interpreter", "code_interpreter"]);
-        expect(JSON.parse(completedCalls(ci)[0]!.argumentsJson).code).toBe("n = pow(123456, 123)\nlen(str(n))");
-        expect(results(ci)).toHaveLength(3);
+        expect(ofKind(ci, "toolCallCompleted").map((c) => c.name)).toEqual(["code_interpreter", "code_interpreter", "code_interpreter"]);
+        expect(JSON.parse(ofKind(ci, "toolCallCompleted")[0]!.argumentsJson).code).toBe("n = pow(123456, 123)\nlen(str(n))");
+        expect(ofKind(ci, "toolResult")).toHaveLength(3);
       });
 
       it("apply_patch: a client call carrying the whole operation, TOOL_CALLS", async () => {
         const evs = await decode(named("openai-responses/apply-patch-diff-delta.sse").bytes);
-        const [call] = completedCalls(evs);
+        const [call] = ofKind(evs, "toolCallCompleted");
         expect(call).toMatchObject({ name: "apply_patch", providerExecuted: false });
         expect(JSON.parse(call!.argumentsJson).operation).toMatchObject({ type: "create_file", path: "shopping-checklist.md" });
         expect(JSON.parse(call!.argumentsJson).operation.diff).toContain("- [ ] Milk");

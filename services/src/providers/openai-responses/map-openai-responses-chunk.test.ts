@@ -1,8 +1,9 @@
 import { Code } from "@connectrpc/connect";
-import { FinishReason, isTerminal, type StreamEvent, toProtoCode } from "@airwave/proto";
+import { FinishReason, type StreamEvent, toProtoCode } from "@airwave/proto";
 import { describe, expect, it } from "vitest";
 import { safeParseJson } from "../../safe-parse-json.js";
 import { mapChunks } from "../../adapt.js";
+import { eventsOfKind, kinds, ofKind, reasoningOf, terminalEventOf, terminalOf, textOf } from "../../testing/stream-events.js";
 import { openAIResponsesMapper } from "./map-openai-responses-chunk.js";
 import { openaiResponsesChunkSchema } from "./openai-responses-chunk.js";
 
@@ -14,17 +15,6 @@ function run(...chunks: (object | string)[]): StreamEvent[] {
     openAIResponsesMapper,
     chunks.map((c) => safeParseJson(typeof c === "string" ? c : JSON.stringify(c), openaiResponsesChunkSchema)),
   );
-}
-
-const kinds = (evs: StreamEvent[]) => evs.map((e) => e.event.case);
-const textOf = (evs: StreamEvent[]) => evs.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join("");
-const reasoningOf = (evs: StreamEvent[]) => evs.map((e) => (e.event.case === "reasoningDelta" ? e.event.value.text : "")).join("");
-const completedCalls = (evs: StreamEvent[]) => evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [e.event.value] : []));
-function terminal(evs: StreamEvent[]) {
-  expect(evs.filter(isTerminal)).toHaveLength(1);
-  const last = evs.at(-1)!;
-  expect(isTerminal(last)).toBe(true);
-  return last;
 }
 
 const usage = {
@@ -83,7 +73,7 @@ describe("openAIResponsesMapper", () => {
     expect(kinds(evs)).toEqual(["textDelta", "textDelta", "usage", "completed"]);
     expect(textOf(evs)).toBe("Hi there");
     expect(evs[0]?.event.case === "textDelta" && evs[0].event.value.blockIndex).toBe(0);
-    const end = terminal(evs);
+    const end = terminalEventOf(evs);
     expect(end.event).toMatchObject({
       case: "completed",
       value: {
@@ -139,7 +129,7 @@ describe("openAIResponsesMapper", () => {
       completed(),
     );
     expect(reasoningOf(evs)).toBe("**Plan**Then act raw");
-    const reasoning = evs.flatMap((e) => (e.event.case === "reasoningDelta" ? [e] : []));
+    const reasoning = eventsOfKind(evs, "reasoningDelta");
     expect(reasoning.map((e) => e.providerMetadata)).toEqual([
       { summary_index: 0 },
       { summary_index: 1 },
@@ -192,11 +182,11 @@ describe("openAIResponsesMapper", () => {
       { callId: "call_a", name: "get_weather", index: 0, providerExecuted: false },
       { callId: "call_b", name: "get_time", index: 1, providerExecuted: false },
     ]);
-    expect(completedCalls(evs).map((c) => [c.callId, c.argumentsJson, c.incomplete])).toEqual([
+    expect(ofKind(evs, "toolCallCompleted").map((c) => [c.callId, c.argumentsJson, c.incomplete])).toEqual([
       ["call_b", '{"tz":"CET"}', false],
       ["call_a", '{"city":"Oslo"}', false],
     ]);
-    expect(terminal(evs).event).toMatchObject({
+    expect(terminalOf(evs)).toMatchObject({
       case: "completed",
       value: { finishReason: FinishReason.TOOL_CALLS, rawFinishReason: "completed" },
     });
@@ -206,7 +196,7 @@ describe("openAIResponsesMapper", () => {
     const evs = run(fnAdded(0, "c1", "f"), fnDone(0, '{"a":1}'), fnAdded(1, "c2", "g"), fnDone(1, ""), completed());
     const deltas = evs.flatMap((e) => (e.event.case === "toolCallDelta" ? [e.event.value.argumentsDelta] : []));
     expect(deltas).toEqual(['{"a":1}']);
-    expect(completedCalls(evs).map((c) => c.argumentsJson)).toEqual(['{"a":1}', "{}"]);
+    expect(ofKind(evs, "toolCallCompleted").map((c) => c.argumentsJson)).toEqual(['{"a":1}', "{}"]);
   });
 
   it("marks a call cut by max_output_tokens as incomplete with its raw arguments, finishing LENGTH", () => {
@@ -214,8 +204,8 @@ describe("openAIResponsesMapper", () => {
       type: "response.incomplete",
       response: { id: "resp_1", status: "incomplete", incomplete_details: { reason: "max_output_tokens" }, usage },
     });
-    expect(completedCalls(evs)).toMatchObject([{ callId: "c1", argumentsJson: '{"city":"Os', incomplete: true }]);
-    expect(terminal(evs).event).toMatchObject({
+    expect(ofKind(evs, "toolCallCompleted")).toMatchObject([{ callId: "c1", argumentsJson: '{"city":"Os', incomplete: true }]);
+    expect(terminalOf(evs)).toMatchObject({
       case: "completed",
       value: { finishReason: FinishReason.LENGTH, rawFinishReason: "max_output_tokens" },
     });
@@ -226,18 +216,18 @@ describe("openAIResponsesMapper", () => {
       type: "response.incomplete",
       response: { incomplete_details: { reason: "content_filter" } },
     });
-    expect(terminal(evs).event).toMatchObject({
+    expect(terminalOf(evs)).toMatchObject({
       case: "completed",
       value: { finishReason: FinishReason.CONTENT_FILTER, rawFinishReason: "content_filter" },
     });
-    const end = terminal(evs).event;
+    const end = terminalOf(evs);
     expect(end.case === "completed" && end.value.usage).toBeUndefined();
   });
 
   it("fails a completed response whose call arguments are not JSON", () => {
     const evs = run(fnAdded(0, "c1", "f"), fnDelta(0, '{"a":'), fnDone(0, '{"a":'), completed());
     expect(kinds(evs)).toEqual(["toolCallStarted", "toolCallDelta", "usage", "failed"]);
-    expect(terminal(evs).event).toMatchObject({
+    expect(terminalOf(evs)).toMatchObject({
       case: "failed",
       value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_INVALID_TOOL_ARGUMENTS", retryable: true, usage: { inputTokens: 36 } },
     });
@@ -256,10 +246,10 @@ describe("openAIResponsesMapper", () => {
       completed(),
     );
     const deltas = evs.flatMap((e) => (e.event.case === "toolCallDelta" ? [e.event.value.argumentsDelta] : []));
-    const [call] = completedCalls(evs);
+    const [call] = ofKind(evs, "toolCallCompleted");
     expect(call?.argumentsJson).toBe(deltas.join(""));
     expect(JSON.parse(call!.argumentsJson)).toEqual({ input: 'print("hi 😀")\n' });
-    expect(terminal(evs).event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
+    expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
   });
 
   it("maps built-in tools to provider-executed calls with their results, finishing STOP", () => {
@@ -287,7 +277,7 @@ describe("openAIResponsesMapper", () => {
       },
       completed(),
     );
-    const calls = completedCalls(evs);
+    const calls = ofKind(evs, "toolCallCompleted");
     expect(calls.map((c) => [c.callId, c.name, JSON.parse(c.argumentsJson), c.providerExecuted])).toEqual([
       ["ws_1", "web_search", { action: { type: "search", query: "q" } }, true],
       ["ci_1", "code_interpreter", { code: "1+1", container_id: "cntr_1" }, true],
@@ -303,7 +293,7 @@ describe("openAIResponsesMapper", () => {
     expect(evs.find((e) => e.event.case === "toolCallStarted" && e.event.value.callId === "mcp_1")?.providerMetadata).toEqual({
       server_label: "wiki",
     });
-    expect(terminal(evs).event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
+    expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
   });
 
   it("treats apply_patch as a client tool call (TOOL_CALLS)", () => {
@@ -324,10 +314,12 @@ describe("openAIResponsesMapper", () => {
       },
       completed(),
     );
-    expect(completedCalls(evs)).toMatchObject([{ callId: "call_p", name: "apply_patch", providerExecuted: false }]);
-    expect(JSON.parse(completedCalls(evs)[0]!.argumentsJson)).toEqual({ operation: { type: "create_file", path: "a.md", diff: "+x\n" } });
+    expect(ofKind(evs, "toolCallCompleted")).toMatchObject([{ callId: "call_p", name: "apply_patch", providerExecuted: false }]);
+    expect(JSON.parse(ofKind(evs, "toolCallCompleted")[0]!.argumentsJson)).toEqual({
+      operation: { type: "create_file", path: "a.md", diff: "+x\n" },
+    });
     expect(evs.some((e) => e.event.case === "toolResult")).toBe(false);
-    expect(terminal(evs).event).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
+    expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
   });
 
   it("maps a refusal to text and CONTENT_FILTER", () => {
@@ -337,7 +329,7 @@ describe("openAIResponsesMapper", () => {
       completed(),
     );
     expect(textOf(evs)).toBe("I can't");
-    expect(terminal(evs).event).toMatchObject({
+    expect(terminalOf(evs)).toMatchObject({
       case: "completed",
       value: { finishReason: FinishReason.CONTENT_FILTER, rawFinishReason: "completed" },
     });
@@ -351,7 +343,7 @@ describe("openAIResponsesMapper", () => {
       { type: "response.failed", response: { status: "failed", error: { code: "server_error", message: "x" } }, sequence_number: 6 },
     );
     expect(kinds(evs)).toEqual(["textDelta", "failed"]);
-    expect(terminal(evs).event).toMatchObject({
+    expect(terminalOf(evs)).toMatchObject({
       case: "failed",
       value: { code: toProtoCode(Code.ResourceExhausted), reason: "UPSTREAM_RATE_LIMITED", retryable: true },
     });
@@ -362,7 +354,7 @@ describe("openAIResponsesMapper", () => {
       type: "response.failed",
       response: { status: "failed", error: { code: "server_error", message: "node 7 exploded" }, usage },
     });
-    const end = terminal(evs).event;
+    const end = terminalOf(evs);
     expect(end).toMatchObject({
       case: "failed",
       value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_ERROR", retryable: true, usage: { outputTokens: 87 } },
@@ -384,7 +376,7 @@ describe("openAIResponsesMapper", () => {
 
   it("fails with UNAVAILABLE UPSTREAM_TRUNCATED when no terminal event came", () => {
     for (const evs of [run(message(0), text(0, "cut")), run()]) {
-      expect(terminal(evs).event).toMatchObject({
+      expect(terminalOf(evs)).toMatchObject({
         case: "failed",
         value: { code: toProtoCode(Code.Unavailable), reason: "UPSTREAM_TRUNCATED", retryable: true },
       });
@@ -395,7 +387,7 @@ describe("openAIResponsesMapper", () => {
     for (const bad of ["{not json", "42", JSON.stringify({ no: "type" }), JSON.stringify(text(0, 7 as unknown as string))]) {
       const evs = run(message(0), text(0, "a"), bad, text(0, "b"), completed());
       expect(kinds(evs)).toEqual(["textDelta", "failed"]);
-      expect(terminal(evs).event).toMatchObject({
+      expect(terminalOf(evs)).toMatchObject({
         case: "failed",
         value: { code: toProtoCode(Code.Internal), reason: "UPSTREAM_MALFORMED" },
       });
@@ -423,8 +415,8 @@ describe("openAIResponsesMapper", () => {
       }),
     );
     expect(textOf(evs)).toBe("whole");
-    expect(completedCalls(evs).map((c) => c.argumentsJson)).toEqual(['{"a":1}']);
-    expect(terminal(evs).providerMetadata).toEqual({
+    expect(ofKind(evs, "toolCallCompleted").map((c) => c.argumentsJson)).toEqual(['{"a":1}']);
+    expect(terminalEventOf(evs).providerMetadata).toEqual({
       id: "resp_1",
       annotations: [{ item_id: "msg_0", content_index: 0, annotations: [{ type: "url_citation", url: "https://x" }] }],
     });
@@ -448,7 +440,7 @@ describe("openAIResponsesMapper", () => {
       { type: "response.function_call_arguments.done", item_id: "fc_b", arguments: '{"b":2}' },
       completed(),
     );
-    expect(completedCalls(evs).map((c) => [c.callId, c.argumentsJson])).toEqual([
+    expect(ofKind(evs, "toolCallCompleted").map((c) => [c.callId, c.argumentsJson])).toEqual([
       ["ca", '{"a":1}'],
       ["cb", '{"b":2}'],
     ]);
@@ -465,6 +457,6 @@ describe("openAIResponsesMapper", () => {
       completed(),
     );
     expect(kinds(evs)).toEqual(["toolCallStarted", "toolCallDelta", "toolCallCompleted", "usage", "completed"]);
-    expect(completedCalls(evs)).toMatchObject([{ callId: "c9", name: "g", argumentsJson: '{"x":true}' }]);
+    expect(ofKind(evs, "toolCallCompleted")).toMatchObject([{ callId: "c9", name: "g", argumentsJson: '{"x":true}' }]);
   });
 });

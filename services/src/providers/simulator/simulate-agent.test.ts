@@ -11,6 +11,7 @@ import {
 } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
+import { kinds, ofKind, textOf } from "../../testing/stream-events.js";
 import { simulateAgent, simulatorAgents } from "./simulate-agent.js";
 
 const prompt = "How do tidal power stations work in Brittany?";
@@ -34,19 +35,13 @@ function run(r = req(), answer: (q: InputRequested) => string | undefined = () =
   return out;
 }
 
-const kinds = (evs: StreamEvent[]) => evs.map((e) => e.event.case);
 const of = (evs: StreamEvent[], agent: string) => evs.filter((e) => e.agentId === agent);
-const text = (evs: StreamEvent[]) => evs.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join("");
-const question = (evs: StreamEvent[]) => {
-  const q = evs.find((e) => e.event.case === "inputRequested")?.event;
-  return q?.case === "inputRequested" ? q.value : undefined;
-};
 
 describe("simulateAgent", () => {
   it("is deterministic for a request, seed and answers", () => {
     expect(run()).toEqual(run());
     expect(run(req(), () => "yes", 7)).toEqual(run(req(), () => "yes", 7));
-    expect(text(run(req(), () => "yes", 7))).not.toBe(text(run(req(), () => "yes", 8)));
+    expect(textOf(run(req(), () => "yes", 7))).not.toBe(textOf(run(req(), () => "yes", 8)));
   });
 
   it("runs planner, researcher and writer: started first, usage and completed STOP last, one terminal event", () => {
@@ -76,7 +71,7 @@ describe("simulateAgent", () => {
 
   it("the researcher calls web_search with a JSON query from the prompt, each call followed by its tool_result", () => {
     const evs = of(run(), "researcher");
-    const calls = evs.flatMap((e) => (e.event.case === "toolCallCompleted" ? [e.event.value] : []));
+    const calls = ofKind(evs, "toolCallCompleted");
     expect(calls.length).toBeGreaterThanOrEqual(2);
     expect(JSON.parse(calls[0]!.argumentsJson)).toEqual({ query: prompt });
     for (const c of calls) {
@@ -101,13 +96,13 @@ describe("simulateAgent", () => {
     const agentsInOrder = evs.map((e) => e.agentId).filter((a) => a === "planner" || a === "researcher");
     const switches = agentsInOrder.filter((a, i) => i > 0 && a !== agentsInOrder[i - 1]).length;
     expect(switches).toBeGreaterThan(4);
-    expect(text(of(evs, "planner"))).toMatch(/^Plan: 1\. Search the web for .*\. 3\. Write a clear answer/);
+    expect(textOf(of(evs, "planner"))).toMatch(/^Plan: 1\. Search the web for .*\. 3\. Write a clear answer/);
   });
 
   it("asks a confirmation by default, then logs the answer and writes a full answer with sources on yes", () => {
     const evs = run(req(), () => "yes");
-    const q = question(evs)!;
-    const sources = (text(evs).match(/\[\d+\] https/g) ?? []).length;
+    const q = ofKind(evs, "inputRequested")[0]!;
+    const sources = (textOf(evs).match(/\[\d+\] https/g) ?? []).length;
     expect(q).toMatchObject({ kind: InputKind.CONFIRM, prompt: `Write the answer from ${sources} sources?` });
     expect(q.inputId).toMatch(/^input_\w{12}$/);
     const qi = evs.findIndex((e) => e.event.case === "inputRequested");
@@ -115,19 +110,19 @@ describe("simulateAgent", () => {
     expect(evs[qi + 1]).toMatchObject({ agentId: "planner", event: { case: "inputAnswered", value: { inputId: q.inputId, text: "yes" } } });
     // Nothing of the writer before the answer.
     expect(evs.slice(0, qi).some((e) => e.agentId === "writer")).toBe(false);
-    const written = text(of(evs, "writer"));
+    const written = textOf(of(evs, "writer"));
     expect(written).toMatch(/tidal|power|stations|Brittany/);
     expect(written).toMatch(/\n\nSources: \[1\] https:\/\/example\.com\//);
   });
 
   it("a confirmation answered no gives a shorter answer without sources", () => {
-    const yes = text(
+    const yes = textOf(
       of(
         run(req(), () => "yes"),
         "writer",
       ),
     );
-    const no = text(
+    const no = textOf(
       of(
         run(req(), () => "NO"),
         "writer",
@@ -139,15 +134,15 @@ describe("simulateAgent", () => {
 
   it("a text question uses the answer in the written answer", () => {
     const evs = run(req({ "simulator.input": "text" }), () => "the environmental impact");
-    expect(question(evs)).toMatchObject({ kind: InputKind.TEXT, prompt: "What should the answer focus on?" });
-    expect(text(of(evs, "writer"))).toMatch(/^You asked me to focus on the environmental impact\. /);
+    expect(ofKind(evs, "inputRequested")[0]).toMatchObject({ kind: InputKind.TEXT, prompt: "What should the answer focus on?" });
+    expect(textOf(of(evs, "writer"))).toMatch(/^You asked me to focus on the environmental impact\. /);
   });
 
   it("a choice question offers short and detailed; short is the shorter answer", () => {
     const short = run(req({ "simulator.input": "choice" }), () => "short");
-    expect(question(short)).toMatchObject({ kind: InputKind.CHOICE, choices: ["short", "detailed"] });
+    expect(ofKind(short, "inputRequested")[0]).toMatchObject({ kind: InputKind.CHOICE, choices: ["short", "detailed"] });
     const detailed = run(req({ "simulator.input": "choice" }), () => "detailed");
-    expect(text(of(short, "writer")).length).toBeLessThan(text(of(detailed, "writer")).length);
+    expect(textOf(of(short, "writer")).length).toBeLessThan(textOf(of(detailed, "writer")).length);
   });
 
   it("asks nothing with simulator.input none", () => {

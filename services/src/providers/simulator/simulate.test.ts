@@ -12,6 +12,7 @@ import {
 } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
+import { completedOf, ofKind, terminalOf, textOf } from "../../testing/stream-events.js";
 import { isToken, simulate, simulationSeed } from "./simulate.js";
 
 type Init = Exclude<MessageInitShape<typeof GenerateRequestSchema>, GenerateRequest>;
@@ -19,10 +20,6 @@ const user = (text: string) => ({ role: Role.USER, parts: [{ part: { case: "text
 const req = (text: string, extra: Init = {}): GenerateRequest =>
   create(GenerateRequestSchema, { model: "simulator", messages: [user(text)], ...extra });
 const run = (r: GenerateRequest, seed?: number) => Array.from(simulate(r, { model: "default", ...(seed !== undefined ? { seed } : {}) }));
-
-const text = (evs: StreamEvent[]) => evs.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join("");
-const count = (evs: StreamEvent[], kind: StreamEvent["event"]["case"]) => evs.filter((e) => e.event.case === kind).length;
-const last = (evs: StreamEvent[]) => evs.at(-1)!.event;
 
 const weatherTool = {
   name: "get_weather",
@@ -57,23 +54,23 @@ describe("simulate", () => {
   it("is deterministic for a request and seed", () => {
     expect(run(req(prompt))).toEqual(run(req(prompt)));
     expect(run(req(prompt), 7)).toEqual(run(req(prompt), 7));
-    expect(text(run(req(prompt), 7))).not.toBe(text(run(req(prompt), 8)));
+    expect(textOf(run(req(prompt), 7))).not.toBe(textOf(run(req(prompt), 8)));
   });
 
   it("seeds from request.seed when set, else from the prompt", () => {
     expect(simulationSeed(req(prompt, { seed: 42n }))).toBe(simulationSeed(req("other words", { seed: 42n })));
     expect(simulationSeed(req(prompt))).not.toBe(simulationSeed(req(`${prompt}!`)));
-    expect(text(run(req(prompt, { seed: 1n })))).not.toBe(text(run(req(prompt, { seed: 2n }))));
+    expect(textOf(run(req(prompt, { seed: 1n })))).not.toBe(textOf(run(req(prompt, { seed: 2n }))));
   });
 
   it("answers from the prompt's words, one word-ish token per text_delta", () => {
     const evs = run(req(prompt));
     expectWellFormed(evs);
-    const t = text(evs);
+    const t = textOf(evs);
     expect(t).toMatch(/solar/);
     expect(t).toMatch(/electricity|sunlight|panels/);
-    expect(text(run(req("Tell me about medieval castles and their moats")))).toMatch(/castles|moats|medieval/);
-    const deltas = evs.flatMap((e) => (e.event.case === "textDelta" ? [e.event.value.text] : []));
+    expect(textOf(run(req("Tell me about medieval castles and their moats")))).toMatch(/castles|moats|medieval/);
+    const deltas = ofKind(evs, "textDelta").map((t) => t.text);
     expect(deltas[0]).not.toMatch(/^\s/);
     for (const d of deltas.slice(1)) expect(d).toMatch(/^(\s|\n\n)\S+$/);
     expect(deltas.length).toBeGreaterThanOrEqual(45);
@@ -82,17 +79,17 @@ describe("simulate", () => {
 
   it("reports usage and completes with STOP", () => {
     const evs = run(req(prompt));
-    const end = last(evs);
+    const end = terminalOf(evs);
     expect(end).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP, rawFinishReason: "stop" } });
     const usage = end.case === "completed" ? end.value.usage : undefined;
     expect(usage?.inputTokens).toBeGreaterThan(8);
-    expect(usage?.outputTokens).toBe(count(evs, "textDelta"));
+    expect(usage?.outputTokens).toBe(ofKind(evs, "textDelta").length);
     expect(usage?.reasoningTokens).toBeUndefined();
     expect(evs.at(-2)?.event).toMatchObject({ case: "usage", value: usage });
   });
 
   it("emits reasoning first, more for higher effort", () => {
-    const n = (effort: ReasoningEffort) => count(run(req(prompt, { reasoning: { effort } })), "reasoningDelta");
+    const n = (effort: ReasoningEffort) => ofKind(run(req(prompt, { reasoning: { effort } })), "reasoningDelta").length;
     expect(n(ReasoningEffort.NONE)).toBe(0);
     expect(n(ReasoningEffort.UNSPECIFIED)).toBe(0);
     expect(n(ReasoningEffort.LOW)).toBeGreaterThan(10);
@@ -102,51 +99,48 @@ describe("simulate", () => {
     const firstText = evs.findIndex((e) => e.event.case === "textDelta");
     const lastReasoning = evs.findLastIndex((e) => e.event.case === "reasoningDelta");
     expect(lastReasoning).toBeLessThan(firstText);
-    const end = last(evs);
+    const end = terminalOf(evs);
     expect(end.case === "completed" && end.value.usage).toMatchObject({
-      reasoningTokens: count(evs, "reasoningDelta"),
-      outputTokens: count(evs, "reasoningDelta") + count(evs, "textDelta"),
+      reasoningTokens: ofKind(evs, "reasoningDelta").length,
+      outputTokens: ofKind(evs, "reasoningDelta").length + ofKind(evs, "textDelta").length,
     });
   });
 
   describe("tool calls", () => {
-    const call = (evs: StreamEvent[]) => {
-      const done = evs.find((e) => e.event.case === "toolCallCompleted");
-      return done?.event.case === "toolCallCompleted" ? done.event.value : undefined;
-    };
-
     it("calls a tool the prompt names, with schema-typed arguments from the prompt", () => {
       const evs = run(req("What is the weather in Paris for 3 days? Use get_weather in celsius.", { tools: [searchTool, weatherTool] }));
       expectWellFormed(evs);
-      expect(count(evs, "textDelta")).toBe(0);
-      const c = call(evs)!;
+      expect(ofKind(evs, "textDelta").length).toBe(0);
+      const c = ofKind(evs, "toolCallCompleted")[0]!;
       expect(c.name).toBe("get_weather");
       expect(JSON.parse(c.argumentsJson)).toEqual({ city: "Paris", unit: "celsius", days: 3 });
       const started = evs.find((e) => e.event.case === "toolCallStarted")!.event;
       expect(started).toMatchObject({ value: { callId: c.callId, name: "get_weather", index: 0 } });
-      const deltas = evs.flatMap((e) => (e.event.case === "toolCallDelta" ? [e.event.value.argumentsDelta] : []));
+      const deltas = ofKind(evs, "toolCallDelta").map((d) => d.argumentsDelta);
       expect(deltas.length).toBeGreaterThan(2);
       expect(deltas.join("")).toBe(c.argumentsJson);
-      expect(last(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
-      const end = last(evs);
+      expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.TOOL_CALLS } });
+      const end = terminalOf(evs);
       expect(end.case === "completed" && end.value.usage?.outputTokens).toBe(deltas.length);
     });
 
     it("calls a tool when asked to use a tool, and not otherwise", () => {
-      expect(call(run(req("Please use a tool to look up the release notes", { tools: [searchTool] })))?.name).toBe("search_docs");
+      expect(
+        ofKind(run(req("Please use a tool to look up the release notes", { tools: [searchTool] })), "toolCallCompleted")[0]?.name,
+      ).toBe("search_docs");
       const plain = run(req("Explain release notes", { tools: [searchTool] }));
-      expect(call(plain)).toBeUndefined();
-      expect(count(plain, "textDelta")).toBeGreaterThan(0);
+      expect(ofKind(plain, "toolCallCompleted")[0]).toBeUndefined();
+      expect(ofKind(plain, "textDelta").length).toBeGreaterThan(0);
     });
 
     it("honours tool_choice NONE, REQUIRED and a named tool", () => {
       const tools = [searchTool, weatherTool];
       const mode = (m: ToolChoiceMode) => ({ tools, toolChoice: { choice: { case: "mode" as const, value: m } } });
-      expect(call(run(req("use get_weather for Rome", mode(ToolChoiceMode.NONE))))).toBeUndefined();
-      expect(call(run(req("Hello there", mode(ToolChoiceMode.REQUIRED))))).toBeDefined();
+      expect(ofKind(run(req("use get_weather for Rome", mode(ToolChoiceMode.NONE))), "toolCallCompleted")[0]).toBeUndefined();
+      expect(ofKind(run(req("Hello there", mode(ToolChoiceMode.REQUIRED))), "toolCallCompleted")[0]).toBeDefined();
       const named = run(req("use get_weather", { tools, toolChoice: { choice: { case: "toolName", value: "search_docs" } } }));
-      expect(call(named)?.name).toBe("search_docs");
-      expect(JSON.parse(call(named)!.argumentsJson)).toEqual({ query: "use get_weather" });
+      expect(ofKind(named, "toolCallCompleted")[0]?.name).toBe("search_docs");
+      expect(JSON.parse(ofKind(named, "toolCallCompleted")[0]!.argumentsJson)).toEqual({ query: "use get_weather" });
     });
 
     it("answers from a tool result instead of calling again", () => {
@@ -166,35 +160,38 @@ describe("simulate", () => {
         ],
       });
       const evs = run(r);
-      expect(call(evs)).toBeUndefined();
-      expect(text(evs)).toMatch(/sunny|temperature/);
+      expect(ofKind(evs, "toolCallCompleted")[0]).toBeUndefined();
+      expect(textOf(evs)).toMatch(/sunny|temperature/);
     });
   });
 
   it("ends before a stop sequence with STOP", () => {
-    const base = text(run(req(prompt)));
+    const base = textOf(run(req(prompt)));
     const stop = base.split(" ")[9]!;
     const evs = run(req(prompt, { stopSequences: ["zzz-never", stop] }));
-    expect(text(evs)).toBe(base.slice(0, base.indexOf(stop)));
-    expect(last(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
+    expect(textOf(evs)).toBe(base.slice(0, base.indexOf(stop)));
+    expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
   });
 
   it("honours simulator.output_tokens exactly, capped by max_output_tokens with LENGTH", () => {
-    expect(count(run(req(prompt, { metadata: { "simulator.output_tokens": "120" } })), "textDelta")).toBe(120);
+    expect(ofKind(run(req(prompt, { metadata: { "simulator.output_tokens": "120" } })), "textDelta").length).toBe(120);
     const capped = run(req(prompt, { maxOutputTokens: 5, metadata: { "simulator.output_tokens": "120" } }));
-    expect(count(capped, "textDelta")).toBe(5);
-    expect(last(capped)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.LENGTH, rawFinishReason: "length" } });
+    expect(ofKind(capped, "textDelta").length).toBe(5);
+    expect(terminalOf(capped)).toMatchObject({
+      case: "completed",
+      value: { finishReason: FinishReason.LENGTH, rawFinishReason: "length" },
+    });
     const thinking = run(req(prompt, { maxOutputTokens: 4, reasoning: { effort: ReasoningEffort.HIGH } }));
-    expect(count(thinking, "reasoningDelta")).toBe(4);
-    expect(count(thinking, "textDelta")).toBe(0);
-    expect(last(thinking)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.LENGTH } });
+    expect(ofKind(thinking, "reasoningDelta").length).toBe(4);
+    expect(ofKind(thinking, "textDelta").length).toBe(0);
+    expect(terminalOf(thinking)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.LENGTH } });
   });
 
   it("fails after simulator.fail_after_tokens with the given code", () => {
     const evs = run(req(prompt, { metadata: { "simulator.fail_after_tokens": "3", "simulator.fail_code": "resource_exhausted" } }));
     expectWellFormed(evs);
     expect(evs.filter(isToken)).toHaveLength(3);
-    expect(last(evs)).toMatchObject({
+    expect(terminalOf(evs)).toMatchObject({
       case: "failed",
       value: {
         code: toProtoCode(Code.ResourceExhausted),
@@ -203,11 +200,11 @@ describe("simulate", () => {
         usage: { outputTokens: 3 },
       },
     });
-    const dflt = last(run(req(prompt, { metadata: { "simulator.fail_after_tokens": "0" } })));
+    const dflt = terminalOf(run(req(prompt, { metadata: { "simulator.fail_after_tokens": "0" } })));
     expect(dflt).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Unavailable) } });
-    const internal = last(run(req(prompt, { metadata: { "simulator.fail_after_tokens": "1", "simulator.fail_code": "INTERNAL" } })));
+    const internal = terminalOf(run(req(prompt, { metadata: { "simulator.fail_after_tokens": "1", "simulator.fail_code": "INTERNAL" } })));
     expect(internal).toMatchObject({ case: "failed", value: { code: toProtoCode(Code.Internal), retryable: false } });
-    expect(last(run(req(prompt, { metadata: { "simulator.fail_after_tokens": "100000" } }))).case).toBe("completed");
+    expect(terminalOf(run(req(prompt, { metadata: { "simulator.fail_after_tokens": "100000" } }))).case).toBe("completed");
   });
 
   it.each([
@@ -239,13 +236,9 @@ describe("simulator.delta_tokens", () => {
     grouped.metadata["simulator.delta_tokens"] = "64";
     const a = Array.from(simulate(base, { model: "default", seed: 3 }));
     const b = Array.from(simulate(grouped, { model: "default", seed: 3 }));
-    const text = (es: typeof a) => es.map((e) => (e.event.case === "textDelta" ? e.event.value.text : "")).join("");
-    expect(text(b)).toBe(text(a));
-    expect(b.filter((e) => e.event.case === "textDelta")).toHaveLength(Math.ceil(1000 / 64));
-    const usage = (es: typeof a) =>
-      es.at(-1)?.event.case === "completed"
-        ? (es.at(-1)!.event.value as { usage?: { outputTokens?: number } }).usage?.outputTokens
-        : undefined;
+    expect(textOf(b)).toBe(textOf(a));
+    expect(ofKind(b, "textDelta")).toHaveLength(Math.ceil(1000 / 64));
+    const usage = (es: typeof a) => completedOf(es).usage?.outputTokens;
     expect(usage(b)).toBe(1000);
     expect(usage(a)).toBe(1000);
   });
