@@ -1,5 +1,5 @@
-import type { JsonObject } from "@bufbuild/protobuf";
 import { z } from "zod";
+import { optionalString, optionalNumber, optionalBoolean, passThrough, passThroughObject, lenientArray } from "../../chunk-fields.js";
 
 /*
  * The typed parse stage of the `gemini` kind: every SSE `data` (and every
@@ -16,29 +16,6 @@ import { z } from "zod";
  * `promptFeedback`, `error`, …) stay JSON values, untouched; the helpers that
  * read into the last three do so through their own schemas below.
  */
-
-/** A string; any other value reads as absent. */
-const optionalString = z.string().nullish().catch(undefined);
-
-/** A number; any other value reads as absent. */
-const optionalNumber = z.number().nullish().catch(undefined);
-
-/** A boolean; any other value reads as absent. */
-const optionalBoolean = z.boolean().nullish().catch(undefined);
-
-/** Any JSON value, passed on as it is. */
-const passThrough = z.unknown().optional();
-
-/** A JSON object, passed on as it is; any other value reads as absent. */
-const passThroughObject = z
-  .custom<JsonObject>((v) => typeof v === "object" && v !== null && !Array.isArray(v))
-  .optional()
-  .catch(undefined);
-
-/** An array whose entries that do not match `entry` read as `undefined` (the others keep their positions); a non-array reads as absent. */
-function lenientArray<T extends z.ZodType>(entry: T) {
-  return z.array(entry.optional().catch(undefined)).nullish().catch(undefined);
-}
 
 /**
  * `functionCall.partialArgs[]`: one value at a JSON path (RFC 9535, e.g.

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { optionalString, optionalNumber, optionalBoolean, passThrough } from "../../chunk-fields.js";
 
 /*
  * The typed parse stage of the `ollama` kind: every NDJSON line of an
@@ -14,18 +15,6 @@ import { z } from "zod";
  * Values passed on or read as they are (`arguments`, `error`, `context`)
  * stay JSON values.
  */
-
-/** A string; any other value reads as absent. */
-const optionalString = z.string().nullish().catch(undefined);
-
-/** A number; any other value reads as absent. */
-const optionalNumber = z.number().nullish().catch(undefined);
-
-/** A boolean; any other value reads as absent. */
-const optionalBoolean = z.boolean().nullish().catch(undefined);
-
-/** Any JSON value, passed on or read as it is. */
-const passThrough = z.unknown().optional();
 
 /**
  * One entry of `message.tool_calls`: always whole, never streamed in fragments.

@@ -18,7 +18,8 @@ import {
   type OpenAIChatToolCallState,
 } from "./map-openai-chat-tool-calls.js";
 import { mapOpenAIUsage } from "./map-openai-chat-usage.js";
-import { nonEmpty, type OpenAIChatChoice, type OpenAIChatChunk, type OpenAIChatDelta } from "./openai-chat-chunk.js";
+import type { OpenAIChatChoice, OpenAIChatChunk, OpenAIChatDelta } from "./openai-chat-chunk.js";
+import { nonEmpty } from "../../chunk-fields.js";
 
 /** State of one choice (candidate) of the stream. */
 export interface OpenAIChatChoiceState {

@@ -1,6 +1,7 @@
 import { ev, type StreamEvent, withExtras } from "@airwave/proto";
 import { flushThinkTags, splitThinkTags, type ThinkPiece, type ThinkTagState } from "../../think-tags.js";
-import { nonEmpty, type OpenAIChatDelta } from "./openai-chat-chunk.js";
+import type { OpenAIChatDelta } from "./openai-chat-chunk.js";
+import { nonEmpty } from "../../chunk-fields.js";
 
 /**
  * Maps the answer fields of one delta:

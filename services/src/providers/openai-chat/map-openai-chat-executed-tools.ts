@@ -1,5 +1,6 @@
 import { ev, type StreamEvent } from "@airwave/proto";
-import { nonEmpty, type OpenAIChatExecutedTool } from "./openai-chat-chunk.js";
+import type { OpenAIChatExecutedTool } from "./openai-chat-chunk.js";
+import { nonEmpty } from "../../chunk-fields.js";
 import { type OpenAIChatToolCallState, parses } from "./map-openai-chat-tool-calls.js";
 
 /** Tools the provider ran itself, by their `index`: the call id given and whether the result was passed on. */

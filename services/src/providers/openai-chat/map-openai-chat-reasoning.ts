@@ -1,6 +1,7 @@
 import { ev, type StreamEvent, withExtras } from "@airwave/proto";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { nonEmpty, type OpenAIChatDelta } from "./openai-chat-chunk.js";
+import type { OpenAIChatDelta } from "./openai-chat-chunk.js";
+import { nonEmpty } from "../../chunk-fields.js";
 
 /**
  * Maps the reasoning fields of one delta to `reasoning_delta` events:

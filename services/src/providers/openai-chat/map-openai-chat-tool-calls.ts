@@ -1,5 +1,6 @@
 import { ev, type StreamEvent } from "@airwave/proto";
-import { nonEmpty, type OpenAIToolCallDelta } from "./openai-chat-chunk.js";
+import type { OpenAIToolCallDelta } from "./openai-chat-chunk.js";
+import { nonEmpty } from "../../chunk-fields.js";
 
 /** One tool call of one choice being streamed. */
 export interface OpenAIChatToolCall {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { optionalString, optionalNumber, passThrough, lenientArray } from "../../chunk-fields.js";
 
 /*
  * The typed parse stage of the `openai-chat` kind: every SSE `data` of a
@@ -12,20 +13,6 @@ import { z } from "zod";
  * Only data that is not a JSON object fails (→ `failed` UPSTREAM_MALFORMED).
  * Fields passed on as they are (`logprobs`, `moderation`, …) stay `unknown`.
  */
-
-/** A string; any other value reads as absent. */
-const optionalString = z.string().nullish().catch(undefined);
-
-/** A number; any other value reads as absent. */
-const optionalNumber = z.number().nullish().catch(undefined);
-
-/** Any JSON value, passed on as it is. */
-const passThrough = z.unknown().optional();
-
-/** An array whose entries that do not match `entry` read as `undefined` (the others keep their positions); a non-array reads as absent. */
-function lenientArray<T extends z.ZodType>(entry: T) {
-  return z.array(entry.optional().catch(undefined)).nullish().catch(undefined);
-}
 
 /**
  * `usage` (and Groq's `x_groq.usage`): the counts the mapper reads; every
@@ -213,8 +200,3 @@ export type OpenAIChatExecutedTool = z.output<typeof openaiChatExecutedToolSchem
 
 /** A `usage` object. */
 export type OpenAIChatUsage = z.output<typeof openaiChatUsageSchema>;
-
-/** Returns `v` when it is a non-empty string. */
-export function nonEmpty(v: string | null | undefined): string | undefined {
-  return v ? v : undefined;
-}

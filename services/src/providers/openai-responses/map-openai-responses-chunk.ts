@@ -26,7 +26,8 @@ import {
   startCall,
 } from "./map-openai-responses-tool-calls.js";
 import { mapOpenAIResponsesUsage } from "./map-openai-responses-usage.js";
-import { nonEmpty, type OpenAIResponsesChunk, type OpenAIResponsesItem, type OpenAIResponsesResponse } from "./openai-responses-chunk.js";
+import type { OpenAIResponsesChunk, OpenAIResponsesItem, OpenAIResponsesResponse } from "./openai-responses-chunk.js";
+import { nonEmpty } from "../../chunk-fields.js";
 import { findItem, freeIndex, initialState, item, type OpenAIResponsesState, register, withUsage } from "./openai-responses-state.js";
 
 export type { OpenAIResponsesState } from "./openai-responses-state.js";

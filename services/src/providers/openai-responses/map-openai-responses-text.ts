@@ -8,7 +8,8 @@
  */
 import type { JsonValue } from "@bufbuild/protobuf";
 import { ev, type StreamEvent, withExtras } from "@airwave/proto";
-import { nonEmpty, type OpenAIResponsesChunk, type OpenAIResponsesItem } from "./openai-responses-chunk.js";
+import type { OpenAIResponsesChunk, OpenAIResponsesItem } from "./openai-responses-chunk.js";
+import { nonEmpty } from "../../chunk-fields.js";
 import { item, type ItemState, type OpenAIResponsesState } from "./openai-responses-state.js";
 
 /** Makes the event for a text fragment of item `it`; `first` for the first fragment of its part. */

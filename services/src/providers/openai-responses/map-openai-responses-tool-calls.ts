@@ -7,7 +7,8 @@
  * @see https://platform.openai.com/docs/api-reference/responses-streaming/response/custom_tool_call_input/delta
  */
 import { ev, type StreamEvent, withExtras } from "@airwave/proto";
-import { nonEmpty, type OpenAIResponsesChunk, type OpenAIResponsesItem } from "./openai-responses-chunk.js";
+import type { OpenAIResponsesChunk, OpenAIResponsesItem } from "./openai-responses-chunk.js";
+import { nonEmpty } from "../../chunk-fields.js";
 import { type CallState, findItem, type OpenAIResponsesState } from "./openai-responses-state.js";
 import { type ToolItemKind, toolItemArguments, toolItemKinds, toolItemName, toolItemResult } from "./openai-responses-tool-items.js";
 import { parsesAsJson } from "../../json-shape.js";

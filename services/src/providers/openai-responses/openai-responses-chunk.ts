@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { optionalString, optionalNumber, passThrough, lenientArray } from "../../chunk-fields.js";
 
 /*
  * The typed parse stage of the `openai-responses` kind: every SSE `data` of
@@ -14,22 +15,8 @@ import { z } from "zod";
  * are (`annotations`, `moderation`, a tool item's `output`, …) stay `unknown`.
  */
 
-/** A string; any other value reads as absent. */
-const optionalString = z.string().nullish().catch(undefined);
-
-/** A number; any other value reads as absent. */
-const optionalNumber = z.number().nullish().catch(undefined);
-
 /** A position (a non-negative safe integer); any other value reads as absent. */
 const optionalIndex = z.number().int().nonnegative().optional().catch(undefined);
-
-/** Any JSON value, passed on as it is. */
-const passThrough = z.unknown().optional();
-
-/** An array whose entries that do not match `entry` read as `undefined` (the others keep their positions); a non-array reads as absent. */
-function lenientArray<T extends z.ZodType>(entry: T) {
-  return z.array(entry.optional().catch(undefined)).nullish().catch(undefined);
-}
 
 /**
  * The `usage` of a response: the counts the mapper reads.
@@ -170,8 +157,3 @@ export type OpenAIResponsesResponse = z.output<typeof openaiResponsesResponseSch
 
 /** A `usage` object. */
 export type OpenAIResponsesUsage = z.output<typeof openaiResponsesUsageSchema>;
-
-/** Returns `v` when it is a non-empty string. */
-export function nonEmpty(v: string | null | undefined): string | undefined {
-  return v ? v : undefined;
-}

@@ -5,7 +5,8 @@
  */
 import type { JsonValue } from "@bufbuild/protobuf";
 import type { UsageInit } from "@airwave/proto";
-import { nonEmpty, type OpenAIResponsesChunk } from "./openai-responses-chunk.js";
+import type { OpenAIResponsesChunk } from "./openai-responses-chunk.js";
+import { nonEmpty } from "../../chunk-fields.js";
 
 /** One tool call being streamed. @private */
 export interface CallState {

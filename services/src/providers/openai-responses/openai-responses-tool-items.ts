@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { nonEmpty, type OpenAIResponsesItem } from "./openai-responses-chunk.js";
+import type { OpenAIResponsesItem } from "./openai-responses-chunk.js";
+import { nonEmpty } from "../../chunk-fields.js";
 
 /** How an output item that is a tool call (other than `function_call` and `custom_tool_call`) becomes Airwave events. */
 export interface ToolItemKind {
