@@ -140,6 +140,24 @@ describe("@grpc/grpc-js client over HTTP/2", () => {
   });
 });
 
+/** Calls `path` on `url` with grpc-js, an empty request, and returns the error it ends with. */
+async function callUnary(url: string, path: string): Promise<grpc.ServiceError> {
+  const client = new grpc.Client(new URL(url).host, grpc.credentials.createInsecure());
+  try {
+    return await new Promise<grpc.ServiceError>((ok) =>
+      client.makeUnaryRequest(
+        path,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        (e) => ok(e as grpc.ServiceError),
+      ),
+    );
+  } finally {
+    client.close();
+  }
+}
+
 describe("gRPC tooling without the .proto files", () => {
   it.each([
     ["the gateway", () => aw.url, "airwave.v1.StreamService"],
@@ -175,17 +193,7 @@ describe("gRPC tooling without the .proto files", () => {
     ["an unknown service", "/nope.v1.Nothing/Call"],
   ])("%s answers UNIMPLEMENTED the way each protocol says it", async (_, path) => {
     // gRPC (h2c, grpc-js) and gRPC-Web: HTTP 200, grpc-status 12.
-    const grpcJs = new grpc.Client(new URL(aw.url).host, grpc.credentials.createInsecure());
-    const err = await new Promise<grpc.ServiceError>((ok) =>
-      grpcJs.makeUnaryRequest(
-        path,
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-        Buffer.alloc(0),
-        (e) => ok(e as grpc.ServiceError),
-      ),
-    );
-    grpcJs.close();
+    const err = await callUnary(aw.url, path);
     expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
     expect(err.details).toContain(path);
     const web = await fetch(`${aw.url}${path}`, {
@@ -205,17 +213,6 @@ describe("gRPC tooling without the .proto files", () => {
   });
 
   it("the inference service answers an unknown method UNIMPLEMENTED over gRPC too", async () => {
-    const grpcJs = new grpc.Client(new URL(aw.inferenceUrl).host, grpc.credentials.createInsecure());
-    const err = await new Promise<grpc.ServiceError>((ok) =>
-      grpcJs.makeUnaryRequest(
-        "/airwave.v1.InferenceService/Nope",
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-        Buffer.alloc(0),
-        (e) => ok(e as grpc.ServiceError),
-      ),
-    );
-    grpcJs.close();
-    expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
+    expect((await callUnary(aw.inferenceUrl, "/airwave.v1.InferenceService/Nope")).code).toBe(grpc.status.UNIMPLEMENTED);
   });
 });
