@@ -22,6 +22,7 @@ import { corsHeaders } from "./http/cors.js";
 import { serveStatic } from "./http/static-files.js";
 import { createStreamRoutes } from "./http/stream-routes.js";
 import { createOpenAIRoutes } from "./openai/openai-routes.js";
+import { createAiSdkRoutes } from "./ai-sdk/ai-sdk-routes.js";
 import { writeError } from "./errors/write-error.js";
 import { answerClientError, type ParserLimits } from "./errors/parser-refusal.js";
 import { detectProtocol } from "./detect-protocol.js";
@@ -91,6 +92,7 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
   const auth = createAuthenticator(cfg);
   const routes = createStreamRoutes(hub, { ...cfg, auth, onError });
   const openaiRoutes = createOpenAIRoutes(hub, { ...cfg, auth, onError });
+  const aiSdkRoutes = createAiSdkRoutes(hub, { ...cfg, auth, onError });
   const healthState = createHealthState([StreamService.typeName, health.Health.typeName]);
   const webDir = cfg.webDir ?? fileURLToPath(new URL("../../web/dist/", import.meta.url));
 
@@ -159,6 +161,7 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
       return;
     }
     openaiRoutes(req, res)
+      .then((handled) => handled || aiSdkRoutes(req, res))
       .then((handled) => handled || routes(req, res))
       .then((handled) => {
         if (!handled) connect(req, res);
