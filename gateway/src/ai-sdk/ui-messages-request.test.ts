@@ -83,7 +83,7 @@ describe("toChatTurnRequest: the AI SDK transport's body onto CreateStream", () 
         user("u2", "Thanks"),
       ]),
     );
-    expect(toJson(CreateStreamRequestSchema, turn.create).request).toMatchObject({
+    expect((toJson(CreateStreamRequestSchema, turn.create) as { request?: unknown }).request).toMatchObject({
       messages: [
         { role: "ROLE_USER", parts: [{ text: "Weather in Oslo?" }] },
         {
@@ -116,7 +116,7 @@ describe("toChatTurnRequest: the AI SDK transport's body onto CreateStream", () 
       ]),
     );
     expect(turn.continuesMessageId).toBe("a1");
-    expect(toJson(CreateStreamRequestSchema, turn.create).request).toMatchObject({
+    expect((toJson(CreateStreamRequestSchema, turn.create) as { request?: unknown }).request).toMatchObject({
       messages: [
         { role: "ROLE_USER" },
         { role: "ROLE_ASSISTANT" },
