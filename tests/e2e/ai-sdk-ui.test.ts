@@ -154,9 +154,7 @@ describe("DefaultChatTransport against Airwave's UI message stream", () => {
       "finish",
     ]);
     expect(chunks.at(-1)).toEqual({ type: "finish", finishReason: "stop" });
-    const { message, errors } = await finalMessage(
-      await send(transport(), chatId(), [userMessage("How do tides work?")]),
-    );
+    const { message, errors } = await finalMessage(await send(transport(), chatId(), [userMessage("How do tides work?")]));
     expect(errors).toEqual([]);
     expect(message?.role).toBe("assistant");
     expect(message?.parts.map((p) => p.type)).toEqual(["step-start", "text"]);
@@ -272,7 +270,7 @@ describe("DefaultChatTransport against Airwave's UI message stream", () => {
     const reader = res.body!.getReader();
     await reader.read();
     await reader.cancel();
-    await vi.waitFor(async () => expect((await streamInfo(streamId)).watchers ?? 0).toBe(0));
+    await vi.waitFor(async () => expect((await streamInfo(streamId)).watchers ?? 0).toBe(0), { timeout: 10_000 });
     expect((await streamInfo(streamId)).state).toBe("STREAM_STATE_RUNNING");
     const resumed = await transport(paced).reconnectToStream({ chatId: id });
     expect((await chunksOf(resumed!)).at(-1)).toEqual({ type: "finish", finishReason: "stop" });
@@ -319,7 +317,10 @@ describe("DefaultChatTransport against Airwave's UI message stream", () => {
     expect(JSON.parse(e.message)).toMatchObject({ code: "not_found", message: expect.stringContaining("no-such-model") });
     const missing = await send(transport({}), chatId(), [userMessage("Hi")]).catch((x: unknown) => x);
     expect((missing as APICallError).statusCode).toBe(400);
-    expect(JSON.parse((missing as APICallError).message)).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/model/) });
+    expect(JSON.parse((missing as APICallError).message)).toMatchObject({
+      code: "invalid_argument",
+      message: expect.stringMatching(/model/),
+    });
   });
 
   it("a failure after the start is an error chunk, which readUIMessageStream reports, then finish with error", async () => {
