@@ -3,8 +3,6 @@ import { toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CancelStreamResponseSchema, type StreamInfo, StreamState } from "@airwave/proto";
 import type { Authenticator } from "../auth/authenticator.js";
-import { methodNotAllowed, unsupportedMediaType } from "../errors/http-status.js";
-import { publicError } from "../errors/public-error.js";
 import { writeError } from "../errors/write-error.js";
 import { readBody } from "../http/read-body.js";
 import type { Hub } from "../hub/hub.js";
@@ -14,6 +12,7 @@ import { serveStream } from "../stream/serve-stream.js";
 import { ChatStreams } from "./chat-streams.js";
 import { uiMessageChunkEncoder, uiMessageStreamHeader } from "./ui-message-chunks.js";
 import { isChatId, toChatTurnRequest } from "./ui-messages-request.js";
+import { allow, answerRouteError, header, json, ownerOf, requireJsonBody } from "../http/route-kit.js";
 
 type Req = IncomingMessage;
 type Res = ServerResponse;
@@ -100,7 +99,7 @@ export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
         await reconnect(req, res, chatIdOf(m[1] as string), url.searchParams.get("include_ended") === "true");
       } else if ((m = stopPath.exec(path))) {
         allow(req, ["POST"]);
-        const owner = ownerOf(req);
+        const owner = ownerOf(o.auth, req);
         const chatId = chatIdOf(m[1] as string);
         await readBody(req, o.maxRequestBytes);
         const info = await stopChat(owner, chatId);
@@ -109,23 +108,15 @@ export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
         throw new ConnectError(`no route for ${path.slice(0, 200)}`, Code.NotFound);
       }
     } catch (err) {
-      const e = ConnectError.from(err);
-      if (publicError(e).code === Code.Internal) o.onError?.(e);
-      // An unread body (too large, or refused before reading) must not be
-      // taken for the next request on this connection.
-      writeError(res, e, { close: !req.readableEnded });
+      answerRouteError(req, res, err, { onError: o.onError });
     }
     return true;
   };
 
-  function ownerOf(req: Req): string {
-    return o.auth.identify({ authorization: header(req, "authorization"), cookie: header(req, "cookie") }).owner;
-  }
-
   /** `POST /v1/ai-sdk/chat`: a new turn of the chat. */
   async function createTurn(req: Req, res: Res): Promise<void> {
-    const owner = ownerOf(req);
-    if (!/^application\/json\s*(;|$)/i.test(header(req, "content-type") ?? "")) throw unsupportedMediaType("application/json");
+    const owner = ownerOf(o.auth, req);
+    requireJsonBody(req);
     const text = await readBody(req, o.maxRequestBytes);
     let body: unknown;
     try {
@@ -145,7 +136,7 @@ export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
 
   /** `GET /v1/ai-sdk/chat/{chatId}/stream`: the running turn from its start, or 204. */
   async function reconnect(req: Req, res: Res, chatId: string, includeEnded: boolean): Promise<void> {
-    const owner = ownerOf(req);
+    const owner = ownerOf(o.auth, req);
     const turn = chats.get(owner, chatId);
     const info = turn === undefined ? undefined : held(owner, chatId, turn.streamId);
     if (turn === undefined || info === undefined || (info.state !== StreamState.RUNNING && !includeEnded)) {
@@ -213,19 +204,4 @@ function chatIdOf(segment: string): string {
   }
   if (!isChatId(id)) throw new ConnectError("the chat id must be 1 to 256 characters, no control characters or '/'", Code.InvalidArgument);
   return id;
-}
-
-function allow(req: Req, methods: readonly string[]): void {
-  if (!methods.includes(req.method ?? "")) throw methodNotAllowed(req.method, methods);
-}
-
-function header(req: Req, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function json(res: Res, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
-  res.end(text);
 }

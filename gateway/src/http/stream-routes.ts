@@ -16,8 +16,6 @@ import {
   StreamState,
 } from "@airwave/proto";
 import type { Authenticator } from "../auth/authenticator.js";
-import { methodNotAllowed, unsupportedMediaType } from "../errors/http-status.js";
-import { publicError } from "../errors/public-error.js";
 import { writeError } from "../errors/write-error.js";
 import type { Hub } from "../hub/hub.js";
 import { nodeSink } from "../stream/byte-sink.js";
@@ -25,6 +23,7 @@ import { type Encoder, ndjsonEncoder, sseEncoder } from "../stream/encoder.js";
 import { serveStream } from "../stream/serve-stream.js";
 import { batchJson, collectBatch } from "./long-poll.js";
 import { checkContentLength, readBody } from "./read-body.js";
+import { allow, answerRouteError, header, json, ownerOf, requireJsonBody } from "./route-kit.js";
 
 type Req = IncomingMessage;
 type Res = ServerResponse;
@@ -88,7 +87,7 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
       if (path === "/v1/streams") {
         allow(req, ["POST"]);
         checkContentLength(req, o.maxRequestBytes);
-        const owner = ownerOf(req);
+        const owner = ownerOf(o.auth, req);
         const mode = pickMode(req, url);
         const body = await readBody(req, o.maxRequestBytes);
         const createReq = parseCreate(req, body);
@@ -97,7 +96,7 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
         await deliver(res, mode, streamId, "", waitMs, (signal) => hub.watch(owner, streamId, "", signal));
       } else if ((m = eventsPath.exec(path))) {
         allow(req, ["GET"]);
-        const owner = ownerOf(req);
+        const owner = ownerOf(o.auth, req);
         const streamId = m[1] as string;
         const mode = pickMode(req, url);
         const waitMs = mode === "poll" ? pollWait(url, o.longPollMaxWaitMs) : 0;
@@ -118,7 +117,7 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
       } else if ((m = inputPath.exec(path))) {
         allow(req, ["POST"]);
         checkContentLength(req, o.maxRequestBytes);
-        const owner = ownerOf(req);
+        const owner = ownerOf(o.auth, req);
         const body = await readBody(req, o.maxRequestBytes);
         hub.get(owner, m[1] as string); // a foreign or unknown stream is NOT_FOUND before any other error
         const input = parseInput(req, body, m[1] as string);
@@ -129,25 +128,17 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
         if (req.method === "DELETE") {
           await cancel(req, res, m[1] as string);
         } else {
-          const info = hub.get(ownerOf(req), m[1] as string);
+          const info = hub.get(ownerOf(o.auth, req), m[1] as string);
           json(res, toJson(GetStreamResponseSchema, { $typeName: "airwave.v1.GetStreamResponse", stream: info }));
         }
       } else {
         throw new ConnectError(`no route for ${path.slice(0, 200)}`, Code.NotFound);
       }
     } catch (err) {
-      const e = ConnectError.from(err);
-      if (publicError(e).code === Code.Internal) o.onError?.(e);
-      // An unread body (too large, or refused before reading) must not be
-      // taken for the next request on this connection.
-      writeError(res, e, { close: !req.readableEnded });
+      answerRouteError(req, res, err, { onError: o.onError });
     }
     return true;
   };
-
-  function ownerOf(req: Req): string {
-    return o.auth.identify({ authorization: header(req, "authorization"), cookie: header(req, "cookie") }).owner;
-  }
 
   /**
    * Cancels for POST :cancel and DELETE. The body, if any, is read (up to
@@ -156,7 +147,7 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
    */
   async function cancel(req: Req, res: Res, streamId: string): Promise<void> {
     checkContentLength(req, o.maxRequestBytes);
-    const owner = ownerOf(req);
+    const owner = ownerOf(o.auth, req);
     await readBody(req, o.maxRequestBytes);
     const info = await hub.cancel(owner, streamId, "client");
     json(res, toJson(CancelStreamResponseSchema, { $typeName: "airwave.v1.CancelStreamResponse", stream: info }));
@@ -207,15 +198,6 @@ function isExhausted(info: StreamInfo, c: Cursor): boolean {
   return info.state !== StreamState.RUNNING && c.epoch === info.epoch && c.seq === info.lastSeq;
 }
 
-function allow(req: Req, methods: readonly string[]): void {
-  if (!methods.includes(req.method ?? "")) throw methodNotAllowed(req.method, methods);
-}
-
-function header(req: Req, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 /**
  * The delivery mode: `?mode=sse|ndjson|poll`, else `?wait_ms=` means poll,
  * else by `Accept`: `text/event-stream` SSE, `application/x-ndjson` (or
@@ -246,8 +228,7 @@ function pollWait(url: URL, max: number): number {
 }
 
 function parseCreate(req: Req, body: string) {
-  const type = header(req, "content-type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(type)) throw unsupportedMediaType("application/json");
+  requireJsonBody(req);
   try {
     return fromJsonString(CreateStreamRequestSchema, body);
   } catch (e) {
@@ -261,8 +242,7 @@ function parseCreate(req: Req, body: string) {
  * non-JSON body, INVALID_ARGUMENT for malformed JSON or another stream id.
  */
 function parseInput(req: Req, body: string, streamId: string) {
-  const type = header(req, "content-type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(type)) throw unsupportedMediaType("application/json");
+  requireJsonBody(req);
   let input: SendInputRequest;
   try {
     input = fromJsonString(SendInputRequestSchema, body);
@@ -274,14 +254,4 @@ function parseInput(req: Req, body: string, streamId: string) {
   }
   input.streamId = streamId;
   return input;
-}
-
-function json(res: Res, body: unknown, raw = false): void {
-  const text = raw ? (body as string) : JSON.stringify(body);
-  res.writeHead(200, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-    "cache-control": "no-store",
-  });
-  res.end(text);
 }

@@ -2,10 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type Cursor, laterCursor, parseCursor, type StreamEvent, type StreamInfo, StreamState } from "@airwave/proto";
 import type { Authenticator } from "../auth/authenticator.js";
-import { methodNotAllowed, unsupportedMediaType } from "../errors/http-status.js";
 import { openaiErrorResponse, withOpenAIParam } from "../errors/openai-error.js";
-import { publicError } from "../errors/public-error.js";
-import { writeError } from "../errors/write-error.js";
 import { readBody } from "../http/read-body.js";
 import type { Hub } from "../hub/hub.js";
 import { nodeSink } from "../stream/byte-sink.js";
@@ -18,6 +15,7 @@ import {
   streamIdOfCompletion,
 } from "./chat-completion-chunks.js";
 import { openaiParamOf, toCreateStreamRequest } from "./to-create-stream-request.js";
+import { allow, answerRouteError, header, json, ownerOf, requireJsonBody } from "../http/route-kit.js";
 
 type Req = IncomingMessage;
 type Res = ServerResponse;
@@ -104,7 +102,7 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
         await createCompletion(req, res);
       } else if ((m = cancelPath.exec(path))) {
         allow(req, ["POST"]);
-        const owner = ownerOf(req);
+        const owner = ownerOf(o.auth, req);
         await readBody(req, o.maxRequestBytes);
         const streamId = streamIdOfCompletion(m[1] as string);
         await hub.cancel(owner, streamId, "client");
@@ -114,11 +112,11 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
         await retrieve(req, res, url, streamIdOfCompletion(m[1] as string));
       } else if (path === "/v1/models") {
         allow(req, ["GET"]);
-        ownerOf(req);
+        ownerOf(o.auth, req);
         json(res, { object: "list", data: listedModels.map((id) => modelJson(id, listedAt)) });
       } else if ((m = modelPath.exec(path))) {
         allow(req, ["GET"]);
-        ownerOf(req);
+        ownerOf(o.auth, req);
         const id = decodeURIComponent(m[1] as string);
         if (!(listedModels as readonly string[]).includes(id)) {
           throw withOpenAIParam(
@@ -132,23 +130,15 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
         throw new ConnectError(`no route for ${path.slice(0, 200)}`, Code.NotFound);
       }
     } catch (err) {
-      const e = ConnectError.from(err);
-      if (publicError(e).code === Code.Internal) o.onError?.(e);
-      // An unread body (too large, or refused before reading) must not be
-      // taken for the next request on this connection.
-      writeError(res, e, { close: !req.readableEnded, shape: openaiErrorResponse });
+      answerRouteError(req, res, err, { onError: o.onError, shape: openaiErrorResponse });
     }
     return true;
   };
 
-  function ownerOf(req: Req): string {
-    return o.auth.identify({ authorization: header(req, "authorization"), cookie: header(req, "cookie") }).owner;
-  }
-
   /** `POST /v1/chat/completions`. */
   async function createCompletion(req: Req, res: Res): Promise<void> {
-    const owner = ownerOf(req);
-    if (!/^application\/json\s*(;|$)/i.test(header(req, "content-type") ?? "")) throw unsupportedMediaType("application/json");
+    const owner = ownerOf(o.auth, req);
+    requireJsonBody(req);
     const text = await readBody(req, o.maxRequestBytes);
     let body: unknown;
     try {
@@ -176,7 +166,7 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
 
   /** `GET /v1/chat/completions/{id}`: the chunks after a cursor, or the completion. */
   async function retrieve(req: Req, res: Res, url: URL, streamId: string): Promise<void> {
-    const owner = ownerOf(req);
+    const owner = ownerOf(o.auth, req);
     const info = hub.get(owner, streamId);
     const accept = (header(req, "accept") ?? "").toLowerCase();
     if (url.searchParams.get("stream") !== "true" && !accept.includes("text/event-stream")) {
@@ -264,19 +254,4 @@ function isExhausted(info: StreamInfo, c: Cursor): boolean {
 
 function modelJson(id: string, created: number) {
   return { id, object: "model", created, owned_by: id.split("/")[0] ?? id };
-}
-
-function allow(req: Req, methods: readonly string[]): void {
-  if (!methods.includes(req.method ?? "")) throw methodNotAllowed(req.method, methods);
-}
-
-function header(req: Req, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function json(res: Res, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
-  res.end(text);
 }

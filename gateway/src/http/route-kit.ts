@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Authenticator } from "../auth/authenticator.js";
+import type { ErrorResponse } from "../errors/http-status.js";
+import { methodNotAllowed, unsupportedMediaType } from "../errors/http-status.js";
+import { publicError } from "../errors/public-error.js";
+import { writeError } from "../errors/write-error.js";
+
+/**
+ * What every HTTP route module (`http/stream-routes.ts`, `openai/`,
+ * `ai-sdk/`) does the same way: methods, headers, the caller's owner, a
+ * JSON body type, a JSON answer, and the answer to an error.
+ */
+
+/** Raises UNIMPLEMENTED (405 with `Allow`) unless the request's method is one of `methods`. */
+export function allow(req: IncomingMessage, methods: readonly string[]): void {
+  if (!methods.includes(req.method ?? "")) throw methodNotAllowed(req.method, methods);
+}
+
+/** The first value of a request header (names in lower case), or undefined. */
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The caller's owner, decided by the gateway's one authenticator; raises UNAUTHENTICATED (see `Authenticator.identify`). */
+export function ownerOf(auth: Authenticator, req: IncomingMessage): string {
+  return auth.identify({ authorization: header(req, "authorization"), cookie: header(req, "cookie") }).owner;
+}
+
+/** Raises 415 (`unsupportedMediaType`) unless the body is `application/json`. */
+export function requireJsonBody(req: IncomingMessage): void {
+  if (!/^application\/json\s*(;|$)/i.test(header(req, "content-type") ?? "")) throw unsupportedMediaType("application/json");
+}
+
+/** Answers 200 with `body` as JSON (`raw`: `body` is JSON text already), never cached. */
+export function json(res: ServerResponse, body: unknown, raw = false): void {
+  const text = raw ? (body as string) : JSON.stringify(body);
+  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
+  res.end(text);
+}
+
+/**
+ * Answers a route's error with the one error writer: INTERNAL errors are
+ * reported to `onError` first (their text never reaches the client), and an
+ * unread body (too large, or refused before reading) closes the connection,
+ * so it is not taken for the next request. `shape` is the body's shape
+ * (default the Connect JSON error; the OpenAI routes pass theirs).
+ */
+export function answerRouteError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  err: unknown,
+  o: { onError?: ((err: ConnectError) => void) | undefined; shape?: (err: ConnectError, status?: number) => ErrorResponse },
+): void {
+  const e = ConnectError.from(err);
+  if (publicError(e).code === Code.Internal) o.onError?.(e);
+  writeError(res, e, { close: !req.readableEnded, ...(o.shape ? { shape: o.shape } : {}) });
+}
