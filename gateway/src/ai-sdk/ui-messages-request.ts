@@ -27,7 +27,11 @@ export interface ChatTurnRequest {
    * client-side tool result, `addToolOutput` with `sendAutomaticallyWhen`),
    * its id: the answer continues that message, as the AI SDK's own server
    * side does (`toUIMessageStream` with `originalMessages`). Otherwise
-   * undefined: the answer is a new message.
+   * undefined: the answer is a new message. A reconnect replays only this
+   * turn's chunks, and a client with `resumeStreamIsReplay` (the default)
+   * rebuilds the message from them: the parts of the earlier turn (the tool
+   * call answered) are then missing from its view of that message until it
+   * reloads the chat from its own store.
    */
   readonly continuesMessageId: string | undefined;
   /** The CreateStream request (the mapped GenerateRequest, the detach policy and stream id of the `airwave-*` headers). */
