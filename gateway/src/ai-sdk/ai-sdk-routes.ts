@@ -12,7 +12,7 @@ import { serveStream } from "../stream/serve-stream.js";
 import { ChatStreams } from "./chat-streams.js";
 import { uiMessageChunkEncoder, uiMessageStreamHeader } from "./ui-message-chunks.js";
 import { isChatId, toChatTurnRequest } from "./ui-messages-request.js";
-import { allow, answerRouteError, header, json, ownerOf, requireJsonBody } from "../http/route-kit.js";
+import { allow, answerRouteError, header, json, ownerOf, readJsonBody } from "../http/route-kit.js";
 
 type Req = IncomingMessage;
 type Res = ServerResponse;
@@ -116,17 +116,7 @@ export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
   /** `POST /v1/ai-sdk/chat`: a new turn of the chat. */
   async function createTurn(req: Req, res: Res): Promise<void> {
     const owner = ownerOf(o.auth, req);
-    requireJsonBody(req);
-    const text = await readBody(req, o.maxRequestBytes);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (e) {
-      throw new ConnectError(
-        `the request body is not valid JSON: ${e instanceof Error ? e.message.slice(0, 200) : ""}`,
-        Code.InvalidArgument,
-      );
-    }
+    const body = await readJsonBody(req, o.maxRequestBytes);
     const turn = toChatTurnRequest(body, { onDetach: header(req, "airwave-on-detach"), streamId: header(req, "airwave-stream-id") });
     const streamId = await hub.create(owner, turn.create);
     const messageId = turn.continuesMessageId ?? `msg-${streamId}`;

@@ -5,6 +5,7 @@ import type { ErrorResponse } from "../errors/http-status.js";
 import { methodNotAllowed, unsupportedMediaType } from "../errors/http-status.js";
 import { publicError } from "../errors/public-error.js";
 import { writeError } from "../errors/write-error.js";
+import { readBody } from "./read-body.js";
 
 /**
  * What every HTTP route module (`http/stream-routes.ts`, `openai/`,
@@ -31,6 +32,24 @@ export function ownerOf(auth: Authenticator, req: IncomingMessage): string {
 /** Raises 415 (`unsupportedMediaType`) unless the body is `application/json`. */
 export function requireJsonBody(req: IncomingMessage): void {
   if (!/^application\/json\s*(;|$)/i.test(header(req, "content-type") ?? "")) throw unsupportedMediaType("application/json");
+}
+
+/**
+ * Reads a JSON request body: `application/json` (else 415), at most
+ * `maxBytes` (see `readBody`), parsed; raises INVALID_ARGUMENT for text that
+ * is not JSON. The value is `unknown`: the route checks its shape.
+ */
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  requireJsonBody(req);
+  const text = await readBody(req, maxBytes);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ConnectError(
+      `the request body is not valid JSON: ${e instanceof Error ? e.message.slice(0, 200) : ""}`,
+      Code.InvalidArgument,
+    );
+  }
 }
 
 /** Answers 200 with `body` as JSON (`raw`: `body` is JSON text already), never cached. */

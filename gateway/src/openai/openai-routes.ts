@@ -15,7 +15,7 @@ import {
   streamIdOfCompletion,
 } from "./chat-completion-chunks.js";
 import { openaiParamOf, toCreateStreamRequest } from "./to-create-stream-request.js";
-import { allow, answerRouteError, header, json, ownerOf, requireJsonBody } from "../http/route-kit.js";
+import { allow, answerRouteError, header, json, ownerOf, readJsonBody } from "../http/route-kit.js";
 
 type Req = IncomingMessage;
 type Res = ServerResponse;
@@ -138,17 +138,7 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
   /** `POST /v1/chat/completions`. */
   async function createCompletion(req: Req, res: Res): Promise<void> {
     const owner = ownerOf(o.auth, req);
-    requireJsonBody(req);
-    const text = await readBody(req, o.maxRequestBytes);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (e) {
-      throw withOpenAIParam(
-        new ConnectError(`the request body is not valid JSON: ${e instanceof Error ? e.message.slice(0, 200) : ""}`, Code.InvalidArgument),
-        null,
-      );
-    }
+    const body = await readJsonBody(req, o.maxRequestBytes);
     const p = toCreateStreamRequest(body, { onDetach: header(req, "airwave-on-detach"), streamId: header(req, "airwave-stream-id") });
     let streamId: string;
     try {
