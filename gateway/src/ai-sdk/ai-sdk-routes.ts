@@ -7,12 +7,10 @@ import { writeError } from "../errors/write-error.js";
 import { readBody } from "../http/read-body.js";
 import type { Hub } from "../hub/hub.js";
 import { streamIdHeader } from "../openai/openai-routes.js";
-import { nodeSink } from "../stream/byte-sink.js";
-import { serveStream } from "../stream/serve-stream.js";
 import { ChatStreams } from "./chat-streams.js";
 import { uiMessageChunkEncoder, uiMessageStreamHeader } from "./ui-message-chunks.js";
 import { isChatId, toChatTurnRequest } from "./ui-messages-request.js";
-import { allow, answerRouteError, header, json, ownerOf, readJsonBody } from "../http/route-kit.js";
+import { allow, answerRouteError, header, json, ownerOf, readJsonBody, serveWatch } from "../http/route-kit.js";
 
 type Req = IncomingMessage;
 type Res = ServerResponse;
@@ -162,24 +160,9 @@ export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
    * the watch; the generation goes on as its detach policy says.
    */
   async function serveTurn(res: Res, owner: string, streamId: string, messageId: string): Promise<void> {
-    const stop = new AbortController();
-    res.once("close", () => stop.abort(new ConnectError("client went away", Code.Canceled)));
-    const events = hub.watch(owner, streamId, "", stop.signal);
-    const first = await events.next();
-    const encoder = uiMessageChunkEncoder({ messageId });
-    res.writeHead(200, {
-      "content-type": encoder.contentType,
-      "cache-control": "no-cache, no-transform",
-      "x-accel-buffering": "no",
-      ...uiMessageStreamHeader,
-      [streamIdHeader]: streamId,
-    });
-    res.flushHeaders();
-    await serveStream(events, encoder, nodeSink(res, o.writeTimeoutMs), {
-      idleMs: o.heartbeatIdleMs,
-      signal: stop.signal,
-      ...(first.done ? {} : { first: first.value }),
-      ...(o.onError ? { onError: o.onError } : {}),
+    await serveWatch(res, (signal) => hub.watch(owner, streamId, "", signal), uiMessageChunkEncoder({ messageId }), {
+      ...o,
+      headers: { ...uiMessageStreamHeader, [streamIdHeader]: streamId },
     });
   }
 }

@@ -1,10 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { type Cursor, type StreamEvent, type StreamInfo, StreamState } from "@airwave/proto";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { ErrorResponse } from "../errors/http-status.js";
 import { methodNotAllowed, unsupportedMediaType } from "../errors/http-status.js";
 import { publicError } from "../errors/public-error.js";
 import { writeError } from "../errors/write-error.js";
+import { nodeSink } from "../stream/byte-sink.js";
+import type { Encoder } from "../stream/encoder.js";
+import { serveStream } from "../stream/serve-stream.js";
 import { readBody } from "./read-body.js";
 
 /**
@@ -75,4 +79,61 @@ export function answerRouteError(
   const e = ConnectError.from(err);
   if (publicError(e).code === Code.Internal) o.onError?.(e);
   writeError(res, e, { close: !req.readableEnded, ...(o.shape ? { shape: o.shape } : {}) });
+}
+
+/** Aborts (with CANCELED) when the client goes away: the response closes before its end. */
+export function leaving(res: ServerResponse): AbortController {
+  const stop = new AbortController();
+  res.once("close", () => stop.abort(new ConnectError("client went away", Code.Canceled)));
+  return stop;
+}
+
+/** True when the stream ended and `c` is at its last event: nothing will ever follow it (the routes answer 204). */
+export function isExhausted(info: StreamInfo, c: Cursor): boolean {
+  return info.state !== StreamState.RUNNING && c.epoch === info.epoch && c.seq === info.lastSeq;
+}
+
+/** Options of {@link serveWatch}; see GatewayConfig for units. */
+export interface ServeWatchOptions {
+  /** Heartbeat after this long without an event, in ms. */
+  readonly heartbeatIdleMs: number;
+  /** A write that does not drain within this long ends the response, in ms. */
+  readonly writeTimeoutMs: number;
+  /** Response headers beside the streaming ones (e.g. `airwave-stream-id`). */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly onError?: ((err: ConnectError) => void) | undefined;
+}
+
+/**
+ * Serves a watch as a streaming HTTP response in `encoder`'s format. The
+ * first event is pulled before committing to 200, so NOT_FOUND,
+ * OUT_OF_RANGE and INVALID_ARGUMENT are still HTTP errors (raised here),
+ * not a broken stream; it is already in the log (`started`, or the
+ * `resumed` result), so the headers still go out before the first token.
+ * Then the one serve loop (`serveStream`) with its heartbeats, until the
+ * terminal event or the client leaving (which ends the watch, never the
+ * generation).
+ */
+export async function serveWatch(
+  res: ServerResponse,
+  watch: (signal: AbortSignal) => AsyncGenerator<StreamEvent>,
+  encoder: Encoder,
+  o: ServeWatchOptions,
+): Promise<void> {
+  const stop = leaving(res);
+  const events = watch(stop.signal);
+  const first = await events.next();
+  res.writeHead(200, {
+    "content-type": encoder.contentType,
+    "cache-control": "no-cache, no-transform",
+    "x-accel-buffering": "no",
+    ...o.headers,
+  });
+  res.flushHeaders(); // headers at once, before the first token
+  await serveStream(events, encoder, nodeSink(res, o.writeTimeoutMs), {
+    idleMs: o.heartbeatIdleMs,
+    signal: stop.signal,
+    ...(first.done ? {} : { first: first.value }),
+    ...(o.onError ? { onError: o.onError } : {}),
+  });
 }

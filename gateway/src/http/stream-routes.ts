@@ -4,7 +4,6 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import {
   CancelStreamResponseSchema,
   CreateStreamRequestSchema,
-  type Cursor,
   GetStreamResponseSchema,
   laterCursor,
   parseCursor,
@@ -12,18 +11,14 @@ import {
   SendInputRequestSchema,
   SendInputResponseSchema,
   type StreamEvent,
-  type StreamInfo,
-  StreamState,
 } from "@airwave/proto";
 import type { Authenticator } from "../auth/authenticator.js";
 import { writeError } from "../errors/write-error.js";
 import type { Hub } from "../hub/hub.js";
-import { nodeSink } from "../stream/byte-sink.js";
-import { type Encoder, ndjsonEncoder, sseEncoder } from "../stream/encoder.js";
-import { serveStream } from "../stream/serve-stream.js";
+import { ndjsonEncoder, sseEncoder } from "../stream/encoder.js";
 import { batchJson, collectBatch } from "./long-poll.js";
 import { checkContentLength, readBody } from "./read-body.js";
-import { allow, answerRouteError, header, json, ownerOf, requireJsonBody } from "./route-kit.js";
+import { allow, answerRouteError, header, isExhausted, json, leaving, ownerOf, requireJsonBody, serveWatch } from "./route-kit.js";
 
 type Req = IncomingMessage;
 type Res = ServerResponse;
@@ -168,34 +163,14 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
     waitMs: number,
     watch: (signal: AbortSignal) => AsyncGenerator<StreamEvent>,
   ): Promise<void> {
-    const stop = new AbortController();
-    res.once("close", () => stop.abort(new ConnectError("client went away", Code.Canceled)));
     if (mode === "poll") {
+      const stop = leaving(res);
       const batch = await collectBatch(watch(stop.signal), cursor, waitMs, stop);
       json(res, batchJson(streamId, batch), true);
       return;
     }
-    const events = watch(stop.signal);
-    const first = await events.next();
-    const enc: Encoder = mode === "ndjson" ? ndjsonEncoder : sseEncoder;
-    res.writeHead(200, {
-      "content-type": enc.contentType,
-      "cache-control": "no-cache, no-transform",
-      "x-accel-buffering": "no",
-    });
-    res.flushHeaders(); // headers at once, before the first token
-    await serveStream(events, enc, nodeSink(res, o.writeTimeoutMs), {
-      idleMs: o.heartbeatIdleMs,
-      signal: stop.signal,
-      ...(first.done ? {} : { first: first.value }),
-      ...(o.onError ? { onError: o.onError } : {}),
-    });
+    await serveWatch(res, watch, mode === "ndjson" ? ndjsonEncoder : sseEncoder, o);
   }
-}
-
-/** True when the stream ended and `c` is at its last event. */
-function isExhausted(info: StreamInfo, c: Cursor): boolean {
-  return info.state !== StreamState.RUNNING && c.epoch === info.epoch && c.seq === info.lastSeq;
 }
 
 /**

@@ -1,12 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type Cursor, laterCursor, parseCursor, type StreamEvent, type StreamInfo, StreamState } from "@airwave/proto";
+import { laterCursor, parseCursor, type StreamEvent } from "@airwave/proto";
 import type { Authenticator } from "../auth/authenticator.js";
 import { openaiErrorResponse, withOpenAIParam } from "../errors/openai-error.js";
 import { readBody } from "../http/read-body.js";
 import type { Hub } from "../hub/hub.js";
-import { nodeSink } from "../stream/byte-sink.js";
-import { serveStream } from "../stream/serve-stream.js";
 import { chatCompletionOf } from "./chat-completion.js";
 import {
   type ChunkEncoderOptions,
@@ -15,7 +13,7 @@ import {
   streamIdOfCompletion,
 } from "./chat-completion-chunks.js";
 import { openaiParamOf, toCreateStreamRequest } from "./to-create-stream-request.js";
-import { allow, answerRouteError, header, json, ownerOf, readJsonBody } from "../http/route-kit.js";
+import { allow, answerRouteError, header, isExhausted, json, leaving, ownerOf, readJsonBody, serveWatch } from "../http/route-kit.js";
 
 type Req = IncomingMessage;
 type Res = ServerResponse;
@@ -191,23 +189,7 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
     watch: (signal: AbortSignal) => AsyncGenerator<StreamEvent>,
     enc: ChunkEncoderOptions,
   ): Promise<void> {
-    const stop = leaving(res);
-    const events = watch(stop.signal);
-    const first = await events.next();
-    const encoder = chatCompletionChunkEncoder(enc);
-    res.writeHead(200, {
-      "content-type": encoder.contentType,
-      "cache-control": "no-cache, no-transform",
-      "x-accel-buffering": "no",
-      [streamIdHeader]: streamId,
-    });
-    res.flushHeaders();
-    await serveStream(events, encoder, nodeSink(res, o.writeTimeoutMs), {
-      idleMs: o.heartbeatIdleMs,
-      signal: stop.signal,
-      ...(first.done ? {} : { first: first.value }),
-      ...(o.onError ? { onError: o.onError } : {}),
-    });
+    await serveWatch(res, watch, chatCompletionChunkEncoder(enc), { ...o, headers: { [streamIdHeader]: streamId } });
   }
 
   /** Answers the stream's `chat.completion` once it ended (its failure as an OpenAI error, with the stream id header). */
