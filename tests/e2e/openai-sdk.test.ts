@@ -316,5 +316,9 @@ describe("the openai SDK against Airwave", () => {
     expect(ids).toEqual(expect.arrayContaining(["simulator", "simulator/fast"]));
     expect(await client.models.retrieve("simulator/fast")).toMatchObject({ id: "simulator/fast", object: "model", owned_by: "simulator" });
     await expect(client.models.retrieve("nope")).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    // A malformed path is the client's error (400), not an internal one.
+    const bad = await fetch(`${aw.url}/v1/models/%E0%A4%A`, { headers: { authorization: `Bearer ${apiKey}` } });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { type: "invalid_request_error" } });
   });
 });

@@ -115,7 +115,7 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
       } else if ((m = modelPath.exec(path))) {
         allow(req, ["GET"]);
         ownerOf(o.auth, req);
-        const id = decodeURIComponent(m[1] as string);
+        const id = decodedSegment(m[1] as string);
         if (!(listedModels as readonly string[]).includes(id)) {
           throw withOpenAIParam(
             new ConnectError(`The model ${JSON.stringify(id.slice(0, 128))} is not listed`, Code.NotFound),
@@ -212,16 +212,13 @@ function refusal(e: ConnectError): ConnectError {
   return e;
 }
 
-/** Aborts when the client goes away (the response closes before its end). */
-function leaving(res: Res): AbortController {
-  const stop = new AbortController();
-  res.once("close", () => stop.abort(new ConnectError("client went away", Code.Canceled)));
-  return stop;
-}
-
-/** True when the stream ended and `c` is at its last event. */
-function isExhausted(info: StreamInfo, c: Cursor): boolean {
-  return info.state !== StreamState.RUNNING && c.epoch === info.epoch && c.seq === info.lastSeq;
+/** A percent-decoded path segment; raises INVALID_ARGUMENT for malformed percent-encoding (not an internal error). */
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ConnectError("the path is not valid percent-encoding", Code.InvalidArgument);
+  }
 }
 
 function modelJson(id: string, created: number) {
