@@ -1,6 +1,6 @@
-import { Code, ConnectError } from "@connectrpc/connect";
-import { FinishReason, type Failed, fromProtoCode, type StreamEvent } from "@airwave/proto";
-import { errorJson, publicError } from "../errors/public-error.js";
+import type { ConnectError } from "@connectrpc/connect";
+import { FinishReason, type StreamEvent } from "@airwave/proto";
+import { errorJson, errorOfFailed, publicError } from "../errors/public-error.js";
 import { type Encoder, sseEncoder } from "../stream/encoder.js";
 
 /**
@@ -38,15 +38,6 @@ export function uiFinishReason(reason: FinishReason): UIFinishReason {
  */
 export function errorTextOf(err: ConnectError): string {
   return errorJson(publicError(err));
-}
-
-/** A `failed` event as the error it reports (code, message, `airwave-reason`, `retry-after-ms`). */
-function failedError(v: Failed): ConnectError {
-  const meta = new Headers();
-  if (v.reason !== "") meta.set("airwave-reason", v.reason);
-  if (v.retryAfterMs > 0) meta.set("retry-after-ms", String(v.retryAfterMs));
-  const code = fromProtoCode(v.code);
-  return new ConnectError(v.message, code === Code.Unknown ? Code.Internal : code, meta);
 }
 
 /** The text or reasoning part an agent is writing. */
@@ -226,7 +217,7 @@ export function uiMessageChunkEncoder(o: UIMessageChunkOptions): Encoder {
           return (
             start() +
             endAll() +
-            chunk({ type: "error", errorText: errorTextOf(failedError(ev.value)) }) +
+            chunk({ type: "error", errorText: errorTextOf(errorOfFailed(ev.value)) }) +
             chunk({ type: "finish-step" }) +
             chunk({ type: "finish", finishReason: "error" }) +
             done

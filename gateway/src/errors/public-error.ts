@@ -1,3 +1,4 @@
+import { type Failed, fromProtoCode } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 
@@ -22,4 +23,19 @@ export function publicError(e: ConnectError): ConnectError {
  */
 export function errorJson(err: ConnectError): string {
   return JSON.stringify({ code: codeToString(err.code), message: err.rawMessage });
+}
+
+/**
+ * The error a `failed` event reports, for the egresses that answer it as an
+ * error of their own shape (OpenAI's, the AI SDK's `errorText`): its code
+ * (UNKNOWN as INTERNAL), its message, and the metadata `airwave-reason` and
+ * `retry-after-ms` when set. Pass the result through {@link publicError}
+ * before showing it.
+ */
+export function errorOfFailed(v: Failed): ConnectError {
+  const meta = new Headers();
+  if (v.reason !== "") meta.set("airwave-reason", v.reason);
+  if (v.retryAfterMs > 0) meta.set("retry-after-ms", String(v.retryAfterMs));
+  const code = fromProtoCode(v.code);
+  return new ConnectError(v.message, code === Code.Unknown ? Code.Internal : code, meta);
 }

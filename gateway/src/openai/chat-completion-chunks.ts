@@ -1,6 +1,7 @@
-import { Code, ConnectError } from "@connectrpc/connect";
-import { type Cursor, FinishReason, formatCursor, fromProtoCode, type StreamEvent, type StreamInfo, type Usage } from "@airwave/proto";
+import type { ConnectError } from "@connectrpc/connect";
+import { type Cursor, FinishReason, formatCursor, type StreamEvent, type StreamInfo, type Usage } from "@airwave/proto";
 import { openaiErrorFrame } from "../errors/openai-error.js";
+import { errorOfFailed } from "../errors/public-error.js";
 import { type Encoder, sseEncoder } from "../stream/encoder.js";
 
 /**
@@ -226,12 +227,7 @@ export class ChatCompletionFold {
         };
       }
       case "failed": {
-        const v = ev.value;
-        const meta = new Headers();
-        if (v.reason !== "") meta.set("airwave-reason", v.reason);
-        if (v.retryAfterMs > 0) meta.set("retry-after-ms", String(v.retryAfterMs));
-        const code = fromProtoCode(v.code);
-        return { kind: "failed", error: new ConnectError(v.message, code === Code.Unknown ? Code.Internal : code, meta) };
+        return { kind: "failed", error: errorOfFailed(ev.value) };
       }
       default:
         return undefined;
