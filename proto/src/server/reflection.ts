@@ -74,7 +74,14 @@ function createReflectionAnswerer(services: readonly DescService[]) {
       for (const d of g.dependencies) visit(d);
     };
     visit(f);
-    return out.map((g) => toBinary(FileDescriptorProtoSchema, g.proto));
+    return out.map(encoded);
+  };
+  // Each file serialized once, on first request.
+  const bytes = new Map<DescFile, Uint8Array>();
+  const encoded = (g: DescFile): Uint8Array => {
+    let b = bytes.get(g);
+    if (b === undefined) bytes.set(g, (b = toBinary(FileDescriptorProtoSchema, g.proto)));
+    return b;
   };
   const notFound = (what: string): v1.ServerReflectionResponse["messageResponse"] => ({
     case: "errorResponse",
