@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * Owners of streams (README "Owners"). Every stream belongs to the identity that
  * created it, and every watch, cancel, get and input re-checks it: anyone
@@ -6,7 +8,8 @@
  * Connect/gRPC/gRPC-Web service and the HTTP routes alike.
  *
  * Owner strings are namespaced so that no key name can collide with a
- * browser identity: `key:<name>`, `browser:<id>`, or `anonymous`.
+ * browser identity: `key:<name>`, `browser:<id>`, `bearer:<digest>`, or
+ * `anonymous`.
  */
 
 /**
@@ -25,4 +28,13 @@ export function keyOwner(name: string): string {
 /** The owner of the streams created by the browser identity `id`. */
 export function browserOwner(id: string): string {
   return `browser:${id}`;
+}
+
+/**
+ * The owner of the streams created with an unverified bearer token (no keys
+ * are configured): `bearer:` and the first 128 bits of the token's SHA-256,
+ * base64url. The token itself never becomes an owner string or reaches a log.
+ */
+export function bearerOwner(token: string): string {
+  return `bearer:${createHash("sha256").update(token).digest().subarray(0, 16).toString("base64url")}`;
 }

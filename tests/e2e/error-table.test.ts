@@ -746,13 +746,6 @@ describe("the gateway's own refusals", () => {
       call: (tr, s) => tr.create(simulatorRequest(), s),
     },
     {
-      name: "a key when none are configured",
-      code: Code.Unauthenticated,
-      key: aliceKey,
-      wsUpgrade: 401,
-      call: (tr, s) => tr.create(simulatorRequest(), s),
-    },
-    {
       name: "too many streams",
       code: Code.ResourceExhausted,
       reason: "GATEWAY_STREAM_LIMIT",

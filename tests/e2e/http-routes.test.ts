@@ -653,10 +653,10 @@ describe("bad input: one error format, a documented code, nothing else disturbed
     ["DELETE on events", "DELETE", `/v1/streams/${id}/events`, {}, undefined, 405, "unimplemented", { allow: "GET" }],
     ["GET on cancel", "GET", `/v1/streams/${id}:cancel`, {}, undefined, 405, "unimplemented", { allow: "POST" }],
     [
-      "an API key when none are configured",
+      "an Authorization scheme other than Bearer",
       "GET",
       `/v1/streams/${id}`,
-      { authorization: "Bearer whatever-whatever-1" },
+      { authorization: "Basic YWxpY2U6eA==" },
       undefined,
       401,
       "unauthenticated",

@@ -322,3 +322,48 @@ describe("the openai SDK against Airwave", () => {
     expect(await bad.json()).toMatchObject({ error: { type: "invalid_request_error" } });
   });
 });
+
+describe("the openai SDK against the embedded default (no keys configured)", () => {
+  let open: TestAirwave;
+  beforeAll(async () => {
+    open = await startAirwave();
+  });
+  afterAll(async () => {
+    await open?.close();
+  });
+
+  it("a program that changes only baseURL (its usual key kept) streams text and a tool call; another key does not see its stream", async () => {
+    const usual = new OpenAI({ baseURL: `${open.url}/v1`, apiKey: "sk-proj-usual-openai-key-0123456789abcdef", maxRetries: 0 });
+    const { data: stream, response } = await usual.chat.completions
+      .create({ model: "simulator", messages: user("How do tides work?"), stream: true })
+      .withResponse();
+    let text = "";
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
+    expect(text.split(" ").length).toBeGreaterThan(10);
+
+    const tools = await usual.chat.completions.create({
+      model: "simulator",
+      messages: user("What is the weather in Paris? Use the get_weather tool."),
+      tools: [weather],
+      stream: true,
+    });
+    const names: string[] = [];
+    let finish: string | null | undefined;
+    for await (const c of tools) {
+      for (const t of c.choices[0]?.delta.tool_calls ?? []) if (t.function?.name) names.push(t.function.name);
+      finish = c.choices[0]?.finish_reason ?? finish;
+    }
+    expect(names).toEqual(["get_weather"]);
+    expect(finish).toBe("tool_calls");
+
+    // The token is its own owner: another key, and no key, get the NOT_FOUND of an unknown id.
+    const id = response.headers.get("airwave-stream-id") as string;
+    for (const headers of [{ authorization: "Bearer sk-someone-else-0123456789" }, {}]) {
+      expect((await fetch(`${open.url}/v1/streams/${id}`, { headers })).status).toBe(404);
+    }
+    const mine = await fetch(`${open.url}/v1/streams/${id}`, {
+      headers: { authorization: "Bearer sk-proj-usual-openai-key-0123456789abcdef" },
+    });
+    expect(mine.status).toBe(200);
+  });
+});

@@ -95,13 +95,25 @@ describe("createAuthenticator", () => {
     expect(a.identify({ authorization: "bearer bob-key-0123456789abc" }).owner).toBe("key:bob");
   });
 
-  it("refuses a wrong key, another scheme, and any key when none are configured, with UNAUTHENTICATED", () => {
+  it("refuses a wrong key and another scheme with UNAUTHENTICATED", () => {
     const a = createAuthenticator(optional);
     expect(codeOf(() => a.identify({ authorization: "Bearer nope-nope-nope-nope" }))).toBe(Code.Unauthenticated);
     expect(codeOf(() => a.identify({ authorization: "Basic YWxpY2U6eA==" }))).toBe(Code.Unauthenticated);
     expect(codeOf(() => a.identify({ authorization: "Bearer" }))).toBe(Code.Unauthenticated);
+  });
+
+  it("with no keys configured, a bearer token names its own owner, a digest that never holds the token", () => {
     const none = createAuthenticator({ ...optional, apiKeys: [] });
-    expect(codeOf(() => none.identify({ authorization: "Bearer alice-key-0123456789" }))).toBe(Code.Unauthenticated);
+    const token = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789";
+    const who = none.identify({ authorization: `Bearer ${token}` });
+    expect(who.kind).toBe("bearer");
+    expect(who.owner).toMatch(/^bearer:[A-Za-z0-9_-]{22}$/);
+    expect(who.owner).not.toContain(token.slice(0, 8));
+    expect(none.identify({ authorization: `bearer ${token}` }).owner).toBe(who.owner); // stable
+    expect(none.identify({ authorization: "Bearer another-token-0123456789" }).owner).not.toBe(who.owner);
+    // Still refused: another scheme, and a token when keys are configured.
+    expect(codeOf(() => none.identify({ authorization: "Basic YWxpY2U6eA==" }))).toBe(Code.Unauthenticated);
+    expect(codeOf(() => createAuthenticator(optional).identify({ authorization: `Bearer ${token}` }))).toBe(Code.Unauthenticated);
   });
 
   it("without a key: the browser cookie's identity, else the shared anonymous owner", () => {

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { anonymousOwner, browserOwner, keyOwner } from "../owner.js";
+import { anonymousOwner, bearerOwner, browserOwner, keyOwner } from "../owner.js";
 import { type ApiKey, createKeyMatcher } from "./api-keys.js";
 import { createBrowserCookies } from "./browser-cookie.js";
 
@@ -23,7 +23,7 @@ export interface AuthOptions {
 export interface Identity {
   /** The owner string streams are checked against (see ../owner.ts); never a key. */
   readonly owner: string;
-  readonly kind: "api-key" | "browser" | "anonymous";
+  readonly kind: "api-key" | "bearer" | "browser" | "anonymous";
 }
 
 /** The request headers identity depends on (names as in RFC 9110 / RFC 6265). */
@@ -39,9 +39,16 @@ export interface Authenticator {
    * (RFC 6750 §2.1), the signed `airwave_id` cookie, or else the shared
    * anonymous owner. Pure: sets nothing.
    *
-   * Raises UNAUTHENTICATED for an Authorization header that is not a
-   * configured key (also when no keys are configured), and for a call
-   * without a key when keys are required.
+   * With no keys configured (the embedded default), a bearer token cannot
+   * be checked and is not refused: it names its own owner
+   * ({@link bearerOwner}, a digest of the token), so an OpenAI SDK program
+   * that sends its usual key works unchanged and sees only its own
+   * streams. Refusing it would protect nothing, since the same caller
+   * without the header is admitted as anonymous.
+   *
+   * Raises UNAUTHENTICATED for an Authorization header that is not
+   * `Bearer <token>`, for a token that is not a configured key when keys
+   * are configured, and for a call without a key when keys are required.
    */
   identify(h: AuthHeaders): Identity;
   /**
@@ -62,10 +69,12 @@ export function createAuthenticator(o: AuthOptions): Authenticator {
   const match = createKeyMatcher(o.apiKeys);
   const cookies = createBrowserCookies(o.cookieSecret);
   const required = o.authMode === "required";
+  const unchecked = o.apiKeys.length === 0 && !required;
   return {
     identify(h) {
       if (h.authorization != null && h.authorization !== "") {
         const m = bearer.exec(h.authorization);
+        if (m && unchecked) return { owner: bearerOwner(m[1] as string), kind: "bearer" };
         const name = m ? match(m[1] as string) : undefined;
         if (name === undefined) {
           throw new ConnectError(
