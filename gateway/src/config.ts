@@ -136,6 +136,25 @@ export interface GatewayConfig {
    * `AIRWAVE_SHUTDOWN_GRACE_MS`, default 10000.
    */
   shutdownGraceMs: number;
+  // --- several replicas (docs/operations.md) ---
+  /**
+   * Redis for several gateway replicas sharing streams: stream logs and the
+   * stream registry live there, any replica serves any watch, cancel and
+   * input reach the replica running the stream. A `redis://` or `rediss://`
+   * (TLS) URL with an optional `user:password@` and database number, as
+   * ioredis takes it. Unset (the embedded default): everything stays in this
+   * process's memory. `AIRWAVE_REDIS_URL`.
+   */
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel (several deployments can share one Redis). `AIRWAVE_REDIS_PREFIX`, default `airwave:`. */
+  redisPrefix: string;
+  /**
+   * The owner lease of a replica, in ms (renewed every third of it): when a
+   * replica stops renewing it, a survivor ends the streams it was running
+   * with `failed(UNAVAILABLE, OWNER_LOST, retryable)` within lease + 1 s.
+   * `AIRWAVE_OWNER_LEASE_MS`, default 5000 (at least 300).
+   */
+  ownerLeaseMs: number;
   /**
    * HTTP/2 PING interval on the connection to the inference service while
    * calls are open (gRPC keepalive, GRPC_ARG_KEEPALIVE_TIME_MS), in ms; 0 =
@@ -288,6 +307,9 @@ function lifetimeConfig(env: Env) {
     stallTimeoutMs: int(env, "AIRWAVE_STALL_TIMEOUT_MS", 120_000),
     coalesceLagEvents: int(env, "AIRWAVE_COALESCE_LAG_EVENTS", 256),
     shutdownGraceMs: int(env, "AIRWAVE_SHUTDOWN_GRACE_MS", 10_000),
+    redisUrl: redisUrlOf(env.AIRWAVE_REDIS_URL),
+    redisPrefix: env.AIRWAVE_REDIS_PREFIX || "airwave:",
+    ownerLeaseMs: Math.max(300, int(env, "AIRWAVE_OWNER_LEASE_MS", 5_000)),
     inferencePingIntervalMs: int(env, "AIRWAVE_INFERENCE_PING_INTERVAL_MS", 30_000),
     inferencePingTimeoutMs: int(env, "AIRWAVE_INFERENCE_PING_TIMEOUT_MS", 15_000),
   };
@@ -330,4 +352,19 @@ function readKeysFile(path: string): string {
 /** A non-negative integer variable (ms, bytes, counts); `dflt` when unset or blank. */
 function int(env: Env, name: string, dflt: number): number {
   return envNumber(env, name, dflt);
+}
+
+/** `AIRWAVE_REDIS_URL`, checked: a `redis:` or `rediss:` URL. Raises ConfigError, without echoing the value (it may hold a password). */
+function redisUrlOf(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError("AIRWAVE_REDIS_URL: not a URL (expected redis://[user:password@]host[:port][/db] or rediss://…)");
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new ConfigError(`AIRWAVE_REDIS_URL: the scheme must be redis: or rediss:, not ${url.protocol}`);
+  }
+  return raw;
 }

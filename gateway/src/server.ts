@@ -17,6 +17,7 @@ import {
 import { pino, type Logger } from "pino";
 import { createAuthenticator } from "./auth/authenticator.js";
 import type { GatewayConfig } from "./config.js";
+import { startSharedStreams } from "./cluster/shared-streams.js";
 import { Hub } from "./hub/hub.js";
 import { corsHeaders } from "./http/cors.js";
 import { serveStatic } from "./http/static-files.js";
@@ -86,7 +87,19 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
   // per received event of the connect-node client (bench/src/ingress-hop.ts).
   const upstream = createGrpcInferenceClient({ baseUrl: cfg.inferenceUrl, ...keepalive });
   // The hub scrubs the gateway's own secrets from whatever the inference service sends.
-  const hub = new Hub(upstream, { ...cfg, secrets: [...cfg.apiKeys.map((k) => k.key), cfg.cookieSecret] });
+  // Several replicas (AIRWAVE_REDIS_URL): logs and registry shared in Redis.
+  const shared = cfg.redisUrl
+    ? await startSharedStreams({
+        ...cfg,
+        redisUrl: cfg.redisUrl,
+        onError: (err, what) => logger.warn({ err: redisErrorOf(err) }, `redis: ${what}`),
+      })
+    : undefined;
+  const hub = new Hub(upstream, {
+    ...cfg,
+    secrets: [...cfg.apiKeys.map((k) => k.key), cfg.cookieSecret],
+    ...(shared ? { cluster: shared.cluster } : {}),
+  });
   const onError = (err: ConnectError) => logger.error({ err: err.cause ?? err, code: err.code }, err.rawMessage);
   // One authenticator decides the owner of every call (README "Owners").
   const auth = createAuthenticator(cfg);
@@ -258,6 +271,7 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
       h1.closeAllConnections();
       for (const s of sockets) s.destroy();
       upstream.close();
+      await shared?.close();
     },
   };
 }
@@ -271,4 +285,10 @@ function isHttps(req: http.IncomingMessage): boolean {
   if ((req.socket as net.Socket & { encrypted?: boolean }).encrypted) return true;
   const proto = req.headers["x-forwarded-proto"];
   return (Array.isArray(proto) ? proto[0] : proto)?.split(",")[0]?.trim().toLowerCase() === "https";
+}
+
+/** A Redis error for the log: its message and code only (ioredis errors may carry the command's arguments). */
+function redisErrorOf(err: unknown): { message: string; code?: string } {
+  const e = err as { message?: unknown; code?: unknown };
+  return { message: String(e?.message ?? err).slice(0, 300), ...(typeof e?.code === "string" ? { code: e.code } : {}) };
 }

@@ -71,8 +71,8 @@ export function createStreamService(hub: Hub, o: StreamServiceOptions): ServiceI
     async cancelStream(req, ctx) {
       return { stream: await hub.cancel(ownerOf(ctx), req.streamId, "client") };
     },
-    getStream(req, ctx) {
-      return { stream: hub.get(ownerOf(ctx), req.streamId) };
+    async getStream(req, ctx) {
+      return { stream: await hub.get(ownerOf(ctx), req.streamId) };
     },
     async sendInput(req, ctx) {
       return { inputId: await hub.sendInput(ownerOf(ctx), req) };

@@ -149,7 +149,7 @@ describe("Hub.sendInput", () => {
     expect((await errorOf(hub.sendInput("mallory", input(id, "q1", "yes"))))?.code).toBe(Code.NotFound);
     expect((await errorOf(hub.sendInput("alice", input("nope-nope-nope-nope-nope", "q1", "yes"))))?.code).toBe(Code.NotFound);
     expect(up.inputsSeen).toEqual([]);
-    expect(hub.get("alice", id).state).toBe(StreamState.RUNNING);
+    expect((await hub.get("alice", id)).state).toBe(StreamState.RUNNING);
   });
 
   it("INVALID_ARGUMENT for an answer the request does not allow; the input stays pending", async () => {
@@ -157,7 +157,7 @@ describe("Hub.sendInput", () => {
     hub = new Hub(up.client, opts);
     const id = await hub.create("alice", req("two"));
     await firstOf(hub, "alice", id, "inputRequested");
-    await vi.waitFor(() => expect(hub!.get("alice", id).lastSeq).toBe(4));
+    await vi.waitFor(async () => expect((await hub!.get("alice", id)).lastSeq).toBe(4));
     const bad = [
       input(id, "", "yes"), // several pending: input_id required
       input(id, "q1", "maybe"),
@@ -230,10 +230,10 @@ describe("Hub.sendInput", () => {
       const id = await hub.create("alice", req("hang-after"));
       const events = collect(hub.watch("alice", id, "", never));
       await vi.advanceTimersByTimeAsync(10_000); // a human takes their time
-      expect(hub.get("alice", id).state).toBe(StreamState.RUNNING);
+      expect((await hub.get("alice", id)).state).toBe(StreamState.RUNNING);
       await hub.sendInput("alice", input(id, "q1", "yes"));
       await vi.advanceTimersByTimeAsync(299);
-      expect(hub.get("alice", id).state).toBe(StreamState.RUNNING);
+      expect((await hub.get("alice", id)).state).toBe(StreamState.RUNNING);
       await vi.advanceTimersByTimeAsync(1);
       expect((await events).at(-1)?.event).toMatchObject({ case: "failed", value: { reason: "STALL_TIMEOUT" } });
     });
@@ -245,7 +245,7 @@ describe("Hub.sendInput", () => {
       const id = await hub.create("alice", req("one"));
       const events = collect(hub.watch("alice", id, "", never));
       await vi.advanceTimersByTimeAsync(4999);
-      expect(hub.get("alice", id).state).toBe(StreamState.RUNNING);
+      expect((await hub.get("alice", id)).state).toBe(StreamState.RUNNING);
       await vi.advanceTimersByTimeAsync(1);
       expect((await events).at(-1)?.event).toMatchObject({ case: "failed", value: { reason: "GENERATION_TIMEOUT" } });
     });

@@ -21,6 +21,30 @@ export interface AirwaveProcess {
 export interface AirwaveProcessOptions {
   /** Run the inference service in its own process (`services/dist/main.js`) and the gateway alone (`gateway/dist/main.js`), instead of both in one (`start.ts`). */
   readonly separateInference?: boolean;
+  /** Start only a gateway (`gateway/dist/main.js`), on this running inference service (several replicas share one). */
+  readonly inferenceUrl?: string;
+}
+
+/** The inference service as its own process (`services/dist/main.js`). */
+export interface InferenceProcess {
+  /** Its gRPC base URL. */
+  readonly url: string;
+  readonly child: ChildProcess;
+  output(): string;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts the built inference service in a child process on an ephemeral
+ * port; `env` adds configuration. Requires `npm run build`.
+ * @private test support
+ */
+export async function startInferenceProcess(env: Record<string, string> = {}): Promise<InferenceProcess> {
+  let out = "";
+  const common = { ...process.env, AIRWAVE_SERVICES_HOST: "127.0.0.1", AIRWAVE_SERVICES_PORT: "0", AIRWAVE_LOG_LEVEL: "warn", ...env };
+  const p = await spawnUntil("../../services/dist/main.js", common, /listening on (http:\/\/[0-9.:]+)/, (s) => (out += s));
+  return { url: p.url, child: p.child, output: () => out, stop: () => stop(p.child) };
 }
 
 /**
@@ -43,6 +67,15 @@ export async function startAirwaveProcess(env: Record<string, string> = {}, o: A
   };
   let out = "";
   let inference: { child: ChildProcess; url: string } | undefined;
+  if (o.inferenceUrl) {
+    const gateway = await spawnUntil(
+      "../../gateway/dist/main.js",
+      { ...common, AIRWAVE_PORT: "0", AIRWAVE_INFERENCE_URL: o.inferenceUrl },
+      /running at (http:\/\/[0-9.:]+)/,
+      (s) => (out += s),
+    );
+    return { url: gateway.url, child: gateway.child, inference: undefined, output: () => out, stop: () => stop(gateway.child) };
+  }
   if (o.separateInference) {
     inference = await spawnUntil("../../services/dist/main.js", common, /listening on (http:\/\/[0-9.:]+)/, (s) => (out += s));
   }

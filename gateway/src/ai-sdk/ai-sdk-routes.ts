@@ -126,7 +126,7 @@ export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
   async function reconnect(req: Req, res: Res, chatId: string, includeEnded: boolean): Promise<void> {
     const owner = ownerOf(o.auth, req);
     const turn = chats.get(owner, chatId);
-    const info = turn === undefined ? undefined : held(owner, chatId, turn.streamId);
+    const info = turn === undefined ? undefined : await held(owner, chatId, turn.streamId);
     if (turn === undefined || info === undefined || (info.state !== StreamState.RUNNING && !includeEnded)) {
       res.writeHead(204, { "cache-control": "no-store" }).end();
       return;
@@ -137,14 +137,14 @@ export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
   /** Cancels the chat's latest stream; its info, or undefined when the chat has none. */
   async function stopChat(owner: string, chatId: string): Promise<StreamInfo | undefined> {
     const turn = chats.get(owner, chatId);
-    if (turn === undefined || held(owner, chatId, turn.streamId) === undefined) return undefined;
+    if (turn === undefined || (await held(owner, chatId, turn.streamId)) === undefined) return undefined;
     return hub.cancel(owner, turn.streamId, "client");
   }
 
   /** The stream's info while the hub holds it; otherwise forgets the chat's entry. */
-  function held(owner: string, chatId: string, streamId: string): StreamInfo | undefined {
+  async function held(owner: string, chatId: string, streamId: string): Promise<StreamInfo | undefined> {
     try {
-      return hub.get(owner, streamId);
+      return await hub.get(owner, streamId);
     } catch (e) {
       if (ConnectError.from(e).code !== Code.NotFound) throw e;
       chats.forget(owner, chatId, streamId);

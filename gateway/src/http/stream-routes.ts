@@ -99,7 +99,7 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
         // newer positions only as Last-Event-ID: the later one wins.
         const cursor = laterCursor(url.searchParams.get("after") ?? undefined, header(req, "last-event-id"));
         const agentIds = url.searchParams.getAll("agent");
-        if (mode === "sse" && cursor !== "" && isExhausted(hub.get(owner, streamId), parseCursor(cursor))) {
+        if (mode === "sse" && cursor !== "" && isExhausted(await hub.get(owner, streamId), parseCursor(cursor))) {
           // Nothing will ever follow this cursor: 204 tells EventSource to
           // stop reconnecting (WHATWG HTML §9.2.3).
           res.writeHead(204).end();
@@ -114,7 +114,7 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
         checkContentLength(req, o.maxRequestBytes);
         const owner = ownerOf(o.auth, req);
         const body = await readBody(req, o.maxRequestBytes);
-        hub.get(owner, m[1] as string); // a foreign or unknown stream is NOT_FOUND before any other error
+        await hub.get(owner, m[1] as string); // a foreign or unknown stream is NOT_FOUND before any other error
         const input = parseInput(req, body, m[1] as string);
         const inputId = await hub.sendInput(owner, input);
         json(res, toJson(SendInputResponseSchema, { $typeName: "airwave.v1.SendInputResponse", inputId }));
@@ -123,7 +123,7 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
         if (req.method === "DELETE") {
           await cancel(req, res, m[1] as string);
         } else {
-          const info = hub.get(ownerOf(o.auth, req), m[1] as string);
+          const info = await hub.get(ownerOf(o.auth, req), m[1] as string);
           json(res, toJson(GetStreamResponseSchema, { $typeName: "airwave.v1.GetStreamResponse", stream: info }));
         }
       } else {

@@ -108,7 +108,7 @@ describe("Hub", () => {
     expect(events.every((e) => e.streamId === id)).toBe(true);
     const started = events[0]?.event;
     expect(started?.case === "started" && started.value.streamId).toBe(id);
-    expect(hub.get("alice", id)).toMatchObject({ state: StreamState.COMPLETED, lastSeq: 6 });
+    expect(await hub.get("alice", id)).toMatchObject({ state: StreamState.COMPLETED, lastSeq: 6 });
   });
 
   it("resumes strictly after a cursor, saying the resume was exact", async () => {
@@ -132,8 +132,8 @@ describe("Hub", () => {
     const w = hub.watch("alice", id, "", never);
     const epoch = ((await w.next()).value as StreamEvent).epoch;
     await w.return(undefined);
-    await vi.waitFor(() => expect(hub.get("alice", id).state).toBe(StreamState.COMPLETED));
-    const top = hub.get("alice", id).lastSeq;
+    await vi.waitFor(async () => expect((await hub.get("alice", id)).state).toBe(StreamState.COMPLETED));
+    const top = (await hub.get("alice", id)).lastSeq;
     const oldest = top - opts.logMaxEvents + 1;
     for (const cursor of [`${epoch}:1`, ""]) {
       const events = await collect(hub.watch("alice", id, cursor, never));
@@ -167,7 +167,7 @@ describe("Hub", () => {
     expect(events.map((e) => e.event.case)).toEqual(["resumed", "completed"]);
     expect(events[0]?.event).toMatchObject({ value: { outcome: ResumeOutcome.EXPIRED, cursor: `${last.epoch}:${last.seq - 1}` } });
     expect(events[1]?.seq).toBe(last.seq);
-    expect(hub.get("alice", id).state).toBe(StreamState.COMPLETED);
+    expect((await hub.get("alice", id)).state).toBe(StreamState.COMPLETED);
     expect(await collect(hub.watch("alice", id, `${last.epoch}:${last.seq}`, never))).toHaveLength(1); // RECOVERED, nothing after
     await vi.advanceTimersByTimeAsync(5000);
     expect(await codeOf(collect(hub.watch("alice", id, "", never)))).toBe(Code.NotFound);
@@ -179,7 +179,7 @@ describe("Hub", () => {
     expect(await codeOf(collect(hub.watch("mallory", id, "", never)))).toBe(Code.NotFound);
     expect(await codeOf(collect(hub.watch("alice", "A".repeat(22), "", never)))).toBe(Code.NotFound);
     expect(await codeOf(hub.cancel("mallory", id))).toBe(Code.NotFound);
-    expect(() => hub.get("mallory", id)).toThrow(ConnectError);
+    await expect(hub.get("mallory", id)).rejects.toThrow(ConnectError);
   });
 
   it("turns an upstream refusal into an RPC error and holds no stream", async () => {
@@ -216,14 +216,14 @@ describe("Hub", () => {
     // Scoped to the owner: bob's same id is bob's own new stream, no oracle.
     expect(await hub.create("bob", req("ok", { streamId }))).toBe(streamId);
     expect(up.calls).toHaveLength(2);
-    expect(hub.get("bob", streamId).streamId).toBe(streamId);
+    expect((await hub.get("bob", streamId)).streamId).toBe(streamId);
     expect(hub.size).toBe(2);
   });
 
   it("cancel aborts upstream at once and ends with completed(CANCELLED) and the last usage", async () => {
     const id = await hub.create("alice", req("gated"));
     up.release(); // one delta + usage
-    await vi.waitFor(() => expect(hub.get("alice", id).lastSeq).toBe(3));
+    await vi.waitFor(async () => expect((await hub.get("alice", id)).lastSeq).toBe(3));
     const info = await hub.cancel("alice", id);
     expect(info.state).toBe(StreamState.CANCELLED);
     expect(up.calls[0]?.signal.aborted).toBe(true);
@@ -302,7 +302,7 @@ describe("Hub", () => {
       expect(up.calls[0]?.signal.aborted).toBe(false);
       vi.useRealTimers();
       for (let i = 0; i < 3; i++) up.release();
-      await vi.waitFor(() => expect(hub.get("alice", id).state).toBe(StreamState.COMPLETED));
+      await vi.waitFor(async () => expect((await hub.get("alice", id)).state).toBe(StreamState.COMPLETED));
     });
   });
 
@@ -311,7 +311,7 @@ describe("Hub", () => {
       const id = await hub.create("alice", req("flood", { onDetach: OnDetach.CONTINUE }));
       const w = hub.watch("alice", id, "", never);
       const got = [(await w.next()).value as StreamEvent];
-      await vi.waitFor(() => expect(hub.get("alice", id).lastSeq).toBe(401));
+      await vi.waitFor(async () => expect((await hub.get("alice", id)).lastSeq).toBe(401));
       let err: ConnectError | undefined;
       try {
         for (let r = await w.next(); !r.done; r = await w.next()) got.push(r.value);
@@ -335,7 +335,7 @@ describe("Hub", () => {
     it("coalesces adjacent text deltas for a lagging watcher: same text, fewer events, exact cursors", async () => {
       hub = new Hub(up.client, { ...opts, coalesceLagEvents: 1 });
       const id = await hub.create("alice", req("ok"));
-      await vi.waitFor(() => expect(hub.get("alice", id).state).toBe(StreamState.COMPLETED));
+      await vi.waitFor(async () => expect((await hub.get("alice", id)).state).toBe(StreamState.COMPLETED));
       const lagging = await collect(hub.watch("alice", id, "", never));
       expect(lagging.map((e) => [e.event.case, e.seq])).toEqual([
         ["started", 1],
@@ -354,7 +354,7 @@ describe("Hub", () => {
     it("does not coalesce for a watcher that keeps up (coalesceLagEvents 0 or not exceeded)", async () => {
       hub = new Hub(up.client, { ...opts, coalesceLagEvents: 100 });
       const id = await hub.create("alice", req("ok"));
-      await vi.waitFor(() => expect(hub.get("alice", id).state).toBe(StreamState.COMPLETED));
+      await vi.waitFor(async () => expect((await hub.get("alice", id)).state).toBe(StreamState.COMPLETED));
       expect((await collect(hub.watch("alice", id, "", never))).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     });
   });
@@ -393,7 +393,7 @@ describe("Hub", () => {
     it("ends with failed(STALL_TIMEOUT) and the usage so far when the model stalls after its first token", async () => {
       const { id, events } = await watchedStream({ stallTimeoutMs: 300, firstTokenTimeoutMs: 10_000 }, "stall");
       await vi.advanceTimersByTimeAsync(299);
-      expect(hub.get("alice", id).state).toBe(StreamState.RUNNING);
+      expect((await hub.get("alice", id)).state).toBe(StreamState.RUNNING);
       await vi.advanceTimersByTimeAsync(1);
       expect((await events).at(-1)?.event).toMatchObject({
         case: "failed",

@@ -22,9 +22,10 @@ import type { StreamLog, StreamLogStore } from "../log/stream-log.js";
 import { exhausted, GATEWAY_STREAM_LIMIT, OwnerLimits } from "../owner-limits.js";
 import { within } from "../within.js";
 import { agentFilter } from "./agent-filter.js";
-import { answerInput } from "./input-answer.js";
+import { answerInput, STREAM_ENDED } from "./input-answer.js";
 import { Lifetimes } from "./lifetimes.js";
-import { type StreamRecord, streamInfo, streamKey } from "./stream-record.js";
+import type { Cluster, StreamEntry } from "./cluster.js";
+import { type RemoteRecord, type StreamRecord, streamInfo, streamKey } from "./stream-record.js";
 
 /**
  * Limits and timings of the hub, in ms, events and bytes; see GatewayConfig
@@ -60,8 +61,14 @@ export interface HubOptions {
    * lagging and gets adjacent deltas coalesced; default 0: never.
    */
   coalesceLagEvents?: number;
-  /** Where logs come from; default: a {@link MemoryLogStore} with the limits above. */
+  /** Where logs come from; default: a {@link MemoryLogStore} with the limits above. Ignored with {@link cluster}. */
   logs?: StreamLogStore;
+  /**
+   * Several replicas sharing streams (AIRWAVE_REDIS_URL): logs and the
+   * registry are shared, any replica serves any watch, cancel and input
+   * reach the replica that runs the stream. Default: this process alone.
+   */
+  cluster?: Cluster;
   /**
    * The gateway's own secrets (its API keys, the cookie secret), removed
    * with credential-shaped strings from the inference service's text before
@@ -89,6 +96,12 @@ export interface WatchOptions {
 
 /** After the generations ended at shutdown, how long watchers may take to read their last events, in ms. */
 const shutdownFlushMs = 1_000;
+
+/** How long a cancel sent to another replica may take to show as the stream's end, in ms; it is resent every second meanwhile. */
+const remoteCancelMs = 10_000;
+
+/** How long an idempotent create waits for another replica's stream with the same id to start, in ms. */
+const remoteStartMs = 30_000;
 
 /** Counts of what the hub holds, for metrics and tests. */
 export interface HubStats {
@@ -123,6 +136,9 @@ export interface HubStats {
 export class Hub {
   /** Keyed by {@link streamKey}: (owner, id), so ids are scoped to their owner. */
   readonly #streams = new Map<string, StreamRecord>();
+  /** Views of streams other replicas run, while calls here use them (with a cluster). */
+  readonly #remote = new Map<string, Promise<RemoteRecord>>();
+  readonly #cluster: Cluster | undefined;
   /** Generations running (what `maxStreams` bounds; ended streams do not count). */
   #running = 0;
   readonly #limits: OwnerLimits;
@@ -151,6 +167,7 @@ export class Hub {
           if (this.#streams.get(streamKey(rec.owner, rec.id)) !== rec) return;
           this.#streams.delete(streamKey(rec.owner, rec.id));
           this.#logs.release(rec.log);
+          this.#cluster?.forget(rec.owner, rec.id);
         },
       },
     );
@@ -159,7 +176,14 @@ export class Hub {
       startsPerS: o.ownerStartsPerS ?? 0,
       startsBurst: o.ownerStartsBurst ?? 0,
     });
+    this.#cluster = o.cluster;
+    this.#cluster?.serve({
+      cancel: (owner, id) => this.#streams.get(streamKey(owner, id))?.generation.cancel("client"),
+      sendInput: async (owner, req) => this.#answerHere(owner, req),
+      watching: (owner, id, from, n) => this.#watchedFrom(owner, id, from, n),
+    });
     this.#logs =
+      o.cluster?.logs ??
       o.logs ??
       new MemoryLogStore({
         maxEvents: o.logMaxEvents,
@@ -232,10 +256,18 @@ export class Hub {
     }
     let log: StreamLog;
     try {
-      log = this.#logs.create(id);
+      log = this.#cluster ? await this.#claim(owner, id, req) : this.#logs.create(id);
     } catch (e) {
       this.#limits.ended(owner);
+      if (e instanceof ClaimedElsewhere) return this.#join(owner, id);
       throw e;
+    }
+    if (this.#streams.has(streamKey(owner, id)) || this.#draining) {
+      // Claiming took a round trip: a concurrent create here won, or shutdown began.
+      this.#limits.ended(owner);
+      this.#logs.release(log);
+      this.#cluster?.forget(owner, id);
+      return this.create(owner, req);
     }
     const generation = new Generation(
       this.upstream,
@@ -264,6 +296,7 @@ export class Hub {
     void generation.done.then(() => {
       this.#running--;
       this.#limits.ended(owner);
+      this.#cluster?.ended(owner, id);
       this.#lifetimes.ended(rec);
     });
     try {
@@ -311,8 +344,14 @@ export class Hub {
   async *watch(owner: string, streamId: string, cursor: string, signal: AbortSignal, o: WatchOptions = {}): AsyncGenerator<StreamEvent> {
     const pass = agentFilter(o.agentIds);
     if (this.#closing.signal.aborted) throw shuttingDown();
-    const rec = this.#find(owner, streamId);
-    const start = resolveResume(rec.log, cursor);
+    const rec = await this.#acquire(owner, streamId);
+    let start: ReturnType<typeof resolveResume>;
+    try {
+      start = resolveResume(rec.log, cursor);
+    } catch (e) {
+      this.#release(rec);
+      throw e;
+    }
     this.#attach(rec);
     // The watcher leaving or the hub closing ends a wait (with that
     // signal's reason). Aborting `stop` at the end removes its listeners,
@@ -328,6 +367,7 @@ export class Hub {
     } finally {
       stop.abort();
       this.#detach(rec);
+      this.#release(rec);
     }
   }
 
@@ -337,10 +377,18 @@ export class Hub {
    * NOT_FOUND for an unknown or foreign stream.
    */
   async cancel(owner: string, streamId: string, source: CancelSource = "client"): Promise<StreamInfo> {
-    const rec = this.#find(owner, streamId);
-    rec.generation.cancel(source);
-    await rec.generation.done;
-    return streamInfo(rec);
+    const rec = await this.#acquire(owner, streamId);
+    try {
+      if (isRemote(rec)) {
+        await this.#cancelElsewhere(rec);
+      } else {
+        rec.generation.cancel(source);
+        await rec.generation.done;
+      }
+      return streamInfo(rec);
+    } finally {
+      this.#release(rec);
+    }
   }
 
   /**
@@ -367,13 +415,30 @@ export class Hub {
    * input_id while several inputs are pending).
    */
   async sendInput(owner: string, req: SendInputRequest): Promise<string> {
-    const rec = this.#find(owner, req.streamId);
-    return answerInput(rec.generation, rec.log.ended, req);
+    const rec = await this.#acquire(owner, req.streamId);
+    try {
+      if (!isRemote(rec)) return answerInput(rec.generation, rec.log.ended, req);
+      if (rec.log.ended) return this.#answerHere(owner, req); // STREAM_ENDED, as the owner would say
+      return await (this.#cluster as Cluster).sendInput(rec.replicaId, owner, req);
+    } finally {
+      this.#release(rec);
+    }
   }
 
-  /** The stream's state. Raises NOT_FOUND for an unknown or foreign stream. */
-  get(owner: string, streamId: string): StreamInfo {
-    return streamInfo(this.#find(owner, streamId));
+  /**
+   * The stream's state. On a replica that does not run the stream,
+   * `watchers` counts this replica's watchers. Raises NOT_FOUND for an
+   * unknown or foreign stream; UNAVAILABLE (retryable) when the shared
+   * registry cannot be reached.
+   */
+  async get(owner: string, streamId: string): Promise<StreamInfo> {
+    const rec = await this.#acquire(owner, streamId);
+    try {
+      if (isRemote(rec)) await (this.#cluster as Cluster).logs.refresh(rec.log);
+      return streamInfo(rec);
+    } finally {
+      this.#release(rec);
+    }
   }
 
   /**
@@ -408,6 +473,7 @@ export class Hub {
     if (idle) this.#onIdle.delete(idle);
     if (!this.#closing.signal.aborted) this.#closing.abort(shuttingDown());
     this.#lifetimes.close(this.#streams.values());
+    await this.#cluster?.close();
   }
 
   /** Shuts down at once: every running generation ends now (see {@link shutdown}). */
@@ -415,24 +481,163 @@ export class Hub {
     return this.shutdown(0);
   }
 
-  #find(owner: string, streamId: string): StreamRecord {
-    const rec = this.#streams.get(streamKey(owner, streamId));
-    if (!rec) throw new ConnectError(`stream not found`, Code.NotFound);
-    return rec;
+  /**
+   * The stream run here, or (with a cluster) a view of the one another
+   * replica runs: pair with {@link #release}. Raises NOT_FOUND for an
+   * unknown or foreign stream.
+   */
+  async #acquire(owner: string, streamId: string): Promise<StreamRecord | RemoteRecord> {
+    const key = streamKey(owner, streamId);
+    const rec = this.#streams.get(key);
+    if (rec) return rec;
+    if (!this.#cluster) throw notFound();
+    let opening = this.#remote.get(key);
+    if (!opening) {
+      opening = this.#openRemote(this.#cluster, owner, streamId);
+      this.#remote.set(key, opening);
+      opening.catch(() => this.#remote.get(key) === opening && this.#remote.delete(key));
+    }
+    const remote = await opening;
+    remote.refs++;
+    return remote;
   }
 
-  #attach(rec: StreamRecord): void {
+  async #openRemote(cluster: Cluster, owner: string, streamId: string): Promise<RemoteRecord> {
+    const entry = await cluster.lookup(owner, streamId);
+    const log = entry && (await cluster.logs.open(streamId, entry.logId));
+    if (!entry || !log) throw notFound();
+    return {
+      id: streamId,
+      owner,
+      model: entry.model,
+      createdAtMs: entry.createdAtMs,
+      log,
+      watchers: 0,
+      replicaId: entry.replicaId,
+      refs: 0,
+    };
+  }
+
+  /** A call is done with `rec`; the last one releases a remote view (once no call picked it up meanwhile). */
+  #release(rec: StreamRecord | RemoteRecord): void {
+    if (!isRemote(rec) || --rec.refs > 0) return;
+    const key = streamKey(rec.owner, rec.id);
+    const held = this.#remote.get(key);
+    setImmediate(() => {
+      if (rec.refs > 0 || this.#remote.get(key) !== held) return;
+      this.#remote.delete(key);
+      this.#logs.release(rec.log);
+    });
+  }
+
+  /**
+   * Claims (owner, id) in the shared registry with a new log. Raises
+   * {@link ClaimedElsewhere} when another replica's stream holds the id.
+   */
+  async #claim(owner: string, id: string, req: CreateStreamRequest): Promise<StreamLog> {
+    const cluster = this.#cluster as Cluster;
+    const log = cluster.logs.create(id);
+    const entry: StreamEntry = {
+      logId: log.logId,
+      replicaId: cluster.replicaId,
+      model: req.request?.model ?? "",
+      createdAtMs: Date.now(),
+      onDetach: req.onDetach,
+    };
+    let held: StreamEntry | undefined;
+    try {
+      held = await cluster.claim(owner, id, entry);
+    } catch (e) {
+      cluster.logs.release(log);
+      throw e;
+    }
+    if (!held) return log;
+    cluster.logs.release(log);
+    if (held.replicaId === cluster.replicaId && !this.#streams.has(streamKey(owner, id))) {
+      throw new ConnectError("a stream with this stream_id is starting; retry", Code.Unavailable);
+    }
+    throw new ClaimedElsewhere();
+  }
+
+  /** An idempotent create of a stream another replica (or a concurrent call here) started: waits for its `started`. */
+  async #join(owner: string, id: string): Promise<string> {
+    const rec = await this.#acquire(owner, id);
+    try {
+      if (!isRemote(rec)) await rec.generation.accepted;
+      else if (rec.log.top === 0 && !rec.log.ended) await rec.log.wait(0, AbortSignal.timeout(remoteStartMs));
+      return id;
+    } finally {
+      this.#release(rec);
+    }
+  }
+
+  /** Sends the cancel to the replica that runs the stream until its end shows in the log. */
+  async #cancelElsewhere(rec: RemoteRecord): Promise<void> {
+    const cluster = this.#cluster as Cluster;
+    const deadline = Date.now() + remoteCancelMs;
+    let sentAt = 0;
+    while (!rec.log.ended) {
+      if (Date.now() > deadline) throw new ConnectError("the replica running this stream did not stop it; retry", Code.Unavailable);
+      if (Date.now() - sentAt >= 1_000) {
+        sentAt = Date.now();
+        if (!(await cluster.cancel(rec.replicaId, rec.owner, rec.id))) {
+          await cluster.logs.refresh(rec.log);
+          if (rec.log.ended) return;
+          throw new ConnectError("the replica running this stream is unreachable; retry", Code.Unavailable);
+        }
+      }
+      await rec.log.wait(rec.log.top, AbortSignal.timeout(1_000)).catch(() => {});
+      await cluster.logs.refresh(rec.log); // a view learns the end from a read, not from the live hint
+    }
+  }
+
+  /** An input answer for a stream run here (from this replica or another). */
+  #answerHere(owner: string, req: SendInputRequest): string {
+    const rec = this.#streams.get(streamKey(owner, req.streamId));
+    if (!rec) {
+      throw new ConnectError("the stream has ended; no input can reach it", Code.FailedPrecondition, { "airwave-reason": STREAM_ENDED });
+    }
+    return answerInput(rec.generation, rec.log.ended, req);
+  }
+
+  /** Replica `from` reports `n` watchers of a stream run here: they count for its detach policy. */
+  #watchedFrom(owner: string, id: string, from: string, n: number): void {
+    const rec = this.#streams.get(streamKey(owner, id));
+    if (!rec) return;
+    rec.remoteWatchers ??= new Map();
+    const delta = n - (rec.remoteWatchers.get(from) ?? 0);
+    if (n > 0) rec.remoteWatchers.set(from, n);
+    else rec.remoteWatchers.delete(from);
+    rec.watchers += delta;
+    if (delta > 0) this.#lifetimes.attached(rec);
+    else if (delta < 0) this.#lifetimes.detached(rec);
+  }
+
+  #attach(rec: StreamRecord | RemoteRecord): void {
     rec.watchers++;
     this.#watchers++;
-    this.#lifetimes.attached(rec);
+    if (isRemote(rec)) (this.#cluster as Cluster).watching(rec.replicaId, rec.owner, rec.id, rec.watchers);
+    else this.#lifetimes.attached(rec);
   }
 
   /** The last watcher leaving applies the stream's on_detach policy (README "Lifetimes"). */
-  #detach(rec: StreamRecord): void {
+  #detach(rec: StreamRecord | RemoteRecord): void {
     rec.watchers--;
     if (--this.#watchers === 0) for (const resolve of this.#onIdle) resolve();
-    this.#lifetimes.detached(rec);
+    if (isRemote(rec)) (this.#cluster as Cluster).watching(rec.replicaId, rec.owner, rec.id, rec.watchers);
+    else this.#lifetimes.detached(rec);
   }
+}
+
+/** Another replica's stream holds the id being created (see `Hub.create`). */
+class ClaimedElsewhere extends Error {}
+
+function isRemote(rec: StreamRecord | RemoteRecord): rec is RemoteRecord {
+  return "replicaId" in rec;
+}
+
+function notFound(): ConnectError {
+  return new ConnectError("stream not found", Code.NotFound);
 }
 
 function shuttingDown(): ConnectError {

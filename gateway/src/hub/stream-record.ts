@@ -4,22 +4,39 @@ import { FinishReason, type OnDetach, type StreamInfo, StreamInfoSchema, StreamS
 import type { Generation } from "../generation/generation.js";
 import type { StreamLog } from "../log/stream-log.js";
 
-/** One stream the hub holds: its log, its generation, its watchers and its timers. */
-export interface StreamRecord {
+/** What a replica knows of a stream, wherever it runs: what `StreamInfo` says. */
+export interface StreamView {
   readonly id: string;
   readonly owner: string;
   readonly model: string;
   /** When the stream was created, in ms since the epoch. */
   readonly createdAtMs: number;
-  readonly onDetach: OnDetach;
   readonly log: StreamLog;
-  readonly generation: Generation;
-  /** Open watches of this stream. */
+  /** Open watches of this stream (on a {@link RemoteRecord}: on this replica). */
   watchers: number;
+}
+
+/** One stream the hub runs: its log, its generation, its watchers and its timers. */
+export interface StreamRecord extends StreamView {
+  readonly onDetach: OnDetach;
+  readonly generation: Generation;
+  /** Watchers on other replicas, by replica id (counted in {@link watchers} too). */
+  remoteWatchers?: Map<string, number>;
   /** The detach grace period (set by `Lifetimes` only). */
   graceTimer?: ReturnType<typeof setTimeout>;
   /** The TTL of the ended stream, then of its expired record (set by `Lifetimes` only). */
   expiryTimer?: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * A stream another replica runs, viewed here through the shared log (the
+ * hub's {@link Cluster}); held while `refs` calls use it.
+ */
+export interface RemoteRecord extends StreamView {
+  /** The replica that runs the generation. */
+  readonly replicaId: string;
+  /** Calls using this view now; at 0 its log view is released. */
+  refs: number;
 }
 
 /** The map key of a stream: client-chosen ids are scoped to their owner. */
@@ -28,7 +45,7 @@ export function streamKey(owner: string, id: string): string {
 }
 
 /** The stream's `StreamInfo` (what GetStream and CancelStream answer). */
-export function streamInfo(rec: StreamRecord): StreamInfo {
+export function streamInfo(rec: StreamView): StreamInfo {
   return create(StreamInfoSchema, {
     streamId: rec.id,
     state: stateOf(rec),
@@ -41,7 +58,7 @@ export function streamInfo(rec: StreamRecord): StreamInfo {
 }
 
 /** RUNNING until the terminal event; then FAILED, CANCELLED (completed with FINISH_REASON_CANCELLED) or COMPLETED. */
-function stateOf(rec: StreamRecord): StreamState {
+function stateOf(rec: StreamView): StreamState {
   const last = rec.log.terminal;
   if (!last) return StreamState.RUNNING;
   if (last.event.case === "failed") return StreamState.FAILED;

@@ -149,6 +149,16 @@ export class RedisLogStore implements StreamLogStore, RedisLogContext {
     return log;
   }
 
+  /** True while a log (owned, or a view opened here) is held under `logId`. */
+  holds(logId: string): boolean {
+    return this.#logs.has(logId);
+  }
+
+  /** Re-reads a log's state from Redis (a view that no reader keeps live may lag); wakes its readers. */
+  refresh(log: StreamLog): Promise<void> {
+    return log instanceof RedisStreamLog ? log.refresh() : Promise.resolve();
+  }
+
   /**
    * Forgets a log: its bytes no longer count; its live channel is dropped.
    * For a log this process owns, both keys are deleted (the stream was

@@ -148,14 +148,14 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
       await answerCompletion(res, owner, streamId);
       return;
     }
-    const h = completionHeaderOf(hub.get(owner, streamId));
+    const h = completionHeaderOf(await hub.get(owner, streamId));
     await streamChunks(res, streamId, (signal) => hub.watch(owner, streamId, "", signal), { ...h, includeUsage: p.includeUsage });
   }
 
   /** `GET /v1/chat/completions/{id}`: the chunks after a cursor, or the completion. */
   async function retrieve(req: Req, res: Res, url: URL, streamId: string): Promise<void> {
     const owner = ownerOf(o.auth, req);
-    const info = hub.get(owner, streamId);
+    const info = await hub.get(owner, streamId);
     const accept = (header(req, "accept") ?? "").toLowerCase();
     if (url.searchParams.get("stream") !== "true" && !accept.includes("text/event-stream")) {
       await answerCompletion(res, owner, streamId);
@@ -196,7 +196,10 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
   async function answerCompletion(res: Res, owner: string, streamId: string): Promise<void> {
     res.setHeader(streamIdHeader, streamId);
     const stop = leaving(res);
-    const completion = await chatCompletionOf(hub.watch(owner, streamId, "", stop.signal), completionHeaderOf(hub.get(owner, streamId)));
+    const completion = await chatCompletionOf(
+      hub.watch(owner, streamId, "", stop.signal),
+      completionHeaderOf(await hub.get(owner, streamId)),
+    );
     json(res, completion);
   }
 }

@@ -1,0 +1,69 @@
+import { Redis } from "ioredis";
+import { createRedisLogStore } from "../log/redis-log-store.js";
+import { type RedisCluster, startRedisCluster } from "./redis-cluster.js";
+
+/** Options of {@link startSharedStreams}; see GatewayConfig (`AIRWAVE_REDIS_*`, the log limits and TTLs). */
+export interface SharedStreamsOptions {
+  readonly redisUrl: string;
+  readonly redisPrefix: string;
+  readonly ownerLeaseMs: number;
+  readonly logMaxEvents: number;
+  readonly logMaxBytes: number;
+  readonly streamTtlMs: number;
+  readonly expiredTtlMs: number;
+  /** Reports Redis errors (connection lost, a failed background call); never the URL or a secret. */
+  readonly onError: (err: unknown, what: string) => void;
+}
+
+/** Margin of the Redis TTLs over the hub's own lifetimes, in ms: the hub removes a stream first, Redis is the backstop. */
+const ttlMarginMs = 60_000;
+
+/** The shared streams of a replica: the cluster for the hub, and how to close its Redis connections. */
+export interface SharedStreams {
+  readonly cluster: RedisCluster;
+  /** Closes the log store's and the cluster's connections (after the hub's shutdown). */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to Redis and starts this replica's part of the shared streams:
+ * the Redis logs (`log/redis-log-store.ts`) and the registry, lease and
+ * control channel (`redis-cluster.ts`). Reconnects after a loss every
+ * `min(50 · attempt, 500)` ms, so a replica is back within 0.5 s of Redis.
+ *
+ * Raises when Redis cannot be reached at start (the gateway does not start
+ * half-shared).
+ */
+export async function startSharedStreams(o: SharedStreamsOptions): Promise<SharedStreams> {
+  const redis = new Redis(o.redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    retryStrategy: (attempt) => Math.min(50 * attempt, 500),
+    connectionName: "airwave-gateway",
+  });
+  redis.on("error", (err: unknown) => o.onError(err, "redis"));
+  await redis.connect();
+  const logs = createRedisLogStore({
+    redis,
+    prefix: o.redisPrefix,
+    maxEvents: o.logMaxEvents,
+    maxBytes: o.logMaxBytes > 0 ? o.logMaxBytes : Number.POSITIVE_INFINITY,
+    ttlMs: o.streamTtlMs + o.expiredTtlMs + ttlMarginMs,
+  });
+  const cluster = await startRedisCluster({
+    redis,
+    logs,
+    prefix: o.redisPrefix,
+    leaseMs: o.ownerLeaseMs,
+    ttlMs: o.streamTtlMs + o.expiredTtlMs + ttlMarginMs,
+    onError: o.onError,
+  });
+  return {
+    cluster,
+    async close() {
+      await cluster.close();
+      await logs.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
