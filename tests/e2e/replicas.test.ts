@@ -268,7 +268,7 @@ describe.skipIf(!ready)("several replicas on Redis", () => {
   }, async () => {
     const c = await gateway();
     const ids: string[] = [];
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 100; i++) {
       const body = createBody(
         "Tell me about rivers",
         { onDetach: "ON_DETACH_CONTINUE" },

@@ -70,7 +70,7 @@ export async function startAirwaveProcess(env: Record<string, string> = {}, o: A
   if (o.inferenceUrl) {
     const gateway = await spawnUntil(
       "../../gateway/dist/main.js",
-      { ...common, AIRWAVE_PORT: "0", AIRWAVE_INFERENCE_URL: o.inferenceUrl },
+      { AIRWAVE_PORT: "0", ...common, AIRWAVE_INFERENCE_URL: o.inferenceUrl },
       /running at (http:\/\/[0-9.:]+)/,
       (s) => (out += s),
     );

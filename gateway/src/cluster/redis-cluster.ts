@@ -47,6 +47,26 @@ type Control =
   | { readonly t: "reply"; readonly r: string; readonly ok?: string; readonly c?: Code; readonly m?: string; readonly why?: string }
   | { readonly t: "watch"; readonly o: string; readonly s: string; readonly f: string; readonly n: number };
 
+/**
+ * Claims a registry entry and lists it in the replica's running set, in one
+ * step (so no reconnect between the two can lose the listing): KEYS[1] the
+ * entry, KEYS[2] the running set, ARGV[1] the entry JSON, ARGV[2] the TTL in
+ * ms. Returns nil when claimed, else the entry that holds the id.
+ */
+const claimScript = `
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
+  redis.call('SADD', KEYS[2], KEYS[1])
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  return false
+end
+return redis.call('GET', KEYS[1])
+`;
+
+/** The claim script, as `defineCommand` adds it to the client. */
+interface ClaimScript {
+  airwaveClaim(entry: string, running: string, json: string, ttlMs: number): Promise<string | null>;
+}
+
 /** The registry entry as stored (a JSON string). */
 interface StoredEntry {
   l: string;
@@ -79,7 +99,7 @@ interface StoredEntry {
 export class RedisCluster implements Cluster {
   readonly replicaId = randomUUID();
   readonly logs: RedisLogStore;
-  readonly #redis: Redis;
+  readonly #redis: Redis & ClaimScript;
   readonly #prefix: string;
   readonly #o: RedisClusterOptions;
   readonly #runningTtlMs: number;
@@ -88,6 +108,8 @@ export class RedisCluster implements Cluster {
   #handlers: OwnerHandlers | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** When the command connection was last (re)connected, in ms since the epoch. */
+  #readySince = Date.now();
   /** Input answers sent to an owner and not yet answered, by request id. */
   readonly #pending = new Map<string, { resolve: (id: string) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }>();
   /** Watcher counts this replica reports, by owner replica and stream. */
@@ -97,7 +119,8 @@ export class RedisCluster implements Cluster {
 
   constructor(o: RedisClusterOptions) {
     this.#o = o;
-    this.#redis = o.redis;
+    this.#redis = o.redis as Redis & ClaimScript;
+    if (!this.#redis.airwaveClaim) this.#redis.defineCommand("airwaveClaim", { numberOfKeys: 2, lua: claimScript });
     this.logs = o.logs;
     this.#prefix = o.prefix ?? "airwave:";
     this.#runningTtlMs = o.runningTtlMs ?? 86_400_000;
@@ -111,6 +134,10 @@ export class RedisCluster implements Cluster {
     sub.on("message", (_channel: string, message: string) => this.#receive(message));
     await sub.subscribe(this.#channel(this.replicaId));
     this.#sub = sub;
+    this.#redis.on("ready", () => {
+      this.#readySince = Date.now();
+      this.#background(this.#registerAgain(), "registering the streams again");
+    });
     await this.#renew();
     const tickMs = Math.max(50, Math.min(1_000, Math.floor(this.#o.leaseMs / 3)));
     this.#timer = setInterval(() => void this.#tick(), tickMs);
@@ -120,18 +147,9 @@ export class RedisCluster implements Cluster {
   async claim(owner: string, streamId: string, entry: StreamEntry): Promise<StreamEntry | undefined> {
     const key = this.#entryKey(owner, streamId);
     const stored: StoredEntry = { l: entry.logId, r: entry.replicaId, m: entry.model, c: entry.createdAtMs, d: entry.onDetach };
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const won = await this.#call(() => this.#redis.set(key, JSON.stringify(stored), "PX", this.#runningTtlMs, "NX"));
-      if (won === "OK") {
-        const running = this.#runningKey(this.replicaId);
-        await this.#call(() => this.#redis.multi().sadd(running, key).pexpire(running, this.#runningTtlMs).exec());
-        return undefined;
-      }
-      const held = await this.lookup(owner, streamId);
-      if (held) return held;
-      // It expired in between: claim again.
-    }
-    throw new ConnectError("the stream registry is busy; retry", Code.Unavailable);
+    const running = this.#runningKey(this.replicaId);
+    const held = await this.#call(() => this.#redis.airwaveClaim(key, running, JSON.stringify(stored), this.#runningTtlMs));
+    return held === null ? undefined : entryOf(held);
   }
 
   async lookup(owner: string, streamId: string): Promise<StreamEntry | undefined> {
@@ -201,6 +219,32 @@ export class RedisCluster implements Cluster {
     if (sub) await sub.quit().catch(() => sub.disconnect());
   }
 
+  /**
+   * After a reconnect: Redis may have lost everything (a restart without
+   * persistence, a failover). The entries of the streams held here are set
+   * again where missing, and each owned log is checked (lost history starts
+   * a new epoch, so old cursors get EPOCH_CHANGED rather than NOT_FOUND).
+   */
+  async #registerAgain(): Promise<void> {
+    const running = this.#runningKey(this.replicaId);
+    let batch = this.#redis.multi();
+    let n = 0;
+    const logs = [];
+    for (const h of this.#handlers?.held() ?? []) {
+      const key = this.#entryKey(h.owner, h.streamId);
+      const stored: StoredEntry = { l: h.entry.logId, r: h.entry.replicaId, m: h.entry.model, c: h.entry.createdAtMs, d: h.entry.onDetach };
+      batch.set(key, JSON.stringify(stored), "PX", h.log.ended ? this.#o.ttlMs : this.#runningTtlMs, "NX");
+      if (!h.log.ended) batch.sadd(running, key).pexpire(running, this.#runningTtlMs);
+      logs.push(h.log);
+      if (++n % 500 === 0) {
+        await batch.exec();
+        batch = this.#redis.multi();
+      }
+    }
+    await batch.exec();
+    for (const log of logs) await this.logs.verify(log);
+  }
+
   // --- the lease, presence and the sweep of dead replicas ---------------------
 
   async #tick(): Promise<void> {
@@ -215,6 +259,9 @@ export class RedisCluster implements Cluster {
         this.#presence.delete(key);
         this.#handlers?.watching(p.o, p.s, p.f, 0);
       }
+      // After a reconnect, the others get a lease to renew theirs: an outage
+      // of Redis is not the death of every replica that could not renew.
+      if (now - this.#readySince < this.#o.leaseMs) return;
       const dead = await this.#redis.zrangebyscore(this.#replicasKey(), "-inf", now);
       for (const rid of dead) if (rid !== this.replicaId) await this.#reap(rid);
     } catch (e) {

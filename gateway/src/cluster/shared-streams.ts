@@ -1,3 +1,4 @@
+import { ConfigError } from "@airwave/proto/server";
 import { Redis } from "ioredis";
 import { createRedisLogStore } from "../log/redis-log-store.js";
 import { type RedisCluster, startRedisCluster } from "./redis-cluster.js";
@@ -15,6 +16,14 @@ export interface SharedStreamsOptions {
   readonly onError: (err: unknown, what: string) => void;
 }
 
+/**
+ * Reconnect attempts a command waits through before it fails: about 5 s of
+ * outage at the backoff below (50, 100, … 500, 500 … ms). Within it a
+ * running generation's appends wait in order and nothing is lost; past it
+ * the generation ends with `failed(UNAVAILABLE, LOG_UNAVAILABLE)`.
+ */
+const commandRetries = 15;
+
 /** Margin of the Redis TTLs over the hub's own lifetimes, in ms: the hub removes a stream first, Redis is the backstop. */
 const ttlMarginMs = 60_000;
 
@@ -29,20 +38,34 @@ export interface SharedStreams {
  * Connects to Redis and starts this replica's part of the shared streams:
  * the Redis logs (`log/redis-log-store.ts`) and the registry, lease and
  * control channel (`redis-cluster.ts`). Reconnects after a loss every
- * `min(50 · attempt, 500)` ms, so a replica is back within 0.5 s of Redis.
+ * `min(50 · attempt, 500)` ms, so a replica is back within 0.5 s of Redis;
+ * commands wait through about 5 s of outage before they fail.
  *
- * Raises when Redis cannot be reached at start (the gateway does not start
- * half-shared).
+ * Raises ConfigError when Redis cannot be reached at start (the gateway
+ * does not start half-shared); the message names host and port, never the
+ * URL's password.
  */
 export async function startSharedStreams(o: SharedStreamsOptions): Promise<SharedStreams> {
   const redis = new Redis(o.redisUrl, {
     lazyConnect: true,
-    maxRetriesPerRequest: 2,
+    maxRetriesPerRequest: commandRetries,
     retryStrategy: (attempt) => Math.min(50 * attempt, 500),
     connectionName: "airwave-gateway",
   });
+  let lastError: unknown;
+  const onStartError = (err: unknown) => {
+    lastError = err;
+  };
+  redis.on("error", onStartError);
+  try {
+    await redis.connect();
+  } catch (e) {
+    redis.disconnect();
+    const { host, port } = redis.options; // never the URL: it may hold a password
+    throw new ConfigError(`AIRWAVE_REDIS_URL: cannot connect to Redis at ${host}:${port}: ${((lastError ?? e) as Error).message}`);
+  }
+  redis.off("error", onStartError);
   redis.on("error", (err: unknown) => o.onError(err, "redis"));
-  await redis.connect();
   const logs = createRedisLogStore({
     redis,
     prefix: o.redisPrefix,

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import {
+  delay,
   ev,
   FinishReason,
   type GenerateRequest,
@@ -17,6 +18,12 @@ import { refusalForClient } from "../errors/upstream-refusal.js";
 import type { InferenceClient } from "../grpc-inference-client.js";
 import type { StreamLog } from "../log/stream-log.js";
 import { type GenerationLimits, type LivenessReason, LivenessTimers } from "./liveness-timers.js";
+
+/** The `airwave-reason` of the failure that ends a generation whose log could not take its events. */
+export const LOG_UNAVAILABLE = "LOG_UNAVAILABLE";
+
+/** Between two tries to append the terminal event to an unreachable log, in ms. */
+const logRetryMs = 1_000;
 
 /** The default scrubber of {@link Generation}: credential shapes, no configured secret. */
 const credentialShapesOnly = createSecretScrubber();
@@ -41,7 +48,12 @@ export type CancelSource = "client" | "detach" | "shutdown";
  *   {@link LivenessTimers}); the upstream call is aborted;
  * - `failed(UNAVAILABLE)` when the upstream breaks off
  *   (`INFERENCE_STREAM_BROKEN`) or ends without a terminal event
- *   (`UPSTREAM_TRUNCATED`).
+ *   (`UPSTREAM_TRUNCATED`);
+ * - `failed(UNAVAILABLE, LOG_UNAVAILABLE, retryable)` when the log could not
+ *   take an event (a shared log's store unreachable past its retry budget):
+ *   the upstream call is aborted, and this terminal event is appended as
+ *   soon as the store is back (retried every second until then, or until
+ *   shutdown).
  * Failures carry the last usage reported. Internal error text never reaches
  * the log, and the upstream's text that does (the `started` request id, the
  * terminal event's message, refusal messages) is scrubbed of the gateway's
@@ -56,6 +68,8 @@ export class Generation {
   #cancelSource: CancelSource | undefined;
   #timeout: { reason: LivenessReason; message: string } | undefined;
   #lastUsage: Usage | undefined;
+  /** Set when the log refused an event for a reason other than its end (its store is unreachable). */
+  #logFailed = false;
   #sawContent = false;
   #running = true;
   /**
@@ -215,7 +229,12 @@ export class Generation {
         if (first && kind === "started") event.event.value.streamId = this.log.streamId;
         if (kind === "started" || isTerminal(event)) scrubEvent(event, this.#scrub);
         if (kind === "usage") this.#lastUsage = event.event.value;
-        await this.log.append(event);
+        try {
+          await this.log.append(event);
+        } catch (e) {
+          this.#logFailed = !this.log.ended;
+          throw e;
+        }
         if (first) {
           first = false;
           accept();
@@ -270,7 +289,11 @@ export class Generation {
         );
       return;
     }
-    if (this.#timeout) {
+    if (this.#logFailed) {
+      await this.#endWhenLogIsBack(
+        ev.failed(Code.Unavailable, "the stream log was unreachable; retry", LOG_UNAVAILABLE, { retryable: true, ...this.#usage() }),
+      );
+    } else if (this.#timeout) {
       await this.#endWith(ev.failed(Code.DeadlineExceeded, this.#timeout.message, this.#timeout.reason, this.#usage()));
     } else if (this.#cancelSource === "shutdown") {
       await this.#endWith(
@@ -292,5 +315,18 @@ export class Generation {
 
   async #endWith(e: StreamEvent): Promise<void> {
     if (!this.log.ended) await this.log.append(e);
+  }
+
+  /** Appends the terminal event once the log takes it again: retried every second until then, or until shutdown. */
+  async #endWhenLogIsBack(e: StreamEvent): Promise<void> {
+    while (!this.log.ended) {
+      try {
+        await this.log.append(e);
+        return;
+      } catch (err) {
+        if (this.log.ended || this.#shutdown.aborted || ConnectError.from(err).code === Code.FailedPrecondition) return;
+        await delay(logRetryMs, this.#shutdown).catch(() => {});
+      }
+    }
   }
 }

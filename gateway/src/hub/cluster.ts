@@ -24,6 +24,8 @@ export interface SharedLogStore extends StreamLogStore {
   open(streamId: string, logId: string): Promise<StreamLog | undefined>;
   /** Re-reads a view's state from the store (a view no reader keeps live may lag). */
   refresh(log: StreamLog): Promise<void>;
+  /** Checks that the store still holds an owned log; lost history starts a new epoch. */
+  verify(log: StreamLog): Promise<void>;
 }
 
 /** What the owner replica does when another replica asks (the hub's local paths). */
@@ -34,6 +36,16 @@ export interface OwnerHandlers {
   sendInput(owner: string, req: SendInputRequest): Promise<string>;
   /** Replica `from` now has `n` watchers of the stream (0: none). */
   watching(owner: string, streamId: string, from: string, n: number): void;
+  /** The streams this replica holds (running or ended), to register again when Redis lost them. */
+  held(): Iterable<HeldStream>;
+}
+
+/** A stream the hub holds, as {@link OwnerHandlers.held} lists it. */
+export interface HeldStream {
+  readonly owner: string;
+  readonly streamId: string;
+  readonly entry: StreamEntry;
+  readonly log: StreamLog;
 }
 
 /**

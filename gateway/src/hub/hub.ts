@@ -24,7 +24,7 @@ import { within } from "../within.js";
 import { agentFilter } from "./agent-filter.js";
 import { answerInput, STREAM_ENDED } from "./input-answer.js";
 import { Lifetimes } from "./lifetimes.js";
-import type { Cluster, StreamEntry } from "./cluster.js";
+import type { Cluster, HeldStream, StreamEntry } from "./cluster.js";
 import { type RemoteRecord, type StreamRecord, streamInfo, streamKey } from "./stream-record.js";
 
 /**
@@ -181,6 +181,7 @@ export class Hub {
       cancel: (owner, id) => this.#streams.get(streamKey(owner, id))?.generation.cancel("client"),
       sendInput: async (owner, req) => this.#answerHere(owner, req),
       watching: (owner, id, from, n) => this.#watchedFrom(owner, id, from, n),
+      held: () => this.#heldStreams(),
     });
     this.#logs =
       o.cluster?.logs ??
@@ -255,8 +256,10 @@ export class Hub {
       return this.create(owner, req);
     }
     let log: StreamLog;
+    let entry: StreamEntry | undefined;
     try {
-      log = this.#cluster ? await this.#claim(owner, id, req) : this.#logs.create(id);
+      if (this.#cluster) ({ log, entry } = await this.#claim(owner, id, req));
+      else log = this.#logs.create(id);
     } catch (e) {
       this.#limits.ended(owner);
       if (e instanceof ClaimedElsewhere) return this.#join(owner, id);
@@ -290,6 +293,7 @@ export class Hub {
       log,
       generation,
       watchers: 0,
+      ...(entry ? { entry } : {}),
     };
     this.#streams.set(streamKey(owner, id), rec);
     this.#running++;
@@ -534,7 +538,7 @@ export class Hub {
    * Claims (owner, id) in the shared registry with a new log. Raises
    * {@link ClaimedElsewhere} when another replica's stream holds the id.
    */
-  async #claim(owner: string, id: string, req: CreateStreamRequest): Promise<StreamLog> {
+  async #claim(owner: string, id: string, req: CreateStreamRequest): Promise<{ log: StreamLog; entry: StreamEntry }> {
     const cluster = this.#cluster as Cluster;
     const log = cluster.logs.create(id);
     const entry: StreamEntry = {
@@ -551,7 +555,7 @@ export class Hub {
       cluster.logs.release(log);
       throw e;
     }
-    if (!held) return log;
+    if (!held) return { log, entry };
     cluster.logs.release(log);
     if (held.replicaId === cluster.replicaId && !this.#streams.has(streamKey(owner, id))) {
       throw new ConnectError("a stream with this stream_id is starting; retry", Code.Unavailable);
@@ -598,6 +602,11 @@ export class Hub {
       throw new ConnectError("the stream has ended; no input can reach it", Code.FailedPrecondition, { "airwave-reason": STREAM_ENDED });
     }
     return answerInput(rec.generation, rec.log.ended, req);
+  }
+
+  /** The streams held here with their registry entries (with a cluster). */
+  *#heldStreams(): Iterable<HeldStream> {
+    for (const r of this.#streams.values()) if (r.entry) yield { owner: r.owner, streamId: r.id, entry: r.entry, log: r.log };
   }
 
   /** Replica `from` reports `n` watchers of a stream run here: they count for its detach policy. */

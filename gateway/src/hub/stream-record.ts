@@ -3,6 +3,7 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { FinishReason, type OnDetach, type StreamInfo, StreamInfoSchema, StreamState } from "@airwave/proto";
 import type { Generation } from "../generation/generation.js";
 import type { StreamLog } from "../log/stream-log.js";
+import type { StreamEntry } from "./cluster.js";
 
 /** What a replica knows of a stream, wherever it runs: what `StreamInfo` says. */
 export interface StreamView {
@@ -20,6 +21,8 @@ export interface StreamView {
 export interface StreamRecord extends StreamView {
   readonly onDetach: OnDetach;
   readonly generation: Generation;
+  /** Where the shared registry says the stream lives (with a cluster). */
+  entry?: StreamEntry;
   /** Watchers on other replicas, by replica id (counted in {@link watchers} too). */
   remoteWatchers?: Map<string, number>;
   /** The detach grace period (set by `Lifetimes` only). */

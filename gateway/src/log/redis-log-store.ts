@@ -154,6 +154,11 @@ export class RedisLogStore implements StreamLogStore, RedisLogContext {
     return this.#logs.has(logId);
   }
 
+  /** Checks that Redis still holds a log owned here, starting a new epoch if its history was lost (see RedisStreamLog.verify). */
+  verify(log: StreamLog): Promise<void> {
+    return log instanceof RedisStreamLog ? log.verify() : Promise.resolve();
+  }
+
   /** Re-reads a log's state from Redis (a view that no reader keeps live may lag); wakes its readers. */
   refresh(log: StreamLog): Promise<void> {
     return log instanceof RedisStreamLog ? log.refresh() : Promise.resolve();

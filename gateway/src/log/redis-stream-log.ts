@@ -370,6 +370,21 @@ export class RedisStreamLog implements StreamLog {
     this.#wake();
   }
 
+  /**
+   * Checks that Redis still holds this owned log (after a reconnect):
+   * lost history starts a new epoch, with the terminal event kept, as the
+   * next append or read would. A no-op for a view.
+   */
+  async verify(): Promise<void> {
+    if (!this.#owner || this.#released) return;
+    try {
+      await this.#readRedis(this.#top, { maxEvents: 0, maxBytes: 0 }, true);
+    } catch {
+      // The next read or append reports it.
+    }
+    this.#wake();
+  }
+
   /** Re-reads the meta (after a subscription, or a reconnect of the subscriber) and wakes readers. */
   async refresh(): Promise<void> {
     try {
