@@ -6,3 +6,8 @@ export { withHeartbeats, HEARTBEAT } from "./stream/heartbeat.js";
 export { MemoryStreamLog } from "./log/memory-stream-log.js";
 export { MemoryLogStore } from "./log/memory-log-store.js";
 export type { ReadLimits, StreamLog, StreamLogStore } from "./log/stream-log.js";
+export { createRedisLogStore, RedisLogStore, type RedisLogStoreOptions } from "./log/redis-log-store.js";
+export { startSharedStreams, type SharedStreams, type SharedStreamsOptions } from "./cluster/shared-streams.js";
+export { OWNER_LOST, RedisCluster, type RedisClusterOptions, startRedisCluster } from "./cluster/redis-cluster.js";
+export type { Cluster, StreamEntry } from "./hub/cluster.js";
+export { LOG_UNAVAILABLE } from "./generation/generation.js";
