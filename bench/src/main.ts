@@ -5,9 +5,10 @@
  * the columns.
  * @module
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
+import * as net from "node:net";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type BenchChild, cpuUs, pinning, rssBytes, startChild } from "./bench-child.ts";
@@ -109,7 +110,7 @@ interface System {
   key: string;
   target: Target;
   /** Processes whose CPU counts for this system (none for the floor). */
-  procs: BenchChild[];
+  procs: readonly { readonly pid: number }[];
   /** Prefix of the model name (the full Airwave path routes by provider). */
   modelPrefix: string;
 }
@@ -143,7 +144,7 @@ const gatewayEnv = (inferenceUrl: string) => ({
   AIRWAVE_LOG_LEVEL: "warn",
 });
 
-const cpuOf = (procs: BenchChild[]) => procs.reduce((s, p) => s + cpuUs(p.pid), 0);
+const cpuOf = (procs: readonly { readonly pid: number }[]) => procs.reduce((s, p) => s + cpuUs(p.pid), 0);
 
 /** Runs a load on a system and turns it into a row (CPU from /proc around the run). */
 async function measure(
@@ -270,6 +271,12 @@ async function main(): Promise<void> {
       })
     : undefined;
   const gwFull = services ? await child("airwave-gateway.ts", "airwave-gateway-full", gatewayEnv(services.url)) : undefined;
+  // The gateway with the Redis log (AIRWAVE_REDIS_URL) beside the memory log: its own
+  // redis-server on the systems' CPU, whose CPU counts with the gateway's.
+  const redis = wantSystem("airwave-redis") ? await redisServer() : undefined;
+  const gwRedis = redis
+    ? await child("airwave-gateway.ts", "airwave-gateway-redis", { ...gatewayEnv(up.url), AIRWAVE_REDIS_URL: redis.url })
+    : undefined;
   const express = wantSystem("express") ? await child("express-relay.ts", "express", { UPSTREAM_OPENAI_URL: openai }) : undefined;
   const portkey = wantSystem("portkey") ? await child("portkey.ts", "portkey", { PORTKEY_PORT: String(await freePort()) }) : undefined;
   const aiSdk = wantSystem("ai-sdk") ? await child("ai-sdk.ts", "ai-sdk", { UPSTREAM_OPENAI_URL: openai }) : undefined;
@@ -282,6 +289,13 @@ async function main(): Promise<void> {
   const all: (System | undefined)[] = [
     floor,
     airwave,
+    gwRedis &&
+      redis && {
+        key: "airwave-redis",
+        target: airwaveTargets(gwRedis.url, "airwave · Redis log").sse as Target,
+        procs: [gwRedis, redis],
+        modelPrefix: "",
+      },
     ...baselines,
     gwFull &&
       services &&
@@ -291,6 +305,8 @@ async function main(): Promise<void> {
     aiSdk && { key: "ai-sdk", target: aiSdkTarget(aiSdk.url), procs: [aiSdk], modelPrefix: "" },
   ];
   const systems = all.filter((x): x is System => x !== undefined && wantSystem(x.key));
+  // The Redis log is measured where its goals are (c=1, c=20, c=100, starts, resume), not in every overload.
+  const withoutRedis = systems.filter((x) => x.key !== "airwave-redis");
 
   // Warm-up: JIT and connection pools of every system, not measured.
   for (const sys of systems) {
@@ -328,8 +344,17 @@ async function main(): Promise<void> {
       c >= 2000
         ? [floor, airwave]
         : c < 100
-          ? systems.filter((s) => s.key === "floor" || s.key === "airwave" || s.key.startsWith("baseline") || s.key === "express")
-          : systems;
+          ? systems.filter(
+              (s) =>
+                s.key === "floor" ||
+                s.key === "airwave" ||
+                s.key === "airwave-redis" ||
+                s.key.startsWith("baseline") ||
+                s.key === "express",
+            )
+          : c > 100
+            ? withoutRedis
+            : systems;
     const out = await alternating(scenario, chosen, c >= 500 ? 1 : size.poissonReps, {
       model: "paced-r50-n100",
       arrival: { kind: "poisson", perSecond: c / 2, seconds: size.poissonSeconds },
@@ -342,14 +367,14 @@ async function main(): Promise<void> {
   }
 
   if (want("1000 tok/s"))
-    await alternating("1000 tok/s · burst", systems, 1, {
+    await alternating("1000 tok/s · burst", withoutRedis, 1, {
       model: "paced-r1000-n1000",
       arrival: { kind: "burst", streams: size.fastStreams },
       timeoutMs: 30_000,
     });
 
   if (want("burst"))
-    await alternating(`burst ${size.burst} · 50 tok/s`, systems, 1, {
+    await alternating(`burst ${size.burst} · 50 tok/s`, withoutRedis, 1, {
       model: "paced-r50-n50",
       arrival: { kind: "burst", streams: size.burst },
       timeoutMs: 60_000,
@@ -408,12 +433,15 @@ async function main(): Promise<void> {
   }
 
   if (want("resume")) {
+    const logs = [{ url: gw.url, system: "airwave SSE" }, ...(gwRedis ? [{ url: gwRedis.url, system: redisName }] : [])];
     for (const gapMs of [0, 500, 5000]) {
-      const drops = await Promise.all(Array.from({ length: size.resumePerGap }, () => startAndDrop(gw.url, "paced-r20-n60", 5)));
-      await sleep(gapMs);
-      const outs = [];
-      for (const d of drops) outs.push(await d.resume()); // one at a time: latency of a lone resume
-      rows.push(resumeRow(`resume after ${gapMs / 1000} s`, outs));
+      for (const g of logs) {
+        const drops = await Promise.all(Array.from({ length: size.resumePerGap }, () => startAndDrop(g.url, "paced-r20-n60", 5)));
+        await sleep(gapMs);
+        const outs = [];
+        for (const d of drops) outs.push(await d.resume()); // one at a time: latency of a lone resume
+        rows.push(resumeRow(`resume after ${gapMs / 1000} s`, outs, g.system));
+      }
     }
     const drops = [];
     for (let i = 0; i < size.storm; i += 100)
@@ -481,6 +509,7 @@ async function main(): Promise<void> {
   for (const s of systems) s.target.close();
   for (const t of Object.values(aw)) t.close();
   for (const c of children) await c.stop();
+  await redis?.stop();
 
   const goals = checkGoals(rows);
   const result = {
@@ -507,6 +536,50 @@ async function main(): Promise<void> {
 }
 
 const stamp = new Date(t0).toISOString().replace(/[:.]/g, "-");
+
+/** The name of the gateway with the Redis log in the tables. */
+const redisName = "airwave · Redis log SSE";
+
+/**
+ * A redis-server of the bench's own (no persistence) on a free port, on the
+ * systems' CPU; `pid` for its CPU. Undefined when `redis-server` is not
+ * installed (the Redis rows are then missing, and their goals "not measured").
+ */
+async function redisServer(): Promise<{ pid: number; url: string; stop(): Promise<void> } | undefined> {
+  const port = await freePort();
+  const args = ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"];
+  const p = pinning
+    ? spawn("taskset", ["-c", String(sutCpu), "redis-server", ...args], { stdio: "ignore" })
+    : spawn("redis-server", args, { stdio: "ignore" });
+  const failed = await new Promise<boolean>((resolve) => {
+    p.once("error", () => resolve(true));
+    p.once("spawn", () => resolve(false));
+  });
+  if (failed || p.pid === undefined) {
+    log("redis-server not found: the Redis log is not measured");
+    return undefined;
+  }
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, "127.0.0.1", () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once("error", () => resolve(false));
+    });
+    if (up) break;
+    await sleep(50);
+  }
+  const pid = p.pid;
+  return {
+    pid,
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      p.kill("SIGKILL");
+      if (p.exitCode === null && p.signalCode === null) await new Promise((r) => p.once("exit", r));
+    },
+  };
+}
 
 /**
  * A gateway started for one scenario (so no earlier load shapes its memory
@@ -610,7 +683,11 @@ async function openStreams(
   return { row, ...(growth ? { growth } : {}) };
 }
 
-function resumeRow(scenario: string, outs: { firstReplayUs: number | undefined; gaps: number; duplicates: number }[]): ResultRow {
+function resumeRow(
+  scenario: string,
+  outs: { firstReplayUs: number | undefined; gaps: number; duplicates: number }[],
+  system = "airwave SSE",
+): ResultRow {
   const h = histogram();
   let gaps = 0;
   let dups = 0;
@@ -622,10 +699,10 @@ function resumeRow(scenario: string, outs: { firstReplayUs: number | undefined; 
     dups += o.duplicates;
   }
   const p = percentiles(h);
-  log(`${scenario}: first replayed event p50 ${p.p50} ms, p99 ${p.p99} ms, gaps ${gaps}, duplicates ${dups}`);
+  log(`${scenario} · ${system}: first replayed event p50 ${p.p50} ms, p99 ${p.p99} ms, gaps ${gaps}, duplicates ${dups}`);
   return {
     scenario,
-    system: "airwave SSE",
+    system,
     streams: { started: outs.length, ok: outs.length - none, failed: none },
     tokens: 0,
     ttfe: p,
@@ -675,16 +752,31 @@ function checkGoals(rs: ResultRow[]): GoalCheck[] {
   });
   const resumes = rs.filter((r) => r.scenario.startsWith("resume"));
   for (const r of resumes) {
-    le(`${r.scenario}: first replayed event ≤ 2 ms p50`, r.ttfe?.p50, 2, "ms", 3);
-    le(`${r.scenario}: first replayed event ≤ 10 ms p99`, r.ttfe?.p99, 10, "ms", 3);
+    const on = r.system === aw ? "" : ` (${r.system})`;
+    le(`${r.scenario}${on}: first replayed event ≤ 2 ms p50`, r.ttfe?.p50, 2, "ms", 3);
+    le(`${r.scenario}${on}: first replayed event ≤ 10 ms p99`, r.ttfe?.p99, 10, "ms", 3);
     const bad = Number(r.extra?.gaps ?? 0) + Number(r.extra?.duplicates ?? 0);
     g.push({
-      goal: `${r.scenario}: 0 gaps and 0 duplicates`,
+      goal: `${r.scenario}${on}: 0 gaps and 0 duplicates`,
       measured: `${r.extra?.gaps} gaps, ${r.extra?.duplicates} duplicates`,
       met: bad === 0,
       gap: `${bad} bad events`,
     });
   }
+  // The Redis log beside the memory log, same run (gateway + redis-server CPU).
+  for (const c of [20, 100]) {
+    const mem = find(`50 tok/s · Poisson c=${c}`, aw)?.cpuUsPerEvent;
+    const red = find(`50 tok/s · Poisson c=${c}`, redisName)?.cpuUsPerEvent;
+    le(`Redis log CPU per event ≤ 1.25 × the memory log's (c=${c}, gateway + Redis)`, mem && red ? red / mem : undefined, 1.25, "×", 2);
+  }
+  const redisC1 = find("c=1", redisName);
+  le(
+    "Redis log adds ≤ 1 ms p50 to the first event (c=1, vs the memory log)",
+    redisC1?.ttfe && c1?.ttfe ? redisC1.ttfe.p50 - c1.ttfe.p50 : undefined,
+    1,
+    "ms",
+    3,
+  );
   const stall = find("stalled readers · 5 %", aw);
   g.push({
     goal: "5 % stalled readers add no latency to others (p50 +≤ 0.15 ms, p99 +≤ 1 ms)",

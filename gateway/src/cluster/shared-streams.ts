@@ -51,6 +51,9 @@ export async function startSharedStreams(o: SharedStreamsOptions): Promise<Share
     maxRetriesPerRequest: commandRetries,
     retryStrategy: (attempt) => Math.min(50 * attempt, 500),
     connectionName: "airwave-gateway",
+    // The appends of many streams issued in one tick go out in one write:
+    // fewer syscalls on both sides (ioredis "Autopipelining").
+    enableAutoPipelining: true,
   });
   let lastError: unknown;
   const onStartError = (err: unknown) => {
