@@ -271,3 +271,42 @@ describe("three replicas behind HAProxy, Redis without persistence", () => {
     expect(await check("Redis without persistence, restarted", d.lb.url, outcomes, { allowEpochChange: true })).toEqual([]);
   });
 });
+
+describe("three replicas behind HAProxy, Redis down for longer than the retry budget", () => {
+  let d: Deployment;
+  beforeAll(async () => {
+    d = await deploy({ appendonly: true });
+  });
+  afterAll(async () => {
+    await d?.close();
+  });
+
+  it("new streams get unavailable, the replicas keep running, running streams end with failed(LOG_UNAVAILABLE) once Redis is back, and clients reconnect within 2 s", {
+    timeout: 120_000,
+  }, async () => {
+    const running = Array.from({ length: 40 }, (_, i) => follow(transports[i % transports.length]!, d.lb.url, request(i, 2000, 20)));
+    await new Promise((r) => setTimeout(r, 700));
+    await d.redis.stop();
+    const refused = await fetch(`${d.lb.url}/v1/streams`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ request: { model: "simulator", messages: [{ role: "ROLE_USER", parts: [{ text: "hi" }] }] } }),
+    });
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { code: string }).code).toBe("unavailable");
+    await new Promise((r) => setTimeout(r, 7_000)); // past the ~5 s the commands wait
+    for (const g of d.gateways) expect(g.child.exitCode).toBeNull();
+    await d.redis.start();
+    const back = performance.now();
+    const outcomes = await Promise.all(running);
+    const endedAfterMs = performance.now() - back;
+    console.log(`Redis down 7 s: ${outcomes.length} streams ended ${endedAfterMs.toFixed(0)} ms after Redis was back`);
+    for (const r of outcomes) {
+      expect(r.error).toBeUndefined();
+      expect(r.events.at(-1)?.event).toMatchObject({ case: "failed", value: { reason: "LOG_UNAVAILABLE", retryable: true } });
+      const seqs = r.events.map((e) => e.seq);
+      expect(seqs.every((s, k) => k === 0 || s > seqs[k - 1]!)).toBe(true);
+    }
+    expect(endedAfterMs).toBeLessThan(2_000 + 1_000); // clients back within 2 s, the terminal event retried every second
+  });
+});

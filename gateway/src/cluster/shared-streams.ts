@@ -51,9 +51,9 @@ export async function startSharedStreams(o: SharedStreamsOptions): Promise<Share
     maxRetriesPerRequest: commandRetries,
     retryStrategy: (attempt) => Math.min(50 * attempt, 500),
     connectionName: "airwave-gateway",
-    // The appends of many streams issued in one tick go out in one write:
-    // fewer syscalls on both sides (ioredis "Autopipelining").
-    enableAutoPipelining: true,
+    // No autopipelining: a pipeline caught by a long outage is not failed
+    // after maxRetriesPerRequest like a lone command, so appends would wait
+    // forever instead of ending the generation (see commandRetries).
   });
   let lastError: unknown;
   const onStartError = (err: unknown) => {
