@@ -38,6 +38,8 @@ export interface RedisLogContext {
   bytesChanged(log: RedisStreamLog, delta: number): void;
   /** `log` (not owned here) has a waiter: keep its live channel subscribed. */
   watch(log: RedisStreamLog): void;
+  /** A command is about to be sent: the commands sent in this tick go out in one write. */
+  batchWrites(): void;
 }
 
 /** The state a view starts from: a new log's, or what the meta hash says. */
@@ -463,6 +465,7 @@ export class RedisStreamLog implements StreamLog {
     const last = batch[batch.length - 1] as Append;
     const l = this.#limits;
     let r: string[];
+    this.#ctx.batchWrites();
     try {
       r = await this.#ctx.redis.airwaveLogAppend(
         this.keys.stream,
@@ -561,6 +564,7 @@ export class RedisStreamLog implements StreamLog {
 
   async #readRedis(afterSeq: number, limits: ReadLimits, recover: boolean): Promise<StreamEvent[]> {
     let r: Buffer[];
+    this.#ctx.batchWrites();
     try {
       r = await this.#ctx.redis.airwaveLogReadBuffer(
         this.keys.stream,
