@@ -105,7 +105,7 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
   const auth = createAuthenticator(cfg);
   const routes = createStreamRoutes(hub, { ...cfg, auth, onError });
   const openaiRoutes = createOpenAIRoutes(hub, { ...cfg, auth, onError });
-  const aiSdkRoutes = createAiSdkRoutes(hub, { ...cfg, auth, onError });
+  const aiSdkRoutes = createAiSdkRoutes(hub, { ...cfg, auth, onError, ...(shared ? { chats: shared.cluster.chats } : {}) });
   const healthState = createHealthState([StreamService.typeName, health.Health.typeName]);
   const webDir = cfg.webDir ?? fileURLToPath(new URL("../../web/dist/", import.meta.url));
 

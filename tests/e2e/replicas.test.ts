@@ -15,6 +15,7 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { FinishReason, newStreamId, ResumeOutcome, type StreamEvent } from "@airwave/proto";
 import { readSseEvents } from "@airwave/web";
+import { DefaultChatTransport, type UIMessage, type UIMessageChunk } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBody } from "../support/airwave.js";
 import { type AirwaveProcess, type InferenceProcess, startAirwaveProcess, startInferenceProcess } from "../support/airwave-process.js";
@@ -162,6 +163,42 @@ describe.skipIf(!ready)("several replicas on Redis", () => {
     expect(answers).toEqual(["400 invalid_argument", "404 not_found", "200"]);
     expect(seen.some((e) => e.event.case === "inputAnswered" && e.event.value.text === "short")).toBe(true);
     expect(seen.at(-1)?.event.case).toBe("completed");
+  });
+
+  it("the AI SDK's DefaultChatTransport: a turn sent to A is resumed by reconnectToStream on B and stopped through B", async () => {
+    const transport = (url: string) =>
+      new DefaultChatTransport<UIMessage>({
+        api: `${url}/v1/ai-sdk/chat`,
+        headers: alice,
+        body: { model: "simulator", metadata: { "simulator.output_tokens": "400", "simulator.tokens_per_s": "40" } },
+      });
+    const chatId = `chat-${randomUUID()}`;
+    const abort = new AbortController();
+    const stream = await transport(a.url).sendMessages({
+      chatId,
+      messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "Tell me about rivers" }] }],
+      trigger: "submit-message",
+      messageId: undefined,
+      abortSignal: abort.signal,
+    });
+    const reader = stream.getReader();
+    const first: UIMessageChunk[] = [];
+    while (first.filter((c) => c.type === "text-delta").length < 3) first.push((await reader.read()).value!);
+    abort.abort(); // a reload: the connection to A closes
+    await reader.cancel().catch(() => {});
+    const resumed = await transport(b.url).reconnectToStream({ chatId });
+    expect(resumed).not.toBeNull();
+    const again = resumed!.getReader();
+    const replay: UIMessageChunk[] = [];
+    while (replay.filter((c) => c.type === "text-delta").length < 6) replay.push((await again.read()).value!);
+    expect(replay[0]).toEqual(first[0]); // the same start and message id, from the log
+    const stop = await fetch(`${b.url}/v1/ai-sdk/chat/${chatId}/stop`, { method: "POST", headers: alice });
+    expect(((await stop.json()) as { stream: { state: string } }).stream.state).toBe("STREAM_STATE_CANCELLED");
+    const rest: UIMessageChunk[] = [];
+    for (let r = await again.read(); !r.done; r = await again.read()) rest.push(r.value);
+    expect(rest.at(-1)?.type).toBe("abort"); // a cancelled turn ends as the AI SDK says an aborted one does
+    // The turn ended: a reconnect anywhere now answers 204, which the transport reports as null.
+    expect(await transport(a.url).reconnectToStream({ chatId })).toBeNull();
   });
 
   it("a foreign id is NOT_FOUND on every replica; the owner's id works on every replica", async () => {

@@ -7,7 +7,7 @@ import { writeError } from "../errors/write-error.js";
 import { readBody } from "../http/read-body.js";
 import type { Hub } from "../hub/hub.js";
 import { streamIdHeader } from "../openai/openai-routes.js";
-import { ChatStreams } from "./chat-streams.js";
+import { ChatStreams, type ChatTurnStore } from "./chat-streams.js";
 import { uiMessageChunkEncoder, uiMessageStreamHeader } from "./ui-message-chunks.js";
 import { isChatId, toChatTurnRequest } from "./ui-messages-request.js";
 import { allow, answerRouteError, header, json, ownerOf, readJsonBody, serveWatch } from "../http/route-kit.js";
@@ -24,6 +24,8 @@ export interface AiSdkRoutesOptions {
   maxStreams: number;
   /** Decides the caller's owner: the same authenticator as every other route. */
   auth: Authenticator;
+  /** Where chats' latest turns are kept; default: this process ({@link ChatStreams}), with several replicas the cluster's. */
+  chats?: ChatTurnStore;
   onError?: (err: ConnectError) => void;
 }
 
@@ -82,7 +84,7 @@ const stopPath = new RegExp(`^${aiSdkChatPath}/${chatSegment}/stop$`);
  * chunk.
  */
 export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
-  const chats = new ChatStreams(o.maxStreams);
+  const chats: ChatTurnStore = o.chats ?? new ChatStreams(o.maxStreams);
   return async function handle(req: Req, res: Res): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://x");
     const path = url.pathname;
@@ -118,14 +120,14 @@ export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
     const turn = toChatTurnRequest(body, { onDetach: header(req, "airwave-on-detach"), streamId: header(req, "airwave-stream-id") });
     const streamId = await hub.create(owner, turn.create);
     const messageId = turn.continuesMessageId ?? `msg-${streamId}`;
-    chats.set(owner, turn.chatId, { streamId, messageId });
+    await chats.set(owner, turn.chatId, { streamId, messageId });
     await serveTurn(res, owner, streamId, messageId);
   }
 
   /** `GET /v1/ai-sdk/chat/{chatId}/stream`: the running turn from its start, or 204. */
   async function reconnect(req: Req, res: Res, chatId: string, includeEnded: boolean): Promise<void> {
     const owner = ownerOf(o.auth, req);
-    const turn = chats.get(owner, chatId);
+    const turn = await chats.get(owner, chatId);
     const info = turn === undefined ? undefined : await held(owner, chatId, turn.streamId);
     if (turn === undefined || info === undefined || (info.state !== StreamState.RUNNING && !includeEnded)) {
       res.writeHead(204, { "cache-control": "no-store" }).end();
@@ -136,7 +138,7 @@ export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
 
   /** Cancels the chat's latest stream; its info, or undefined when the chat has none. */
   async function stopChat(owner: string, chatId: string): Promise<StreamInfo | undefined> {
-    const turn = chats.get(owner, chatId);
+    const turn = await chats.get(owner, chatId);
     if (turn === undefined || (await held(owner, chatId, turn.streamId)) === undefined) return undefined;
     return hub.cancel(owner, turn.streamId, "client");
   }
@@ -147,7 +149,7 @@ export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
       return await hub.get(owner, streamId);
     } catch (e) {
       if (ConnectError.from(e).code !== Code.NotFound) throw e;
-      chats.forget(owner, chatId, streamId);
+      await chats.forget(owner, chatId, streamId);
       return undefined;
     }
   }

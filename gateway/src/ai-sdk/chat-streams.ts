@@ -9,6 +9,19 @@ export interface ChatTurn {
 }
 
 /**
+ * Where the AI SDK routes remember each chat's latest turn: this process
+ * ({@link ChatStreams}) or, with several replicas, Redis (`RedisCluster.chats`).
+ */
+export interface ChatTurnStore {
+  /** Records `turn` as the chat's latest. */
+  set(owner: string, chatId: string, turn: ChatTurn): void | Promise<void>;
+  /** The chat's latest turn, if remembered. */
+  get(owner: string, chatId: string): ChatTurn | undefined | Promise<ChatTurn | undefined>;
+  /** Forgets the chat, unless a newer turn than `streamId` was recorded meanwhile. */
+  forget(owner: string, chatId: string, streamId: string): void | Promise<void>;
+}
+
+/**
  * Which stream is each chat's latest turn: the AI SDK reconnects by chat id
  * alone (`GET …/{chatId}/stream`, ai-sdk.dev "Chatbot Resume Streams": "a
  * persistence layer tracks which stream ID is active for each chat"), and
@@ -22,9 +35,10 @@ export interface ChatTurn {
  * longer holds is dropped when it is next looked up ({@link forget}). At most
  * `maxChats` entries are kept; past that the chat updated longest ago is
  * forgotten first (its reconnect then answers 204, as after the stream's
- * expiry). In memory, per gateway process, like the hub.
+ * expiry). In memory, per gateway process; with several replicas the
+ * cluster keeps the map in Redis instead (`RedisCluster.chats`).
  */
-export class ChatStreams {
+export class ChatStreams implements ChatTurnStore {
   /** By `streamKey(owner, chatId)`, in the order of their last update (oldest first). */
   readonly #turns = new Map<string, ChatTurn>();
 

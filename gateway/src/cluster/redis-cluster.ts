@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { ev, type SendInputRequest } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Redis } from "ioredis";
+import type { ChatTurnStore } from "../ai-sdk/chat-streams.js";
 import type { Cluster, OwnerHandlers, StreamEntry } from "../hub/cluster.js";
 import type { RedisLogStore } from "../log/redis-log-store.js";
 
@@ -62,9 +63,17 @@ end
 return redis.call('GET', KEYS[1])
 `;
 
-/** The claim script, as `defineCommand` adds it to the client. */
+/** Deletes a chat's turn (KEYS[1]) if it still names stream ARGV[1] (JSON-escaped). */
+const forgetChatScript = `
+local raw = redis.call('GET', KEYS[1])
+if raw and string.find(raw, '"s":"' .. ARGV[1] .. '"', 1, true) then redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/** The cluster's scripts, as `defineCommand` adds them to the client. */
 interface ClaimScript {
   airwaveClaim(entry: string, running: string, json: string, ttlMs: number): Promise<string | null>;
+  airwaveForgetChat(key: string, streamId: string): Promise<number>;
 }
 
 /** The registry entry as stored (a JSON string). */
@@ -87,6 +96,7 @@ interface StoredEntry {
  * | `replica:<id>:running` | Set | the registry keys of the streams the replica runs | the running TTL |
  * | `reap:<id>` | String | the survivor ending a dead replica's streams (a lock) | 30 s |
  * | `replica:<id>:ctl` | Pub/Sub channel | cancel, input, reply and watcher-presence messages | — |
+ * | `chat:<owner digest>:<chat id>` | String | the AI SDK routes' latest turn of a chat (see {@link chats}) | `ttlMs` |
  *
  * The owner digest is the first 128 bits of SHA-256 of the owner string,
  * base64url: the key carries the owner, so a foreign id is a missing key
@@ -99,6 +109,7 @@ interface StoredEntry {
 export class RedisCluster implements Cluster {
   readonly replicaId = randomUUID();
   readonly logs: RedisLogStore;
+  readonly chats: ChatTurnStore;
   readonly #redis: Redis & ClaimScript;
   readonly #prefix: string;
   readonly #o: RedisClusterOptions;
@@ -120,11 +131,45 @@ export class RedisCluster implements Cluster {
   constructor(o: RedisClusterOptions) {
     this.#o = o;
     this.#redis = o.redis as Redis & ClaimScript;
-    if (!this.#redis.airwaveClaim) this.#redis.defineCommand("airwaveClaim", { numberOfKeys: 2, lua: claimScript });
+    if (!this.#redis.airwaveClaim) {
+      this.#redis.defineCommand("airwaveClaim", { numberOfKeys: 2, lua: claimScript });
+      this.#redis.defineCommand("airwaveForgetChat", { numberOfKeys: 1, lua: forgetChatScript });
+    }
     this.logs = o.logs;
     this.#prefix = o.prefix ?? "airwave:";
     this.#runningTtlMs = o.runningTtlMs ?? 86_400_000;
     this.#requestTimeoutMs = o.requestTimeoutMs ?? 5_000;
+    this.chats = this.#chatTurns();
+  }
+
+  /**
+   * The chat → latest turn map in Redis: `chat:<owner digest>:<chat id>`
+   * holds `{"s": stream id, "m": message id}` for the log's `ttlMs` (a turn
+   * is resumable no longer than its stream). Forgetting compares and deletes
+   * in one step, so a newer turn recorded meanwhile stays.
+   */
+  #chatTurns(): ChatTurnStore {
+    const key = (owner: string, chatId: string) => `${this.#prefix}chat:${ownerDigest(owner)}:${chatId}`;
+    return {
+      set: async (owner, chatId, turn) => {
+        await this.#call(() =>
+          this.#redis.set(key(owner, chatId), JSON.stringify({ s: turn.streamId, m: turn.messageId }), "PX", this.#o.ttlMs),
+        );
+      },
+      get: async (owner, chatId) => {
+        const raw = await this.#call(() => this.#redis.get(key(owner, chatId)));
+        if (raw === null) return undefined;
+        try {
+          const t = JSON.parse(raw) as { s: string; m: string };
+          return { streamId: t.s, messageId: t.m };
+        } catch {
+          return undefined;
+        }
+      },
+      forget: async (owner, chatId, streamId) => {
+        await this.#call(() => this.#redis.airwaveForgetChat(key(owner, chatId), JSON.stringify(streamId).slice(1, -1)));
+      },
+    };
   }
 
   /** Subscribes the control channel and takes the first lease; then the replica is visible to the others. */
@@ -365,8 +410,7 @@ export class RedisCluster implements Cluster {
   // --- names and calls ---------------------------------------------------------
 
   #entryKey(owner: string, streamId: string): string {
-    const digest = createHash("sha256").update(owner).digest().subarray(0, 16).toString("base64url");
-    return `${this.#prefix}stream:${digest}:${streamId}`;
+    return `${this.#prefix}stream:${ownerDigest(owner)}:${streamId}`;
   }
 
   #runningKey(rid: string): string {
@@ -401,6 +445,11 @@ export async function startRedisCluster(o: RedisClusterOptions): Promise<RedisCl
   const c = new RedisCluster(o);
   await c.start();
   return c;
+}
+
+/** The first 128 bits of SHA-256 of the owner string, base64url: how keys carry the owner without storing it. */
+function ownerDigest(owner: string): string {
+  return createHash("sha256").update(owner).digest().subarray(0, 16).toString("base64url");
 }
 
 function entryOf(raw: string): StreamEntry | undefined {

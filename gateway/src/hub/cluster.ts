@@ -1,4 +1,5 @@
 import type { OnDetach, SendInputRequest } from "@airwave/proto";
+import type { ChatTurnStore } from "../ai-sdk/chat-streams.js";
 import type { StreamLog, StreamLogStore } from "../log/stream-log.js";
 
 /**
@@ -58,6 +59,8 @@ export interface Cluster {
   readonly replicaId: string;
   /** The logs, shared by every replica. */
   readonly logs: SharedLogStore;
+  /** The AI SDK routes' chat → latest turn map, shared by every replica (a reconnect by chat id may land anywhere). */
+  readonly chats: ChatTurnStore;
   /**
    * Claims (owner, stream id) for a new stream run here. Resolves undefined
    * when claimed, else with the entry of the stream that holds the id.
