@@ -146,6 +146,16 @@ export interface GatewayConfig {
    * process's memory. `AIRWAVE_REDIS_URL`.
    */
   redisUrl: string | undefined;
+  /**
+   * Redis Sentinel instead of a fixed Redis (high availability): the
+   * sentinels to ask for the current primary, as comma-separated
+   * `host:port`. With it, AIRWAVE_REDIS_URL gives only the credentials,
+   * database and TLS (`rediss:`), not the host, as ioredis's `sentinels`
+   * option takes it. `AIRWAVE_REDIS_SENTINELS`; unset: no Sentinel.
+   */
+  redisSentinels: { host: string; port: number }[] | undefined;
+  /** The Sentinel name of the primary (`sentinel monitor <name> …`). `AIRWAVE_REDIS_SENTINEL_NAME`, default `mymaster`. */
+  redisSentinelName: string;
   /** Prefix of every Redis key and channel (several deployments can share one Redis). `AIRWAVE_REDIS_PREFIX`, default `airwave:`. */
   redisPrefix: string;
   /**
@@ -308,6 +318,8 @@ function lifetimeConfig(env: Env) {
     coalesceLagEvents: int(env, "AIRWAVE_COALESCE_LAG_EVENTS", 256),
     shutdownGraceMs: int(env, "AIRWAVE_SHUTDOWN_GRACE_MS", 10_000),
     redisUrl: redisUrlOf(env.AIRWAVE_REDIS_URL),
+    redisSentinels: sentinelsOf(env.AIRWAVE_REDIS_SENTINELS),
+    redisSentinelName: env.AIRWAVE_REDIS_SENTINEL_NAME || "mymaster",
     redisPrefix: env.AIRWAVE_REDIS_PREFIX || "airwave:",
     ownerLeaseMs: Math.max(300, int(env, "AIRWAVE_OWNER_LEASE_MS", 5_000)),
     inferencePingIntervalMs: int(env, "AIRWAVE_INFERENCE_PING_INTERVAL_MS", 30_000),
@@ -367,4 +379,20 @@ function redisUrlOf(raw: string | undefined): string | undefined {
     throw new ConfigError(`AIRWAVE_REDIS_URL: the scheme must be redis: or rediss:, not ${url.protocol}`);
   }
   return raw;
+}
+
+/** `AIRWAVE_REDIS_SENTINELS`: comma-separated `host:port`. Raises ConfigError for an entry of another shape. */
+function sentinelsOf(raw: string | undefined): { host: string; port: number }[] | undefined {
+  if (!raw) return undefined;
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map((s) => {
+      const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(s);
+      const port = Number(m?.[2]);
+      if (!m || port < 1 || port > 65535)
+        throw new ConfigError(`AIRWAVE_REDIS_SENTINELS: ${JSON.stringify(s.slice(0, 100))} is not host:port`);
+      return { host: (m[1] as string).replace(/^\[|\]$/g, ""), port };
+    });
 }

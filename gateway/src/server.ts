@@ -88,13 +88,14 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
   const upstream = createGrpcInferenceClient({ baseUrl: cfg.inferenceUrl, ...keepalive });
   // The hub scrubs the gateway's own secrets from whatever the inference service sends.
   // Several replicas (AIRWAVE_REDIS_URL): logs and registry shared in Redis.
-  const shared = cfg.redisUrl
-    ? await startSharedStreams({
-        ...cfg,
-        redisUrl: cfg.redisUrl,
-        onError: (err, what) => logger.warn({ err: redisErrorOf(err) }, `redis: ${what}`),
-      })
-    : undefined;
+  const shared =
+    cfg.redisUrl || cfg.redisSentinels
+      ? await startSharedStreams({
+          ...cfg,
+          redisUrl: cfg.redisUrl ?? "redis://",
+          onError: (err, what) => logger.warn({ err: redisErrorOf(err) }, `redis: ${what}`),
+        })
+      : undefined;
   const hub = new Hub(upstream, {
     ...cfg,
     secrets: [...cfg.apiKeys.map((k) => k.key), cfg.cookieSecret],

@@ -54,12 +54,12 @@ export interface TestRedis {
  * otherwise no persistence at all (a restart loses everything).
  * @private test support
  */
-export async function startTestRedis(o: { appendonly: boolean }): Promise<TestRedis> {
+export async function startTestRedis(o: { appendonly: boolean; args?: readonly string[] }): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "airwave-redis-"));
   let child: ChildProcess | undefined;
   const args = ["--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--save", ""];
-  args.push(...(o.appendonly ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]));
+  args.push(...(o.appendonly ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]), ...(o.args ?? []));
   const exited = async (c: ChildProcess) => {
     if (c.exitCode === null && c.signalCode === null) await once(c, "exit");
   };
@@ -148,6 +148,48 @@ export async function startHaproxy(backends: readonly number[]): Promise<TestHap
     async close() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A Redis Sentinel (Debian's `redis-server --sentinel`) monitoring one primary. */
+export interface TestSentinel {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a Sentinel that monitors the primary on `primaryPort` as `name`,
+ * with a quorum of 1 and fast failover (down after 500 ms).
+ * @private test support
+ */
+export async function startSentinel(primaryPort: number, name = "mymaster"): Promise<TestSentinel> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "airwave-sentinel-"));
+  const conf = join(dir, "sentinel.conf");
+  writeFileSync(
+    conf,
+    [
+      `port ${port}`,
+      "bind 127.0.0.1",
+      `dir ${dir}`,
+      `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 1`,
+      `sentinel down-after-milliseconds ${name} 500`,
+      `sentinel failover-timeout ${name} 5000`,
+      `sentinel parallel-syncs ${name} 1`,
+      "",
+    ].join("\n"),
+  );
+  const child = spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" });
+  await waitForPort(port);
+  return {
+    port,
+    async close() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
         await once(child, "exit");
       }
       rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,11 @@ import { type RedisCluster, startRedisCluster } from "./redis-cluster.js";
 
 /** Options of {@link startSharedStreams}; see GatewayConfig (`AIRWAVE_REDIS_*`, the log limits and TTLs). */
 export interface SharedStreamsOptions {
+  /** The Redis URL; with {@link redisSentinels}, only its credentials, database and TLS count. */
   readonly redisUrl: string;
+  /** Redis Sentinel: the sentinels to ask for the primary named {@link redisSentinelName}. */
+  readonly redisSentinels?: readonly { host: string; port: number }[] | undefined;
+  readonly redisSentinelName?: string;
   readonly redisPrefix: string;
   readonly ownerLeaseMs: number;
   readonly logMaxEvents: number;
@@ -46,7 +50,9 @@ export interface SharedStreams {
  * URL's password.
  */
 export async function startSharedStreams(o: SharedStreamsOptions): Promise<SharedStreams> {
+  const sentinel = o.redisSentinels?.length ? { sentinels: [...o.redisSentinels], name: o.redisSentinelName ?? "mymaster" } : {};
   const redis = new Redis(o.redisUrl, {
+    ...sentinel,
     lazyConnect: true,
     maxRetriesPerRequest: commandRetries,
     retryStrategy: (attempt) => Math.min(50 * attempt, 500),
@@ -65,7 +71,10 @@ export async function startSharedStreams(o: SharedStreamsOptions): Promise<Share
   } catch (e) {
     redis.disconnect();
     const { host, port } = redis.options; // never the URL: it may hold a password
-    throw new ConfigError(`AIRWAVE_REDIS_URL: cannot connect to Redis at ${host}:${port}: ${((lastError ?? e) as Error).message}`);
+    const where = o.redisSentinels?.length
+      ? `the primary "${o.redisSentinelName ?? "mymaster"}" of the sentinels ${o.redisSentinels.map((s) => `${s.host}:${s.port}`).join(",")}`
+      : `Redis at ${host}:${port}`;
+    throw new ConfigError(`AIRWAVE_REDIS_URL: cannot connect to ${where}: ${((lastError ?? e) as Error).message}`);
   }
   redis.off("error", onStartError);
   redis.on("error", (err: unknown) => o.onError(err, "redis"));
