@@ -37,6 +37,8 @@ interface Outcome {
   readonly events: StreamEvent[];
   /** The `resumed` notices, in order. */
   readonly notices: ResumeOutcome[];
+  /** How many times the client's resume loop retried. */
+  retries: number;
   error?: unknown;
 }
 
@@ -108,10 +110,13 @@ async function follow(
   req: ReturnType<typeof request>,
   o: { proxy?: FaultProxy; cutAt?: number } = {},
 ): Promise<Outcome> {
-  const out: Outcome = { transport, streamId: req.streamId, events: [], notices: [] };
+  const out: Outcome = { transport, streamId: req.streamId, events: [], notices: [], retries: 0 };
   try {
+    // A stream that does not end in 60 s is a hang: it fails with what it saw, not the whole test with a timeout.
     const s = streamWithResume(edgeTransport(transport, baseUrl), req, {
       backoff: { initialDelayMs: 20, maxDelayMs: 250, maxAttempts: 80 },
+      signal: AbortSignal.timeout(60_000),
+      onRetry: () => out.retries++,
     });
     let n = 0;
     for await (const e of s) {
@@ -159,7 +164,12 @@ async function check(label: string, baseUrl: string, outcomes: Outcome[], o: { a
     duplicated += seqs.length - new Set(seqs).size;
     const terminal = r.events.at(-1);
     if (r.error || !terminal || !isTerminal(terminal)) {
-      failures.push(`${r.transport} ${r.streamId}: no terminal event (${String(r.error)})`);
+      const state = await fetch(`${baseUrl}/v1/streams/${r.streamId}`)
+        .then((res) => res.text())
+        .catch((e: unknown) => String(e));
+      failures.push(
+        `${r.transport} ${r.streamId}: no terminal event (${String(r.error)}) after ${r.events.length} events (last seq ${r.events.at(-1)?.seq}), ${r.retries} retries, notices ${r.notices}; GetStream: ${state.slice(0, 300)}`,
+      );
       continue;
     }
     const changed = r.notices.includes(ResumeOutcome.EPOCH_CHANGED);

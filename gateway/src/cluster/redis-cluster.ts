@@ -174,7 +174,8 @@ export class RedisCluster implements Cluster {
 
   /** Subscribes the control channel and takes the first lease; then the replica is visible to the others. */
   async start(): Promise<void> {
-    const sub = this.#redis.duplicate({ autoResubscribe: true });
+    // See RedisLogStore's subscriber: no lazy connect and no ready check on a subscriber connection.
+    const sub = this.#redis.duplicate({ autoResubscribe: true, lazyConnect: false, enableReadyCheck: false });
     sub.on("error", () => {}); // ioredis reconnects; presence renewals and retries cover the gap
     sub.on("message", (_channel: string, message: string) => this.#receive(message));
     await sub.subscribe(this.#channel(this.replicaId));

@@ -229,18 +229,20 @@ export class RedisLogStore implements StreamLogStore, RedisLogContext {
 
   #subscriber(): Redis {
     if (this.#sub) return this.#sub;
-    const sub = this.redis.duplicate({ autoResubscribe: true });
+    // A subscriber connection of its own, connected at once (not lazily,
+    // whatever the command connection's options) and without a ready check:
+    // the check's INFO is not valid in subscriber mode, so on a connection
+    // whose first SUBSCRIBE went out before it, or on a reconnect, it failed,
+    // closed the connection again and again, and lost subscriptions (found
+    // under load: watchers on other replicas stopped mid-stream).
+    const sub = this.redis.duplicate({ autoResubscribe: true, lazyConnect: false, enableReadyCheck: false });
     sub.on("message", (channel: string, message: string) => {
       const log = this.#live.get(channel);
       if (log) log.hint(Number.parseInt(message, 10));
     });
-    let first = true;
+    // Every (re)connect: messages may have been lost meanwhile.
     sub.on("ready", () => {
-      if (first) {
-        first = false;
-        return;
-      }
-      for (const log of this.#live.values()) void log.refresh(); // messages may have been lost meanwhile
+      for (const log of this.#live.values()) void log.refresh();
     });
     sub.on("error", () => {}); // ioredis reconnects; reads report what matters
     this.#sub = sub;

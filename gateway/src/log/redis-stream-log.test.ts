@@ -285,7 +285,9 @@ function redisSuites(): void {
 
     it("another process's view: messages lost while its subscriber reconnects cost a read, not an event", async () => {
       const name = `airwave-test-${crypto.randomUUID()}`;
-      const conn = new Redis(url, { connectionName: name });
+      // As the gateway connects (cluster/shared-streams.ts): lazily, with a name; the subscriber must still work.
+      const conn = new Redis(url, { connectionName: name, lazyConnect: true });
+      await conn.connect();
       await ready(conn);
       try {
         const s2 = storeOf({ on: conn });
