@@ -213,7 +213,7 @@ describe.skipIf(!ready)("several replicas on Redis", () => {
     }
   });
 
-  it("an idempotent create with a client stream id on two replicas at once is one stream", async () => {
+  it("an idempotent create with a client stream id, twice on one replica and once on another at once, is one stream", async () => {
     const streamId = newStreamId();
     const body = createBody("Tell me about tides", { streamId }, { metadata: { "simulator.output_tokens": "30" } });
     const read = async (url: string) => {
@@ -221,8 +221,9 @@ describe.skipIf(!ready)("several replicas on Redis", () => {
       for await (const e of readSseEvents((await create(url, body, alice)).body!)) out.push(e);
       return out;
     };
-    const [onA, onB] = await Promise.all([read(a.url), read(b.url)]);
+    const [onA, againOnA, onB] = await Promise.all([read(a.url), read(a.url), read(b.url)]);
     expect(onA.at(-1)?.event.case).toBe("completed");
+    expect(againOnA.map((e) => [e.epoch, e.seq])).toEqual(onA.map((e) => [e.epoch, e.seq]));
     expect(onB.map((e) => [e.epoch, e.seq])).toEqual(onA.map((e) => [e.epoch, e.seq]));
     const started = (await (await fetch(`${b.url}/v1/streams/${streamId}`, { headers: alice })).json()) as { stream: { lastSeq: number } };
     expect(started.stream.lastSeq).toBe(onA.at(-1)!.seq);

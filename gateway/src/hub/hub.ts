@@ -228,11 +228,18 @@ export class Hub {
    * (GATEWAY_STREAM_LIMIT: maxStreams running; OWNER_STREAM_LIMIT,
    * OWNER_RATE_LIMITED: the owner's limits; or the log's total memory is held
    * by running streams; retryable), UNAVAILABLE
-   * (the gateway is shutting down; retryable elsewhere), and the inference
+   * (the gateway is shutting down, retryable elsewhere; with a cluster,
+   * Redis is unreachable or the id's earlier stream is being removed;
+   * retryable), and the inference
    * service's refusal (NOT_FOUND for an unknown model, UNAVAILABLE,
    * DEADLINE_EXCEEDED when no first token came in time).
    */
-  async create(owner: string, req: CreateStreamRequest): Promise<string> {
+  create(owner: string, req: CreateStreamRequest): Promise<string> {
+    return this.#create(owner, req, true);
+  }
+
+  /** {@link create}; `rejoin`: a claim whose stream is not found may be taken as gone and created once more. */
+  async #create(owner: string, req: CreateStreamRequest, rejoin: boolean): Promise<string> {
     if (!req.request) throw new ConnectError("request: a GenerateRequest is required", Code.InvalidArgument);
     validateGenerateRequest(req.request);
     if (req.streamId !== "" && !isValidStreamId(req.streamId)) {
@@ -253,7 +260,7 @@ export class Hub {
     await this.#limits.admit(owner);
     if (this.#streams.has(streamKey(owner, id)) || this.#draining) {
       this.#limits.ended(owner); // a concurrent create of the same id won, or shutdown began
-      return this.create(owner, req);
+      return this.#create(owner, req, rejoin);
     }
     let log: StreamLog;
     let entry: StreamEntry | undefined;
@@ -262,7 +269,7 @@ export class Hub {
       else log = this.#logs.create(id);
     } catch (e) {
       this.#limits.ended(owner);
-      if (e instanceof ClaimedElsewhere) return this.#join(owner, id);
+      if (e instanceof ClaimedElsewhere) return this.#join(owner, req, id, e.here, rejoin);
       throw e;
     }
     if (this.#streams.has(streamKey(owner, id)) || this.#draining) {
@@ -270,7 +277,7 @@ export class Hub {
       this.#limits.ended(owner);
       this.#logs.release(log);
       this.#cluster?.forget(owner, id);
-      return this.create(owner, req);
+      return this.#create(owner, req, rejoin);
     }
     const generation = new Generation(
       this.upstream,
@@ -508,8 +515,11 @@ export class Hub {
 
   async #openRemote(cluster: Cluster, owner: string, streamId: string): Promise<RemoteRecord> {
     const entry = await cluster.lookup(owner, streamId);
-    const log = entry && (await cluster.logs.open(streamId, entry.logId));
-    if (!entry || !log) throw notFound();
+    // A registry entry of this replica with no stream here is one being
+    // started or removed: never a view, whose release would delete the keys.
+    if (!entry || entry.replicaId === cluster.replicaId) throw notFound();
+    const log = await cluster.logs.open(streamId, entry.logId);
+    if (!log) throw notFound();
     return {
       id: streamId,
       owner,
@@ -557,15 +567,26 @@ export class Hub {
     }
     if (!held) return { log, entry };
     cluster.logs.release(log);
-    if (held.replicaId === cluster.replicaId && !this.#streams.has(streamKey(owner, id))) {
-      throw new ConnectError("a stream with this stream_id is starting; retry", Code.Unavailable);
-    }
-    throw new ClaimedElsewhere();
+    throw new ClaimedElsewhere(held.replicaId === cluster.replicaId);
   }
 
-  /** An idempotent create of a stream another replica (or a concurrent call here) started: waits for its `started`. */
-  async #join(owner: string, id: string): Promise<string> {
-    const rec = await this.#acquire(owner, id);
+  /**
+   * An idempotent create of a stream another replica (or, `here`, a
+   * concurrent call on this one) started: waits for its `started`. A claim
+   * that went away meanwhile (its create failed, or the stream ended and was
+   * removed) makes this call create the stream again.
+   */
+  async #join(owner: string, req: CreateStreamRequest, id: string, here: boolean, rejoin: boolean): Promise<string> {
+    // The concurrent create here resumes from its claim before the next turn.
+    if (here) await new Promise<void>((resolve) => setImmediate(resolve));
+    let rec: StreamRecord | RemoteRecord;
+    try {
+      rec = await this.#acquire(owner, id);
+    } catch (e) {
+      if (ConnectError.from(e).code !== Code.NotFound) throw e;
+      if (!rejoin) throw new ConnectError("a stream with this stream_id is starting or being removed; retry", Code.Unavailable);
+      return this.#create(owner, req, false);
+    }
     try {
       if (!isRemote(rec)) await rec.generation.accepted;
       else if (rec.log.top === 0 && !rec.log.ended) await rec.log.wait(0, AbortSignal.timeout(remoteStartMs));
@@ -638,8 +659,12 @@ export class Hub {
   }
 }
 
-/** Another replica's stream holds the id being created (see `Hub.create`). */
-class ClaimedElsewhere extends Error {}
+/** Another stream holds the id being created (see `Hub.create`); `here`: one of this replica. */
+class ClaimedElsewhere extends Error {
+  constructor(readonly here: boolean) {
+    super("the stream id is claimed");
+  }
+}
 
 function isRemote(rec: StreamRecord | RemoteRecord): rec is RemoteRecord {
   return "replicaId" in rec;
