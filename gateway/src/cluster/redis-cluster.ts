@@ -46,7 +46,13 @@ type Control =
       readonly f: string;
     }
   | { readonly t: "reply"; readonly r: string; readonly ok?: string; readonly c?: Code; readonly m?: string; readonly why?: string }
-  | { readonly t: "watch"; readonly o: string; readonly s: string; readonly f: string; readonly n: number };
+  | { readonly t: "watch"; readonly f: string; readonly w: readonly Presence[] };
+
+/** One watcher count in a "watch" message: owner, stream id, watchers on the sending replica. */
+type Presence = readonly [o: string, s: string, n: number];
+
+/** At most this many watcher counts go in one "watch" message. */
+const presencePerMessage = 500;
 
 /**
  * Claims a registry entry and lists it in the replica's running set, in one
@@ -103,8 +109,9 @@ interface StoredEntry {
  * (NOT_FOUND) on every replica, and no owner string is stored.
  *
  * Watchers on other replicas count for the owner's detach policy: each
- * replica reports its watcher count per stream on change and every third
- * of the lease; a report not renewed within the lease counts as 0.
+ * replica reports its watcher count of a stream when it changes, and all of
+ * them every third of the lease in one message per owner replica (at most
+ * 500 counts a message); a report not renewed within the lease counts as 0.
  */
 export class RedisCluster implements Cluster {
   readonly replicaId = randomUUID();
@@ -192,10 +199,12 @@ export class RedisCluster implements Cluster {
 
   async claim(owner: string, streamId: string, entry: StreamEntry): Promise<StreamEntry | undefined> {
     const key = this.#entryKey(owner, streamId);
-    const stored: StoredEntry = { l: entry.logId, r: entry.replicaId, m: entry.model, c: entry.createdAtMs, d: entry.onDetach };
     const running = this.#runningKey(this.replicaId);
-    const held = await this.#call(() => this.#redis.airwaveClaim(key, running, JSON.stringify(stored), this.#runningTtlMs));
-    return held === null ? undefined : entryOf(held);
+    const held = await this.#call(() => this.#redis.airwaveClaim(key, running, storedOf(entry), this.#runningTtlMs));
+    if (held === null) return undefined;
+    const other = entryOf(held);
+    if (!other) throw new ConnectError("the stream registry holds an unreadable entry for this stream_id", Code.Internal);
+    return other;
   }
 
   async lookup(owner: string, streamId: string): Promise<StreamEntry | undefined> {
@@ -242,7 +251,7 @@ export class RedisCluster implements Cluster {
     const key = `${replicaId}\u0000${owner}\u0000${streamId}`;
     if (n > 0) this.#reported.set(key, { rid: replicaId, o: owner, s: streamId, n });
     else this.#reported.delete(key);
-    this.#background(this.#send(replicaId, { t: "watch", o: owner, s: streamId, f: this.replicaId, n }), "watcher presence");
+    this.#background(this.#send(replicaId, { t: "watch", f: this.replicaId, w: [[owner, streamId, n]] }), "watcher presence");
   }
 
   serve(handlers: OwnerHandlers): void {
@@ -278,8 +287,7 @@ export class RedisCluster implements Cluster {
     const logs = [];
     for (const h of this.#handlers?.held() ?? []) {
       const key = this.#entryKey(h.owner, h.streamId);
-      const stored: StoredEntry = { l: h.entry.logId, r: h.entry.replicaId, m: h.entry.model, c: h.entry.createdAtMs, d: h.entry.onDetach };
-      batch.set(key, JSON.stringify(stored), "PX", h.log.ended ? this.#o.ttlMs : this.#runningTtlMs, "NX");
+      batch.set(key, storedOf(h.entry), "PX", h.log.ended ? this.#o.ttlMs : this.#runningTtlMs, "NX");
       if (!h.log.ended) batch.sadd(running, key).pexpire(running, this.#runningTtlMs);
       logs.push(h.log);
       if (++n % 500 === 0) {
@@ -297,8 +305,7 @@ export class RedisCluster implements Cluster {
     if (this.#closed) return;
     try {
       await this.#renew();
-      for (const r of this.#reported.values())
-        this.#background(this.#send(r.rid, { t: "watch", o: r.o, s: r.s, f: this.replicaId, n: r.n }), "watcher presence");
+      this.#renewPresence();
       const now = Date.now();
       for (const [key, p] of this.#presence) {
         if (p.until > now) continue;
@@ -312,6 +319,21 @@ export class RedisCluster implements Cluster {
       for (const rid of dead) if (rid !== this.replicaId) await this.#reap(rid);
     } catch (e) {
       this.#o.onError?.(e, "lease");
+    }
+  }
+
+  /** Reports every watcher count again, in one message per owner replica (and per {@link presencePerMessage}). */
+  #renewPresence(): void {
+    const byReplica = new Map<string, Presence[]>();
+    for (const r of this.#reported.values()) {
+      let w = byReplica.get(r.rid);
+      if (!w) byReplica.set(r.rid, (w = []));
+      w.push([r.o, r.s, r.n]);
+    }
+    for (const [rid, w] of byReplica) {
+      for (let i = 0; i < w.length; i += presencePerMessage) {
+        this.#background(this.#send(rid, { t: "watch", f: this.replicaId, w: w.slice(i, i + presencePerMessage) }), "watcher presence");
+      }
     }
   }
 
@@ -368,10 +390,14 @@ export class RedisCluster implements Cluster {
         h?.cancel(msg.o, msg.s);
         return;
       case "watch": {
-        const key = `${msg.f}\u0000${msg.o}\u0000${msg.s}`;
-        if (msg.n > 0) this.#presence.set(key, { o: msg.o, s: msg.s, f: msg.f, until: Date.now() + this.#o.leaseMs });
-        else this.#presence.delete(key);
-        h?.watching(msg.o, msg.s, msg.f, msg.n);
+        if (!Array.isArray(msg.w)) return;
+        const until = Date.now() + this.#o.leaseMs;
+        for (const [o, s, n] of msg.w) {
+          const key = `${msg.f}\u0000${o}\u0000${s}`;
+          if (n > 0) this.#presence.set(key, { o, s, f: msg.f, until });
+          else this.#presence.delete(key);
+          h?.watching(o, s, msg.f, n);
+        }
         return;
       }
       case "input": {
@@ -451,6 +477,11 @@ export async function startRedisCluster(o: RedisClusterOptions): Promise<RedisCl
 /** The first 128 bits of SHA-256 of the owner string, base64url: how keys carry the owner without storing it. */
 function ownerDigest(owner: string): string {
   return createHash("sha256").update(owner).digest().subarray(0, 16).toString("base64url");
+}
+
+function storedOf(e: StreamEntry): string {
+  const stored: StoredEntry = { l: e.logId, r: e.replicaId, m: e.model, c: e.createdAtMs, d: e.onDetach };
+  return JSON.stringify(stored);
 }
 
 function entryOf(raw: string): StreamEntry | undefined {

@@ -78,19 +78,20 @@ export async function startSharedStreams(o: SharedStreamsOptions): Promise<Share
   }
   redis.off("error", onStartError);
   redis.on("error", (err: unknown) => o.onError(err, "redis"));
+  const ttlMs = o.streamTtlMs + o.expiredTtlMs + ttlMarginMs;
   const logs = createRedisLogStore({
     redis,
     prefix: o.redisPrefix,
     maxEvents: o.logMaxEvents,
     maxBytes: o.logMaxBytes > 0 ? o.logMaxBytes : Number.POSITIVE_INFINITY,
-    ttlMs: o.streamTtlMs + o.expiredTtlMs + ttlMarginMs,
+    ttlMs,
   });
   const cluster = await startRedisCluster({
     redis,
     logs,
     prefix: o.redisPrefix,
     leaseMs: o.ownerLeaseMs,
-    ttlMs: o.streamTtlMs + o.expiredTtlMs + ttlMarginMs,
+    ttlMs,
     onError: o.onError,
   });
   return {

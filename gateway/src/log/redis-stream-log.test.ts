@@ -19,40 +19,11 @@ import { createRedisLogStore, type RedisLogStore } from "./redis-log-store.js";
 import type { RedisStreamLog } from "./redis-stream-log.js";
 import { resolveResume } from "./resume.js";
 import { describeStreamLogContract } from "./stream-log.contract.js";
+import { describeWithRedis, testRedisUrl } from "../testing/redis.js";
 
-const url = process.env.AIRWAVE_TEST_REDIS_URL || "redis://127.0.0.1:6379";
+const url = testRedisUrl;
 
-/** Why Redis cannot be used, or undefined when it answers. */
-async function redisDown(): Promise<string | undefined> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2_000 });
-  r.on("error", () => {});
-  try {
-    await r.connect();
-    await r.ping();
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  } finally {
-    r.disconnect();
-  }
-}
-
-const down = await redisDown();
-
-if (down && process.env.CI) {
-  describe("RedisStreamLog", () => {
-    it(`needs Redis at ${url}`, () => {
-      throw new Error(`Redis at ${url} does not answer (${down}); CI must run the Redis log's suite`);
-    });
-  });
-} else if (down) {
-  console.warn(`RedisStreamLog suite skipped: Redis at ${url} does not answer (${down}); with CI set this fails`);
-  describe.skip(`RedisStreamLog: skipped, Redis at ${url} does not answer (${down}); set CI to make this a failure`, () => {
-    it("needs Redis", () => {});
-  });
-} else {
-  redisSuites();
-}
+await describeWithRedis("RedisStreamLog", redisSuites);
 
 function redisSuites(): void {
   const prefix = `airwave-test:${crypto.randomUUID()}:`;
