@@ -484,26 +484,36 @@ async function main(): Promise<void> {
 
   let profileSummary: ProfileSummary | undefined;
   if (profile) {
-    // The running gateway (warm), profiled only while the load runs: no start-up or warm-up in it.
+    // The running gateways (warm), profiled only while the load runs: no start-up or warm-up in it.
     const dir = join(resultsDir, `profile-${stamp}`);
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, "airwave-gateway.cpuprofile");
-    await runLoad({ target: airwave.target, model: "paced-r200-n20", arrival: { kind: "burst", streams: 20 }, timeoutMs: 10_000 });
-    const c = quick ? 100 : 200;
-    await gw.startProfile();
-    const c0 = cpuUs(gw.pid);
-    const r = await runLoad({
-      target: airwave.target,
-      model: "paced-r50-n100",
-      arrival: { kind: "poisson", perSecond: c / 2, seconds: quick ? 4 : 8 },
-      timeoutMs: 60_000,
-    });
-    const cpu = cpuUs(gw.pid) - c0;
-    await gw.stopProfile(file);
-    profileSummary = summariseProfile(file, 30);
-    console.log(
-      `\nCPU profile of the gateway, 50 tok/s Poisson c=${c} over SSE (${r.tokens} tokens, ${(cpu / Math.max(1, r.tokens)).toFixed(1)} µs/ev with the profiler on): ${file}\n${formatProfile(profileSummary)}\n`,
-    );
+    const redisSystem = systems.find((x) => x.key === "airwave-redis");
+    const profiled = [
+      { name: "airwave-gateway", title: "the gateway", proc: gw, target: airwave.target },
+      ...(gwRedis && redisSystem
+        ? [{ name: "airwave-gateway-redis", title: "the gateway with the Redis log", proc: gwRedis, target: redisSystem.target }]
+        : []),
+    ];
+    for (const p of profiled) {
+      const file = join(dir, `${p.name}.cpuprofile`);
+      await runLoad({ target: p.target, model: "paced-r200-n20", arrival: { kind: "burst", streams: 20 }, timeoutMs: 10_000 });
+      const c = quick ? 100 : 200;
+      await p.proc.startProfile();
+      const c0 = cpuUs(p.proc.pid);
+      const r = await runLoad({
+        target: p.target,
+        model: "paced-r50-n100",
+        arrival: { kind: "poisson", perSecond: c / 2, seconds: quick ? 4 : 8 },
+        timeoutMs: 60_000,
+      });
+      const cpu = cpuUs(p.proc.pid) - c0;
+      await p.proc.stopProfile(file);
+      const summary = summariseProfile(file, 30);
+      profileSummary ??= summary; // the results keep the memory log's
+      console.log(
+        `\nCPU profile of ${p.title}, 50 tok/s Poisson c=${c} over SSE (${r.tokens} tokens, ${(cpu / Math.max(1, r.tokens)).toFixed(1)} µs/ev with the profiler on): ${file}\n${formatProfile(summary)}\n`,
+      );
+    }
   }
 
   for (const s of systems) s.target.close();

@@ -139,6 +139,7 @@ export async function startHaproxy(backends: readonly number[]): Promise<TestHap
   const child = spawn("haproxy", ["-f", cfg, "-db"], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   child.stderr?.on("data", (b: Buffer) => (err += b.toString()));
+  child.on("error", (e) => (err += `${e.message} (is haproxy installed? .ci/run installs it)`));
   await waitForPort(port).catch((e: unknown) => {
     throw new Error(`haproxy did not start: ${err}`, { cause: e });
   });

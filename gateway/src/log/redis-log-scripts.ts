@@ -51,8 +51,9 @@ end
 /**
  * append: KEYS stream, meta; ARGV[1] batch id (unique per call, and the
  * candidate epoch), [2] floor (the caller's top), [3] x, [4] maxEvents
- * (-1: none), [5] maxBytes (-1: none), [6] running TTL ms (0: none),
- * [7] TTL ms after the end, [8] live channel, [9] 1 when the last payload
+ * (-1: none), [5] maxBytes (-1: none), [6] running TTL ms (0: none;
+ * negative: not due, set only on keys this call creates), [7] TTL ms
+ * after the end, [8] live channel, [9] 1 when the last payload
  * is the terminal event, [10..] the payloads.
  *
  * Refuses after the terminal event; a resend of the batch applied last
@@ -69,7 +70,8 @@ local m = redis.call('HMGET', meta, 'e', 't', 'f', 'b', 'd', 'c')
 if m[1] and m[6] == id then return {'dup', m[1], m[2], m[3], m[4]} end
 if m[1] and m[5] == '1' then return {'ended', m[1], m[2], m[3], m[4]} end
 local epoch, top, first, bytes
-if lost(stream, m, floor) then
+local fresh = lost(stream, m, floor)
+if fresh then
   if m[1] and tonumber(m[2]) > floor then floor = tonumber(m[2]) end
   redis.call('DEL', stream, meta)
   epoch, top, first, bytes = id, floor, floor + 1, 0
@@ -91,6 +93,7 @@ if trimmed then redis.call('XTRIM', stream, 'MINID', first .. '-0') end
 redis.call('HSET', meta, 'e', epoch, 't', top, 'f', first, 'b', bytes, 'c', id)
 local ended = ARGV[9] == '1'
 local ttl = tonumber(ended and ARGV[7] or ARGV[6])
+if fresh then ttl = math.abs(ttl) end
 if ended then redis.call('HSET', meta, 'd', '1') end
 if ttl > 0 then
   redis.call('PEXPIRE', stream, ttl)

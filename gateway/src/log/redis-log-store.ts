@@ -23,7 +23,8 @@ export interface RedisLogStoreOptions extends LogLimits {
    */
   readonly ttlMs: number;
   /**
-   * TTL of a running log's keys, renewed by every append, in ms; default
+   * TTL of a running log's keys, renewed by the appends (at most every
+   * eighth of it), in ms; default
    * 24 h. Longer than the longest pause between two events of a running
    * stream (AIRWAVE_GENERATION_TIMEOUT_MS bounds it); a log that outlives
    * it lost its history and changes epoch.
@@ -35,6 +36,13 @@ export interface RedisLogStoreOptions extends LogLimits {
   readonly cacheBytes?: number;
   /** How long a log's live channel stays subscribed after its last waiter, in ms; default 30000. */
   readonly lingerMs?: number;
+}
+
+/** Commands gathered on a corked socket (see {@link RedisLogStore.send}). */
+interface WriteBatch {
+  readonly socket: Socket;
+  commands: number;
+  flushed: boolean;
 }
 
 /**
@@ -67,8 +75,11 @@ export class RedisLogStore implements StreamLogStore, RedisLogContext {
   #sweep: NodeJS.Timeout | undefined;
   #total = 0;
   #closed = false;
-  /** True while the command socket is corked for this tick (see {@link batchWrites}). */
-  #corked = false;
+  /** The commands being gathered on the corked command socket (see {@link send}). */
+  #batch: WriteBatch | undefined;
+  /** Commands written on `#flyingOn` whose replies have not come yet. */
+  #flying = 0;
+  #flyingOn: Socket | undefined;
 
   constructor(o: RedisLogStoreOptions) {
     if (o.redis.options.keyPrefix) throw new Error("RedisLogStore: use the prefix option, not ioredis's keyPrefix");
@@ -195,22 +206,52 @@ export class RedisLogStore implements StreamLogStore, RedisLogContext {
   }
 
   /**
-   * @private RedisLogContext: corks the command connection's socket until
-   * the next tick, so the appends and reads of many logs issued together go
-   * out in one write (one syscall instead of one per command; ioredis's own
+   * @private RedisLogContext: sends a log command (`run` issues it on the
+   * command connection) in the current write batch. The commands of many
+   * logs go out together in one socket write (one syscall, and one read by
+   * Redis, instead of one each): the socket is corked while a batch
+   * gathers, and a batch is written at the end of the tick when no earlier
+   * batch awaits its replies, else as soon as the last of them came. So an
+   * idle log store writes at once, and a busy one in batches that grow
+   * with the load, never waiting longer than one round trip. ioredis's own
    * autopipelining is not used: a pipeline caught by a long outage waits
-   * instead of failing). The commands and their replies are unchanged.
+   * instead of failing. The commands and their replies are unchanged.
    */
-  batchWrites(): void {
-    if (this.#corked) return;
+  send<T>(run: () => Promise<T>): Promise<T> {
     const socket = (this.redis as unknown as { stream?: Socket }).stream;
-    if (!socket || typeof socket.cork !== "function") return;
-    this.#corked = true;
-    socket.cork();
-    process.nextTick(() => {
-      this.#corked = false;
-      socket.uncork();
-    });
+    if (!socket || typeof socket.cork !== "function" || this.redis.status !== "ready") return run();
+    if (this.#batch && this.#batch.socket !== socket) this.#flush(); // reconnected: a new socket
+    let b = this.#batch;
+    if (!b) {
+      b = this.#batch = { socket, commands: 0, flushed: false };
+      socket.cork();
+      // After a reconnect, the old socket's commands are no reason to wait (ioredis may resend them on this one).
+      if (this.#flying === 0 || this.#flyingOn !== socket) process.nextTick(() => this.#batch === b && this.#flush());
+    }
+    const batch = b;
+    batch.commands++;
+    const p = run();
+    const settled = () => {
+      if (!batch.flushed)
+        batch.commands--; // failed before it was written
+      else if (batch.socket === this.#flyingOn && --this.#flying === 0 && this.#batch) this.#flush();
+    };
+    p.then(settled, settled);
+    return p;
+  }
+
+  /** Writes the batch being gathered. */
+  #flush(): void {
+    const b = this.#batch;
+    if (!b) return;
+    this.#batch = undefined;
+    b.flushed = true;
+    if (this.#flyingOn !== b.socket) {
+      this.#flyingOn = b.socket;
+      this.#flying = 0;
+    }
+    this.#flying += b.commands;
+    b.socket.uncork();
   }
 
   /** @private RedisLogContext */

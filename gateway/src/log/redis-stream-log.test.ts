@@ -101,7 +101,14 @@ function redisSuites(): void {
       expect(stored.appendedAt).toBeDefined();
       const meta = await redis.hgetall(log.keys.meta);
       expect(meta).toMatchObject({ e: log.epoch, t: "2", f: "1", b: String(log.bytes) });
-      // Running: the running TTL, renewed by appends.
+      // Running: the running TTL, renewed by appends once an eighth of it passed.
+      for (const k of [log.keys.stream, log.keys.meta]) expect(await redis.pttl(k)).toBeGreaterThan(590_000);
+      for (const k of [log.keys.stream, log.keys.meta]) await redis.pexpire(k, 400_000);
+      await log.append(ev.textDelta("not due"));
+      expect(await redis.pttl(log.keys.stream)).toBeLessThanOrEqual(400_000);
+      vi.useFakeTimers({ now: Date.now() + 600_000 / 8, toFake: ["Date"] });
+      await log.append(ev.textDelta("due"));
+      vi.useRealTimers();
       for (const k of [log.keys.stream, log.keys.meta]) expect(await redis.pttl(k)).toBeGreaterThan(590_000);
       await log.append(ev.completed(FinishReason.STOP));
       expect(await redis.hget(log.keys.meta, "d")).toBe("1");
@@ -144,6 +151,8 @@ function redisSuites(): void {
       await redis.del(log.keys.stream, log.keys.meta);
       const d = await log.append(ev.textDelta("d"));
       expect(d.epoch).not.toBe(old);
+      // Re-created keys get the running TTL at once, though no renewal was due.
+      for (const k of [log.keys.stream, log.keys.meta]) expect(await redis.pttl(k)).toBeGreaterThan(590_000);
       expect([d.seq, log.epoch, log.first, log.top]).toEqual([4, d.epoch, 4, 4]);
       expect(seqs(await log.read(0, all))).toEqual([4]);
       expect(resolveResume(log, `${old}:3`)).toEqual({

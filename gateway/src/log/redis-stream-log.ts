@@ -22,7 +22,7 @@ export interface RedisLogKeys {
 export interface RedisLogLimits extends LogLimits {
   /** TTL of both keys from the terminal event on, in ms (0: none). */
   readonly ttlMs: number;
-  /** TTL of both keys while running, renewed by every append, in ms (0: none). */
+  /** TTL of both keys while running, renewed by the appends (at most every eighth of it), in ms (0: none). */
   readonly runningTtlMs: number;
   /** Newest events this process keeps beside Redis for its readers (0: every read goes to Redis). */
   readonly cacheEvents: number;
@@ -38,8 +38,8 @@ export interface RedisLogContext {
   bytesChanged(log: RedisStreamLog, delta: number): void;
   /** `log` (not owned here) has a waiter: keep its live channel subscribed. */
   watch(log: RedisStreamLog): void;
-  /** A command is about to be sent: the commands sent in this tick go out in one write. */
-  batchWrites(): void;
+  /** Sends a command (`run` issues it) in the current write batch: the commands of many logs share one socket write. */
+  send<T>(run: () => Promise<T>): Promise<T>;
 }
 
 /** The state a view starts from: a new log's, or what the meta hash says. */
@@ -126,7 +126,8 @@ function alreadyEnded(): ConnectError {
  *   positioned events' binary sizes, what `maxBytes` bounds), `d` = `1` once
  *   the terminal event is in, `z` = `1` once expired, `c` the id of the
  *   last append call (a resent call is not applied twice).
- * - TTL: both keys get `runningTtlMs`, renewed by every append, and
+ * - TTL: both keys get `runningTtlMs`, renewed by the first append after
+ *   an eighth of it passed (keys an append re-creates get it at once), and
  *   `ttlMs` from the terminal event on (PEXPIRE). The owner's `release`
  *   deletes both at once.
  * - `<prefix>log:{<logId>}:live`, a Pub/Sub channel (no memory): every
@@ -202,6 +203,8 @@ export class RedisStreamLog implements StreamLog {
   /** A terminal append was made (and has not failed): later appends are refused. */
   #closing = false;
   #released = false;
+  /** When an append last set the running TTL, in ms since the epoch. */
+  #ttlAt = 0;
   #tasks: (Append | Op)[] = [];
   #busy = false;
   readonly #waiters = new Set<{ readonly after: number; readonly wake: () => void }>();
@@ -464,22 +467,25 @@ export class RedisStreamLog implements StreamLog {
   async #sendBatch(batch: Append[]): Promise<void> {
     const last = batch[batch.length - 1] as Append;
     const l = this.#limits;
+    const now = Date.now();
+    const renew = now - this.#ttlAt >= l.runningTtlMs / 8;
     let r: string[];
-    this.#ctx.batchWrites();
     try {
-      r = await this.#ctx.redis.airwaveLogAppend(
-        this.keys.stream,
-        this.keys.meta,
-        this.#callId(),
-        this.#top,
-        this.#x,
-        limitArg(l.maxEvents),
-        limitArg(l.maxBytes),
-        l.runningTtlMs,
-        l.ttlMs,
-        this.keys.channel,
-        last.terminal ? 1 : 0,
-        ...batch.map((a) => a.payload),
+      r = await this.#ctx.send(() =>
+        this.#ctx.redis.airwaveLogAppend(
+          this.keys.stream,
+          this.keys.meta,
+          this.#callId(),
+          this.#top,
+          this.#x,
+          limitArg(l.maxEvents),
+          limitArg(l.maxBytes),
+          renew ? l.runningTtlMs : -l.runningTtlMs,
+          l.ttlMs,
+          this.keys.channel,
+          last.terminal ? 1 : 0,
+          ...batch.map((a) => a.payload),
+        ),
       );
     } catch (e) {
       if (last.terminal) this.#closing = false; // the terminal may be appended again
@@ -492,6 +498,7 @@ export class RedisStreamLog implements StreamLog {
       for (const a of batch) a.reject(alreadyEnded());
       return;
     }
+    if (renew) this.#ttlAt = now;
     const epoch = r[1] as string;
     const top = Number(r[2]);
     let seq = top - batch.length;
@@ -564,15 +571,16 @@ export class RedisStreamLog implements StreamLog {
 
   async #readRedis(afterSeq: number, limits: ReadLimits, recover: boolean): Promise<StreamEvent[]> {
     let r: Buffer[];
-    this.#ctx.batchWrites();
     try {
-      r = await this.#ctx.redis.airwaveLogReadBuffer(
-        this.keys.stream,
-        this.keys.meta,
-        afterSeq,
-        limitArg(limits.maxEvents),
-        limitArg(limits.maxBytes),
-        this.#x,
+      r = await this.#ctx.send(() =>
+        this.#ctx.redis.airwaveLogReadBuffer(
+          this.keys.stream,
+          this.keys.meta,
+          afterSeq,
+          limitArg(limits.maxEvents),
+          limitArg(limits.maxBytes),
+          this.#x,
+        ),
       );
     } catch (e) {
       throw unavailable(e);
