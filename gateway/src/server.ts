@@ -31,6 +31,7 @@ import { limitH2Session } from "./h2-session-limits.js";
 import { createStreamService } from "./stream-service.js";
 import { createGrpcInferenceClient } from "./grpc-inference-client.js";
 import { createWsGateway, wsPath } from "./ws/ws-gateway.js";
+import { GatewayMetrics } from "./metrics/gateway-metrics.js";
 
 /** A running gateway. */
 export interface Gateway {
@@ -88,16 +89,19 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
   const upstream = createGrpcInferenceClient({ baseUrl: cfg.inferenceUrl, ...keepalive });
   // The hub scrubs the gateway's own secrets from whatever the inference service sends.
   // Several replicas (AIRWAVE_REDIS_URL): logs and registry shared in Redis.
+  const metrics = new GatewayMetrics();
   const shared =
     cfg.redisUrl || cfg.redisSentinels
       ? await startSharedStreams({
           ...cfg,
           redisUrl: cfg.redisUrl ?? "redis://",
           onError: (err, what) => logger.warn({ err: redisErrorOf(err) }, `redis: ${what}`),
+          onCommand: (seconds, ok) => metrics.redisCommand(seconds, ok),
         })
       : undefined;
   const hub = new Hub(upstream, {
     ...cfg,
+    metrics,
     secrets: [...cfg.apiKeys.map((k) => k.key), cfg.cookieSecret],
     ...(shared ? { cluster: shared.cluster } : {}),
   });
@@ -166,6 +170,20 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
       // handler): 426 Upgrade Required (RFC 9110 §15.5.22), the Connect JSON error.
       const e = new ConnectError(`${wsPath} is a WebSocket endpoint: send an Upgrade: websocket request`, Code.FailedPrecondition);
       writeError(res, e, { status: 426, headers: { upgrade: "websocket", connection: "Upgrade" } });
+      return;
+    }
+    if (path === "/metrics" && (req.method === "GET" || req.method === "HEAD")) {
+      // Prometheus text format (docs/observability.md); the port's other routes need no auth, nor does this one.
+      metrics.scrape().then(
+        (m) =>
+          res
+            .writeHead(200, { "content-type": m.contentType, "cache-control": "no-store" })
+            .end(req.method === "HEAD" ? undefined : m.body),
+        (err: unknown) => {
+          logger.error({ err }, "metrics: scrape failed");
+          writeError(res, new ConnectError("metrics are unavailable", Code.Internal));
+        },
+      );
       return;
     }
     if (path === "/healthz") {

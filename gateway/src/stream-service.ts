@@ -1,3 +1,4 @@
+import type { Transport } from "./metrics/gateway-metrics.js";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { createDeadlineSignal, createLinkedAbortController } from "@connectrpc/connect/protocol";
 import { ev, type StreamEvent, type StreamService } from "@airwave/proto";
@@ -47,8 +48,10 @@ export function createStreamService(hub: Hub, o: StreamServiceOptions): ServiceI
     w: WatchOptions = {},
   ): AsyncGenerator<{ event: StreamEvent }> {
     const cap = cappedDeadline(ctx, o.maxDeadlineMs);
+    const transport = transportOf(ctx);
     try {
-      for await (const x of withHeartbeats(hub.watch(owner, id, cursor, cap.signal, w), o.heartbeatIdleMs, cap.signal)) {
+      for await (const x of withHeartbeats(hub.watch(owner, id, cursor, cap.signal, { ...w, transport }), o.heartbeatIdleMs, cap.signal)) {
+        if (x === HEARTBEAT) hub.metrics?.heartbeat(transport);
         yield { event: x === HEARTBEAT ? ev.heartbeat() : x };
       }
     } catch (e) {
@@ -62,7 +65,7 @@ export function createStreamService(hub: Hub, o: StreamServiceOptions): ServiceI
   return {
     async *createStream(req, ctx) {
       const owner = ownerOf(ctx);
-      const id = await hub.create(owner, req);
+      const id = await hub.create(owner, req, { transport: transportOf(ctx) });
       yield* watch(owner, id, "", ctx);
     },
     async *watchStream(req, ctx) {
@@ -108,4 +111,9 @@ function cappedDeadline(ctx: HandlerContext, maxMs: number): WatchSignal {
       linked.abort(); // removes the link's listener on ctx.signal
     },
   };
+}
+
+/** The `transport` label of a StreamService call: Connect, gRPC or gRPC-Web. */
+function transportOf(ctx: HandlerContext): Transport {
+  return ctx.protocolName === "grpc" ? "grpc" : ctx.protocolName === "grpc-web" ? "grpc_web" : "connect";
 }

@@ -118,7 +118,7 @@ export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
     const owner = ownerOf(o.auth, req);
     const body = await readJsonBody(req, o.maxRequestBytes);
     const turn = toChatTurnRequest(body, { onDetach: header(req, "airwave-on-detach"), streamId: header(req, "airwave-stream-id") });
-    const streamId = await hub.create(owner, turn.create);
+    const streamId = await hub.create(owner, turn.create, { transport: "ai_sdk" });
     const messageId = turn.continuesMessageId ?? `msg-${streamId}`;
     await chats.set(owner, turn.chatId, { streamId, messageId });
     await serveTurn(res, owner, streamId, messageId);
@@ -162,10 +162,16 @@ export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
    * the watch; the generation goes on as its detach policy says.
    */
   async function serveTurn(res: Res, owner: string, streamId: string, messageId: string): Promise<void> {
-    await serveWatch(res, (signal) => hub.watch(owner, streamId, "", signal), uiMessageChunkEncoder({ messageId }), {
-      ...o,
-      headers: { ...uiMessageStreamHeader, [streamIdHeader]: streamId },
-    });
+    await serveWatch(
+      res,
+      (signal) => hub.watch(owner, streamId, "", signal, { transport: "ai_sdk" }),
+      uiMessageChunkEncoder({ messageId }),
+      {
+        ...o,
+        metrics: hub.metrics && { metrics: hub.metrics, transport: "ai_sdk" },
+        headers: { ...uiMessageStreamHeader, [streamIdHeader]: streamId },
+      },
+    );
   }
 }
 

@@ -18,6 +18,8 @@ export interface SharedStreamsOptions {
   readonly expiredTtlMs: number;
   /** Reports Redis errors (connection lost, a failed background call); never the URL or a secret. */
   readonly onError: (err: unknown, what: string) => void;
+  /** Told the round trip (seconds) and success of each stream log command (metrics). */
+  readonly onCommand?: (seconds: number, ok: boolean) => void;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function startSharedStreams(o: SharedStreamsOptions): Promise<Share
   redis.on("error", (err: unknown) => o.onError(err, "redis"));
   const ttlMs = o.streamTtlMs + o.expiredTtlMs + ttlMarginMs;
   const logs = createRedisLogStore({
+    ...(o.onCommand ? { onCommand: o.onCommand } : {}),
     redis,
     prefix: o.redisPrefix,
     maxEvents: o.logMaxEvents,

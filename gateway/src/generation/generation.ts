@@ -66,6 +66,8 @@ export class Generation {
   readonly #timers: LivenessTimers;
   readonly #scrub: SecretScrubber;
   #cancelSource: CancelSource | undefined;
+  /** When the call was aborted (cancel, deadline, shutdown), in ms since the epoch; 0 before. */
+  #stoppedAtMs = 0;
   #timeout: { reason: LivenessReason; message: string } | undefined;
   #lastUsage: Usage | undefined;
   /** Set when the log refused an event for a reason other than its end (its store is unreachable). */
@@ -108,6 +110,7 @@ export class Generation {
    * and credential-shaped strings from what the inference service sends:
    * the `started` request id and the terminal event's text (`scrubEvent`),
    * and the messages of its refusals; default credential shapes only.
+   * @param onAppended called with each event once it is in the log (metrics).
    */
   constructor(
     upstream: InferenceClient,
@@ -116,6 +119,7 @@ export class Generation {
     limits: GenerationLimits,
     shutdown: AbortSignal,
     scrub: SecretScrubber = credentialShapesOnly,
+    private readonly onAppended?: (e: StreamEvent) => void,
   ) {
     let accept!: () => void;
     let refuse!: (e: ConnectError) => void;
@@ -130,7 +134,15 @@ export class Generation {
     this.#timers = new LivenessTimers(limits, (reason, message) => this.#expire(reason, message));
     this.#send(create(InteractRequestSchema, { message: { case: "start", value: request } }));
     if (signal.aborted) this.#closeRequests();
-    else signal.addEventListener("abort", () => this.#closeRequests(), { once: true });
+    else
+      signal.addEventListener(
+        "abort",
+        () => {
+          this.#stoppedAtMs = Date.now();
+          this.#closeRequests();
+        },
+        { once: true },
+      );
     const call = upstream.interact(this.#requests, { signal, ...(limits.timeoutMs > 0 ? { timeoutMs: limits.timeoutMs } : {}) });
     this.done = this.#pump(call, accept, refuse);
   }
@@ -193,6 +205,12 @@ export class Generation {
     return this.#cancelSource;
   }
 
+  /** Why and when the generation was stopped before its end (a cancel, a liveness deadline, the shutdown); undefined otherwise. */
+  get stopped(): { source: CancelSource | "deadline"; atMs: number } | undefined {
+    const source = this.#cancelSource ?? (this.#timeout ? "deadline" : this.#shutdown.aborted ? "shutdown" : undefined);
+    return source && this.#stoppedAtMs > 0 ? { source, atMs: this.#stoppedAtMs } : undefined;
+  }
+
   /**
    * Aborts the upstream call at once (the abort reaches the provider's
    * `fetch`); the log ends with `completed(FINISH_REASON_CANCELLED)` and the
@@ -235,6 +253,7 @@ export class Generation {
           this.#logFailed = !this.log.ended;
           throw e;
         }
+        this.onAppended?.(event);
         if (first) {
           first = false;
           accept();

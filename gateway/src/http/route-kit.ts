@@ -1,3 +1,4 @@
+import type { GatewayMetrics, Transport } from "../metrics/gateway-metrics.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type Cursor, type StreamEvent, type StreamInfo, StreamState } from "@airwave/proto";
@@ -97,6 +98,8 @@ export function isExhausted(info: StreamInfo, c: Cursor): boolean {
 export interface ServeWatchOptions {
   /** Heartbeat after this long without an event, in ms. */
   readonly heartbeatIdleMs: number;
+  /** Where the response's bytes, heartbeats and slow-watcher close are counted. */
+  readonly metrics?: { readonly metrics: GatewayMetrics; readonly transport: Transport } | undefined;
   /** A write that does not drain within this long ends the response, in ms. */
   readonly writeTimeoutMs: number;
   /** Response headers beside the streaming ones (e.g. `airwave-stream-id`). */
@@ -135,5 +138,6 @@ export async function serveWatch(
     signal: stop.signal,
     ...(first.done ? {} : { first: first.value }),
     ...(o.onError ? { onError: o.onError } : {}),
+    metrics: o.metrics,
   });
 }

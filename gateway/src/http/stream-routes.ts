@@ -1,3 +1,4 @@
+import type { Transport } from "../metrics/gateway-metrics.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { fromJsonString, toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -87,8 +88,10 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
         const body = await readBody(req, o.maxRequestBytes);
         const createReq = parseCreate(req, body);
         const waitMs = mode === "poll" ? pollWait(url, o.longPollMaxWaitMs) : 0;
-        const streamId = await hub.create(owner, createReq);
-        await deliver(res, mode, streamId, "", waitMs, (signal) => hub.watch(owner, streamId, "", signal));
+        const streamId = await hub.create(owner, createReq, { transport: transportOf(mode) });
+        await deliver(res, mode, streamId, "", waitMs, (signal) =>
+          hub.watch(owner, streamId, "", signal, { transport: transportOf(mode) }),
+        );
       } else if ((m = eventsPath.exec(path))) {
         allow(req, ["GET"]);
         const owner = ownerOf(o.auth, req);
@@ -105,7 +108,9 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
           res.writeHead(204).end();
           return true;
         }
-        await deliver(res, mode, streamId, cursor, waitMs, (signal) => hub.watch(owner, streamId, cursor, signal, { agentIds }));
+        await deliver(res, mode, streamId, cursor, waitMs, (signal) =>
+          hub.watch(owner, streamId, cursor, signal, { agentIds, transport: transportOf(mode) }),
+        );
       } else if ((m = cancelPath.exec(path))) {
         allow(req, ["POST"]);
         await cancel(req, res, m[1] as string);
@@ -169,7 +174,8 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
       json(res, batchJson(streamId, batch), true);
       return;
     }
-    await serveWatch(res, watch, mode === "ndjson" ? ndjsonEncoder : sseEncoder, o);
+    const metrics = hub.metrics && { metrics: hub.metrics, transport: transportOf(mode) };
+    await serveWatch(res, watch, mode === "ndjson" ? ndjsonEncoder : sseEncoder, { ...o, metrics });
   }
 }
 
@@ -229,4 +235,9 @@ function parseInput(req: Req, body: string, streamId: string) {
   }
   input.streamId = streamId;
   return input;
+}
+
+/** The `transport` label of a delivery mode. */
+function transportOf(mode: Mode): Transport {
+  return mode === "poll" ? "long_poll" : mode;
 }

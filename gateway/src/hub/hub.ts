@@ -21,6 +21,8 @@ import { resolveResume } from "../log/resume.js";
 import type { StreamLog, StreamLogStore } from "../log/stream-log.js";
 import { exhausted, GATEWAY_STREAM_LIMIT, OwnerLimits } from "../owner-limits.js";
 import { within } from "../within.js";
+import type { GatewayMetrics, Transport } from "../metrics/gateway-metrics.js";
+import { GenerationMeter, resumeOutcomeName, WatchMeter } from "../metrics/stream-meter.js";
 import { agentFilter } from "./agent-filter.js";
 import { answerInput, STREAM_ENDED } from "./input-answer.js";
 import { Lifetimes } from "./lifetimes.js";
@@ -81,6 +83,14 @@ export interface HubOptions {
   ownerStartsPerS?: number;
   /** The bucket's size: starts an owner may make at once. */
   ownerStartsBurst?: number;
+  /** Where the streams' metrics go (`/metrics`); default none. */
+  metrics?: GatewayMetrics;
+}
+
+/** Options of {@link Hub.create}. */
+export interface CreateOptions {
+  /** The transport of the call, for metrics; default `connect`. */
+  readonly transport?: Transport;
 }
 
 /** Options of {@link Hub.watch}. */
@@ -92,6 +102,8 @@ export interface WatchOptions {
    * {@link agentFilterLimits}.maxIds ids of at most `maxIdChars` characters.
    */
   readonly agentIds?: readonly string[] | undefined;
+  /** The transport of the watch, for metrics; default `connect`. */
+  readonly transport?: Transport;
 }
 
 /** After the generations ended at shutdown, how long watchers may take to read their last events, in ms. */
@@ -183,6 +195,10 @@ export class Hub {
       watching: (owner, id, from, n) => this.#watchedFrom(owner, id, from, n),
       held: () => this.#heldStreams(),
     });
+    o.metrics?.observeHub(() => {
+      const s = this.stats;
+      return { running: s.running, streams: s.streams, logBytes: s.logBytes };
+    });
     this.#logs =
       o.cluster?.logs ??
       o.logs ??
@@ -191,6 +207,11 @@ export class Hub {
         maxBytes: o.logMaxBytes ?? Number.POSITIVE_INFINITY,
         maxTotalBytes: o.logTotalMaxBytes ?? 0,
       });
+  }
+
+  /** Where the streams' metrics go, if anywhere (the transports add theirs). */
+  get metrics(): GatewayMetrics | undefined {
+    return this.o.metrics;
   }
 
   /** Number of streams held (running or ended, not yet expired). */
@@ -234,12 +255,12 @@ export class Hub {
    * service's refusal (NOT_FOUND for an unknown model, UNAVAILABLE,
    * DEADLINE_EXCEEDED when no first token came in time).
    */
-  create(owner: string, req: CreateStreamRequest): Promise<string> {
-    return this.#create(owner, req, true);
+  create(owner: string, req: CreateStreamRequest, o: CreateOptions = {}): Promise<string> {
+    return this.#create(owner, req, o, true);
   }
 
   /** {@link create}; `rejoin`: a claim whose stream is not found may be taken as gone and created once more. */
-  async #create(owner: string, req: CreateStreamRequest, rejoin: boolean): Promise<string> {
+  async #create(owner: string, req: CreateStreamRequest, o: CreateOptions, rejoin: boolean): Promise<string> {
     if (!req.request) throw new ConnectError("request: a GenerateRequest is required", Code.InvalidArgument);
     validateGenerateRequest(req.request);
     if (req.streamId !== "" && !isValidStreamId(req.streamId)) {
@@ -260,7 +281,7 @@ export class Hub {
     await this.#limits.admit(owner);
     if (this.#streams.has(streamKey(owner, id)) || this.#draining) {
       this.#limits.ended(owner); // a concurrent create of the same id won, or shutdown began
-      return this.#create(owner, req, rejoin);
+      return this.#create(owner, req, o, rejoin);
     }
     let log: StreamLog;
     let entry: StreamEntry | undefined;
@@ -269,7 +290,7 @@ export class Hub {
       else log = this.#logs.create(id);
     } catch (e) {
       this.#limits.ended(owner);
-      if (e instanceof ClaimedElsewhere) return this.#join(owner, req, id, e.here, rejoin);
+      if (e instanceof ClaimedElsewhere) return this.#join(owner, req, o, id, e.here, rejoin);
       throw e;
     }
     if (this.#streams.has(streamKey(owner, id)) || this.#draining) {
@@ -277,8 +298,10 @@ export class Hub {
       this.#limits.ended(owner);
       this.#logs.release(log);
       this.#cluster?.forget(owner, id);
-      return this.#create(owner, req, rejoin);
+      return this.#create(owner, req, o, rejoin);
     }
+    const createdAtMs = Date.now();
+    const meter = this.o.metrics && new GenerationMeter(this.o.metrics, createdAtMs);
     const generation = new Generation(
       this.upstream,
       req.request,
@@ -290,21 +313,25 @@ export class Hub {
       },
       this.#shutdown.signal,
       this.#scrub,
+      meter && ((e) => meter.appended(e)),
     );
     const rec: StreamRecord = {
       id,
       owner,
       model: req.request.model,
-      createdAtMs: Date.now(),
+      createdAtMs,
       onDetach: req.onDetach,
       log,
       generation,
       watchers: 0,
       ...(entry ? { entry } : {}),
+      ...(meter ? { meter } : {}),
     };
     this.#streams.set(streamKey(owner, id), rec);
     this.#running++;
+    this.o.metrics?.streamStarted(o.transport ?? "connect");
     void generation.done.then(() => {
+      meter?.ended(log.terminal, generation.stopped);
       this.#running--;
       this.#limits.ended(owner);
       this.#cluster?.ended(owner, id);
@@ -353,15 +380,40 @@ export class Hub {
    * watcher left; the generation goes on as its on_detach policy says).
    */
   async *watch(owner: string, streamId: string, cursor: string, signal: AbortSignal, o: WatchOptions = {}): AsyncGenerator<StreamEvent> {
-    const pass = agentFilter(o.agentIds);
-    if (this.#closing.signal.aborted) throw shuttingDown();
-    const rec = await this.#acquire(owner, streamId);
+    const transport = o.transport ?? "connect";
+    let rec: StreamRecord | RemoteRecord;
     let start: ReturnType<typeof resolveResume>;
     try {
-      start = resolveResume(rec.log, cursor);
+      const pass = agentFilter(o.agentIds); // raises for a bad filter
+      if (this.#closing.signal.aborted) throw shuttingDown();
+      rec = await this.#acquire(owner, streamId);
+      try {
+        start = resolveResume(rec.log, cursor);
+      } catch (e) {
+        this.#release(rec);
+        throw e;
+      }
+      yield* this.#follow(rec, start, cursor, pass, transport, signal);
     } catch (e) {
-      this.#release(rec);
+      if (!signal.aborted) this.o.metrics?.watchFailed(transport, e);
       throw e;
+    }
+  }
+
+  /** The watch loop of {@link watch}, once the stream and the resume point are known. */
+  async *#follow(
+    rec: StreamRecord | RemoteRecord,
+    start: ReturnType<typeof resolveResume>,
+    cursor: string,
+    pass: (e: StreamEvent) => boolean,
+    transport: Transport,
+    signal: AbortSignal,
+  ): AsyncGenerator<StreamEvent> {
+    const m = this.o.metrics;
+    const meter = m && new WatchMeter(m, transport, rec, isRemote(rec) ? undefined : rec.meter?.provider);
+    // A long-poll's every poll has a cursor: polling, not resuming.
+    if (meter && cursor !== "" && start.notice && transport !== "long_poll") {
+      meter.resuming(resumeOutcomeName(start.notice.outcome), rec.log.top, start.after);
     }
     this.#attach(rec);
     // The watcher leaving or the hub closing ends a wait (with that
@@ -369,14 +421,28 @@ export class Hub {
     // so the hub's long-lived signal collects nothing.
     const stop = createLinkedAbortController(signal, this.#closing.signal);
     try {
-      if (start.notice) yield resumed(start.notice.outcome, start.notice.cursor);
+      if (start.notice) {
+        const notice = resumed(start.notice.outcome, start.notice.cursor);
+        meter?.delivered(notice, rec.log.top);
+        yield notice;
+      }
       // followLog, a batch at a time: one generator step per event (this one), not two.
       const reader = new LogReader(rec.log, start.after, { signal: stop.signal, coalesceLagEvents: this.o.coalesceLagEvents ?? 0 });
+      let merged = 0;
       for (let batch = await reader.next(); batch !== undefined; batch = await reader.next()) {
-        for (const e of batch) if (pass(e)) yield e;
+        if (meter && reader.merged !== merged) {
+          meter.coalesced(reader.merged - merged);
+          merged = reader.merged;
+        }
+        for (const e of batch) {
+          if (!pass(e)) continue;
+          meter?.delivered(e, rec.log.top);
+          yield e;
+        }
       }
     } finally {
       stop.abort();
+      meter?.closed();
       this.#detach(rec);
       this.#release(rec);
     }
@@ -576,7 +642,7 @@ export class Hub {
    * that went away meanwhile (its create failed, or the stream ended and was
    * removed) makes this call create the stream again.
    */
-  async #join(owner: string, req: CreateStreamRequest, id: string, here: boolean, rejoin: boolean): Promise<string> {
+  async #join(owner: string, req: CreateStreamRequest, o: CreateOptions, id: string, here: boolean, rejoin: boolean): Promise<string> {
     // The concurrent create here resumes from its claim before the next turn.
     if (here) await new Promise<void>((resolve) => setImmediate(resolve));
     let rec: StreamRecord | RemoteRecord;
@@ -585,7 +651,7 @@ export class Hub {
     } catch (e) {
       if (ConnectError.from(e).code !== Code.NotFound) throw e;
       if (!rejoin) throw new ConnectError("a stream with this stream_id is starting or being removed; retry", Code.Unavailable);
-      return this.#create(owner, req, false);
+      return this.#create(owner, req, o, false);
     }
     try {
       if (!isRemote(rec)) await rec.generation.accepted;

@@ -1,3 +1,4 @@
+import type { GenerationMeter } from "../metrics/stream-meter.js";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { FinishReason, type OnDetach, type StreamInfo, StreamInfoSchema, StreamState } from "@airwave/proto";
@@ -23,6 +24,8 @@ export interface StreamRecord extends StreamView {
   readonly generation: Generation;
   /** Where the shared registry says the stream lives (with a cluster). */
   entry?: StreamEntry;
+  /** The generation's metrics (with `HubOptions.metrics`). */
+  meter?: GenerationMeter;
   /** Watchers on other replicas, by replica id (counted in {@link watchers} too). */
   remoteWatchers?: Map<string, number>;
   /** The detach grace period (set by `Lifetimes` only). */

@@ -63,6 +63,7 @@ export class LogReader {
   readonly #limits: ReadLimits;
   #after: number;
   #done = false;
+  #merged = 0;
 
   /** Reads `log` after seq `after`. */
   constructor(log: StreamLog, after: number, o: FollowOptions) {
@@ -75,6 +76,11 @@ export class LogReader {
   /** Seq of the last event returned (the start position before the first batch). */
   get after(): number {
     return this.#after;
+  }
+
+  /** Events merged into their neighbours so far (coalesced for a lagging reader). */
+  get merged(): number {
+    return this.#merged;
   }
 
   /** The next batch of events (never empty), or `undefined` once the terminal event was returned. */
@@ -95,7 +101,11 @@ export class LogReader {
         continue;
       }
       if (next.seq !== this.#after + 1) throw laggedError(this.#after);
-      let out = this.#o.coalesceLagEvents > 0 && ready > this.#o.coalesceLagEvents ? coalesceDeltas(batch) : batch;
+      let out = batch;
+      if (this.#o.coalesceLagEvents > 0 && ready > this.#o.coalesceLagEvents) {
+        out = coalesceDeltas(batch);
+        this.#merged += batch.length - out.length;
+      }
       const end = out.findIndex(isTerminal);
       if (end !== -1) {
         this.#done = true;

@@ -16,6 +16,8 @@ export interface RedisLogStoreOptions extends LogLimits {
   readonly redis: Redis;
   /** Prefix of every key and channel; default `airwave:`. */
   readonly prefix?: string;
+  /** Told the round trip, in seconds, and the success of each log command (metrics). */
+  readonly onCommand?: (seconds: number, ok: boolean) => void;
   /**
    * TTL of a log's keys from its terminal event on, in ms: the backstop
    * when no process deletes them. The hub's lifetimes come first: set it
@@ -80,12 +82,14 @@ export class RedisLogStore implements StreamLogStore, RedisLogContext {
   /** Commands written on `#flyingOn` whose replies have not come yet. */
   #flying = 0;
   #flyingOn: Socket | undefined;
+  readonly #onCommand: ((seconds: number, ok: boolean) => void) | undefined;
 
   constructor(o: RedisLogStoreOptions) {
     if (o.redis.options.keyPrefix) throw new Error("RedisLogStore: use the prefix option, not ioredis's keyPrefix");
     this.redis = defineLogScripts(o.redis);
     this.#prefix = o.prefix ?? "airwave:";
     this.#lingerMs = o.lingerMs ?? 30_000;
+    this.#onCommand = o.onCommand;
     this.#limits = {
       maxEvents: o.maxEvents,
       maxBytes: o.maxBytes,
@@ -218,6 +222,18 @@ export class RedisLogStore implements StreamLogStore, RedisLogContext {
    * instead of failing. The commands and their replies are unchanged.
    */
   send<T>(run: () => Promise<T>): Promise<T> {
+    const observe = this.#onCommand;
+    if (!observe) return this.#send(run);
+    const t0 = performance.now();
+    const p = this.#send(run);
+    p.then(
+      () => observe((performance.now() - t0) / 1000, true),
+      () => observe((performance.now() - t0) / 1000, false),
+    );
+    return p;
+  }
+
+  #send<T>(run: () => Promise<T>): Promise<T> {
     const socket = (this.redis as unknown as { stream?: Socket }).stream;
     if (!socket || typeof socket.cork !== "function" || this.redis.status !== "ready") return run();
     if (this.#batch && this.#batch.socket !== socket) this.#flush(); // reconnected: a new socket

@@ -88,6 +88,7 @@ const modelPath = /^\/v1\/models\/(.+)$/;
  * after, `data: {"error":{…}}`.
  */
 export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
+  const openai = { transport: "openai" } as const; // the watch options of these routes
   const listedAt = Math.floor(Date.now() / 1000);
   return async function handle(req: Req, res: Res): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://x");
@@ -140,7 +141,7 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
     const p = toCreateStreamRequest(body, { onDetach: header(req, "airwave-on-detach"), streamId: header(req, "airwave-stream-id") });
     let streamId: string;
     try {
-      streamId = await hub.create(owner, p.create);
+      streamId = await hub.create(owner, p.create, { transport: "openai" });
     } catch (err) {
       throw refusal(ConnectError.from(err));
     }
@@ -149,7 +150,7 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
       return;
     }
     const h = completionHeaderOf(await hub.get(owner, streamId));
-    await streamChunks(res, streamId, (signal) => hub.watch(owner, streamId, "", signal), { ...h, includeUsage: p.includeUsage });
+    await streamChunks(res, streamId, (signal) => hub.watch(owner, streamId, "", signal, openai), { ...h, includeUsage: p.includeUsage });
   }
 
   /** `GET /v1/chat/completions/{id}`: the chunks after a cursor, or the completion. */
@@ -169,7 +170,7 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
       return;
     }
     const includeUsage = url.searchParams.get("include_usage") === "true";
-    await streamChunks(res, streamId, (signal) => hub.watch(owner, streamId, "", signal), {
+    await streamChunks(res, streamId, (signal) => hub.watch(owner, streamId, "", signal, openai), {
       ...completionHeaderOf(info),
       includeUsage,
       after,
@@ -189,7 +190,11 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
     watch: (signal: AbortSignal) => AsyncGenerator<StreamEvent>,
     enc: ChunkEncoderOptions,
   ): Promise<void> {
-    await serveWatch(res, watch, chatCompletionChunkEncoder(enc), { ...o, headers: { [streamIdHeader]: streamId } });
+    await serveWatch(res, watch, chatCompletionChunkEncoder(enc), {
+      ...o,
+      metrics: hub.metrics && { metrics: hub.metrics, transport: "openai" },
+      headers: { [streamIdHeader]: streamId },
+    });
   }
 
   /** Answers the stream's `chat.completion` once it ended (its failure as an OpenAI error, with the stream id header). */
@@ -197,7 +202,7 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
     res.setHeader(streamIdHeader, streamId);
     const stop = leaving(res);
     const completion = await chatCompletionOf(
-      hub.watch(owner, streamId, "", stop.signal),
+      hub.watch(owner, streamId, "", stop.signal, openai),
       completionHeaderOf(await hub.get(owner, streamId)),
     );
     json(res, completion);

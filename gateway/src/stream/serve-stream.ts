@@ -1,7 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { StreamEvent } from "@airwave/proto";
 import { publicError } from "../errors/public-error.js";
-import type { ByteSink } from "./byte-sink.js";
+import type { GatewayMetrics, Transport } from "../metrics/gateway-metrics.js";
+import type { ByteSink, Frame } from "./byte-sink.js";
 import type { Encoder } from "./encoder.js";
 import { HEARTBEAT, withHeartbeats } from "./heartbeat.js";
 
@@ -20,6 +21,8 @@ export interface ServeOptions {
    * generator step per event.
    */
   first?: StreamEvent;
+  /** Where bytes sent, heartbeats and slow-watcher closes are counted, under `transport`. */
+  metrics?: { readonly metrics: GatewayMetrics; readonly transport: Transport } | undefined;
 }
 
 /**
@@ -38,19 +41,23 @@ export interface ServeOptions {
  */
 export async function serveStream(events: AsyncIterable<StreamEvent>, enc: Encoder, sink: ByteSink, o: ServeOptions): Promise<void> {
   let looping = false;
+  const m = o.metrics;
+  const out = m ? meteredSink(sink, m.metrics, m.transport) : sink;
   try {
     if (o.first !== undefined) {
-      const drained = sink.write(enc.event(o.first));
+      const drained = out.write(enc.event(o.first));
       if (drained !== undefined) await drained;
     }
     looping = true;
     for await (const x of withHeartbeats(events, o.idleMs, o.signal)) {
-      const drained = sink.write(x === HEARTBEAT ? enc.heartbeat() : enc.event(x));
+      if (x === HEARTBEAT) m?.metrics.heartbeat(m.transport);
+      const drained = out.write(x === HEARTBEAT ? enc.heartbeat() : enc.event(x));
       if (drained !== undefined) await drained;
     }
   } catch (err) {
     if (o.signal.aborted) return; // the client left: nothing to tell it
     const e = publicError(ConnectError.from(err));
+    if (e.code === Code.DeadlineExceeded) m?.metrics.slowWatcherClosed(m.transport);
     if (e.code === Code.DeadlineExceeded || e.code === Code.Canceled) return; // socket is stuck or gone
     o.onError?.(e);
     await sink.write(enc.error(e))?.catch(() => {});
@@ -62,4 +69,16 @@ export async function serveStream(events: AsyncIterable<StreamEvent>, enc: Encod
         ?.catch(() => {});
     sink.close();
   }
+}
+
+/** `sink`, counting the bytes of each frame written. */
+function meteredSink(sink: ByteSink, metrics: GatewayMetrics, transport: Transport): ByteSink {
+  const size = (f: Frame) => (typeof f === "string" ? Buffer.byteLength(f) : f.byteLength);
+  return {
+    write(f) {
+      metrics.sentBytes(transport, size(f));
+      return sink.write(f);
+    },
+    close: () => sink.close(),
+  };
 }

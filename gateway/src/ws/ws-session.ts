@@ -117,7 +117,7 @@ export function startWsSession(ws: WebSocket, socket: Duplex, o: WsSessionOption
   async function startWatch(owner: string, streamId: string, cursor: string, agentIds: readonly string[], requestId: string) {
     // Aborted when the socket closes; aborting it at the end removes its listener on `life`.
     const ac = createLinkedAbortController(life.signal);
-    const events = hub.watch(owner, streamId, cursor, ac.signal, { agentIds });
+    const events = hub.watch(owner, streamId, cursor, ac.signal, { agentIds, transport: "websocket" });
     let first: IteratorResult<StreamEvent>;
     try {
       first = await events.next();
@@ -143,6 +143,7 @@ export function startWsSession(ws: WebSocket, socket: Duplex, o: WsSessionOption
           signal: ac.signal,
           ...(first.done ? {} : { first: first.value }),
           ...(o.onError ? { onError: o.onError } : {}),
+          metrics: hub.metrics && { metrics: hub.metrics, transport: "websocket" },
         });
       } catch {
         // The ack could not be sent: the socket is gone.
@@ -163,7 +164,7 @@ export function startWsSession(ws: WebSocket, socket: Duplex, o: WsSessionOption
         checkCap(msg.value.streamId);
         pendingWatches++;
         try {
-          const streamId = await hub.create(owner, msg.value);
+          const streamId = await hub.create(owner, msg.value, { transport: "websocket" });
           await startWatch(owner, streamId, "", [], requestId);
         } finally {
           pendingWatches--;
