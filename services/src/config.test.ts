@@ -34,6 +34,7 @@ describe("loadConfig", () => {
       loadConfig({
         AIRWAVE_SERVICES_HOST: "0.0.0.0",
         AIRWAVE_SERVICES_PORT: "0",
+        AIRWAVE_SERVICES_METRICS_PORT: "9464",
         AIRWAVE_SIM_TTFT_MS: "0",
         AIRWAVE_SIM_TOKENS_PER_S: "12.5",
         OPENAI_BASE_URL: "http://localhost:11434/v1/",
@@ -54,6 +55,7 @@ describe("loadConfig", () => {
     ).toEqual({
       host: "0.0.0.0",
       port: 0,
+      metricsPort: 9464,
       simTtftMs: 0,
       simTokensPerS: 12.5,
       openaiBaseUrl: "http://localhost:11434/v1",
@@ -78,6 +80,7 @@ describe("loadConfig", () => {
   it.each([
     ["AIRWAVE_SERVICES_PORT", "70000"],
     ["AIRWAVE_SERVICES_PORT", "http"],
+    ["AIRWAVE_SERVICES_METRICS_PORT", "65536"],
     ["AIRWAVE_SIM_TTFT_MS", "1.5"],
     ["AIRWAVE_SIM_TOKENS_PER_S", "-1"],
     ["OPENAI_BASE_URL", "localhost:11434"],

@@ -10,6 +10,13 @@ export interface ServicesConfig {
   host: string;
   /** TCP port to listen on (0 = an ephemeral port). Env `AIRWAVE_SERVICES_PORT`; default `50051`. */
   port: number;
+  /**
+   * TCP port of the HTTP/1.1 server of `/metrics` (Prometheus), on `host`
+   * (0 = an ephemeral port). Env `AIRWAVE_SERVICES_METRICS_PORT`; unset: no
+   * metrics server (the gRPC port is HTTP/2 only, which Prometheus does not
+   * scrape in cleartext).
+   */
+  metricsPort?: number | undefined;
   /** Simulator time to first token, in milliseconds. Env `AIRWAVE_SIM_TTFT_MS`; default `350`. */
   simTtftMs: number;
   /** Simulator output pace, in tokens per second (0 = unpaced). Env `AIRWAVE_SIM_TOKENS_PER_S`; default `40`. */
@@ -99,6 +106,10 @@ export function loadConfig(env: Env = process.env): ServicesConfig {
   return {
     host: envText(env, "AIRWAVE_SERVICES_HOST") ?? d.host,
     port: envNumber(env, "AIRWAVE_SERVICES_PORT", d.port, { min: 0, max: 65535 }),
+    metricsPort:
+      envText(env, "AIRWAVE_SERVICES_METRICS_PORT") === undefined
+        ? undefined
+        : envNumber(env, "AIRWAVE_SERVICES_METRICS_PORT", 0, { min: 0, max: 65535 }),
     simTtftMs: envNumber(env, "AIRWAVE_SIM_TTFT_MS", d.simTtftMs, { min: 0, max: 600_000 }),
     simTokensPerS: envNumber(env, "AIRWAVE_SIM_TOKENS_PER_S", d.simTokensPerS, { min: 0, max: 1_000_000, integer: false }),
     openaiBaseUrl: envUrl(env, "OPENAI_BASE_URL"),

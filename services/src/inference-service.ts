@@ -1,3 +1,4 @@
+import type { ServicesMetrics } from "./metrics.js";
 import { ev, type GenerateRequest, type InferenceService, type InteractRequest, isTerminal, type StreamEvent } from "@airwave/proto";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { createSecretScrubber, type SecretScrubber, scrubConnectError, scrubEvent, validateGenerateRequest } from "@airwave/proto/server";
@@ -36,13 +37,22 @@ import { resolveModel } from "./resolve-model.js";
  */
 export function createInferenceService(
   providers: readonly Provider[],
-  o: { aliases?: Readonly<Record<string, string>> } = {},
+  o: { aliases?: Readonly<Record<string, string>>; metrics?: ServicesMetrics } = {},
 ): ServiceImpl<typeof InferenceService> {
   /** The one pipeline of both methods. */
-  function run(req: GenerateRequest, signal: AbortSignal, inputs?: InputChannel): AsyncIterable<StreamEvent> {
-    validateGenerateRequest(req);
-    const { provider, model } = resolveModel(req.model, providers, o.aliases);
-    return guardProviderStream(provider.generate(req, model, signal, inputs), signal);
+  async function* run(req: GenerateRequest, signal: AbortSignal, inputs?: InputChannel): AsyncIterable<StreamEvent> {
+    const end = o.metrics?.generation();
+    try {
+      validateGenerateRequest(req);
+      const { provider, model } = resolveModel(req.model, providers, o.aliases);
+      yield* guardProviderStream(provider.generate(req, model, signal, inputs), signal);
+      end?.();
+    } catch (e) {
+      end?.(ConnectError.from(e).code);
+      throw e;
+    } finally {
+      end?.(Code.Canceled); // the caller left before the end
+    }
   }
   return {
     async *generate(req, ctx) {

@@ -1,3 +1,4 @@
+import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { health, InferenceService } from "@airwave/proto";
@@ -13,6 +14,7 @@ import {
   withSpecGrpcMessage,
 } from "@airwave/proto/server";
 import { createInferenceService } from "./inference-service.js";
+import { ServicesMetrics } from "./metrics.js";
 import type { Provider } from "./provider.js";
 import { createRouting } from "./routing/create-routing.js";
 
@@ -34,6 +36,8 @@ export interface InferenceServerOptions {
 export interface InferenceServer {
   /** Base URL for gRPC clients, e.g. `http://127.0.0.1:50051`. */
   readonly url: string;
+  /** The Prometheus metrics, `http://<host>:<metricsPort>/metrics`, when `config.metricsPort` is set. */
+  readonly metricsUrl?: string | undefined;
   /** The port actually listened on (the ephemeral one when 0 was asked). */
   readonly port: number;
   /**
@@ -76,7 +80,10 @@ export async function startInferenceServer(o: InferenceServerOptions = {}): Prom
   const config: ServicesConfig = { ...loadConfig(), ...o.config };
   const host = o.host ?? config.host;
   const port = o.port ?? config.port;
-  const { providers, aliases } = o.providers ? { providers: o.providers, aliases: o.aliases ?? {} } : createRouting(config);
+  const metrics = new ServicesMetrics();
+  const { providers, aliases } = o.providers
+    ? { providers: o.providers, aliases: o.aliases ?? {} }
+    : createRouting(config, { meter: metrics });
   const shutdown = new AbortController();
   const healthState = createHealthState([InferenceService.typeName, health.Health.typeName]);
 
@@ -87,7 +94,7 @@ export async function startInferenceServer(o: InferenceServerOptions = {}): Prom
     withSpecGrpcMessage(
       connectNodeAdapter({
         routes(router) {
-          router.service(InferenceService, createInferenceService(providers, { aliases }));
+          router.service(InferenceService, createInferenceService(providers, { aliases, metrics }));
           router.service(health.Health, createHealthService(healthState));
           registerReflection(router, [InferenceService, health.Health]);
           refuseMalformedProtobuf(router);
@@ -119,15 +126,18 @@ export async function startInferenceServer(o: InferenceServerOptions = {}): Prom
   });
   const actual = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
+  const metricsServer = config.metricsPort === undefined ? undefined : await serveMetrics(metrics, host, config.metricsPort);
 
   let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${actual}`,
     port: actual,
+    metricsUrl: metricsServer && `http://${urlHost}:${(metricsServer.address() as AddressInfo).port}/metrics`,
     close() {
       closing ??= new Promise<void>((resolve) => {
         healthState.setAll(health.HealthCheckResponse_ServingStatus.NOT_SERVING);
         shutdown.abort(new ConnectError("the inference server is shutting down", Code.Unavailable));
+        metricsServer?.close();
         server.close(() => resolve());
         for (const s of sessions) s.close();
         setTimeout(() => {
@@ -137,4 +147,26 @@ export async function startInferenceServer(o: InferenceServerOptions = {}): Prom
       return closing;
     },
   };
+}
+
+/** The HTTP/1.1 server of `GET /metrics` (Prometheus text format); anything else is 404. Rejects with the listen error. */
+async function serveMetrics(metrics: ServicesMetrics, host: string, port: number): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    if ((req.url ?? "").split("?")[0] !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      return;
+    }
+    metrics.registry.metrics().then(
+      (body) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(req.method === "HEAD" ? undefined : body),
+      () => res.writeHead(500, { "content-type": "text/plain" }).end("metrics are unavailable\n"),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return server;
 }

@@ -9,11 +9,15 @@
  * fails the test).
  */
 import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { defaultUpstreamLimits } from "@airwave/services";
 import { create } from "@bufbuild/protobuf";
 import { type CreateStreamRequest, CreateStreamRequestSchema, isTerminal, newStreamId, Role, type StreamEvent } from "@airwave/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAirwave, type TestAirwave } from "../support/airwave.js";
+import { fixturesRoot, haveFixtures } from "../support/fixtures.js";
 import { parsePromText, type Sample, sumOf } from "../support/prom-text.js";
+import { startReplayServer } from "../support/replay-server.js";
 import { type EdgeTransportName, edgeTransport, edgeTransportNames } from "../support/transports.js";
 
 let aw: TestAirwave;
@@ -44,8 +48,20 @@ async function drain(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]>
   return out;
 }
 
-async function scrape(): Promise<{ text: string; samples: Sample[]; contentType: string }> {
-  const res = await fetch(`${aw.url}/metrics`);
+/** Lints a /metrics body with promtool (outside CI a missing promtool skips the lint, and says so). */
+function promtoolCheck(text: string): void {
+  const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+  if (check.error && !process.env.CI) {
+    console.warn(`promtool not found (${check.error.message}): the lint is skipped outside CI`);
+    return;
+  }
+  expect(check.error).toBeUndefined();
+  expect(`${check.stdout}${check.stderr}`).toBe("");
+  expect(check.status).toBe(0);
+}
+
+async function scrape(url = `${aw.url}/metrics`): Promise<{ text: string; samples: Sample[]; contentType: string }> {
+  const res = await fetch(url);
   expect(res.status).toBe(200);
   const text = await res.text();
   return { text, samples: parsePromText(text), contentType: res.headers.get("content-type") ?? "" };
@@ -146,13 +162,42 @@ describe("/metrics", () => {
     expect(samples.some((s) => s.name === "process_cpu_seconds_total")).toBe(true);
     expect(samples.some((s) => s.name === "nodejs_eventloop_lag_seconds")).toBe(true);
     expect(text).not.toMatch(/stream_id|owner=/);
-    const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
-    if (check.error && !process.env.CI) {
-      console.warn(`promtool not found (${check.error.message}): the lint is skipped outside CI`);
-      return;
-    }
-    expect(check.error).toBeUndefined();
-    expect(`${check.stdout}${check.stderr}`).toBe("");
-    expect(check.status).toBe(0);
+    promtoolCheck(text);
+  });
+});
+
+describe.runIf(haveFixtures("openai-chat"))("the inference service's /metrics (AIRWAVE_SERVICES_METRICS_PORT)", () => {
+  let withUpstream: TestAirwave;
+  let replay: Awaited<ReturnType<typeof startReplayServer>>;
+  beforeAll(async () => {
+    replay = await startReplayServer(join(fixturesRoot, "upstream", "openai-chat"), { paceMs: 0 });
+    withUpstream = await startAirwave({
+      services: { openaiBaseUrl: replay.url, metricsPort: 0, upstream: { ...defaultUpstreamLimits, retries: 1 } },
+    });
+  });
+  afterAll(async () => {
+    await withUpstream?.close();
+    await replay?.close();
+  });
+
+  it("counts upstream requests, retries, time to first byte and errors by provider kind", async () => {
+    const t = edgeTransport("sse", withUpstream.url);
+    const model = (m: string) => {
+      const r = request(1);
+      (r.request as { model: string }).model = `openai-compatible/${m}`;
+      return r;
+    };
+    const ok = await drain(t.create(model("content-logprobs.sse"), AbortSignal.timeout(20_000)));
+    expect(ok.at(-1)?.event.case).toBe("completed");
+    await expect(drain(t.create(model("status=503"), AbortSignal.timeout(20_000)))).rejects.toThrow();
+    const { text, samples } = await scrape(withUpstream.servicesMetricsUrl);
+    const kind = { provider_kind: "openai-chat" };
+    expect(sumOf(samples, "airwave_upstream_requests_total", kind)).toBe(3); // one, then one retried once
+    expect(sumOf(samples, "airwave_upstream_retries_total", kind)).toBe(1);
+    expect(sumOf(samples, "airwave_upstream_errors_total", { ...kind, code: "unavailable" })).toBe(1);
+    expect(sumOf(samples, "airwave_upstream_time_to_first_byte_seconds_count", kind)).toBe(3);
+    expect(sumOf(samples, "airwave_generations_total", { code: "ok" })).toBe(1);
+    expect(sumOf(samples, "airwave_generations_active")).toBe(0);
+    promtoolCheck(text);
   });
 });

@@ -7,6 +7,8 @@ export interface TestAirwave {
   readonly url: string;
   /** The inference service's base URL (gRPC). */
   readonly inferenceUrl: string;
+  /** The inference service's `/metrics`, when `services.metricsPort` was given. */
+  readonly servicesMetricsUrl?: string | undefined;
   /** The gateway itself (its port, hub, and `close(graceMs)` for shutdown tests). */
   readonly gateway: Gateway;
   close(): Promise<void>;
@@ -46,6 +48,7 @@ export async function startAirwave(o: { services?: Partial<ServicesConfig>; gate
   return {
     url: gateway.url,
     inferenceUrl: services.url,
+    servicesMetricsUrl: services.metricsUrl,
     gateway,
     async close() {
       await gateway.close();

@@ -1,3 +1,4 @@
+import type { UpstreamMeter } from "../metrics.js";
 import { delay, ev, type GenerateRequest, isTerminal, type Sleep, type StreamEvent, type UsageInit } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createDeadlineSignal, createLinkedAbortController } from "@connectrpc/connect/protocol";
@@ -33,6 +34,8 @@ export interface HttpProviderOptions {
   readonly random?: (() => number) | undefined;
   /** The current time in ms since the epoch (HTTP-date `Retry-After`, the total deadline); default `Date.now`. */
   readonly now?: (() => number) | undefined;
+  /** Where the upstream requests, retries, time to first byte and errors are counted; default nowhere. */
+  readonly meter?: UpstreamMeter | undefined;
 }
 
 /** A {@link Provider} backed by an HTTP upstream, with its connection pool. */
@@ -100,7 +103,7 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
   const sleep = o.sleep ?? delay;
   const random = o.random ?? Math.random;
   const now = o.now ?? Date.now;
-  const { name, spec, endpoint } = o;
+  const { name, spec, endpoint, meter } = o;
   // The endpoint's key and every configured header value are secrets: an
   // upstream may echo them in any text it sends back.
   const scrub = createSecretScrubber([endpoint.apiKey, ...Object.values(endpoint.headers ?? {})]);
@@ -112,6 +115,8 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
       let error: ConnectError;
       let retryable: boolean;
       let retryAfterMs: number | undefined;
+      const sentAt = performance.now();
+      meter?.request(spec.kind);
       try {
         const res = await fetch(upstream.url, {
           method: upstream.method ?? "POST",
@@ -121,6 +126,7 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
           dispatcher: agent,
           redirect: "manual",
         });
+        meter?.firstByte(spec.kind, (performance.now() - sentAt) / 1000);
         const resHeaders = res.headers as unknown as Headers;
         const body = res.body as unknown as ReadableStream<Uint8Array> | null;
         if (res.status >= 200 && res.status <= 299 && body) return { body, headers: resHeaders };
@@ -144,10 +150,17 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
         call.throwIfEnded();
         ({ error, retryable } = fromUpstreamFetchError(e, name));
       }
-      if (!retryable || attempt >= limits.retries) throw error;
-      if (retryAfterMs !== undefined && retryAfterMs > limits.maxRetryAfterMs) throw error;
       const wait = retryAfterMs ?? backoffDelay(attempt, random);
-      if (limits.totalTimeoutMs > 0 && now() - call.startedAt + wait >= limits.totalTimeoutMs) throw error;
+      if (
+        !retryable ||
+        attempt >= limits.retries ||
+        (retryAfterMs !== undefined && retryAfterMs > limits.maxRetryAfterMs) ||
+        (limits.totalTimeoutMs > 0 && now() - call.startedAt + wait >= limits.totalTimeoutMs)
+      ) {
+        meter?.error(spec.kind, error.code);
+        throw error;
+      }
+      meter?.retry(spec.kind);
       try {
         await sleep(wait, call.signal);
       } catch (e) {

@@ -1,3 +1,4 @@
+import type { UpstreamMeter } from "../metrics.js";
 import { readFileSync } from "node:fs";
 import type { Sleep } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -28,6 +29,8 @@ export interface CreateRoutingOptions {
   readonly sleep?: Sleep;
   /** Reads the routing file; default `readFileSync(path, "utf8")`. */
   readonly readFile?: (path: string) => string;
+  /** Where the HTTP providers count their upstream calls; default nowhere. */
+  readonly meter?: UpstreamMeter;
 }
 
 /**
@@ -68,6 +71,7 @@ export function createRouting(config: ServicesConfig, o: CreateRoutingOptions = 
         endpoint: { baseUrl: s.baseUrl, apiKey: s.apiKey },
         defaultModel: s.defaultModel,
         limits: config.upstream,
+        meter: o.meter,
       }),
     );
   }
@@ -88,6 +92,7 @@ export function createRouting(config: ServicesConfig, o: CreateRoutingOptions = 
               models: e.models,
               defaultModel: e.defaultModel,
               limits: { ...config.upstream, ...e.limits },
+              meter: o.meter,
             }),
       );
     }
