@@ -11,3 +11,4 @@ export { startSharedStreams, type SharedStreams, type SharedStreamsOptions } fro
 export { OWNER_LOST, RedisCluster, type RedisClusterOptions, startRedisCluster } from "./cluster/redis-cluster.js";
 export type { Cluster, StreamEntry } from "./hub/cluster.js";
 export { LOG_UNAVAILABLE } from "./generation/generation.js";
+export { GatewayMetrics, type Transport } from "./metrics/gateway-metrics.js";

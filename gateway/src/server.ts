@@ -97,6 +97,7 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
           redisUrl: cfg.redisUrl ?? "redis://",
           onError: (err, what) => logger.warn({ err: redisErrorOf(err) }, `redis: ${what}`),
           onCommand: (seconds, ok) => metrics.redisCommand(seconds, ok),
+          onOwnerLost: () => metrics.ownerLost(),
         })
       : undefined;
   const hub = new Hub(upstream, {

@@ -37,3 +37,4 @@ export {
   type SimulatorProviderOptions,
   simulatorModels,
 } from "./providers/simulator/simulator-provider.js";
+export { ServicesMetrics, type UpstreamMeter } from "./metrics.js";

@@ -21,6 +21,7 @@ import { createBody } from "../support/airwave.js";
 import { type AirwaveProcess, type InferenceProcess, startAirwaveProcess, startInferenceProcess } from "../support/airwave-process.js";
 import { fixturesRoot, haveFixtures } from "../support/fixtures.js";
 import { startReplayServer } from "../support/replay-server.js";
+import { parsePromText, sumOf } from "../support/prom-text.js";
 import { percentiles } from "../support/stats.js";
 
 const leaseMs = 1_000;
@@ -335,5 +336,10 @@ describe.skipIf(!ready)("several replicas on Redis", () => {
       expect(r.last?.event).toMatchObject({ case: "failed", value: { reason: "OWNER_LOST", retryable: true } });
     }
     expect(Math.max(...delays)).toBeLessThan(leaseMs + 2_000);
+    // One survivor ended them, once each; its /metrics says so (the other's adds 0).
+    const lost = await Promise.all(
+      [a, b].map(async (g) => sumOf(parsePromText(await (await fetch(`${g.url}/metrics`)).text()), "airwave_owner_lost_streams_total")),
+    );
+    expect(lost[0]! + lost[1]!).toBe(ids.length);
   });
 });

@@ -28,6 +28,8 @@ export interface RedisClusterOptions {
   readonly requestTimeoutMs?: number;
   /** Reports a failed background call (lease renewal, sweep); never a secret. */
   readonly onError?: (err: unknown, what: string) => void;
+  /** Told of each stream of a dead replica this one ended with `failed(OWNER_LOST)` (metrics). */
+  readonly onOwnerLost?: () => void;
 }
 
 /** The `airwave-reason` of the failure a survivor appends for a dead owner's running streams. */
@@ -360,6 +362,7 @@ export class RedisCluster implements Cluster {
       try {
         if (!log.ended) {
           await log.append(ev.failed(Code.Unavailable, "the replica running this stream stopped; retry", OWNER_LOST, { retryable: true }));
+          this.#o.onOwnerLost?.();
         }
       } catch (e) {
         if (!(e instanceof ConnectError && e.code === Code.FailedPrecondition)) throw e; // it ended meanwhile: one terminal event

@@ -20,6 +20,8 @@ export interface SharedStreamsOptions {
   readonly onError: (err: unknown, what: string) => void;
   /** Told the round trip (seconds) and success of each stream log command (metrics). */
   readonly onCommand?: (seconds: number, ok: boolean) => void;
+  /** Told of each dead replica's stream this one ended with `failed(OWNER_LOST)` (metrics). */
+  readonly onOwnerLost?: () => void;
 }
 
 /**
@@ -96,6 +98,7 @@ export async function startSharedStreams(o: SharedStreamsOptions): Promise<Share
     leaseMs: o.ownerLeaseMs,
     ttlMs,
     onError: o.onError,
+    ...(o.onOwnerLost ? { onOwnerLost: o.onOwnerLost } : {}),
   });
   return {
     cluster,

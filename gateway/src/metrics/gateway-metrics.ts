@@ -14,9 +14,6 @@ export type Transport = "connect" | "grpc" | "grpc_web" | "sse" | "ndjson" | "lo
 /** Why a generation was stopped before its end, the `source` label of the cancel metrics. */
 export type CancelMetricSource = "client" | "detach" | "deadline" | "shutdown";
 
-/** Where a latency is taken, the `point` label: the event entering the gateway's log, or leaving it to a client. */
-export type LatencyPoint = "log" | "client";
-
 /** What a hub reports when scraped. */
 export interface HubGauges {
   /** Generations still running. */
@@ -25,6 +22,22 @@ export interface HubGauges {
   readonly streams: number;
   /** Bytes retained by the logs this process holds. */
   readonly logBytes: number;
+}
+
+/** A counter's or histogram's child for one label set (prom-client's). */
+interface Inc {
+  inc(n?: number): void;
+}
+interface Observe {
+  observe(v: number): void;
+}
+
+/** The token latency histograms of one provider, bound to their label sets. */
+export interface TokenTimes {
+  readonly firstLog: Observe;
+  readonly firstClient: Observe;
+  readonly interLog: Observe;
+  readonly interClient: Observe;
 }
 
 /** At most this many distinct `provider` label values; later ones are counted as `other`. */
@@ -66,8 +79,12 @@ export class GatewayMetrics {
   readonly #watchErrors: Counter<"transport" | "code">;
   readonly #redisSeconds: Histogram;
   readonly #redisErrors: Counter;
+  readonly #ownerLost: Counter;
   readonly #providers = new Set<string>();
-  readonly #children = new Map<string, { inc(n?: number): void }>();
+  readonly #tokenTimes = new Map<string, TokenTimes>();
+  readonly #deliveredBy = new Map<Transport, Map<string | undefined, Inc>>();
+  readonly #bytesBy = new Map<Transport, Inc>();
+  readonly #heartbeatsBy = new Map<Transport, Inc>();
   readonly #gauges: (() => HubGauges | undefined)[] = [];
 
   constructor() {
@@ -209,6 +226,11 @@ export class GatewayMetrics {
       help: "Stream log Redis commands that failed.",
       registers,
     });
+    this.#ownerLost = new Counter({
+      name: "airwave_owner_lost_streams_total",
+      help: "Running streams of a dead replica this one ended with failed(UNAVAILABLE, OWNER_LOST).",
+      registers,
+    });
   }
 
   /** Adds a hub's figures to what a scrape reports (`undefined`: it has none now). */
@@ -230,7 +252,7 @@ export class GatewayMetrics {
   }
 
   streamStarted(transport: Transport): void {
-    this.#inc(this.#started, "s", transport);
+    this.#started.labels(transport).inc();
   }
 
   /** A stream's terminal event is in its log. */
@@ -242,20 +264,37 @@ export class GatewayMetrics {
     this.#ended.labels(provider, outcome).inc();
   }
 
-  firstToken(provider: string, point: LatencyPoint, seconds: number): void {
-    this.#ttft.labels(provider, point).observe(seconds);
-  }
-
-  interToken(provider: string, point: LatencyPoint, seconds: number): void {
-    this.#itl.labels(provider, point).observe(seconds);
+  /** The time to first token and inter-token histograms of `provider` (a {@link provider} label), in seconds. */
+  tokenTimes(provider: string): TokenTimes {
+    let t = this.#tokenTimes.get(provider);
+    if (!t) {
+      t = {
+        firstLog: this.#ttft.labels(provider, "log"),
+        firstClient: this.#ttft.labels(provider, "client"),
+        interLog: this.#itl.labels(provider, "log"),
+        interClient: this.#itl.labels(provider, "client"),
+      };
+      this.#tokenTimes.set(provider, t);
+    }
+    return t;
   }
 
   delivered(transport: Transport, e: StreamEvent): void {
-    this.#inc(this.#delivered, "d", transport, e.event.case ?? "unknown");
+    let byKind = this.#deliveredBy.get(transport);
+    if (!byKind) this.#deliveredBy.set(transport, (byKind = new Map()));
+    const k = e.event.case;
+    let child = byKind.get(k);
+    if (!child) {
+      child = this.#delivered.labels(transport, k === undefined ? "unknown" : k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+      byKind.set(k, child);
+    }
+    child.inc();
   }
 
   sentBytes(transport: Transport, n: number): void {
-    this.#inc(this.#bytes, "b", transport, undefined, n);
+    let child = this.#bytesBy.get(transport);
+    if (!child) this.#bytesBy.set(transport, (child = this.#bytes.labels(transport)));
+    child.inc(n);
   }
 
   watchOpened(transport: Transport): void {
@@ -290,7 +329,9 @@ export class GatewayMetrics {
   }
 
   heartbeat(transport: Transport): void {
-    this.#inc(this.#heartbeats, "h", transport);
+    let child = this.#heartbeatsBy.get(transport);
+    if (!child) this.#heartbeatsBy.set(transport, (child = this.#heartbeats.labels(transport)));
+    child.inc();
   }
 
   redisCommand(seconds: number, ok: boolean): void {
@@ -298,15 +339,7 @@ export class GatewayMetrics {
     if (!ok) this.#redisErrors.inc();
   }
 
-  /** Increments a counter's child, cached by its label values. */
-  #inc(c: Counter<string>, tag: string, a: string, b?: string, n = 1): void {
-    const key = b === undefined ? `${tag}\u0000${a}` : `${tag}\u0000${a}\u0000${b}`;
-    let child = this.#children.get(key);
-    if (!child) {
-      const snake = b === undefined ? [a] : [a, b.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`)];
-      child = c.labels(...snake);
-      this.#children.set(key, child);
-    }
-    child.inc(n);
+  ownerLost(): void {
+    this.#ownerLost.inc();
   }
 }

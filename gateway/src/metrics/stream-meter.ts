@@ -1,6 +1,6 @@
 import { ResumeOutcome, type StreamEvent } from "@airwave/proto";
 import type { CancelSource } from "../generation/generation.js";
-import type { GatewayMetrics, Transport } from "./gateway-metrics.js";
+import type { GatewayMetrics, TokenTimes, Transport } from "./gateway-metrics.js";
 
 /** The event kinds that carry the answer (what time to first token waits for). */
 const tokenKinds = new Set<StreamEvent["event"]["case"]>(["textDelta", "reasoningDelta", "toolCallStarted", "toolCallDelta"]);
@@ -25,13 +25,16 @@ const firstTokenOut = new WeakSet<object>();
  */
 export class GenerationMeter {
   #provider = "other";
+  #times: TokenTimes;
   #lastTokenMs = 0;
 
   constructor(
     private readonly m: GatewayMetrics,
     /** When the create call arrived, in ms since the epoch. */
     private readonly createdAtMs: number,
-  ) {}
+  ) {
+    this.#times = m.tokenTimes(this.#provider);
+  }
 
   get provider(): string {
     return this.#provider;
@@ -41,12 +44,13 @@ export class GenerationMeter {
   appended(e: StreamEvent): void {
     if (e.event.case === "started") {
       this.#provider = this.m.provider(e.event.value.provider);
+      this.#times = this.m.tokenTimes(this.#provider);
       return;
     }
     if (!isToken(e)) return;
     const now = Date.now();
-    if (this.#lastTokenMs === 0) this.m.firstToken(this.#provider, "log", (now - this.createdAtMs) / 1000);
-    else this.m.interToken(this.#provider, "log", (now - this.#lastTokenMs) / 1000);
+    if (this.#lastTokenMs === 0) this.#times.firstLog.observe((now - this.createdAtMs) / 1000);
+    else this.#times.interLog.observe((now - this.#lastTokenMs) / 1000);
     this.#lastTokenMs = now;
   }
 
@@ -67,7 +71,9 @@ export class GenerationMeter {
  * error the watch ended with.
  */
 export class WatchMeter {
-  #provider = "other";
+  #times: TokenTimes;
+  /** The stream's first token left (through this watch or another). */
+  #firstDone = false;
   #lastTokenMs = 0;
   #live = false;
   #resume: { outcome: string; startMs: number } | undefined;
@@ -79,7 +85,7 @@ export class WatchMeter {
     private readonly stream: { readonly createdAtMs: number },
     provider: string | undefined,
   ) {
-    if (provider) this.#provider = provider;
+    this.#times = m.tokenTimes(provider ?? "other");
     m.watchOpened(transport);
   }
 
@@ -93,14 +99,17 @@ export class WatchMeter {
   delivered(e: StreamEvent, top: number): void {
     this.m.delivered(this.transport, e);
     if (this.#resume && e.event.case !== "resumed") this.#resumed();
-    if (e.event.case === "started") this.#provider = this.m.provider(e.event.value.provider);
+    if (e.event.case === "started") this.#times = this.m.tokenTimes(this.m.provider(e.event.value.provider));
     if (isToken(e)) {
       const now = Date.now();
-      if (!firstTokenOut.has(this.stream)) {
-        firstTokenOut.add(this.stream);
-        this.m.firstToken(this.#provider, "client", (now - this.stream.createdAtMs) / 1000);
+      if (!this.#firstDone) {
+        this.#firstDone = true;
+        if (!firstTokenOut.has(this.stream)) {
+          firstTokenOut.add(this.stream);
+          this.#times.firstClient.observe((now - this.stream.createdAtMs) / 1000);
+        }
       } else if (this.#live && this.#lastTokenMs > 0) {
-        this.m.interToken(this.#provider, "client", (now - this.#lastTokenMs) / 1000);
+        this.#times.interClient.observe((now - this.#lastTokenMs) / 1000);
       }
       this.#lastTokenMs = now;
     }
