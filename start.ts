@@ -13,15 +13,21 @@
 import "@airwave/proto/server/supported-node";
 import { loadGatewayConfig, runGateway } from "@airwave/gateway";
 import { startOrExit } from "@airwave/proto/server";
+import { startTracing } from "@airwave/proto/server/tracing";
 import { startInferenceServer } from "@airwave/services";
 
 await startOrExit(async () => {
   const cfg = loadGatewayConfig();
+  // OpenTelemetry from the OTEL_* variables; off when none is set (docs/observability.md).
+  const stopTracing = await startTracing("airwave");
   const embedded = cfg.inferenceUrl ? undefined : await startInferenceServer();
   const inferenceUrl = cfg.inferenceUrl ?? (embedded as { url: string }).url;
   return runGateway({
     config: { ...cfg, inferenceUrl },
     inferenceLabel: embedded ? `${embedded.url} (embedded, simulator)` : inferenceUrl,
-    afterClose: async () => embedded?.close(),
+    afterClose: async () => {
+      await embedded?.close();
+      await stopTracing?.();
+    },
   });
 });

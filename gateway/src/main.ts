@@ -9,6 +9,7 @@
  */
 import "@airwave/proto/server/supported-node";
 import { ConfigError, startOrExit } from "@airwave/proto/server";
+import { startTracing } from "@airwave/proto/server/tracing";
 import { loadGatewayConfig } from "./config.js";
 import { runGateway } from "./run-gateway.js";
 
@@ -19,5 +20,9 @@ await startOrExit(() => {
       "AIRWAVE_INFERENCE_URL is not set: point it at a running inference service (node services/dist/main.js), or run `npm start` for both in one process",
     );
   }
-  return runGateway({ config: { ...cfg, inferenceUrl: cfg.inferenceUrl } });
+  const inferenceUrl = cfg.inferenceUrl;
+  // OpenTelemetry from the OTEL_* variables; off when none is set (docs/observability.md).
+  return startTracing("airwave-gateway").then((stopTracing) =>
+    runGateway({ config: { ...cfg, inferenceUrl }, afterClose: async () => stopTracing?.() }),
+  );
 });

@@ -50,7 +50,11 @@ export function createStreamService(hub: Hub, o: StreamServiceOptions): ServiceI
     const cap = cappedDeadline(ctx, o.maxDeadlineMs);
     const transport = transportOf(ctx);
     try {
-      for await (const x of withHeartbeats(hub.watch(owner, id, cursor, cap.signal, { ...w, transport }), o.heartbeatIdleMs, cap.signal)) {
+      for await (const x of withHeartbeats(
+        hub.watch(owner, id, cursor, cap.signal, { ...w, transport, trace: ctx.requestHeader }),
+        o.heartbeatIdleMs,
+        cap.signal,
+      )) {
         if (x === HEARTBEAT) hub.metrics?.heartbeat(transport);
         yield { event: x === HEARTBEAT ? ev.heartbeat() : x };
       }
@@ -65,7 +69,7 @@ export function createStreamService(hub: Hub, o: StreamServiceOptions): ServiceI
   return {
     async *createStream(req, ctx) {
       const owner = ownerOf(ctx);
-      const id = await hub.create(owner, req, { transport: transportOf(ctx) });
+      const id = await hub.create(owner, req, { transport: transportOf(ctx), trace: ctx.requestHeader });
       yield* watch(owner, id, "", ctx);
     },
     async *watchStream(req, ctx) {

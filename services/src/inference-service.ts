@@ -1,7 +1,15 @@
+import { GenerateTrace } from "./generate-trace.js";
 import type { ServicesMetrics } from "./metrics.js";
 import { ev, type GenerateRequest, type InferenceService, type InteractRequest, isTerminal, type StreamEvent } from "@airwave/proto";
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { createSecretScrubber, type SecretScrubber, scrubConnectError, scrubEvent, validateGenerateRequest } from "@airwave/proto/server";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import {
+  createSecretScrubber,
+  extractTrace,
+  type SecretScrubber,
+  scrubConnectError,
+  scrubEvent,
+  validateGenerateRequest,
+} from "@airwave/proto/server";
 import { createInputChannel, type InputQueue } from "./input-channel.js";
 import type { InputChannel, Provider } from "./provider.js";
 import { resolveModel } from "./resolve-model.js";
@@ -40,23 +48,30 @@ export function createInferenceService(
   o: { aliases?: Readonly<Record<string, string>>; metrics?: ServicesMetrics } = {},
 ): ServiceImpl<typeof InferenceService> {
   /** The one pipeline of both methods. */
-  async function* run(req: GenerateRequest, signal: AbortSignal, inputs?: InputChannel): AsyncIterable<StreamEvent> {
+  async function* run(req: GenerateRequest, ctx: HandlerContext, inputs?: InputChannel): AsyncIterable<StreamEvent> {
     const end = o.metrics?.generation();
+    const t = new GenerateTrace(extractTrace(ctx.requestHeader), ctx.method.name, req.model);
     try {
       validateGenerateRequest(req);
       const { provider, model } = resolveModel(req.model, providers, o.aliases);
-      yield* guardProviderStream(provider.generate(req, model, signal, inputs), signal);
+      for await (const e of guardProviderStream(provider.generate(req, model, ctx.signal, inputs, t.context), ctx.signal)) {
+        t.event(e);
+        yield e;
+      }
       end?.();
+      t.end();
     } catch (e) {
       end?.(ConnectError.from(e).code);
+      t.end(e);
       throw e;
     } finally {
       end?.(Code.Canceled); // the caller left before the end
+      t.end(new ConnectError("the caller left", Code.Canceled));
     }
   }
   return {
     async *generate(req, ctx) {
-      for await (const event of run(req, ctx.signal)) yield { event };
+      for await (const event of run(req, ctx)) yield { event };
     },
     async *interact(reqs, ctx) {
       const it = reqs[Symbol.asyncIterator]();
@@ -67,7 +82,7 @@ export function createInferenceService(
       const inputs = createInputChannel();
       void feedInputs(it, inputs);
       try {
-        for await (const event of run(first.value.message.value, ctx.signal, inputs)) yield { event };
+        for await (const event of run(first.value.message.value, ctx, inputs)) yield { event };
       } finally {
         inputs.close();
         // Stop reading the request side; not awaited: a pending read ends

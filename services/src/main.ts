@@ -7,12 +7,18 @@
  */
 import "@airwave/proto/server/supported-node";
 import { startOrExit } from "@airwave/proto/server";
+import { startTracing } from "@airwave/proto/server/tracing";
 import { startInferenceServer } from "./server.js";
 
+// OpenTelemetry from the OTEL_* variables; off when none is set (docs/observability.md).
+const stopTracing = await startTracing("airwave-inference");
 const server = await startOrExit(() => startInferenceServer());
 console.log(`airwave inference service listening on ${server.url}`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
-    void server.close().then(() => process.exit(0));
+    void server
+      .close()
+      .then(() => stopTracing?.())
+      .then(() => process.exit(0));
   });
 }

@@ -1,3 +1,4 @@
+import type { Context } from "@opentelemetry/api";
 import type { GenerateRequest, StreamEvent } from "@airwave/proto";
 
 /**
@@ -52,6 +53,7 @@ export interface Provider {
    * @param model - the model part of `req.model`, already resolved (no provider prefix).
    * @param signal - aborts the generation and its upstream request (client cancel, deadline, shutdown).
    * @param inputs - answers to the `input_requested` events it emits; absent under Generate (no input can come).
+   * @param trace - the OpenTelemetry context of the call (its span): the parent of an upstream request's span, carried to the upstream as `traceparent`.
    */
-  generate(req: GenerateRequest, model: string, signal: AbortSignal, inputs?: InputChannel): AsyncIterable<StreamEvent>;
+  generate(req: GenerateRequest, model: string, signal: AbortSignal, inputs?: InputChannel, trace?: Context): AsyncIterable<StreamEvent>;
 }

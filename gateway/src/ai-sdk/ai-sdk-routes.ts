@@ -118,7 +118,7 @@ export function createAiSdkRoutes(hub: Hub, o: AiSdkRoutesOptions) {
     const owner = ownerOf(o.auth, req);
     const body = await readJsonBody(req, o.maxRequestBytes);
     const turn = toChatTurnRequest(body, { onDetach: header(req, "airwave-on-detach"), streamId: header(req, "airwave-stream-id") });
-    const streamId = await hub.create(owner, turn.create, { transport: "ai_sdk" });
+    const streamId = await hub.create(owner, turn.create, { transport: "ai_sdk", trace: req.headers });
     const messageId = turn.continuesMessageId ?? `msg-${streamId}`;
     await chats.set(owner, turn.chatId, { streamId, messageId });
     await serveTurn(res, owner, streamId, messageId);

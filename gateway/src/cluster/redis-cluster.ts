@@ -91,6 +91,8 @@ interface StoredEntry {
   m: string;
   c: number;
   d: number;
+  /** The create span's traceparent, when traced. */
+  t?: string;
 }
 
 /**
@@ -483,14 +485,21 @@ function ownerDigest(owner: string): string {
 }
 
 function storedOf(e: StreamEntry): string {
-  const stored: StoredEntry = { l: e.logId, r: e.replicaId, m: e.model, c: e.createdAtMs, d: e.onDetach };
+  const stored: StoredEntry = {
+    l: e.logId,
+    r: e.replicaId,
+    m: e.model,
+    c: e.createdAtMs,
+    d: e.onDetach,
+    ...(e.createdBy ? { t: e.createdBy } : {}),
+  };
   return JSON.stringify(stored);
 }
 
 function entryOf(raw: string): StreamEntry | undefined {
   try {
     const e = JSON.parse(raw) as StoredEntry;
-    return { logId: e.l, replicaId: e.r, model: e.m, createdAtMs: e.c, onDetach: e.d };
+    return { logId: e.l, replicaId: e.r, model: e.m, createdAtMs: e.c, onDetach: e.d, ...(e.t ? { createdBy: e.t } : {}) };
   } catch {
     return undefined;
   }

@@ -110,7 +110,9 @@ export class Generation {
    * and credential-shaped strings from what the inference service sends:
    * the `started` request id and the terminal event's text (`scrubEvent`),
    * and the messages of its refusals; default credential shapes only.
-   * @param onAppended called with each event once it is in the log (metrics).
+   * @param hooks `onAppended`: called with each event once it is in the
+   * log (metrics, traces); `headers`: request headers of the upstream call
+   * (the trace context).
    */
   constructor(
     upstream: InferenceClient,
@@ -119,7 +121,7 @@ export class Generation {
     limits: GenerationLimits,
     shutdown: AbortSignal,
     scrub: SecretScrubber = credentialShapesOnly,
-    private readonly onAppended?: (e: StreamEvent) => void,
+    private readonly hooks: { readonly onAppended?: (e: StreamEvent) => void; readonly headers?: Record<string, string> } = {},
   ) {
     let accept!: () => void;
     let refuse!: (e: ConnectError) => void;
@@ -143,7 +145,11 @@ export class Generation {
         },
         { once: true },
       );
-    const call = upstream.interact(this.#requests, { signal, ...(limits.timeoutMs > 0 ? { timeoutMs: limits.timeoutMs } : {}) });
+    const call = upstream.interact(this.#requests, {
+      signal,
+      ...(limits.timeoutMs > 0 ? { timeoutMs: limits.timeoutMs } : {}),
+      ...(hooks.headers ? { headers: hooks.headers } : {}),
+    });
     this.done = this.#pump(call, accept, refuse);
   }
 
@@ -253,7 +259,7 @@ export class Generation {
           this.#logFailed = !this.log.ended;
           throw e;
         }
-        this.onAppended?.(event);
+        this.hooks.onAppended?.(event);
         if (first) {
           first = false;
           accept();

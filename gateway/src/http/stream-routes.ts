@@ -88,9 +88,9 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
         const body = await readBody(req, o.maxRequestBytes);
         const createReq = parseCreate(req, body);
         const waitMs = mode === "poll" ? pollWait(url, o.longPollMaxWaitMs) : 0;
-        const streamId = await hub.create(owner, createReq, { transport: transportOf(mode) });
+        const streamId = await hub.create(owner, createReq, { transport: transportOf(mode), trace: req.headers });
         await deliver(res, mode, streamId, "", waitMs, (signal) =>
-          hub.watch(owner, streamId, "", signal, { transport: transportOf(mode) }),
+          hub.watch(owner, streamId, "", signal, { transport: transportOf(mode), trace: req.headers }),
         );
       } else if ((m = eventsPath.exec(path))) {
         allow(req, ["GET"]);
@@ -109,7 +109,7 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
           return true;
         }
         await deliver(res, mode, streamId, cursor, waitMs, (signal) =>
-          hub.watch(owner, streamId, cursor, signal, { agentIds, transport: transportOf(mode) }),
+          hub.watch(owner, streamId, cursor, signal, { agentIds, transport: transportOf(mode), trace: req.headers }),
         );
       } else if ((m = cancelPath.exec(path))) {
         allow(req, ["POST"]);

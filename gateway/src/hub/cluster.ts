@@ -16,6 +16,8 @@ export interface StreamEntry {
   /** When the stream was created, in ms since the epoch. */
   readonly createdAtMs: number;
   readonly onDetach: OnDetach;
+  /** The W3C `traceparent` of the create call's span, for the watch spans' links on any replica; empty when not traced. */
+  readonly createdBy?: string | undefined;
 }
 
 /** A shared log store: creates owned logs under a log id and opens other replicas' logs. */

@@ -12,7 +12,8 @@ import {
   StreamEventSchema,
   type StreamInfo,
 } from "@airwave/proto";
-import { createSecretScrubber, type SecretScrubber, validateGenerateRequest } from "@airwave/proto/server";
+import { createSecretScrubber, extractTrace, type SecretScrubber, type TraceCarrier, validateGenerateRequest } from "@airwave/proto/server";
+import type { Context, Span } from "@opentelemetry/api";
 import { Generation, type CancelSource } from "../generation/generation.js";
 import type { InferenceClient } from "../grpc-inference-client.js";
 import { LogReader } from "../log/follow-log.js";
@@ -23,6 +24,7 @@ import { exhausted, GATEWAY_STREAM_LIMIT, OwnerLimits } from "../owner-limits.js
 import { within } from "../within.js";
 import type { GatewayMetrics, Transport } from "../metrics/gateway-metrics.js";
 import { GenerationMeter, resumeOutcomeName, WatchMeter } from "../metrics/stream-meter.js";
+import { endSpan, GenerationTrace, startCreateSpan, startWatchSpan, traceparentOf } from "../tracing/stream-trace.js";
 import { agentFilter } from "./agent-filter.js";
 import { answerInput, STREAM_ENDED } from "./input-answer.js";
 import { Lifetimes } from "./lifetimes.js";
@@ -89,8 +91,10 @@ export interface HubOptions {
 
 /** Options of {@link Hub.create}. */
 export interface CreateOptions {
-  /** The transport of the call, for metrics; default `connect`. */
+  /** The transport of the call, for metrics and traces; default `connect`. */
   readonly transport?: Transport;
+  /** The caller's W3C trace context (`traceparent`, `tracestate`): request headers, or a message's fields. */
+  readonly trace?: TraceCarrier | undefined;
 }
 
 /** Options of {@link Hub.watch}. */
@@ -102,8 +106,10 @@ export interface WatchOptions {
    * {@link agentFilterLimits}.maxIds ids of at most `maxIdChars` characters.
    */
   readonly agentIds?: readonly string[] | undefined;
-  /** The transport of the watch, for metrics; default `connect`. */
+  /** The transport of the watch, for metrics and traces; default `connect`. */
   readonly transport?: Transport;
+  /** The watcher's W3C trace context (`traceparent`, `tracestate`): request headers, or a message's fields. */
+  readonly trace?: TraceCarrier | undefined;
 }
 
 /** After the generations ended at shutdown, how long watchers may take to read their last events, in ms. */
@@ -255,12 +261,21 @@ export class Hub {
    * service's refusal (NOT_FOUND for an unknown model, UNAVAILABLE,
    * DEADLINE_EXCEEDED when no first token came in time).
    */
-  create(owner: string, req: CreateStreamRequest, o: CreateOptions = {}): Promise<string> {
-    return this.#create(owner, req, o, true);
+  async create(owner: string, req: CreateStreamRequest, o: CreateOptions = {}): Promise<string> {
+    const { span, ctx } = startCreateSpan(extractTrace(o.trace), req.streamId, req.request?.model ?? "", o.transport ?? "connect");
+    try {
+      const id = await this.#create(owner, req, { ...o, ctx }, true);
+      span.setAttribute("airwave.stream.id", id);
+      endSpan(span);
+      return id;
+    } catch (e) {
+      endSpan(span, e);
+      throw e;
+    }
   }
 
-  /** {@link create}; `rejoin`: a claim whose stream is not found may be taken as gone and created once more. */
-  async #create(owner: string, req: CreateStreamRequest, o: CreateOptions, rejoin: boolean): Promise<string> {
+  /** {@link create} (`o.ctx`: its span's context); `rejoin`: a claim whose stream is not found may be taken as gone and created once more. */
+  async #create(owner: string, req: CreateStreamRequest, o: CreateOptions & { ctx: Context }, rejoin: boolean): Promise<string> {
     if (!req.request) throw new ConnectError("request: a GenerateRequest is required", Code.InvalidArgument);
     validateGenerateRequest(req.request);
     if (req.streamId !== "" && !isValidStreamId(req.streamId)) {
@@ -286,7 +301,7 @@ export class Hub {
     let log: StreamLog;
     let entry: StreamEntry | undefined;
     try {
-      if (this.#cluster) ({ log, entry } = await this.#claim(owner, id, req));
+      if (this.#cluster) ({ log, entry } = await this.#claim(owner, id, req, traceparentOf(o.ctx)));
       else log = this.#logs.create(id);
     } catch (e) {
       this.#limits.ended(owner);
@@ -302,6 +317,7 @@ export class Hub {
     }
     const createdAtMs = Date.now();
     const meter = this.o.metrics && new GenerationMeter(this.o.metrics, createdAtMs);
+    const traced = new GenerationTrace(o.ctx, id, req.request.model);
     const generation = new Generation(
       this.upstream,
       req.request,
@@ -313,7 +329,13 @@ export class Hub {
       },
       this.#shutdown.signal,
       this.#scrub,
-      meter && ((e) => meter.appended(e)),
+      {
+        onAppended: (e) => {
+          meter?.appended(e);
+          traced.appended(e);
+        },
+        headers: traced.headers,
+      },
     );
     const rec: StreamRecord = {
       id,
@@ -326,12 +348,14 @@ export class Hub {
       watchers: 0,
       ...(entry ? { entry } : {}),
       ...(meter ? { meter } : {}),
+      createdBy: traceparentOf(o.ctx),
     };
     this.#streams.set(streamKey(owner, id), rec);
     this.#running++;
     this.o.metrics?.streamStarted(o.transport ?? "connect");
     void generation.done.then(() => {
       meter?.ended(log.terminal, generation.stopped);
+      traced.ended(log.terminal, generation.stopped);
       this.#running--;
       this.#limits.ended(owner);
       this.#cluster?.ended(owner, id);
@@ -381,6 +405,8 @@ export class Hub {
    */
   async *watch(owner: string, streamId: string, cursor: string, signal: AbortSignal, o: WatchOptions = {}): AsyncGenerator<StreamEvent> {
     const transport = o.transport ?? "connect";
+    let span: Span | undefined;
+    let failed: unknown;
     let rec: StreamRecord | RemoteRecord;
     let start: ReturnType<typeof resolveResume>;
     try {
@@ -393,10 +419,17 @@ export class Hub {
         this.#release(rec);
         throw e;
       }
+      span = startWatchSpan(extractTrace(o.trace), streamId, transport, rec.createdBy);
+      if (cursor !== "" && start.notice) span.addEvent("resumed", { "airwave.resume.outcome": resumeOutcomeName(start.notice.outcome) });
       yield* this.#follow(rec, start, cursor, pass, transport, signal);
     } catch (e) {
-      if (!signal.aborted) this.o.metrics?.watchFailed(transport, e);
+      if (!signal.aborted) {
+        failed = e;
+        this.o.metrics?.watchFailed(transport, e);
+      }
       throw e;
+    } finally {
+      if (span) endSpan(span, failed); // also when the watcher left (closed early): no error
     }
   }
 
@@ -595,6 +628,7 @@ export class Hub {
       watchers: 0,
       replicaId: entry.replicaId,
       refs: 0,
+      createdBy: entry.createdBy,
     };
   }
 
@@ -614,7 +648,7 @@ export class Hub {
    * Claims (owner, id) in the shared registry with a new log. Raises
    * {@link ClaimedElsewhere} when another replica's stream holds the id.
    */
-  async #claim(owner: string, id: string, req: CreateStreamRequest): Promise<{ log: StreamLog; entry: StreamEntry }> {
+  async #claim(owner: string, id: string, req: CreateStreamRequest, createdBy: string): Promise<{ log: StreamLog; entry: StreamEntry }> {
     const cluster = this.#cluster as Cluster;
     const log = cluster.logs.create(id);
     const entry: StreamEntry = {
@@ -623,6 +657,7 @@ export class Hub {
       model: req.request?.model ?? "",
       createdAtMs: Date.now(),
       onDetach: req.onDetach,
+      ...(createdBy ? { createdBy } : {}),
     };
     let held: StreamEntry | undefined;
     try {
@@ -642,7 +677,14 @@ export class Hub {
    * that went away meanwhile (its create failed, or the stream ended and was
    * removed) makes this call create the stream again.
    */
-  async #join(owner: string, req: CreateStreamRequest, o: CreateOptions, id: string, here: boolean, rejoin: boolean): Promise<string> {
+  async #join(
+    owner: string,
+    req: CreateStreamRequest,
+    o: CreateOptions & { ctx: Context },
+    id: string,
+    here: boolean,
+    rejoin: boolean,
+  ): Promise<string> {
     // The concurrent create here resumes from its claim before the next turn.
     if (here) await new Promise<void>((resolve) => setImmediate(resolve));
     let rec: StreamRecord | RemoteRecord;

@@ -16,6 +16,8 @@ export interface StreamView {
   readonly log: StreamLog;
   /** Open watches of this stream (on a {@link RemoteRecord}: on this replica). */
   watchers: number;
+  /** The W3C `traceparent` of the create call's span (what a watch's span links to); empty or undefined when not traced. */
+  readonly createdBy?: string | undefined;
 }
 
 /** One stream the hub runs: its log, its generation, its watchers and its timers. */

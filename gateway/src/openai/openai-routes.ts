@@ -141,7 +141,7 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
     const p = toCreateStreamRequest(body, { onDetach: header(req, "airwave-on-detach"), streamId: header(req, "airwave-stream-id") });
     let streamId: string;
     try {
-      streamId = await hub.create(owner, p.create, { transport: "openai" });
+      streamId = await hub.create(owner, p.create, { ...openai, trace: req.headers });
     } catch (err) {
       throw refusal(ConnectError.from(err));
     }
@@ -150,7 +150,10 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
       return;
     }
     const h = completionHeaderOf(await hub.get(owner, streamId));
-    await streamChunks(res, streamId, (signal) => hub.watch(owner, streamId, "", signal, openai), { ...h, includeUsage: p.includeUsage });
+    await streamChunks(res, streamId, (signal) => hub.watch(owner, streamId, "", signal, { ...openai, trace: req.headers }), {
+      ...h,
+      includeUsage: p.includeUsage,
+    });
   }
 
   /** `GET /v1/chat/completions/{id}`: the chunks after a cursor, or the completion. */
@@ -170,7 +173,7 @@ export function createOpenAIRoutes(hub: Hub, o: OpenAIRoutesOptions) {
       return;
     }
     const includeUsage = url.searchParams.get("include_usage") === "true";
-    await streamChunks(res, streamId, (signal) => hub.watch(owner, streamId, "", signal, openai), {
+    await streamChunks(res, streamId, (signal) => hub.watch(owner, streamId, "", signal, { ...openai, trace: req.headers }), {
       ...completionHeaderOf(info),
       includeUsage,
       after,

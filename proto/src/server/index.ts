@@ -28,4 +28,5 @@ export {
 } from "./scrub-secrets.js";
 export { generateRequestLimits, toolNamePattern, validateGenerateRequest } from "./validate-generate-request.js";
 export { registerReflection } from "./reflection.js";
+export { extractTrace, type TraceCarrier, traceHeaders } from "./trace-context.js";
 export { answerUnknownGrpcProcedure } from "./unknown-procedure.js";

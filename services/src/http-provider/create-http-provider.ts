@@ -1,18 +1,21 @@
+import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { UpstreamMeter } from "../metrics.js";
 import { delay, ev, type GenerateRequest, isTerminal, type Sleep, type StreamEvent, type UsageInit } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createDeadlineSignal, createLinkedAbortController } from "@connectrpc/connect/protocol";
 import { Agent, fetch } from "undici";
-import type { Provider } from "../provider.js";
+import type { InputChannel, Provider } from "../provider.js";
 import { backoffDelay } from "./backoff-delay.js";
 import { bodyFailure } from "./body-failure.js";
 import { isRetryableResponse } from "./code-for-status.js";
 import type { HttpProviderSpec, ProviderEndpoint, UpstreamRequest } from "./http-provider-spec.js";
 import { parseRetryAfter } from "./parse-retry-after.js";
 import { readErrorBody } from "./read-error-body.js";
-import { createSecretScrubber, safeRequestId, scrubConnectError, scrubEvent } from "@airwave/proto/server";
+import { createSecretScrubber, safeRequestId, scrubConnectError, scrubEvent, traceHeaders } from "@airwave/proto/server";
 import { fromUpstreamFetchError, fromUpstreamHttpError, upstreamError } from "./upstream-error.js";
 import { defaultUpstreamLimits, type UpstreamLimits } from "./upstream-limits.js";
+
+const tracer = trace.getTracer("@airwave/services");
 
 /** Options of {@link createHttpProvider}. */
 export interface HttpProviderOptions {
@@ -109,14 +112,20 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
   const scrub = createSecretScrubber([endpoint.apiKey, ...Object.values(endpoint.headers ?? {})]);
 
   /** Opens the upstream response, retrying before the first event; throws a ConnectError or the abort reason. */
-  async function open(upstream: UpstreamRequest, call: CallScope): Promise<{ body: ReadableStream<Uint8Array>; headers: Headers }> {
-    const headers = { ...endpoint.headers, ...upstream.headers };
+  async function open(
+    upstream: UpstreamRequest,
+    call: CallScope,
+    parent: Context,
+  ): Promise<{ body: ReadableStream<Uint8Array>; headers: Headers; span: Span }> {
     for (let attempt = 0; ; attempt++) {
       let error: ConnectError;
       let retryable: boolean;
       let retryAfterMs: number | undefined;
       const sentAt = performance.now();
       meter?.request(spec.kind);
+      const span = startUpstreamSpan(parent, upstream, attempt);
+      // The trace context goes to the provider (W3C traceparent); never over a header the endpoint or request sets.
+      const headers = { ...traceHeaders(trace.setSpan(parent, span)), ...endpoint.headers, ...upstream.headers };
       try {
         const res = await fetch(upstream.url, {
           method: upstream.method ?? "POST",
@@ -127,9 +136,12 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
           redirect: "manual",
         });
         meter?.firstByte(spec.kind, (performance.now() - sentAt) / 1000);
+        span.setAttribute("http.response.status_code", res.status);
         const resHeaders = res.headers as unknown as Headers;
         const body = res.body as unknown as ReadableStream<Uint8Array> | null;
-        if (res.status >= 200 && res.status <= 299 && body) return { body, headers: resHeaders };
+        if (res.status >= 200 && res.status <= 299 && body) return { body, headers: resHeaders, span }; // ends with the body
+        if (res.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
         const text = await readErrorBody(body);
         call.throwIfEnded();
         retryAfterMs = parseRetryAfter(resHeaders, now());
@@ -147,6 +159,10 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
           retryable = isRetryableResponse(res.status, text);
         }
       } catch (e) {
+        if (span.isRecording()) {
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+        }
         call.throwIfEnded();
         ({ error, retryable } = fromUpstreamFetchError(e, name));
       }
@@ -177,12 +193,20 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
     models: o.models,
     limits,
     close: () => agent.close(),
-    async *generate(req: GenerateRequest, model: string, signal: AbortSignal): AsyncIterable<StreamEvent> {
+    async *generate(
+      req: GenerateRequest,
+      model: string,
+      signal: AbortSignal,
+      _inputs?: InputChannel,
+      traceContext: Context = context.active(),
+    ): AsyncIterable<StreamEvent> {
       signal.throwIfAborted();
       const upstream = spec.request(req, model, endpoint);
       const call = new CallScope(signal, limits.totalTimeoutMs, now(), name);
+      let span: Span | undefined; // the upstream request's, until its body ends
       try {
-        const res = await open(upstream, call);
+        const res = await open(upstream, call, traceContext);
+        span = res.span;
         let events: ReadableStream<StreamEvent>;
         try {
           events = spec.decode(res.body, endpoint);
@@ -225,6 +249,7 @@ export function createHttpProvider(o: HttpProviderOptions): HttpProvider {
         throw scrubConnectError(e, scrub);
       } finally {
         call.dispose();
+        span?.end();
       }
     },
   };
@@ -279,4 +304,29 @@ class CallScope {
     this.#deadline.cleanup();
     if (!this.#controller.signal.aborted) this.#controller.abort(new ConnectError("the generation ended", Code.Canceled));
   }
+}
+
+/**
+ * The CLIENT span of one upstream HTTP request (one attempt), named by its
+ * method as the HTTP semantic conventions say; the URL's host, port and
+ * path only (never its query: some providers take the key there).
+ */
+function startUpstreamSpan(parent: Context, upstream: UpstreamRequest, attempt: number): Span {
+  const url = new URL(upstream.url);
+  const method = upstream.method ?? "POST";
+  return tracer.startSpan(
+    method,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        "http.request.method": method,
+        "server.address": url.hostname,
+        "server.port": Number(url.port) || (url.protocol === "https:" ? 443 : 80),
+        "url.scheme": url.protocol.replace(":", ""),
+        "url.path": url.pathname,
+        ...(attempt > 0 ? { "http.request.resend_count": attempt } : {}),
+      },
+    },
+    parent,
+  );
 }
