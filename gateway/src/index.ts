@@ -1,5 +1,5 @@
 export { type GatewayConfig, loadGatewayConfig } from "./config.js";
-export { type Gateway, startGateway } from "./server.js";
+export { type Gateway, redactedLogPaths, startGateway } from "./server.js";
 export { runGateway, type RunGatewayOptions } from "./run-gateway.js";
 export { Hub, type HubOptions, type HubStats } from "./hub/hub.js";
 export { withHeartbeats, HEARTBEAT } from "./stream/heartbeat.js";

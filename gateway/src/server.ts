@@ -67,6 +67,32 @@ function checkingIntervalMs(headersTimeoutMs: number, requestTimeoutMs: number):
   return on.length === 0 ? 1_000 : Math.max(100, Math.min(1_000, Math.floor(Math.min(...on) / 4)));
 }
 
+/**
+ * Fields pino's `redact` censors in every log line, whatever logs them:
+ * credentials by name, at the top level and one level down (a request's
+ * `headers`, an error's `config`…). The gateway never logs them by
+ * construction; this is the net below.
+ */
+export const redactedLogPaths = [
+  "authorization",
+  "cookie",
+  "set-cookie",
+  "apiKey",
+  "api_key",
+  "password",
+  "*.authorization",
+  "*.cookie",
+  '*["set-cookie"]',
+  "*.apiKey",
+  "*.api_key",
+  "*.password",
+  "*.headers.authorization",
+  "*.headers.cookie",
+  "*.*.authorization",
+  "*.*.apiKey",
+  "*.*.api_key",
+];
+
 /** A Connect, gRPC or gRPC-Web procedure path: `/<package>.<Service>/<Method>`. */
 const procedurePath = /^\/[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+\/[A-Za-z_]\w*$/;
 
@@ -78,7 +104,8 @@ const procedurePath = /^\/[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+\/[A-Za-z_]\w*$/;
  * Raises when the port cannot be bound.
  */
 export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; webDir?: string; logger?: Logger }): Promise<Gateway> {
-  const logger = cfg.logger ?? pino({ level: cfg.logLevel, name: "airwave-gateway" });
+  const logger =
+    cfg.logger ?? pino({ level: cfg.logLevel, name: "airwave-gateway", redact: { paths: redactedLogPaths, censor: "[redacted]" } });
   // gRPC keepalive to the inference service: HTTP/2 PINGs while calls are
   // open, so a dead connection fails its calls (their streams end with
   // failed(UNAVAILABLE)) within interval + timeout instead of hanging.
@@ -103,6 +130,7 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
   const hub = new Hub(upstream, {
     ...cfg,
     metrics,
+    log: logger,
     secrets: [...cfg.apiKeys.map((k) => k.key), cfg.cookieSecret],
     ...(shared ? { cluster: shared.cluster } : {}),
   });

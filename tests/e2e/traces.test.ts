@@ -82,7 +82,7 @@ describe.runIf(ready)("OpenTelemetry: one trace from the client through the gate
       OTEL_TRACES_SAMPLER: "parentbased_always_on",
     };
     inference = await startInferenceProcess({ ...otel, OPENAI_BASE_URL: replay.url });
-    gateway = await startAirwaveProcess(otel, { inferenceUrl: inference.url });
+    gateway = await startAirwaveProcess({ ...otel, AIRWAVE_LOG_LEVEL: "info" }, { inferenceUrl: inference.url });
   }, 30_000);
   afterAll(async () => {
     await gateway?.stop();
@@ -134,6 +134,15 @@ describe.runIf(ready)("OpenTelemetry: one trace from the client through the gate
     // The model received the same trace: its request carried the upstream span's traceparent.
     const atModel = replay.requests.at(-1)?.headers.traceparent;
     expect(atModel).toBe(`00-${traceId}-${upstream.spanId}-01`);
+
+    // The lifecycle log lines carry the trace: "stream created" has the generation span's ids.
+    const created = gateway
+      .output()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === "stream created" && l.stream_id === events[0]?.streamId);
+    expect(created).toMatchObject({ trace_id: traceId, span_id: generation.spanId });
 
     // A resume in another trace: its watch span links to the creation, and says how it resumed.
     const resumeTrace = hex(16);

@@ -1,5 +1,6 @@
 import { type ServicesConfig, startInferenceServer } from "@airwave/services";
 import { type Gateway, type GatewayConfig, loadGatewayConfig, startGateway } from "@airwave/gateway";
+import type { Logger } from "pino";
 
 /** A running Airwave (inference service + gateway) on ephemeral ports. */
 export interface TestAirwave {
@@ -30,7 +31,9 @@ export const unlimitedOwnersEnv = { AIRWAVE_OWNER_MAX_STREAMS: "0", AIRWAVE_OWNE
  * timing), JSON logs silenced and the per-owner limits off
  * ({@link unlimitedOwners}) unless `o.gateway` sets them.
  */
-export async function startAirwave(o: { services?: Partial<ServicesConfig>; gateway?: Partial<GatewayConfig> } = {}): Promise<TestAirwave> {
+export async function startAirwave(
+  o: { services?: Partial<ServicesConfig>; gateway?: Partial<GatewayConfig> & { logger?: Logger } } = {},
+): Promise<TestAirwave> {
   const services = await startInferenceServer({
     port: 0,
     config: { simTtftMs: 5, simTokensPerS: 400, ...o.services },

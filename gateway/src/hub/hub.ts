@@ -24,7 +24,15 @@ import { exhausted, GATEWAY_STREAM_LIMIT, OwnerLimits } from "../owner-limits.js
 import { within } from "../within.js";
 import type { GatewayMetrics, Transport } from "../metrics/gateway-metrics.js";
 import { GenerationMeter, resumeOutcomeName, WatchMeter } from "../metrics/stream-meter.js";
-import { endSpan, GenerationTrace, startCreateSpan, startWatchSpan, traceparentOf } from "../tracing/stream-trace.js";
+import {
+  endSpan,
+  GenerationTrace,
+  type LifecycleLogger,
+  startCreateSpan,
+  startWatchSpan,
+  traceFields,
+  traceparentOf,
+} from "../tracing/stream-trace.js";
 import { agentFilter } from "./agent-filter.js";
 import { answerInput, STREAM_ENDED } from "./input-answer.js";
 import { Lifetimes } from "./lifetimes.js";
@@ -87,6 +95,8 @@ export interface HubOptions {
   ownerStartsBurst?: number;
   /** Where the streams' metrics go (`/metrics`); default none. */
   metrics?: GatewayMetrics;
+  /** Where the streams' lifecycle lines go (created, first token, detached, resumed, cancelled, ended); default none. */
+  log?: LifecycleLogger;
 }
 
 /** Options of {@link Hub.create}. */
@@ -317,7 +327,13 @@ export class Hub {
     }
     const createdAtMs = Date.now();
     const meter = this.o.metrics && new GenerationMeter(this.o.metrics, createdAtMs);
-    const traced = new GenerationTrace(o.ctx, id, req.request.model);
+    const traced = new GenerationTrace(o.ctx, {
+      streamId: id,
+      model: req.request.model,
+      owner,
+      transport: o.transport ?? "connect",
+      log: this.o.log,
+    });
     const generation = new Generation(
       this.upstream,
       req.request,
@@ -420,7 +436,11 @@ export class Hub {
         throw e;
       }
       span = startWatchSpan(extractTrace(o.trace), streamId, transport, rec.createdBy);
-      if (cursor !== "" && start.notice) span.addEvent("resumed", { "airwave.resume.outcome": resumeOutcomeName(start.notice.outcome) });
+      if (cursor !== "" && start.notice && transport !== "long_poll") {
+        const outcome = resumeOutcomeName(start.notice.outcome);
+        span.addEvent("resumed", { "airwave.resume.outcome": outcome });
+        this.o.log?.info({ stream_id: streamId, owner, transport, outcome, cursor, ...traceFields(span) }, "stream resumed");
+      }
       yield* this.#follow(rec, start, cursor, pass, transport, signal);
     } catch (e) {
       if (!signal.aborted) {
@@ -763,7 +783,12 @@ export class Hub {
     rec.watchers--;
     if (--this.#watchers === 0) for (const resolve of this.#onIdle) resolve();
     if (isRemote(rec)) (this.#cluster as Cluster).watching(rec.replicaId, rec.owner, rec.id, rec.watchers);
-    else this.#lifetimes.detached(rec);
+    else {
+      if (rec.watchers === 0 && rec.generation.running) {
+        this.o.log?.info({ stream_id: rec.id, owner: rec.owner, on_detach: OnDetach[rec.onDetach]?.toLowerCase() }, "stream detached");
+      }
+      this.#lifetimes.detached(rec);
+    }
   }
 }
 

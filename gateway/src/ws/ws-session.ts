@@ -1,3 +1,4 @@
+import type { TraceCarrier } from "@airwave/proto/server";
 import type { Duplex } from "node:stream";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createLinkedAbortController } from "@connectrpc/connect/protocol";
@@ -114,10 +115,17 @@ export function startWsSession(ws: WebSocket, socket: Duplex, o: WsSessionOption
    * it once the new one is attached (no detach in between), and the old one
    * has sent its last event before the new one's ack.
    */
-  async function startWatch(owner: string, streamId: string, cursor: string, agentIds: readonly string[], requestId: string) {
+  async function startWatch(
+    owner: string,
+    streamId: string,
+    cursor: string,
+    agentIds: readonly string[],
+    requestId: string,
+    trace: TraceCarrier,
+  ) {
     // Aborted when the socket closes; aborting it at the end removes its listener on `life`.
     const ac = createLinkedAbortController(life.signal);
-    const events = hub.watch(owner, streamId, cursor, ac.signal, { agentIds, transport: "websocket" });
+    const events = hub.watch(owner, streamId, cursor, ac.signal, { agentIds, transport: "websocket", trace });
     let first: IteratorResult<StreamEvent>;
     try {
       first = await events.next();
@@ -164,8 +172,8 @@ export function startWsSession(ws: WebSocket, socket: Duplex, o: WsSessionOption
         checkCap(msg.value.streamId);
         pendingWatches++;
         try {
-          const streamId = await hub.create(owner, msg.value, { transport: "websocket" });
-          await startWatch(owner, streamId, "", [], requestId);
+          const streamId = await hub.create(owner, msg.value, { transport: "websocket", trace: traceOf(m) });
+          await startWatch(owner, streamId, "", [], requestId, traceOf(m));
         } finally {
           pendingWatches--;
         }
@@ -176,7 +184,7 @@ export function startWsSession(ws: WebSocket, socket: Duplex, o: WsSessionOption
         checkCap(streamId);
         pendingWatches++;
         try {
-          await startWatch(owner, streamId, msg.value.cursor, msg.value.agentIds, requestId);
+          await startWatch(owner, streamId, msg.value.cursor, msg.value.agentIds, requestId, traceOf(m));
         } finally {
           pendingWatches--;
         }
@@ -363,4 +371,9 @@ async function* socketMessages(ws: WebSocket, highWater: number): AsyncGenerator
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}
+
+/** A message's W3C trace context (its `traceparent` and `tracestate` fields) as a carrier. */
+function traceOf(m: WsClientMessage): TraceCarrier {
+  return { traceparent: m.traceparent, tracestate: m.tracestate };
 }

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file airwave/v1/websocket.proto.
  */
 export const file_airwave_v1_websocket: GenFile = /*@__PURE__*/
-  fileDesc("ChphaXJ3YXZlL3YxL3dlYnNvY2tldC5wcm90bxIKYWlyd2F2ZS52MSLEAgoPV3NDbGllbnRNZXNzYWdlEhIKCnJlcXVlc3RfaWQYASABKAkSMQoGY3JlYXRlGAogASgLMh8uYWlyd2F2ZS52MS5DcmVhdGVTdHJlYW1SZXF1ZXN0SAASLwoFd2F0Y2gYCyABKAsyHi5haXJ3YXZlLnYxLldhdGNoU3RyZWFtUmVxdWVzdEgAEjEKBmNhbmNlbBgMIAEoCzIfLmFpcndhdmUudjEuQ2FuY2VsU3RyZWFtUmVxdWVzdEgAEi0KBWlucHV0GA0gASgLMhwuYWlyd2F2ZS52MS5TZW5kSW5wdXRSZXF1ZXN0SAASKAoHdW53YXRjaBgOIAEoCzIVLmFpcndhdmUudjEuV3NVbndhdGNoSAASIgoEYXV0aBgPIAEoCzISLmFpcndhdmUudjEuV3NBdXRoSABCCQoHbWVzc2FnZSIeCglXc1Vud2F0Y2gSEQoJc3RyZWFtX2lkGAEgASgJIhgKBldzQXV0aBIOCgZiZWFyZXIYASABKAkijgEKD1dzU2VydmVyTWVzc2FnZRIoCgVldmVudBgBIAEoCzIXLmFpcndhdmUudjEuU3RyZWFtRXZlbnRIABIgCgNhY2sYAiABKAsyES5haXJ3YXZlLnYxLldzQWNrSAASJAoFZXJyb3IYAyABKAsyEy5haXJ3YXZlLnYxLldzRXJyb3JIAEIJCgdtZXNzYWdlImgKBVdzQWNrEhIKCnJlcXVlc3RfaWQYASABKAkSEQoJc3RyZWFtX2lkGAIgASgJEiYKBnN0cmVhbRgDIAEoCzIWLmFpcndhdmUudjEuU3RyZWFtSW5mbxIQCghpbnB1dF9pZBgEIAEoCSJ3CgdXc0Vycm9yEhIKCnJlcXVlc3RfaWQYASABKAkSEQoJc3RyZWFtX2lkGAIgASgJEgwKBGNvZGUYAyABKAkSDwoHbWVzc2FnZRgEIAEoCRIOCgZyZWFzb24YBSABKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYBiABKA1CkgEKFGlvLmdpdGh1Yi5haXJ3YXZlLnYxQg5XZWJzb2NrZXRQcm90b1ABWjpnaXRodWIuY29tL2FpcndhdmUvYWlyd2F2ZS9jbGllbnRzL2dvL2FpcndhdmUvdjE7YWlyd2F2ZXYxogIDQVhYqgIKQWlyd2F2ZS5WMcoCCkFpcndhdmVcVjHqAgtBaXJ3YXZlOjpWMWIGcHJvdG8z", [file_airwave_v1_event, file_airwave_v1_stream_service]);
+  fileDesc("ChphaXJ3YXZlL3YxL3dlYnNvY2tldC5wcm90bxIKYWlyd2F2ZS52MSLtAgoPV3NDbGllbnRNZXNzYWdlEhIKCnJlcXVlc3RfaWQYASABKAkSEwoLdHJhY2VwYXJlbnQYAiABKAkSEgoKdHJhY2VzdGF0ZRgDIAEoCRIxCgZjcmVhdGUYCiABKAsyHy5haXJ3YXZlLnYxLkNyZWF0ZVN0cmVhbVJlcXVlc3RIABIvCgV3YXRjaBgLIAEoCzIeLmFpcndhdmUudjEuV2F0Y2hTdHJlYW1SZXF1ZXN0SAASMQoGY2FuY2VsGAwgASgLMh8uYWlyd2F2ZS52MS5DYW5jZWxTdHJlYW1SZXF1ZXN0SAASLQoFaW5wdXQYDSABKAsyHC5haXJ3YXZlLnYxLlNlbmRJbnB1dFJlcXVlc3RIABIoCgd1bndhdGNoGA4gASgLMhUuYWlyd2F2ZS52MS5Xc1Vud2F0Y2hIABIiCgRhdXRoGA8gASgLMhIuYWlyd2F2ZS52MS5Xc0F1dGhIAEIJCgdtZXNzYWdlIh4KCVdzVW53YXRjaBIRCglzdHJlYW1faWQYASABKAkiGAoGV3NBdXRoEg4KBmJlYXJlchgBIAEoCSKOAQoPV3NTZXJ2ZXJNZXNzYWdlEigKBWV2ZW50GAEgASgLMhcuYWlyd2F2ZS52MS5TdHJlYW1FdmVudEgAEiAKA2FjaxgCIAEoCzIRLmFpcndhdmUudjEuV3NBY2tIABIkCgVlcnJvchgDIAEoCzITLmFpcndhdmUudjEuV3NFcnJvckgAQgkKB21lc3NhZ2UiaAoFV3NBY2sSEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglzdHJlYW1faWQYAiABKAkSJgoGc3RyZWFtGAMgASgLMhYuYWlyd2F2ZS52MS5TdHJlYW1JbmZvEhAKCGlucHV0X2lkGAQgASgJIncKB1dzRXJyb3ISEgoKcmVxdWVzdF9pZBgBIAEoCRIRCglzdHJlYW1faWQYAiABKAkSDAoEY29kZRgDIAEoCRIPCgdtZXNzYWdlGAQgASgJEg4KBnJlYXNvbhgFIAEoCRIWCg5yZXRyeV9hZnRlcl9tcxgGIAEoDUKSAQoUaW8uZ2l0aHViLmFpcndhdmUudjFCDldlYnNvY2tldFByb3RvUAFaOmdpdGh1Yi5jb20vYWlyd2F2ZS9haXJ3YXZlL2NsaWVudHMvZ28vYWlyd2F2ZS92MTthaXJ3YXZldjGiAgNBWFiqAgpBaXJ3YXZlLlYxygIKQWlyd2F2ZVxWMeoCC0FpcndhdmU6OlYxYgZwcm90bzM", [file_airwave_v1_event, file_airwave_v1_stream_service]);
 
 /**
  * WsClientMessage is one message from the client.
@@ -29,6 +29,25 @@ export type WsClientMessage = Message<"airwave.v1.WsClientMessage"> & {
    * @generated from field: string request_id = 1;
    */
   requestId: string;
+
+  /**
+   * The W3C Trace Context of a `create` or `watch`
+   * (https://www.w3.org/TR/trace-context/): the `traceparent` value, e.g.
+   * `00-<32 hex trace id>-<16 hex parent id>-01`. The gateway's span of the
+   * message is a child of it, as the `traceparent` header of an HTTP request
+   * makes it on the other transports. Optional; ignored on other messages and
+   * when malformed.
+   *
+   * @generated from field: string traceparent = 2;
+   */
+  traceparent: string;
+
+  /**
+   * The W3C `tracestate` value that goes with `traceparent`. Optional.
+   *
+   * @generated from field: string tracestate = 3;
+   */
+  tracestate: string;
 
   /**
    * What the client asks.
