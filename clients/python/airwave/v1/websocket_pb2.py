@@ -15,7 +15,7 @@ from airwave.v1 import event_pb2 as airwave_dot_v1_dot_event__pb2
 from airwave.v1 import stream_service_pb2 as airwave_dot_v1_dot_stream__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61irwave/v1/websocket.proto\x12\nairwave.v1\x1a\x16\x61irwave/v1/event.proto\x1a\x1f\x61irwave/v1/stream_service.proto\"\xc4\x02\n\x0fWsClientMessage\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x31\n\x06\x63reate\x18\n \x01(\x0b\x32\x1f.airwave.v1.CreateStreamRequestH\x00\x12/\n\x05watch\x18\x0b \x01(\x0b\x32\x1e.airwave.v1.WatchStreamRequestH\x00\x12\x31\n\x06\x63\x61ncel\x18\x0c \x01(\x0b\x32\x1f.airwave.v1.CancelStreamRequestH\x00\x12-\n\x05input\x18\r \x01(\x0b\x32\x1c.airwave.v1.SendInputRequestH\x00\x12(\n\x07unwatch\x18\x0e \x01(\x0b\x32\x15.airwave.v1.WsUnwatchH\x00\x12\"\n\x04\x61uth\x18\x0f \x01(\x0b\x32\x12.airwave.v1.WsAuthH\x00\x42\t\n\x07message\"\x1e\n\tWsUnwatch\x12\x11\n\tstream_id\x18\x01 \x01(\t\"\x18\n\x06WsAuth\x12\x0e\n\x06\x62\x65\x61rer\x18\x01 \x01(\t\"\x8e\x01\n\x0fWsServerMessage\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.airwave.v1.StreamEventH\x00\x12 \n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x11.airwave.v1.WsAckH\x00\x12$\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x13.airwave.v1.WsErrorH\x00\x42\t\n\x07message\"h\n\x05WsAck\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12&\n\x06stream\x18\x03 \x01(\x0b\x32\x16.airwave.v1.StreamInfo\x12\x10\n\x08input_id\x18\x04 \x01(\t\"w\n\x07WsError\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x16\n\x0eretry_after_ms\x18\x06 \x01(\rB\x92\x01\n\x14io.github.airwave.v1B\x0eWebsocketProtoP\x01Z:github.com/airwave/airwave/clients/go/airwave/v1;airwavev1\xa2\x02\x03\x41XX\xaa\x02\nAirwave.V1\xca\x02\nAirwave\\V1\xea\x02\x0b\x41irwave::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61irwave/v1/websocket.proto\x12\nairwave.v1\x1a\x16\x61irwave/v1/event.proto\x1a\x1f\x61irwave/v1/stream_service.proto\"\xed\x02\n\x0fWsClientMessage\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0btraceparent\x18\x02 \x01(\t\x12\x12\n\ntracestate\x18\x03 \x01(\t\x12\x31\n\x06\x63reate\x18\n \x01(\x0b\x32\x1f.airwave.v1.CreateStreamRequestH\x00\x12/\n\x05watch\x18\x0b \x01(\x0b\x32\x1e.airwave.v1.WatchStreamRequestH\x00\x12\x31\n\x06\x63\x61ncel\x18\x0c \x01(\x0b\x32\x1f.airwave.v1.CancelStreamRequestH\x00\x12-\n\x05input\x18\r \x01(\x0b\x32\x1c.airwave.v1.SendInputRequestH\x00\x12(\n\x07unwatch\x18\x0e \x01(\x0b\x32\x15.airwave.v1.WsUnwatchH\x00\x12\"\n\x04\x61uth\x18\x0f \x01(\x0b\x32\x12.airwave.v1.WsAuthH\x00\x42\t\n\x07message\"\x1e\n\tWsUnwatch\x12\x11\n\tstream_id\x18\x01 \x01(\t\"\x18\n\x06WsAuth\x12\x0e\n\x06\x62\x65\x61rer\x18\x01 \x01(\t\"\x8e\x01\n\x0fWsServerMessage\x12(\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.airwave.v1.StreamEventH\x00\x12 \n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x11.airwave.v1.WsAckH\x00\x12$\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x13.airwave.v1.WsErrorH\x00\x42\t\n\x07message\"h\n\x05WsAck\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12&\n\x06stream\x18\x03 \x01(\x0b\x32\x16.airwave.v1.StreamInfo\x12\x10\n\x08input_id\x18\x04 \x01(\t\"w\n\x07WsError\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x16\n\x0eretry_after_ms\x18\x06 \x01(\rB\x92\x01\n\x14io.github.airwave.v1B\x0eWebsocketProtoP\x01Z:github.com/airwave/airwave/clients/go/airwave/v1;airwavev1\xa2\x02\x03\x41XX\xaa\x02\nAirwave.V1\xca\x02\nAirwave\\V1\xea\x02\x0b\x41irwave::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'airwave.v1.websocket_pb2', globals())
@@ -24,15 +24,15 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'\n\024io.github.airwave.v1B\016WebsocketProtoP\001Z:github.com/airwave/airwave/clients/go/airwave/v1;airwavev1\242\002\003AXX\252\002\nAirwave.V1\312\002\nAirwave\\V1\352\002\013Airwave::V1'
   _WSCLIENTMESSAGE._serialized_start=100
-  _WSCLIENTMESSAGE._serialized_end=424
-  _WSUNWATCH._serialized_start=426
-  _WSUNWATCH._serialized_end=456
-  _WSAUTH._serialized_start=458
-  _WSAUTH._serialized_end=482
-  _WSSERVERMESSAGE._serialized_start=485
-  _WSSERVERMESSAGE._serialized_end=627
-  _WSACK._serialized_start=629
-  _WSACK._serialized_end=733
-  _WSERROR._serialized_start=735
-  _WSERROR._serialized_end=854
+  _WSCLIENTMESSAGE._serialized_end=465
+  _WSUNWATCH._serialized_start=467
+  _WSUNWATCH._serialized_end=497
+  _WSAUTH._serialized_start=499
+  _WSAUTH._serialized_end=523
+  _WSSERVERMESSAGE._serialized_start=526
+  _WSSERVERMESSAGE._serialized_end=668
+  _WSACK._serialized_start=670
+  _WSACK._serialized_end=774
+  _WSERROR._serialized_start=776
+  _WSERROR._serialized_end=895
 # @@protoc_insertion_point(module_scope)

@@ -25,12 +25,14 @@ class WsAuth(_message.Message):
     def __init__(self, bearer: _Optional[str] = ...) -> None: ...
 
 class WsClientMessage(_message.Message):
-    __slots__ = ["auth", "cancel", "create", "input", "request_id", "unwatch", "watch"]
+    __slots__ = ["auth", "cancel", "create", "input", "request_id", "traceparent", "tracestate", "unwatch", "watch"]
     AUTH_FIELD_NUMBER: _ClassVar[int]
     CANCEL_FIELD_NUMBER: _ClassVar[int]
     CREATE_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
+    TRACESTATE_FIELD_NUMBER: _ClassVar[int]
     UNWATCH_FIELD_NUMBER: _ClassVar[int]
     WATCH_FIELD_NUMBER: _ClassVar[int]
     auth: WsAuth
@@ -38,9 +40,11 @@ class WsClientMessage(_message.Message):
     create: _stream_service_pb2.CreateStreamRequest
     input: _stream_service_pb2.SendInputRequest
     request_id: str
+    traceparent: str
+    tracestate: str
     unwatch: WsUnwatch
     watch: _stream_service_pb2.WatchStreamRequest
-    def __init__(self, request_id: _Optional[str] = ..., create: _Optional[_Union[_stream_service_pb2.CreateStreamRequest, _Mapping]] = ..., watch: _Optional[_Union[_stream_service_pb2.WatchStreamRequest, _Mapping]] = ..., cancel: _Optional[_Union[_stream_service_pb2.CancelStreamRequest, _Mapping]] = ..., input: _Optional[_Union[_stream_service_pb2.SendInputRequest, _Mapping]] = ..., unwatch: _Optional[_Union[WsUnwatch, _Mapping]] = ..., auth: _Optional[_Union[WsAuth, _Mapping]] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., traceparent: _Optional[str] = ..., tracestate: _Optional[str] = ..., create: _Optional[_Union[_stream_service_pb2.CreateStreamRequest, _Mapping]] = ..., watch: _Optional[_Union[_stream_service_pb2.WatchStreamRequest, _Mapping]] = ..., cancel: _Optional[_Union[_stream_service_pb2.CancelStreamRequest, _Mapping]] = ..., input: _Optional[_Union[_stream_service_pb2.SendInputRequest, _Mapping]] = ..., unwatch: _Optional[_Union[WsUnwatch, _Mapping]] = ..., auth: _Optional[_Union[WsAuth, _Mapping]] = ...) -> None: ...
 
 class WsError(_message.Message):
     __slots__ = ["code", "message", "reason", "request_id", "retry_after_ms", "stream_id"]
