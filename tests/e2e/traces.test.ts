@@ -14,8 +14,9 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { readSseEvents } from "@airwave/web";
-import type { StreamEvent } from "@airwave/proto";
+import { createAirwaveClient, newTraceparent, readSseEvents, type TransportName, type WebSocketConstructor } from "@airwave/web";
+import WebSocket from "ws";
+import { Role, type StreamEvent } from "@airwave/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBody } from "../support/airwave.js";
 import { type AirwaveProcess, type InferenceProcess, startAirwaveProcess, startInferenceProcess } from "../support/airwave-process.js";
@@ -171,5 +172,35 @@ describe.runIf(ready)("OpenTelemetry: one trace from the client through the gate
         `trace ${resumeTrace}: ${watch.name} ${ms(watch)} ms, linked to ${create.spanId}`,
       ].join("\n"),
     );
+  });
+
+  it("takes the web client's traceparent option on Connect, SSE and the WebSocket (its message field)", async () => {
+    for (const transport of ["connect", "sse-fetch", "websocket"] as TransportName[]) {
+      const tp = newTraceparent();
+      const [, traceId, parent] = tp.split("-");
+      const client = createAirwaveClient({
+        baseUrl: gateway.url,
+        transport,
+        fallback: [],
+        traceparent: () => tp,
+        WebSocket: WebSocket as unknown as WebSocketConstructor,
+        guard: null,
+      });
+      const req = {
+        request: {
+          model: "openai-compatible/content-logprobs.sse",
+          messages: [{ role: Role.USER, parts: [{ part: { case: "text" as const, value: "Tell me about tides" } }] }],
+        },
+      };
+      for await (const e of client.stream(req, {})) if (e.event.case === "completed") break;
+      const create = await eventually(
+        () => receiver.spans.find((s) => s.name === "airwave.v1.StreamService/CreateStream" && s.traceId === traceId),
+        `${transport}: CreateStream span`,
+      );
+      expect(create.parentSpanId, transport).toBe(parent);
+      expect(create.attributes?.find((a) => a.key === "airwave.transport")?.value.stringValue, transport).toBe(
+        transport === "sse-fetch" ? "sse" : transport,
+      );
+    }
   });
 });

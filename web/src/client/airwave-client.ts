@@ -79,6 +79,15 @@ export interface AirwaveClientOptions {
    */
   readonly apiKey?: string | undefined;
   /**
+   * The W3C `traceparent` to send with each request (called per request;
+   * `undefined`: none), so the gateway's spans join the page's trace: the
+   * `traceparent` header on Connect, gRPC-Web, SSE (`"sse-fetch"`, and the
+   * create of `"sse"`), NDJSON and long-poll, the message's `traceparent`
+   * field on the WebSocket. A native `EventSource` cannot send it.
+   * {@link newTraceparent} makes one.
+   */
+  readonly traceparent?: (() => string | undefined) | undefined;
+  /**
    * One live connection per stream: each iteration takes its stream's slot,
    * ending an older iteration of the same stream. `null` turns it off.
    * @defaultValue {@link pageConnectionGuard} (shared by every client of the page)
@@ -173,7 +182,7 @@ export interface AirwaveClient {
 export function createAirwaveClient(o: AirwaveClientOptions): AirwaveClient {
   const name = o.transport ?? "connect";
   const guard = o.guard === null ? undefined : (o.guard ?? pageConnectionGuard);
-  const doFetch = withApiKey(o.fetch, o.apiKey);
+  const doFetch = withHeaders(o.fetch, o.apiKey, o.traceparent);
   const fetchOpt = doFetch ? { fetch: doFetch } : {};
   const made = new Map<TransportName, StreamTransport>();
   /** The transport each live iteration uses now, by stream id (for cancel and input). */
@@ -203,7 +212,13 @@ export function createAirwaveClient(o: AirwaveClientOptions): AirwaveClient {
       case "long-poll":
         return createLongPollTransport({ baseUrl, ...fetchOpt });
       case "websocket":
-        return createWebSocketTransport({ baseUrl, WebSocket: o.WebSocket, protocol: o.webSocketProtocol, apiKey: o.apiKey });
+        return createWebSocketTransport({
+          baseUrl,
+          WebSocket: o.WebSocket,
+          protocol: o.webSocketProtocol,
+          apiKey: o.apiKey,
+          traceparent: o.traceparent,
+        });
       default:
         throw new ConnectError(`unknown transport "${String(n)}"; want one of ${transportNames.join(", ")}`, Code.InvalidArgument);
     }
@@ -277,11 +292,17 @@ export function createAirwaveClient(o: AirwaveClientOptions): AirwaveClient {
 }
 
 /** `fetch` sending `Authorization: Bearer <apiKey>`; `base` itself without a key. @private */
-function withApiKey(base: typeof globalThis.fetch | undefined, apiKey: string | undefined): typeof globalThis.fetch | undefined {
-  if (apiKey === undefined) return base;
+function withHeaders(
+  base: typeof globalThis.fetch | undefined,
+  apiKey: string | undefined,
+  traceparent: (() => string | undefined) | undefined,
+): typeof globalThis.fetch | undefined {
+  if (apiKey === undefined && traceparent === undefined) return base;
   return (input, init) => {
     const headers = new Headers(init?.headers);
-    headers.set("Authorization", `Bearer ${apiKey}`);
+    if (apiKey !== undefined) headers.set("Authorization", `Bearer ${apiKey}`);
+    const tp = traceparent?.();
+    if (tp) headers.set("traceparent", tp);
     return (base ?? globalThis.fetch)(input, { ...init, headers });
   };
 }

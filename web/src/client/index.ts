@@ -53,3 +53,4 @@ export {
   type SavedStream,
 } from "./page-streams.js";
 export type { GatewayHttpOptions, StreamTransport, WatchFilter } from "./transport.js";
+export { newTraceparent } from "./trace-context.js";

@@ -43,6 +43,8 @@ export interface WebSocketTransportOptions {
    * Without it the gateway authenticates the upgrade by its cookie.
    */
   readonly apiKey?: string | undefined;
+  /** The W3C `traceparent` of each `create` and `watch` message (called per message; `undefined`: none). */
+  readonly traceparent?: (() => string | undefined) | undefined;
   /**
    * Bound on the events queued for one stream that its consumer has not read
    * yet. The socket cannot be paused for one stream, so past this bound that
@@ -276,7 +278,7 @@ export function createWebSocketTransport(o: WebSocketTransportOptions): WebSocke
     s.requests.set(requestId, { kind: "watch", watch: w });
     const onAbort = () => detach(s, w, abortError(signal));
     signal.addEventListener("abort", onAbort, { once: true });
-    send(s, create(WsClientMessageSchema, { requestId, message }));
+    send(s, create(WsClientMessageSchema, { requestId, message, traceparent: o.traceparent?.() ?? "" }));
     watchIdle(s);
     try {
       for await (const e of w.queue) {

@@ -51,6 +51,7 @@ import {
   type AirwaveClient,
   codeName,
   createAirwaveClient,
+  newTraceparent,
   createPageStreams,
   type ResumableStream,
   type TransportName,
@@ -235,10 +236,15 @@ stopButton.addEventListener("click", () => void stop());
  * the page shows that transport's behaviour.
  */
 function clientFor(choice: TransportChoice): AirwaveClient {
+  // Every request of one answer carries that answer's trace (the gateway's spans join it).
+  const traced = { traceparent: () => traceparent };
   return choice === "auto"
-    ? createAirwaveClient({ baseUrl: location.origin, transport: "websocket", fallback: ["sse", "long-poll"] })
-    : createAirwaveClient({ baseUrl: location.origin, transport: choice, fallback: [] });
+    ? createAirwaveClient({ baseUrl: location.origin, transport: "websocket", fallback: ["sse", "long-poll"], ...traced })
+    : createAirwaveClient({ baseUrl: location.origin, transport: choice, fallback: [], ...traced });
 }
+
+/** The W3C traceparent of the answer being streamed: a new trace per answer. */
+let traceparent: string | undefined;
 
 async function send(): Promise<void> {
   if (current) return;
@@ -248,6 +254,8 @@ async function send(): Promise<void> {
     return;
   }
   const choice = transportSelect.value as TransportChoice;
+  traceparent = newTraceparent();
+  document.body.dataset.traceId = traceparent.split("-")[1];
   const client = clientFor(choice);
   const local = new AbortController();
   const p = presets[presetSelect.value];
