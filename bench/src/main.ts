@@ -277,6 +277,19 @@ async function main(): Promise<void> {
   const gwRedis = redis
     ? await child("airwave-gateway.ts", "airwave-gateway-redis", { ...gatewayEnv(up.url), AIRWAVE_REDIS_URL: redis.url })
     : undefined;
+  // The gateway without metrics (AIRWAVE_METRICS=off) and with metrics and every span exported
+  // (OTLP to a receiver in this process, sampled at 100 %): what observability costs.
+  const otlp = wantSystem("airwave-traced") ? await otlpSink() : undefined;
+  const gwBare = wantSystem("airwave-bare")
+    ? await child("airwave-gateway.ts", "airwave-gateway-bare", { ...gatewayEnv(up.url), AIRWAVE_METRICS: "off" })
+    : undefined;
+  const gwTraced = otlp
+    ? await child("airwave-gateway.ts", "airwave-gateway-traced", {
+        ...gatewayEnv(up.url),
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+        OTEL_TRACES_SAMPLER: "always_on",
+      })
+    : undefined;
   const express = wantSystem("express") ? await child("express-relay.ts", "express", { UPSTREAM_OPENAI_URL: openai }) : undefined;
   const portkey = wantSystem("portkey") ? await child("portkey.ts", "portkey", { PORTKEY_PORT: String(await freePort()) }) : undefined;
   const aiSdk = wantSystem("ai-sdk") ? await child("ai-sdk.ts", "ai-sdk", { UPSTREAM_OPENAI_URL: openai }) : undefined;
@@ -296,6 +309,18 @@ async function main(): Promise<void> {
         procs: [gwRedis, redis],
         modelPrefix: "",
       },
+    gwBare && {
+      key: "airwave-bare",
+      target: airwaveTargets(gwBare.url, "airwave · no metrics").sse as Target,
+      procs: [gwBare],
+      modelPrefix: "",
+    },
+    gwTraced && {
+      key: "airwave-traced",
+      target: airwaveTargets(gwTraced.url, "airwave · metrics + traces").sse as Target,
+      procs: [gwTraced],
+      modelPrefix: "",
+    },
     ...baselines,
     gwFull &&
       services &&
@@ -305,8 +330,11 @@ async function main(): Promise<void> {
     aiSdk && { key: "ai-sdk", target: aiSdkTarget(aiSdk.url), procs: [aiSdk], modelPrefix: "" },
   ];
   const systems = all.filter((x): x is System => x !== undefined && wantSystem(x.key));
-  // The Redis log is measured where its goals are (c=1, c=20, c=100, starts, resume), not in every overload.
-  const withoutRedis = systems.filter((x) => x.key !== "airwave-redis");
+  // The Redis log is measured where its goals are (c=1, c=20, c=100, starts, resume), not in every overload;
+  // the observability variants only at c=100, where their goal is.
+  const at100Only = new Set(["airwave-bare", "airwave-traced"]);
+  const withoutRedis = systems.filter((x) => x.key !== "airwave-redis" && !at100Only.has(x.key));
+  const everywhere = systems.filter((x) => !at100Only.has(x.key));
 
   // Warm-up: JIT and connection pools of every system, not measured.
   for (const sys of systems) {
@@ -329,7 +357,7 @@ async function main(): Promise<void> {
   let memoryProfile: ReturnType<typeof heapGrowth> | undefined;
 
   if (want("c=1"))
-    await alternating("c=1 · 100 tok/s", systems, size.reps, {
+    await alternating("c=1 · 100 tok/s", everywhere, size.reps, {
       model: "paced-r100-n40",
       arrival: { kind: "sequential", streams: size.c1Streams },
       timeoutMs: 30_000,
@@ -382,7 +410,7 @@ async function main(): Promise<void> {
 
   if (want("starts")) {
     const out: ResultRow[] = [];
-    for (const sys of systems) {
+    for (const sys of everywhere) {
       const { row } = await measure("stream starts", sys, {
         model: "paced-r1000-n1",
         arrival: { kind: "closed", concurrency: 32, seconds: size.startsSeconds },
@@ -520,6 +548,7 @@ async function main(): Promise<void> {
   for (const t of Object.values(aw)) t.close();
   for (const c of children) await c.stop();
   await redis?.stop();
+  await otlp?.close();
 
   const goals = checkGoals(rows);
   const result = {
@@ -555,6 +584,21 @@ const redisName = "airwave · Redis log SSE";
  * systems' CPU; `pid` for its CPU. Undefined when `redis-server` is not
  * installed (the Redis rows are then missing, and their goals "not measured").
  */
+/**
+ * An OTLP/HTTP receiver that takes every export and keeps nothing (in the
+ * harness's process, not on the systems' CPU): where the traced gateway
+ * sends its spans.
+ */
+async function otlpSink(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "content-type": "application/x-protobuf" }).end());
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as net.AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
 async function redisServer(): Promise<{ pid: number; url: string; stop(): Promise<void> } | undefined> {
   const port = await freePort();
   const args = ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"];
@@ -773,6 +817,16 @@ function checkGoals(rs: ResultRow[]): GoalCheck[] {
       gap: `${bad} bad events`,
     });
   }
+  // What observability costs: metrics and every span exported, beside the gateway with neither.
+  const bare = find("50 tok/s · Poisson c=100", "airwave · no metrics SSE")?.cpuUsPerEvent;
+  const traced = find("50 tok/s · Poisson c=100", "airwave · metrics + traces SSE")?.cpuUsPerEvent;
+  le(
+    "metrics + traces (100 % sampled, OTLP) add ≤ 10 % CPU per event (c=100, vs no metrics)",
+    bare && traced ? traced / bare : undefined,
+    1.1,
+    "×",
+    2,
+  );
   // The Redis log beside the memory log, same run (gateway + redis-server CPU).
   for (const c of [20, 100]) {
     const mem = find(`50 tok/s · Poisson c=${c}`, aw)?.cpuUsPerEvent;

@@ -56,6 +56,8 @@ export interface GatewayConfig {
   maxRequestBytes: number;
   /** Log level for the JSON logs (pino). `AIRWAVE_LOG_LEVEL`, default `info`. */
   logLevel: string;
+  /** Prometheus metrics at `/metrics` (docs/observability.md). `AIRWAVE_METRICS`: `on` (default) or `off` (no `/metrics`, no counting). */
+  metricsEnabled: boolean;
   // --- client connections (slow and idle ones are closed) ---
   /**
    * How long a client may take to send its first bytes (the protocol is told
@@ -271,6 +273,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     generationTimeoutMs: int(env, "AIRWAVE_GENERATION_TIMEOUT_MS", 600_000),
     maxRequestBytes,
     logLevel: env.AIRWAVE_LOG_LEVEL || "info",
+    metricsEnabled: onOff(env, "AIRWAVE_METRICS", true),
     ...connectionConfig(env),
     ...edgeConfig(env),
     ...lifetimeConfig(env),
@@ -395,4 +398,13 @@ function sentinelsOf(raw: string | undefined): { host: string; port: number }[] 
         throw new ConfigError(`AIRWAVE_REDIS_SENTINELS: ${JSON.stringify(s.slice(0, 100))} is not host:port`);
       return { host: (m[1] as string).replace(/^\[|\]$/g, ""), port };
     });
+}
+
+/** An `on`/`off` setting (case-insensitive; unset or empty: `fallback`). Raises ConfigError for anything else. */
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const v = env[name]?.trim().toLowerCase();
+  if (!v) return fallback;
+  if (v === "on") return true;
+  if (v === "off") return false;
+  throw new ConfigError(`${name} must be "on" or "off", got "${v.slice(0, 40)}"`);
 }

@@ -116,20 +116,21 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
   const upstream = createGrpcInferenceClient({ baseUrl: cfg.inferenceUrl, ...keepalive });
   // The hub scrubs the gateway's own secrets from whatever the inference service sends.
   // Several replicas (AIRWAVE_REDIS_URL): logs and registry shared in Redis.
-  const metrics = new GatewayMetrics();
+  const metrics = cfg.metricsEnabled ? new GatewayMetrics() : undefined;
   const shared =
     cfg.redisUrl || cfg.redisSentinels
       ? await startSharedStreams({
           ...cfg,
           redisUrl: cfg.redisUrl ?? "redis://",
           onError: (err, what) => logger.warn({ err: redisErrorOf(err) }, `redis: ${what}`),
-          onCommand: (seconds, ok) => metrics.redisCommand(seconds, ok),
-          onOwnerLost: () => metrics.ownerLost(),
+          ...(metrics
+            ? { onCommand: (seconds: number, ok: boolean) => metrics.redisCommand(seconds, ok), onOwnerLost: () => metrics.ownerLost() }
+            : {}),
         })
       : undefined;
   const hub = new Hub(upstream, {
     ...cfg,
-    metrics,
+    ...(metrics ? { metrics } : {}),
     log: logger,
     secrets: [...cfg.apiKeys.map((k) => k.key), cfg.cookieSecret],
     ...(shared ? { cluster: shared.cluster } : {}),
@@ -201,7 +202,7 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
       writeError(res, e, { status: 426, headers: { upgrade: "websocket", connection: "Upgrade" } });
       return;
     }
-    if (path === "/metrics" && (req.method === "GET" || req.method === "HEAD")) {
+    if (metrics && path === "/metrics" && (req.method === "GET" || req.method === "HEAD")) {
       // Prometheus text format (docs/observability.md); the port's other routes need no auth, nor does this one.
       metrics.scrape().then(
         (m) =>

@@ -201,3 +201,16 @@ describe.runIf(haveFixtures("openai-chat"))("the inference service's /metrics (A
     promtoolCheck(text);
   });
 });
+
+describe("AIRWAVE_METRICS=off", () => {
+  it("serves no /metrics (404) and streams as before", async () => {
+    const off = await startAirwave({ gateway: { metricsEnabled: false } });
+    try {
+      expect((await fetch(`${off.url}/metrics`)).status).toBe(404);
+      const events = await drain(edgeTransport("sse", off.url).create(request(3), AbortSignal.timeout(20_000)));
+      expect(events.at(-1)?.event.case).toBe("completed");
+    } finally {
+      await off.close();
+    }
+  });
+});
