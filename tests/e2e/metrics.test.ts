@@ -108,6 +108,9 @@ describe("/metrics", () => {
       edgeTransportNames.length,
     );
     expect(sumOf(samples, "airwave_streams_running")).toBe(0);
+    // Every stream is still held (ended, within its TTL): its events with it.
+    expect(sumOf(samples, "airwave_log_held_events")).toBeGreaterThanOrEqual(edgeTransportNames.length * (tokens + 2));
+    expect(sumOf(samples, "airwave_log_held_bytes")).toBeGreaterThan(0);
     expect(sumOf(samples, "airwave_watches_active")).toBe(0);
   });
 

@@ -203,4 +203,48 @@ describe.runIf(ready)("OpenTelemetry: one trace from the client through the gate
       );
     }
   });
+
+  it("links a resume on another replica to the creation (the registry in Redis keeps the create span's context)", async () => {
+    const shared = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_BSP_SCHEDULE_DELAY: "50",
+      AIRWAVE_REDIS_URL: process.env.AIRWAVE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+      AIRWAVE_REDIS_PREFIX: `test-traces-${hex(8)}:`,
+    };
+    const [a, b] = await Promise.all([
+      startAirwaveProcess(shared, { inferenceUrl: inference.url }),
+      startAirwaveProcess(shared, { inferenceUrl: inference.url }),
+    ]);
+    try {
+      const traceId = hex(16);
+      const body = createBody("Tell me about tides", {}, { model: "openai-compatible/content-logprobs.sse" });
+      const res = await fetch(`${a.url}/v1/streams`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream", traceparent: `00-${traceId}-${hex(8)}-01` },
+        body: JSON.stringify(body),
+      });
+      const events: StreamEvent[] = [];
+      for await (const e of readSseEvents(res.body!)) events.push(e);
+      const mid = events[2] as StreamEvent;
+      const resumeTrace = hex(16);
+      const again = await fetch(`${b.url}/v1/streams/${mid.streamId}/events`, {
+        headers: { accept: "text/event-stream", "last-event-id": `${mid.epoch}:${mid.seq}`, traceparent: `00-${resumeTrace}-${hex(8)}-01` },
+      });
+      let n = 0;
+      for await (const _ of readSseEvents(again.body!)) n++;
+      expect(n).toBeGreaterThan(1);
+      const create = await eventually(
+        () => receiver.spans.find((s) => s.name === "airwave.v1.StreamService/CreateStream" && s.traceId === traceId),
+        "CreateStream span on replica A",
+      );
+      const watch = await eventually(
+        () => receiver.spans.find((s) => s.name === "airwave.v1.StreamService/WatchStream" && s.traceId === resumeTrace),
+        "WatchStream span on replica B",
+      );
+      expect(watch.links).toEqual([expect.objectContaining({ traceId, spanId: create.spanId })]);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
 });

@@ -145,6 +145,8 @@ export interface HubStats {
   timers: number;
   /** Bytes retained by the logs. */
   logBytes: number;
+  /** Events retained by the logs of the streams held here. */
+  logEvents: number;
 }
 
 /**
@@ -213,7 +215,7 @@ export class Hub {
     });
     o.metrics?.observeHub(() => {
       const s = this.stats;
-      return { running: s.running, streams: s.streams, logBytes: s.logBytes };
+      return { running: s.running, streams: s.streams, logBytes: s.logBytes, logEvents: s.logEvents };
     });
     this.#logs =
       o.cluster?.logs ??
@@ -239,9 +241,11 @@ export class Hub {
   get stats(): HubStats {
     let running = 0;
     let timers = 0;
+    let logEvents = 0;
     for (const r of this.#streams.values()) {
       if (r.generation.running) running++;
       timers += this.#lifetimes.timersOf(r);
+      if (r.log.top >= r.log.first) logEvents += r.log.top - r.log.first + 1;
     }
     return {
       streams: this.size,
@@ -250,6 +254,7 @@ export class Hub {
       watchers: this.#watchers,
       timers,
       logBytes: this.#logs.totalBytes,
+      logEvents,
     };
   }
 

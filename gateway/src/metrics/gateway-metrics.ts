@@ -22,6 +22,8 @@ export interface HubGauges {
   readonly streams: number;
   /** Bytes retained by the logs this process holds. */
   readonly logBytes: number;
+  /** Events retained by those logs. */
+  readonly logEvents: number;
 }
 
 /** A counter's or histogram's child for one label set (prom-client's). */
@@ -112,6 +114,14 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.set(sum((g) => g.streams));
+      },
+    });
+    new Gauge({
+      name: "airwave_log_held_events",
+      help: "Events retained by the logs of the streams this gateway holds.",
+      registers,
+      collect() {
+        this.set(sum((g) => g.logEvents));
       },
     });
     new Gauge({
