@@ -1,5 +1,6 @@
 // Fails when generated code differs from what its generator produces now:
-// proto/gen (TypeScript, `buf generate`) and the client stubs in clients/
+// proto/gen (TypeScript, `buf generate`), deploy/k8s/monitoring/generated
+// (scripts/generate-deploy.mjs) and the client stubs in clients/
 // (Python and Go, scripts/generate-clients.mjs with Debian's protoc). Generated
 // code is never edited by hand: run `npm run generate` and commit. The client
 // stubs are compared only where their tools (in their versions) are
@@ -9,6 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { clientStubDirs, clientToolchainProblem, generateClients } from "./generate-clients.mjs";
+import { deployGeneratedDir, generateDeploy } from "./generate-deploy.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), "airwave-gen-"));
@@ -16,6 +18,8 @@ let failed = false;
 try {
   execFileSync("buf", ["generate", "--output", tmp], { cwd: root, stdio: "inherit" });
   failed = !compare("proto/gen", tmp) || failed;
+  generateDeploy(tmp);
+  failed = !compare(deployGeneratedDir, tmp) || failed;
   const problem = clientToolchainProblem();
   if (problem && process.env.CI) {
     console.error(`clients/ stubs cannot be checked: ${problem}`);
