@@ -43,7 +43,9 @@ export interface Gateway {
   readonly hub: Hub;
   /**
    * Graceful shutdown (SIGTERM): readiness fails at once (`/healthz` 503,
-   * gRPC health NOT_SERVING) and new streams are refused (UNAVAILABLE);
+   * gRPC health NOT_SERVING), every HTTP/2 connection gets GOAWAY (its calls
+   * in flight go on; new calls open a new connection), and new streams are
+   * refused (UNAVAILABLE);
    * running generations may finish for `graceMs` (default 0), then end with
    * `failed(UNAVAILABLE, GATEWAY_SHUTDOWN, retryable)` (see
    * {@link Hub.shutdown}); then the port is closed, every WebSocket is closed
@@ -257,9 +259,12 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
   const ws = createWsGateway(hub, { ...cfg, auth, onError });
   h1.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => ws.handleUpgrade(req, socket, head));
   const h2 = http2.createServer({}, handler as unknown as Parameters<typeof http2.createServer>[1]);
-  h2.on("session", (session: http2.ServerHttp2Session) =>
-    limitH2Session(session, { firstStreamMs: cfg.headersTimeoutMs, idleMs: cfg.h2IdleTimeoutMs, requestMs: cfg.requestTimeoutMs }),
-  );
+  const h2Sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (session: http2.ServerHttp2Session) => {
+    h2Sessions.add(session);
+    session.once("close", () => h2Sessions.delete(session));
+    limitH2Session(session, { firstStreamMs: cfg.headersTimeoutMs, idleMs: cfg.h2IdleTimeoutMs, requestMs: cfg.requestTimeoutMs });
+  });
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     // Nagle off, as http.Server does for the sockets it accepts itself (this
@@ -302,6 +307,9 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
     hub,
     async close(graceMs = 0) {
       healthState.setAll(health.HealthCheckResponse_ServingStatus.NOT_SERVING);
+      // HTTP/2 clients get GOAWAY at once: their calls in flight go on, new ones go to a new
+      // connection (through a load balancer, another replica) instead of failing at the end.
+      for (const s of h2Sessions) s.close();
       // Still listening during the grace period: probes see 503, and clients
       // of running streams can resume here until they end.
       await hub.shutdown(graceMs);
