@@ -516,10 +516,14 @@ async function main(): Promise<void> {
     const dir = join(resultsDir, `profile-${stamp}`);
     mkdirSync(dir, { recursive: true });
     const redisSystem = systems.find((x) => x.key === "airwave-redis");
+    const tracedSystem = systems.find((x) => x.key === "airwave-traced");
     const profiled = [
       { name: "airwave-gateway", title: "the gateway", proc: gw, target: airwave.target },
       ...(gwRedis && redisSystem
         ? [{ name: "airwave-gateway-redis", title: "the gateway with the Redis log", proc: gwRedis, target: redisSystem.target }]
+        : []),
+      ...(gwTraced && tracedSystem
+        ? [{ name: "airwave-gateway-traced", title: "the gateway with every span exported", proc: gwTraced, target: tracedSystem.target }]
         : []),
     ];
     for (const p of profiled) {
