@@ -315,8 +315,9 @@ export class Hub {
     }
     let log: StreamLog;
     let entry: StreamEntry | undefined;
+    const createdBy = traceparentOf(o.ctx);
     try {
-      if (this.#cluster) ({ log, entry } = await this.#claim(owner, id, req, traceparentOf(o.ctx)));
+      if (this.#cluster) ({ log, entry } = await this.#claim(owner, id, req, createdBy));
       else log = this.#logs.create(id);
     } catch (e) {
       this.#limits.ended(owner);
@@ -369,7 +370,7 @@ export class Hub {
       watchers: 0,
       ...(entry ? { entry } : {}),
       ...(meter ? { meter } : {}),
-      createdBy: traceparentOf(o.ctx),
+      createdBy,
     };
     this.#streams.set(streamKey(owner, id), rec);
     this.#running++;
@@ -441,12 +442,13 @@ export class Hub {
         throw e;
       }
       span = startWatchSpan(extractTrace(o.trace), streamId, transport, rec.createdBy);
-      if (cursor !== "" && start.notice && transport !== "long_poll") {
-        const outcome = resumeOutcomeName(start.notice.outcome);
-        span.addEvent("resumed", { "airwave.resume.outcome": outcome });
-        this.o.log?.info({ stream_id: streamId, owner, transport, outcome, cursor, ...traceFields(span) }, "stream resumed");
+      // A long-poll's every poll has a cursor: polling, not resuming.
+      const resumedAs = cursor !== "" && start.notice && transport !== "long_poll" ? resumeOutcomeName(start.notice.outcome) : undefined;
+      if (resumedAs) {
+        span.addEvent("resumed", { "airwave.resume.outcome": resumedAs });
+        this.o.log?.info({ stream_id: streamId, owner, transport, outcome: resumedAs, cursor, ...traceFields(span) }, "stream resumed");
       }
-      yield* this.#follow(rec, start, cursor, pass, transport, signal);
+      yield* this.#follow(rec, start, resumedAs, pass, transport, signal);
     } catch (e) {
       if (!signal.aborted) {
         failed = e;
@@ -458,21 +460,18 @@ export class Hub {
     }
   }
 
-  /** The watch loop of {@link watch}, once the stream and the resume point are known. */
+  /** The watch loop of {@link watch}, once the stream and the resume point are known; `resumedAs`: the outcome of a resume. */
   async *#follow(
     rec: StreamRecord | RemoteRecord,
     start: ReturnType<typeof resolveResume>,
-    cursor: string,
+    resumedAs: string | undefined,
     pass: (e: StreamEvent) => boolean,
     transport: Transport,
     signal: AbortSignal,
   ): AsyncGenerator<StreamEvent> {
     const m = this.o.metrics;
     const meter = m && new WatchMeter(m, transport, rec, isRemote(rec) ? undefined : rec.meter?.provider);
-    // A long-poll's every poll has a cursor: polling, not resuming.
-    if (meter && cursor !== "" && start.notice && transport !== "long_poll") {
-      meter.resuming(resumeOutcomeName(start.notice.outcome), rec.log.top, start.after);
-    }
+    if (meter && resumedAs) meter.resuming(resumedAs, rec.log.top, start.after);
     this.#attach(rec);
     // The watcher leaving or the hub closing ends a wait (with that
     // signal's reason). Aborting `stop` at the end removes its listeners,
