@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { createMetricsRegistry } from "@airwave/proto/server";
+import { Counter, Gauge, Histogram } from "prom-client";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { Code } from "@connectrpc/connect";
 
@@ -22,12 +23,12 @@ const ttfbBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /**
  * The inference service's Prometheus metrics (prom-client), one
- * {@link Registry} per server, served on `AIRWAVE_SERVICES_METRICS_PORT`
+ * registry ({@link createMetricsRegistry}) per server, served on `AIRWAVE_SERVICES_METRICS_PORT`
  * at `/metrics` (docs/observability.md). Labels: provider kinds and
  * Connect code names only (bounded).
  */
 export class ServicesMetrics implements UpstreamMeter {
-  readonly registry = new Registry();
+  readonly registry = createMetricsRegistry();
   readonly #requests: Counter<"provider_kind">;
   readonly #retries: Counter<"provider_kind">;
   readonly #errors: Counter<"provider_kind" | "code">;
@@ -37,11 +38,6 @@ export class ServicesMetrics implements UpstreamMeter {
 
   constructor() {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
-    // Gauges named like counters, which promtool refuses; the counts stay by type under nodejs_active_*.
-    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
-      this.registry.removeSingleMetric(name);
-    }
     this.#requests = new Counter({
       name: "airwave_upstream_requests_total",
       help: "HTTP requests sent to model providers (each attempt), by provider kind.",

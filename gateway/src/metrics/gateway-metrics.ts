@@ -1,7 +1,8 @@
 import { FinishReason, fromProtoCode, type StreamEvent } from "@airwave/proto";
 import { ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { createMetricsRegistry } from "@airwave/proto/server";
+import { Counter, Gauge, Histogram } from "prom-client";
 
 /**
  * How a client reaches a stream, the `transport` label: Connect, gRPC and
@@ -51,7 +52,7 @@ const shortBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 const redisBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 /**
- * The gateway's Prometheus metrics (prom-client), one {@link Registry} per
+ * The gateway's Prometheus metrics (prom-client), one registry ({@link createMetricsRegistry}) per
  * gateway, served at `/metrics` (docs/observability.md lists them). Names
  * and units follow the Prometheus conventions (`_total`, `_seconds`,
  * `_bytes`); every label has a bounded set of values: transports, event
@@ -63,7 +64,7 @@ const redisBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025
  * and cached, so an event costs a `Map` lookup and an increment.
  */
 export class GatewayMetrics {
-  readonly registry = new Registry();
+  readonly registry = createMetricsRegistry();
   readonly #started: Counter<"transport">;
   readonly #ended: Counter<"provider" | "outcome">;
   readonly #delivered: Counter<"transport" | "kind">;
@@ -91,13 +92,6 @@ export class GatewayMetrics {
 
   constructor() {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
-    // Gauges named like counters (promtool: "non-counter metrics should not
-    // have _total suffix"); the same counts stay as nodejs_active_handles,
-    // nodejs_active_requests and nodejs_active_resources, by type.
-    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
-      this.registry.removeSingleMetric(name);
-    }
     const gauges = () => this.#gauges.map((g) => g()).filter((g): g is HubGauges => g !== undefined);
     const sum = (pick: (g: HubGauges) => number) => gauges().reduce((n, g) => n + pick(g), 0);
     new Gauge({

@@ -27,6 +27,7 @@ export {
   type SecretScrubber,
 } from "./scrub-secrets.js";
 export { generateRequestLimits, toolNamePattern, validateGenerateRequest } from "./validate-generate-request.js";
+export { createMetricsRegistry } from "./metrics-registry.js";
 export { registerReflection } from "./reflection.js";
 export { extractTrace, type TraceCarrier, traceHeaders } from "./trace-context.js";
 export { answerUnknownGrpcProcedure } from "./unknown-procedure.js";
