@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The Airwave inference service (the provider adapters and the simulator):
 # docker build -f deploy/docker/inference.Dockerfile -t airwave-inference .
-# docs/deploy.md. Not yet built in CI (issue 18).
+# docs/deploy.md (Images). scripts/docker-base-image.sh makes the base where it cannot be pulled.
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
@@ -11,7 +11,8 @@ COPY services/package.json services/
 COPY gateway/package.json gateway/
 COPY web/package.json web/
 COPY bench/package.json bench/
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: the image has Node 24; the `node` dev dependency would fetch it again.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.base.json tsconfig.json ./
 COPY proto proto
 COPY services services
