@@ -38,15 +38,15 @@ install -m 0644 "$ca_bundle" "$rootfs/etc/ssl/certs/ca-certificates.crt"
 # The official image's user: groupadd/useradd --uid 1000 node.
 chroot "$rootfs" groupadd --gid 1000 node
 chroot "$rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
-chroot "$rootfs" node --version >/dev/null
+node_version="$(chroot "$rootfs" node --version)"
 
 # What a slim image leaves out.
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb \
   "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/var/log/*.log
 
 tar -C "$rootfs" -c . | docker import \
-  --change "ENV NODE_VERSION=$(chroot "$rootfs" node --version | tr -d v)" \
+  --change "ENV NODE_VERSION=${node_version#v}" \
   --change "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt" \
   --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
   --change 'CMD ["node"]' - "$tag" >/dev/null
-echo "docker-base-image: $tag ($(chroot "$rootfs" node --version), npm $npm_version)"
+echo "docker-base-image: $tag (node $node_version, npm $npm_version)"
