@@ -180,8 +180,10 @@ describe(`${streams} concurrent streams, each cut 3 times, over ${transports.joi
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);
     expect(reachedTerminal).toBe(streams);
-    // Every cut is a reset or a FIN before the next event, so each broke an attempt
-    // (two cuts can land on one attempt while its buffered events drain).
-    expect(outcomes.every((o) => o.retries >= 1)).toBe(true);
+    // On a streaming transport every cut is a reset or a FIN before the next event, so each broke
+    // an attempt (two cuts can land on one attempt while its buffered events drain). A long-poll
+    // cut can land between polls, on an idle keep-alive connection: the next poll opens a new one
+    // and nothing is retried (nothing lost either, asserted above).
+    expect(outcomes.filter((o) => o.transport !== "long-poll" && o.retries === 0).map((o) => o.streamId)).toEqual([]);
   });
 });
