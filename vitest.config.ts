@@ -23,7 +23,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "airwave",
-          include: ["{proto,services,gateway,web,bench}/src/**/*.test.ts", "tests/**/*.test.ts"],
+          include: ["{proto,services,gateway,web,bench}/src/**/*.test.ts", "react/src/**/*.test.{ts,tsx}", "tests/**/*.test.ts"],
           exclude: [...configDefaults.exclude, ...alone],
           sequence: { groupOrder: 0 },
         },
