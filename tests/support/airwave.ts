@@ -32,7 +32,7 @@ export const unlimitedOwnersEnv = { AIRWAVE_OWNER_MAX_STREAMS: "0", AIRWAVE_OWNE
  * ({@link unlimitedOwners}) unless `o.gateway` sets them.
  */
 export async function startAirwave(
-  o: { services?: Partial<ServicesConfig>; gateway?: Partial<GatewayConfig> & { logger?: Logger } } = {},
+  o: { services?: Partial<ServicesConfig>; gateway?: Partial<GatewayConfig> & { logger?: Logger; webDir?: string } } = {},
 ): Promise<TestAirwave> {
   const services = await startInferenceServer({
     port: 0,
