@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import { type GatewayConfig, loadGatewayConfig, runGateway } from "@airwave/gateway";
 import { startInferenceServer } from "@airwave/services";
 
-const services = await startInferenceServer();
+// Its own ephemeral port, so it never collides with an `npm start` running beside it.
+const services = await startInferenceServer({ host: "127.0.0.1", port: 0 });
 const config: GatewayConfig & { inferenceUrl: string; webDir: string } = {
   ...loadGatewayConfig(),
   inferenceUrl: services.url,

@@ -119,6 +119,24 @@ describe.each(transports)("the example chat over %s", (transport) => {
 });
 
 describe("the example chat", () => {
+  it("the README's ten-line component streams an answer and ends with Send enabled again", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${aw.url}/?minimal`);
+      await page.fill("input", "How do lighthouses guide ships at night?");
+      await page.press("input", "Enter");
+      await page.waitForFunction(() => document.querySelector('button[type="button"]')?.disabled === false); // Stop, while busy
+      await page.waitForFunction(() => document.querySelector('button[type="submit"]')?.disabled === false, undefined, { timeout: 30_000 });
+      const lines = await page.$$eval("form > p", (ps) => ps.map((p) => p.textContent ?? ""));
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toBe("user: How do lighthouses guide ships at night?");
+      expect(lines[1]).toMatch(/^assistant: .*lighthouse/i);
+    } finally {
+      await context.close();
+    }
+  });
+
   it("Stop cancels the generation: the page keeps the text the log has, up to completed(cancelled)", async () => {
     const { page, close } = await open("websocket");
     try {
