@@ -240,10 +240,8 @@ export interface Chat {
 export function createChat(o: ChatOptions): Chat {
   const id = o.id ?? "default";
   const client = o.client;
-  const model = o.model ?? "simulator";
-  const stopGraceMs = o.stopGraceMs ?? 2_000;
+  // Read when used, so that options given as getters (as useChat does) follow the latest render.
   const generateId = o.generateId ?? newStreamId;
-  const prepare = o.prepareRequest ?? defaultRequest;
   const listeners = new Set<() => void>();
   /** The message model's view behind each assistant message the chat streamed, by message id (= stream id). */
   const views = new Map<string, MessageState>();
@@ -254,8 +252,9 @@ export function createChat(o: ChatOptions): Chat {
     connection: { state: "idle", transport: o.streamOptions?.transport ?? client.transport },
   };
   let active: Run | undefined;
-  /** The stream the chat left on detach, resumed by the next attach. */
+  /** The stream the chat left on detach, resumed by the next attach (with its request, when it was a create). */
   let left: string | undefined;
+  let leftInit: CreateStreamInit | undefined;
   let page: PageStreams | undefined;
   let attached = 0;
   /** Streams the user stopped that ended without the gateway's confirmation: never resumed. */
@@ -265,6 +264,8 @@ export function createChat(o: ChatOptions): Chat {
     readonly streamId: string;
     readonly ctl: AbortController;
     view: MessageState;
+    /** The request of a `stream` run: repeated (CreateStream is idempotent per id) to resume one left before its first event. */
+    readonly init: CreateStreamInit | undefined;
     ending?: "stop" | "detach";
     done: Promise<void>;
   }
@@ -282,7 +283,7 @@ export function createChat(o: ChatOptions): Chat {
   }
 
   /** Follows `make`'s stream into the assistant message of its id, from `view`. */
-  function start(make: (so: StreamOptions) => ResumableStream, from?: MessageState): Promise<void> {
+  function start(make: (so: StreamOptions) => ResumableStream, from?: MessageState, init?: CreateStreamInit): Promise<void> {
     const ctl = new AbortController();
     let transport = o.streamOptions?.transport ?? client.transport;
     let r: Run | undefined;
@@ -299,10 +300,11 @@ export function createChat(o: ChatOptions): Chat {
         if (mine()) set({ connection: { ...snap.connection, transport } });
       },
     });
-    const run: Run = { streamId: raw.streamId, ctl, view: from ?? createMessageState(raw.streamId), done: Promise.resolve() };
+    const run: Run = { streamId: raw.streamId, ctl, view: from ?? createMessageState(raw.streamId), init, done: Promise.resolve() };
     r = run;
     active = run;
     left = undefined;
+    leftInit = undefined;
     if (page) {
       // One stream in flight per chat: older saved ones are abandoned.
       for (const s of page.restore()) if (s.streamId !== run.streamId) page.forget(s.streamId);
@@ -367,8 +369,8 @@ export function createChat(o: ChatOptions): Chat {
   }
 
   function request(trigger: ChatRequestContext["trigger"]): Promise<void> {
-    const init = prepare({ chatId: id, messages: snap.messages, trigger, model });
-    return start((so) => client.stream(init, so));
+    const init = (o.prepareRequest ?? defaultRequest)({ chatId: id, messages: snap.messages, trigger, model: o.model ?? "simulator" });
+    return start((so) => client.stream(init, so), undefined, init);
   }
 
   function busy(): ConnectError {
@@ -408,7 +410,7 @@ export function createChat(o: ChatOptions): Chat {
       if (!run) return;
       if (run.ending === undefined) {
         run.ending = "stop";
-        const timer = setTimeout(() => run.ctl.abort(), stopGraceMs);
+        const timer = setTimeout(() => run.ctl.abort(), o.stopGraceMs ?? 2_000);
         void run.done.finally(() => clearTimeout(timer));
         try {
           await client.cancel(run.streamId, "stopped by the user");
@@ -423,6 +425,12 @@ export function createChat(o: ChatOptions): Chat {
       const target = left ?? lastUnfinished() ?? page?.restore().at(-1)?.streamId;
       if (target === undefined) return;
       const view = views.get(target);
+      const init = target === left ? leftInit : undefined;
+      if (init !== undefined && (view === undefined || view.lastSeq === 0)) {
+        // Left before its first event: the create may not have reached the gateway. Repeating it
+        // with the same stream id creates it, or attaches to it from its start.
+        return start((so) => client.stream({ ...init, streamId: target }, so), view, init);
+      }
       const cursor = view && view.lastSeq > 0 ? formatCursor({ epoch: view.epoch, seq: view.lastSeq }) : undefined;
       return start((so) => client.watch(target, cursor, so), view);
     },
@@ -465,6 +473,7 @@ export function createChat(o: ChatOptions): Chat {
           run.ending = "detach";
           active = undefined;
           left = run.streamId;
+          leftInit = run.init;
           run.ctl.abort();
         }
         page?.flush();

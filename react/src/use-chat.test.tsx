@@ -340,6 +340,38 @@ describe("useChat", () => {
     expect(b.result.current.messages.map((m) => textOfParts(m.parts))).toEqual(["q", "one two three"]);
   });
 
+  it("a chat left before its first event repeats the create with the same stream id (idempotent) on the next mount", async () => {
+    const fake = createFakeClient();
+    const chat = createChat({ client: fake.client, storage: null });
+    const a = renderHook(() => useChat({ client: fake.client, chat }));
+    act(() => void a.result.current.sendMessage({ text: "q" }));
+    const s = fake.streams[0]!;
+    a.unmount();
+    await waitFor(() => expect(s.ended).toBe(true));
+    renderHook(() => useChat({ client: fake.client, chat }));
+    expect(fake.streams[1]).toMatchObject({ kind: "stream", request: { streamId: s.streamId, request: { model: "simulator" } } });
+  });
+
+  it("follows the latest render's model, request and callbacks", async () => {
+    const fake = createFakeClient();
+    const onFinish = vi.fn();
+    const { result, rerender } = renderHook(
+      (p: { model: string }) => useChat({ client: fake.client, storage: null, model: p.model, onFinish }),
+      {
+        initialProps: { model: "simulator/fast" },
+      },
+    );
+    rerender({ model: "simulator/slow" });
+    let sent: Promise<void> | undefined;
+    act(() => {
+      sent = result.current.sendMessage({ text: "q" });
+    });
+    expect(fake.streams[0]!.request?.request?.model).toBe("simulator/slow");
+    await deliver(fake.streams[0]!, ev.completed(FinishReason.STOP));
+    await act(() => sent!);
+    expect(onFinish).toHaveBeenCalledTimes(1);
+  });
+
   it("a failed event ends with status error: its code, message and reason; onError, then clearError()", async () => {
     const onError = vi.fn();
     const onFinish = vi.fn();

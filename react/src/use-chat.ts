@@ -34,6 +34,40 @@ export interface UseChatHelpers extends ChatSnapshot {
 }
 
 /**
+ * The chat's options, read from the latest render where they may change
+ * (model, request, stream options, callbacks); the rest as first given.
+ * @private
+ */
+function followLatest(latest: { readonly current: UseChatOptions }): ChatOptions {
+  const first = latest.current;
+  return {
+    client: first.client,
+    id: first.id,
+    messages: first.messages,
+    storage: first.storage,
+    onPageHide: first.onPageHide,
+    baseUrl: first.baseUrl,
+    window: first.window,
+    batch: first.batch,
+    generateId: first.generateId,
+    get model() {
+      return latest.current.model;
+    },
+    get prepareRequest() {
+      return latest.current.prepareRequest;
+    },
+    get streamOptions() {
+      return latest.current.streamOptions;
+    },
+    get stopGraceMs() {
+      return latest.current.stopGraceMs;
+    },
+    onFinish: (info) => latest.current.onFinish?.(info),
+    onError: (err) => latest.current.onError?.(err),
+  };
+}
+
+/**
  * A chat with the habits of the AI SDK's `useChat`, over Airwave: messages
  * with parts, `status` (submitted → streaming → ready | error), `stop()`,
  * `regenerate()`, `resumeStream()` (and `resume` on mount, from the stream
@@ -62,12 +96,7 @@ export function useChat(o: UseChatOptions): UseChatHelpers {
   if (chat === undefined) {
     const mine = owned.current;
     if (mine === undefined || mine.id !== o.id || mine.client !== o.client) {
-      const made = createChat({
-        ...o,
-        // The latest callbacks, not those of the first render.
-        onFinish: (info) => latest.current.onFinish?.(info),
-        onError: (err) => latest.current.onError?.(err),
-      });
+      const made = createChat(followLatest(latest));
       owned.current = { chat: made, id: o.id, client: o.client };
       chat = made;
     } else chat = mine.chat;
