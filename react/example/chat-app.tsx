@@ -2,7 +2,8 @@
  * The example chat: `useChat` with every kind of part rendered, Stop,
  * Regenerate, the connection indicator, and the agent's questions as
  * buttons. `?transport=` picks the client's transport (default websocket),
- * `?model=` the model (default simulator).
+ * `?model=` the model (default simulator), `?input=confirm|choice|text`
+ * what `simulator/agent` asks before it writes (its `simulator.input`).
  *
  * Test contract (tests/e2e/browser-react.test.ts): `main[data-status]` is
  * the hook's status, `main[data-connection]` its connection state;
@@ -10,7 +11,7 @@
  * text in `.text`; `#prompt`, `#send`, `#stop`, `#regenerate`; input
  * requests have `button[data-input-id][data-answer]`.
  */
-import { type ChatPart, useChat } from "@airwave/react";
+import { type ChatPart, type ChatRequestContext, defaultRequest, useChat } from "@airwave/react";
 import { codeName, createAirwaveClient, type TransportName, transportNames } from "@airwave/web";
 import { useState } from "react";
 
@@ -19,9 +20,21 @@ const asked = params.get("transport") ?? "websocket";
 const transport: TransportName = (transportNames as readonly string[]).includes(asked) ? (asked as TransportName) : "websocket";
 const client = createAirwaveClient({ baseUrl: location.origin, transport });
 const model = params.get("model") ?? "simulator";
+const input = params.get("input");
+
+/** The default request, plus the simulator's `simulator.input` when `?input=` asks for it. */
+function prepareRequest(c: ChatRequestContext) {
+  const req = defaultRequest(c);
+  return input === null ? req : { request: { ...req.request, metadata: { "simulator.input": input } } };
+}
 
 export function ChatApp() {
-  const { messages, status, error, connection, sendMessage, stop, regenerate, answerInput } = useChat({ client, model, resume: true });
+  const { messages, status, error, connection, sendMessage, stop, regenerate, answerInput } = useChat({
+    client,
+    model,
+    prepareRequest,
+    resume: true,
+  });
   const [text, setText] = useState("How do lighthouses guide ships at night?");
   const live = status === "submitted" || status === "streaming";
   const indicator =

@@ -497,7 +497,9 @@ export function createChat(o: ChatOptions): Chat {
  * The default {@link ChatOptions.prepareRequest}: the messages' text as the
  * conversation of a `GenerateRequest` for `model`.
  */
-export function defaultRequest(c: ChatRequestContext): CreateStreamInit {
+export function defaultRequest(c: ChatRequestContext): {
+  request: { model: string; messages: MessageInitShape<typeof ProtoMessageSchema>[] };
+} {
   return { request: { model: c.model, messages: c.messages.flatMap(toProtoMessage) } };
 }
 

@@ -153,6 +153,36 @@ describe("the example chat", () => {
     }
   });
 
+  it.each([
+    ["websocket", "confirm", "yes"],
+    ["long-poll", "choice", "short"],
+  ] as const)(
+    "over %s, the agent's %s question is answered with answerInput and the stream logs the answer",
+    async (transport, input, answer) => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      try {
+        await page.goto(`${aw.url}/?transport=${transport}&model=simulator/agent&input=${input}`);
+        await waitForStatus(page, ["ready"]);
+        await ask(page, "Plan a trip to the coast");
+        const button = `button[data-input-id][data-answer="${answer}"]`;
+        await page.waitForSelector(button, { timeout: 30_000 });
+        if (transport === "websocket") await screenshot(page, "react-chat-input-requested");
+        await page.click(button);
+        await page.waitForSelector(`.input >> text=Answered: ${answer}`, { timeout: 10_000 });
+        await waitForStatus(page, ["ready", "error"]);
+        expect(await page.getAttribute("main", "data-status")).toBe("ready");
+        const [message] = await assistants(page);
+        const log = await answerFromLog(page, message!.id, "writer");
+        expect(log.terminal).toBe("completed");
+        expect(log.answered).toEqual([{ inputId: expect.any(String), text: answer }]);
+        expect(message!.text).toContain(log.text); // the writer's text, among the agents' parts
+      } finally {
+        await context.close();
+      }
+    },
+  );
+
   it.each(["websocket", "sse"] as const)(
     "over %s, a reload mid-answer resumes the saved stream on mount and shows the whole answer once",
     async (transport) => {
