@@ -9,6 +9,9 @@ import { defaultServerConditions } from "vite";
  */
 const alone = ["tests/e2e/event-loop.test.ts"];
 
+/** The image test: `npm run test:deploy` (vitest.deploy.config.ts), never in `npm test`. */
+const deploy = ["tests/deploy/**"];
+
 // Tests run the TypeScript sources directly: the "@airwave/source" export
 // condition points each workspace package at src/ instead of dist/.
 export default defineConfig({
@@ -24,7 +27,7 @@ export default defineConfig({
         test: {
           name: "airwave",
           include: ["{proto,services,gateway,web,bench}/src/**/*.test.ts", "react/src/**/*.test.{ts,tsx}", "tests/**/*.test.ts"],
-          exclude: [...configDefaults.exclude, ...alone],
+          exclude: [...configDefaults.exclude, ...alone, ...deploy],
           sequence: { groupOrder: 0 },
         },
       },

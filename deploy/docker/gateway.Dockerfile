@@ -40,7 +40,7 @@ COPY --from=build /src/web/dist web/dist
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=2s --start-period=10s \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.AIRWAVE_PORT || 8080}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Exec form: node is PID 1 and gets SIGTERM itself (the gateway drains on it).
 STOPSIGNAL SIGTERM
 CMD ["node", "gateway/dist/main.js"]

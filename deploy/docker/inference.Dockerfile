@@ -36,6 +36,6 @@ COPY --from=build /src/services/dist services/dist
 USER node
 EXPOSE 50051 9464
 HEALTHCHECK --interval=10s --timeout=2s --start-period=10s \
-  CMD ["node", "-e", "require('node:net').connect(50051, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
+  CMD ["node", "-e", "require('node:net').connect(Number(process.env.AIRWAVE_SERVICES_PORT || 50051), '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
 STOPSIGNAL SIGTERM
 CMD ["node", "services/dist/main.js"]

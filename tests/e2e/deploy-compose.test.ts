@@ -5,9 +5,11 @@
  * configuration keeps what streaming needs: no route timeout, an idle
  * timeout well above the heartbeat interval, WebSocket upgrades, gRPC-Web
  * through the grpc_web filter, gRPC over HTTP/2 to the gateways, health
- * checks on /healthz, /metrics kept off the public port. Checking Envoy's
- * own API (type URLs, field names) needs Envoy's protos or binary, neither
- * of which this machine has: not done yet (issue 18).
+ * checks on /healthz, /metrics kept off the public port. And the Envoy
+ * configuration conforms to Envoy's v3 API: every field name, enum, oneof and
+ * `@type` URL, checked against Envoy's .proto files (tests/support/envoy-api.ts;
+ * no Envoy binary can be had on this machine, so `envoy --mode validate`
+ * cannot run).
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { EnvoyApi } from "../support/envoy-api.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const dir = join(root, "deploy", "compose");
@@ -84,5 +87,25 @@ describe.runIf(tools)("deploy/compose", () => {
     ).toHaveProperty("http2_protocol_options");
     for (const c of clusters) expect(c.health_checks[0].http_health_check.path).toBe("/healthz");
     expect(routes[0]).toMatchObject({ match: { path: "/metrics" }, direct_response: { status: 404 } });
+  });
+
+  it("conforms to Envoy's v3 API: every field name, enum, oneof and @type URL (Envoy's .proto files)", () => {
+    const api = new EnvoyApi();
+    expect(api.check("envoy.config.bootstrap.v3.Bootstrap", envoy)).toEqual([]);
+    // The check can fail: a misspelt field, an unknown @type, a bad duration, two fields of one oneof.
+    const bad = structuredClone(envoy);
+    bad.static_resources.clusters[0].connect_timout = "1s";
+    bad.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0].typed_config["@type"] =
+      "type.googleapis.com/envoy.extensions.filters.http.grpc_webb.v3.GrpcWeb";
+    bad.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.stream_idle_timeout = "300";
+    bad.static_resources.clusters[0].type = "STRICT_DNSS";
+    bad.static_resources.clusters[0].cluster_type = { name: "x" };
+    expect(api.check("envoy.config.bootstrap.v3.Bootstrap", bad)).toEqual([
+      expect.stringMatching(/stream_idle_timeout: not a valid google.protobuf.Duration/),
+      expect.stringMatching(/http_filters\[0\]\.typed_config: @type .*grpc_webb.* is not a message/),
+      expect.stringMatching(/clusters\[0\]\.type: STRICT_DNSS is not a value/),
+      expect.stringMatching(/clusters\[0\]\.connect_timout: no such field in envoy.config.cluster.v3.Cluster/),
+      expect.stringMatching(/clusters\[0\]\.cluster_type: oneof cluster_discovery_type already set by type/),
+    ]);
   });
 });

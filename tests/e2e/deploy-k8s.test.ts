@@ -2,7 +2,9 @@
  * deploy/k8s: every overlay renders with `kubectl kustomize` (kubectl is on
  * the machine; in CI a missing kubectl fails the suite), every object
  * validates against the Kubernetes OpenAPI schemas (kubernetes-models:
- * types, required fields and enums; unknown fields are not caught), and the
+ * types, required fields and enums) and has no unknown field anywhere
+ * (TypeScript's excess-property check of every object against the
+ * kubernetes-models interfaces generated from the same schemas), and the
  * streaming-specific settings hold: probes, a restrictive securityContext,
  * memory limits, a termination grace that covers preStop + the gateway's
  * shutdown grace + its close margin, h2c `appProtocol` for gRPC, and an
@@ -18,6 +20,7 @@ import * as policy from "kubernetes-models/policy/v1";
 import * as core from "kubernetes-models/v1";
 import * as monitoring from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { describe, expect, it } from "vitest";
+import ts from "typescript";
 import { parseAllDocuments } from "yaml";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -44,6 +47,49 @@ const models: Record<string, new (o: Obj) => { validate(): void }> = {
   "monitoring.coreos.com/v1/PrometheusRule": monitoring.PrometheusRule,
 };
 
+/** The kubernetes-models module of an apiVersion (its interfaces are `I<Kind>`). */
+const moduleOf = (apiVersion: string) =>
+  apiVersion === "monitoring.coreos.com/v1"
+    ? "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1"
+    : `kubernetes-models/${apiVersion}`;
+
+/**
+ * Fields the Kubernetes API does not know, in any object at any depth: each
+ * object becomes an object literal that `satisfies` its kubernetes-models
+ * interface, type-checked by the TypeScript compiler, whose excess-property
+ * check reports an unknown field (the first of each object; the strict
+ * validation `kubectl apply --validate=strict` would do against a cluster).
+ * @returns `Kind/name: message` per problem; empty when none.
+ */
+function unknownFields(objs: Obj[]): string[] {
+  const file = join(root, "tests", "e2e", "k8s-objects.virtual.ts");
+  const modules = [...new Set(objs.map((o) => moduleOf(o.apiVersion)))];
+  const source = [
+    ...modules.map((m, i) => `import type * as m${i} from "${m}";`),
+    ...objs.map((o, i) => `export const o${i} = ${JSON.stringify(o)} satisfies m${modules.indexOf(moduleOf(o.apiVersion))}.I${o.kind};`),
+  ].join("\n");
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  };
+  const host = ts.createCompilerHost(options);
+  const { getSourceFile, fileExists, readFile } = host;
+  const virtual = ts.createSourceFile(file, source, ts.ScriptTarget.ES2022);
+  host.getSourceFile = (name, ...rest) => (name === file ? virtual : getSourceFile.call(host, name, ...rest));
+  host.fileExists = (name) => name === file || fileExists.call(host, name);
+  host.readFile = (name) => (name === file ? source : readFile.call(host, name));
+  return ts.getPreEmitDiagnostics(ts.createProgram([file], options, host)).map((d) => {
+    const o =
+      d.file === virtual && d.start !== undefined ? objs[virtual.getLineAndCharacterOfPosition(d.start).line - modules.length] : undefined;
+    return `${o ? `${o.kind}/${o.metadata?.name}` : (d.file?.fileName ?? "?")}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
+  });
+}
+
 function render(overlay: string): Obj[] {
   const r = spawnSync("kubectl", ["kustomize", join(root, "deploy", "k8s", "overlays", overlay)], { encoding: "utf8" });
   expect(r.status, r.stderr).toBe(0);
@@ -62,6 +108,20 @@ describe.runIf(installed).each(overlays)("deploy/k8s/overlays/%s", (overlay) => 
       expect(Model, `${o.apiVersion} ${o.kind} has no schema here`).toBeDefined();
       expect(() => new (Model as NonNullable<typeof Model>)(o).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
     }
+  });
+
+  it("has no field the Kubernetes API does not know, in any object at any depth", () => {
+    expect(unknownFields(objs)).toEqual([]);
+    // The check can fail: a misspelt field deep in a pod template, another at the top of a spec
+    // (TypeScript reports the first unknown field of each object).
+    const deep = structuredClone(deployment("airwave-gateway"));
+    deep.spec.template.spec.containers[0].readinessProbe.httpGett = {};
+    const top = structuredClone(deployment("airwave-inference"));
+    top.spec.replica = 2;
+    expect(unknownFields([deep, top])).toEqual([
+      expect.stringMatching(/^Deployment\/airwave-gateway: .*'"httpGett"' does not exist in type 'IProbe'/),
+      expect.stringMatching(/^Deployment\/airwave-inference: .*'"replica"' does not exist in type 'IDeploymentSpec'/),
+    ]);
   });
 
   it("runs every Airwave container non-root, read-only, without capabilities, with probes and a memory limit", () => {

@@ -8,7 +8,9 @@
  * - a rolling restart (SIGTERM one replica at a time, the next once the
  *   previous is back) under 200 running streams: 0 lost, 0 duplicated; the
  *   streams the restarted replicas ran end as shutdown says
- *   (`failed(GATEWAY_SHUTDOWN)` if they outlived the grace period);
+ *   (`failed(GATEWAY_SHUTDOWN)` if they outlived the grace period); the
+ *   reconnects each restart causes spread out (printed: count, span, the
+ *   busiest 10 ms);
  * - Redis restarted mid-stream (SHUTDOWN with AOF, SIGKILL with AOF): every
  *   stream completes, exact; and without persistence: every resume is exact
  *   or says why (`resumed(EPOCH_CHANGED)`), never a silent gap.
@@ -39,6 +41,8 @@ interface Outcome {
   readonly notices: ResumeOutcome[];
   /** How many times the client's resume loop retried. */
   retries: number;
+  /** When each retry's new attempt starts (the retry noticed + its backoff), `performance.now()` ms. */
+  readonly reconnectAt: number[];
   error?: unknown;
 }
 
@@ -60,7 +64,7 @@ afterAll(async () => {
   await inference?.stop();
 });
 
-async function deploy(o: { appendonly: boolean }): Promise<Deployment> {
+async function deploy(o: { appendonly: boolean; shutdownGraceMs?: number }): Promise<Deployment> {
   const redis = await startTestRedis(o);
   const ports = await Promise.all(Array.from({ length: replicas }, freePort));
   const env = (port: number) => ({
@@ -68,7 +72,7 @@ async function deploy(o: { appendonly: boolean }): Promise<Deployment> {
     AIRWAVE_REDIS_URL: redis.url,
     AIRWAVE_REDIS_PREFIX: `test-lb-${randomUUID()}:`,
     AIRWAVE_OWNER_LEASE_MS: String(leaseMs),
-    AIRWAVE_SHUTDOWN_GRACE_MS: "300",
+    AIRWAVE_SHUTDOWN_GRACE_MS: String(o.shutdownGraceMs ?? 300),
   });
   const shared = env(0).AIRWAVE_REDIS_PREFIX;
   const start = (port: number) => startAirwaveProcess({ ...env(port), AIRWAVE_REDIS_PREFIX: shared }, { inferenceUrl: inference.url });
@@ -108,15 +112,18 @@ async function follow(
   transport: EdgeTransportName,
   baseUrl: string,
   req: ReturnType<typeof request>,
-  o: { proxy?: FaultProxy; cutAt?: number } = {},
+  o: { proxy?: FaultProxy; cutAt?: number; initialDelayMs?: number } = {},
 ): Promise<Outcome> {
-  const out: Outcome = { transport, streamId: req.streamId, events: [], notices: [], retries: 0 };
+  const out: Outcome = { transport, streamId: req.streamId, events: [], notices: [], retries: 0, reconnectAt: [] };
   try {
     // A stream that does not end in 60 s is a hang: it fails with what it saw, not the whole test with a timeout.
     const s = streamWithResume(edgeTransport(transport, baseUrl), req, {
-      backoff: { initialDelayMs: 20, maxDelayMs: 250, maxAttempts: 80 },
+      backoff: { initialDelayMs: o.initialDelayMs ?? 20, maxDelayMs: 2_000, maxAttempts: 80 },
       signal: AbortSignal.timeout(60_000),
-      onRetry: () => out.retries++,
+      onRetry: ({ delayMs }) => {
+        out.retries++;
+        out.reconnectAt.push(performance.now() + delayMs);
+      },
     });
     let n = 0;
     for await (const e of s) {
@@ -206,6 +213,73 @@ async function check(label: string, baseUrl: string, outcomes: Outcome[], o: { a
   return failures;
 }
 
+/**
+ * A rolling restart as Kubernetes does one: SIGTERM to one replica at a
+ * time (its readiness fails at once, HAProxy's 100 ms health check takes it
+ * out, it drains and exits), the next once the previous is back. `traffic`
+ * starts streams through `launch` (before the restarts, or all along them);
+ * the restarts begin once `traffic` has started `atLeast` streams.
+ * Checks every stream against the log (0 lost, 0 duplicated) and that the
+ * reconnects each restart causes spread out — the busiest 10 ms holds at
+ * most a quarter of them — and prints, per restart, how many reconnects it
+ * caused, over how long, and the busiest 10 ms.
+ */
+async function rollingRestart(
+  d: Deployment,
+  label: string,
+  traffic: (launch: (i: number) => void, restarting: () => boolean) => Promise<void>,
+  atLeast: number,
+): Promise<Outcome[]> {
+  const running: Promise<Outcome>[] = [];
+  // Each stream is cut once at its 3rd event and resumed through the balancer, so its watch is on
+  // whichever replica is next (mostly not its owner, whose watches drain with its generations).
+  // The client's default first backoff (250 ms, jittered to 125–250 ms), as browsers reconnect.
+  const launch = (i: number) =>
+    running.push(
+      (async () => {
+        const proxy = await startFaultProxy({ targetPort: d.lb.port });
+        try {
+          const out = await follow(transports[i % transports.length]!, proxy.url, request(i, 60, 20), {
+            proxy,
+            cutAt: 3,
+            initialDelayMs: 250,
+          });
+          out.reconnectAt.shift(); // the cut's own
+          return out;
+        } finally {
+          await proxy.close();
+        }
+      })(),
+    );
+  let restarting = true;
+  const windows: { from: number; to: number }[] = [];
+  const load = traffic(launch, () => restarting);
+  while (running.length < atLeast) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 500)); // the first streams are past their cut
+  for (let i = 0; i < replicas; i++) {
+    const from = performance.now();
+    await d.restart(i);
+    windows.push({ from, to: performance.now() });
+  }
+  restarting = false;
+  await load;
+  const outcomes = await Promise.all(running);
+  expect(await check(label, d.lb.url, outcomes)).toEqual([]);
+  const at = outcomes.flatMap((r) => r.reconnectAt);
+  windows.forEach((w, i) => {
+    const mine = at.filter((t) => t >= w.from && t < (windows[i + 1]?.from ?? Number.POSITIVE_INFINITY)).sort((a, b) => a - b);
+    const buckets = new Map<number, number>();
+    for (const t of mine) buckets.set(Math.floor(t / 10), (buckets.get(Math.floor(t / 10)) ?? 0) + 1);
+    const peak = Math.max(0, ...buckets.values());
+    console.log(
+      `${label}, replica ${i} (SIGTERM → back in ${(w.to - w.from).toFixed(0)} ms): ${mine.length} reconnects over ${mine.length ? (mine.at(-1)! - mine[0]!).toFixed(0) : 0} ms, busiest 10 ms ${peak}`,
+    );
+    if (mine.length >= 8)
+      expect(peak, `replica ${i}: ${peak} of ${mine.length} reconnects in one 10 ms`).toBeLessThanOrEqual(mine.length / 4);
+  });
+  return outcomes;
+}
+
 describe("three replicas behind HAProxy, one Redis", () => {
   let d: Deployment;
   beforeAll(async () => {
@@ -232,14 +306,17 @@ describe("three replicas behind HAProxy, one Redis", () => {
     }
   });
 
-  it("a rolling restart under 200 running streams: 0 lost, 0 duplicated; the restarted replicas' streams end as shutdown says", {
+  it("a rolling restart under 200 running streams, with a grace shorter than the answers: 0 lost, 0 duplicated; the restarted replicas' streams end as shutdown says", {
     timeout: 120_000,
   }, async () => {
-    const running = Array.from({ length: 200 }, (_, i) => follow(transports[i % transports.length]!, d.lb.url, request(i, 60, 20)));
-    await new Promise((r) => setTimeout(r, 500));
-    for (let i = 0; i < replicas; i++) await d.restart(i);
-    const outcomes = await Promise.all(running);
-    expect(await check("rolling restart", d.lb.url, outcomes)).toEqual([]);
+    const outcomes = await rollingRestart(
+      d,
+      "rolling restart, grace 300 ms",
+      async (launch) => {
+        for (let i = 0; i < 200; i++) launch(i);
+      },
+      200,
+    );
     for (const r of outcomes) {
       const t = r.events.at(-1)!;
       if (t.event.case === "failed") expect(t.event.value).toMatchObject({ reason: "GATEWAY_SHUTDOWN", retryable: true });
@@ -258,6 +335,35 @@ describe("three replicas behind HAProxy, one Redis", () => {
     const outcomes = await Promise.all(running);
     expect(await check(`Redis with AOF, ${_how} and restart`, d.lb.url, outcomes)).toEqual([]);
     expect(outcomes.every((r) => r.events.at(-1)?.event.case === "completed")).toBe(true);
+  });
+});
+
+describe("three replicas behind HAProxy, a shutdown grace that covers the answers (as the Kubernetes manifests set it)", () => {
+  let d: Deployment;
+  beforeAll(async () => {
+    d = await deploy({ appendonly: false, shutdownGraceMs: 5_000 });
+  });
+  afterAll(async () => {
+    await d?.close();
+  });
+
+  it("a rolling restart under steady traffic (200 streams started along it): every stream completes, 0 lost, 0 duplicated, reconnects spread out", {
+    timeout: 120_000,
+  }, async () => {
+    const outcomes = await rollingRestart(
+      d,
+      "rolling restart, grace 5 s, steady traffic",
+      async (launch, restarting) => {
+        // 10 streams every 250 ms while the replicas restart (each answer takes 3 s), at most 200.
+        for (let i = 0; i < 200 && restarting(); i += 10) {
+          for (let k = i; k < i + 10; k++) launch(k);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      },
+      10,
+    );
+    expect(outcomes.length).toBeGreaterThanOrEqual(100);
+    expect(outcomes.filter((r) => r.events.at(-1)?.event.case !== "completed").map((r) => r.streamId)).toEqual([]);
   });
 });
 
