@@ -175,7 +175,10 @@ describe("deploy/docker images", () => {
     }
     // The images' HEALTHCHECKs (/healthz on the gateways, the gRPC port on the inference service).
     for (const id of [inference, ...gateways.map((g) => g.id)])
-      await until(`${id} healthy`, 60_000, async () => (await health(id)) === "healthy");
+      await until(`${id} healthy`, 60_000, async () => (await health(id)) === "healthy").catch(async (e: Error) => {
+        const detail = await docker("inspect", "-f", "{{json .State.Health}}", id);
+        throw new Error(`${e.message}: ${detail}\n${await docker("logs", id)}`);
+      });
   });
 
   it("a stream created on gateway 1 resumes on gateway 2 with Last-Event-ID, exact", { timeout: 60_000 }, async () => {
