@@ -11,3 +11,4 @@
  */
 export * from "./client/index.js";
 export * from "./model/index.js";
+export * from "./render/index.js";
