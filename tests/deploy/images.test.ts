@@ -18,13 +18,13 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { mkdtempSync, openSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { FinishReason, ResumeOutcome, type StreamEvent } from "@airwave/proto";
 import { readSseEvents } from "@airwave/web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBody } from "../support/airwave.js";
+import { freePort } from "../support/replica-infra.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const base = "node:24-bookworm-slim";
@@ -57,15 +57,6 @@ async function until(what: string, ms: number, check: () => Promise<boolean>): P
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** A port nobody listens on now, on 127.0.0.1 (the containers share the host's network). */
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  return port;
 }
 
 let dockerd: ChildProcess | undefined;
