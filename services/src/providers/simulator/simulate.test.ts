@@ -14,6 +14,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { completedOf, ofKind, terminalOf, textOf } from "../../testing/stream-events.js";
 import { isToken, simulate, simulationSeed } from "./simulate.js";
+import { maxEchoChars } from "./simulator-metadata.js";
 
 type Init = Exclude<MessageInitShape<typeof GenerateRequestSchema>, GenerateRequest>;
 const user = (text: string) => ({ role: Role.USER, parts: [{ part: { case: "text" as const, value: text } }] });
@@ -241,5 +242,91 @@ describe("simulator.delta_tokens", () => {
     const usage = (es: typeof a) => completedOf(es).usage?.outputTokens;
     expect(usage(b)).toBe(1000);
     expect(usage(a)).toBe(1000);
+  });
+});
+
+describe("simulator.format = markdown", () => {
+  const md = (prompt: string, metadata: Record<string, string> = {}, seed = 5) =>
+    run(req(prompt, { metadata: { "simulator.format": "markdown", ...metadata } }), seed);
+
+  it("answers a Markdown document: heading, lists, a fenced code block with a language, a table", () => {
+    const evs = md("How do lighthouses guide ships at night?");
+    expectWellFormed(evs);
+    const t = textOf(evs);
+    expect(t).toMatch(/^## .*lighthouses/i);
+    expect(t).toMatch(/\n- \*\*\S.*\*\*: /);
+    expect(t).toMatch(/\n1\. .+\n2\. /);
+    expect(t).toMatch(/\n```(ts|python|bash|json)\n[\s\S]+?\n```\n/);
+    expect(t).toMatch(/\n\| Aspect \| Detail \| Weight \|\n\| --- \| --- \| ---: \|\n(\| .+ \|\n){3}/);
+    expect(t).toMatch(/[.!?]$/);
+    expect(terminalOf(evs)).toMatchObject({ case: "completed", value: { finishReason: FinishReason.STOP } });
+  });
+
+  it("streams it token by token, so a fence and a table are open half-way", () => {
+    const deltas = ofKind(md("radio towers"), "textDelta").map((d) => d.text);
+    expect(deltas.length).toBeGreaterThan(60);
+    for (const d of deltas.slice(1)) expect(d).toMatch(/^\s+\S+$/);
+    const prefixes = deltas.map((_, i) => deltas.slice(0, i + 1).join(""));
+    expect(prefixes.some((p) => (p.match(/^```/gm) ?? []).length === 1 && !p.endsWith("```"))).toBe(true);
+    expect(prefixes.some((p) => /\| ---: \|\n\| \S+ \|/.test(p) && !p.includes("\n1. "))).toBe(true);
+  });
+
+  it("is deterministic for a seed, varies with it, and honours simulator.output_tokens and delta_tokens", () => {
+    expect(textOf(md("tides"))).toBe(textOf(md("tides")));
+    expect(textOf(md("tides", {}, 1))).not.toBe(textOf(md("tides", {}, 2)));
+    const long = md("tides", { "simulator.output_tokens": "500" });
+    expect(ofKind(long, "textDelta")).toHaveLength(500);
+    expect(completedOf(long).usage?.outputTokens).toBe(500);
+    expect(textOf(long).match(/^## /gm)?.length).toBeGreaterThan(1);
+    const grouped = md("tides", { "simulator.output_tokens": "500", "simulator.delta_tokens": "50" });
+    expect(textOf(grouped)).toBe(textOf(long));
+    expect(ofKind(grouped, "textDelta")).toHaveLength(10);
+  });
+
+  it("text is the default format", () => {
+    expect(textOf(run(req(prompt0, { metadata: { "simulator.format": "TEXT" } })))).toBe(textOf(run(req(prompt0))));
+  });
+});
+
+const prompt0 = "How do solar panels convert sunlight into electricity?";
+
+describe("simulator.echo", () => {
+  const echo = (text: string, extra: Init = {}) =>
+    run(req("ignored prompt", { ...extra, metadata: { "simulator.echo": text, ...(extra.metadata ?? {}) } }));
+
+  it("answers the given text verbatim, in fragments of 2 to 8 code points", () => {
+    const text = "  # Title\n\n<b>raw</b> `code` 🛰️ spaces kept \r\n";
+    const evs = echo(text);
+    expectWellFormed(evs);
+    expect(textOf(evs)).toBe(text);
+    const deltas = ofKind(evs, "textDelta").map((d) => d.text);
+    expect(deltas.length).toBeGreaterThan(4);
+    for (const d of deltas.slice(0, -1)) expect([...d].length).toBeGreaterThanOrEqual(2);
+    for (const d of deltas) expect([...d].length).toBeLessThanOrEqual(8);
+    expect(completedOf(evs).usage?.outputTokens).toBe(deltas.length);
+    expect(textOf(echo(""))).toBe("");
+  });
+
+  it("accepts up to maxEchoChars, applies stop sequences", () => {
+    expect(textOf(echo("x".repeat(maxEchoChars)))).toHaveLength(maxEchoChars);
+    expect(textOf(echo("keep this STOP not this", { stopSequences: ["STOP"] }))).toBe("keep this ");
+  });
+
+  it.each([
+    [{ "simulator.echo": "x".repeat(maxEchoChars + 1) }, `at most ${maxEchoChars} characters`],
+    [{ "simulator.echo": "hi", "simulator.output_tokens": "3" }, "cannot be combined with simulator.output_tokens"],
+    [{ "simulator.echo": "hi", "simulator.format": "markdown" }, "cannot be combined with simulator.format"],
+    [{ "simulator.format": "html" }, "want one of text, markdown"],
+  ])("refuses %j with InvalidArgument naming the key", (metadata, message) => {
+    try {
+      run(req(prompt0, { metadata }));
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConnectError);
+      expect((e as ConnectError).code).toBe(Code.InvalidArgument);
+      const key = "simulator.echo" in metadata ? "simulator.echo" : "simulator.format";
+      expect((e as ConnectError).rawMessage).toContain(`metadata["${key}"]`);
+      expect((e as ConnectError).rawMessage).toContain(message);
+    }
   });
 });

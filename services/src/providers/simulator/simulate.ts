@@ -11,6 +11,7 @@ import {
 } from "@airwave/proto";
 import { Code } from "@connectrpc/connect";
 import { buildToolArguments } from "./build-tool-arguments.js";
+import { composeMarkdownTokenStream } from "./compose-markdown.js";
 import {
   answerStyle,
   composeTokens,
@@ -22,7 +23,7 @@ import {
 } from "./compose-text.js";
 import { cutAtStopSequence } from "./cut-at-stop-sequence.js";
 import { fnv1a32, mulberry32, type Rng } from "./prng.js";
-import { parseSimulatorMetadata } from "./simulator-metadata.js";
+import { parseSimulatorMetadata, type SimulatorMetadata } from "./simulator-metadata.js";
 
 /** Options of {@link simulate}. */
 export interface SimulateOptions {
@@ -91,7 +92,7 @@ export function* simulate(req: GenerateRequest, o: SimulateOptions): Generator<S
   let tokenEvents = 0;
   let reasoningEvents = 0;
   let textEvents = 0;
-  for (const e of simulateBody(req, meta.outputTokens, meta.deltaTokens ?? 1, range, mulberry32(seed), end)) {
+  for (const e of simulateBody(req, meta, range, mulberry32(seed), end)) {
     if (isToken(e)) {
       if (tokenEvents === failAt) {
         const code = meta.failCode ?? Code.Unavailable;
@@ -128,8 +129,7 @@ interface BodyEnd {
  */
 function* simulateBody(
   req: GenerateRequest,
-  outputTokens: number | undefined,
-  deltaTokens: number,
+  meta: SimulatorMetadata,
   range: readonly [number, number] | undefined,
   rng: Rng,
   end: BodyEnd,
@@ -169,10 +169,15 @@ function* simulateBody(
     return;
   }
 
+  const { outputTokens, deltaTokens = 1 } = meta;
   const composed =
-    outputTokens !== undefined
-      ? composeTokenStream(rng, keywords, outputTokens, answerStyle, "exact")
-      : composeTokenStream(rng, keywords, rng.int(45, 75), answerStyle, "sentences");
+    meta.echo !== undefined
+      ? splitFragments(meta.echo, rng)
+      : meta.format === "markdown"
+        ? composeMarkdownTokenStream(rng, keywords, outputTokens)
+        : outputTokens !== undefined
+          ? composeTokenStream(rng, keywords, outputTokens, answerStyle, "exact")
+          : composeTokenStream(rng, keywords, rng.int(45, 75), answerStyle, "sentences");
   let group: string[] = [];
   for (const t of take(cutAtStopSequence(composed, req.stopSequences), budget, cut)) {
     end.textTokens++;

@@ -29,7 +29,34 @@ export interface SimulatorMetadata {
    * ignore it.
    */
   input?: SimulatorInputKind;
+  /**
+   * `simulator.format`: what the composed answer looks like: `"text"` (the
+   * default: prose paragraphs) or `"markdown"` (a Markdown document built
+   * from the prompt's keywords: a heading, paragraphs, a bulleted and a
+   * numbered list, a fenced code block with a language, a table; see
+   * `composeMarkdownTokenStream`). `simulator/agent` ignores it.
+   */
+  format?: SimulatorFormat;
+  /**
+   * `simulator.echo`: the answer is exactly this text (taken verbatim, not
+   * trimmed), streamed in small `text_delta` fragments of 2 to 8 code points
+   * (seeded), e.g. to watch a given Markdown text render as it streams.
+   * At most {@link maxEchoChars} UTF-16 code units; cannot be combined with
+   * `simulator.output_tokens` or `simulator.format`. Stop sequences,
+   * `max_output_tokens` (counted in fragments) and `simulator.delta_tokens`
+   * apply. `simulator/agent` ignores it.
+   */
+  echo?: string;
 }
+
+/** The values of `simulator.format`. */
+export const simulatorFormats = ["text", "markdown"] as const;
+
+/** A value of `simulator.format`. */
+export type SimulatorFormat = (typeof simulatorFormats)[number];
+
+/** Longest `simulator.echo` text, in UTF-16 code units (64 KiB of them). */
+export const maxEchoChars = 65_536;
 
 /** The values of `simulator.input`. */
 export const simulatorInputKinds = ["confirm", "text", "choice", "none"] as const;
@@ -46,6 +73,8 @@ export const simulatorMetadataKeys = [
   "simulator.fail_after_tokens",
   "simulator.fail_code",
   "simulator.input",
+  "simulator.format",
+  "simulator.echo",
 ] as const;
 
 /**
@@ -53,8 +82,10 @@ export const simulatorMetadataKeys = [
  *
  * Raises a ConnectError with Code.InvalidArgument naming the key
  * (`metadata["simulator.ttft_ms"]: …`) for an unknown `simulator.*` key, a
- * malformed or out-of-range number, an unknown code name, or an unknown
- * `simulator.input` kind.
+ * malformed or out-of-range number, an unknown code name, an unknown
+ * `simulator.input` kind or `simulator.format`, a `simulator.echo` longer
+ * than {@link maxEchoChars}, or `simulator.echo` together with
+ * `simulator.output_tokens` or `simulator.format`.
  */
 export function parseSimulatorMetadata(metadata: Readonly<Record<string, string>>): SimulatorMetadata {
   const out: SimulatorMetadata = {};
@@ -86,9 +117,24 @@ export function parseSimulatorMetadata(metadata: Readonly<Record<string, string>
         out.input = kind;
         break;
       }
+      case "simulator.format": {
+        const format = simulatorFormats.find((f) => f === value.toLowerCase());
+        if (format === undefined) throw invalid(key, `want one of ${simulatorFormats.join(", ")}`);
+        out.format = format;
+        break;
+      }
+      case "simulator.echo":
+        // Verbatim: the answer is this text, leading and trailing whitespace included.
+        if (raw.length > maxEchoChars) throw invalid(key, `want at most ${maxEchoChars} characters (UTF-16 code units), got ${raw.length}`);
+        out.echo = raw;
+        break;
       default:
         throw invalid(key, `unknown simulator key; known keys: ${simulatorMetadataKeys.join(", ")}`);
     }
+  }
+  if (out.echo !== undefined) {
+    const other = out.outputTokens !== undefined ? "simulator.output_tokens" : out.format !== undefined ? "simulator.format" : undefined;
+    if (other) throw invalid("simulator.echo", `cannot be combined with ${other} (the answer is the echoed text)`);
   }
   return out;
 }
