@@ -292,9 +292,9 @@ const prompt0 = "How do solar panels convert sunlight into electricity?";
 
 describe("simulator.echo", () => {
   const echo = (text: string, extra: Init = {}) =>
-    run(req("ignored prompt", { ...extra, metadata: { "simulator.echo": text, ...(extra.metadata ?? {}) } }));
+    run(req(text, { ...extra, metadata: { "simulator.echo": "true", ...(extra.metadata ?? {}) } }));
 
-  it("answers the given text verbatim, in fragments of 2 to 8 code points", () => {
+  it("answers the prompt verbatim, in fragments of 2 to 8 code points", () => {
     const text = "  # Title\n\n<b>raw</b> `code` 🛰️ spaces kept \r\n";
     const evs = echo(text);
     expectWellFormed(evs);
@@ -305,21 +305,23 @@ describe("simulator.echo", () => {
     for (const d of deltas) expect([...d].length).toBeLessThanOrEqual(8);
     expect(completedOf(evs).usage?.outputTokens).toBe(deltas.length);
     expect(textOf(echo(""))).toBe("");
+    expect(textOf(run(req(text, { metadata: { "simulator.echo": "FALSE" } })))).toBe(textOf(run(req(text))));
   });
 
-  it("accepts up to maxEchoChars, applies stop sequences", () => {
+  it("echoes up to maxEchoChars, applies stop sequences", () => {
     expect(textOf(echo("x".repeat(maxEchoChars)))).toHaveLength(maxEchoChars);
     expect(textOf(echo("keep this STOP not this", { stopSequences: ["STOP"] }))).toBe("keep this ");
   });
 
   it.each([
-    [{ "simulator.echo": "x".repeat(maxEchoChars + 1) }, `at most ${maxEchoChars} characters`],
-    [{ "simulator.echo": "hi", "simulator.output_tokens": "3" }, "cannot be combined with simulator.output_tokens"],
-    [{ "simulator.echo": "hi", "simulator.format": "markdown" }, "cannot be combined with simulator.format"],
-    [{ "simulator.format": "html" }, "want one of text, markdown"],
-  ])("refuses %j with InvalidArgument naming the key", (metadata, message) => {
+    [`at most ${maxEchoChars} characters`, "x".repeat(maxEchoChars + 1), { "simulator.echo": "true" }],
+    ["want true or false", "hi", { "simulator.echo": "yes" }],
+    ["cannot be combined with simulator.output_tokens", "hi", { "simulator.echo": "true", "simulator.output_tokens": "3" }],
+    ["cannot be combined with simulator.format", "hi", { "simulator.echo": "true", "simulator.format": "markdown" }],
+    ["want one of text, markdown", "hi", { "simulator.format": "html" }],
+  ])("refuses with InvalidArgument naming the key: %s", (message, prompt, metadata) => {
     try {
-      run(req(prompt0, { metadata }));
+      run(req(prompt, { metadata }));
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ConnectError);

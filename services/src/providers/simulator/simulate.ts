@@ -9,7 +9,7 @@ import {
   ToolChoiceMode,
   type UsageInit,
 } from "@airwave/proto";
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { buildToolArguments } from "./build-tool-arguments.js";
 import { composeMarkdownTokenStream } from "./compose-markdown.js";
 import {
@@ -23,7 +23,7 @@ import {
 } from "./compose-text.js";
 import { cutAtStopSequence } from "./cut-at-stop-sequence.js";
 import { fnv1a32, mulberry32, type Rng } from "./prng.js";
-import { parseSimulatorMetadata, type SimulatorMetadata } from "./simulator-metadata.js";
+import { maxEchoChars, parseSimulatorMetadata, type SimulatorMetadata } from "./simulator-metadata.js";
 
 /** Options of {@link simulate}. */
 export interface SimulateOptions {
@@ -73,10 +73,18 @@ const reasoningTokens: Readonly<Partial<Record<ReasoningEffort, readonly [number
  *   SIMULATED_FAILURE; usage so far).
  *
  * Raises a ConnectError with Code.InvalidArgument for malformed `simulator.*`
- * metadata (on the first `next()`, before any event).
+ * metadata, or a prompt longer than {@link maxEchoChars} with
+ * `simulator.echo` (on the first `next()`, before any event).
  */
 export function* simulate(req: GenerateRequest, o: SimulateOptions): Generator<StreamEvent, void, undefined> {
   const meta = parseSimulatorMetadata(req.metadata);
+  const echoed = meta.echo ? lastText(req, Role.USER) : undefined;
+  if (echoed !== undefined && echoed.length > maxEchoChars) {
+    throw new ConnectError(
+      `metadata["simulator.echo"]: the prompt may have at most ${maxEchoChars} characters (UTF-16 code units) to echo, it has ${echoed.length}`,
+      Code.InvalidArgument,
+    );
+  }
   const seed = o.seed ?? simulationSeed(req);
   const range = req.reasoning ? reasoningTokens[req.reasoning.effort] : undefined;
   const inputTokens = countPromptTokens(req);
@@ -92,7 +100,7 @@ export function* simulate(req: GenerateRequest, o: SimulateOptions): Generator<S
   let tokenEvents = 0;
   let reasoningEvents = 0;
   let textEvents = 0;
-  for (const e of simulateBody(req, meta, range, mulberry32(seed), end)) {
+  for (const e of simulateBody(req, meta, echoed, range, mulberry32(seed), end)) {
     if (isToken(e)) {
       if (tokenEvents === failAt) {
         const code = meta.failCode ?? Code.Unavailable;
@@ -130,6 +138,7 @@ interface BodyEnd {
 function* simulateBody(
   req: GenerateRequest,
   meta: SimulatorMetadata,
+  echoed: string | undefined,
   range: readonly [number, number] | undefined,
   rng: Rng,
   end: BodyEnd,
@@ -171,8 +180,8 @@ function* simulateBody(
 
   const { outputTokens, deltaTokens = 1 } = meta;
   const composed =
-    meta.echo !== undefined
-      ? splitFragments(meta.echo, rng)
+    echoed !== undefined
+      ? splitFragments(echoed, rng)
       : meta.format === "markdown"
         ? composeMarkdownTokenStream(rng, keywords, outputTokens)
         : outputTokens !== undefined

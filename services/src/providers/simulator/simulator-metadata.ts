@@ -38,15 +38,18 @@ export interface SimulatorMetadata {
    */
   format?: SimulatorFormat;
   /**
-   * `simulator.echo`: the answer is exactly this text (taken verbatim, not
-   * trimmed), streamed in small `text_delta` fragments of 2 to 8 code points
-   * (seeded), e.g. to watch a given Markdown text render as it streams.
-   * At most {@link maxEchoChars} UTF-16 code units; cannot be combined with
+   * `simulator.echo`: `"true"` makes the answer exactly the last user
+   * message's text (verbatim, its parts joined by spaces), streamed in small
+   * `text_delta` fragments of 2 to 8 code points (seeded): e.g. to watch a
+   * given Markdown text render as it streams (metadata values are too short
+   * to carry it). The prompt may then have at most {@link maxEchoChars}
+   * UTF-16 code units (else InvalidArgument naming the key, from
+   * `simulate`). `"false"` is the default. Cannot be combined with
    * `simulator.output_tokens` or `simulator.format`. Stop sequences,
    * `max_output_tokens` (counted in fragments) and `simulator.delta_tokens`
    * apply. `simulator/agent` ignores it.
    */
-  echo?: string;
+  echo?: boolean;
 }
 
 /** The values of `simulator.format`. */
@@ -55,7 +58,7 @@ export const simulatorFormats = ["text", "markdown"] as const;
 /** A value of `simulator.format`. */
 export type SimulatorFormat = (typeof simulatorFormats)[number];
 
-/** Longest `simulator.echo` text, in UTF-16 code units (64 KiB of them). */
+/** Longest prompt `simulator.echo` answers with, in UTF-16 code units (64 Ki of them). */
 export const maxEchoChars = 65_536;
 
 /** The values of `simulator.input`. */
@@ -83,8 +86,8 @@ export const simulatorMetadataKeys = [
  * Raises a ConnectError with Code.InvalidArgument naming the key
  * (`metadata["simulator.ttft_ms"]: …`) for an unknown `simulator.*` key, a
  * malformed or out-of-range number, an unknown code name, an unknown
- * `simulator.input` kind or `simulator.format`, a `simulator.echo` longer
- * than {@link maxEchoChars}, or `simulator.echo` together with
+ * `simulator.input` kind or `simulator.format`, a `simulator.echo` other
+ * than true or false, or `simulator.echo` true together with
  * `simulator.output_tokens` or `simulator.format`.
  */
 export function parseSimulatorMetadata(metadata: Readonly<Record<string, string>>): SimulatorMetadata {
@@ -124,17 +127,16 @@ export function parseSimulatorMetadata(metadata: Readonly<Record<string, string>
         break;
       }
       case "simulator.echo":
-        // Verbatim: the answer is this text, leading and trailing whitespace included.
-        if (raw.length > maxEchoChars) throw invalid(key, `want at most ${maxEchoChars} characters (UTF-16 code units), got ${raw.length}`);
-        out.echo = raw;
+        if (!/^(true|false)$/i.test(value)) throw invalid(key, "want true or false");
+        out.echo = value.toLowerCase() === "true";
         break;
       default:
         throw invalid(key, `unknown simulator key; known keys: ${simulatorMetadataKeys.join(", ")}`);
     }
   }
-  if (out.echo !== undefined) {
+  if (out.echo) {
     const other = out.outputTokens !== undefined ? "simulator.output_tokens" : out.format !== undefined ? "simulator.format" : undefined;
-    if (other) throw invalid("simulator.echo", `cannot be combined with ${other} (the answer is the echoed text)`);
+    if (other) throw invalid("simulator.echo", `cannot be combined with ${other} (the answer is the prompt)`);
   }
   return out;
 }
