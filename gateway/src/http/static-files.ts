@@ -8,11 +8,17 @@ const types: Record<string, string> = {
   ".css": "text/css; charset=utf-8",
   ".map": "application/json",
   ".svg": "image/svg+xml",
+  ".txt": "text/plain; charset=utf-8",
 };
 
 /**
- * Serves the built demo page from `dir` (GET/HEAD only; `/` is index.html).
- * Returns false when no file matches, so the caller answers 404.
+ * Serves the built demo page from `dir` (GET/HEAD only; `/` is index.html),
+ * subdirectories included (the bundle's lazily loaded chunks are in
+ * `chunks/`), each file with the content type of its extension (`.js` as
+ * `text/javascript`, which module scripts and `import()` require under
+ * `nosniff`); other extensions are not served. A path cannot leave `dir`
+ * (`..` segments stop at its root). Returns false when no file matches, so
+ * the caller answers 404.
  */
 export async function serveStatic(dir: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   if (req.method !== "GET" && req.method !== "HEAD") return false;
