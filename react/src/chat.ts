@@ -152,7 +152,7 @@ export interface ChatOptions {
   readonly baseUrl?: string | undefined;
   /** The window whose `pagehide` is followed. @defaultValue `globalThis.window` */
   readonly window?: PageWindow | undefined;
-  /** How events are batched into renders: once per animation frame by default ({@link FrameBatcherOptions}). */
+  /** How events are batched into renders ({@link FrameBatcherOptions}): by default on animation frames at the interval of the page's update policy (every 500 ms on a slow link, 100 ms by default, every frame on a fast device); `{ policy: false }`: every frame. */
   readonly batch?: FrameBatcherOptions | undefined;
   /** How long {@link Chat.stop} waits for the gateway's `completed` (cancelled) before it ends the stream locally, in milliseconds. @defaultValue 2000 */
   readonly stopGraceMs?: number | undefined;
@@ -166,7 +166,7 @@ export interface Chat {
   readonly id: string;
   /** The current state; the same object until something changes. */
   getSnapshot(): ChatSnapshot;
-  /** Calls `listener` after each change (at most once per animation frame while a stream is arriving); returns the unsubscribe. */
+  /** Calls `listener` after each change (at most once per batch of the frame batcher while a stream is arriving); returns the unsubscribe. */
   subscribe(listener: () => void): () => void;
   /**
    * Appends a user message with `text` and streams the answer: the AI SDK's

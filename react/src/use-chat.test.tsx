@@ -41,7 +41,7 @@ function setup(o: Partial<UseChatOptions> & { fake?: FakeClient; storage?: Retur
   const hook = renderHook(
     () => {
       renders++;
-      return useChat({ client: fake.client, storage, window: win, batch: { requestFrame, cancelFrame() {} }, ...rest });
+      return useChat({ client: fake.client, storage, window: win, batch: { requestFrame, cancelFrame() {}, policy: false }, ...rest });
     },
     strict ? { wrapper: ({ children }: { children: ReactNode }) => <StrictMode>{children}</StrictMode> } : {},
   );
@@ -322,7 +322,7 @@ describe("useChat", () => {
       act(() => {
         for (const f of frames.splice(0)) f();
       });
-    const chat = createChat({ client: fake.client, storage: null, batch: { requestFrame, cancelFrame() {} } });
+    const chat = createChat({ client: fake.client, storage: null, batch: { requestFrame, cancelFrame() {}, policy: false } });
     const a = renderHook(() => useChat({ client: fake.client, chat }));
     act(() => void a.result.current.sendMessage({ text: "q" }));
     const s = fake.streams[0]!;

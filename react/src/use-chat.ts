@@ -75,7 +75,8 @@ function followLatest(latest: { readonly current: UseChatOptions }): ChatOptions
  * requests, `onFinish` / `onError`. Streams go through `createAirwaveClient`
  * (any of its seven transports, its one resume loop), parts come from the
  * message model's reducer, and the component re-renders at most once per
- * animation frame however fast tokens arrive.
+ * animation frame however fast tokens arrive (less often on a slow link or
+ * device: the frame batcher's update policy).
  *
  * Unmounting leaves the stream in flight (never cancels it: the gateway
  * keeps generating for its detach grace); mounting again, or a reload with

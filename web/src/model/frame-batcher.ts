@@ -1,6 +1,11 @@
-/** Collects items and hands them over in one batch per animation frame. */
+import { pageUpdatePolicy, type UpdateFigures } from "./update-policy.js";
+
+/**
+ * Collects items and hands them over in batches: once per animation frame,
+ * or at the interval of an update policy (see {@link createFrameBatcher}).
+ */
 export interface FrameBatcher<T> {
-  /** Queues `item`; schedules a flush for the next frame if none is scheduled. */
+  /** Queues `item`; schedules the next batch (a frame, once the policy's interval since the last batch is over) if none is scheduled. */
   push(item: T): void;
   /**
    * Applies the queued items now (e.g. before the stream ends, or before a
@@ -26,12 +31,32 @@ export interface FrameBatcherOptions {
   readonly cancelFrame?: ((handle: unknown) => void) | undefined;
   /** The timer fallback's delay, in milliseconds (about one frame at 60 Hz). @defaultValue 16 */
   readonly fallbackDelayMs?: number | undefined;
+  /**
+   * How often batches are applied: anything with the current
+   * {@link UpdateFigures} (`intervalMs`, `maxBatch`), read each time a
+   * batch is scheduled — an {@link UpdatePolicySource} from
+   * `createUpdatePolicy`, or a constant `{ current: { intervalMs: 250,
+   * maxBatch: Infinity } }`. `false`: every animation frame, whatever the
+   * network and device (the batcher's behaviour before update policies).
+   * @defaultValue {@link pageUpdatePolicy}(): adaptive (every 500 ms on a
+   * slow link, every 100 ms by default, every frame on a fast device)
+   */
+  readonly policy?: { readonly current: Pick<UpdateFigures, "intervalMs" | "maxBatch"> } | false | undefined;
+  /** The clock of the interval, in ms. @defaultValue `performance.now()` */
+  readonly now?: (() => number) | undefined;
 }
 
 /**
- * Batches UI updates per animation frame: items pushed between two frames
- * reach `apply` together, in push order, once per frame — however fast the
- * stream delivers them. Uses `requestAnimationFrame` when it exists (the
+ * Batches UI updates: items pushed between two batches reach `apply`
+ * together, in push order — however fast the stream delivers them. Batches
+ * are applied on an animation frame, at most one per `policy.intervalMs`
+ * (0: every frame): the first item after a quiet interval is applied at
+ * the next frame, later ones wait until `intervalMs` after the previous
+ * batch, or only for the next frame once `policy.maxBatch` items are
+ * queued. By default the interval adapts to the network and the device
+ * ({@link pageUpdatePolicy}); `policy: false` applies once per frame.
+ *
+ * Uses `requestAnimationFrame` when it exists (the
  * browser; note that it pauses in background tabs, so items wait there
  * until the tab shows or {@link FrameBatcher.flush} is called), else a
  * `setTimeout` of `fallbackDelayMs` (Node, workers). No framework needed.
@@ -63,32 +88,55 @@ export function createFrameBatcher<T>(apply: (items: readonly T[]) => void, o: F
       : raf && caf
         ? (h) => caf.call(globalThis, h as number)
         : (h) => clearTimeout(h as ReturnType<typeof setTimeout>));
+  const policy = o.policy === false ? undefined : (o.policy ?? pageUpdatePolicy());
+  const now = o.now ?? (() => performance.now());
   let queue: T[] = [];
-  let scheduled = false;
-  let handle: unknown;
+  /** The scheduled frame's handle, when a frame is scheduled. */
+  let frame: { handle: unknown } | undefined;
+  /** The interval's timer, when the next frame waits for it. */
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  /** The batch's bound while a timer waits. */
+  let maxBatch = Number.POSITIVE_INFINITY;
+  let lastApplied = Number.NEGATIVE_INFINITY;
 
   const unschedule = () => {
-    if (scheduled) cancelFrame(handle);
-    scheduled = false;
-    handle = undefined;
+    if (frame) cancelFrame(frame.handle);
+    frame = undefined;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
   };
   const flush = () => {
     unschedule();
     if (queue.length === 0) return;
     const batch = queue;
     queue = [];
+    lastApplied = now();
     apply(batch);
+  };
+  const scheduleFrame = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    const f: { handle: unknown } = { handle: undefined };
+    frame = f;
+    f.handle = requestFrame(() => {
+      if (frame !== f) return;
+      frame = undefined;
+      flush();
+    });
   };
   return {
     push(item) {
       queue.push(item);
-      if (scheduled) return;
-      scheduled = true;
-      handle = requestFrame(() => {
-        scheduled = false;
-        handle = undefined;
-        flush();
-      });
+      if (frame) return;
+      if (timer !== undefined) {
+        if (queue.length >= maxBatch) scheduleFrame();
+        return;
+      }
+      const figures = policy?.current;
+      const wait = figures ? lastApplied + figures.intervalMs - now() : 0;
+      maxBatch = figures?.maxBatch ?? Number.POSITIVE_INFINITY;
+      if (wait <= 0 || queue.length >= maxBatch) scheduleFrame();
+      else timer = setTimeout(scheduleFrame, wait);
     },
     flush,
     cancel() {
