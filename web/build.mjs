@@ -1,17 +1,24 @@
-// Bundles the demo page into dist/: demo.js (+ map), index.html, demo.css.
-// The gateway serves dist/ at "/". Workspace packages are bundled from their
-// TypeScript sources (the "@airwave/source" condition), so this does not
-// depend on `tsc -b` having run.
-import { copyFile, mkdir } from "node:fs/promises";
+// Bundles the demo page into dist/: demo.js (+ map), its lazily loaded
+// chunks in dist/chunks/ (highlight.js's core and each language, fetched by
+// dynamic import() the first time a code block needs them), index.html,
+// demo.css and favicon.svg. The gateway serves dist/ at "/". Workspace
+// packages are bundled from their TypeScript sources (the "@airwave/source"
+// condition), so this does not depend on `tsc -b` having run.
+import { copyFile, mkdir, rm } from "node:fs/promises";
 import { build } from "esbuild";
 
 const root = new URL(".", import.meta.url);
 const dist = new URL("dist/", root);
 
 await mkdir(dist, { recursive: true });
+// Chunk names carry a content hash: the old ones would pile up.
+await rm(new URL("chunks/", dist), { recursive: true, force: true });
 const result = await build({
   entryPoints: [new URL("src/demo/demo.ts", root).pathname],
-  outfile: new URL("demo.js", dist).pathname,
+  outdir: dist.pathname,
+  entryNames: "[name]",
+  chunkNames: "chunks/[name]-[hash]",
+  splitting: true,
   bundle: true,
   format: "esm",
   platform: "browser",
@@ -23,8 +30,21 @@ const result = await build({
   logLevel: "warning",
   metafile: true,
 });
-for (const name of ["index.html", "demo.css"]) {
+for (const name of ["index.html", "demo.css", "favicon.svg"]) {
   await copyFile(new URL(`src/demo/${name}`, root), new URL(name, dist));
 }
-const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-console.log(`web: wrote dist/index.html, dist/demo.css, dist/demo.js (${Math.round(bytes / 1024)} KiB with map)`);
+// What the page loads at once (the entry and its static imports) and what only a code block fetches.
+const outputs = result.metafile.outputs;
+const eager = new Set();
+const visit = (path) => {
+  if (eager.has(path)) return;
+  eager.add(path);
+  for (const i of outputs[path]?.imports ?? []) if (i.kind === "import-statement") visit(i.path);
+};
+visit(Object.keys(outputs).find((path) => outputs[path].entryPoint?.endsWith("src/demo/demo.ts")));
+const js = Object.keys(outputs).filter((path) => path.endsWith(".js"));
+const kib = (paths) => `${Math.round(paths.reduce((n, path) => n + outputs[path].bytes, 0) / 1024)} KiB`;
+const lazy = js.filter((path) => !eager.has(path));
+console.log(
+  `web: wrote dist/index.html, demo.css, favicon.svg, demo.js with ${eager.size - 1} static chunk(s) (${kib([...eager])}) and ${lazy.length} lazy chunks in dist/chunks/ (${kib(lazy)})`,
+);

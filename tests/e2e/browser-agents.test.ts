@@ -4,12 +4,24 @@
  * their results, the planner's input request shows buttons (or a text box),
  * answering it sends `SendInput` over the page's transport, the agent goes
  * on with that answer, and the run completes with the writer's answer in
- * `#output` — the same text as the stream's log.
+ * `#output` — the same text as the stream's log — and every agent's
+ * progress bar full.
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAirwave, type TestAirwave } from "../support/airwave.js";
-import { answerFromLog, type DemoTransport, demoStreamId, launchChromium, openDemo, screenshot, waitForBody } from "../support/browser.js";
+import {
+  answerFromLog,
+  answerText,
+  collapseWhitespace,
+  type DemoTransport,
+  demoStreamId,
+  launchChromium,
+  openDemo,
+  renderedText,
+  screenshot,
+  waitForBody,
+} from "../support/browser.js";
 
 let aw: TestAirwave;
 let browser: Browser;
@@ -80,8 +92,19 @@ describe.each(runs)("an agent run over $transport ($preset)", ({ transport, pres
       expect(log.terminal).toBe("completed");
       expect(log.answered.map((a) => a.text)).toEqual([sent]);
       expect(log.text.length).toBeGreaterThan(0);
-      expect(await page.textContent("#output")).toBe(log.text);
-      expect(await page.locator(`${lane("writer")} .text`).textContent()).toBe(log.text);
+      expect(await answerText(page)).toBe(log.text);
+      expect(await answerText(page, "writer")).toBe(log.text);
+      // Rendered as Markdown (prose, "Sources: [1] https://…" with the URLs as links): the same words a reader sees.
+      expect(await renderedText(page)).toBe(collapseWhitespace(log.text));
+      expect(await renderedText(page, `${lane("writer")} .text`)).toBe(await renderedText(page));
+      // The run is complete: so is every agent's part.
+      const bars = await page
+        .locator("#agents .lane .agent-status progress")
+        .evaluateAll((ps) =>
+          ps.map((p) => [(p as unknown as { value: number }).value, (p as unknown as { textContent: string }).textContent]),
+        );
+      expect(bars.length).toBeGreaterThanOrEqual(3);
+      for (const bar of bars) expect(bar).toEqual([1, "100%"]);
     } finally {
       await close();
     }

@@ -65,16 +65,29 @@ export async function openDemo(browser: Browser, url: string, transport: DemoTra
 }
 
 /**
- * Records every distinct `textContent` of `#output` in `window.states`, to
- * check that the answer grows token by token and never jumps back.
+ * The exact answer text the demo page shows: `#output`'s text blocks (the
+ * Markdown source it renders), or with `agent` that agent lane's
+ * (`window.airwaveDemo.answerText`).
+ */
+export function answerText(page: Page, agent?: string): Promise<string> {
+  return page.evaluate(
+    (a) => (window as unknown as { airwaveDemo?: { answerText(agent?: string): string } }).airwaveDemo?.answerText(a ?? undefined) ?? "",
+    agent ?? null,
+  );
+}
+
+/**
+ * Records every distinct answer text `#output` shows ({@link answerText},
+ * read on each change of its DOM) in `window.states`, to check that the
+ * answer grows token by token and never jumps back.
  */
 export async function recordOutputStates(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const w = window as unknown as { states: string[] };
+    const w = window as unknown as { states: string[]; airwaveDemo?: { answerText(): string } };
     w.states = [];
     const out = document.querySelector("#output");
     new MutationObserver(() => {
-      const t = out.textContent ?? "";
+      const t = w.airwaveDemo?.answerText() ?? "";
       if (t !== w.states.at(-1)) w.states.push(t);
     }).observe(out, { childList: true, characterData: true, subtree: true });
   });
@@ -98,9 +111,111 @@ export async function waitForBody(page: Page, name: string, values: readonly str
   return (await handle.jsonValue()) as string;
 }
 
-/** Waits until `#output` holds more than `chars` characters. */
+/** Waits until `#output` shows more than `chars` characters of answer text ({@link answerText}) and renders some. */
 export async function waitForOutput(page: Page, chars: number, timeoutMs = 30_000): Promise<void> {
-  await page.waitForFunction((n) => (document.querySelector("#output")?.textContent ?? "").length > n, chars, { timeout: timeoutMs });
+  await page.waitForFunction(
+    (n) =>
+      ((window as unknown as { airwaveDemo?: { answerText(): string } }).airwaveDemo?.answerText() ?? "").length > n &&
+      (document.querySelector("#output")?.textContent ?? "") !== "",
+    chars,
+    { timeout: timeoutMs },
+  );
+}
+
+/**
+ * The text `#output` renders (its `innerText`: what a reader sees, block
+ * breaks as newlines), whitespace runs collapsed to one space and trimmed.
+ * For an answer without Markdown syntax it equals the answer text
+ * collapsed the same way ({@link collapseWhitespace}).
+ */
+export async function renderedText(page: Page, selector = "#output"): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: what a reader sees (block breaks), which textContent does not give
+  return collapseWhitespace(await page.evaluate((sel) => document.querySelector(sel)?.innerText ?? "", selector));
+}
+
+/** `text` with whitespace runs collapsed to one space, trimmed. */
+export function collapseWhitespace(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/** The Markdown structure `#output` renders, read from its DOM. */
+export interface RenderedMarkdown {
+  /** Text of each heading, with its level: `["h2", "Overview of tides"]`. */
+  readonly headings: readonly (readonly [string, string])[];
+  /** Text of each list item of bulleted (`ul`) and numbered (`ol`) lists. */
+  readonly bullets: readonly string[];
+  readonly numbered: readonly string[];
+  /** Each table's rows (header row first), each row's cell texts. */
+  readonly tables: readonly (readonly (readonly string[])[])[];
+  /** Each code block: its `data-language`, its code text, highlight.js token spans in it, and whether it has a copy button. */
+  readonly code: readonly { language: string | undefined; text: string; tokens: number; copy: boolean }[];
+}
+
+/** Reads {@link RenderedMarkdown} from `#output`. */
+export function renderedMarkdown(page: Page): Promise<RenderedMarkdown> {
+  return page.evaluate(() => {
+    const out = document.querySelector("#output");
+    const all = (sel: string) => [...out.querySelectorAll(sel)];
+    const text = (e: { textContent: string | null }) => (e.textContent ?? "").trim();
+    return {
+      headings: all("h1, h2, h3, h4, h5, h6").map((h) => [h.tagName.toLowerCase(), text(h)] as [string, string]),
+      bullets: all("ul > li").map(text),
+      numbered: all("ol > li").map(text),
+      tables: all("table").map((t) => [...t.querySelectorAll("tr")].map((r) => [...r.querySelectorAll("th, td")].map(text))),
+      code: all(".md-code").map((box) => ({
+        language: box.dataset.language,
+        text: box.querySelector("pre code")?.textContent ?? "",
+        tokens: box.querySelectorAll('pre code.hljs span[class^="hljs-"]').length,
+        copy: box.querySelector("button.md-copy") !== null,
+      })),
+    };
+  });
+}
+
+/**
+ * Records, while the page streams, when each Markdown construct first
+ * appears in `#output` — a heading, a list item, a table row, a code
+ * block, a highlighted code block — with `body[data-state]` at that
+ * moment, and the half-way states seen: a code block rendered while the
+ * answer text had an unclosed fence, and each distinct number of table
+ * rows. Read it with {@link markdownProgress}.
+ */
+export async function recordMarkdownProgress(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as {
+      markdownProgress: { first: Record<string, string>; openFence: boolean; tableRows: number[] };
+      airwaveDemo?: { answerText(): string };
+    };
+    const p = { first: {} as Record<string, string>, openFence: false, tableRows: [] as number[] };
+    w.markdownProgress = p;
+    const out = document.querySelector("#output");
+    const selectors: Record<string, string> = {
+      heading: "h1, h2, h3",
+      list: "ul > li, ol > li",
+      table: "table tr",
+      code: ".md-code pre code",
+      highlighted: '.md-code pre code.hljs span[class^="hljs-"]',
+    };
+    new MutationObserver(() => {
+      for (const [name, sel] of Object.entries(selectors)) {
+        if (p.first[name] === undefined && out.querySelector(sel)) p.first[name] = document.body.dataset.state;
+      }
+      const text = w.airwaveDemo?.answerText() ?? "";
+      const fences = text.match(/^```/gm)?.length ?? 0;
+      if (fences % 2 === 1 && (out.querySelector(".md-code pre code")?.textContent ?? "") !== "") p.openFence = true;
+      const rows = out.querySelectorAll("table tr").length;
+      if (rows > 0 && !p.tableRows.includes(rows)) p.tableRows.push(rows);
+    }).observe(out, { childList: true, characterData: true, subtree: true });
+  });
+}
+
+/** What {@link recordMarkdownProgress} saw. */
+export function markdownProgress(page: Page): Promise<{ first: Record<string, string>; openFence: boolean; tableRows: number[] }> {
+  return page.evaluate(
+    () =>
+      (window as unknown as { markdownProgress: { first: Record<string, string>; openFence: boolean; tableRows: number[] } })
+        .markdownProgress,
+  );
 }
 
 /** The stream the demo page shows (`window.airwaveDemo.streamId`). */

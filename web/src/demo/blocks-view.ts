@@ -1,8 +1,9 @@
 /**
  * Renders an agent's blocks (from the message model) into a DOM container,
  * incrementally: each frame, only blocks whose value changed are touched,
- * and a growing text gets only its new fragments appended (`appendData`),
- * so rendering stays linear in the answer's length.
+ * and a growing text gets only its new fragments appended (`appendData`,
+ * or the Markdown view's `sync`), so rendering stays linear in the
+ * answer's length.
  */
 import { InputKind } from "@airwave/proto";
 import {
@@ -15,6 +16,7 @@ import {
   textOf,
   type ToolCallBlock,
 } from "../model/index.js";
+import { createMarkdownView, type MarkdownView } from "../render/index.js";
 
 /** What an input request's buttons call: answers `inputId` with `text`. */
 export type AnswerInput = (inputId: string, text: string) => Promise<void>;
@@ -29,6 +31,13 @@ export interface BlocksViewOptions {
    * #reasoning-output). @defaultValue false
    */
   readonly bareText?: boolean | undefined;
+  /**
+   * Render answer text blocks as Markdown (`div.text.markdown`, one
+   * {@link createMarkdownView} each: sanitised HTML, highlighted code
+   * blocks with a copy button); reasoning stays plain text. Wins over
+   * `bareText` for text blocks. @defaultValue false
+   */
+  readonly markdown?: boolean | undefined;
   /** Sends an answer to an input request. */
   readonly answer: AnswerInput;
 }
@@ -37,8 +46,15 @@ export interface BlocksViewOptions {
 export interface BlocksView {
   /** Brings the container up to date with `blocks` (the same list, grown or with blocks replaced). */
   update(blocks: readonly Block[]): void;
+  /**
+   * The text is complete (the stream ended): Markdown views render their
+   * open block as complete.
+   */
+  end(): void;
   /** Empties the container. */
   clear(): void;
+  /** The exact text of the text blocks shown, concatenated (the Markdown source, not its rendering). */
+  text(): string;
 }
 
 interface Rendered {
@@ -47,6 +63,8 @@ interface Rendered {
   /** For text: the text node and how many fragments of `block` it shows. */
   text?: Text;
   shown?: number;
+  /** For Markdown text: its view. */
+  markdown?: MarkdownView;
 }
 
 /** Creates a view of blocks in `container`. @private demo */
@@ -64,14 +82,28 @@ export function createBlocksView(container: HTMLElement, o: BlocksViewOptions): 
         j++;
       }
     },
+    end() {
+      for (const r of rendered) r.markdown?.end();
+    },
     clear() {
       rendered = [];
       container.replaceChildren();
+    },
+    text() {
+      return rendered.map((r) => (r.block.type === "text" ? textOf(r.block) : "")).join("");
     },
   };
 
   function create(b: Block): Rendered {
     let r: Rendered;
+    if (b.type === "text" && o.markdown) {
+      const node = document.createElement("div");
+      node.className = "text markdown";
+      container.append(node);
+      const markdown = createMarkdownView(node);
+      markdown.sync(b);
+      return { block: b, node, markdown };
+    }
     switch (b.type) {
       case "text":
       case "reasoning": {
@@ -106,6 +138,10 @@ export function createBlocksView(container: HTMLElement, o: BlocksViewOptions): 
   function patch(r: Rendered, b: Block): void {
     const old = r.block;
     r.block = b;
+    if (b.type === "text" && r.markdown) {
+      r.markdown.sync(b);
+      return;
+    }
     if ((b.type === "text" || b.type === "reasoning") && r.text) {
       appendNew(r, b);
       if (b.type === "reasoning" && b.redacted && !(old as ReasoningBlock).redacted) r.text.appendData(" [redacted]");

@@ -4,17 +4,24 @@
  * frame (`createFrameBatcher`), with one lane per agent.
  *
  * Test contract (stable):
- * - Controls: `#prompt`, `#preset` (answer | agent-confirm | agent-choice |
- *   agent-text: sets `#model` and what the agents ask), `#model` (default
+ * - Controls: `#prompt`, `#preset` (markdown, the default: a Markdown answer
+ *   from the simulator (`simulator.format`) | answer: plain prose | echo:
+ *   the answer is the prompt, verbatim (`simulator.echo`) | agent-confirm |
+ *   agent-choice | agent-text: sets `#model` and what the agents ask; the
+ *   preset's `simulator.*` metadata is sent only with its model), `#model` (default
  *   `simulator/default`; `simulator/agent` runs the planner, researcher and
  *   writer agents), `#transport` (auto | connect | grpc-web | sse |
  *   sse-fetch | ndjson | websocket | long-poll; `?transport=` preselects;
  *   auto is WebSocket falling back to SSE, then long-poll), `#reasoning`,
  *   `#send`, `#stop`.
- * - `#output`: textContent is exactly the answer text so far — the main
+ * - `#output`: the answer so far rendered as Markdown (`div.text.markdown`
+ *   per text block: sanitised HTML, `div.md-code[data-language]` code blocks
+ *   with `code.hljs` once highlighted and `button.md-copy`) — the main
  *   agent's text, or in an agent run (no main-agent text) the text of the
- *   agent that joined last (the writer). `#reasoning-output`: the main
- *   agent's reasoning. `#tools`: the main agent's tool calls
+ *   agent that joined last (the writer). `window.airwaveDemo.answerText()`
+ *   is exactly the answer text (the Markdown source) it shows.
+ *   `#reasoning-output`: the main agent's reasoning, plain text
+ *   (textContent exact). `#tools`: the main agent's tool calls
  *   (`figure[data-call-id]`) and input requests.
  * - `#status`: "completed: stop · 5 input, 20 output tokens",
  *   "completed: cancelled", "failed: unavailable — message (REASON)",
@@ -28,10 +35,15 @@
  *   stream continued exactly, or was replayed), "text-lost" (it came back
  *   but the log no longer had some events), "closed" (the stream ended).
  *   `body.dataset.transport` is the transport in use (changes on fallback).
+ *   While reconnecting, `#indicator` names the attempt and the transport
+ *   ("reconnecting over SSE… (attempt 2, unavailable)") and
+ *   `body.dataset.attempt` is the attempt number.
  * - `#agents .lane[data-agent="planner"]` (one per named agent, in the
  *   order they first appear) with `.agent-status` (text, `progress`),
- *   `.text`, `details.reasoning`, `figure.tool[data-call-id]` (with
- *   `pre.result`) and `.input[data-input-id]`.
+ *   `.text` (Markdown, as in `#output`), `details.reasoning`,
+ *   `figure.tool[data-call-id]` (with `pre.result`) and
+ *   `.input[data-input-id]`. Once the run completes, every lane's progress
+ *   bar is full (the run is done, whatever an agent last reported).
  * - An input request waiting for its answer (`.input[data-answered="false"]`)
  *   has `button[data-input-id][data-answer="yes"|"no"]` (confirm), one
  *   `button[data-input-id][data-answer="<choice>"]` per choice, or
@@ -41,9 +53,12 @@
  *   `data-answered="true"`.
  * - After a reload mid-stream the page resumes the saved stream (session
  *   storage) and replays it from its start: `#output` again holds the whole
- *   answer exactly once. `body.dataset.restored` is "true" then.
+ *   answer exactly once, and `#prompt`, `#preset`, `#model` and
+ *   `#transport` are those it was asked with. `body.dataset.restored` is
+ *   "true" then.
  * - `window.airwaveDemo` (for tests): `{ streamId, transport }` of the
- *   stream shown.
+ *   stream shown, and `answerText(agent?)`: the exact text `#output` shows
+ *   (no argument), or the text of lane `agent`'s text blocks.
  */
 import { FinishReason, ReasoningEffort, ResumeOutcome, Role, type StreamEvent, type Usage } from "@airwave/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -66,13 +81,35 @@ const stopGraceMs = 2_000;
 /** The transports offered: every client transport plus "auto". */
 type TransportChoice = TransportName | "auto";
 
-/** The presets of `#preset`: the model and the simulator's `simulator.input` metadata. */
-const presets: Record<string, { model: string; input?: string }> = {
+/** The presets of `#preset`: the model and the simulator's metadata sent with it. */
+const presets: Record<string, { model: string; metadata?: Record<string, string> }> = {
+  markdown: { model: "simulator/default", metadata: { "simulator.format": "markdown" } },
   answer: { model: "simulator/default" },
-  "agent-confirm": { model: "simulator/agent", input: "confirm" },
-  "agent-choice": { model: "simulator/agent", input: "choice" },
-  "agent-text": { model: "simulator/agent", input: "text" },
+  echo: { model: "simulator/default", metadata: { "simulator.echo": "true" } },
+  "agent-confirm": { model: "simulator/agent", metadata: { "simulator.input": "confirm" } },
+  "agent-choice": { model: "simulator/agent", metadata: { "simulator.input": "choice" } },
+  "agent-text": { model: "simulator/agent", metadata: { "simulator.input": "text" } },
 };
+
+/** What the echo preset puts in an untouched prompt box: Markdown to watch render. */
+const echoSample = [
+  "# Echo",
+  "",
+  "The answer is **this prompt**, streamed back a few characters at a time. Paste any *Markdown*:",
+  "",
+  "- lists, `inline code` and [links](https://commonmark.org/)",
+  "- tables and fenced code with a language",
+  "",
+  "| transport | resumes |",
+  "| --- | :---: |",
+  "| SSE | yes |",
+  "| long-poll | yes |",
+  "",
+  "```python",
+  "def greet(name):",
+  '    return f"Hello, {name}!"',
+  "```",
+].join("\n");
 
 type State = "idle" | "streaming" | "done" | "error";
 type Connection = "idle" | "connecting" | "live" | "reconnecting" | "resumed" | "text-lost" | "closed";
@@ -102,7 +139,7 @@ const agentsBox = el("agents", HTMLDivElement);
 
 /** The page's streams across reloads: detach on pagehide, so a reload resumes. */
 const page = createPageStreams({ baseUrl: location.origin, onPageHide: "detach" });
-/** The demo's own settings of the saved stream (transport, preset), to restore them with it. */
+/** The demo's own settings of the saved stream (transport, preset, prompt, model), to restore them with it. */
 const settingsKey = "airwave.demo.settings";
 
 /** The stream in flight. */
@@ -122,8 +159,8 @@ let current: Current | undefined;
 let view: MessageState = createMessageState();
 let renderedResets = 0;
 const answer = (inputId: string, text: string) => answerInput(inputId, text);
-/** #output: the answer agent's text blocks (choice 0) as bare text nodes. */
-const outputView = createBlocksView(output, { include: (b) => b.type === "text" && b.choiceIndex === 0, bareText: true, answer });
+/** #output: the answer agent's text blocks (choice 0), rendered as Markdown. */
+const outputView = createBlocksView(output, { include: (b) => b.type === "text" && b.choiceIndex === 0, markdown: true, answer });
 let outputAgent: string | undefined;
 const mainReasoningView = createBlocksView(reasoningOutput, { include: (b) => b.type === "reasoning", bareText: true, answer });
 const mainToolsView = createBlocksView(tools, { include: (b) => b.type === "tool-call" || b.type === "input", answer });
@@ -175,7 +212,7 @@ function renderLane(a: AgentView): void {
     root.append(title, statusLine, body);
     agentsBox.append(root);
     agentsSection.hidden = false;
-    lane = { root, status: statusLine, blocks: createBlocksView(body, { answer }) };
+    lane = { root, status: statusLine, blocks: createBlocksView(body, { markdown: true, answer }) };
     lanes.set(a.id, lane);
   }
   if (lane.agent === a) return;
@@ -217,6 +254,7 @@ const preset = new URLSearchParams(location.search).get("transport");
 if (preset === "auto" || transportNames.includes(preset as TransportName)) transportSelect.value = preset as string;
 presetSelect.addEventListener("change", () => {
   modelInput.value = presets[presetSelect.value]?.model ?? modelInput.value;
+  if (presetSelect.value === "echo" && promptInput.value === promptInput.defaultValue) promptInput.value = echoSample;
 });
 form.addEventListener("submit", (e) => {
   e.preventDefault();
@@ -248,11 +286,12 @@ let traceparent: string | undefined;
 
 async function send(): Promise<void> {
   if (current) return;
-  const prompt = promptInput.value.trim();
-  if (prompt === "") {
+  if (promptInput.value.trim() === "") {
     promptInput.focus();
     return;
   }
+  // Echoed verbatim (its whitespace is part of the Markdown); other prompts trimmed.
+  const prompt = presetSelect.value === "echo" ? promptInput.value : promptInput.value.trim();
   const choice = transportSelect.value as TransportChoice;
   traceparent = newTraceparent();
   document.body.dataset.traceId = traceparent.split("-")[1];
@@ -260,7 +299,7 @@ async function send(): Promise<void> {
   const local = new AbortController();
   const p = presets[presetSelect.value];
   const model = modelInput.value.trim() || "simulator/default";
-  const metadata: Record<string, string> = p?.input !== undefined && p.model === model ? { "simulator.input": p.input } : {};
+  const metadata: Record<string, string> = p?.metadata !== undefined && p.model === model ? { ...p.metadata } : {};
   const c: Current = { client, streamId: "", local, transport: client.transport, stopping: false };
   const stream = client.stream(
     {
@@ -273,7 +312,7 @@ async function send(): Promise<void> {
     },
     { signal: local.signal, ...callbacks(c) },
   );
-  saveSettings(choice);
+  saveSettings(choice, prompt, model);
   await follow({ ...c, streamId: stream.streamId }, page.track(stream));
 }
 
@@ -288,6 +327,8 @@ async function resumeSaved(): Promise<void> {
     presetSelect.value = settings.preset;
     modelInput.value = presets[settings.preset]?.model ?? modelInput.value;
   }
+  if (settings?.model !== undefined) modelInput.value = settings.model;
+  if (settings?.prompt !== undefined) promptInput.value = settings.prompt;
   document.body.dataset["restored"] = "true";
   const client = clientFor(transportSelect.value as TransportChoice);
   const local = new AbortController();
@@ -302,7 +343,8 @@ function callbacks(c: Current) {
   return {
     onRetry: (r: { attempt: number; error: ConnectError }) => {
       if (c.stopping) return;
-      setConnection("reconnecting", `reconnecting… (attempt ${r.attempt}, ${codeName(r.error.code)})`);
+      document.body.dataset["attempt"] = String(r.attempt);
+      setConnection("reconnecting", `reconnecting over ${transportLabel(c.transport)}… (attempt ${r.attempt}, ${codeName(r.error.code)})`);
     },
     onFallback: (f: { from: string; to: string }) => {
       c.transport = f.to as TransportName;
@@ -314,7 +356,11 @@ function callbacks(c: Current) {
 
 async function follow(c: Current, stream: ResumableStream): Promise<void> {
   current = c;
-  (window as unknown as { airwaveDemo: unknown }).airwaveDemo = { streamId: c.streamId, transport: c.transport };
+  (window as unknown as { airwaveDemo: unknown }).airwaveDemo = {
+    streamId: c.streamId,
+    transport: c.transport,
+    answerText: (agent?: string) => (agent === undefined ? outputView : lanes.get(agent)?.blocks)?.text() ?? "",
+  };
   document.body.dataset["transport"] = c.transport;
   batcher.cancel();
   view = createMessageState(c.streamId);
@@ -333,6 +379,7 @@ async function follow(c: Current, stream: ResumableStream): Promise<void> {
     finish(view);
   } catch (err) {
     batcher.flush();
+    endViews();
     const ce = ConnectError.from(err);
     if (ce.code === Code.Canceled && c.stopping) {
       setStatus("completed: cancelled (the server did not confirm in time)");
@@ -366,11 +413,26 @@ function noteConnection(e: StreamEvent, c: Current): void {
   }
 }
 
+/** The stream ended: the open Markdown blocks render as complete. */
+function endViews(): void {
+  outputView.end();
+  for (const lane of lanes.values()) lane.blocks.end();
+}
+
 function finish(v: MessageState): void {
   const f = v.finish;
   setConnection("closed");
+  endViews();
   if (!f) return;
   if (f.type === "completed") {
+    // The run is done, so is every agent's part: full bars, whatever each last reported.
+    for (const lane of lanes.values()) {
+      const bar = lane.status.querySelector("progress");
+      if (bar) {
+        bar.value = 1;
+        bar.textContent = "100%";
+      }
+    }
     setStatus(`completed: ${(FinishReason[f.reason] ?? "unspecified").toLowerCase()}${usageText(v.usage)}`);
     setState("done");
   } else {
@@ -412,23 +474,24 @@ async function answerInput(inputId: string, text: string): Promise<void> {
 // ---------------------------------------------------------------------------
 // Small helpers.
 
-function saveSettings(transport: TransportChoice): void {
+/** Saves what the stream was asked with, so a reload mid-answer shows it again. */
+function saveSettings(transport: TransportChoice, prompt: string, model: string): void {
   try {
-    sessionStorage.setItem(settingsKey, JSON.stringify({ transport, preset: presetSelect.value }));
+    sessionStorage.setItem(settingsKey, JSON.stringify({ transport, preset: presetSelect.value, prompt, model }));
   } catch {
     // Storage disabled: a reload resumes with the default transport.
   }
 }
 
-function loadSettings(): { transport?: string; preset?: string } | undefined {
+function loadSettings(): { transport?: string; preset?: string; prompt?: string; model?: string } | undefined {
   try {
     const v: unknown = JSON.parse(sessionStorage.getItem(settingsKey) ?? "null");
     if (typeof v !== "object" || v === null) return undefined;
     const r = v as Record<string, unknown>;
     const transport =
       typeof r["transport"] === "string" && [...transportNames, "auto"].includes(r["transport"]) ? r["transport"] : undefined;
-    const preset = typeof r["preset"] === "string" ? r["preset"] : undefined;
-    return { ...(transport ? { transport } : {}), ...(preset ? { preset } : {}) };
+    const str = (k: string) => (typeof r[k] === "string" ? { [k]: r[k] as string } : {});
+    return { ...(transport ? { transport } : {}), ...str("preset"), ...str("prompt"), ...str("model") };
   } catch {
     return undefined;
   }
@@ -481,6 +544,7 @@ const indicatorText: Record<Connection, string> = {
 
 function setConnection(c: Connection, text?: string): void {
   document.body.dataset["connection"] = c;
+  if (c !== "reconnecting") delete document.body.dataset["attempt"];
   indicator.textContent = text ?? indicatorText[c];
   indicator.hidden = indicator.textContent === "";
 }
