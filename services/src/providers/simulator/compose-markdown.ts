@@ -36,7 +36,7 @@ const codeTemplates: readonly { lang: string; code: (k: readonly [string, string
   },
 ];
 
-const headings = ["Overview of {a}", "How {a} works", "{a} in brief", "A closer look at {a}"];
+const headings = ["Overview of {a}", "{a}: the essentials", "{a} in brief", "A closer look at {a}", "Notes on {a} and {b}"];
 const points = ["what it is for", "how it is measured", "where it fails", "why it matters", "what it costs", "how it changed"];
 const steps = ["Start with {a}.", "Compare it with {b}.", "Check the details of {c}.", "Write down what {b} changes."];
 
