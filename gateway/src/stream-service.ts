@@ -70,10 +70,10 @@ export function createStreamService(hub: Hub, o: StreamServiceOptions): ServiceI
     async *createStream(req, ctx) {
       const owner = ownerOf(ctx);
       const id = await hub.create(owner, req, { transport: transportOf(ctx), trace: ctx.requestHeader });
-      yield* watch(owner, id, "", ctx);
+      yield* watch(owner, id, "", ctx, { coalesceMs: req.coalesceMs });
     },
     async *watchStream(req, ctx) {
-      yield* watch(ownerOf(ctx), req.streamId, req.cursor, ctx, { agentIds: req.agentIds });
+      yield* watch(ownerOf(ctx), req.streamId, req.cursor, ctx, { agentIds: req.agentIds, coalesceMs: req.coalesceMs });
     },
     async cancelStream(req, ctx) {
       return { stream: await hub.cancel(ownerOf(ctx), req.streamId, "client") };

@@ -15,6 +15,7 @@ import {
 } from "@airwave/proto";
 import type { Authenticator } from "../auth/authenticator.js";
 import { writeError } from "../errors/write-error.js";
+import { coalesceInterval } from "../hub/coalesce-interval.js";
 import type { Hub } from "../hub/hub.js";
 import { ndjsonEncoder, sseEncoder } from "../stream/encoder.js";
 import { batchJson, collectBatch } from "./long-poll.js";
@@ -56,7 +57,10 @@ const streamPath = new RegExp(`^/v1/streams/${id}$`);
  *   or `Last-Event-ID` (both given: the later position wins, see
  *   `laterCursor`), in the same modes; `?wait_ms=` alone also selects
  *   the long-poll. `?agent=<id>` (repeatable) keeps only those agents'
- *   events plus the whole-stream ones (`WatchStreamRequest.agent_ids`). SSE answers 204 when the cursor is at the end of an ended
+ *   events plus the whole-stream ones (`WatchStreamRequest.agent_ids`).
+ *   `?coalesce_ms=` (0 … 5000) reads live at most once per that interval and
+ *   merges adjacent deltas (`WatchStreamRequest.coalesce_ms`; also on
+ *   `POST /v1/streams`, or its body's `coalesceMs`). SSE answers 204 when the cursor is at the end of an ended
  *   stream (EventSource then stops reconnecting).
  * - `POST /v1/streams/{id}:cancel` (any body or none, for
  *   navigator.sendBeacon) and `DELETE /v1/streams/{id}`: cancel, idempotent;
@@ -88,9 +92,10 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
         const body = await readBody(req, o.maxRequestBytes);
         const createReq = parseCreate(req, body);
         const waitMs = mode === "poll" ? pollWait(url, o.longPollMaxWaitMs) : 0;
+        const coalesceMs = coalesceParam(url) ?? createReq.coalesceMs; // hub.create refuses a bad body value
         const streamId = await hub.create(owner, createReq, { transport: transportOf(mode), trace: req.headers });
         await deliver(res, mode, streamId, "", waitMs, (signal) =>
-          hub.watch(owner, streamId, "", signal, { transport: transportOf(mode), trace: req.headers }),
+          hub.watch(owner, streamId, "", signal, { coalesceMs, transport: transportOf(mode), trace: req.headers }),
         );
       } else if ((m = eventsPath.exec(path))) {
         allow(req, ["GET"]);
@@ -102,6 +107,7 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
         // newer positions only as Last-Event-ID: the later one wins.
         const cursor = laterCursor(url.searchParams.get("after") ?? undefined, header(req, "last-event-id"));
         const agentIds = url.searchParams.getAll("agent");
+        const coalesceMs = coalesceParam(url);
         if (mode === "sse" && cursor !== "" && isExhausted(await hub.get(owner, streamId), parseCursor(cursor))) {
           // Nothing will ever follow this cursor: 204 tells EventSource to
           // stop reconnecting (WHATWG HTML §9.2.3).
@@ -109,7 +115,7 @@ export function createStreamRoutes(hub: Hub, o: StreamRoutesOptions) {
           return true;
         }
         await deliver(res, mode, streamId, cursor, waitMs, (signal) =>
-          hub.watch(owner, streamId, cursor, signal, { agentIds, transport: transportOf(mode), trace: req.headers }),
+          hub.watch(owner, streamId, cursor, signal, { agentIds, coalesceMs, transport: transportOf(mode), trace: req.headers }),
         );
       } else if ((m = cancelPath.exec(path))) {
         allow(req, ["POST"]);
@@ -206,6 +212,22 @@ function pollWait(url: URL, max: number): number {
   if (!/^\d{1,10}$/.test(raw))
     throw new ConnectError(`wait_ms must be a non-negative integer (ms), got "${raw.slice(0, 40)}"`, Code.InvalidArgument);
   return Math.min(Number(raw), max);
+}
+
+/**
+ * `?coalesce_ms=`: undefined when absent; INVALID_ARGUMENT when not a whole
+ * number of milliseconds (the range is the hub's: {@link coalesceInterval}).
+ */
+function coalesceParam(url: URL): number | undefined {
+  const raw = url.searchParams.get("coalesce_ms");
+  if (raw === null) return undefined;
+  if (!/^\d{1,10}$/.test(raw)) {
+    throw new ConnectError(
+      `coalesce_ms must be a whole number of milliseconds (0 to 5000), got "${raw.slice(0, 40)}"`,
+      Code.InvalidArgument,
+    );
+  }
+  return coalesceInterval(Number(raw));
 }
 
 function parseCreate(req: Req, body: string) {

@@ -34,6 +34,7 @@ import {
   traceparentOf,
 } from "../tracing/stream-trace.js";
 import { agentFilter } from "./agent-filter.js";
+import { coalesceInterval } from "./coalesce-interval.js";
 import { answerInput, STREAM_ENDED } from "./input-answer.js";
 import { Lifetimes } from "./lifetimes.js";
 import type { Cluster, HeldStream, StreamEntry } from "./cluster.js";
@@ -116,6 +117,13 @@ export interface WatchOptions {
    * {@link agentFilterLimits}.maxIds ids of at most `maxIdChars` characters.
    */
   readonly agentIds?: readonly string[] | undefined;
+  /**
+   * Coalescing interval, in ms (`coalesce_ms`): live, the watch reads the
+   * log at most once per interval and merges each read's adjacent deltas
+   * (same text, exact cursors, up to this much later). 0 or undefined: none.
+   * A whole number of at most {@link coalesceLimits}.maxMs.
+   */
+  readonly coalesceMs?: number | undefined;
   /** The transport of the watch, for metrics and traces; default `connect`. */
   readonly transport?: Transport;
   /** The watcher's W3C trace context (`traceparent`, `tracestate`): request headers, or a message's fields. */
@@ -265,7 +273,9 @@ export class Hub {
    * error, not a stream.
    *
    * Client-chosen ids are scoped to the owner: the same id from another owner
-   * is another stream. Raises INVALID_ARGUMENT (bad request or stream id),
+   * is another stream. Raises INVALID_ARGUMENT (bad request or stream id,
+   * `coalesce_ms` outside {@link coalesceLimits}: checked here, before the
+   * generation starts, for the create's own watch),
    * RESOURCE_EXHAUSTED with `airwave-reason` and `retry-after-ms`
    * (GATEWAY_STREAM_LIMIT: maxStreams running; OWNER_STREAM_LIMIT,
    * OWNER_RATE_LIMITED: the owner's limits; or the log's total memory is held
@@ -279,6 +289,7 @@ export class Hub {
   async create(owner: string, req: CreateStreamRequest, o: CreateOptions = {}): Promise<string> {
     const { span, ctx } = startCreateSpan(extractTrace(o.trace), req.streamId, req.request?.model ?? "", o.transport ?? "connect");
     try {
+      coalesceInterval(req.coalesceMs);
       const id = await this.#create(owner, req, { ...o, ctx }, true);
       span.setAttribute("airwave.stream.id", id);
       endSpan(span);
@@ -411,15 +422,17 @@ export class Hub {
    * The returned iterable pulls from the log at the consumer's pace (the
    * backpressure); a watcher holds at most one bounded read batch.
    * A watcher that finds more than `coalesceLagEvents` events ready gets
-   * adjacent deltas coalesced (same text, fewer events, exact cursors).
+   * adjacent deltas coalesced (same text, fewer events, exact cursors); so
+   * does every read of a watch with `o.coalesceMs`, which reads at most
+   * once per that interval while it is live.
    *
    * With `o.agentIds`, events of other agents are skipped (see
    * {@link WatchOptions}); the rest keep the log's order and positions, so
    * a resume from the last delivered cursor, with the same filter, is exact.
    *
    * Raises, on the first pull: NOT_FOUND (unknown, foreign or long-expired
-   * stream), INVALID_ARGUMENT (malformed cursor, or an agent filter over
-   * {@link agentFilterLimits}). Later: ABORTED (retryable;
+   * stream), INVALID_ARGUMENT (malformed cursor, an agent filter over
+   * {@link agentFilterLimits}, or `coalesceMs` outside {@link coalesceLimits}). Later: ABORTED (retryable;
    * the watcher fell so far behind that the events it was to read next were
    * trimmed: resume from the last cursor), UNAVAILABLE (retryable; the
    * gateway shuts down), or the signal's reason when `signal` aborts (the
@@ -433,6 +446,7 @@ export class Hub {
     let start: ReturnType<typeof resolveResume>;
     try {
       const pass = agentFilter(o.agentIds); // raises for a bad filter
+      const intervalMs = coalesceInterval(o.coalesceMs); // raises for a bad interval
       if (this.#closing.signal.aborted) throw shuttingDown();
       rec = await this.#acquire(owner, streamId);
       try {
@@ -448,7 +462,7 @@ export class Hub {
         span.addEvent("resumed", { "airwave.resume.outcome": resumedAs });
         this.o.log?.info({ stream_id: streamId, owner, transport, outcome: resumedAs, cursor, ...traceFields(span) }, "stream resumed");
       }
-      yield* this.#follow(rec, start, resumedAs, pass, transport, signal);
+      yield* this.#follow(rec, start, resumedAs, pass, intervalMs, transport, signal);
     } catch (e) {
       if (!signal.aborted) {
         failed = e;
@@ -466,6 +480,7 @@ export class Hub {
     start: ReturnType<typeof resolveResume>,
     resumedAs: string | undefined,
     pass: (e: StreamEvent) => boolean,
+    intervalMs: number,
     transport: Transport,
     signal: AbortSignal,
   ): AsyncGenerator<StreamEvent> {
@@ -484,7 +499,11 @@ export class Hub {
         yield notice;
       }
       // followLog, a batch at a time: one generator step per event (this one), not two.
-      const reader = new LogReader(rec.log, start.after, { signal: stop.signal, coalesceLagEvents: this.o.coalesceLagEvents ?? 0 });
+      const reader = new LogReader(rec.log, start.after, {
+        signal: stop.signal,
+        coalesceLagEvents: this.o.coalesceLagEvents ?? 0,
+        intervalMs,
+      });
       let merged = 0;
       for (let batch = await reader.next(); batch !== undefined; batch = await reader.next()) {
         if (meter && reader.merged !== merged) {

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { isTerminal, type StreamEvent } from "@airwave/proto";
+import { delay, isTerminal, type StreamEvent } from "@airwave/proto";
 import { coalesceDeltas } from "./coalesce.js";
 import type { ReadLimits, StreamLog } from "./stream-log.js";
 
@@ -13,6 +13,16 @@ export interface FollowOptions {
    * never coalesces.
    */
   readonly coalesceLagEvents: number;
+  /**
+   * Least time between two live reads, in ms (a watch's `coalesce_ms`):
+   * the reader reads only `intervalMs` after its previous batch (or its
+   * start), so what was appended meanwhile comes as one read (and one
+   * long-poll answer per interval); and it coalesces the deltas of every
+   * read, lagging or not. A reader more than one read behind the log (a
+   * replay), or of an ended stream, reads at once, at full speed. 0 or
+   * undefined: read as soon as events are ready.
+   */
+  readonly intervalMs?: number | undefined;
   /** Bounds of each read: what a reader holds at most beyond the log. */
   readonly limits?: ReadLimits;
 }
@@ -46,8 +56,9 @@ export async function* followLog(log: StreamLog, after: number, o: FollowOptions
 /**
  * The read loop of {@link followLog}, a batch at a time: each
  * {@link next} resolves with the events ready after the previous batch (at
- * least one, at most one bounded read, coalesced for a lagging reader),
- * waiting for the log when none is, and with `undefined` after the batch
+ * least one, at most one bounded read, coalesced for a lagging reader or
+ * one with an interval), waiting for the log when none is (and, live,
+ * for the rest of `intervalMs` after the previous batch or the start), and with `undefined` after the batch
  * that held the terminal event. The next read starts after the last event
  * of the previous batch, so a consumer holds at most one batch and pulls
  * at its own pace. A watcher iterates its batches in a plain loop: one
@@ -64,6 +75,8 @@ export class LogReader {
   #after: number;
   #done = false;
   #merged = 0;
+  /** When the previous batch was returned, or the reader started (`performance.now()`): the next read waits for the rest of `intervalMs`. */
+  #lastBatchAt = performance.now();
 
   /** Reads `log` after seq `after`. */
   constructor(log: StreamLog, after: number, o: FollowOptions) {
@@ -86,7 +99,14 @@ export class LogReader {
   /** The next batch of events (never empty), or `undefined` once the terminal event was returned. */
   async next(): Promise<readonly StreamEvent[] | undefined> {
     const log = this.#log;
+    const interval = this.#o.intervalMs ?? 0;
     while (!this.#done) {
+      const behind = log.top - this.#after;
+      if (interval > 0 && behind > 0 && behind < this.#limits.maxEvents && !log.ended) {
+        // Live, and events are ready: let more gather until the interval is over.
+        const wait = this.#lastBatchAt + interval - performance.now();
+        if (wait > 0) await delay(wait, this.#o.signal);
+      }
       const ready = log.top - this.#after;
       const batch = await log.read(this.#after, this.#limits);
       const next = batch[0];
@@ -102,7 +122,7 @@ export class LogReader {
       }
       if (next.seq !== this.#after + 1) throw laggedError(this.#after);
       let out = batch;
-      if (this.#o.coalesceLagEvents > 0 && ready > this.#o.coalesceLagEvents) {
+      if (interval > 0 || (this.#o.coalesceLagEvents > 0 && ready > this.#o.coalesceLagEvents)) {
         out = coalesceDeltas(batch);
         this.#merged += batch.length - out.length;
       }
@@ -112,6 +132,7 @@ export class LogReader {
         out = out.slice(0, end + 1);
       }
       this.#after = (out[out.length - 1] as StreamEvent).seq;
+      this.#lastBatchAt = performance.now();
       return out;
     }
     return undefined;

@@ -120,12 +120,13 @@ export function startWsSession(ws: WebSocket, socket: Duplex, o: WsSessionOption
     streamId: string,
     cursor: string,
     agentIds: readonly string[],
+    coalesceMs: number,
     requestId: string,
     trace: TraceCarrier,
   ) {
     // Aborted when the socket closes; aborting it at the end removes its listener on `life`.
     const ac = createLinkedAbortController(life.signal);
-    const events = hub.watch(owner, streamId, cursor, ac.signal, { agentIds, transport: "websocket", trace });
+    const events = hub.watch(owner, streamId, cursor, ac.signal, { agentIds, coalesceMs, transport: "websocket", trace });
     let first: IteratorResult<StreamEvent>;
     try {
       first = await events.next();
@@ -173,7 +174,7 @@ export function startWsSession(ws: WebSocket, socket: Duplex, o: WsSessionOption
         pendingWatches++;
         try {
           const streamId = await hub.create(owner, msg.value, { transport: "websocket", trace: traceOf(m) });
-          await startWatch(owner, streamId, "", [], requestId, traceOf(m));
+          await startWatch(owner, streamId, "", [], msg.value.coalesceMs, requestId, traceOf(m));
         } finally {
           pendingWatches--;
         }
@@ -184,7 +185,7 @@ export function startWsSession(ws: WebSocket, socket: Duplex, o: WsSessionOption
         checkCap(streamId);
         pendingWatches++;
         try {
-          await startWatch(owner, streamId, msg.value.cursor, msg.value.agentIds, requestId, traceOf(m));
+          await startWatch(owner, streamId, msg.value.cursor, msg.value.agentIds, msg.value.coalesceMs, requestId, traceOf(m));
         } finally {
           pendingWatches--;
         }

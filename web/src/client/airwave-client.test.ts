@@ -117,4 +117,30 @@ describe("createAirwaveClient", () => {
     for await (const e of client.stream({ streamId: "S" })) kinds.push(eventKindName(e));
     expect(kinds[kinds.length - 1]).toBe("completed");
   });
+
+  it("asks the gateway to coalesce when its update policy says so, on the create and on watches", async () => {
+    const requests: { url: string; body: string }[] = [];
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      requests.push({ url: String(input), body: String(init?.body ?? "") });
+      return new Response(sse(at(1, ev.started("m", "p")), at(2, ev.completed(FinishReason.STOP))), {
+        headers: { "Content-Type": "text/event-stream" },
+      });
+    };
+    const policy = { current: { coalesceMs: 500 } };
+    const client = createAirwaveClient({ baseUrl: "http://gw", transport: "sse-fetch", fetch, guard: null, updatePolicy: policy });
+    for await (const _ of client.stream({ streamId: "S", request: { model: "m" } }));
+    for await (const _ of client.watch("S"));
+    policy.current = { coalesceMs: 0 }; // the link got faster: read at each attempt
+    for await (const _ of client.watch("S"));
+    for await (const _ of client.watch("S", undefined, { coalesceMs: 250 })); // per stream
+    expect(JSON.parse(requests[0]?.body ?? "")).toMatchObject({ streamId: "S", coalesceMs: 500 });
+    expect(requests.slice(1).map((r) => r.url)).toEqual([
+      "http://gw/v1/streams/S/events?coalesce_ms=500",
+      "http://gw/v1/streams/S/events",
+      "http://gw/v1/streams/S/events?coalesce_ms=250",
+    ]);
+    const off = createAirwaveClient({ baseUrl: "http://gw", transport: "sse-fetch", fetch, guard: null, updatePolicy: false });
+    for await (const _ of off.stream({ streamId: "T", request: { model: "m" }, coalesceMs: 100 })); // the request's own
+    expect(JSON.parse(requests[4]?.body ?? "")).toMatchObject({ coalesceMs: 100 });
+  });
 });

@@ -9,6 +9,7 @@ import {
 } from "@airwave/proto";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { pageUpdatePolicy, type UpdateFigures } from "../model/update-policy.js";
 import { type ConnectionGuard, pageConnectionGuard } from "./connection-guard.js";
 import { createConnectStreamTransport } from "./connect-transport.js";
 import { toConnectError } from "./errors.js";
@@ -93,6 +94,15 @@ export interface AirwaveClientOptions {
    * @defaultValue {@link pageConnectionGuard} (shared by every client of the page)
    */
   readonly guard?: ConnectionGuard | null | undefined;
+  /**
+   * Where the client reads, at each create and watch attempt, the interval
+   * over which it asks the gateway to coalesce deltas
+   * (`UpdatePolicy.coalesceMs`: 500 ms on a slow link — `saveData`,
+   * `slow-2g`/`2g`, RTT ≥ 1400 ms —, else 0: not asked). `false`: never
+   * ask. `StreamOptions.coalesceMs` overrides it per stream.
+   * @defaultValue {@link pageUpdatePolicy}()
+   */
+  readonly updatePolicy?: { readonly current: Pick<UpdateFigures, "coalesceMs"> } | false | undefined;
 }
 
 /** Options of {@link AirwaveClient.stream} and {@link AirwaveClient.watch}: the resume loop's, plus the transport. */
@@ -182,6 +192,8 @@ export interface AirwaveClient {
 export function createAirwaveClient(o: AirwaveClientOptions): AirwaveClient {
   const name = o.transport ?? "connect";
   const guard = o.guard === null ? undefined : (o.guard ?? pageConnectionGuard);
+  const policy = o.updatePolicy === false ? undefined : (o.updatePolicy ?? pageUpdatePolicy());
+  const coalesceMs = policy && (() => policy.current.coalesceMs);
   const doFetch = withHeaders(o.fetch, o.apiKey, o.traceparent);
   const fetchOpt = doFetch ? { fetch: doFetch } : {};
   const made = new Map<TransportName, StreamTransport>();
@@ -235,6 +247,7 @@ export function createAirwaveClient(o: AirwaveClientOptions): AirwaveClient {
       ...opts,
       guard,
       fallbackAfter: opts.fallbackAfter ?? o.fallbackAfter,
+      coalesceMs: opts.coalesceMs ?? coalesceMs,
       onFallback(info) {
         const now = active.get(streamId);
         if (now !== undefined) now.name = info.to as TransportName;

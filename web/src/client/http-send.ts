@@ -29,8 +29,8 @@ export function streamUrl(base: string, streamId: string): string {
 
 /**
  * The watch route of a stream, `<base>/v1/streams/<id>/events`, with
- * `after=<cursor>`, `wait_ms=<ms>` (long-poll) and one `agent=<id>` per
- * agent of `filter`, each only when given. @private
+ * `after=<cursor>`, `wait_ms=<ms>` (long-poll), one `agent=<id>` per
+ * agent of `filter` and `coalesce_ms=<ms>` (when not 0), each only when given. @private
  */
 export function eventsUrl(
   base: string,
@@ -41,6 +41,7 @@ export function eventsUrl(
   if (q.after) params.set("after", q.after);
   if (q.waitMs !== undefined) params.set("wait_ms", String(q.waitMs));
   for (const a of q.filter?.agentIds ?? []) params.append("agent", a);
+  if (q.filter?.coalesceMs) params.set("coalesce_ms", String(q.filter.coalesceMs));
   const query = params.toString();
   return `${streamUrl(base, streamId)}/events${query === "" ? "" : `?${query}`}`;
 }

@@ -92,7 +92,8 @@ export function createLongPollTransport(o: LongPollTransportOptions): StreamTran
         body: JSON.stringify(toJson(CreateStreamRequestSchema, req)),
       });
       // Without a client-chosen id the gateway chose one: later polls need it.
-      yield* follow(first.streamId || req.streamId, first, signal, false);
+      // Its follow-up polls keep the create's coalescing interval.
+      yield* follow(first.streamId || req.streamId, first, signal, false, req.coalesceMs ? { coalesceMs: req.coalesceMs } : undefined);
     },
     watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal, filter?: WatchFilter) {
       const first = { events: [], cursor: cursor ? formatCursor(cursor) : "", done: false };

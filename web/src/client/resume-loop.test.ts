@@ -489,4 +489,33 @@ describe("retry hints and the connection guard", () => {
     expect(String((err as ConnectError).message)).toMatch(/opened again in this page/);
     expect(guard.live()).toEqual([]);
   });
+
+  it("asks every attempt for the coalescing interval of that moment, on the create and on watches", async () => {
+    const seen: string[] = [];
+    const transport: StreamTransport = {
+      async *create(req) {
+        seen.push(`create ${req.coalesceMs}`);
+        yield started(1);
+        yield text(2, "a");
+        throw new ConnectError("cut", Code.Unavailable);
+      },
+      async *watch(_id, cursor, _signal, filter) {
+        seen.push(`watch after ${cursor?.seq} ${filter?.coalesceMs}`);
+        yield text(3, "b");
+        yield done(4);
+      },
+      cancel: async () => {},
+      sendInput: async (_id, inputId) => inputId,
+    };
+    const intervals = [0, 500];
+    const out = await collect(
+      streamWithResume(
+        transport,
+        { request: { model: "m" } },
+        { backoff: recordedBackoff().backoff, coalesceMs: () => intervals.shift() ?? 0 },
+      ),
+    );
+    expect(seen).toEqual(["create 0", "watch after 2 500"]); // the link turned slow before the resume
+    expect(out.filter((x) => x.includes("text"))).toEqual(["E:2 text a", "E:3 text b"]);
+  });
 });

@@ -104,6 +104,16 @@ export interface ResumeOptions {
    * delivers every event; the filter applies from its first resume on.
    */
   readonly agentIds?: readonly string[] | undefined;
+  /**
+   * The gateway's coalescing interval for each attempt, in ms (see
+   * {@link WatchFilter}.coalesceMs): on every watch, and on the create
+   * (`CreateStreamRequest.coalesce_ms`, replacing the request's own). A
+   * function is called at each attempt, so a resume after the network
+   * changed asks for the interval that fits it (`createAirwaveClient`
+   * passes its update policy's `coalesceMs`). @defaultValue the request's
+   * own `coalesce_ms` on the create, none on watches
+   */
+  readonly coalesceMs?: number | (() => number) | undefined;
 }
 
 /** The events of one stream, with the id it was created under (known before the first event). */
@@ -254,10 +264,12 @@ async function* resume(
       signal.addEventListener("abort", onAbort, { once: true });
       let error: ConnectError;
       try {
+        const coalesceMs = typeof o.coalesceMs === "function" ? o.coalesceMs() : o.coalesceMs;
+        if (req !== undefined && coalesceMs !== undefined) req.coalesceMs = coalesceMs;
         const events =
           req !== undefined && cursor === undefined
             ? t.create(req, attempt.signal)
-            : t.watch(streamId, cursor, attempt.signal, { agentIds: o.agentIds });
+            : t.watch(streamId, cursor, attempt.signal, { agentIds: o.agentIds, coalesceMs });
         for await (const e of events) {
           switch (e.event.case) {
             case "heartbeat":

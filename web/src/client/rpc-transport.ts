@@ -24,7 +24,12 @@ export function createRpcTransport(transport: Transport): StreamTransport {
     },
     async *watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal, filter?: WatchFilter): AsyncGenerator<StreamEvent> {
       try {
-        const req = { streamId, cursor: cursor ? formatCursor(cursor) : "", agentIds: [...(filter?.agentIds ?? [])] };
+        const req = {
+          streamId,
+          cursor: cursor ? formatCursor(cursor) : "",
+          agentIds: [...(filter?.agentIds ?? [])],
+          coalesceMs: filter?.coalesceMs ?? 0,
+        };
         for await (const res of client.watchStream(req, { signal })) if (res.event) yield res.event;
       } catch (e) {
         throw fromRpcError(e, signal);

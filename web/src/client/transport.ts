@@ -63,9 +63,18 @@ export interface StreamTransport {
  * Which events a watch delivers (`WatchStreamRequest.agent_ids`; `?agent=`
  * on the HTTP routes): only these agents' events ("" is the main agent),
  * plus the events of the whole stream (started, usage, completed, failed,
- * resumed, heartbeat), in the log's order with exact cursors.
+ * resumed, heartbeat), in the log's order with exact cursors; and how
+ * often (`coalesce_ms`).
  */
 export interface WatchFilter {
   /** At most 32 ids of at most 64 characters; empty or undefined: every agent. */
   readonly agentIds?: readonly string[] | undefined;
+  /**
+   * Asks the gateway to read the log at most once per this many
+   * milliseconds while live and to merge adjacent text and reasoning
+   * deltas (`WatchStreamRequest.coalesce_ms`; `?coalesce_ms=` on the HTTP
+   * routes): fewer frames, the same text, exact cursors, events up to this
+   * much later. 0 … 5000 (more is Code.InvalidArgument); 0 or undefined: none.
+   */
+  readonly coalesceMs?: number | undefined;
 }

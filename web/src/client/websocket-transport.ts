@@ -320,7 +320,12 @@ export function createWebSocketTransport(o: WebSocketTransportOptions): WebSocke
     },
     watch(streamId: string, cursor: Cursor | undefined, signal: AbortSignal, filter?: WatchFilter) {
       const agentIds = [...(filter?.agentIds ?? [])];
-      return follow(streamId, { case: "watch", value: { streamId, cursor: cursor ? formatCursor(cursor) : "", agentIds } }, signal);
+      const coalesceMs = filter?.coalesceMs ?? 0;
+      return follow(
+        streamId,
+        { case: "watch", value: { streamId, cursor: cursor ? formatCursor(cursor) : "", agentIds, coalesceMs } },
+        signal,
+      );
     },
     async cancel(streamId: string, reason = "") {
       await call({ case: "cancel", value: { streamId, reason } }, undefined);

@@ -16,7 +16,7 @@ from airwave.v1 import generate_pb2 as airwave_dot_v1_dot_generate__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61irwave/v1/stream_service.proto\x12\nairwave.v1\x1a\x16\x61irwave/v1/event.proto\x1a\x19\x61irwave/v1/generate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x7f\n\x13\x43reateStreamRequest\x12,\n\x07request\x18\x01 \x01(\x0b\x32\x1b.airwave.v1.GenerateRequest\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12\'\n\ton_detach\x18\x03 \x01(\x0e\x32\x14.airwave.v1.OnDetach\">\n\x14\x43reateStreamResponse\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.airwave.v1.StreamEvent\"J\n\x12WatchStreamRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12\x11\n\tagent_ids\x18\x03 \x03(\t\"=\n\x13WatchStreamResponse\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.airwave.v1.StreamEvent\"8\n\x13\x43\x61ncelStreamRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\">\n\x14\x43\x61ncelStreamResponse\x12&\n\x06stream\x18\x01 \x01(\x0b\x32\x16.airwave.v1.StreamInfo\"%\n\x10GetStreamRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\";\n\x11GetStreamResponse\x12&\n\x06stream\x18\x01 \x01(\x0b\x32\x16.airwave.v1.StreamInfo\"E\n\x10SendInputRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x10\n\x08input_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\"%\n\x11SendInputResponse\x12\x10\n\x08input_id\x18\x01 \x01(\t\"\xb9\x01\n\nStreamInfo\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12&\n\x05state\x18\x02 \x01(\x0e\x32\x17.airwave.v1.StreamState\x12\r\n\x05\x65poch\x18\x03 \x01(\t\x12\x10\n\x08last_seq\x18\x04 \x01(\r\x12\r\n\x05model\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08watchers\x18\x07 \x01(\r*u\n\x08OnDetach\x12\x19\n\x15ON_DETACH_UNSPECIFIED\x10\x00\x12\x16\n\x12ON_DETACH_CONTINUE\x10\x01\x12 \n\x1cON_DETACH_CANCEL_AFTER_GRACE\x10\x02\x12\x14\n\x10ON_DETACH_CANCEL\x10\x03*\x96\x01\n\x0bStreamState\x12\x1c\n\x18STREAM_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14STREAM_STATE_RUNNING\x10\x01\x12\x1a\n\x16STREAM_STATE_COMPLETED\x10\x02\x12\x1a\n\x16STREAM_STATE_CANCELLED\x10\x03\x12\x17\n\x13STREAM_STATE_FAILED\x10\x04\x32\x9d\x03\n\rStreamService\x12S\n\x0c\x43reateStream\x12\x1f.airwave.v1.CreateStreamRequest\x1a .airwave.v1.CreateStreamResponse0\x01\x12P\n\x0bWatchStream\x12\x1e.airwave.v1.WatchStreamRequest\x1a\x1f.airwave.v1.WatchStreamResponse0\x01\x12Q\n\x0c\x43\x61ncelStream\x12\x1f.airwave.v1.CancelStreamRequest\x1a .airwave.v1.CancelStreamResponse\x12H\n\tGetStream\x12\x1c.airwave.v1.GetStreamRequest\x1a\x1d.airwave.v1.GetStreamResponse\x12H\n\tSendInput\x12\x1c.airwave.v1.SendInputRequest\x1a\x1d.airwave.v1.SendInputResponseB\x96\x01\n\x14io.github.airwave.v1B\x12StreamServiceProtoP\x01Z:github.com/airwave/airwave/clients/go/airwave/v1;airwavev1\xa2\x02\x03\x41XX\xaa\x02\nAirwave.V1\xca\x02\nAirwave\\V1\xea\x02\x0b\x41irwave::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61irwave/v1/stream_service.proto\x12\nairwave.v1\x1a\x16\x61irwave/v1/event.proto\x1a\x19\x61irwave/v1/generate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x01\n\x13\x43reateStreamRequest\x12,\n\x07request\x18\x01 \x01(\x0b\x32\x1b.airwave.v1.GenerateRequest\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12\'\n\ton_detach\x18\x03 \x01(\x0e\x32\x14.airwave.v1.OnDetach\x12\x13\n\x0b\x63oalesce_ms\x18\x04 \x01(\r\">\n\x14\x43reateStreamResponse\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.airwave.v1.StreamEvent\"_\n\x12WatchStreamRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12\x11\n\tagent_ids\x18\x03 \x03(\t\x12\x13\n\x0b\x63oalesce_ms\x18\x04 \x01(\r\"=\n\x13WatchStreamResponse\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.airwave.v1.StreamEvent\"8\n\x13\x43\x61ncelStreamRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\">\n\x14\x43\x61ncelStreamResponse\x12&\n\x06stream\x18\x01 \x01(\x0b\x32\x16.airwave.v1.StreamInfo\"%\n\x10GetStreamRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\";\n\x11GetStreamResponse\x12&\n\x06stream\x18\x01 \x01(\x0b\x32\x16.airwave.v1.StreamInfo\"E\n\x10SendInputRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x10\n\x08input_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\"%\n\x11SendInputResponse\x12\x10\n\x08input_id\x18\x01 \x01(\t\"\xb9\x01\n\nStreamInfo\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12&\n\x05state\x18\x02 \x01(\x0e\x32\x17.airwave.v1.StreamState\x12\r\n\x05\x65poch\x18\x03 \x01(\t\x12\x10\n\x08last_seq\x18\x04 \x01(\r\x12\r\n\x05model\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08watchers\x18\x07 \x01(\r*u\n\x08OnDetach\x12\x19\n\x15ON_DETACH_UNSPECIFIED\x10\x00\x12\x16\n\x12ON_DETACH_CONTINUE\x10\x01\x12 \n\x1cON_DETACH_CANCEL_AFTER_GRACE\x10\x02\x12\x14\n\x10ON_DETACH_CANCEL\x10\x03*\x96\x01\n\x0bStreamState\x12\x1c\n\x18STREAM_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14STREAM_STATE_RUNNING\x10\x01\x12\x1a\n\x16STREAM_STATE_COMPLETED\x10\x02\x12\x1a\n\x16STREAM_STATE_CANCELLED\x10\x03\x12\x17\n\x13STREAM_STATE_FAILED\x10\x04\x32\x9d\x03\n\rStreamService\x12S\n\x0c\x43reateStream\x12\x1f.airwave.v1.CreateStreamRequest\x1a .airwave.v1.CreateStreamResponse0\x01\x12P\n\x0bWatchStream\x12\x1e.airwave.v1.WatchStreamRequest\x1a\x1f.airwave.v1.WatchStreamResponse0\x01\x12Q\n\x0c\x43\x61ncelStream\x12\x1f.airwave.v1.CancelStreamRequest\x1a .airwave.v1.CancelStreamResponse\x12H\n\tGetStream\x12\x1c.airwave.v1.GetStreamRequest\x1a\x1d.airwave.v1.GetStreamResponse\x12H\n\tSendInput\x12\x1c.airwave.v1.SendInputRequest\x1a\x1d.airwave.v1.SendInputResponseB\x96\x01\n\x14io.github.airwave.v1B\x12StreamServiceProtoP\x01Z:github.com/airwave/airwave/clients/go/airwave/v1;airwavev1\xa2\x02\x03\x41XX\xaa\x02\nAirwave.V1\xca\x02\nAirwave\\V1\xea\x02\x0b\x41irwave::V1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'airwave.v1.stream_service_pb2', globals())
@@ -24,32 +24,32 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'\n\024io.github.airwave.v1B\022StreamServiceProtoP\001Z:github.com/airwave/airwave/clients/go/airwave/v1;airwavev1\242\002\003AXX\252\002\nAirwave.V1\312\002\nAirwave\\V1\352\002\013Airwave::V1'
-  _ONDETACH._serialized_start=983
-  _ONDETACH._serialized_end=1100
-  _STREAMSTATE._serialized_start=1103
-  _STREAMSTATE._serialized_end=1253
-  _CREATESTREAMREQUEST._serialized_start=131
-  _CREATESTREAMREQUEST._serialized_end=258
-  _CREATESTREAMRESPONSE._serialized_start=260
-  _CREATESTREAMRESPONSE._serialized_end=322
-  _WATCHSTREAMREQUEST._serialized_start=324
-  _WATCHSTREAMREQUEST._serialized_end=398
-  _WATCHSTREAMRESPONSE._serialized_start=400
-  _WATCHSTREAMRESPONSE._serialized_end=461
-  _CANCELSTREAMREQUEST._serialized_start=463
-  _CANCELSTREAMREQUEST._serialized_end=519
-  _CANCELSTREAMRESPONSE._serialized_start=521
-  _CANCELSTREAMRESPONSE._serialized_end=583
-  _GETSTREAMREQUEST._serialized_start=585
-  _GETSTREAMREQUEST._serialized_end=622
-  _GETSTREAMRESPONSE._serialized_start=624
-  _GETSTREAMRESPONSE._serialized_end=683
-  _SENDINPUTREQUEST._serialized_start=685
-  _SENDINPUTREQUEST._serialized_end=754
-  _SENDINPUTRESPONSE._serialized_start=756
-  _SENDINPUTRESPONSE._serialized_end=793
-  _STREAMINFO._serialized_start=796
-  _STREAMINFO._serialized_end=981
-  _STREAMSERVICE._serialized_start=1256
-  _STREAMSERVICE._serialized_end=1669
+  _ONDETACH._serialized_start=1026
+  _ONDETACH._serialized_end=1143
+  _STREAMSTATE._serialized_start=1146
+  _STREAMSTATE._serialized_end=1296
+  _CREATESTREAMREQUEST._serialized_start=132
+  _CREATESTREAMREQUEST._serialized_end=280
+  _CREATESTREAMRESPONSE._serialized_start=282
+  _CREATESTREAMRESPONSE._serialized_end=344
+  _WATCHSTREAMREQUEST._serialized_start=346
+  _WATCHSTREAMREQUEST._serialized_end=441
+  _WATCHSTREAMRESPONSE._serialized_start=443
+  _WATCHSTREAMRESPONSE._serialized_end=504
+  _CANCELSTREAMREQUEST._serialized_start=506
+  _CANCELSTREAMREQUEST._serialized_end=562
+  _CANCELSTREAMRESPONSE._serialized_start=564
+  _CANCELSTREAMRESPONSE._serialized_end=626
+  _GETSTREAMREQUEST._serialized_start=628
+  _GETSTREAMREQUEST._serialized_end=665
+  _GETSTREAMRESPONSE._serialized_start=667
+  _GETSTREAMRESPONSE._serialized_end=726
+  _SENDINPUTREQUEST._serialized_start=728
+  _SENDINPUTREQUEST._serialized_end=797
+  _SENDINPUTRESPONSE._serialized_start=799
+  _SENDINPUTRESPONSE._serialized_end=836
+  _STREAMINFO._serialized_start=839
+  _STREAMINFO._serialized_end=1024
+  _STREAMSERVICE._serialized_start=1299
+  _STREAMSERVICE._serialized_end=1712
 # @@protoc_insertion_point(module_scope)

@@ -33,14 +33,16 @@ class CancelStreamResponse(_message.Message):
     def __init__(self, stream: _Optional[_Union[StreamInfo, _Mapping]] = ...) -> None: ...
 
 class CreateStreamRequest(_message.Message):
-    __slots__ = ["on_detach", "request", "stream_id"]
+    __slots__ = ["coalesce_ms", "on_detach", "request", "stream_id"]
+    COALESCE_MS_FIELD_NUMBER: _ClassVar[int]
     ON_DETACH_FIELD_NUMBER: _ClassVar[int]
     REQUEST_FIELD_NUMBER: _ClassVar[int]
     STREAM_ID_FIELD_NUMBER: _ClassVar[int]
+    coalesce_ms: int
     on_detach: OnDetach
     request: _generate_pb2.GenerateRequest
     stream_id: str
-    def __init__(self, request: _Optional[_Union[_generate_pb2.GenerateRequest, _Mapping]] = ..., stream_id: _Optional[str] = ..., on_detach: _Optional[_Union[OnDetach, str]] = ...) -> None: ...
+    def __init__(self, request: _Optional[_Union[_generate_pb2.GenerateRequest, _Mapping]] = ..., stream_id: _Optional[str] = ..., on_detach: _Optional[_Union[OnDetach, str]] = ..., coalesce_ms: _Optional[int] = ...) -> None: ...
 
 class CreateStreamResponse(_message.Message):
     __slots__ = ["event"]
@@ -95,14 +97,16 @@ class StreamInfo(_message.Message):
     def __init__(self, stream_id: _Optional[str] = ..., state: _Optional[_Union[StreamState, str]] = ..., epoch: _Optional[str] = ..., last_seq: _Optional[int] = ..., model: _Optional[str] = ..., created_at: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., watchers: _Optional[int] = ...) -> None: ...
 
 class WatchStreamRequest(_message.Message):
-    __slots__ = ["agent_ids", "cursor", "stream_id"]
+    __slots__ = ["agent_ids", "coalesce_ms", "cursor", "stream_id"]
     AGENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    COALESCE_MS_FIELD_NUMBER: _ClassVar[int]
     CURSOR_FIELD_NUMBER: _ClassVar[int]
     STREAM_ID_FIELD_NUMBER: _ClassVar[int]
     agent_ids: _containers.RepeatedScalarFieldContainer[str]
+    coalesce_ms: int
     cursor: str
     stream_id: str
-    def __init__(self, stream_id: _Optional[str] = ..., cursor: _Optional[str] = ..., agent_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, stream_id: _Optional[str] = ..., cursor: _Optional[str] = ..., agent_ids: _Optional[_Iterable[str]] = ..., coalesce_ms: _Optional[int] = ...) -> None: ...
 
 class WatchStreamResponse(_message.Message):
     __slots__ = ["event"]
