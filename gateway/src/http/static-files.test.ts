@@ -42,8 +42,10 @@ describe("serveStatic", () => {
     expect(chunk.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
     expect(chunk.headers.get("x-content-type-options")).toBe("nosniff");
     expect(await chunk.text()).toBe("export default function python() {}");
-    const icon = await fetch(`${base}/favicon.svg`);
-    expect([icon.status, icon.headers.get("content-type")]).toEqual([200, "image/svg+xml"]);
+    for (const path of ["/favicon.svg", "/favicon.ico"]) {
+      const icon = await fetch(`${base}${path}`);
+      expect([icon.status, icon.headers.get("content-type"), await icon.text()], path).toEqual([200, "image/svg+xml", "<svg/>"]);
+    }
   });
 
   it("answers HEAD with the headers and no body", async () => {

@@ -11,8 +11,12 @@ const types: Record<string, string> = {
   ".txt": "text/plain; charset=utf-8",
 };
 
+/** Paths answered with another file: the page, and the icon browsers and tools ask for by its historical name. */
+const aliases: Record<string, string> = { "/": "/index.html", "/favicon.ico": "/favicon.svg" };
+
 /**
- * Serves the built demo page from `dir` (GET/HEAD only; `/` is index.html),
+ * Serves the built demo page from `dir` (GET/HEAD only; `/` is index.html,
+ * `/favicon.ico` is favicon.svg, as `image/svg+xml`),
  * subdirectories included (the bundle's lazily loaded chunks are in
  * `chunks/`), each file with the content type of its extension (`.js` as
  * `text/javascript`, which module scripts and `import()` require under
@@ -23,7 +27,7 @@ const types: Record<string, string> = {
 export async function serveStatic(dir: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   if (req.method !== "GET" && req.method !== "HEAD") return false;
   const path = new URL(req.url ?? "/", "http://x").pathname;
-  const rel = normalize(decodeURIComponent(path === "/" ? "/index.html" : path));
+  const rel = normalize(decodeURIComponent(aliases[path] ?? path));
   if (rel.includes("\0")) return false;
   const type = types[extname(rel)];
   if (!type) return false;
