@@ -4,15 +4,14 @@
 // demo.css and favicon.svg. The gateway serves dist/ at "/". Workspace
 // packages are bundled from their TypeScript sources (the "@airwave/source"
 // condition), so this does not depend on `tsc -b` having run.
-import { copyFile, mkdir, rm } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
+import { basename } from "node:path";
 import { build } from "esbuild";
 
 const root = new URL(".", import.meta.url);
 const dist = new URL("dist/", root);
 
 await mkdir(dist, { recursive: true });
-// Chunk names carry a content hash: the old ones would pile up.
-await rm(new URL("chunks/", dist), { recursive: true, force: true });
 const result = await build({
   entryPoints: [new URL("src/demo/demo.ts", root).pathname],
   outdir: dist.pathname,
@@ -30,6 +29,12 @@ const result = await build({
   logLevel: "warning",
   metafile: true,
 });
+// Chunk names carry a content hash: remove the ones this build did not write (after it, so a
+// page being served keeps finding its chunks while the build runs).
+const written = new Set(Object.keys(result.metafile.outputs).map((path) => basename(path)));
+for (const name of await readdir(new URL("chunks/", dist))) {
+  if (!written.has(name)) await rm(new URL(`chunks/${name}`, dist));
+}
 for (const name of ["index.html", "demo.css", "favicon.svg"]) {
   await copyFile(new URL(`src/demo/${name}`, root), new URL(name, dist));
 }

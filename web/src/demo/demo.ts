@@ -42,8 +42,9 @@
  *   order they first appear) with `.agent-status` (text, `progress`),
  *   `.text` (Markdown, as in `#output`), `details.reasoning`,
  *   `figure.tool[data-call-id]` (with `pre.result`) and
- *   `.input[data-input-id]`. Once the run completes, every lane's progress
- *   bar is full (the run is done, whatever an agent last reported).
+ *   `.input[data-input-id]`. Once the run completes (not cancelled), every
+ *   lane's progress bar is full (the run is done, whatever an agent last
+ *   reported).
  * - An input request waiting for its answer (`.input[data-answered="false"]`)
  *   has `button[data-input-id][data-answer="yes"|"no"]` (confirm), one
  *   `button[data-input-id][data-answer="<choice>"]` per choice, or
@@ -425,8 +426,8 @@ function finish(v: MessageState): void {
   endViews();
   if (!f) return;
   if (f.type === "completed") {
-    // The run is done, so is every agent's part: full bars, whatever each last reported.
-    for (const lane of lanes.values()) {
+    // The run is done, so is every agent's part: full bars, whatever each last reported (not when it was stopped).
+    for (const lane of f.reason === FinishReason.CANCELLED ? [] : lanes.values()) {
       const bar = lane.status.querySelector("progress");
       if (bar) {
         bar.value = 1;
