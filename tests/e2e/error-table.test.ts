@@ -888,6 +888,20 @@ describe("the gateway's own refusals", () => {
         code: "invalid_argument",
       },
       {
+        name: "a bad coalesce_ms",
+        path: () => `/v1/streams/${knownId}/events?coalesce_ms=abc`,
+        init: {},
+        status: 400,
+        code: "invalid_argument",
+      },
+      {
+        name: "a coalesce_ms over 5000",
+        path: "/v1/streams?coalesce_ms=5001",
+        init: { method: "POST", headers: json, body: JSON.stringify(createBody("hi")) },
+        status: 400,
+        code: "invalid_argument",
+      },
+      {
         name: "no JSON content type",
         path: "/v1/streams",
         init: { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" },
