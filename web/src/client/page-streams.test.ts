@@ -104,6 +104,24 @@ describe("createPageStreams", () => {
     expect(reloaded.restore()).toEqual([{ streamId: "s1", cursor: "E:3" }]);
   });
 
+  it("saves no text: the entry stays the same size however long the answer grows", async () => {
+    const { storage, win, page } = setup();
+    const { stream, push } = scripted("s1");
+    const it = page.track(stream)[Symbol.asyncIterator]();
+    const piece = "x".repeat(1024);
+    const sizes: number[] = [];
+    for (let seq = 1; seq <= 2000; seq++) {
+      push(at(seq, ev.textDelta(piece)));
+      await it.next();
+      win.frame();
+      sizes.push(storage.getItem("airwave.streams")?.length ?? 0);
+    }
+    // 2 MB of answer; the entry is the id and a cursor whose digits grow with log10(seq).
+    expect(saved(storage)).toEqual([{ streamId: "s1", cursor: "E:2000" }]);
+    expect(Math.max(...sizes)).toBeLessThan(50);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBe(3);
+  });
+
   it("records the cursor a not-recovered resume names", async () => {
     const { storage, win, page } = setup();
     const { stream, push } = scripted("s1");

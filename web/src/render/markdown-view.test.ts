@@ -113,6 +113,97 @@ describe("createMarkdownView", () => {
     expect(root.querySelectorAll("tbody tr")).toHaveLength(300);
   });
 
+  it("gathers complete blocks into offscreen-contained groups once they add up to groupChars", () => {
+    const text = sample.repeat(12); // ~4 KB
+    const want = whole(text, { groupChars: 0 });
+    const { root, v } = view({ groupChars: 1024 });
+    stream(v, undefined, text, 13);
+    v.end();
+    const groups = [...root.children].filter((c) => c.classList.contains("md-group"));
+    expect(groups.length).toBeGreaterThanOrEqual(3);
+    for (const g of groups) {
+      expect((g as HTMLElement).style.getPropertyValue("content-visibility")).toBe("auto");
+      expect((g as HTMLElement).style.getPropertyValue("contain-intrinsic-size")).toMatch(/^auto \d+px$/);
+    }
+    // The groups only wrap: the same blocks in the same order as without them.
+    const unwrapped = [...root.childNodes].flatMap((n) => ((n as Element).classList?.contains("md-group") ? [...n.childNodes] : [n]));
+    expect(unwrapped.map((n) => (n as Element).outerHTML ?? n.textContent).join("")).toBe(want);
+    // The open block is never in a group: it still changes.
+    v.append("\n\nopen **bold");
+    expect(root.lastElementChild?.classList.contains("md-group")).toBe(false);
+    expect(root.lastElementChild?.textContent).toBe("open bold");
+  });
+
+  it("takes in at most maxCharsPerUpdate per update and catches up by itself on the next frames", async () => {
+    const text = `${sample.repeat(20)}Emoji 🛰️ at the end.\n`; // ~6 KB
+    const want = whole(text);
+    const { root, v } = view({ maxCharsPerUpdate: 1000 });
+    v.append(text);
+    expect(v.stats.pendingChars).toBe(text.length - 1000);
+    expect(v.stats.committedChars + v.stats.openChars).toBe(1000);
+    expect(root.textContent?.length).toBeLessThan(1000);
+    await expect.poll(() => v.stats.pendingChars, { timeout: 20_000 }).toBe(0);
+    v.end();
+    expect(root.innerHTML).toBe(want);
+    // end() renders what is pending at once.
+    const { root: r2, v: v2 } = view({ maxCharsPerUpdate: 1000 });
+    v2.append(text);
+    v2.end();
+    expect(v2.stats.pendingChars).toBe(0);
+    expect(r2.innerHTML).toBe(want);
+  });
+
+  it("unloads a group that leaves the margin (keeping its height) and renders it again, the same, when it comes back", () => {
+    type Callback = (entries: Partial<IntersectionObserverEntry>[]) => void;
+    const observed: { cb: Callback; targets: Element[]; init: IntersectionObserverInit | undefined }[] = [];
+    const w = window as unknown as { IntersectionObserver?: unknown };
+    const saved = w.IntersectionObserver;
+    w.IntersectionObserver = class {
+      readonly o: (typeof observed)[number];
+      constructor(cb: Callback, init?: IntersectionObserverInit) {
+        this.o = { cb, targets: [], init };
+        observed.push(this.o);
+      }
+      observe(t: Element) {
+        this.o.targets.push(t);
+      }
+      disconnect() {
+        this.o.targets = [];
+      }
+    };
+    try {
+      const { root, v } = view({ groupChars: 1024, unloadMarginPx: 1500 });
+      stream(v, undefined, sample.repeat(8), 40);
+      v.end();
+      const o = observed[0];
+      expect(o?.init).toMatchObject({ rootMargin: "1500px 0px" });
+      const group = root.querySelector<HTMLElement>(".md-group");
+      expect(group && o?.targets.includes(group)).toBe(true);
+      if (!group || !o) return;
+      const before = group.innerHTML;
+      o.cb([{ target: group, isIntersecting: false, boundingClientRect: { height: 640 } as DOMRectReadOnly }]);
+      expect(group.childNodes).toHaveLength(0);
+      expect(group.style.getPropertyValue("height")).toBe("640px");
+      o.cb([{ target: group, isIntersecting: true, boundingClientRect: { height: 640 } as DOMRectReadOnly }]);
+      expect(group.innerHTML).toBe(before);
+      expect(group.style.getPropertyValue("height")).toBe("");
+      expect(group.querySelector(".md-code > button.md-copy")).not.toBeNull();
+    } finally {
+      w.IntersectionObserver = saved;
+    }
+  });
+
+  it("groups nothing in a text shorter than groupChars, nor with groupChars 0", () => {
+    const { root, v } = view();
+    stream(v, undefined, sample, 5);
+    v.end();
+    expect(root.querySelector(".md-group")).toBeNull();
+    const { root: r0, v: v0 } = view({ groupChars: 0 });
+    stream(v0, undefined, sample.repeat(12), 50);
+    v0.end();
+    expect(r0.querySelector(".md-group")).toBeNull();
+  });
+
   it("shows unterminated constructs as they will look once closed", () => {
     const cases: [string, (root: HTMLElement) => void][] = [
       ["Some **bold", (r) => expect(r.querySelector("strong")?.textContent).toBe("bold")],
@@ -182,5 +273,16 @@ describe("createMarkdownView", () => {
     // Later blocks of a loaded language are highlighted at once, the open one included.
     v.append("\n\n```py\nimport os\n");
     expect(root.querySelectorAll("pre code")[1]?.querySelector(".hljs-keyword")?.textContent).toBe("import");
+    expect(root.querySelectorAll("pre code")[1]?.className).toBe("hljs language-py");
+    // An open block past 8 KiB is shown plain; once complete it is highlighted.
+    const long = Array.from({ length: 1000 }, (_, i) => `x_${i} = ${i}`).join("\n");
+    v.append(`\n\`\`\`\n\n\`\`\`python\nimport sys\n${long}\n`);
+    const open = () => root.querySelectorAll("pre code")[2];
+    await expect.poll(() => v.stats.pendingChars, { timeout: 20_000 }).toBe(0); // 11 KB at once: taken in over a few frames
+    expect(open()?.textContent).toContain("x_999 = 999");
+    expect(open()?.querySelector(".hljs-keyword")).toBeNull();
+    v.append("```\n\nafter");
+    expect(open()?.querySelector(".hljs-keyword")?.textContent).toBe("import");
+    expect(open()?.textContent).toBe(`import sys\n${long}\n`);
   });
 });
