@@ -143,7 +143,9 @@ export function httpTarget(o: HttpTargetOptions): Target {
             let text = "";
             res.setEncoding("utf8");
             res.on("data", (s: string) => (text += s));
-            res.on("end", () => end(new Error(`${o.name}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`)));
+            // A refusal's Retry-After in the message, so the harness can tell a clean refusal (overload.ts).
+            const retry = res.headers["retry-after"] === undefined ? "" : ` (retry-after ${res.headers["retry-after"]})`;
+            res.on("end", () => end(new Error(`${o.name}: HTTP ${res.statusCode}${retry}: ${text.slice(0, 300)}`)));
             return;
           }
           res.on("data", scanning(cb));

@@ -50,6 +50,40 @@ export interface GatewayConfig {
   ownerStartsPerS: number;
   /** Starts one owner may make at once (the bucket's size, at least the rate). `AIRWAVE_OWNER_STARTS_BURST`, default 50. */
   ownerStartsBurst: number;
+  // --- admission control (docs/operations.md "Overload") ---
+  /**
+   * New streams are refused (RESOURCE_EXHAUSTED `OVERLOADED`, HTTP 429 with
+   * Retry-After) while the event-loop delay of the last window is over this,
+   * in ms (the window's 90th percentile of `monitorEventLoopDelay`'s
+   * lateness). 0 = off. `AIRWAVE_ADMISSION_MAX_LOOP_DELAY_MS`, default 30.
+   */
+  admissionMaxLoopDelayMs: number;
+  /**
+   * New streams are refused (`OVERLOADED`) while the event loop was busy
+   * more than this share of the last window, in percent
+   * (`performance.eventLoopUtilization`). 0 = off.
+   * `AIRWAVE_ADMISSION_MAX_LOOP_BUSY_PERCENT`, default 90.
+   */
+  admissionMaxLoopBusyPercent: number;
+  /** The event loop's window (delay and utilization), in ms (at least 50). `AIRWAVE_ADMISSION_WINDOW_MS`, default 250. */
+  admissionWindowMs: number;
+  /**
+   * New streams are refused (`OVERLOADED`) while this many watches are open
+   * (every transport). 0 = off. `AIRWAVE_ADMISSION_MAX_WATCHES`, default 20000.
+   */
+  admissionMaxWatches: number;
+  /**
+   * New streams are refused (`OVERLOADED`) while the running streams' logs
+   * hold this share of AIRWAVE_LOG_TOTAL_MAX_BYTES, in percent (memory log
+   * only). 0 = off. `AIRWAVE_ADMISSION_LOG_PERCENT`, default 85.
+   */
+  admissionLogPercent: number;
+  /**
+   * The `retry-after-ms` of an admission refusal, in ms (HTTP `Retry-After`
+   * in seconds, rounded up); also that of GATEWAY_STREAM_LIMIT.
+   * `AIRWAVE_ADMISSION_RETRY_AFTER_MS`, default 1000.
+   */
+  admissionRetryAfterMs: number;
   /** Total deadline of one generation, in ms (sent as the gRPC deadline). `AIRWAVE_GENERATION_TIMEOUT_MS`, default 600000. */
   generationTimeoutMs: number;
   /** Largest request body accepted, in bytes. `AIRWAVE_MAX_REQUEST_BYTES`, default 1048576. */
@@ -77,6 +111,14 @@ export interface GatewayConfig {
    * `AIRWAVE_REQUEST_TIMEOUT_MS`, default 30000.
    */
   requestTimeoutMs: number;
+  /**
+   * Connections the kernel may queue for the gateway to accept (`listen`
+   * backlog; Linux caps it at `net.core.somaxconn`). Node's default of 511
+   * overflows when thousands of clients connect while the event loop is
+   * busy, and the overflow reaches clients as connection resets.
+   * `AIRWAVE_LISTEN_BACKLOG`, default 4096.
+   */
+  listenBacklog: number;
   /**
    * How long an HTTP/1.1 keep-alive connection may sit idle after a response
    * before it is closed, in ms (Node's `keepAliveTimeout`; the socket is
@@ -270,6 +312,12 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     ownerMaxStreams: int(env, "AIRWAVE_OWNER_MAX_STREAMS", 100),
     ownerStartsPerS: int(env, "AIRWAVE_OWNER_STARTS_PER_S", 10),
     ownerStartsBurst: int(env, "AIRWAVE_OWNER_STARTS_BURST", 50),
+    admissionMaxLoopDelayMs: int(env, "AIRWAVE_ADMISSION_MAX_LOOP_DELAY_MS", 30),
+    admissionMaxLoopBusyPercent: Math.min(100, int(env, "AIRWAVE_ADMISSION_MAX_LOOP_BUSY_PERCENT", 90)),
+    admissionWindowMs: Math.max(50, int(env, "AIRWAVE_ADMISSION_WINDOW_MS", 250)),
+    admissionMaxWatches: int(env, "AIRWAVE_ADMISSION_MAX_WATCHES", 20_000),
+    admissionLogPercent: Math.min(100, int(env, "AIRWAVE_ADMISSION_LOG_PERCENT", 85)),
+    admissionRetryAfterMs: Math.max(1, int(env, "AIRWAVE_ADMISSION_RETRY_AFTER_MS", 1_000)),
     generationTimeoutMs: int(env, "AIRWAVE_GENERATION_TIMEOUT_MS", 600_000),
     maxRequestBytes,
     logLevel: env.AIRWAVE_LOG_LEVEL || "info",
@@ -293,6 +341,7 @@ function connectionConfig(env: Env) {
   return {
     headersTimeoutMs,
     requestTimeoutMs,
+    listenBacklog: Math.max(1, int(env, "AIRWAVE_LISTEN_BACKLOG", 4_096)),
     keepAliveTimeoutMs: int(env, "AIRWAVE_KEEP_ALIVE_TIMEOUT_MS", 5_000),
     h2IdleTimeoutMs: int(env, "AIRWAVE_H2_IDLE_TIMEOUT_MS", 60_000),
   };

@@ -296,7 +296,10 @@ export async function startGateway(cfg: GatewayConfig & { inferenceUrl: string; 
       (protocol === "h2" ? h2 : h1).emit("connection", socket);
     });
   });
-  server.listen(cfg.port, cfg.host);
+  // A deep accept queue (AIRWAVE_LISTEN_BACKLOG): with Node's 511, thousands of
+  // clients connecting while the loop is busy overflow it, and the kernel's
+  // SYN cookies for the overflow end as connection resets (bench c=2,000).
+  server.listen({ port: cfg.port, host: cfg.host, backlog: cfg.listenBacklog });
   await once(server, "listening");
   const addr = server.address() as net.AddressInfo;
   const url = `http://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${addr.port}`;

@@ -32,7 +32,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { openAIChatSpec } from "../../services/src/providers/openai-chat/openai-chat-spec.js";
 import { startFakeUpstream } from "../../services/src/testing/fake-upstream.js";
-import { createBody, startAirwave, type TestAirwave, unlimitedOwners } from "../support/airwave.js";
+import { createBody, startAirwave, type TestAirwave, unlimitedOwners, unmeasuredLoop } from "../support/airwave.js";
 import { type EdgeTransportName, edgeTransport, edgeTransportNames, rpcTransportNames } from "../support/transports.js";
 
 /** 300 characters: every character that percent-encoding, JSON, SSE or HTTP could mangle. */
@@ -235,6 +235,7 @@ beforeAll(async () => {
   gateway = await startGateway({
     ...loadGatewayConfig({}),
     ...unlimitedOwners,
+    ...unmeasuredLoop,
     port: 0,
     logLevel: "silent",
     corsOrigins: ["*"],
@@ -659,6 +660,7 @@ describe("the gateway's own refusals", () => {
     down = await startGateway({
       ...loadGatewayConfig({}),
       ...unlimitedOwners,
+      ...unmeasuredLoop,
       port: 0,
       logLevel: "silent",
       corsOrigins: ["*"],

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { resolve } from "node:path";
-import { unlimitedOwnersEnv } from "./airwave.js";
+import { unlimitedOwnersEnv, unmeasuredLoopEnv } from "./airwave.js";
 
 /** Airwave running as its own process (`npm start`'s `start.ts`, or `gateway/dist/main.js` beside `services/dist/main.js`), as users run it. */
 export interface AirwaveProcess {
@@ -51,8 +51,9 @@ export async function startInferenceProcess(env: Record<string, string> = {}): P
  * Starts the built gateway (with its embedded inference service, or a
  * separate one) in child processes on ephemeral ports, so that measurements
  * of the gateway are not mixed with the test's own clients on one event
- * loop. `env` adds configuration (`AIRWAVE_*`); the per-owner limits are off
- * unless `env` sets them. Requires `npm run build`.
+ * loop. `env` adds configuration (`AIRWAVE_*`); the per-owner limits and the
+ * event-loop signals of admission control are off unless `env` sets them.
+ * Requires `npm run build`.
  * @private test support
  */
 export async function startAirwaveProcess(env: Record<string, string> = {}, o: AirwaveProcessOptions = {}): Promise<AirwaveProcess> {
@@ -63,6 +64,7 @@ export async function startAirwaveProcess(env: Record<string, string> = {}, o: A
     AIRWAVE_SERVICES_PORT: "0",
     AIRWAVE_LOG_LEVEL: "warn",
     ...unlimitedOwnersEnv,
+    ...unmeasuredLoopEnv,
     ...env,
   };
   let out = "";

@@ -26,10 +26,23 @@ export const unlimitedOwners = { ownerMaxStreams: 0, ownerStartsPerS: 0 } as con
 export const unlimitedOwnersEnv = { AIRWAVE_OWNER_MAX_STREAMS: "0", AIRWAVE_OWNER_STARTS_PER_S: "0" } as const;
 
 /**
+ * Admission control's event-loop signals off (delay and utilization): the
+ * suites run many gateways at once on a shared machine, whose loop figures
+ * say more about the machine than about the gateway under test. The other
+ * signals (AIRWAVE_MAX_STREAMS, watches, log memory) stay on. The signals
+ * have their own tests (`gateway/src/admission.test.ts`,
+ * `tests/e2e/admission.test.ts`).
+ */
+export const unmeasuredLoop = { admissionMaxLoopDelayMs: 0, admissionMaxLoopBusyPercent: 0 } as const satisfies Partial<GatewayConfig>;
+/** {@link unmeasuredLoop} as the environment of a gateway process. */
+export const unmeasuredLoopEnv = { AIRWAVE_ADMISSION_MAX_LOOP_DELAY_MS: "0", AIRWAVE_ADMISSION_MAX_LOOP_BUSY_PERCENT: "0" } as const;
+
+/**
  * Starts the real inference service and the real gateway on 127.0.0.1 with
  * ephemeral ports, the simulator fast-paced (tests assert behaviour, not
- * timing), JSON logs silenced and the per-owner limits off
- * ({@link unlimitedOwners}) unless `o.gateway` sets them.
+ * timing), JSON logs silenced, the per-owner limits off
+ * ({@link unlimitedOwners}) and the event loop not measured for admission
+ * ({@link unmeasuredLoop}) unless `o.gateway` sets them.
  */
 export async function startAirwave(
   o: { services?: Partial<ServicesConfig>; gateway?: Partial<GatewayConfig> & { logger?: Logger; webDir?: string } } = {},
@@ -45,6 +58,7 @@ export async function startAirwave(
     logLevel: "silent",
     corsOrigins: ["*"],
     ...unlimitedOwners,
+    ...unmeasuredLoop,
     ...o.gateway,
     inferenceUrl: services.url,
   });

@@ -20,7 +20,8 @@ import { LogReader } from "../log/follow-log.js";
 import { MemoryLogStore } from "../log/memory-log-store.js";
 import { resolveResume } from "../log/resume.js";
 import type { StreamLog, StreamLogStore } from "../log/stream-log.js";
-import { exhausted, GATEWAY_STREAM_LIMIT, OwnerLimits } from "../owner-limits.js";
+import { Admission, type LoopLoad, monitorEventLoop } from "../admission.js";
+import { OwnerLimits } from "../owner-limits.js";
 import { within } from "../within.js";
 import type { GatewayMetrics, Transport } from "../metrics/gateway-metrics.js";
 import { GenerationMeter, resumeOutcomeName, WatchMeter } from "../metrics/stream-meter.js";
@@ -94,6 +95,24 @@ export interface HubOptions {
   ownerStartsPerS?: number;
   /** The bucket's size: starts an owner may make at once. */
   ownerStartsBurst?: number;
+  /**
+   * Admission control (`admission.ts`; `maxStreams` is always checked): new
+   * streams are refused with OVERLOADED while the event-loop delay of the
+   * last window is over this, in ms; default 0: not measured.
+   */
+  admissionMaxLoopDelayMs?: number;
+  /** Refused (OVERLOADED) while the event loop was busy more than this percentage of the last window; default 0: not measured. */
+  admissionMaxLoopBusyPercent?: number;
+  /** The event loop's window (delay and utilization), in ms; default 250. */
+  admissionWindowMs?: number;
+  /** Refused (OVERLOADED) while this many watches are open; default 0: no limit. */
+  admissionMaxWatches?: number;
+  /** Refused (OVERLOADED) while the running streams' logs hold this percentage of `logTotalMaxBytes` (memory log only); default 0: off. */
+  admissionLogPercent?: number;
+  /** The `retry-after-ms` of an admission refusal, in ms; default 1000. */
+  admissionRetryAfterMs?: number;
+  /** Where the event loop's delay and utilization come from; default {@link monitorEventLoop} when either threshold is set (tests pass their own). */
+  loopLoad?: LoopLoad;
   /** Where the streams' metrics go (`/metrics`); default none. */
   metrics?: GatewayMetrics;
   /** Where the streams' lifecycle lines go (created, first token, detached, resumed, cancelled, ended); default none. */
@@ -180,6 +199,8 @@ export class Hub {
   /** Generations running (what `maxStreams` bounds; ended streams do not count). */
   #running = 0;
   readonly #limits: OwnerLimits;
+  readonly #admission: Admission;
+  readonly #loop: LoopLoad | undefined;
   readonly #lifetimes: Lifetimes;
   readonly #logs: StreamLogStore;
   /** Aborts the generations still running at the shutdown deadline. */
@@ -214,6 +235,27 @@ export class Hub {
       startsPerS: o.ownerStartsPerS ?? 0,
       startsBurst: o.ownerStartsBurst ?? 0,
     });
+    const maxDelay = o.admissionMaxLoopDelayMs ?? 0;
+    const maxBusy = (o.admissionMaxLoopBusyPercent ?? 0) / 100;
+    this.#loop = o.loopLoad ?? (maxDelay > 0 || maxBusy > 0 ? monitorEventLoop(o.admissionWindowMs ?? 250) : undefined);
+    const logPercent = o.cluster || o.logs ? 0 : (o.admissionLogPercent ?? 0);
+    this.#admission = new Admission(
+      {
+        maxStreams: o.maxStreams,
+        maxLoopDelayMs: maxDelay,
+        maxLoopUtilization: maxBusy,
+        maxWatchers: o.admissionMaxWatches ?? 0,
+        maxLogBytes: Math.floor(((o.logTotalMaxBytes ?? 0) * logPercent) / 100),
+        retryAfterMs: o.admissionRetryAfterMs ?? 1_000,
+      },
+      this.#loop,
+      o.metrics && ((signal) => o.metrics?.admissionRefused(signal)),
+    );
+    o.metrics?.observeAdmission(() => ({
+      overloaded: this.#admission.overloaded(this.#load()) !== undefined,
+      loopDelayMs: this.#admission.loopDelayMs,
+      loopUtilization: this.#admission.loopUtilization,
+    }));
     this.#cluster = o.cluster;
     this.#cluster?.serve({
       cancel: (owner, id) => this.#streams.get(streamKey(owner, id))?.generation.cancel("client"),
@@ -233,6 +275,12 @@ export class Hub {
         maxBytes: o.logMaxBytes ?? Number.POSITIVE_INFINITY,
         maxTotalBytes: o.logTotalMaxBytes ?? 0,
       });
+  }
+
+  /** What admission control reads on every create: counters, no walk over the streams. */
+  #load() {
+    const logs = this.#logs;
+    return { running: this.#running, watchers: this.#watchers, logBytes: logs instanceof MemoryLogStore ? logs.runningBytes : 0 };
   }
 
   /** Where the streams' metrics go, if anywhere (the transports add theirs). */
@@ -277,9 +325,11 @@ export class Hub {
    * `coalesce_ms` outside {@link coalesceLimits}: checked here, before the
    * generation starts, for the create's own watch),
    * RESOURCE_EXHAUSTED with `airwave-reason` and `retry-after-ms`
-   * (GATEWAY_STREAM_LIMIT: maxStreams running; OWNER_STREAM_LIMIT,
-   * OWNER_RATE_LIMITED: the owner's limits; or the log's total memory is held
-   * by running streams; retryable), UNAVAILABLE
+   * (GATEWAY_STREAM_LIMIT: maxStreams running; OVERLOADED: the measured
+   * load of `admission.ts`, event-loop delay and utilization, open watches, the running
+   * streams' log memory; OWNER_STREAM_LIMIT, OWNER_RATE_LIMITED: the owner's
+   * limits; or, without a reason, the log's total memory is held by running
+   * streams; retryable; an existing stream's id is never refused), UNAVAILABLE
    * (the gateway is shutting down, retryable elsewhere; with a cluster,
    * Redis is unreachable or the id's earlier stream is being removed;
    * retryable), and the inference
@@ -316,9 +366,7 @@ export class Hub {
       return id;
     }
     if (this.#draining) throw shuttingDown();
-    if (this.#running >= this.o.maxStreams) {
-      throw exhausted("the gateway runs its maximum number of streams", GATEWAY_STREAM_LIMIT, 1_000);
-    }
+    this.#admission.admit(this.#load()); // measured load: refused before the owner's bucket, the log or the upstream
     await this.#limits.admit(owner);
     if (this.#streams.has(streamKey(owner, id)) || this.#draining) {
       this.#limits.ended(owner); // a concurrent create of the same id won, or shutdown began
@@ -626,6 +674,7 @@ export class Hub {
     if (idle) this.#onIdle.delete(idle);
     if (!this.#closing.signal.aborted) this.#closing.abort(shuttingDown());
     this.#lifetimes.close(this.#streams.values());
+    this.#loop?.close();
     await this.#cluster?.close();
   }
 

@@ -3,6 +3,7 @@ import { ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { createMetricsRegistry } from "@airwave/proto/server";
 import { Counter, Gauge, Histogram } from "prom-client";
+import type { AdmissionSignal } from "../admission.js";
 
 /**
  * How a client reaches a stream, the `transport` label: Connect, gRPC and
@@ -25,6 +26,16 @@ export interface HubGauges {
   readonly logBytes: number;
   /** Events retained by those logs. */
   readonly logEvents: number;
+}
+
+/** What a hub's admission control reports when scraped. */
+export interface AdmissionGauges {
+  /** A new stream would be refused now. */
+  readonly overloaded: boolean;
+  /** The event-loop delay of the last window, in ms (0 when not measured). */
+  readonly loopDelayMs: number;
+  /** The event loop's utilization in the last window, 0..1 (0 when not measured). */
+  readonly loopUtilization: number;
 }
 
 /** A counter's or histogram's child for one label set (prom-client's). */
@@ -83,6 +94,8 @@ export class GatewayMetrics {
   readonly #redisSeconds: Histogram;
   readonly #redisErrors: Counter;
   readonly #ownerLost: Counter;
+  readonly #admissionRefusals: Counter<"reason">;
+  readonly #admission: (() => AdmissionGauges)[] = [];
   readonly #providers = new Set<string>();
   readonly #tokenTimes = new Map<string, TokenTimes>();
   readonly #deliveredBy = new Map<Transport, Map<string | undefined, Inc>>();
@@ -125,6 +138,37 @@ export class GatewayMetrics {
       collect() {
         this.set(sum((g) => g.logBytes));
       },
+    });
+    const admission = () => this.#admission.map((a) => a());
+    new Gauge({
+      name: "airwave_admission_overloaded",
+      help: "1 while new streams are refused (RESOURCE_EXHAUSTED, airwave-reason OVERLOADED or GATEWAY_STREAM_LIMIT), else 0.",
+      registers,
+      collect() {
+        this.set(admission().some((a) => a.overloaded) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "airwave_admission_event_loop_delay_seconds",
+      help: "The event-loop delay admission control read last: the 90th percentile lateness of the last window (AIRWAVE_ADMISSION_WINDOW_MS).",
+      registers,
+      collect() {
+        this.set(Math.max(0, ...admission().map((a) => a.loopDelayMs)) / 1000);
+      },
+    });
+    new Gauge({
+      name: "airwave_admission_event_loop_utilization_ratio",
+      help: "The event loop's utilization admission control read last: the share of the last window it was busy, 0..1.",
+      registers,
+      collect() {
+        this.set(Math.max(0, ...admission().map((a) => a.loopUtilization)));
+      },
+    });
+    this.#admissionRefusals = new Counter({
+      name: "airwave_admission_refusals_total",
+      help: "New streams refused by admission control, by reason: max_streams, event_loop_delay, event_loop_utilization, watches, log_memory.",
+      labelNames: ["reason"],
+      registers,
     });
     this.#started = new Counter({
       name: "airwave_streams_started_total",
@@ -240,6 +284,16 @@ export class GatewayMetrics {
   /** Adds a hub's figures to what a scrape reports (`undefined`: it has none now). */
   observeHub(gauges: () => HubGauges | undefined): void {
     this.#gauges.push(gauges);
+  }
+
+  /** Adds a hub's admission state to what a scrape reports. */
+  observeAdmission(gauges: () => AdmissionGauges): void {
+    this.#admission.push(gauges);
+  }
+
+  /** Admission control refused a new stream because of `signal`. */
+  admissionRefused(signal: AdmissionSignal): void {
+    this.#admissionRefusals.labels(signal).inc();
   }
 
   /** The metrics in the Prometheus text format, and its content type. */
