@@ -41,10 +41,16 @@ export function errorFromJson(json: unknown, fallback: Code = Code.Unknown): Con
 /**
  * Turns a non-2xx response of an HTTP route into a ConnectError: the code
  * and message of its JSON body, or else a code from the HTTP status
- * ({@link codeFromHttpStatus}).
+ * ({@link codeFromHttpStatus}). The response's `Airwave-Reason` and retry
+ * hint become the error's metadata, as the RPC transports carry them:
+ * `airwave-reason`, and `retry-after-ms` from the gateway's `retry-after-ms`
+ * header or else `Retry-After` (delta-seconds or an HTTP-date, RFC 9110
+ * §10.2.3; the one a cross-origin page can read), so the resume loop waits
+ * as long as a 429 or 503 asks on every transport.
  */
 export async function errorFromResponse(res: Response): Promise<ConnectError> {
   const fallback = codeFromHttpStatus(res.status);
+  const meta = hintsOf(res.headers);
   let text = "";
   try {
     text = await res.text();
@@ -53,10 +59,24 @@ export async function errorFromResponse(res: Response): Promise<ConnectError> {
   }
   try {
     const err = errorFromJson(JSON.parse(text), fallback);
-    return err.rawMessage === "" ? new ConnectError(`HTTP ${res.status}`, err.code) : err;
+    return new ConnectError(err.rawMessage === "" ? `HTTP ${res.status}` : err.rawMessage, err.code, meta);
   } catch {
-    return new ConnectError(`HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`, fallback);
+    return new ConnectError(`HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`, fallback, meta);
   }
+}
+
+/** `airwave-reason` and `retry-after-ms` (whole ms; none without a hint) of a refusal's headers, at `now` (ms since the epoch). */
+function hintsOf(h: Headers, now = Date.now()): Record<string, string> {
+  const meta: Record<string, string> = {};
+  const reason = h.get("airwave-reason");
+  if (reason) meta["airwave-reason"] = reason;
+  let ms = Number(h.get("retry-after-ms") || Number.NaN);
+  if (!(ms > 0)) {
+    const v = h.get("retry-after")?.trim() ?? "";
+    ms = /^\d+$/.test(v) ? Number(v) * 1000 : Date.parse(v) - now;
+  }
+  if (Number.isFinite(ms) && ms > 0) meta["retry-after-ms"] = String(Math.ceil(ms));
+  return meta;
 }
 
 /**
