@@ -2,12 +2,12 @@ import { configDefaults, defineConfig } from "vitest/config";
 import { defaultServerConditions } from "vite";
 
 /**
- * Test files that measure the gateway's event loop under load: a project of
- * their own in its own `sequence.groupOrder`, so they never run beside
- * another file and the other files' CPU does not become the figure they
- * assert.
+ * Test files that measure the gateway's event loop under load, and the
+ * browser's long tasks with a 10 MB answer: a project of their own in its
+ * own `sequence.groupOrder`, so they never run beside another file and the
+ * other files' CPU does not become the figure they assert.
  */
-const alone = ["tests/e2e/event-loop.test.ts"];
+const alone = ["tests/e2e/event-loop.test.ts", "bench/src/long-answer.test.ts"];
 
 /** The image test: `npm run test:deploy` (vitest.deploy.config.ts), never in `npm test`. */
 const deploy = ["tests/deploy/**"];

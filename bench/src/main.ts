@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --quick] [-- --profile]`: Airwave beside the direct
  * gRPC floor, a textbook Express relay, Portkey and the Vercel AI SDK, all
- * reading the same paced upstream. See bench/README.md for the method and
- * the columns.
+ * reading the same paced upstream; then the browser's side, the streaming
+ * Markdown view in Chromium (src/render.ts; `--only=render` runs only that).
+ * See bench/README.md for the method and the columns.
  * @module
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -16,6 +17,7 @@ import { formatHeapGrowth, heapGrowth, summariseHeapFile } from "./heap-summary.
 import { formatProfile, type ProfileSummary, summariseProfile } from "./profile-summary.ts";
 import { barChartSvg, formatGoals, formatTable, type GoalCheck, percentiles, type ResultRow } from "./report.ts";
 import { startAndDrop } from "./resume-client.ts";
+import { renderScenarios, runRenderBench } from "./render.ts";
 import { histogram, type LoadOptions, type LoadResult, runLoad } from "./run-load.ts";
 import { aiSdkTarget, airwaveTargets, expressTarget, grpcFloorTarget, portkeyTarget, type Target } from "./targets.ts";
 
@@ -23,7 +25,9 @@ import { aiSdkTarget, airwaveTargets, expressTarget, grpcFloorTarget, portkeyTar
  * The flags (`node:util` `parseArgs`, strict: an unknown flag or a missing
  * value is an error that names it):
  * - `--quick`: the CI size (< 3 min); `--profile`: CPU profiles of the systems;
- * - `--only=<scenario>,…`: only these scenarios;
+ * - `--only=<scenario>,…`: only these scenarios (by prefix); `--only=render`
+ *   only the rendering section in Chromium ("render cost", "long answer"),
+ *   without starting any system;
  * - `--systems=airwave,express`: only these systems (keys: floor, airwave,
  *   airwave-full, express, portkey, ai-sdk); the floor always runs;
  * - `--baseline=<dir>` (repeatable): also runs the gateway built in `<dir>`
@@ -249,8 +253,27 @@ async function wsAvailable(url: string): Promise<string | undefined> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The rendering section (Chromium, no system involved): its rows and goals join the run's; its table is printed. */
+async function renderSection(): Promise<GoalCheck[]> {
+  if (!renderScenarios.some(want)) return [];
+  log("rendering section: the Markdown view in Chromium");
+  const r = await runRenderBench({ quick, want, log });
+  rows.push(...r.rows);
+  console.log(`\n${r.printout}\n`);
+  return r.goals;
+}
+
 async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
+  if (only?.every((o) => renderScenarios.some((s) => s.startsWith(o)))) {
+    const goals = await renderSection();
+    writeFileSync(
+      join(resultsDir, `${stamp}.json`),
+      `${JSON.stringify({ startedAt: new Date(t0).toISOString(), quick, rows, goals }, null, 2)}\n`,
+    );
+    console.log(`Goals (this machine, this run):\n${formatGoals(goals)}\n\nresults: bench/results/${stamp}.json`);
+    return;
+  }
   log(
     `${quick ? "quick" : "full"} run; taskset ${pinning ? `pins harness+upstream to CPU ${harnessCpu}, systems to CPU ${sutCpu}` : "not available: nothing pinned"}`,
   );
@@ -554,7 +577,8 @@ async function main(): Promise<void> {
   await redis?.stop();
   await otlp?.close();
 
-  const goals = checkGoals(rows);
+  const renderGoals = await renderSection();
+  const goals = [...checkGoals(rows), ...renderGoals];
   const result = {
     startedAt: new Date(t0).toISOString(),
     quick,
