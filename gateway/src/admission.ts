@@ -167,9 +167,22 @@ export class Admission {
   }
 }
 
-/** The RESOURCE_EXHAUSTED of a refusal by `signal`. */
+/**
+ * The RESOURCE_EXHAUSTED of a refusal by `signal`, without a stack trace:
+ * past capacity refusals come by the thousand a second, and capturing the
+ * stack was the largest single cost of one (a refusal is no bug to trace).
+ */
 function refusal(signal: AdmissionSignal, o: AdmissionOptions): ConnectError {
-  const retry = Math.max(1, o.retryAfterMs);
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return refusalOf(signal, Math.max(1, o.retryAfterMs));
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+function refusalOf(signal: AdmissionSignal, retry: number): ConnectError {
   switch (signal) {
     case "max_streams":
       return exhausted("the gateway runs its maximum number of streams", GATEWAY_STREAM_LIMIT, retry);

@@ -357,16 +357,16 @@ export class Hub {
     if (req.streamId !== "" && !isValidStreamId(req.streamId)) {
       throw new ConnectError("stream_id: must match [A-Za-z0-9_-]{22,128}", Code.InvalidArgument);
     }
-    const id = req.streamId || newStreamId();
     // Client-chosen ids are scoped to their owner: another owner's stream
     // with the same id is another stream, never an answer (no existence oracle).
-    const existing = this.#streams.get(streamKey(owner, id));
+    const existing = req.streamId === "" ? undefined : this.#streams.get(streamKey(owner, req.streamId));
     if (existing) {
       await existing.generation.accepted;
-      return id;
+      return req.streamId;
     }
     if (this.#draining) throw shuttingDown();
-    this.#admission.admit(this.#load()); // measured load: refused before the owner's bucket, the log or the upstream
+    this.#admission.admit(this.#load()); // measured load: refused before the id, the owner's bucket, the log or the upstream
+    const id = req.streamId || newStreamId();
     await this.#limits.admit(owner);
     if (this.#streams.has(streamKey(owner, id)) || this.#draining) {
       this.#limits.ended(owner); // a concurrent create of the same id won, or shutdown began
