@@ -19,6 +19,7 @@ const tokens = 40;
 /** The running stream: 40 tokens at 20 tok/s, about 2 s, so the refusals below happen while it runs. */
 const running = { "simulator.output_tokens": String(tokens), "simulator.tokens_per_s": "20" };
 const streamId = "admission-e2e-running-stream-0001";
+const heldId = "admission-e2e-holding-stream-0001";
 
 async function firstError(it: AsyncIterable<StreamEvent>): Promise<ConnectError | undefined> {
   try {
@@ -32,7 +33,11 @@ async function firstError(it: AsyncIterable<StreamEvent>): Promise<ConnectError 
 describe("admission control past a configured threshold", () => {
   let aw: TestAirwave;
   let first: Promise<{ id: string | undefined; data: string }[]>;
-  /** Watch 2: a stream that runs for hours (1 tok/s) until this suite leaves it; it holds the gateway at its threshold. */
+  /**
+   * Watches 2 and 3: a stream that runs for hours (1 tok/s) and a second
+   * watch of it, until this suite leaves them: they hold the gateway at its
+   * threshold however soon the running stream ends.
+   */
   const holder = new AbortController();
 
   beforeAll(async () => {
@@ -49,11 +54,21 @@ describe("admission control past a configured threshold", () => {
       method: "POST",
       signal: holder.signal,
       headers: { "content-type": "application/json", accept: "text/event-stream" },
-      body: JSON.stringify(createBody("hi", {}, { metadata: { "simulator.output_tokens": "100000", "simulator.tokens_per_s": "1" } })),
+      body: JSON.stringify(
+        createBody("hi", { streamId: heldId }, { metadata: { "simulator.output_tokens": "100000", "simulator.tokens_per_s": "1" } }),
+      ),
     });
     expect(held.status).toBe(200);
     void readSse(held).catch(() => {});
     await vi.waitFor(() => expect(aw.gateway.hub.stats.watchers).toBe(2), { timeout: 5_000, interval: 10 });
+    // A watch is never refused, even at the threshold.
+    const watched = await fetch(`${aw.url}/v1/streams/${heldId}/events`, {
+      signal: holder.signal,
+      headers: { accept: "text/event-stream" },
+    });
+    expect(watched.status).toBe(200);
+    void readSse(watched).catch(() => {});
+    await vi.waitFor(() => expect(aw.gateway.hub.stats.watchers).toBe(3), { timeout: 5_000, interval: 10 });
   });
   afterAll(async () => {
     holder.abort();
