@@ -153,6 +153,7 @@ try {
       },
     });
     children.push(gw);
+    console.error(`gateway ${gw.url} (pid ${gw.pid})`);
     await runLoad({ target: airwaveTargets(gw.url).sse as Target, model: "paced-r200-n20", arrival: { kind: "burst", streams: 20 } });
     const unloaded = await run(gw, 20, 5);
     const loaded = await run(gw, c, seconds);
