@@ -26,7 +26,7 @@ import { aiSdkTarget, airwaveTargets, expressTarget, grpcFloorTarget, portkeyTar
  * value is an error that names it):
  * - `--quick`: the CI size (< 3 min); `--profile`: CPU profiles of the systems;
  * - `--only=<scenario>,…`: only these scenarios (by prefix); `--only=render`
- *   only the rendering section in Chromium ("render cost", "long answer"),
+ *   only the rendering section in Chromium ("render cost", "render long answer"),
  *   without starting any system;
  * - `--systems=airwave,express`: only these systems (keys: floor, airwave,
  *   airwave-full, express, portkey, ai-sdk); the floor always runs;
