@@ -541,12 +541,20 @@ async function main(): Promise<void> {
     const redisSystem = systems.find((x) => x.key === "airwave-redis");
     const tracedSystem = systems.find((x) => x.key === "airwave-traced");
     const profiled = [
-      { name: "airwave-gateway", title: "the gateway", proc: gw, target: airwave.target },
+      { name: "airwave-gateway", title: "the gateway", proc: gw, target: airwave.target, redis: undefined },
       ...(gwRedis && redisSystem
-        ? [{ name: "airwave-gateway-redis", title: "the gateway with the Redis log", proc: gwRedis, target: redisSystem.target }]
+        ? [{ name: "airwave-gateway-redis", title: "the gateway with the Redis log", proc: gwRedis, target: redisSystem.target, redis }]
         : []),
       ...(gwTraced && tracedSystem
-        ? [{ name: "airwave-gateway-traced", title: "the gateway with every span exported", proc: gwTraced, target: tracedSystem.target }]
+        ? [
+            {
+              name: "airwave-gateway-traced",
+              title: "the gateway with every span exported",
+              proc: gwTraced,
+              target: tracedSystem.target,
+              redis: undefined,
+            },
+          ]
         : []),
     ];
     for (const p of profiled) {
@@ -555,6 +563,7 @@ async function main(): Promise<void> {
       const c = quick ? 100 : 200;
       await p.proc.startProfile();
       const c0 = cpuUs(p.proc.pid);
+      const r0 = p.redis ? cpuUs(p.redis.pid) : 0;
       const r = await runLoad({
         target: p.target,
         model: "paced-r50-n100",
@@ -562,11 +571,12 @@ async function main(): Promise<void> {
         timeoutMs: 60_000,
       });
       const cpu = cpuUs(p.proc.pid) - c0;
+      const redisCpu = p.redis ? `; redis-server ${((cpuUs(p.redis.pid) - r0) / Math.max(1, r.tokens)).toFixed(1)} µs/ev` : "";
       await p.proc.stopProfile(file);
       const summary = summariseProfile(file, 30);
       profileSummary ??= summary; // the results keep the memory log's
       console.log(
-        `\nCPU profile of ${p.title}, 50 tok/s Poisson c=${c} over SSE (${r.tokens} tokens, ${(cpu / Math.max(1, r.tokens)).toFixed(1)} µs/ev with the profiler on): ${file}\n${formatProfile(summary)}\n`,
+        `\nCPU profile of ${p.title}, 50 tok/s Poisson c=${c} over SSE (${r.tokens} tokens, ${(cpu / Math.max(1, r.tokens)).toFixed(1)} µs/ev with the profiler on${redisCpu}): ${file}\n${formatProfile(summary)}\n`,
       );
     }
   }
