@@ -62,10 +62,10 @@ export interface GatewayConfig {
    * New streams are refused (`OVERLOADED`) while the event loop was busy
    * more than this share of the last window, in percent
    * (`performance.eventLoopUtilization`). 0 = off.
-   * `AIRWAVE_ADMISSION_MAX_LOOP_BUSY_PERCENT`, default 90.
+   * `AIRWAVE_ADMISSION_MAX_LOOP_BUSY_PERCENT`, default 50 (headroom: a loop busier than half the time queues its events, and the running streams' latency grows with the queue).
    */
   admissionMaxLoopBusyPercent: number;
-  /** The event loop's window (delay and utilization), in ms (at least 50). `AIRWAVE_ADMISSION_WINDOW_MS`, default 250. */
+  /** The event loop's window (delay and utilization), in ms (at least 50). `AIRWAVE_ADMISSION_WINDOW_MS`, default 100. */
   admissionWindowMs: number;
   /**
    * New streams are refused (`OVERLOADED`) while this many watches are open
@@ -313,8 +313,8 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     ownerStartsPerS: int(env, "AIRWAVE_OWNER_STARTS_PER_S", 10),
     ownerStartsBurst: int(env, "AIRWAVE_OWNER_STARTS_BURST", 50),
     admissionMaxLoopDelayMs: int(env, "AIRWAVE_ADMISSION_MAX_LOOP_DELAY_MS", 30),
-    admissionMaxLoopBusyPercent: Math.min(100, int(env, "AIRWAVE_ADMISSION_MAX_LOOP_BUSY_PERCENT", 90)),
-    admissionWindowMs: Math.max(50, int(env, "AIRWAVE_ADMISSION_WINDOW_MS", 250)),
+    admissionMaxLoopBusyPercent: Math.min(100, int(env, "AIRWAVE_ADMISSION_MAX_LOOP_BUSY_PERCENT", 50)),
+    admissionWindowMs: Math.max(50, int(env, "AIRWAVE_ADMISSION_WINDOW_MS", 100)),
     admissionMaxWatches: int(env, "AIRWAVE_ADMISSION_MAX_WATCHES", 20_000),
     admissionLogPercent: Math.min(100, int(env, "AIRWAVE_ADMISSION_LOG_PERCENT", 85)),
     admissionRetryAfterMs: Math.max(1, int(env, "AIRWAVE_ADMISSION_RETRY_AFTER_MS", 1_000)),

@@ -103,7 +103,7 @@ export interface HubOptions {
   admissionMaxLoopDelayMs?: number;
   /** Refused (OVERLOADED) while the event loop was busy more than this percentage of the last window; default 0: not measured. */
   admissionMaxLoopBusyPercent?: number;
-  /** The event loop's window (delay and utilization), in ms; default 250. */
+  /** The event loop's window (delay and utilization), in ms; default 100. */
   admissionWindowMs?: number;
   /** Refused (OVERLOADED) while this many watches are open; default 0: no limit. */
   admissionMaxWatches?: number;
@@ -237,7 +237,7 @@ export class Hub {
     });
     const maxDelay = o.admissionMaxLoopDelayMs ?? 0;
     const maxBusy = (o.admissionMaxLoopBusyPercent ?? 0) / 100;
-    this.#loop = o.loopLoad ?? (maxDelay > 0 || maxBusy > 0 ? monitorEventLoop(o.admissionWindowMs ?? 250) : undefined);
+    this.#loop = o.loopLoad ?? (maxDelay > 0 || maxBusy > 0 ? monitorEventLoop(o.admissionWindowMs ?? 100) : undefined);
     const logPercent = o.cluster || o.logs ? 0 : (o.admissionLogPercent ?? 0);
     this.#admission = new Admission(
       {
