@@ -149,7 +149,10 @@ export async function openRenderPage(browser: Browser, bundle: string): Promise<
 const costSizes = [10 * 1024, 1024 * 1024, 10 * 1024 * 1024] as const;
 
 const kb = (chars: number) => chars / 1024;
-const sizeName = (chars: number) => (chars >= 1024 * 1024 ? `${chars / 1024 / 1024} MB` : `${chars / 1024} KB`);
+const sizeName = (chars: number) => {
+  const [n, unit] = chars >= 1024 * 1024 ? [chars / 1024 / 1024, "MB"] : [chars / 1024, "KB"];
+  return `${Number.isInteger(n) ? n : n.toFixed(1)} ${unit}`;
+};
 const range = (xs: readonly number[], d: number) => {
   const lo = Math.min(...xs);
   const hi = Math.max(...xs);

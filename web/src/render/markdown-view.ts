@@ -49,10 +49,10 @@ export interface MarkdownViewOptions {
    * update takes in about as much as it rendered in `updateBudgetMs` the
    * time before (at least 1 KiB), so a slow or busy device takes smaller
    * shares and frames stay short. `end()` still renders everything at once.
-   * `Infinity`: no cap. @defaultValue 16384
+   * `Infinity`: no cap. @defaultValue 8192
    */
   readonly maxCharsPerUpdate?: number | undefined;
-  /** The time an update aims at when text is waiting, in milliseconds (see `maxCharsPerUpdate`). @defaultValue 8 */
+  /** The time an update aims at when text is waiting, in milliseconds (see `maxCharsPerUpdate`). @defaultValue 4 */
   readonly updateBudgetMs?: number | undefined;
   /**
    * A group (see `groupChars`) more than `unloadMarginPx` off screen gives
@@ -159,8 +159,8 @@ export function createMarkdownView(container: HTMLElement, o: MarkdownViewOption
   const maxOpen = o.maxOpenChars ?? 16 * 1024;
   const highlight = o.highlight ?? true;
   const groupChars = o.groupChars ?? 16 * 1024;
-  const perUpdate = Math.max(1, o.maxCharsPerUpdate ?? 16 * 1024);
-  const budgetMs = o.updateBudgetMs ?? 8;
+  const perUpdate = Math.max(1, o.maxCharsPerUpdate ?? 8 * 1024);
+  const budgetMs = o.updateBudgetMs ?? 4;
   /** Characters rendered per millisecond lately (a moving average), for the share of the next update. */
   let charsPerMs = 512;
   /** True while the open block is rendered (it is highlighted only while it is short). */
