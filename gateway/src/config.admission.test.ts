@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { loadGatewayConfig } from "./config.js";
 
 describe("admission control and the accept queue in the configuration", () => {
-  it("defaults: loop delay 30 ms, loop busy 50 % of a 100 ms window, 20,000 watches, 85 % of the log memory, retry after 1 s, backlog 4096", () => {
+  it("defaults: loop delay 100 ms, loop busy 90 % of a 250 ms window, 20,000 watches, 85 % of the log memory, retry after 1 s, backlog 4096", () => {
     expect(loadGatewayConfig({})).toMatchObject({
-      admissionMaxLoopDelayMs: 30,
-      admissionMaxLoopBusyPercent: 50,
-      admissionWindowMs: 100,
+      admissionMaxLoopDelayMs: 100,
+      admissionMaxLoopBusyPercent: 90,
+      admissionWindowMs: 250,
       admissionMaxWatches: 20_000,
       admissionLogPercent: 85,
       admissionRetryAfterMs: 1_000,

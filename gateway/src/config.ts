@@ -55,17 +55,20 @@ export interface GatewayConfig {
    * New streams are refused (RESOURCE_EXHAUSTED `OVERLOADED`, HTTP 429 with
    * Retry-After) while the event-loop delay of the last window is over this,
    * in ms (the window's 90th percentile of `monitorEventLoopDelay`'s
-   * lateness). 0 = off. `AIRWAVE_ADMISSION_MAX_LOOP_DELAY_MS`, default 30.
+   * lateness). 0 = off. `AIRWAVE_ADMISSION_MAX_LOOP_DELAY_MS`, default 100
+   * (above a major garbage collection's pause, so a lightly loaded gateway is not refused).
    */
   admissionMaxLoopDelayMs: number;
   /**
    * New streams are refused (`OVERLOADED`) while the event loop was busy
    * more than this share of the last window, in percent
    * (`performance.eventLoopUtilization`). 0 = off.
-   * `AIRWAVE_ADMISSION_MAX_LOOP_BUSY_PERCENT`, default 50 (headroom: a loop busier than half the time queues its events, and the running streams' latency grows with the queue).
+   * `AIRWAVE_ADMISSION_MAX_LOOP_BUSY_PERCENT`, default 90 (saturation: lower
+   * keeps the admitted streams' latency lower under overload, at the price of
+   * refusing streams a busy but not saturated gateway could serve).
    */
   admissionMaxLoopBusyPercent: number;
-  /** The event loop's window (delay and utilization), in ms (at least 50). `AIRWAVE_ADMISSION_WINDOW_MS`, default 100. */
+  /** The event loop's window (delay and utilization), in ms (at least 50). `AIRWAVE_ADMISSION_WINDOW_MS`, default 250. */
   admissionWindowMs: number;
   /**
    * New streams are refused (`OVERLOADED`) while this many watches are open
@@ -312,9 +315,9 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     ownerMaxStreams: int(env, "AIRWAVE_OWNER_MAX_STREAMS", 100),
     ownerStartsPerS: int(env, "AIRWAVE_OWNER_STARTS_PER_S", 10),
     ownerStartsBurst: int(env, "AIRWAVE_OWNER_STARTS_BURST", 50),
-    admissionMaxLoopDelayMs: int(env, "AIRWAVE_ADMISSION_MAX_LOOP_DELAY_MS", 30),
-    admissionMaxLoopBusyPercent: Math.min(100, int(env, "AIRWAVE_ADMISSION_MAX_LOOP_BUSY_PERCENT", 50)),
-    admissionWindowMs: Math.max(50, int(env, "AIRWAVE_ADMISSION_WINDOW_MS", 100)),
+    admissionMaxLoopDelayMs: int(env, "AIRWAVE_ADMISSION_MAX_LOOP_DELAY_MS", 100),
+    admissionMaxLoopBusyPercent: Math.min(100, int(env, "AIRWAVE_ADMISSION_MAX_LOOP_BUSY_PERCENT", 90)),
+    admissionWindowMs: Math.max(50, int(env, "AIRWAVE_ADMISSION_WINDOW_MS", 250)),
     admissionMaxWatches: int(env, "AIRWAVE_ADMISSION_MAX_WATCHES", 20_000),
     admissionLogPercent: Math.min(100, int(env, "AIRWAVE_ADMISSION_LOG_PERCENT", 85)),
     admissionRetryAfterMs: Math.max(1, int(env, "AIRWAVE_ADMISSION_RETRY_AFTER_MS", 1_000)),
