@@ -26,7 +26,13 @@ describe("errorFromResponse", () => {
   });
 
   it("has no hint without one, or with one in the past or malformed", async () => {
-    for (const headers of [{}, { "retry-after": "soon" }, { "retry-after": new Date(0).toUTCString() }, { "retry-after-ms": "-5" }]) {
+    const cases: Record<string, string>[] = [
+      {},
+      { "retry-after": "soon" },
+      { "retry-after": new Date(0).toUTCString() },
+      { "retry-after-ms": "-5" },
+    ];
+    for (const headers of cases) {
       const err = await errorFromResponse(refusal(headers));
       expect(err.metadata.has("retry-after-ms"), JSON.stringify(headers)).toBe(false);
       expect(err.code).toBe(Code.ResourceExhausted);
