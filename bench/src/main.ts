@@ -27,7 +27,8 @@ import { aiSdkTarget, airwaveTargets, expressTarget, grpcFloorTarget, portkeyTar
  * - `--quick`: the CI size (< 3 min); `--profile`: CPU profiles of the systems;
  * - `--only=<scenario>,…`: only these scenarios (by prefix); `--only=render`
  *   only the rendering section in Chromium ("render cost", "render long answer"),
- *   without starting any system;
+ *   without starting any system (the full run ends with it; `--quick` runs it
+ *   only when named so);
  * - `--systems=airwave,express`: only these systems (keys: floor, airwave,
  *   airwave-full, express, portkey, ai-sdk); the floor always runs;
  * - `--baseline=<dir>` (repeatable): also runs the gateway built in `<dir>`
@@ -257,9 +258,12 @@ async function wsAvailable(url: string): Promise<string | undefined> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The rendering section (Chromium, no system involved): its rows and goals join the run's; its table is printed. */
+/**
+ * The rendering section (Chromium, no system involved): its rows and goals join the run's; its table is printed.
+ * It takes minutes (a 10 MB answer, twice), so `--quick` (CI, < 3 min) runs it only when `--only` names it.
+ */
 async function renderSection(): Promise<GoalCheck[]> {
-  if (!renderScenarios.some(want)) return [];
+  if (!renderScenarios.some(want) || (quick && !only)) return [];
   log("rendering section: the Markdown view in Chromium");
   const r = await runRenderBench({ quick, want, log });
   rows.push(...r.rows);
