@@ -49,76 +49,58 @@ end
 `;
 
 /**
- * append: the appends of one or more logs in one call (the store gathers
- * the logs' batches of one socket write: one script call instead of one
- * per log). KEYS: stream, meta of each log, in order; ARGV: per log, a
- * header `"<n> <batch id> <floor> <x> <maxEvents> <maxBytes> <running TTL
- * ms> <TTL ms after the end> <terminal>"` then its live channel then its
- * n payloads. The batch id is unique per call of a log (and its candidate
- * epoch); floor is the caller's top; maxEvents and maxBytes are -1 for
- * none; the running TTL is 0 for none, negative when not due (set only on
- * keys this call creates); terminal is 1 when the log's last payload is
- * the terminal event.
+ * append: KEYS stream, meta; ARGV[1] batch id (unique per call, and the
+ * candidate epoch), [2] floor (the caller's top), [3] x, [4] maxEvents
+ * (-1: none), [5] maxBytes (-1: none), [6] running TTL ms (0: none;
+ * negative: not due, set only on keys this call creates), [7] TTL ms
+ * after the end, [8] live channel, [9] 1 when the last payload
+ * is the terminal event, [10..] the payloads.
  *
- * Per log: refuses after the terminal event; a resend of the batch applied
- * last (same batch id) changes nothing. Appends with seqs top+1.., trims
- * the oldest entries (never the newest) to the limits, sets the TTL,
- * publishes `"<top> <ended>"` on the live channel. Returns one string per
- * log, `"<status> <epoch> <top> <first> <bytes>"`, status `ok`, `dup` or
- * `ended` (epochs and ids hold no space).
+ * Refuses after the terminal event; a resend of the batch applied last
+ * (same batch id) changes nothing. Appends with seqs top+1.., trims the
+ * oldest entries (never the newest) to the limits, sets the TTL, publishes
+ * `"<top> <ended>"` on the live channel. Returns {status, epoch, top, first,
+ * bytes} with status `ok`, `dup` or `ended`.
  */
 const append = `${common}
-local function append(stream, meta, h, a)
-  local n, id, floor, x = tonumber(h[1]), h[2], tonumber(h[3]), tonumber(h[4])
-  local maxE, maxB = tonumber(h[5]), tonumber(h[6])
-  local m = redis.call('HMGET', meta, 'e', 't', 'f', 'b', 'd', 'c')
-  if m[1] and m[6] == id then return table.concat({'dup', m[1], m[2], m[3], m[4]}, ' ') end
-  if m[1] and m[5] == '1' then return table.concat({'ended', m[1], m[2], m[3], m[4]}, ' ') end
-  local epoch, top, first, bytes
-  local fresh = lost(stream, m, floor)
-  if fresh then
-    if m[1] and tonumber(m[2]) > floor then floor = tonumber(m[2]) end
-    redis.call('DEL', stream, meta)
-    epoch, top, first, bytes = id, floor, floor + 1, 0
-  else
-    epoch, top, first, bytes = m[1], tonumber(m[2]), tonumber(m[3]), tonumber(m[4])
-  end
-  for i = a + 2, a + 1 + n do
-    top = top + 1
-    redis.call('XADD', stream, top .. '-0', 'd', ARGV[i])
-    bytes = bytes + esize(ARGV[i], x, epoch, top)
-  end
-  local trimmed = false
-  while top - first + 1 > 1 and ((maxE >= 0 and top - first + 1 > maxE) or (maxB >= 0 and bytes > maxB)) do
-    bytes = bytes - esize(entry(stream, first), x, epoch, first)
-    first = first + 1
-    trimmed = true
-  end
-  if trimmed then redis.call('XTRIM', stream, 'MINID', first .. '-0') end
-  if fresh or trimmed then
-    redis.call('HSET', meta, 'e', epoch, 't', top, 'f', first, 'b', bytes, 'c', id)
-  else
-    redis.call('HSET', meta, 't', top, 'b', bytes, 'c', id) -- the epoch and first are unchanged
-  end
-  local ended = h[9] == '1'
-  local ttl = tonumber(ended and h[8] or h[7])
-  if fresh then ttl = math.abs(ttl) end
-  if ended then redis.call('HSET', meta, 'd', '1') end
-  if ttl > 0 then
-    redis.call('PEXPIRE', stream, ttl)
-    redis.call('PEXPIRE', meta, ttl)
-  end
-  redis.call('PUBLISH', ARGV[a + 1], top .. (ended and ' 1' or ' 0'))
-  return table.concat({'ok', epoch, top, first, bytes}, ' ')
+local stream, meta = KEYS[1], KEYS[2]
+local id, floor, x = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local maxE, maxB = tonumber(ARGV[4]), tonumber(ARGV[5])
+local m = redis.call('HMGET', meta, 'e', 't', 'f', 'b', 'd', 'c')
+if m[1] and m[6] == id then return {'dup', m[1], m[2], m[3], m[4]} end
+if m[1] and m[5] == '1' then return {'ended', m[1], m[2], m[3], m[4]} end
+local epoch, top, first, bytes
+local fresh = lost(stream, m, floor)
+if fresh then
+  if m[1] and tonumber(m[2]) > floor then floor = tonumber(m[2]) end
+  redis.call('DEL', stream, meta)
+  epoch, top, first, bytes = id, floor, floor + 1, 0
+else
+  epoch, top, first, bytes = m[1], tonumber(m[2]), tonumber(m[3]), tonumber(m[4])
 end
-local out, a = {}, 1
-for k = 1, #KEYS, 2 do
-  local h = {}
-  for w in string.gmatch(ARGV[a], '%S+') do h[#h + 1] = w end
-  out[#out + 1] = append(KEYS[k], KEYS[k + 1], h, a)
-  a = a + 2 + tonumber(h[1])
+for i = 10, #ARGV do
+  top = top + 1
+  redis.call('XADD', stream, top .. '-0', 'd', ARGV[i])
+  bytes = bytes + esize(ARGV[i], x, epoch, top)
 end
-return out
+local trimmed = false
+while top - first + 1 > 1 and ((maxE >= 0 and top - first + 1 > maxE) or (maxB >= 0 and bytes > maxB)) do
+  bytes = bytes - esize(entry(stream, first), x, epoch, first)
+  first = first + 1
+  trimmed = true
+end
+if trimmed then redis.call('XTRIM', stream, 'MINID', first .. '-0') end
+redis.call('HSET', meta, 'e', epoch, 't', top, 'f', first, 'b', bytes, 'c', id)
+local ended = ARGV[9] == '1'
+local ttl = tonumber(ended and ARGV[7] or ARGV[6])
+if fresh then ttl = math.abs(ttl) end
+if ended then redis.call('HSET', meta, 'd', '1') end
+if ttl > 0 then
+  redis.call('PEXPIRE', stream, ttl)
+  redis.call('PEXPIRE', meta, ttl)
+end
+redis.call('PUBLISH', ARGV[8], top .. (ended and ' 1' or ' 0'))
+return {'ok', epoch, tostring(top), tostring(first), tostring(bytes)}
 `;
 
 /**
@@ -232,8 +214,7 @@ type Arg = string | number | Buffer;
 
 /** The scripts as the client's commands (after {@link defineLogScripts}). */
 export interface LogScripts {
-  /** `numKeys` (2 per log), the logs' keys, then their arguments (see the script). */
-  airwaveLogAppend(numKeys: number, ...keysThenArgs: Arg[]): Promise<string[]>;
+  airwaveLogAppend(stream: string, meta: string, ...args: Arg[]): Promise<string[]>;
   airwaveLogReadBuffer(stream: string, meta: string, ...args: Arg[]): Promise<Buffer[]>;
   airwaveLogTrim(stream: string, meta: string, ...args: Arg[]): Promise<string[]>;
   airwaveLogExpire(stream: string, meta: string, ...args: Arg[]): Promise<string[]>;
@@ -244,7 +225,7 @@ export interface LogScripts {
 export function defineLogScripts(redis: Redis): Redis & LogScripts {
   const r = redis as Redis & Partial<LogScripts>;
   if (!r.airwaveLogAppend) {
-    redis.defineCommand("airwaveLogAppend", { lua: append }); // numkeys given per call
+    redis.defineCommand("airwaveLogAppend", { numberOfKeys: 2, lua: append });
     redis.defineCommand("airwaveLogRead", { numberOfKeys: 2, lua: read, readOnly: true });
     redis.defineCommand("airwaveLogTrim", { numberOfKeys: 2, lua: trim });
     redis.defineCommand("airwaveLogExpire", { numberOfKeys: 2, lua: expire });

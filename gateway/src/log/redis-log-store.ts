@@ -38,21 +38,6 @@ export interface RedisLogStoreOptions extends LogLimits {
   readonly cacheBytes?: number;
   /** How long a log's live channel stays subscribed after its last waiter, in ms; default 30000. */
   readonly lingerMs?: number;
-  /**
-   * Least time between two write batches, in ms; default 1. A busy store
-   * then sends its logs' commands in fewer, larger batches (one script call
-   * and one round trip for the appends of many logs); an idle one writes at
-   * once. 0: a batch as soon as the previous one's replies came.
-   */
-  readonly batchIntervalMs?: number;
-}
-
-/** One log's append call waiting for the batch's script call (see {@link RedisLogStore.append}). */
-interface PendingAppend {
-  readonly keys: RedisLogKeys;
-  readonly args: readonly (string | Buffer)[];
-  readonly resolve: (reply: string) => void;
-  readonly reject: (e: unknown) => void;
 }
 
 /** Commands gathered on a corked socket (see {@link RedisLogStore.send}). */
@@ -94,15 +79,9 @@ export class RedisLogStore implements StreamLogStore, RedisLogContext {
   #closed = false;
   /** The commands being gathered on the corked command socket (see {@link send}). */
   #batch: WriteBatch | undefined;
-  /** The logs' append calls of the batch being gathered: one script call at its flush. */
-  #appends: PendingAppend[] = [];
   /** Commands written on `#flyingOn` whose replies have not come yet. */
   #flying = 0;
   #flyingOn: Socket | undefined;
-  readonly #batchIntervalMs: number;
-  /** When the last batch was written (performance.now()). */
-  #flushedAt = Number.NEGATIVE_INFINITY;
-  #flushTimer: NodeJS.Timeout | undefined;
   readonly #onCommand: ((seconds: number, ok: boolean) => void) | undefined;
 
   constructor(o: RedisLogStoreOptions) {
@@ -110,7 +89,6 @@ export class RedisLogStore implements StreamLogStore, RedisLogContext {
     this.redis = defineLogScripts(o.redis);
     this.#prefix = o.prefix ?? "airwave:";
     this.#lingerMs = o.lingerMs ?? 30_000;
-    this.#batchIntervalMs = o.batchIntervalMs ?? 1;
     this.#onCommand = o.onCommand;
     this.#limits = {
       maxEvents: o.maxEvents,
@@ -255,46 +233,6 @@ export class RedisLogStore implements StreamLogStore, RedisLogContext {
     return p;
   }
 
-  /**
-   * @private RedisLogContext: one append call of a log (`args`: its
-   * header, live channel and payloads, see redis-log-scripts.ts), sent with
-   * the other logs' append calls of the same write batch in one script
-   * call. Resolves with the log's reply string; rejects when the call
-   * fails (for every log in it).
-   */
-  append(keys: RedisLogKeys, args: readonly (string | Buffer)[]): Promise<string> {
-    return this.send(() => {
-      const p = new Promise<string>((resolve, reject) => this.#appends.push({ keys, args, resolve, reject }));
-      if (!this.#batch) this.#sendAppends(); // not gathering (no socket ready): at once
-      return p;
-    });
-  }
-
-  /** Sends the gathered append calls as one script call. */
-  #sendAppends(): void {
-    const calls = this.#appends;
-    if (calls.length === 0) return;
-    this.#appends = [];
-    const keys: string[] = [];
-    const args: (string | Buffer)[] = [];
-    for (const c of calls) {
-      keys.push(c.keys.stream, c.keys.meta);
-      for (const a of c.args) args.push(a);
-    }
-    this.redis.airwaveLogAppend(keys.length, ...keys, ...args).then(
-      (r) => {
-        for (const [i, c] of calls.entries()) {
-          const reply = r[i];
-          if (typeof reply === "string") c.resolve(reply);
-          else c.reject(new Error("airwaveLogAppend: a reply is missing"));
-        }
-      },
-      (e: unknown) => {
-        for (const c of calls) c.reject(e);
-      },
-    );
-  }
-
   #send<T>(run: () => Promise<T>): Promise<T> {
     const socket = (this.redis as unknown as { stream?: Socket }).stream;
     if (!socket || typeof socket.cork !== "function" || this.redis.status !== "ready") return run();
@@ -304,7 +242,7 @@ export class RedisLogStore implements StreamLogStore, RedisLogContext {
       b = this.#batch = { socket, commands: 0, flushed: false };
       socket.cork();
       // After a reconnect, the old socket's commands are no reason to wait (ioredis may resend them on this one).
-      if (this.#flying === 0 || this.#flyingOn !== socket) this.#flushSoon(b);
+      if (this.#flying === 0 || this.#flyingOn !== socket) process.nextTick(() => this.#batch === b && this.#flush());
     }
     const batch = b;
     batch.commands++;
@@ -312,24 +250,10 @@ export class RedisLogStore implements StreamLogStore, RedisLogContext {
     const settled = () => {
       if (!batch.flushed)
         batch.commands--; // failed before it was written
-      else if (batch.socket === this.#flyingOn && --this.#flying === 0 && this.#batch) this.#flushSoon(this.#batch);
+      else if (batch.socket === this.#flyingOn && --this.#flying === 0 && this.#batch) this.#flush();
     };
     p.then(settled, settled);
     return p;
-  }
-
-  /** Writes batch `b` at the end of this tick, or once `batchIntervalMs` passed since the last batch. */
-  #flushSoon(b: WriteBatch): void {
-    if (this.#flushTimer) return;
-    const wait = this.#flushedAt + this.#batchIntervalMs - performance.now();
-    if (wait <= 0) {
-      process.nextTick(() => this.#batch === b && this.#flush());
-      return;
-    }
-    this.#flushTimer = setTimeout(() => {
-      this.#flushTimer = undefined;
-      this.#flush(); // the batch gathering now (b, unless a reconnect wrote b already)
-    }, wait);
   }
 
   /** Writes the batch being gathered. */
@@ -337,8 +261,6 @@ export class RedisLogStore implements StreamLogStore, RedisLogContext {
     const b = this.#batch;
     if (!b) return;
     this.#batch = undefined;
-    this.#flushedAt = performance.now();
-    this.#sendAppends();
     b.flushed = true;
     if (this.#flyingOn !== b.socket) {
       this.#flyingOn = b.socket;

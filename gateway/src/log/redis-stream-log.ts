@@ -40,8 +40,6 @@ export interface RedisLogContext {
   watch(log: RedisStreamLog): void;
   /** Sends a command (`run` issues it) in the current write batch: the commands of many logs share one socket write. */
   send<T>(run: () => Promise<T>): Promise<T>;
-  /** Sends an append call (header, live channel, payloads) in the current write batch's one append script call; resolves with its reply. */
-  append(keys: RedisLogKeys, args: readonly (string | Buffer)[]): Promise<string>;
 }
 
 /** The state a view starts from: a new log's, or what the meta hash says. */
@@ -147,10 +145,8 @@ function alreadyEnded(): ConnectError {
  * Appends of one log are sent one call at a time and in order: those made
  * while a call is in flight go together in the next call (a batch), so
  * the order is the call order even across a reconnect or a NOSCRIPT retry,
- * and a burst costs one round trip per batch. The store sends the append
- * calls of every log in one write batch as one script call (see
- * {@link RedisLogContext.append}). `append` resolves once Redis has the
- * event. A call resent after a reconnect is recognised by its id
+ * and a burst costs one round trip per batch. `append` resolves once Redis
+ * has the event. A call resent after a reconnect is recognised by its id
  * and not applied twice.
  *
  * Epoch: stored in the meta hash. When the history is found lost (the meta
@@ -473,20 +469,24 @@ export class RedisStreamLog implements StreamLog {
     const l = this.#limits;
     const now = Date.now();
     const renew = now - this.#ttlAt >= l.runningTtlMs / 8;
-    const header = [
-      batch.length,
-      this.#callId(),
-      this.#top,
-      this.#x,
-      limitArg(l.maxEvents),
-      limitArg(l.maxBytes),
-      renew ? l.runningTtlMs : -l.runningTtlMs,
-      l.ttlMs,
-      last.terminal ? 1 : 0,
-    ].join(" ");
     let r: string[];
     try {
-      r = (await this.#ctx.append(this.keys, [header, this.keys.channel, ...batch.map((a) => a.payload)])).split(" ");
+      r = await this.#ctx.send(() =>
+        this.#ctx.redis.airwaveLogAppend(
+          this.keys.stream,
+          this.keys.meta,
+          this.#callId(),
+          this.#top,
+          this.#x,
+          limitArg(l.maxEvents),
+          limitArg(l.maxBytes),
+          renew ? l.runningTtlMs : -l.runningTtlMs,
+          l.ttlMs,
+          this.keys.channel,
+          last.terminal ? 1 : 0,
+          ...batch.map((a) => a.payload),
+        ),
+      );
     } catch (e) {
       if (last.terminal) this.#closing = false; // the terminal may be appended again
       for (const a of batch) a.reject(unavailable(e));
