@@ -9,20 +9,14 @@
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  bundleRenderPage,
-  formatLongAnswer,
-  launchRenderBrowser,
-  longAnswerDefaults,
-  longTasksAfter,
-  measureLongAnswer,
-} from "./render.ts";
+import { launchChromium } from "../../tests/support/chromium.ts";
+import { bundleRenderPage, formatLongAnswer, longAnswerDefaults, longTasksAfter, measureLongAnswer } from "./render.ts";
 
 let browser: Browser;
 let bundle: string;
 beforeAll(async () => {
   bundle = await bundleRenderPage();
-  browser = await launchRenderBrowser();
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -7,24 +7,13 @@
  * Runs in the browser page of the rendering bench and in Node.
  * @module
  */
+import { mulberry32 } from "../../services/src/providers/simulator/prng.ts";
 
 const words =
   "signal tower antenna carrier wave frequency band range station relay stream token answer buffer cursor model gateway client replay log frame batch render block layout paint heap memory latency network packet socket resume cancel".split(
     " ",
   );
 const languages = ["ts", "python", "bash", "json", "rust", "go", "sql"] as const;
-
-/** A deterministic PRNG (mulberry32): the same seed gives the same sequence of numbers in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A Markdown text of at least `chars` UTF-16 code units (it ends after the
@@ -33,9 +22,9 @@ function prng(seed: number): () => number {
  * same text.
  */
 export function markdownSample(chars: number, seed = 1): string {
-  const rnd = prng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
-  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+  const rng = mulberry32(seed);
+  const rnd = rng.next;
+  const { pick, int } = rng;
   const phrase = (n: number) => Array.from({ length: n }, () => pick(words)).join(" ");
   const sentence = () => {
     const w = phrase(int(6, 16)).split(" ");

@@ -15,16 +15,15 @@
  *   default) and without.
  * @module
  */
-import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { build } from "esbuild";
-import { type Browser, type CDPSession, chromium, type Page } from "playwright-core";
+import type { Browser, CDPSession, Page } from "playwright-core";
+import { launchChromium } from "../../tests/support/chromium.ts";
 import type { LongAnswerOptions, LongAnswerResult, RenderCostOptions, RenderCostResult } from "./render-page.ts";
 import type { GoalCheck, ResultRow } from "./report.ts";
 
 /** Debian's Chromium; `AIRWAVE_CHROMIUM` overrides it (never a downloaded build). */
-const chromiumPath = process.env.AIRWAVE_CHROMIUM ?? "/usr/bin/chromium";
 
 /** The page's origin (served by `page.route`, nothing listens on it). */
 const origin = "http://render.bench";
@@ -44,24 +43,6 @@ export async function bundleRenderPage(): Promise<string> {
   const out = r.outputFiles[0];
   if (!out) throw new Error("esbuild wrote no output for render-page.ts");
   return out.text;
-}
-
-/** Headless Chromium off the network; throws when it is not installed. */
-export async function launchRenderBrowser(): Promise<Browser> {
-  if (!existsSync(chromiumPath))
-    throw new Error(`Chromium not found at ${chromiumPath}: apt-get install -y chromium (or set AIRWAVE_CHROMIUM)`);
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
 }
 
 const html = `<!doctype html><html><head><meta charset="utf-8"><style>
@@ -182,7 +163,7 @@ export interface RenderBenchResult {
 /** Runs the rendering section; see the module's description. */
 export async function runRenderBench(o: RenderBenchOptions): Promise<RenderBenchResult> {
   const bundle = await bundleRenderPage();
-  const browser = await launchRenderBrowser();
+  const browser = await launchChromium();
   const rows: ResultRow[] = [];
   const lines: string[] = [];
   const goals: GoalCheck[] = [];

@@ -1,10 +1,8 @@
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 
-/** Debian's Chromium (installed by .ci/run); never a downloaded browser build. */
-export const chromiumPath = process.env.AIRWAVE_CHROMIUM ?? "/usr/bin/chromium";
+export { chromiumPath, launchChromium } from "./chromium.js";
 
 /** Where the browser suites save their screenshots: CI output, git-ignored (`/test-results/`). */
 export const screenshotsDir = resolve(import.meta.dirname, "../../test-results/screenshots");
@@ -14,29 +12,6 @@ export const demoTransports = ["connect", "grpc-web", "sse", "sse-fetch", "ndjso
 
 /** A value of the demo page's `#transport`. */
 export type DemoTransport = (typeof demoTransports)[number];
-
-/**
- * Launches headless Chromium with flags that keep it off the network.
- * Throws when Chromium is missing (`apt-get install -y chromium`).
- */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`Chromium not found at ${chromiumPath}: apt-get install -y chromium (or set AIRWAVE_CHROMIUM)`);
-  }
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-}
 
 // Functions passed to page.evaluate run in the browser; the tests are
 // type-checked against Node's lib, so the few DOM names are declared here.
