@@ -132,7 +132,7 @@ export class LogReader {
         out = out.slice(0, end + 1);
       }
       this.#after = (out[out.length - 1] as StreamEvent).seq;
-      this.#lastBatchAt = performance.now();
+      if (interval > 0) this.#lastBatchAt = performance.now();
       return out;
     }
     return undefined;
