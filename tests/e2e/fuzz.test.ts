@@ -220,8 +220,10 @@ const mutatedBody = fc
       if (next === null || typeof next !== "object") break;
       at = next as Record<string, unknown>;
     }
+    const badLength =
+      Array.isArray(at) && key === "length" && !(Number.isInteger(value) && (value as number) >= 0 && (value as number) < 2 ** 32);
     if (value === undefined) delete at[key];
-    else at[key] = value;
+    else if (!badLength) at[key] = value; // an array takes no other length (RangeError): the body stays as it was
     return JSON.stringify(body);
   });
 
